@@ -1,0 +1,67 @@
+# wasm-chord — one Makefile. Targets: all (native lib + CLI + tools), test, asan, bench, demo,
+# wasm, setup, clean. Per-area rules live in mk/*.mk (included below) so that areas can grow
+# without editing this file.
+
+CC      ?= gcc
+BUILD   ?= build
+WARN    := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -Iplatform -MMD -MP
+LDLIBS  += -lm -lpthread
+# ISA kernels: compiled with their own flags, selected at run time.
+AVX2_FLAGS := -mavx2 -mfma -mf16c
+
+LIB_SRC   := $(wildcard src/*.c) platform/native.c
+AVX2_SRC  := $(wildcard src/quant/avx2*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(AVX2_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC   := $(wildcard tools/cli/*.c)
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_BIN  := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
+
+.PHONY: all test asan bench demo wasm setup clean test-c
+all: $(BUILD)/libchord.a $(BUILD)/wasm-chord $(TOOL_BIN) $(TEST_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/src/quant/avx2%.o: src/quant/avx2%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX2_FLAGS) -c $< -o $@
+
+$(BUILD)/libchord.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/wasm-chord: $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libchord.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/%: $(BUILD)/tools/%.o $(BUILD)/libchord.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libchord.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Installs what the project needs on a fresh Debian 12 (apt + npm), only when missing.
+setup:
+	@bash scripts/setup.sh
+
+# C unit tests, then the scripted suites (tests/t_*.sh), with a summary.
+test: setup all
+	@bash scripts/run_tests.sh $(BUILD)
+
+test-c: all
+	@bash scripts/run_tests.sh $(BUILD) --c-only
+
+# The C tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	@ASAN_OPTIONS=detect_leaks=1 bash scripts/run_tests.sh build-asan --c-only
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+-include mk/*.mk
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

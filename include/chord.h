@@ -1,0 +1,236 @@
+/*
+ * chord.h — the one public header of wasm-chord, an LLM inference runtime for GGUF models that
+ * runs natively and inside WebAssembly (wasm32, wasm64/Memory64, WASI).
+ *
+ * Usage (20 lines):
+ *
+ *   chord_error err;
+ *   chord_model *model = NULL;
+ *   chord_model_params mp = chord_model_params_default();
+ *   if (chord_model_open(&model, "model.gguf", &mp, &err) != CHORD_OK) {
+ *       fprintf(stderr, "%s\n", err.message); return 1;
+ *   }
+ *   chord_session *s = NULL;
+ *   chord_session_params sp = chord_session_params_default();
+ *   sp.n_ctx = 2048; sp.n_threads = 2;
+ *   if (chord_session_new(&s, model, &sp, &err) != CHORD_OK) { ... }
+ *   int32_t toks[512]; size_t n = 0;
+ *   chord_tokenize(model, "Hello", 5, CHORD_TOK_ADD_SPECIAL, toks, 512, &n, &err);
+ *   chord_session_feed(s, toks, n, &err);                 // batched prefill
+ *   chord_sampler_params sam = chord_sampler_params_default();
+ *   sam.temperature = 0.0f;                                // greedy
+ *   chord_generate(s, &sam, 64, on_token, user, &err);     // on_token(user, id, text, len) streams
+ *   chord_session_free(s);
+ *   chord_model_free(model);
+ *
+ * Conventions: every function that can fail returns a chord_status and, when given a non-NULL
+ * chord_error, writes a message naming the problem (field, offset, expected vs found). The
+ * library never prints, exits or aborts because of input. Free functions accept NULL. Pointers
+ * returned by a handle's getters live as long as that handle.
+ */
+#ifndef CHORD_H
+#define CHORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CHORD_VERSION_MAJOR 0
+#define CHORD_VERSION_MINOR 1
+#define CHORD_VERSION_PATCH 0
+#define CHORD_VERSION_STRING "0.1.0"
+const char *chord_version(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes: stable numbers, generated from one list (code, name, default message).
+ * ------------------------------------------------------------------------------------------- */
+#define CHORD_STATUS_LIST(X)                                                           \
+    X(CHORD_OK,            0, "ok",            "success")                              \
+    X(CHORD_E_INVALID_ARG, 1, "invalid_arg",   "invalid argument")                     \
+    X(CHORD_E_IO,          2, "io",            "input/output error")                   \
+    X(CHORD_E_FORMAT,      3, "format",        "malformed model file")                 \
+    X(CHORD_E_UNSUPPORTED, 4, "unsupported",   "unsupported feature or tensor type")   \
+    X(CHORD_E_NOMEM,       5, "nomem",         "out of memory")                        \
+    X(CHORD_E_RANGE,       6, "range",         "value out of range")                   \
+    X(CHORD_E_NOT_FOUND,   7, "not_found",     "not found")                            \
+    X(CHORD_E_TYPE,        8, "type",          "type mismatch")                        \
+    X(CHORD_E_CANCELLED,   9, "cancelled",     "cancelled")                            \
+    X(CHORD_E_INTERNAL,   10, "internal",      "internal error")
+
+typedef enum {
+#define CHORD_X_ENUM(sym, num, name, msg) sym = num,
+    CHORD_STATUS_LIST(CHORD_X_ENUM)
+#undef CHORD_X_ENUM
+} chord_status;
+
+const char *chord_status_name(chord_status s);    /* "format" — static string */
+const char *chord_status_message(chord_status s); /* "malformed model file" — static string */
+
+#define CHORD_ERROR_MESSAGE_BYTES 256
+typedef struct chord_error {
+    chord_status code;
+    char message[CHORD_ERROR_MESSAGE_BYTES];
+} chord_error;
+
+/* ---------------------------------------------------------------------------------------------
+ * Sources: where GGUF bytes come from. One reader serves a file, a memory buffer, or (in wasm)
+ * a host function. `read` must fill exactly `len` bytes at `off` or return an error.
+ * `data` is non-NULL when the whole source is addressable memory (a buffer or an mmap); then
+ * tensors can be used in place without copying.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct chord_source {
+    void *ctx;
+    uint64_t size;
+    chord_status (*read)(void *ctx, uint64_t off, void *dst, size_t len);
+    void (*close)(void *ctx); /* optional; called by chord_source_close */
+    const uint8_t *data;      /* optional: whole source mapped in memory */
+} chord_source;
+
+/* A source over caller memory; the caller keeps `data` alive while the source is in use. */
+chord_status chord_source_from_memory(chord_source *src, const void *data, uint64_t size);
+/* A source over a file (native: mmap when possible, else pread; WASI: pread). */
+chord_status chord_source_from_file(chord_source *src, const char *path, chord_error *err);
+void chord_source_close(chord_source *src);
+
+/* ---------------------------------------------------------------------------------------------
+ * Model: weights, hyper-parameters and vocabulary. Immutable after open; one model can serve
+ * several sessions.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct chord_model chord_model;
+
+typedef struct chord_model_params {
+    int vocab_only;   /* load metadata and tokenizer only (e.g. the vocab test files) */
+    int use_mmap;     /* native: map the file instead of reading it (default 1) */
+} chord_model_params;
+chord_model_params chord_model_params_default(void);
+
+chord_status chord_model_open(chord_model **out, const char *path, const chord_model_params *p,
+                              chord_error *err);
+/* Takes ownership of *src on success and on failure (closes it). */
+chord_status chord_model_open_source(chord_model **out, chord_source *src,
+                                     const chord_model_params *p, chord_error *err);
+void chord_model_free(chord_model *m);
+
+typedef struct chord_model_info {
+    const char *arch;        /* "llama", "qwen2" */
+    const char *name;        /* general.name or "" */
+    int32_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff;
+    float rope_theta;
+    uint64_t file_bytes;     /* size of the GGUF */
+    uint64_t weight_bytes;   /* bytes of all tensors */
+    uint64_t n_params;       /* number of weights */
+    int32_t bos, eos;        /* -1 when absent */
+} chord_model_info;
+chord_status chord_model_get_info(const chord_model *m, chord_model_info *info);
+
+/* Metadata as text, for hosts (JS model.info): key i and its value rendered as a short string
+ * (long arrays abbreviated). Returns NULL past the end. Strings live as long as the model. */
+size_t chord_model_meta_count(const chord_model *m);
+const char *chord_model_meta_key(const chord_model *m, size_t i);
+chord_status chord_model_meta_value(const chord_model *m, size_t i, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------------------------------------
+ * Tokenizer
+ * ------------------------------------------------------------------------------------------- */
+enum {
+    CHORD_TOK_ADD_SPECIAL = 1,   /* add BOS/EOS as the model's metadata asks */
+    CHORD_TOK_PARSE_SPECIAL = 2, /* match special/control token text inside the input */
+};
+/* Writes up to `cap` ids; *n_out receives the number produced. When cap is too small returns
+ * CHORD_E_RANGE with *n_out set to the number needed. */
+chord_status chord_tokenize(const chord_model *m, const char *text, size_t len, int flags,
+                            int32_t *out, size_t cap, size_t *n_out, chord_error *err);
+/* The raw bytes of one token (byte-fallback and byte-level decoding applied). May be a partial
+ * UTF-8 sequence; use chord_detok for streaming-safe text. */
+chord_status chord_token_piece(const chord_model *m, int32_t token, char *buf, size_t cap,
+                               size_t *n_out);
+/* Whole-sequence detokenize into caller buffer (same capacity rule as chord_tokenize). */
+chord_status chord_detokenize(const chord_model *m, const int32_t *tokens, size_t n, char *buf,
+                              size_t cap, size_t *n_out, chord_error *err);
+int chord_token_is_eog(const chord_model *m, int32_t token); /* end of generation (EOS, EOT…) */
+
+/* Streaming detokenizer: holds back bytes of an incomplete UTF-8 sequence until it completes. */
+typedef struct chord_detok { const chord_model *model; uint8_t pending[8]; uint32_t n_pending; int n_out_tokens; } chord_detok;
+void chord_detok_init(chord_detok *d, const chord_model *m);
+/* Appends the text completed by `token` into buf (cap >= 64 + max piece length is always
+ * enough); *n_out receives the byte count (may be 0). */
+chord_status chord_detok_push(chord_detok *d, int32_t token, char *buf, size_t cap, size_t *n_out);
+/* Flushes held-back bytes (invalid sequences become U+FFFD). */
+size_t chord_detok_flush(chord_detok *d, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sampler
+ * ------------------------------------------------------------------------------------------- */
+typedef struct chord_sampler_params {
+    float temperature;      /* 0 = greedy; must be >= 0 */
+    int32_t top_k;          /* 0 = off */
+    float top_p;            /* 1 = off; in (0, 1] */
+    float min_p;            /* 0 = off; in [0, 1] */
+    float repeat_penalty;   /* 1 = off; > 0 */
+    int32_t repeat_last_n;  /* window of the repetition penalty */
+    uint64_t seed;
+    int ignore_eos;         /* never pick an end-of-generation token */
+} chord_sampler_params;
+chord_sampler_params chord_sampler_params_default(void);
+/* Checks a params struct; CHORD_E_INVALID_ARG naming the bad field (NaN, negative temp, …). */
+chord_status chord_sampler_params_check(const chord_sampler_params *p, chord_error *err);
+
+typedef struct chord_sampler chord_sampler;
+chord_status chord_sampler_new(chord_sampler **out, const chord_sampler_params *p, chord_error *err);
+void chord_sampler_free(chord_sampler *s);
+/* Picks a token from logits (n_vocab floats; not modified). `history` is the recent token
+ * window used by the repetition penalty. `m` may be NULL when ignore_eos is off. */
+int32_t chord_sampler_sample(chord_sampler *s, const chord_model *m, const float *logits,
+                             int32_t n_vocab, const int32_t *history, size_t n_history);
+
+/* ---------------------------------------------------------------------------------------------
+ * Session: KV cache and position over one model.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct chord_session chord_session;
+
+typedef struct chord_session_params {
+    uint32_t n_ctx;     /* context length; 0 = min(model's n_ctx_train, 4096) */
+    int32_t n_threads;  /* 0 = all cores */
+    uint32_t n_batch;   /* prompt tokens per forward pass (default 64) */
+} chord_session_params;
+chord_session_params chord_session_params_default(void);
+
+chord_status chord_session_new(chord_session **out, chord_model *m, const chord_session_params *p,
+                               chord_error *err);
+void chord_session_free(chord_session *s);
+/* Appends tokens (batched prefill). Afterwards chord_session_logits gives the logits of the
+ * last token. Errors: token out of range, context overflow (nothing is appended then). */
+chord_status chord_session_feed(chord_session *s, const int32_t *tokens, size_t n, chord_error *err);
+const float *chord_session_logits(const chord_session *s); /* n_vocab floats, or NULL */
+uint32_t chord_session_pos(const chord_session *s);
+uint32_t chord_session_n_ctx(const chord_session *s);
+void chord_session_reset(chord_session *s); /* empties the KV cache */
+
+/* Per-token callback: return non-zero to stop generation. `text` holds the complete UTF-8 the
+ * token finished (possibly empty). */
+typedef int (*chord_token_cb)(void *user, int32_t token, const char *text, size_t text_len);
+/* Samples, streams and feeds up to max_tokens tokens; stops at an end-of-generation token
+ * (unless ignore_eos), when the callback asks, on chord_session_cancel, or when the context is
+ * full (CHORD_E_RANGE). The session stays usable afterwards. */
+chord_status chord_generate(chord_session *s, const chord_sampler_params *p, int32_t max_tokens,
+                            chord_token_cb cb, void *user, chord_error *err);
+/* Thread-safe: asks a running chord_generate/chord_session_feed to stop (CHORD_E_CANCELLED). */
+void chord_session_cancel(chord_session *s);
+
+typedef struct chord_stats {
+    double load_ms;
+    double prefill_ms, decode_ms;
+    uint64_t n_prefill, n_decode;
+    double prefill_tok_s, decode_tok_s;
+    uint64_t weight_bytes;
+    uint64_t peak_memory_bytes; /* process peak RSS natively; wasm memory size in wasm */
+} chord_stats;
+chord_status chord_session_stats(const chord_session *s, chord_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CHORD_H */

@@ -1,0 +1,231 @@
+/*
+ * native.c — the platform layer for Linux/POSIX: monotonic clock, peak RSS, a fork-join thread
+ * pool on pthreads, and file sources (mmap, falling back to pread).
+ *
+ * Pool protocol: the caller bumps a generation counter; workers spin briefly on it (a forward
+ * pass issues hundreds of runs per token, so sleeping between them would cost more than the
+ * work) and then block on a condition variable. Each worker runs its slice and increments a
+ * done counter; the caller runs slice 0 and waits for the counter to reach nth-1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "platform.h"
+
+double chord_time_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+uint64_t chord_peak_memory_bytes(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u; /* Linux reports KiB */
+}
+
+int chord_cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* ---- thread pool --------------------------------------------------------------------------- */
+
+#define CHORD_MAX_THREADS 64
+#define SPIN_ITERS 200000 /* ~50-100 µs of polling before sleeping */
+
+struct chord_pool {
+    int n;
+    pthread_t th[CHORD_MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_uint gen;      /* bumped once per run */
+    atomic_int done;      /* workers finished in the current run */
+    atomic_int quit;
+    chord_task_fn fn;
+    void *ctx;
+};
+
+typedef struct { chord_pool *p; int ith; } worker_arg;
+
+static void *worker_main(void *arg) {
+    chord_pool *p = ((worker_arg *)arg)->p;
+    int ith = ((worker_arg *)arg)->ith;
+    free(arg);
+    unsigned seen = 0;
+    for (;;) {
+        unsigned g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen &&
+               !atomic_load(&p->quit) && spins < SPIN_ITERS) spins++;
+        if (g == seen && !atomic_load(&p->quit)) {
+            pthread_mutex_lock(&p->mu);
+            while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->quit))
+                pthread_cond_wait(&p->cv, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (atomic_load(&p->quit)) return NULL;
+        seen = g;
+        p->fn(p->ctx, ith, p->n);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_acq_rel);
+    }
+}
+
+chord_status chord_pool_new(chord_pool **out, int n_threads, chord_error *err) {
+    *out = NULL;
+    if (n_threads <= 0) n_threads = chord_cpu_count();
+    if (n_threads > CHORD_MAX_THREADS)
+        return chord_fail(err, CHORD_E_INVALID_ARG, "n_threads %d exceeds the maximum %d",
+                          n_threads, CHORD_MAX_THREADS);
+    chord_pool *p = calloc(1, sizeof *p);
+    if (!p) return chord_fail(err, CHORD_E_NOMEM, "out of memory allocating the thread pool");
+    p->n = n_threads;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    for (int i = 1; i < n_threads; i++) {
+        worker_arg *a = malloc(sizeof *a);
+        if (!a || pthread_create(&p->th[i], NULL, worker_main, a) != 0) {
+            free(a);
+            p->n = i; /* join the ones that started */
+            chord_pool_free(p);
+            return chord_fail(err, CHORD_E_NOMEM, "cannot start thread %d of %d", i, n_threads);
+        }
+        a->p = p;
+        a->ith = i;
+    }
+    *out = p;
+    return CHORD_OK;
+}
+
+void chord_pool_free(chord_pool *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->quit, 1);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->n; i++) pthread_join(p->th[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
+}
+
+int chord_pool_size(const chord_pool *p) { return p ? p->n : 1; }
+
+void chord_pool_run(chord_pool *p, chord_task_fn fn, void *ctx) {
+    if (!p || p->n == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    p->fn = fn;
+    p->ctx = ctx;
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    fn(ctx, 0, p->n);
+    while (atomic_load_explicit(&p->done, memory_order_acquire) != p->n - 1) {
+        /* spin: the other slices are about as long as ours */
+    }
+}
+
+/* ---- sources --------------------------------------------------------------------------------- */
+
+typedef struct {
+    int fd;
+    void *map;
+    uint64_t map_bytes;
+} file_ctx;
+
+static chord_status file_read(void *ctx, uint64_t off, void *dst, size_t len) {
+    file_ctx *f = ctx;
+    uint8_t *d = dst;
+    while (len > 0) {
+        ssize_t r = pread(f->fd, d, len, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return CHORD_E_IO;
+        d += r;
+        off += (uint64_t)r;
+        len -= (size_t)r;
+    }
+    return CHORD_OK;
+}
+
+static void file_close(void *ctx) {
+    file_ctx *f = ctx;
+    if (f->map) munmap(f->map, f->map_bytes);
+    close(f->fd);
+    free(f);
+}
+
+typedef struct { const uint8_t *data; uint64_t size; } mem_ctx;
+
+static chord_status mem_read(void *ctx, uint64_t off, void *dst, size_t len) {
+    mem_ctx *m = ctx;
+    if (off > m->size || len > m->size - off) return CHORD_E_IO;
+    memcpy(dst, m->data + off, len);
+    return CHORD_OK;
+}
+
+chord_status chord_source_from_memory(chord_source *src, const void *data, uint64_t size) {
+    if (!src || (!data && size)) return CHORD_E_INVALID_ARG;
+    memset(src, 0, sizeof *src);
+    mem_ctx *m = malloc(sizeof *m); /* separate from *src so the struct may be copied */
+    if (!m) return CHORD_E_NOMEM;
+    m->data = data;
+    m->size = size;
+    src->data = data;
+    src->size = size;
+    src->read = mem_read;
+    src->close = free;
+    src->ctx = m;
+    return CHORD_OK;
+}
+
+chord_status chord_source_from_file(chord_source *src, const char *path, chord_error *err) {
+    if (!src || !path) return chord_fail(err, CHORD_E_INVALID_ARG, "source or path is NULL");
+    memset(src, 0, sizeof *src);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return chord_fail(err, CHORD_E_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return chord_fail(err, CHORD_E_IO, "'%s' is not a regular file", path);
+    }
+    file_ctx *f = calloc(1, sizeof *f);
+    if (!f) {
+        close(fd);
+        return chord_fail(err, CHORD_E_NOMEM, "out of memory opening '%s'", path);
+    }
+    f->fd = fd;
+    uint64_t size = (uint64_t)st.st_size;
+    if (size > 0) {
+        void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            f->map = m;
+            f->map_bytes = size;
+        }
+    }
+    src->ctx = f;
+    src->size = size;
+    src->read = file_read;
+    src->close = file_close;
+    src->data = f->map;
+    return CHORD_OK;
+}
+
+void chord_source_close(chord_source *src) {
+    if (!src) return;
+    if (src->close) src->close(src->ctx);
+    memset(src, 0, sizeof *src);
+}

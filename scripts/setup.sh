@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh Debian 12: apt packages (compilers, wasm toolchain, chromium) and
+# npm packages (reference llama.cpp, playwright-core, wllama). Does nothing when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PKGS="gcc make clang-19 lld-19 wasi-libc libclang-rt-19-dev libclang-rt-19-dev-wasm32 libclang-rt-19-dev-wasm64 chromium nodejs"
+missing=""
+for p in $APT_PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "setup: installing apt packages:$missing"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq || true
+    $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+
+# npm dev packages at the root (reference llama.cpp prebuilt, browser driver, wllama). Scripts
+# are never run: node-llama-cpp must not download or build anything.
+if [ ! -f node_modules/.chord-setup-done ] || [ package-lock.json -nt node_modules/.chord-setup-done ]; then
+    echo "setup: npm ci"
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    touch node_modules/.chord-setup-done
+fi
