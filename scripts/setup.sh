@@ -21,6 +21,6 @@ fi
 # are never run: node-llama-cpp must not download or build anything.
 if [ ! -f node_modules/.chord-setup-done ] || [ package-lock.json -nt node_modules/.chord-setup-done ]; then
     echo "setup: npm ci"
-    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    npm ci --ignore-scripts --omit=optional --no-audit --no-fund --loglevel=error
     touch node_modules/.chord-setup-done
 fi
