@@ -18,9 +18,10 @@ if [ -n "$missing" ]; then
 fi
 
 # npm dev packages at the root (reference llama.cpp prebuilt, browser driver, wllama). Scripts
-# are never run: node-llama-cpp must not download or build anything.
+# are never run: node-llama-cpp must not download or build anything. (`npm ci` rejects this
+# lock file because of the platform-specific optional packages it omits; `install` honours it.)
 if [ ! -f node_modules/.chord-setup-done ] || [ package-lock.json -nt node_modules/.chord-setup-done ]; then
-    echo "setup: npm ci"
-    npm ci --ignore-scripts --omit=optional --no-audit --no-fund --loglevel=error
+    echo "setup: npm install (dev packages)"
+    npm install --ignore-scripts --omit=optional --no-audit --no-fund --loglevel=error
     touch node_modules/.chord-setup-done
 fi
