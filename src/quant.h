@@ -29,13 +29,18 @@ typedef struct chord_type_traits {
     uint32_t block_bytes;        /* bytes per block */
     chord_type vec_dot_type;     /* activation format for vec_dot */
     chord_to_float_fn to_float;  /* reference dequantize (bit-exact with ggml) */
-    chord_from_float_fn from_float; /* reference quantize */
+    chord_from_float_fn from_float; /* quantize (bit-identical to from_float_ref) */
     chord_vec_dot_fn vec_dot;    /* best kernel for this CPU (after chord_quant_init) */
     chord_vec_dot_fn vec_dot_ref;/* scalar reference */
+    /* from_float above is the best kernel for this CPU; it is bit-identical to this scalar one
+     * (the SIMD quantizers of Q8_0/Q8_1/Q8_K/F16 are exact), so results never depend on the CPU. */
+    chord_from_float_fn from_float_ref;
 } chord_type_traits;
 
 /* Selects the fastest kernels this CPU supports; idempotent, thread-safe to call early. */
 void chord_quant_init(void);
+/* "avx2" or "scalar": which kernel set chord_quant_init selected (for logs and benches). */
+const char *chord_quant_isa(void);
 /* NULL for ids out of range or unsupported. */
 const chord_type_traits *chord_type_get(uint32_t type);
 const char *chord_type_name(uint32_t type);          /* "?" when unknown */
