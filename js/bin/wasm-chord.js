@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// wasm-chord.js — the Node CLI of the JS package: `npx wasm-chord run -m model.gguf -p "…"`.
+// Same flags and --json object as the native CLI (tools/cli/cli_run.c), plus --build to pick the
+// WebAssembly build: wasm32 / wasm64 run through the package API (a worker with N threads),
+// wasi runs the WASI CLI (wasm-chord-wasi.wasm) under node:wasi with the same arguments.
+
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import fs from 'node:fs';
+
+const HELP = `usage: wasm-chord run -m MODEL [options]
+
+  -m, --model PATH       GGUF model file (or http(s) URL)
+  -p, --prompt TEXT      prompt (default: empty, i.e. just BOS)
+  -n, --n-predict N      tokens to generate (default 128)
+  -c, --ctx-size N       context length (default: min(trained, 4096))
+  -t, --threads N        threads (default: all cores)
+      --temp X           temperature, 0 = greedy (default 0.8)
+      --top-k N          (default 40; 0 = off)
+      --top-p X          (default 0.95; 1 = off)
+      --min-p X          (default 0.05; 0 = off)
+      --repeat-penalty X (default 1.0 = off)
+  -s, --seed N           sampling seed (default 0)
+      --ignore-eos       never stop at end-of-generation
+      --json             print one JSON object: prompt_tokens, tokens, text, timings, peak_memory_bytes
+      --build B          auto | wasm32 | wasm64 | wasi (default auto)
+      --wasm-dir DIR     directory of the .wasm builds
+  -h, --help
+`;
+
+const SPEC = {
+    '-m': ['model', 'str'], '--model': ['model', 'str'],
+    '-p': ['prompt', 'str'], '--prompt': ['prompt', 'str'],
+    '-n': ['n', 'int'], '--n-predict': ['n', 'int'],
+    '-c': ['ctx', 'int'], '--ctx-size': ['ctx', 'int'],
+    '-t': ['threads', 'int'], '--threads': ['threads', 'int'],
+    '--temp': ['temp', 'num'], '--top-k': ['topK', 'int'], '--top-p': ['topP', 'num'],
+    '--min-p': ['minP', 'num'], '--repeat-penalty': ['repeatPenalty', 'num'],
+    '-s': ['seed', 'int'], '--seed': ['seed', 'int'],
+    '--ignore-eos': ['ignoreEos', 'flag'], '--json': ['json', 'flag'],
+    '--build': ['build', 'str'], '--wasm-dir': ['wasmDir', 'str'],
+    '-h': ['help', 'flag'], '--help': ['help', 'flag'],
+};
+
+function die(msg, code = 2) {
+    process.stderr.write(`wasm-chord: error: ${msg}\n`);
+    process.exit(code);
+}
+
+export function parseArgs(argv) {
+    const o = { prompt: '', n: 128, ctx: 0, threads: 0, temp: 0.8, topK: 40, topP: 0.95, minP: 0.05,
+        repeatPenalty: 1.0, seed: 0, ignoreEos: false, json: false, build: 'auto', raw: argv };
+    for (let i = 0; i < argv.length; i++) {
+        let a = argv[i], val = null;
+        const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+        if (eq > 0) { val = a.slice(eq + 1); a = a.slice(0, eq); }
+        const s = SPEC[a];
+        if (!s) die(`unknown option '${a}' (try --help)`);
+        const [key, kind] = s;
+        if (kind === 'flag') { o[key] = true; continue; }
+        if (val === null) {
+            if (i + 1 >= argv.length) die(`option ${a} needs a value`);
+            val = argv[++i];
+        }
+        if (kind === 'str') o[key] = val;
+        else {
+            const x = Number(val);
+            if (val.trim() === '' || !Number.isFinite(x) || (kind === 'int' && !Number.isInteger(x)))
+                die(`option ${a}: '${val}' is not ${kind === 'int' ? 'an integer' : 'a number'}`);
+            o[key] = x;
+        }
+    }
+    if (o.help) return o;
+    if (!o.model) die('missing -m MODEL');
+    if (!['auto', 'wasm32', 'wasm64', 'wasi'].includes(o.build)) die(`--build must be auto, wasm32, wasm64 or wasi, got '${o.build}'`);
+    if (o.n < 0) die('-n must be >= 0');
+    if (o.threads < 0) die('-t must be >= 0');
+    return o;
+}
+
+// ---- WASI: the C CLI under node:wasi ------------------------------------------------------------
+
+async function runWasi(o, wasmDir) {
+    const { WASI } = await import('node:wasi');
+    const file = path.join(wasmDir, 'wasm-chord-wasi.wasm');
+    if (!fs.existsSync(file)) die(`WASI build not found at ${file} (run make wasm)`, 1);
+    const model = path.resolve(o.model);
+    const dir = path.dirname(model);
+    // Same arguments as given, with the model path made absolute inside the preopened directory.
+    const args = ['wasm-chord', 'run'];
+    for (let i = 0; i < o.raw.length; i++) {
+        const a = o.raw[i];
+        if (a === '--build' || a === '--wasm-dir') { i++; continue; }
+        if (a.startsWith('--build=') || a.startsWith('--wasm-dir=')) continue;
+        if (a === '-m' || a === '--model') { args.push(a, model); i++; continue; }
+        if (a.startsWith('--model=')) { args.push('--model', model); continue; }
+        args.push(a);
+    }
+    const wasi = new WASI({ version: 'preview1', args, env: {}, preopens: { [dir]: dir }, returnOnExit: true });
+    const mod = await WebAssembly.compile(fs.readFileSync(file));
+    const inst = await WebAssembly.instantiate(mod, wasi.getImportObject());
+    return wasi.start(inst);
+}
+
+// ---- wasm32 / wasm64: the package API -----------------------------------------------------------
+
+async function runApi(o, wasmDir) {
+    const { loadModel, ChordError } = await import('../src/index.js');
+    try {
+        const model = await loadModel(o.model, {
+            build: o.build, threads: o.threads || undefined, nCtx: o.ctx, wasmBase: wasmDir,
+        });
+        let text = '';
+        try {
+            if (!o.json) process.stdout.write(o.prompt);
+            for await (const piece of model.generate(o.prompt, {
+                maxTokens: o.n, temperature: o.temp, topK: o.topK, topP: o.topP, minP: o.minP,
+                repeatPenalty: o.repeatPenalty, seed: o.seed, ignoreEos: o.ignoreEos,
+            })) {
+                text += piece.text;
+                if (!o.json) process.stdout.write(piece.text);
+            }
+            const g = model.lastGeneration;
+            const st = g.stats;
+            if (o.json) {
+                process.stdout.write(JSON.stringify({
+                    prompt_tokens: g.promptTokens,
+                    tokens: g.tokens,
+                    text,
+                    timings: { load_ms: round(model.info.loadMs), prefill_tok_s: round(st.prefill_tok_s), decode_tok_s: round(st.decode_tok_s) },
+                    peak_memory_bytes: st.peak_memory_bytes,
+                    build: model.info.build,
+                    simd: model.info.simd,
+                    threads: model.info.threads,
+                }) + '\n');
+            } else {
+                process.stdout.write('\n');
+                process.stderr.write(`[${model.info.build}/${model.info.simd}, ${model.info.threads} thr] load ${model.info.loadMs.toFixed(0)} ms, ` +
+                    `prefill ${st.n_prefill} tok ${st.prefill_tok_s.toFixed(1)} tok/s, decode ${st.n_decode} tok ${st.decode_tok_s.toFixed(1)} tok/s, ` +
+                    `memory ${(st.peak_memory_bytes / 2 ** 20).toFixed(1)} MiB\n`);
+            }
+        } finally {
+            await model.dispose();
+        }
+        return 0;
+    } catch (e) {
+        const err = ChordError.from(e);
+        process.stderr.write(`wasm-chord: error: ${err.message} [${err.code}]\n`);
+        return 1;
+    }
+}
+
+const round = (x) => Math.round(x * 100) / 100;
+
+async function main(argv) {
+    if (argv[0] === '--help' || argv[0] === '-h' || argv.length === 0) {
+        process.stdout.write(HELP);
+        return argv.length === 0 ? 2 : 0;
+    }
+    if (argv[0] !== 'run') die(`unknown command '${argv[0]}' (only 'run'; try --help)`);
+    const o = parseArgs(argv.slice(1));
+    if (o.help) { process.stdout.write(HELP); return 0; }
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const wasmDir = o.wasmDir ? path.resolve(o.wasmDir)
+        : [path.join(here, '../wasm'), path.join(here, '../../build/wasm')].find((d) => fs.existsSync(path.join(d, 'chord-wasm32.wasm')))
+          ?? path.join(here, '../../build/wasm');
+    if (o.build === 'wasi') return runWasi(o, wasmDir);
+    // Node 20/22 need a process-wide V8 flag for Memory64 (it cannot be given to a Worker).
+    if (o.build === 'wasm64' && !WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 4, 1])) &&
+        !process.env.WASM_CHORD_REEXEC) {
+        const r = spawnSync(process.execPath, ['--experimental-wasm-memory64', '--no-warnings', fileURLToPath(import.meta.url), ...argv],
+            { stdio: 'inherit', env: { ...process.env, WASM_CHORD_REEXEC: '1' } });
+        return r.status ?? 1;
+    }
+    return runApi(o, pathToFileURL(wasmDir + '/').href);
+}
+
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+    process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,170 @@
+// Type declarations of the wasm-chord package (js/src/index.js).
+
+/** Error codes: the engine's status names plus host-side 'disposed' and 'worker'. */
+export type ChordErrorCode =
+    | 'invalid_arg' | 'io' | 'format' | 'unsupported' | 'nomem' | 'range' | 'not_found'
+    | 'type' | 'cancelled' | 'internal' | 'disposed' | 'worker';
+
+/** Every failure of the package is a ChordError. */
+export class ChordError extends Error {
+    constructor(code: ChordErrorCode, message: string);
+    readonly name: 'ChordError';
+    readonly code: ChordErrorCode;
+    toJSON(): { name: 'ChordError'; code: ChordErrorCode; message: string };
+    static from(e: unknown): ChordError;
+}
+
+/** Where a model comes from. A string is a URL in browsers; in Node a path unless it has a scheme. */
+export type ModelSource = string | URL | Blob | File | ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
+
+export interface LoadProgress {
+    /** Bytes read so far. */
+    loaded: number;
+    /** File size in bytes, or null when the server did not say. */
+    total: number | null;
+}
+
+export type BuildChoice = 'auto' | 'wasm32' | 'wasm64';
+
+export interface LoadOptions {
+    /** Called as bytes arrive. */
+    onProgress?: (p: LoadProgress) => void;
+    /** Engine threads on one shared memory (default: cores, at most 8). Browsers without
+     *  crossOriginIsolated always use 1. */
+    threads?: number;
+    /** 'auto' (default): wasm32 when model + KV cache + scratch fit 4 GiB, else wasm64 when the
+     *  engine has Memory64, else a ChordError 'nomem' before anything large is allocated. */
+    build?: BuildChoice;
+    /** Aborts the load (ChordError 'cancelled'). */
+    signal?: AbortSignal;
+    /** Context length in tokens; 0 (default) = min(trained context, 4096). */
+    nCtx?: number;
+    /** URL or directory of the .wasm builds (default: the package's wasm/, else build/wasm/). */
+    wasmBase?: string | URL;
+    /** false: never use the relaxed-SIMD build; 'auto' (default): when the engine validates it. */
+    relaxed?: boolean | 'auto';
+    /** Cap of the engine's shared memory in bytes. */
+    maxMemoryBytes?: number;
+    /** Extra fetch options for URL sources. */
+    headers?: Record<string, string>;
+    credentials?: RequestCredentials;
+}
+
+export interface GenerateOptions {
+    /** Tokens to generate at most (default 256). */
+    maxTokens?: number;
+    /** 0 = greedy (default 0.8). */
+    temperature?: number;
+    /** 0 = off (default 40). */
+    topK?: number;
+    /** 1 = off (default 0.95). */
+    topP?: number;
+    /** 0 = off (default 0.05). */
+    minP?: number;
+    /** 1 = off (default 1). */
+    repeatPenalty?: number;
+    /** Window of the repetition penalty (default 64). */
+    repeatLastN?: number;
+    /** Sampling seed (default 0). */
+    seed?: number;
+    /** Never stop at end-of-generation tokens. */
+    ignoreEos?: boolean;
+    /** Add BOS (as the model's metadata asks) before a text prompt (default true). */
+    addSpecial?: boolean;
+    /** Match special-token text inside the prompt (default false). */
+    parseSpecial?: boolean;
+    /** Stops generation before the next token; the loop throws ChordError 'cancelled' and the
+     *  model stays usable. */
+    signal?: AbortSignal;
+}
+
+export interface Piece {
+    /** Token id (-1 for trailing bytes flushed at the end without a token of their own). */
+    token: number;
+    /** The complete UTF-8 text this token finished (may be ''). */
+    text: string;
+}
+
+export interface GenerationStats {
+    load_ms: number;
+    prefill_ms: number;
+    decode_ms: number;
+    n_prefill: number;
+    n_decode: number;
+    prefill_tok_s: number;
+    decode_tok_s: number;
+    weight_bytes: number;
+    peak_memory_bytes: number;
+}
+
+export interface GenerationResult {
+    /** 'ok' (max tokens or end of generation), 'cancelled', 'range' (context full) or 'error'. */
+    status: 'ok' | 'cancelled' | 'range' | 'error';
+    promptTokens: number[] | null;
+    /** Every token the engine generated (including any not yet consumed when it stopped). */
+    tokens: number[];
+    stats: GenerationStats | null;
+}
+
+export interface ModelSizes {
+    fileBytes: number;
+    weightBytes: number;
+    nParams: number;
+    nVocab: number;
+    nCtxTrain: number;
+    /** Context length of the session. */
+    nCtx: number;
+    nEmbd: number;
+    nLayer: number;
+    nHead: number;
+    nHeadKv: number;
+    nFf: number;
+    /** Size of the engine's wasm memory after loading. */
+    memoryBytes: number;
+    /** The budget estimate loadModel checked. */
+    estimatedBytes: number;
+}
+
+export interface ModelInfo {
+    architecture: string;
+    name: string;
+    /** GGUF metadata, values rendered as short text (long arrays abbreviated). */
+    metadata: Readonly<Record<string, string>>;
+    sizes: Readonly<ModelSizes>;
+    bos: number;
+    eos: number;
+    ropeTheta: number;
+    /** Which build runs. */
+    build: 'wasm32' | 'wasm64';
+    wasmFile: string;
+    simd: 'simd128' | 'relaxed' | null;
+    threads: number;
+    loadMs: number;
+    source: { kind: 'url' | 'blob' | 'bytes' | 'path'; name: string };
+    raw: Readonly<Record<string, unknown>>;
+}
+
+export interface Model {
+    readonly info: ModelInfo;
+    /** Details of the last finished generate(). */
+    readonly lastGeneration: GenerationResult | null;
+    tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<Int32Array>;
+    detokenize(tokens: ArrayLike<number>): Promise<string>;
+    generate(prompt: string | ArrayLike<number>, opts?: GenerateOptions): AsyncGenerator<Piece, void, undefined>;
+    /** Frees the model and stops its worker. Safe to call twice. */
+    dispose(): Promise<void>;
+}
+
+export function loadModel(source: ModelSource, opts?: LoadOptions): Promise<Model>;
+
+/** Address-space limit of each build on this host, in bytes. */
+export function memoryLimits(): { wasm32: number; wasm64: number };
+
+export interface MemoryEstimate {
+    nCtx: number;
+    model: number;
+    kvCache: number;
+    scratch: number;
+    fixed: number;
+    total: number;
+}

@@ -1,0 +1,437 @@
+// index.js — the public API of the wasm-chord package:
+//
+//   const model = await loadModel(source, { onProgress, threads, build, signal });
+//   for await (const { token, text } of model.generate(prompt, { maxTokens, temperature, signal })) …
+//   await model.tokenize(text); await model.detokenize(ids); model.info; await model.dispose();
+//
+// Everything heavy runs in a worker (worker.js); this file streams the model bytes to it, picks the
+// build and checks the memory budget first, and turns the worker's messages back into promises
+// and async iterators. Flow of loadModel: open the source → read until the GGUF header is complete
+// → estimate model + KV cache + scratch bytes → pick wasm32 / wasm64 or fail with ChordError
+// 'nomem' (nothing large allocated yet) → start the worker and engine → reserve the model buffer
+// in wasm memory → stream the rest of the file into it → the engine parses and opens the model.
+
+import { ChordError } from './errors.js';
+import { toSource, readSource, CHUNK_BYTES } from './sources.js';
+import { tryParseHeader, hyperParams } from './gguf.js';
+import { isNode, nodeMajor, sharedMemoryAvailable, defaultThreads, spawnWorker, resolveWasmBase } from './env.js';
+
+export { ChordError };
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+const MAX_HEADER_BYTES = 256 * MiB;
+// Tokens the engine may run ahead of the consumer. Small, so that stopping (abort, break) costs
+// at most this many wasted tokens even when the consumer is slow.
+const LOOKAHEAD = 2;
+// Chunks in flight to the worker while loading (each up to CHUNK_BYTES).
+const LOAD_WINDOW = 4;
+
+/** Address-space limits of each build on this host (what the engine's memory may grow to). */
+export function memoryLimits() {
+    return {
+        wasm32: 4 * GiB,
+        // Chromium and Node >= 24 allow 16 GiB; Node 20/22 behind a flag only 4 GiB.
+        wasm64: isNode && nodeMajor < 24 ? 4 * GiB : 16 * GiB,
+    };
+}
+
+/**
+ * Bytes the engine needs for a model: the GGUF file (copied whole into wasm memory, tensors are
+ * used in place), the KV cache (f32 K and V for every layer and position: a safe upper bound),
+ * scratch for one batch of activations, attention scores and logits, and per-thread stacks.
+ */
+export function estimateMemory(hp, fileBytes, { nCtx = 0, threads = 1, nBatch = 64 } = {}) {
+    const ctx = nCtx > 0 ? nCtx : Math.min(hp.nCtxTrain > 0 ? hp.nCtxTrain : 4096, 4096);
+    const kvDim = hp.nHeadKv * hp.headDim;
+    const kv = 2 * hp.nLayer * ctx * kvDim * 4;
+    const scratch = 4 * (nBatch * (4 * hp.nEmbd + 3 * hp.nFf + hp.nVocab) + nBatch * hp.nHead * ctx + 2 * hp.nVocab);
+    const fixed = 8 * MiB + threads * 2 * MiB;
+    return { nCtx: ctx, model: fileBytes, kvCache: kv, scratch, fixed, total: fileBytes + kv + scratch + fixed };
+}
+
+const gib = (n) => `${(n / GiB).toFixed(2)} GiB`;
+
+let core = null;
+async function memory64Supported() {
+    core ??= await import('./core.js');
+    return core.memory64Supported();
+}
+
+/** Picks 'wasm32' or 'wasm64' for a need in bytes, or throws ChordError before any allocation. */
+export async function chooseBuild(build, need) {
+    const lim = memoryLimits();
+    const m64 = await memory64Supported();
+    const why = `the model needs about ${gib(need.total)} (file ${gib(need.model)} + KV cache ${gib(need.kvCache)} ` +
+        `for ${need.nCtx} positions + scratch ${gib(need.scratch + need.fixed)})`;
+    if (build === 'wasm32') {
+        if (need.total > lim.wasm32)
+            throw new ChordError('nomem', `${why}, more than wasm32's ${gib(lim.wasm32)} address space; use build 'wasm64' or a smaller nCtx`);
+        return 'wasm32';
+    }
+    if (build === 'wasm64') {
+        if (!m64)
+            throw new ChordError('unsupported', 'this JavaScript engine has no Memory64 (wasm64)' +
+                (isNode ? '; on Node 20/22 run node with --experimental-wasm-memory64' : ''));
+        if (need.total > lim.wasm64)
+            throw new ChordError('nomem', `${why}, more than wasm64's ${gib(lim.wasm64)} limit on this engine`);
+        return 'wasm64';
+    }
+    if (need.total <= lim.wasm32) return 'wasm32';
+    if (m64 && need.total <= lim.wasm64) return 'wasm64';
+    throw new ChordError('nomem', `${why}: too big for wasm32 (${gib(lim.wasm32)})` +
+        (m64 ? ` and for wasm64 (${gib(lim.wasm64)} on this engine)` : ' and this engine has no Memory64'));
+}
+
+// ---- the worker channel ----------------------------------------------------------------------
+
+class Channel {
+    constructor(worker) {
+        this.worker = worker;
+        this.nextId = 1;
+        this.pending = new Map();
+        this.dead = null;
+        worker.onMessage((m) => this.#onMessage(m));
+        worker.onError((e) => this.#fail(new ChordError('worker', `engine worker failed: ${e.message}`)));
+        this.alive = new Promise((resolve) => { this.#onAlive = resolve; });
+    }
+    #onAlive;
+    #onMessage(m) {
+        if (m.event === 'alive') return this.#onAlive();
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        if (m.event) return p.onEvent?.(m);
+        this.pending.delete(m.id);
+        if (this.pending.size === 0) this.worker.unref();
+        if (m.ok) p.resolve(m.result);
+        else p.reject(ChordError.from(m.error));
+    }
+    #fail(err) {
+        if (this.dead) return;
+        this.dead = err;
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        this.#onAlive();
+    }
+    call(op, args = {}, transfer = [], onEvent = null) {
+        if (this.dead) return Promise.reject(this.dead);
+        const id = this.nextId++;
+        return new Promise((resolve, reject) => {
+            this.pending.set(id, { resolve, reject, onEvent });
+            this.worker.ref();
+            this.worker.post({ id, op, ...args }, transfer);
+        });
+    }
+    send(op, args = {}) {
+        if (!this.dead) this.worker.post({ id: 0, op, ...args });
+    }
+    async close() {
+        if (!this.dead) {
+            // Give the engine a moment to stop its thread workers; terminate regardless.
+            await Promise.race([this.call('dispose').catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+        }
+        this.dead ??= new ChordError('disposed', 'the model was disposed');
+        this.pending.clear();
+        await this.worker.terminate();
+    }
+}
+
+// ---- loading -----------------------------------------------------------------------------------
+
+function concat(chunks, total) {
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) { out.set(c, off); off += c.byteLength; }
+    return out;
+}
+
+// Reads chunks until the GGUF header is complete. Re-parses only when the prefix has doubled, so
+// a header spread over many small fetch chunks costs O(n) copying.
+async function readHeader(stream, size) {
+    const head = [];
+    let bytes = 0, nextTry = 0;
+    for (;;) {
+        const r = await stream.next();
+        if (!r.done) {
+            head.push(r.value);
+            bytes += r.value.byteLength;
+            if (bytes < nextTry) continue;
+            nextTry = Math.max(2 * bytes, 64 * 1024);
+        }
+        const header = tryParseHeader(concat(head, bytes), r.done ? bytes : size);
+        if (header) return { header, head, bytes, done: r.done };
+        if (r.done) throw new ChordError('format', `GGUF: the file ends inside its header (${bytes} bytes)`);
+        if (bytes > MAX_HEADER_BYTES)
+            throw new ChordError('format', `GGUF: header larger than ${MAX_HEADER_BYTES} bytes`);
+    }
+}
+
+// Groups small chunks (fetch yields ~64 KiB pieces) into CHUNK_BYTES buffers before they are
+// posted, so a 6 GiB model is ~800 messages, not 100,000.
+async function* coalesce(chunks) {
+    let buf = null, fill = 0;
+    for await (const c of chunks) {
+        if (c.byteLength >= CHUNK_BYTES / 4) {
+            if (fill) { yield buf.subarray(0, fill); buf = null; fill = 0; }
+            yield c;
+            continue;
+        }
+        buf ??= new Uint8Array(CHUNK_BYTES);
+        if (fill + c.byteLength > CHUNK_BYTES) { yield buf.subarray(0, fill); buf = new Uint8Array(CHUNK_BYTES); fill = 0; }
+        buf.set(c, fill);
+        fill += c.byteLength;
+    }
+    if (fill) yield buf.subarray(0, fill);
+}
+
+function checkOptions(opts) {
+    const build = opts.build ?? 'auto';
+    if (!['auto', 'wasm32', 'wasm64'].includes(build))
+        throw new ChordError('invalid_arg', `build must be 'auto', 'wasm32' or 'wasm64', got ${JSON.stringify(build)}`);
+    if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1 && opts.threads <= 64))
+        throw new ChordError('invalid_arg', `threads must be an integer in [1, 64], got ${opts.threads}`);
+    if (opts.nCtx !== undefined && !(Number.isInteger(opts.nCtx) && opts.nCtx >= 0))
+        throw new ChordError('invalid_arg', `nCtx must be a non-negative integer, got ${opts.nCtx}`);
+    if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function')
+        throw new ChordError('invalid_arg', 'onProgress must be a function');
+    return build;
+}
+
+/**
+ * Loads a GGUF model. `source`: URL string or URL, File/Blob, ArrayBuffer or typed array, or (Node)
+ * a file path. Options: onProgress({ loaded, total }), threads, build ('auto' | 'wasm32' |
+ * 'wasm64'), signal (AbortSignal), nCtx (context length; 0 = min(trained, 4096)), wasmBase (URL
+ * or directory of the .wasm builds), relaxed (false to never use the relaxed-SIMD build).
+ */
+export async function loadModel(source, opts = {}) {
+    const build = checkOptions(opts);
+    const { signal, onProgress } = opts;
+    const shared = sharedMemoryAvailable();
+    let threads = opts.threads ?? await defaultThreads();
+    if (!shared) threads = 1;
+    const t0 = performance.now();
+
+    const src = toSource(source, opts);
+    const stream = readSource(src, { signal, onProgress })[Symbol.asyncIterator]();
+    let channel = null;
+    try {
+        let { header, head, bytes, done } = await readHeader(stream, src.size);
+        // Unknown length (no Content-Length): the bytes must be counted before the buffer can be
+        // reserved, so they are held here first.
+        if (src.size === null && !done) {
+            for (let r = await stream.next(); !r.done; r = await stream.next()) { head.push(r.value); bytes += r.value.byteLength; }
+            done = true;
+        }
+        const size = src.size ?? bytes;
+        const hp = hyperParams(header);
+        const need = estimateMemory(hp, size, { nCtx: opts.nCtx ?? 0, threads });
+        const target = await chooseBuild(build, need);
+
+        const wasmUrl = await resolveWasmBase(opts.wasmBase);
+        channel = new Channel(await spawnWorker(new URL('./worker.js', import.meta.url)));
+        await channel.alive;
+        const flow = shared ? new Int32Array(new SharedArrayBuffer(8)) : null;
+        const init = await channel.call('init', {
+            target, wasmUrl, threads, relaxed: opts.relaxed ?? 'auto',
+            maxMemoryBytes: opts.maxMemoryBytes, flow,
+        });
+        if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
+        await channel.call('begin', { size });
+
+        // Stream: header chunks first, then the rest, LOAD_WINDOW chunks in flight.
+        const inflight = [];
+        const post = async (c) => {
+            inflight.push(channel.call('chunk', { bytes: c }, [c.buffer]));
+            if (inflight.length >= LOAD_WINDOW) await inflight.shift();
+        };
+        async function* rest() {
+            yield* head;
+            head = null;
+            if (!done) for (let r = await stream.next(); !r.done; r = await stream.next()) yield r.value;
+        }
+        for await (const c of coalesce(rest())) await post(c);
+        await Promise.all(inflight);
+        if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
+        const info = await channel.call('finish', { nCtx: need.nCtx });
+        return new Model(channel, info, { init, need, flow, hp, loadMs: performance.now() - t0, source: src });
+    } catch (e) {
+        await stream.return?.().catch(() => {});
+        if (channel) await channel.close().catch(() => {});
+        if (signal?.aborted && !(e instanceof ChordError && e.code !== 'internal'))
+            throw new ChordError('cancelled', 'model load aborted');
+        throw ChordError.from(e);
+    }
+}
+
+// ---- the model -------------------------------------------------------------------------------
+
+const GEN_DEFAULTS = {
+    maxTokens: 256, temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1.0,
+    repeatLastN: 64, seed: 0, ignoreEos: false, addSpecial: true, parseSpecial: false,
+};
+
+function genParams(o) {
+    const p = { ...GEN_DEFAULTS };
+    for (const k of Object.keys(GEN_DEFAULTS)) if (o[k] !== undefined) p[k] = o[k];
+    if (!(Number.isInteger(p.maxTokens) && p.maxTokens >= 0))
+        throw new ChordError('invalid_arg', `maxTokens must be a non-negative integer, got ${p.maxTokens}`);
+    if (!(Number.isInteger(p.seed) && p.seed >= 0 && p.seed <= Number.MAX_SAFE_INTEGER))
+        throw new ChordError('invalid_arg', `seed must be a non-negative integer, got ${p.seed}`);
+    for (const k of ['temperature', 'topP', 'minP', 'repeatPenalty'])
+        if (typeof p[k] !== 'number') throw new ChordError('invalid_arg', `${k} must be a number, got ${p[k]}`);
+    for (const k of ['topK', 'repeatLastN'])
+        if (!Number.isInteger(p[k])) throw new ChordError('invalid_arg', `${k} must be an integer, got ${p[k]}`);
+    return p;
+}
+
+class Model {
+    #ch; #info; #flow; #genCounter = 0; #busy = Promise.resolve(); #cancelWord;
+    /** Details of the last finished generate(): { status, promptTokens, tokens, stats }. */
+    lastGeneration = null;
+
+    constructor(channel, raw, { init, need, flow, loadMs, source }) {
+        this.#ch = channel;
+        this.#flow = flow;
+        this.#cancelWord = init.cancel ? new Int32Array(init.cancel.buffer) : null;
+        this.#cancelIndex = init.cancel?.index ?? 0;
+        const { metadata, ...rest } = raw;
+        this.#info = Object.freeze({
+            architecture: raw.arch,
+            name: raw.name,
+            metadata: Object.freeze({ ...metadata }),
+            sizes: Object.freeze({
+                fileBytes: raw.file_bytes, weightBytes: raw.weight_bytes, nParams: raw.n_params,
+                nVocab: raw.n_vocab, nCtxTrain: raw.n_ctx_train, nCtx: need.nCtx, nEmbd: raw.n_embd,
+                nLayer: raw.n_layer, nHead: raw.n_head, nHeadKv: raw.n_head_kv, nFf: raw.n_ff,
+                memoryBytes: raw.memory_bytes, estimatedBytes: need.total,
+            }),
+            bos: raw.bos, eos: raw.eos, ropeTheta: raw.rope_theta,
+            build: init.build, wasmFile: init.file, simd: init.simd, threads: init.threads,
+            loadMs, source: { kind: source.kind, name: source.name },
+            raw: Object.freeze(rest),
+        });
+    }
+    #cancelIndex;
+
+    /** Architecture, metadata, sizes and which build runs. */
+    get info() { return this.#info; }
+
+    #check() {
+        if (this.#ch.dead) throw this.#ch.dead;
+    }
+
+    /** Text → token ids (Int32Array). addSpecial adds BOS as the model asks. */
+    async tokenize(text, { addSpecial = true, parseSpecial = false } = {}) {
+        this.#check();
+        if (typeof text !== 'string') throw new ChordError('invalid_arg', 'tokenize: text must be a string');
+        return this.#serial(() => this.#ch.call('tokenize', { text, addSpecial, parseSpecial }));
+    }
+
+    /** Token ids → text. */
+    async detokenize(tokens) {
+        this.#check();
+        if (!tokens || typeof tokens.length !== 'number')
+            throw new ChordError('invalid_arg', 'detokenize: tokens must be an array of token ids');
+        return this.#serial(() => this.#ch.call('detokenize', { tokens: Array.from(tokens) }));
+    }
+
+    // Requests that share the engine run one after another (a generate holds the engine).
+    #serial(fn) {
+        const run = this.#busy.then(fn, fn);
+        this.#busy = run.catch(() => {});
+        return run;
+    }
+
+    #cancel(genId) {
+        if (this.#flow) {
+            Atomics.store(this.#flow, 1, genId);
+            Atomics.notify(this.#flow, 0);
+        }
+        if (this.#cancelWord) Atomics.store(this.#cancelWord, this.#cancelIndex, 1);
+        this.#ch.send('cancel', { genId });
+    }
+
+    /**
+     * Streams { token, text } pieces for a prompt (a string, or an array of token ids). The
+     * signal stops generation before the next token; the model stays usable. Breaking out of
+     * the loop stops it too.
+     */
+    async *generate(prompt, opts = {}) {
+        this.#check();
+        if (typeof prompt !== 'string' && !(prompt && typeof prompt.length === 'number'))
+            throw new ChordError('invalid_arg', 'generate: prompt must be a string or an array of token ids');
+        const params = genParams(opts);
+        const { signal } = opts;
+        let release;
+        const mine = new Promise((r) => { release = r; });
+        const prev = this.#busy;
+        this.#busy = mine;
+        await prev;
+
+        const genId = ++this.#genCounter;
+        const queue = [];
+        const all = [];
+        let wake = null, done = false, failure = null, result = null, promptTokens = null, consumed = 0;
+        const ping = () => { const w = wake; wake = null; w?.(); };
+        const onAbort = () => { this.#cancel(genId); ping(); };
+        try {
+            if (signal?.aborted) throw new ChordError('cancelled', 'generation aborted');
+            if (this.#flow) { Atomics.store(this.#flow, 0, 0); Atomics.store(this.#flow, 1, 0); }
+            const req = typeof prompt === 'string' ? { prompt } : { tokens: Array.from(prompt) };
+            const call = this.#ch.call('generate', { ...req, params, genId, lookahead: LOOKAHEAD }, [], (ev) => {
+                if (ev.event === 'prompt') promptTokens = ev.tokens;
+                else if (ev.event === 'token') { queue.push({ token: ev.token, text: ev.text }); all.push(ev.token); ping(); }
+            });
+            call.then((r) => { result = r; done = true; ping(); }, (e) => { failure = e; done = true; ping(); });
+            signal?.addEventListener('abort', onAbort, { once: true });
+            for (;;) {
+                if (signal?.aborted) break;
+                if (queue.length) {
+                    const piece = queue.shift();
+                    consumed++;
+                    this.#ack(genId, consumed);
+                    yield piece;
+                    continue;
+                }
+                if (done) break;
+                await new Promise((r) => { wake = r; });
+            }
+            if (signal?.aborted) {
+                await call.catch(() => {});
+                throw new ChordError('cancelled', 'generation aborted' + (signal.reason?.message ? `: ${signal.reason.message}` : ''));
+            }
+            if (failure) throw ChordError.from(failure);
+        } finally {
+            signal?.removeEventListener('abort', onAbort);
+            if (!done) {
+                // The consumer left early (break, throw, abort): stop the engine and wait for it,
+                // so the next request finds the model idle.
+                this.#cancel(genId);
+                while (!done) await new Promise((r) => { wake = r; });
+            }
+            const tokens = all.filter((t) => t >= 0);
+            this.lastGeneration = {
+                status: failure ? 'error' : (signal?.aborted ? 'cancelled' : (result?.status ?? 'cancelled')),
+                promptTokens, tokens, stats: result?.stats ?? null,
+            };
+            release();
+        }
+    }
+
+    #ack(genId, consumed) {
+        if (this.#flow) {
+            Atomics.store(this.#flow, 0, consumed);
+            Atomics.notify(this.#flow, 0);
+        } else {
+            this.#ch.send('ack', { genId, consumed });
+        }
+    }
+
+    /** Frees the model and stops the worker (and its threads). Safe to call twice. */
+    async dispose() {
+        if (this.#ch.dead) return;
+        await this.#ch.close();
+    }
+}
+
+export { Model };

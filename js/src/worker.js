@@ -1,0 +1,255 @@
+// worker.js — the engine's home: a dedicated Worker in browsers, a worker_threads Worker in Node.
+// The page's (or process's) main thread never runs inference: it sends requests here and gets
+// replies and streamed tokens back. One worker holds one engine (one shared wasm memory, plus
+// the engine's own thread workers) and at most one model.
+//
+// Protocol (every request has an `id`; replies carry the same id):
+//   → { id, op: 'init', target, wasmUrl, threads, maxMemoryBytes }  ← { id, ok, result: { build, threads, simd, cancel } }
+//   → { id, op: 'begin', size }                                      ← { id, ok }
+//   → { id, op: 'chunk', bytes }        (bytes transferred)          ← { id, ok, result: loaded }
+//   → { id, op: 'finish', nCtx }                                     ← { id, ok, result: info }
+//   → { id, op: 'abortLoad' }                                        ← { id, ok }
+//   → { id, op: 'tokenize', text, addSpecial, parseSpecial }         ← { id, ok, result: Int32Array }
+//   → { id, op: 'detokenize', tokens }                               ← { id, ok, result: string }
+//   → { id, op: 'generate', prompt | tokens, params, genId }         ← { id, event: 'prompt', tokens }
+//                                                                    ← { id, event: 'token', token, text }*
+//                                                                    ← { id, ok, result: { status, stats } }
+//   → { id, op: 'cancel', genId }   (only needed when the cancel word could not be shared)
+//   → { id, op: 'dispose' }                                          ← { id, ok }
+// Errors: { id, ok: false, error: { name: 'ChordError', code, message } }.
+//
+// Cancelling: the engine exposes a cancel word in its shared memory. When that memory can be
+// posted to the main thread (Node always; browsers when crossOriginIsolated) the main thread
+// stores 1 into it and the C generate loop stops before the next token. Otherwise generation
+// runs one token per step here and yields to this worker's event loop between steps, so a
+// 'cancel' message gets through within one token.
+
+import { createEngine, pickBuild } from './core.js';
+import { ChordError } from './errors.js';
+
+let port = null;
+if (typeof process !== 'undefined' && process.versions?.node && typeof globalThis.WorkerGlobalScope === 'undefined') {
+    const wt = await import('node:worker_threads');
+    port = { post: (m, t) => wt.parentPort.postMessage(m, t), on: (fn) => wt.parentPort.on('message', fn) };
+} else {
+    port = { post: (m, t) => self.postMessage(m, t), on: (fn) => self.addEventListener('message', (e) => fn(e.data)) };
+}
+
+const state = {
+    engine: null,
+    loader: null,
+    model: null,
+    session: null,
+    nCtx: 0,
+    cancelShared: false,
+    cancelledGen: -1,   // genId the main thread asked to cancel (message path)
+    flow: null,         // Int32Array on a SharedArrayBuffer: [0] tokens consumed, [1] cancelled genId
+    acked: 0,           // tokens consumed (message path)
+    onAck: null,
+};
+
+function errorOut(e) {
+    if (e instanceof ChordError || (e && e.name === 'ChordError'))
+        return { name: 'ChordError', code: e.code, message: e.message };
+    return { name: 'ChordError', code: 'internal', message: e?.message ? String(e.message) : String(e) };
+}
+
+// ---- engine and loading -----------------------------------------------------------------------
+
+async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow }) {
+    if (state.engine) throw new ChordError('invalid_arg', 'engine already initialised');
+    let file = target === 'wasm64' ? 'chord-wasm64.wasm' : pickBuild({ relaxed: relaxed ?? 'auto' });
+    const engine = await createEngine({ wasm: new URL(file, wasmUrl).href, target, threads, maxMemoryBytes });
+    state.engine = engine;
+    state.flow = flow ?? null;
+    // Try to share the cancel word; a DataCloneError means the memory cannot leave this thread.
+    let cancel = null;
+    if (engine.cancelWord) {
+        try {
+            const probe = new MessageChannel();
+            probe.port1.postMessage(engine.cancelWord);
+            probe.port1.close();
+            probe.port2.close();
+            cancel = engine.cancelWord;
+            state.cancelShared = !!state.flow;
+        } catch { /* not crossOriginIsolated: use the message path */ }
+    }
+    return {
+        build: engine.target,
+        file,
+        threads: engine.threads,
+        simd: engine.buildInfo?.simd ?? null,
+        buildInfo: engine.buildInfo,
+        cancel,
+    };
+}
+
+function begin({ size }) {
+    if (state.model || state.loader) throw new ChordError('invalid_arg', 'a model is already loaded in this worker');
+    state.loader = state.engine.beginLoad(size);
+}
+
+function chunk({ bytes }) {
+    if (!state.loader) throw new ChordError('invalid_arg', 'chunk without begin');
+    return state.loader.write(bytes);
+}
+
+function finish({ nCtx }) {
+    const loader = state.loader;
+    state.loader = null;
+    state.model = loader.finishLoad({ vocabOnly: false });
+    state.nCtx = nCtx || 0;
+    return modelInfo();
+}
+
+function abortLoad() {
+    state.loader?.abort();
+    state.loader = null;
+}
+
+function modelInfo() {
+    const i = state.model.info;
+    const hs = state.engine.heapStats();
+    return { ...i, memory_bytes: hs.memoryBytes, max_memory_bytes: hs.maxMemoryBytes, heap_used: hs.used };
+}
+
+// The session is created lazily (first generate) so that a tokenizer-only user pays no KV cache.
+function session() {
+    if (!state.session) state.session = state.model.newSession({ nCtx: state.nCtx });
+    return state.session;
+}
+
+// ---- generation ------------------------------------------------------------------------------
+
+const yieldToEvents = () => new Promise((resolve) => {
+    // A MessageChannel round trip yields to the event loop without setTimeout's 4 ms clamp.
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => { ch.port1.close(); resolve(); };
+    ch.port2.postMessage(0);
+});
+
+async function generate(req) {
+    const { id, params, genId, lookahead } = req;
+    const model = state.model;
+    if (!model) throw new ChordError('invalid_arg', 'no model loaded');
+    const s = session();
+    s.reset();
+    const ids = req.tokens ? Int32Array.from(req.tokens)
+        : model.tokenize(req.prompt, { addSpecial: params.addSpecial ?? true, parseSpecial: params.parseSpecial ?? false });
+    port.post({ id, event: 'prompt', tokens: Array.from(ids) });
+    if (ids.length === 0) throw new ChordError('invalid_arg', 'the prompt has no tokens (empty text and no BOS token)');
+    const sampler = state.engine.newSampler({
+        temperature: params.temperature, topK: params.topK, topP: params.topP, minP: params.minP,
+        repeatPenalty: params.repeatPenalty, repeatLastN: params.repeatLastN, seed: params.seed,
+        ignoreEos: params.ignoreEos,
+    });
+    const maxTokens = params.maxTokens;
+    state.engine.resetCancel();
+    // A cancel that raced with resetCancel() arrives as a message too: let it through.
+    await yieldToEvents();
+    try {
+        if (state.cancelledGen === genId) return { status: 'cancelled', stats: s.stats() };
+        s.feed(ids);
+        if (state.cancelShared) {
+            // The C loop (the native CLI's loop, so tokens match native); the main thread stops
+            // it through the shared cancel word.
+            const flow = state.flow;
+            let emitted = 0;
+            const r = s.generate(sampler, maxTokens, (token, text) => {
+                port.post({ id, event: 'token', token, text });
+                emitted++;
+                // Wait while the consumer is more than `lookahead` tokens behind.
+                for (;;) {
+                    if (Atomics.load(flow, 1) === genId) return true;
+                    const consumed = Atomics.load(flow, 0);
+                    if (emitted - consumed <= lookahead) return false;
+                    Atomics.wait(flow, 0, consumed, 100);
+                }
+            });
+            return { status: r.status, stats: s.stats() };
+        }
+        state.acked = 0;
+        return { status: await stepLoop(id, genId, s, sampler, maxTokens, params, lookahead), stats: s.stats() };
+    } catch (e) {
+        if (e?.code === 'cancelled') return { status: 'cancelled', stats: s.stats() };
+        throw e;
+    } finally {
+        sampler.dispose();
+    }
+}
+
+// Token by token with a yield between steps so that a 'cancel' message is seen. Mirrors the C
+// generate loop: sample, stop on end-of-generation, stream the text, feed, repeat.
+async function stepLoop(id, genId, s, sampler, maxTokens, params, lookahead) {
+    const model = state.model;
+    const detok = model.newDetok();
+    try {
+        for (let n = 0; n < maxTokens; n++) {
+            await yieldToEvents();
+            while (n - state.acked > lookahead && state.cancelledGen !== genId)
+                await new Promise((r) => { state.onAck = r; });
+            if (state.cancelledGen === genId) return 'cancelled';
+            const token = s.sample(sampler);
+            if (!params.ignoreEos && model.isEog(token)) break;
+            port.post({ id, event: 'token', token, text: detok.push(token) });
+            if (s.pos >= s.nCtx) return 'range';
+            s.feed(Int32Array.of(token));
+        }
+        const rest = detok.flush();
+        if (rest) port.post({ id, event: 'token', token: -1, text: rest });
+        return 'ok';
+    } finally {
+        detok.dispose();
+    }
+}
+
+// ---- dispatch ----------------------------------------------------------------------------------
+
+const ops = {
+    init,
+    begin,
+    chunk,
+    finish,
+    abortLoad,
+    tokenize: ({ text, addSpecial, parseSpecial }) => state.model.tokenize(text, { addSpecial, parseSpecial }),
+    detokenize: ({ tokens }) => state.model.detokenize(Int32Array.from(tokens)),
+    generate,
+    info: () => modelInfo(),
+    dispose: () => {
+        state.session?.dispose();
+        state.model?.dispose();
+        state.loader?.abort();
+        state.engine?.dispose();
+        state.session = state.model = state.loader = state.engine = null;
+    },
+};
+
+// Requests run one at a time, in arrival order, except 'cancel' which acts at once.
+let queue = Promise.resolve();
+port.on((msg) => {
+    if (msg.op === 'cancel') {
+        state.cancelledGen = msg.genId;
+        state.onAck?.();
+        return;
+    }
+    if (msg.op === 'ack') {
+        state.acked = msg.consumed;
+        const wake = state.onAck;
+        state.onAck = null;
+        wake?.();
+        return;
+    }
+    queue = queue.then(async () => {
+        try {
+            const fn = ops[msg.op];
+            if (!fn) throw new ChordError('invalid_arg', `unknown request ${msg.op}`);
+            if (msg.op !== 'init' && msg.op !== 'dispose' && !state.engine)
+                throw new ChordError('invalid_arg', 'engine not initialised');
+            const result = await fn(msg);
+            port.post({ id: msg.id, ok: true, result });
+        } catch (e) {
+            port.post({ id: msg.id, ok: false, error: errorOut(e) });
+        }
+    });
+});
+port.post({ event: 'alive' });
