@@ -94,14 +94,13 @@ chord_status chord_pool_new(chord_pool **out, int n_threads, chord_error *err) {
     pthread_cond_init(&p->cv, NULL);
     for (int i = 1; i < n_threads; i++) {
         worker_arg *a = malloc(sizeof *a);
+        if (a) { a->p = p; a->ith = i; } /* before the thread starts: it reads them at once */
         if (!a || pthread_create(&p->th[i], NULL, worker_main, a) != 0) {
             free(a);
             p->n = i; /* join the ones that started */
             chord_pool_free(p);
             return chord_fail(err, CHORD_E_NOMEM, "cannot start thread %d of %d", i, n_threads);
         }
-        a->p = p;
-        a->ith = i;
     }
     *out = p;
     return CHORD_OK;
