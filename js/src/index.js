@@ -52,10 +52,10 @@ export function estimateMemory(hp, fileBytes, { nCtx = 0, threads = 1, nBatch = 
 
 const gib = (n) => `${(n / GiB).toFixed(2)} GiB`;
 
-let core = null;
+// (module (memory i64 1)): validates only where the engine has Memory64.
+const MEMORY64_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 4, 1]);
 async function memory64Supported() {
-    core ??= await import('./core.js');
-    return core.memory64Supported();
+    return WebAssembly.validate(MEMORY64_PROBE);
 }
 
 /** Picks 'wasm32' or 'wasm64' for a need in bytes, or throws ChordError before any allocation. */

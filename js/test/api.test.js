@@ -1,0 +1,254 @@
+// api.test.js — the JS package through its public API only (loadModel, generate, tokenize,
+// detokenize, info, dispose, ChordError), in Node with the real wasm builds and stories260K.
+// Run: node --test js/test/   (tests/t_js.sh runs it, also with --experimental-wasm-memory64).
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { loadModel, ChordError } from '../src/index.js';
+import { serve } from '../../tools/serve.mjs';
+import { MODEL, SKIP_MODEL, hasWasm, wasmBase, STORY, memory64, NATIVE_CLI, hugeModelHeader, makeGguf, repo } from './helpers.js';
+
+const skip = SKIP_MODEL || (hasWasm ? false : `SKIP: wasm builds not found (make wasm)`);
+const bytes = hasWasm && !SKIP_MODEL ? fs.readFileSync(MODEL) : null;
+const GREEDY = { temperature: 0, maxTokens: 48 };
+
+async function collect(model, prompt, opts) {
+    let text = '';
+    const tokens = [];
+    for await (const p of model.generate(prompt, opts)) { text += p.text; if (p.token >= 0) tokens.push(p.token); }
+    return { text, tokens };
+}
+
+async function expectChordError(promise, code, re) {
+    await assert.rejects(promise, (e) => {
+        assert.ok(e instanceof ChordError, `expected ChordError, got ${e?.constructor?.name}: ${e?.message}`);
+        assert.equal(e.code, code, `code of: ${e.message}`);
+        if (re) assert.match(e.message, re);
+        return true;
+    });
+}
+
+// Greedy tokens of a wasm32 single-thread load from a path, compared against every other way.
+let reference = null;
+async function ref() {
+    if (!reference) {
+        const model = await loadModel(MODEL, { wasmBase, threads: 1 });
+        try { reference = await collect(model, '', GREEDY); } finally { await model.dispose(); }
+    }
+    return reference;
+}
+
+test('load from a file path, greedy story, info', { skip }, async () => {
+    const model = await loadModel(MODEL, { wasmBase, threads: 1 });
+    try {
+        const i = model.info;
+        assert.equal(i.architecture, 'llama');
+        assert.equal(i.sizes.nVocab, 512);
+        assert.equal(i.sizes.nLayer, 5);
+        assert.equal(i.sizes.fileBytes, bytes.length);
+        assert.equal(i.build, 'wasm32');
+        assert.equal(i.threads, 1);
+        assert.ok(i.sizes.memoryBytes > bytes.length);
+        assert.equal(i.metadata['general.architecture'], 'llama');
+        const r = await collect(model, '', GREEDY);
+        assert.ok(r.text.trimStart().startsWith(STORY.slice(0, 50)), `greedy text: ${JSON.stringify(r.text)}`);
+        assert.equal(r.tokens.length, GREEDY.maxTokens);
+        const g = model.lastGeneration;
+        assert.equal(g.status, 'ok');
+        assert.deepEqual(g.tokens, r.tokens);
+        assert.deepEqual(g.promptTokens, [i.bos]);
+        assert.ok(g.stats.decode_tok_s > 0 && g.stats.n_decode >= r.tokens.length - 1);
+        reference = r;
+    } finally {
+        await model.dispose();
+    }
+});
+
+test('same tokens as the native CLI', { skip: skip || (!fs.existsSync(NATIVE_CLI) && `SKIP: ${NATIVE_CLI} not built`) }, async () => {
+    const out = execFileSync(NATIVE_CLI, ['run', '-m', MODEL, '-p', '', '-n', String(GREEDY.maxTokens), '--temp', '0', '-t', '1', '--json'], { encoding: 'utf8' });
+    const native = JSON.parse(out);
+    assert.deepEqual((await ref()).tokens, native.tokens);
+});
+
+test('load from every source kind, with progress', { skip }, async () => {
+    const srv = await serve({ port: 0 });
+    try {
+        const sources = {
+            'http URL': `${srv.url}shared/models/stories260K.gguf`,
+            'file URL': pathToFileURL(MODEL).href,
+            'URL object': new URL(`${srv.url}shared/models/stories260K.gguf`),
+            Blob: new Blob([bytes]),
+            File: new File([bytes], 'stories260K.gguf'),
+            ArrayBuffer: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+            Uint8Array: new Uint8Array(bytes),
+            'DataView': new DataView(bytes.buffer, bytes.byteOffset, bytes.length),
+        };
+        if (!fs.existsSync(`${repo}/../shared/models/stories260K.gguf`)) delete sources['http URL'];
+        for (const [kind, src] of Object.entries(sources)) {
+            const events = [];
+            const model = await loadModel(src, { wasmBase, threads: 1, onProgress: (p) => events.push(p) });
+            try {
+                assert.ok(events.length >= 2, `${kind}: progress events`);
+                for (let k = 1; k < events.length; k++) assert.ok(events[k].loaded >= events[k - 1].loaded, `${kind}: monotonic`);
+                const last = events.at(-1);
+                assert.equal(last.loaded, bytes.length, `${kind}: loaded`);
+                assert.equal(last.total, bytes.length, `${kind}: total`);
+                const r = await collect(model, '', GREEDY);
+                assert.deepEqual(r.tokens, (await ref()).tokens, `${kind}: tokens`);
+            } finally {
+                await model.dispose();
+            }
+        }
+        // The caller's buffer is not detached by loading.
+        assert.equal(sources.Uint8Array.byteLength, bytes.length);
+    } finally {
+        await srv.close();
+    }
+});
+
+test('tokenize and detokenize', { skip }, async () => {
+    const model = await loadModel(bytes, { wasmBase, threads: 1 });
+    try {
+        const ids = await model.tokenize('Once upon a time');
+        assert.ok(ids instanceof Int32Array);
+        assert.equal(ids[0], model.info.bos);
+        const noBos = await model.tokenize('Once upon a time', { addSpecial: false });
+        assert.deepEqual(Array.from(noBos), Array.from(ids.subarray(1)));
+        const text = await model.detokenize(noBos);
+        assert.equal(text.trim(), 'Once upon a time');
+        // A prompt given as ids generates the same as the text.
+        const a = await collect(model, 'Once upon a time', GREEDY);
+        const b = await collect(model, ids, GREEDY);
+        assert.deepEqual(a.tokens, b.tokens);
+        await expectChordError(model.tokenize(42), 'invalid_arg');
+    } finally {
+        await model.dispose();
+    }
+});
+
+test('abort stops within one token and leaves the model usable', { skip }, async () => {
+    const model = await loadModel(bytes, { wasmBase, threads: 1 });
+    try {
+        const ctrl = new AbortController();
+        let got = 0;
+        await expectChordError((async () => {
+            for await (const _ of model.generate('', { temperature: 0, maxTokens: 400, ignoreEos: true, signal: ctrl.signal })) {
+                if (++got === 5) {
+                    // A slow consumer: the engine must wait for it rather than run ahead.
+                    await new Promise((r) => setTimeout(r, 100));
+                    ctrl.abort();
+                }
+            }
+        })(), 'cancelled');
+        assert.equal(got, 5);
+        const g = model.lastGeneration;
+        assert.equal(g.status, 'cancelled');
+        // Produced after the abort: at most the engine's small look-ahead plus the one in progress.
+        assert.ok(g.tokens.length <= got + 3, `engine made ${g.tokens.length} tokens, consumer took ${got}`);
+
+        // Usable afterwards, and deterministic.
+        const r = await collect(model, '', GREEDY);
+        assert.deepEqual(r.tokens, (await ref()).tokens);
+
+        // Already-aborted signal: nothing runs.
+        await expectChordError(collect(model, '', { ...GREEDY, signal: AbortSignal.abort() }), 'cancelled');
+
+        // Breaking out of the loop stops the engine too; the next run is complete.
+        let n = 0;
+        for await (const _ of model.generate('', { temperature: 0, maxTokens: 400, ignoreEos: true })) if (++n === 3) break;
+        assert.ok(model.lastGeneration.tokens.length <= 3 + 3);
+        assert.deepEqual((await collect(model, '', GREEDY)).tokens, (await ref()).tokens);
+    } finally {
+        await model.dispose();
+    }
+});
+
+test('concurrent generate calls run one after the other', { skip }, async () => {
+    const model = await loadModel(bytes, { wasmBase, threads: 1 });
+    try {
+        const [a, b] = await Promise.all([collect(model, '', GREEDY), collect(model, '', GREEDY)]);
+        assert.deepEqual(a.tokens, (await ref()).tokens);
+        assert.deepEqual(b.tokens, (await ref()).tokens);
+    } finally {
+        await model.dispose();
+    }
+});
+
+test('dispose and reload', { skip }, async () => {
+    for (let k = 0; k < 3; k++) {
+        const model = await loadModel(bytes, { wasmBase, threads: 1 });
+        assert.deepEqual((await collect(model, '', GREEDY)).tokens, (await ref()).tokens);
+        await model.dispose();
+        await model.dispose(); // twice is fine
+        await expectChordError(model.tokenize('x'), 'disposed');
+        await expectChordError(collect(model, '', GREEDY), 'disposed');
+    }
+});
+
+test('two threads give the same tokens', { skip }, async () => {
+    const model = await loadModel(bytes, { wasmBase, threads: 2 });
+    try {
+        assert.equal(model.info.threads, 2);
+        assert.deepEqual((await collect(model, '', GREEDY)).tokens, (await ref()).tokens);
+        const r = await collect(model, 'Lily and Ben', { temperature: 0.8, seed: 7, maxTokens: 40 });
+        const one = await loadModel(bytes, { wasmBase, threads: 1 });
+        try {
+            assert.deepEqual((await collect(one, 'Lily and Ben', { temperature: 0.8, seed: 7, maxTokens: 40 })).tokens, r.tokens);
+        } finally {
+            await one.dispose();
+        }
+    } finally {
+        await model.dispose();
+    }
+});
+
+test('wasm64 gives the same tokens', { skip: skip || (!memory64 && 'SKIP: no Memory64 in this node (run with --experimental-wasm-memory64)') }, async () => {
+    for (const threads of [1, 2]) {
+        const model = await loadModel(MODEL, { wasmBase, threads, build: 'wasm64' });
+        try {
+            assert.equal(model.info.build, 'wasm64');
+            assert.deepEqual((await collect(model, '', GREEDY)).tokens, (await ref()).tokens, `wasm64 ${threads} thread(s)`);
+        } finally {
+            await model.dispose();
+        }
+    }
+});
+
+test('malformed files give ChordError format', { skip: hasWasm ? false : 'SKIP: wasm builds not found' }, async () => {
+    await expectChordError(loadModel(new TextEncoder().encode('this is not a model at all, just text'), { wasmBase }), 'format', /GGUF/);
+    await expectChordError(loadModel(new Uint8Array(0), { wasmBase }), 'format');
+    if (bytes) {
+        // Header cut short.
+        await expectChordError(loadModel(bytes.subarray(0, 3000), { wasmBase }), 'format');
+        // Header intact, tensor data cut: found by the engine.
+        await expectChordError(loadModel(bytes.subarray(0, Math.floor(bytes.length * 0.6)), { wasmBase }), 'format');
+        // A corrupted tensor count.
+        const bad = new Uint8Array(bytes);
+        new DataView(bad.buffer).setBigUint64(8, 1n << 40n, true);
+        await expectChordError(loadModel(bad, { wasmBase }), 'format');
+    }
+    // A header whose tensor table points past the data.
+    const g = makeGguf({ meta: { 'general.architecture': 'llama' }, tensors: [{ name: 'x', dims: [1 << 20, 1 << 10], type: 0 }], dataBytes: 32 });
+    await expectChordError(loadModel(g, { wasmBase }), 'format');
+});
+
+test('a too-big model fails the budget check before loading', async () => {
+    const huge = hugeModelHeader();
+    const t0 = performance.now();
+    await expectChordError(loadModel(huge, { wasmBase }), 'nomem', /needs about \d+\.\d+ GiB/);
+    await expectChordError(loadModel(huge, { wasmBase, build: 'wasm32' }), 'nomem', /wasm32/);
+    await expectChordError(loadModel(huge, { wasmBase, build: 'wasm32', nCtx: 1024 }), 'nomem', /wasm32/);
+    // No worker or engine was started: the check is on the header alone.
+    assert.ok(performance.now() - t0 < 2000);
+    if (!memory64) await expectChordError(loadModel(huge, { wasmBase, build: 'wasm64' }), 'unsupported', /Memory64/);
+});
+
+test('bad options give ChordError invalid_arg', async () => {
+    await expectChordError(loadModel(MODEL, { build: 'wasm16' }), 'invalid_arg', /build/);
+    await expectChordError(loadModel(MODEL, { threads: 0 }), 'invalid_arg', /threads/);
+    await expectChordError(loadModel(12345), 'invalid_arg', /source/);
+    await expectChordError(loadModel('/nonexistent/model.gguf', { wasmBase }), 'io', /nonexistent/);
+});

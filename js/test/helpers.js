@@ -1,0 +1,90 @@
+// helpers.js — shared set-up of the JS API tests: where the model and the .wasm builds are, the
+// greedy reference story, and a writer for small synthetic GGUF headers (for the error tests).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '../..');
+export const MODEL = path.resolve(repo, '../shared/models/stories260K.gguf');
+export const hasModel = fs.existsSync(MODEL);
+export const SKIP_MODEL = hasModel ? false : `SKIP: ${MODEL} not present`;
+
+const buildDir = process.env.BUILD ? path.resolve(repo, process.env.BUILD) : path.join(repo, 'build');
+export const WASM_DIR = process.env.WASM_CHORD_WASM_DIR ?? path.join(buildDir, 'wasm');
+export const wasmBase = pathToFileURL(WASM_DIR + '/').href;
+export const hasWasm = fs.existsSync(path.join(WASM_DIR, 'chord-wasm32.wasm'));
+export const NATIVE_CLI = path.join(buildDir, 'wasm-chord');
+
+// stories260K's greedy story (model card, temperature 0).
+export const STORY = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park.';
+
+export const memory64 = WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 4, 1]));
+
+// ---- a minimal GGUF writer (v3) ----------------------------------------------------------------
+
+const enc = new TextEncoder();
+class W {
+    constructor() { this.parts = []; }
+    u32(x) { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, x, true); this.parts.push(b); }
+    u64(x) { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(x), true); this.parts.push(b); }
+    f32(x) { const b = new Uint8Array(4); new DataView(b.buffer).setFloat32(0, x, true); this.parts.push(b); }
+    str(s) { const b = enc.encode(s); this.u64(b.length); this.parts.push(b); }
+    bytes() {
+        const n = this.parts.reduce((a, b) => a + b.length, 0);
+        const out = new Uint8Array(n);
+        let o = 0;
+        for (const p of this.parts) { out.set(p, o); o += p.length; }
+        return out;
+    }
+}
+
+/**
+ * A GGUF file with llama metadata and the given tensors ({ name, dims, type }) whose data is
+ * `dataBytes` zero bytes (so a header can claim a huge model while the file stays small).
+ */
+export function makeGguf({ meta = {}, tensors = [], dataBytes = 0 }) {
+    const w = new W();
+    w.parts.push(enc.encode('GGUF'));
+    w.u32(3);
+    w.u64(tensors.length);
+    const entries = Object.entries(meta);
+    w.u64(entries.length);
+    for (const [k, v] of entries) {
+        w.str(k);
+        if (typeof v === 'string') { w.u32(8); w.str(v); }
+        else if (Number.isInteger(v)) { w.u32(4); w.u32(v); }
+        else if (typeof v === 'number') { w.u32(6); w.f32(v); }
+        else if (Array.isArray(v)) { w.u32(9); w.u32(8); w.u64(v.length); for (const s of v) w.str(s); }
+    }
+    let off = 0;
+    for (const t of tensors) {
+        w.str(t.name);
+        w.u32(t.dims.length);
+        for (const d of t.dims) w.u64(d);
+        w.u32(t.type ?? 0);
+        w.u64(off);
+        off += 32;
+    }
+    const head = w.bytes();
+    const pad = (32 - (head.length % 32)) % 32;
+    const out = new Uint8Array(head.length + pad + dataBytes);
+    out.set(head);
+    return out;
+}
+
+/** Header of a 70B-shaped llama (80 layers, 8192 wide): its KV cache alone is over 16 GiB. */
+export function hugeModelHeader() {
+    return makeGguf({
+        meta: {
+            'general.architecture': 'llama', 'general.name': 'huge',
+            'llama.block_count': 80, 'llama.embedding_length': 8192, 'llama.feed_forward_length': 28672,
+            'llama.attention.head_count': 64, 'llama.attention.head_count_kv': 64,
+            'llama.context_length': 4096, 'llama.vocab_size': 32000,
+            'tokenizer.ggml.model': 'llama', 'tokenizer.ggml.tokens': ['<unk>', '<s>', '</s>'],
+        },
+        tensors: [{ name: 'token_embd.weight', dims: [8192, 32000], type: 0 }],
+        dataBytes: 64,
+    });
+}
