@@ -17,10 +17,11 @@ $(ORACLE_SRC)/include/llama.h: | $(ORACLE_BUNDLE)
 $(ORACLE_BUNDLE):
 	@echo "oracle: $(ORACLE_BUNDLE) missing — run 'make setup' (npm ci) first" >&2; exit 1
 
-# The llama.cpp headers are not ours: -isystem keeps our warning flags from judging them.
+# The llama.cpp headers are not ours: -isystem keeps our warning flags from judging them, and
+# our -I paths are dropped so that its gguf.h is not shadowed by src/gguf.h.
 $(BUILD)/oracle: tools/oracle/oracle.c $(ORACLE_SRC)/include/llama.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -isystem $(ORACLE_SRC)/include -isystem $(ORACLE_SRC)/ggml/include \
+	$(CC) $(filter-out -I%,$(CFLAGS)) -isystem $(ORACLE_SRC)/include -isystem $(ORACLE_SRC)/ggml/include \
 	    -DORACLE_BINS='"$(ORACLE_BINS)"' $< -o $@ \
 	    -L$(ORACLE_BINS) -l:libllama.v0.5.0.so -l:libggml.v0.5.0.so -l:libggml-base.so \
 	    -Wl,-rpath,$(ORACLE_BINS) -lm

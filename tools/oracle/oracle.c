@@ -9,6 +9,8 @@
  *                        [--flash-attn on|off|auto]
  *                                            greedy ids as JSON, with the top-2 logit gap at
  *                                            every position and the first position's top logits
+ *   oracle tensors MODEL [--hash]            name, type, shape (and a hash of the data) of
+ *                                            each tensor, as ggml's own GGUF reader sees them
  *   oracle bench MODEL [-t N] [--prefill 64] [--decode 64] [-r REPS]
  *                                            prefill and decode tokens/s as JSON
  *
@@ -31,6 +33,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "gguf.h"
 #include "llama.h"
 
 #ifndef ORACLE_BINS
@@ -324,6 +327,44 @@ static int cmd_generate(int argc, char **argv) {
     return run_generate(&o);
 }
 
+/* ---- tensors ------------------------------------------------------------------------------- */
+
+/* FNV-1a 64 of n bytes at off: tells whether two files hold bit-identical tensor data. */
+static uint64_t hash_range(FILE *f, uint64_t off, uint64_t n) {
+    static unsigned char buf[1 << 16];
+    uint64_t h = 0xCBF29CE484222325ull;
+    if (fseeko(f, (off_t)off, SEEK_SET) != 0) die("seek failed%s", "");
+    while (n > 0) {
+        size_t k = n < sizeof buf ? (size_t)n : sizeof buf;
+        if (fread(buf, 1, k, f) != k) die("file shorter than its tensor table says%s", "");
+        for (size_t i = 0; i < k; i++) h = (h ^ buf[i]) * 0x100000001B3ull;
+        n -= k;
+    }
+    return h;
+}
+
+static int cmd_tensors(int argc, char **argv) {
+    bool hash = argc == 3 && !strcmp(argv[2], "--hash");
+    if (argc != 2 && !hash) die("usage: oracle tensors MODEL [--hash]%s", "");
+    init_backend();
+    struct gguf_init_params gp = { .no_alloc = true, .ctx = NULL };
+    struct gguf_context *g = gguf_init_from_file(argv[1], gp);
+    if (!g) die("ggml cannot read '%s' as GGUF", argv[1]);
+    FILE *f = hash ? fopen(argv[1], "rb") : NULL;
+    if (hash && !f) die("cannot open '%s'", argv[1]);
+    for (int64_t i = 0; i < gguf_get_n_tensors(g); i++) {
+        const int64_t *ne = gguf_get_tensor_ne(g, i);
+        printf("%s %s %lld %lld", gguf_get_tensor_name(g, i), ggml_type_name(gguf_get_tensor_type(g, i)),
+               (long long)ne[0], (long long)ne[1]);
+        if (f) printf(" %016llx", (unsigned long long)hash_range(f, gguf_get_data_offset(g) +
+                      gguf_get_tensor_offset(g, i), gguf_get_tensor_size(g, i)));
+        printf("\n");
+    }
+    if (f) fclose(f);
+    gguf_free(g);
+    return 0;
+}
+
 /* ---- bench ----------------------------------------------------------------------------------- */
 
 /* A fixed, EOG-free prompt: ids spread over the vocabulary (the content does not change speed). */
@@ -398,6 +439,7 @@ static void usage(FILE *f) {
                "  oracle quantize IN OUT TYPE [-t N] [--pure]\n"
                "  oracle tokenize MODEL TEXT [--no-bos]\n"
                "  oracle generate MODEL (--tokens \"1 2 3\" | -p TEXT) [-n 64] [-t N] [--top 5] [--kv f16|f32] [--flash-attn on|off|auto]\n"
+               "  oracle tensors MODEL [--hash]\n"
                "  oracle bench MODEL [-t N] [--prefill 64] [--decode 64] [-r REPS]\n\n"
                "ORACLE_VERBOSE=1 shows llama.cpp's log; ORACLE_BINS overrides the libggml-cpu folder.\n",
             llama_version());
@@ -410,6 +452,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "quantize")) return cmd_quantize(argc - 1, argv + 1);
     if (!strcmp(c, "tokenize")) return cmd_tokenize(argc - 1, argv + 1);
     if (!strcmp(c, "generate")) return cmd_generate(argc - 1, argv + 1);
+    if (!strcmp(c, "tensors")) return cmd_tensors(argc - 1, argv + 1);
     if (!strcmp(c, "bench")) return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "oracle: error: unknown command '%s' (try --help)\n", c);
     return 2;
