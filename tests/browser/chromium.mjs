@@ -1,0 +1,45 @@
+// chromium.mjs — starts Debian's Chromium (/usr/bin/chromium; never a downloaded browser) headless
+// through playwright-core, with a fresh profile and no background traffic, for the browser tests
+// and the browser bench. Also starts the COOP/COEP static server (tools/serve.mjs).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+// playwright-core is a dev dependency at the repository root (installed by scripts/setup.sh).
+export function playwright() {
+    const require = createRequire(path.join(repo, 'package.json'));
+    return require('playwright-core');
+}
+
+/** → { context, page(), close() } on a fresh user-data-dir that is removed on close. */
+export async function launch({ extraArgs = [] } = {}) {
+    const { chromium } = playwright();
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chord-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: false, // the flag below selects the new headless mode explicitly
+        args: ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
+            '--disable-sync', '--no-first-run', '--disable-quic', '--disable-default-apps',
+            '--disable-extensions', '--no-default-browser-check', ...extraArgs],
+        timeout: 60000,
+    });
+    return {
+        context,
+        page: async () => context.pages()[0] ?? context.newPage(),
+        close: async () => {
+            await context.close().catch(() => {});
+            fs.rmSync(profile, { recursive: true, force: true });
+        },
+    };
+}
+
+export async function startServer() {
+    const { serve } = await import(path.join(repo, 'tools/serve.mjs'));
+    return serve({ port: 0 });
+}

@@ -1,0 +1,128 @@
+// demo.mjs — the demo page (web/) in headless Chromium, driven like a user: pick
+// ../shared/models/stories260K.gguf with the file input, press Generate, read the streamed text
+// and check it is the model card's greedy story; press Stop mid-way and check it stopped and the
+// model still works; then the same story with the other builds and thread counts.
+//
+//   node tests/browser/demo.mjs [--build-dir build]     exit 0 = pass; prints SKIP when no model
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launch, startServer, repo } from './chromium.mjs';
+
+const MODEL = path.resolve(repo, '../shared/models/stories260K.gguf');
+const STORY = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park.';
+const GREEDY_TOKENS = 48;
+
+if (!fs.existsSync(MODEL)) {
+    console.log(`SKIP: ${MODEL} not present`);
+    process.exit(0);
+}
+
+const log = (s) => console.log(`  ${s}`);
+
+async function loadFile(page, { build = 'auto', threads = '' } = {}) {
+    await page.selectOption('#build', build);
+    await page.fill('#threads', String(threads));
+    // Re-picking the same file fires no change event: clear first.
+    await page.setInputFiles('#file', []);
+    await page.setInputFiles('#file', MODEL);
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state) && document.body.dataset.state !== 'loading', null, { timeout: 60000 });
+    const state = await page.evaluate(() => document.body.dataset.state);
+    const status = await page.textContent('#status');
+    assert.equal(state, 'ready', `load failed: ${status}`);
+    return page.textContent('#info');
+}
+
+// Presses Generate and waits for the answer to finish; → { text, status, tokens }.
+async function generate(page, { maxTokens, stopAfterChars = 0 }) {
+    await page.fill('#max-tokens', String(maxTokens));
+    const n = await page.locator('.msg.bot').count();
+    if (stopAfterChars) {
+        // Press Stop from inside the page as soon as enough text has streamed in (a tiny model
+        // finishes faster than a round trip to the test process).
+        await page.evaluate((limit) => {
+            const box = document.getElementById('messages');
+            const obs = new MutationObserver(() => {
+                const bot = [...box.querySelectorAll('.msg.bot.running')].at(-1);
+                if (bot && bot.textContent.length >= limit) {
+                    obs.disconnect();
+                    window.__stoppedAt = bot.textContent.length;
+                    document.getElementById('stop').click();
+                }
+            });
+            obs.observe(box, { childList: true, subtree: true, characterData: true });
+        }, stopAfterChars);
+    }
+    await page.click('#generate');
+    const bot = page.locator('.msg.bot').nth(n);
+    await bot.waitFor();
+    await page.waitForFunction((i) => document.querySelectorAll('.msg.bot')[i]?.dataset.status, n, { timeout: 60000 });
+    return {
+        text: await bot.textContent(),
+        status: await bot.getAttribute('data-status'),
+        tokens: Number(await bot.getAttribute('data-tokens')),
+        tps: await page.textContent('#tps'),
+    };
+}
+
+const t0 = Date.now();
+const srv = await startServer();
+const browser = await launch();
+let failed = false;
+try {
+    const page = await browser.page();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(`${srv.url}web/`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'page is crossOriginIsolated (COOP/COEP)');
+    await page.fill('#temp', '0');
+
+    // 1. Default build and threads: the greedy story.
+    const info = await loadFile(page);
+    log(`loaded: ${info.replace(/\n/g, ' | ')}`);
+    const first = await generate(page, { maxTokens: GREEDY_TOKENS });
+    log(`greedy (${first.status}, ${first.tokens} tokens, ${first.tps}): ${JSON.stringify(first.text.slice(0, 90))}…`);
+    assert.equal(first.status, 'ok');
+    assert.ok(first.text.trimStart().startsWith(STORY.slice(0, 50)), `story start, got ${JSON.stringify(first.text)}`);
+    assert.ok(first.text.trimStart().startsWith(STORY), `story first sentence, got ${JSON.stringify(first.text)}`);
+
+    // 2. Stop mid-way.
+    const stopped = await generate(page, { maxTokens: 1000, stopAfterChars: 60 });
+    const stoppedAt = await page.evaluate(() => window.__stoppedAt);
+    await new Promise((r) => setTimeout(r, 300));
+    const later = await page.locator('.msg.bot').last().textContent();
+    log(`stopped (${stopped.status}) after ${stopped.tokens} tokens, ${stopped.text.length} chars (stop pressed at ${stoppedAt})`);
+    assert.equal(stopped.status, 'cancelled');
+    assert.equal(later, stopped.text, 'no text after stop');
+    assert.ok(stopped.tokens < 200, `stopped early (${stopped.tokens} tokens)`);
+    assert.ok(stopped.text.length - stoppedAt < 40, 'at most a token or two after Stop');
+    assert.ok(stopped.text.trimStart().startsWith(STORY.slice(0, 50)));
+    assert.equal(await page.textContent('#status'), 'Stopped.');
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready');
+
+    // 3. Still usable: the same story again.
+    const again = await generate(page, { maxTokens: GREEDY_TOKENS });
+    assert.equal(again.text, first.text, 'same greedy text after a stop');
+
+    // 4. Other builds and thread counts give the same text.
+    for (const [build, threads] of [['wasm32', 1], ['wasm32', 2], ['wasm64', 1], ['wasm64', 2]]) {
+        const inf = await loadFile(page, { build, threads });
+        assert.match(inf, new RegExp(`build ${build}`));
+        assert.match(inf, new RegExp(`${threads} thread`));
+        const r = await generate(page, { maxTokens: GREEDY_TOKENS });
+        log(`${build} ${threads} thread(s): ${r.status}, ${r.tps}`);
+        assert.equal(r.text, first.text, `${build} ${threads} thread(s) text`);
+    }
+    assert.deepEqual(errors, [], 'no page errors');
+    console.log(`PASS demo page in Chromium (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+} catch (e) {
+    failed = true;
+    console.log(`FAIL ${e.message}`);
+} finally {
+    await browser.close();
+    await srv.close();
+}
+process.exit(failed ? 1 : 0);

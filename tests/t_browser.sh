@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# t_browser.sh — the demo page in headless Chromium (Debian's /usr/bin/chromium via playwright-core;
+# never a downloaded browser): greedy story from stories260K picked with the file input, Stop
+# mid-way, and the same text from wasm32/wasm64 with 1 and 2 threads. See tests/browser/demo.mjs.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || { echo "FAIL: $CHROMIUM not installed (scripts/setup.sh installs it)"; exit 1; }
+[ -d node_modules/playwright-core ] || { echo "FAIL: node_modules/playwright-core missing (scripts/setup.sh)"; exit 1; }
+make -s BUILD="$BUILD" wasm >/dev/null || { echo "FAIL: make wasm"; exit 1; }
+[ -f "$BUILD/wasm/chord-wasm32.wasm" ] || { echo "FAIL: $BUILD/wasm/chord-wasm32.wasm missing"; exit 1; }
+# The page loads the builds from build/wasm/ (relative to js/src/); other build dirs are linked in.
+if [ "$BUILD" != build ] && [ ! -e build/wasm ]; then mkdir -p build && ln -s "../$BUILD/wasm" build/wasm; fi
+timeout 240 node tests/browser/demo.mjs
