@@ -1,0 +1,18 @@
+# mk/quant.mk — the bit-exact oracle for tensor formats (tools/oracle/ggml_dequant.c): our
+# libchord against llama.cpp's prebuilt libggml-base.so from npm. Not part of `all` (it needs
+# `make setup` first); tests/t_quant_oracle.sh builds it on demand. Uses ORACLE_BINS and the
+# cloned llama.cpp headers from mk/oracle.mk. Our -I paths come first, so "gguf.h" is ours;
+# ggml's headers are -isystem so that our warning flags do not judge them.
+ORACLE_BINS ?= $(abspath node_modules/@node-llama-cpp/linux-x64/bins/linux-x64)
+ORACLE_SRC  ?= $(BUILD)/llama.cpp-src
+
+$(BUILD)/ggml_dequant: tools/oracle/ggml_dequant.c $(BUILD)/libchord.a $(ORACLE_SRC)/include/llama.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -isystem $(ORACLE_SRC)/ggml/include $< $(BUILD)/libchord.a -o $@ \
+	    -L$(ORACLE_BINS) -l:libggml-base.so -Wl,-rpath,$(ORACLE_BINS) $(LDLIBS)
+
+# Kernel bench: GB/s per type, scalar vs the dispatched kernels.
+bench-kernels: $(BUILD)/bench_kernels
+	$(BUILD)/bench_kernels
+
+.PHONY: bench-kernels
