@@ -9,6 +9,8 @@
 import { loadModel, ChordError } from '../js/src/index.js';
 
 const $ = (id) => document.getElementById(id);
+// ?wasm=/dir/ picks another directory of .wasm builds (default: the package's resolution).
+const wasmBase = new URLSearchParams(location.search).get('wasm') || undefined;
 let model = null;
 let running = null;         // AbortController of the generation in progress
 const history = [];         // chat turns: { role, text }
@@ -45,6 +47,7 @@ async function load(source, label) {
         model = await loadModel(source, {
             build: $('build').value,
             threads,
+            wasmBase,
             nCtx: Number($('nctx').value) || 0,
             onProgress: ({ loaded, total }) => {
                 $('progress').value = total ? loaded / total : 0;

@@ -31,6 +31,7 @@ export async function launch({ extraArgs = [] } = {}) {
     });
     return {
         context,
+        profile,
         page: async () => context.pages()[0] ?? context.newPage(),
         close: async () => {
             await context.close().catch(() => {});
@@ -42,4 +43,20 @@ export async function launch({ extraArgs = [] } = {}) {
 export async function startServer() {
     const { serve } = await import(path.join(repo, 'tools/serve.mjs'));
     return serve({ port: 0 });
+}
+
+/** Peak resident memory (VmHWM, bytes) of this browser's renderer processes: the page and its
+ *  workers live in one renderer, so this is the memory a model run cost. */
+export function rendererPeakRss(profile) {
+    let peak = 0;
+    for (const pid of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(pid)) continue;
+        try {
+            const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+            if (!cmd.includes('--type=renderer') || !cmd.includes(profile)) continue;
+            const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+            if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+        } catch { /* process ended */ }
+    }
+    return peak;
 }

@@ -3,7 +3,7 @@
 // and check it is the model card's greedy story; press Stop mid-way and check it stopped and the
 // model still works; then the same story with the other builds and thread counts.
 //
-//   node tests/browser/demo.mjs [--build-dir build]     exit 0 = pass; prints SKIP when no model
+//   BUILD=build node tests/browser/demo.mjs     exit 0 = pass; prints SKIP when no model
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,6 +20,8 @@ if (!fs.existsSync(MODEL)) {
 }
 
 const log = (s) => console.log(`  ${s}`);
+const buildDir = process.env.BUILD ?? 'build';
+const wasmQuery = buildDir === 'build' ? '' : `?wasm=/${buildDir}/wasm/`;
 
 async function loadFile(page, { build = 'auto', threads = '' } = {}) {
     await page.selectOption('#build', build);
@@ -75,7 +77,7 @@ try {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    await page.goto(`${srv.url}web/`);
+    await page.goto(`${srv.url}web/${wasmQuery}`);
     await page.waitForFunction(() => document.body.dataset.state === 'idle');
     assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'page is crossOriginIsolated (COOP/COEP)');
     await page.fill('#temp', '0');

@@ -1,0 +1,163 @@
+// browser_bench.mjs — Chromium rows of `make bench`: our wasm32 and wasm64 builds vs wllama
+// (@wllama/wllama 3.8.1, llama.cpp on emscripten, from node_modules — no CDN) in the same
+// headless Debian Chromium, on the TinyLlama-shaped Q4_K_M and Q8_0 models from make_model, with
+// 1 and 2 threads. Every engine gets the model as a Blob, the same prompt and greedy decoding with
+// end-of-generation ignored. Columns: load time (Blob → ready), prefill tok/s, decode tok/s (each
+// engine's own timers: ours from chord_session_stats, wllama's llama.cpp timings), and peak RSS of
+// the renderer process (one fresh browser per row, so the peaks do not mix).
+//
+//   node bench/browser_bench.mjs [--build-dir build] [--model PATH]... [--threads 1,2]
+//        [--engines wasm32,wasm64,wllama] [--prompt-tokens 64] [--decode 64] [--json FILE]
+//
+// Models default to $BUILD/models/tinyllama-{q4_k_m,q8_0}.gguf, made with $BUILD/make_model when
+// missing. The page is served by tools/serve.mjs with COOP/COEP (threads need it).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { launch, startServer, rendererPeakRss, repo } from '../tests/browser/chromium.mjs';
+
+const args = process.argv.slice(2);
+const opt = { buildDir: process.env.BUILD ?? 'build', models: [], threads: [1, 2], engines: ['wasm32', 'wasm64', 'wllama'],
+    promptTokens: 64, decode: 64, json: null };
+for (let i = 0; i < args.length; i++) {
+    const a = args[i], v = () => args[++i];
+    if (a === '--build-dir') opt.buildDir = v();
+    else if (a === '--model') opt.models.push(path.resolve(v()));
+    else if (a === '--threads') opt.threads = v().split(',').map(Number);
+    else if (a === '--engines') opt.engines = v().split(',');
+    else if (a === '--prompt-tokens') opt.promptTokens = Number(v());
+    else if (a === '--decode') opt.decode = Number(v());
+    else if (a === '--json') opt.json = v();
+    else { console.error(`browser_bench: unknown option ${a}`); process.exit(2); }
+}
+const buildDir = path.resolve(repo, opt.buildDir);
+
+// TinyLlama 1.1B shape (22 layers, 2048 wide, 5632 ff, 32 heads, 4 KV heads, llama SPM vocab).
+const TINYLLAMA = ['--layers', '22', '--embd', '2048', '--ff', '5632', '--heads', '32', '--kv-heads', '4', '--ctx', '2048'];
+function ensureModels() {
+    if (opt.models.length) return opt.models;
+    const dir = path.join(buildDir, 'models');
+    const vocab = path.resolve(repo, '../shared/vocab/ggml-vocab-llama-spm.gguf');
+    const out = [];
+    for (const type of ['q4_k_m', 'q8_0']) {
+        const f = path.join(dir, `tinyllama-${type}.gguf`);
+        if (!fs.existsSync(f)) {
+            const mm = path.join(buildDir, 'make_model');
+            if (!fs.existsSync(mm) || !fs.existsSync(vocab)) {
+                console.log(`SKIP: ${f} missing and cannot be made (${mm}, ${vocab})`);
+                continue;
+            }
+            fs.mkdirSync(dir, { recursive: true });
+            console.error(`browser_bench: making ${f}`);
+            execFileSync(mm, ['--vocab', vocab, ...TINYLLAMA, '--type', type, '--name', `tinyllama-shaped-${type}`, '-q', '-o', f], { stdio: 'inherit' });
+        }
+        out.push(f);
+    }
+    return out;
+}
+
+// ---- in-page runners (serialised into the page by page.evaluate) ------------------------------
+
+async function runOurs({ modelUrl, build, threads, prompt, decode, wasmBase }) {
+    const { loadModel } = await import('/js/src/index.js');
+    const blob = await (await fetch(modelUrl)).blob();
+    const t0 = performance.now();
+    const model = await loadModel(blob, { build, threads, wasmBase, nCtx: 512 });
+    const loadMs = performance.now() - t0;
+    // Warm-up: one short run so that both engines are measured hot.
+    for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: 2, ignoreEos: true }));
+    let n = 0;
+    for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: decode, ignoreEos: true })) n++;
+    const g = model.lastGeneration;
+    const info = model.info;
+    await model.dispose();
+    return {
+        engine: `wasm-chord ${info.build}${info.simd === 'relaxed' ? ' (relaxed)' : ''}`,
+        threads: info.threads, loadMs, promptTokens: g.promptTokens.length, decoded: n,
+        prefill: g.stats.prefill_tok_s, decodeTps: g.stats.decode_tok_s, wasmMemory: info.sizes.memoryBytes,
+    };
+}
+
+async function runWllama({ modelUrl, threads, prompt, decode }) {
+    const { Wllama } = await import('/node_modules/@wllama/wllama/esm/index.js');
+    const quiet = { debug() {}, log() {}, warn() {}, error: (...a) => console.error(...a) };
+    const w = new Wllama({ default: '/node_modules/@wllama/wllama/esm/wasm/wllama.wasm' }, { suppressNativeLog: true, logger: quiet });
+    const blob = await (await fetch(modelUrl)).blob();
+    const t0 = performance.now();
+    await w.loadModel([blob], { n_threads: threads, n_ctx: 512, n_gpu_layers: 0, warmup: false });
+    const loadMs = performance.now() - t0;
+    await w.createCompletion({ prompt, max_tokens: 2, temperature: 0, ignore_eos: true });
+    const r = await w.createCompletion({ prompt, max_tokens: decode, temperature: 0, ignore_eos: true, cache_prompt: false });
+    const t = r.timings ?? {};
+    await w.exit();
+    return {
+        engine: 'wllama 3.8.1', threads, loadMs, promptTokens: t.prompt_n, decoded: t.predicted_n,
+        prefill: t.prompt_per_second, decodeTps: t.predicted_per_second, wasmMemory: null,
+    };
+}
+
+// ---- driver ---------------------------------------------------------------------------------
+
+const models = ensureModels();
+if (!models.length) process.exit(0);
+const srv = await startServer();
+const rows = [];
+const prompt = 'Once upon a time, there was a little girl named Lily who loved to play in the park with her friends. '.repeat(8);
+try {
+    for (const modelPath of models) {
+        const rel = path.relative(repo, modelPath);
+        const relShared = path.relative(path.resolve(repo, '../shared'), modelPath);
+        const modelUrl = !rel.startsWith('..') ? `/${rel}` : !relShared.startsWith('..') ? `/shared/${relShared}` : null;
+        if (!modelUrl) { console.log(`SKIP: ${modelPath} is outside the served tree`); continue; }
+        for (const threads of opt.threads) {
+            for (const engine of opt.engines) {
+                const b = await launch();
+                const row = { model: path.basename(modelPath), engineKey: engine, threads };
+                try {
+                    const page = await b.page();
+                    // Nothing may come from the network: only the local server.
+                    await b.context.route(/^(?!http:\/\/127\.0\.0\.1)/, (r) => r.abort());
+                    page.on('pageerror', (e) => console.error(`  page error: ${e.message}`));
+                    await page.goto(`${srv.url}web/`);
+                    // The prompt: about promptTokens tokens of it (same text for every engine).
+                    const p = prompt.slice(0, Math.round(opt.promptTokens * 4.3));
+                    const wasmBase = `/${path.relative(repo, path.join(buildDir, 'wasm'))}/`;
+                    const r = engine === 'wllama'
+                        ? await page.evaluate(runWllama, { modelUrl, threads, prompt: p, decode: opt.decode })
+                        : await page.evaluate(runOurs, { modelUrl, build: engine, threads, prompt: p, decode: opt.decode, wasmBase });
+                    Object.assign(row, r, { peakRss: rendererPeakRss(b.profile) });
+                } catch (e) {
+                    row.error = e.message.split('\n')[0].slice(0, 160);
+                } finally {
+                    await b.close();
+                }
+                rows.push(row);
+                console.error(`browser_bench: ${row.model} ${engine} ${threads} thr: ${row.error ?? `${row.decodeTps?.toFixed(2)} tok/s decode`}`);
+            }
+        }
+    }
+} finally {
+    await srv.close();
+}
+
+const f = (x, d = 1) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const mib = (x) => (x ? (x / 2 ** 20).toFixed(0) : '—');
+console.log('\n### Chromium (headless, Debian chromium): wasm-chord vs wllama\n');
+console.log('| model | engine | threads | load ms | prompt tok | prefill tok/s | decode tok/s | peak RSS MiB | wasm memory MiB |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+    if (r.error) { console.log(`| ${r.model} | ${r.engineKey} | ${r.threads} | error: ${r.error} | | | | | |`); continue; }
+    console.log(`| ${r.model} | ${r.engine} | ${r.threads} | ${f(r.loadMs, 0)} | ${r.promptTokens ?? '—'} | ${f(r.prefill)} | ${f(r.decodeTps, 2)} | ${mib(r.peakRss)} | ${mib(r.wasmMemory)} |`);
+}
+// Ratios ours/wllama on decode, per model and thread count.
+for (const m of new Set(rows.map((r) => r.model))) {
+    for (const t of opt.threads) {
+        const w = rows.find((r) => r.model === m && r.threads === t && r.engineKey === 'wllama' && !r.error);
+        for (const k of ['wasm32', 'wasm64']) {
+            const o = rows.find((r) => r.model === m && r.threads === t && r.engineKey === k && !r.error);
+            if (w && o) console.log(`${m} ${t} thr: ${k}/wllama decode ×${(o.decodeTps / w.decodeTps).toFixed(2)}, prefill ×${(o.prefill / w.prefill).toFixed(2)}`);
+        }
+    }
+}
+if (opt.json) fs.writeFileSync(opt.json, JSON.stringify(rows, null, 2));
