@@ -147,7 +147,7 @@ function concat(chunks, total) {
 
 // Reads chunks until the GGUF header is complete. Re-parses only when the prefix has doubled, so
 // a header spread over many small fetch chunks costs O(n) copying.
-async function readHeader(stream, size) {
+async function readHeader(stream, src) {
     const head = [];
     let bytes = 0, nextTry = 0;
     for (;;) {
@@ -158,7 +158,7 @@ async function readHeader(stream, size) {
             if (bytes < nextTry) continue;
             nextTry = Math.max(2 * bytes, 64 * 1024);
         }
-        const header = tryParseHeader(concat(head, bytes), r.done ? bytes : size);
+        const header = tryParseHeader(concat(head, bytes), r.done ? bytes : src.size);
         if (header) return { header, head, bytes, done: r.done };
         if (r.done) throw new ChordError('format', `GGUF: the file ends inside its header (${bytes} bytes)`);
         if (bytes > MAX_HEADER_BYTES)
@@ -215,7 +215,7 @@ export async function loadModel(source, opts = {}) {
     const stream = readSource(src, { signal, onProgress })[Symbol.asyncIterator]();
     let channel = null;
     try {
-        let { header, head, bytes, done } = await readHeader(stream, src.size);
+        let { header, head, bytes, done } = await readHeader(stream, src);
         // Unknown length (no Content-Length): the bytes must be counted before the buffer can be
         // reserved, so they are held here first.
         if (src.size === null && !done) {
@@ -371,14 +371,14 @@ class Model {
         const genId = ++this.#genCounter;
         const queue = [];
         const all = [];
-        let wake = null, done = false, failure = null, result = null, promptTokens = null, consumed = 0;
+        let wake = null, done = false, failure = null, result = null, promptTokens = null, consumed = 0, call = null;
         const ping = () => { const w = wake; wake = null; w?.(); };
         const onAbort = () => { this.#cancel(genId); ping(); };
         try {
             if (signal?.aborted) throw new ChordError('cancelled', 'generation aborted');
             if (this.#flow) { Atomics.store(this.#flow, 0, 0); Atomics.store(this.#flow, 1, 0); }
             const req = typeof prompt === 'string' ? { prompt } : { tokens: Array.from(prompt) };
-            const call = this.#ch.call('generate', { ...req, params, genId, lookahead: LOOKAHEAD }, [], (ev) => {
+            call = this.#ch.call('generate', { ...req, params, genId, lookahead: LOOKAHEAD }, [], (ev) => {
                 if (ev.event === 'prompt') promptTokens = ev.tokens;
                 else if (ev.event === 'token') { queue.push({ token: ev.token, text: ev.text }); all.push(ev.token); ping(); }
             });
@@ -403,7 +403,7 @@ class Model {
             if (failure) throw ChordError.from(failure);
         } finally {
             signal?.removeEventListener('abort', onAbort);
-            if (!done) {
+            if (call && !done) {
                 // The consumer left early (break, throw, abort): stop the engine and wait for it,
                 // so the next request finds the model idle.
                 this.#cancel(genId);
