@@ -291,7 +291,9 @@ class Model {
 
     constructor(channel, raw, { init, need, flow, loadMs, source }) {
         this.#ch = channel;
-        this.#flow = flow;
+        // Flow control and cancel through shared memory when the worker could share its cancel
+        // word; otherwise through messages (browsers that are not crossOriginIsolated).
+        this.#flow = init.mode === 'shared' ? flow : null;
         this.#cancelWord = init.cancel ? new Int32Array(init.cancel.buffer) : null;
         this.#cancelIndex = init.cancel?.index ?? 0;
         const { metadata, ...rest } = raw;

@@ -80,7 +80,8 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
         threads: engine.threads,
         simd: engine.buildInfo?.simd ?? null,
         buildInfo: engine.buildInfo,
-        cancel,
+        cancel: state.cancelShared ? cancel : null,
+        mode: state.cancelShared ? 'shared' : 'message',
     };
 }
 
