@@ -61,24 +61,13 @@ export async function spawnWorker(url) {
     };
 }
 
-const WASM_FILES = ['chord-wasm32.wasm', 'chord-wasm32-relaxed.wasm', 'chord-wasm64.wasm'];
-
-async function exists(url) {
-    if (url.protocol === 'file:') {
-        const fs = await import('node:fs');
-        return fs.existsSync(url);
-    }
-    try {
-        const r = await fetch(url, { method: 'HEAD' });
-        return r.ok;
-    } catch {
-        return false;
-    }
-}
+const WASM_FILE = 'chord-wasm32.wasm';
 
 /**
  * The directory (URL ending in '/') holding the .wasm builds: `wasmBase` when given, else the
- * package's own wasm/ (published layout), else the repository's build/wasm/ (development layout).
+ * package's own wasm/ (published layout: `npm pack` copies the builds there), else the
+ * repository's build/wasm/ (development layout). Node checks the disk; browsers decide by the
+ * module's URL (installed packages live under node_modules/), so no request can fail noisily.
  */
 export async function resolveWasmBase(wasmBase) {
     if (wasmBase) {
@@ -89,8 +78,11 @@ export async function resolveWasmBase(wasmBase) {
         }
         return new URL(s.endsWith('/') ? s : s + '/', globalThis.location?.href).href;
     }
-    const candidates = [new URL('../wasm/', import.meta.url), new URL('../../build/wasm/', import.meta.url)];
-    for (const c of candidates)
-        if (await exists(new URL(WASM_FILES[0], c))) return c.href;
-    return candidates[candidates.length - 1].href;
+    const packaged = new URL('../wasm/', import.meta.url);
+    const repo = new URL('../../build/wasm/', import.meta.url);
+    if (isNode) {
+        const fs = await import('node:fs');
+        return fs.existsSync(new URL(WASM_FILE, packaged)) ? packaged.href : repo.href;
+    }
+    return import.meta.url.includes('/node_modules/') ? packaged.href : repo.href;
 }
