@@ -41,8 +41,9 @@
 #define CURSOR_BYTES (64u * 1024u)
 #define CAP_KEY_BYTES 4096u                 /* longest key / tensor name we accept */
 #define CAP_STR_BYTES (16u * 1024u * 1024u) /* longest string value (chat templates are ~10 KB) */
-#define CAP_META_BYTES (256u * 1024u * 1024u) /* header + metadata + tensor infos */
-#define CAP_COUNT (1u << 20)                /* n_kv, n_tensors */
+#define CAP_META_BYTES (64u * 1024u * 1024u) /* header + metadata + tensor infos (a 256k vocab is ~20 MB) */
+#define CAP_KV (1u << 16)                   /* real files have < 100 kvs */
+#define CAP_TENSORS (1u << 20)
 #define MIN_KV_BYTES 13u                    /* u64 key length + u32 type + 1-byte value */
 #define MIN_TENSOR_INFO_BYTES 32u           /* u64 name length + u32 n_dims + u64 ne + u32 type + u64 off */
 #define MAX_DIMS 4u
@@ -199,33 +200,42 @@ static chord_status cur_str(cursor *c, arena *a, chord_str *out, uint64_t cap, c
     return CHORD_OK;
 }
 
-/* ---- growable table (kv entries, tensor infos, string-array elements) ---------------------- */
+/* ---- growable table (kv entries, tensor infos) --------------------------------------------- */
 
-typedef struct { void *p; uint64_t n, cap; size_t elem; } vec;
+/* A table that grows by doubling as entries are parsed, so memory follows the bytes consumed.
+ * Its buffer is an arena chunk, adopted by the arena when parsing is done (no copy). */
+typedef struct { arena_chunk *c; uint64_t n, cap; size_t elem; } vec;
 
-/* Appends one zeroed element; grows by doubling so memory follows the bytes consumed. */
 static void *vec_push(vec *v) {
     if (v->n == v->cap) {
         uint64_t cap = v->cap ? v->cap * 2 : 16;
-        if (cap > SIZE_MAX / v->elem) return NULL;
-        void *np = realloc(v->p, (size_t)(cap * v->elem));
-        if (!np) return NULL;
-        v->p = np;
+        if (cap > (SIZE_MAX - sizeof(arena_chunk)) / v->elem) return NULL;
+        arena_chunk *nc = realloc(v->c, sizeof *nc + (size_t)(cap * v->elem));
+        if (!nc) return NULL;
+        v->c = nc;
         v->cap = cap;
     }
-    void *e = (char *)v->p + v->n * v->elem;
+    void *e = v->c->mem + v->n * v->elem;
     memset(e, 0, v->elem);
     v->n++;
     return e;
 }
 
-/* Moves a table into the arena (so the handle owns one arena) and frees the vector. */
+/* Hands the table to the arena (behind its current chunk, which stays the one allocated from)
+ * and returns the entries; NULL when empty. */
 static void *vec_to_arena(vec *v, arena *a) {
-    void *p = arena_alloc(a, v->n * v->elem + 1);
-    if (p && v->n) memcpy(p, v->p, (size_t)(v->n * v->elem));
-    free(v->p);
-    v->p = NULL;
-    return p;
+    arena_chunk *c = v->c;
+    v->c = NULL;
+    if (!c) return NULL;
+    c->used = c->cap = (size_t)(v->n * v->elem);
+    if (a->head) {
+        c->next = a->head->next;
+        a->head->next = c;
+    } else {
+        c->next = NULL;
+        a->head = c;
+    }
+    return c->mem;
 }
 
 /* ---- names ---------------------------------------------------------------------------------- */
@@ -309,9 +319,10 @@ static chord_status parse_header(parser *p) {
         return chord_fail(p->err, CHORD_E_FORMAT,
                           "n_kv %llu and n_tensors %llu are more than the file could hold (%llu bytes after the header)",
                           (ull)n_kv, (ull)n_tensors, (ull)left);
-    if (n_kv > CAP_COUNT || n_tensors > CAP_COUNT)
-        return chord_fail(p->err, CHORD_E_FORMAT, "n_kv %llu or n_tensors %llu exceeds the cap of %u",
-                          (ull)n_kv, (ull)n_tensors, CAP_COUNT);
+    if (n_kv > CAP_KV)
+        return chord_fail(p->err, CHORD_E_FORMAT, "n_kv %llu exceeds the cap of %u", (ull)n_kv, CAP_KV);
+    if (n_tensors > CAP_TENSORS)
+        return chord_fail(p->err, CHORD_E_FORMAT, "n_tensors %llu exceeds the cap of %u", (ull)n_tensors, CAP_TENSORS);
     p->g->n_kv = n_kv;
     p->g->n_tensors = n_tensors;
     return CHORD_OK;
@@ -338,25 +349,45 @@ static chord_status parse_scalar(parser *p, kv_entry *e, const char *what) {
     return CHORD_OK;
 }
 
+/* Two passes: the first walks the strings checking every length against the file and the cap
+ * without allocating; the second allocates the exact table and one blob, then copies. */
 static chord_status parse_string_array(parser *p, kv_entry *e, const char *what) {
     cursor *c = p->c;
     if (e->arr_n > cur_left(c) / 8)
         return chord_fail(p->err, CHORD_E_FORMAT,
                           "%s: string array count %llu exceeds what the %llu bytes left in the file could hold (>= 8 bytes each)",
                           what, (ull)e->arr_n, (ull)cur_left(c));
-    vec strs = { .elem = sizeof(chord_str) };
+    uint64_t start = c->pos, total = 0;
     chord_status s = CHORD_OK;
     for (uint64_t j = 0; j < e->arr_n && s == CHORD_OK; j++) {
-        chord_str *str = vec_push(&strs);
-        if (!str) s = chord_fail(p->err, CHORD_E_NOMEM, "%s: out of memory at element %llu", what, (ull)j);
-        else s = cur_str(c, &p->g->arena, str, CAP_STR_BYTES, what);
-        if (s == CHORD_OK && (j & 1023) == 0) s = check_meta_cap(p, what);
+        uint64_t len = 0, at = c->pos;
+        s = cur_u64(c, &len, what);
+        if (s == CHORD_OK && len > cur_left(c))
+            s = chord_fail(p->err, CHORD_E_FORMAT,
+                           "%s: string %llu length %llu at offset %llu exceeds the %llu bytes left in the file",
+                           what, (ull)j, (ull)len, (ull)at, (ull)cur_left(c));
+        if (s == CHORD_OK && len > CAP_STR_BYTES)
+            s = chord_fail(p->err, CHORD_E_FORMAT, "%s: string %llu length %llu at offset %llu exceeds the cap of %u",
+                           what, (ull)j, (ull)len, (ull)at, CAP_STR_BYTES);
+        if (s == CHORD_OK) s = cur_read(c, NULL, len, what);
+        if (s == CHORD_OK) s = check_meta_cap(p, what);
+        total += len; /* <= file size: no overflow */
     }
-    if (s == CHORD_OK) {
-        e->arr_strs = vec_to_arena(&strs, &p->g->arena);
-        if (!e->arr_strs) s = chord_fail(p->err, CHORD_E_NOMEM, "%s: out of memory", what);
+    if (s != CHORD_OK) return s;
+    chord_str *tab = arena_alloc(&p->g->arena, e->arr_n * sizeof *tab);
+    char *blob = arena_alloc(&p->g->arena, total + e->arr_n);
+    if (!tab || !blob) return chord_fail(p->err, CHORD_E_NOMEM, "%s: out of memory for %llu strings", what, (ull)e->arr_n);
+    c->pos = start;
+    for (uint64_t j = 0; j < e->arr_n && s == CHORD_OK; j++) {
+        uint64_t len = 0;
+        s = cur_u64(c, &len, what);
+        if (s == CHORD_OK) s = cur_read(c, blob, len, what); /* cannot fail: checked above */
+        blob[len] = '\0';
+        tab[j].ptr = blob;
+        tab[j].len = len;
+        blob += len + 1;
     }
-    free(strs.p);
+    e->arr_strs = tab;
     return s;
 }
 
@@ -431,7 +462,7 @@ static int64_t index_find(const uint32_t *table, uint64_t mask, const void *firs
     }
 }
 
-/* Builds an index of n names (n <= CAP_COUNT). Returns CHORD_OK, CHORD_E_NOMEM, or
+/* Builds an index of n names (n <= CAP_TENSORS). Returns CHORD_OK, CHORD_E_NOMEM, or
  * CHORD_E_FORMAT with *dup / *first_seen set to the indexes of a duplicated name. */
 static chord_status index_build(arena *a, const void *first, size_t stride, uint64_t n,
                                 uint32_t **table, uint64_t *mask, uint64_t *dup, uint64_t *first_seen) {
@@ -592,20 +623,23 @@ static chord_status parse_all(parser *p) {
     chord_status s = parse_header(p);
     for (uint64_t i = 0; i < g->n_kv && s == CHORD_OK; i++) s = parse_kv(p, i);
     if (s != CHORD_OK) return s;
-    if (!(g->kv = vec_to_arena(&p->kv, &g->arena))) return chord_fail(p->err, CHORD_E_NOMEM, "out of memory");
-    s = index_build(&g->arena, &g->kv[0].key, sizeof g->kv[0], g->n_kv, &g->kv_index, &g->kv_mask, &dup, &first);
+    g->kv = vec_to_arena(&p->kv, &g->arena);
+    if (g->n_kv)
+        s = index_build(&g->arena, &g->kv[0].key, sizeof g->kv[0], g->n_kv, &g->kv_index, &g->kv_mask, &dup, &first);
     if (s == CHORD_E_FORMAT)
         return chord_fail(p->err, s, "duplicate key '%s' (kv #%llu and #%llu)", g->kv[dup].key.ptr, (ull)first, (ull)dup);
-    if (s == CHORD_OK) s = read_alignment(p);
+    if (s != CHORD_OK) return chord_fail(p->err, s, "out of memory indexing %llu keys", (ull)g->n_kv);
+    s = read_alignment(p);
     for (uint64_t i = 0; i < g->n_tensors && s == CHORD_OK; i++) s = parse_tensor_info(p, i);
     if (s != CHORD_OK) return s;
-    if (!(g->tensors = vec_to_arena(&p->tensors, &g->arena))) return chord_fail(p->err, CHORD_E_NOMEM, "out of memory");
-    s = index_build(&g->arena, &g->tensors[0].name, sizeof g->tensors[0], g->n_tensors, &g->t_index, &g->t_mask,
-                    &dup, &first);
+    g->tensors = vec_to_arena(&p->tensors, &g->arena);
+    if (g->n_tensors)
+        s = index_build(&g->arena, &g->tensors[0].name, sizeof g->tensors[0], g->n_tensors, &g->t_index,
+                        &g->t_mask, &dup, &first);
     if (s == CHORD_E_FORMAT)
         return chord_fail(p->err, s, "duplicate tensor name '%s' (tensors #%llu and #%llu)", g->tensors[dup].name.ptr,
                           (ull)first, (ull)dup);
-    if (s != CHORD_OK) return chord_fail(p->err, s, "out of memory");
+    if (s != CHORD_OK) return chord_fail(p->err, s, "out of memory indexing %llu tensors", (ull)g->n_tensors);
     /* pos <= CAP_META_BYTES and alignment <= 2^31, so this cannot overflow */
     g->data_off = (p->c->pos + g->alignment - 1) & ~(g->alignment - 1);
     return place_tensors(p);
@@ -633,8 +667,8 @@ chord_status chord_gguf_open(chord_gguf **out, const chord_source *src, chord_er
     parser p = { .c = c, .g = g, .err = err, .kv = { .elem = sizeof(kv_entry) },
                  .tensors = { .elem = sizeof(chord_gguf_tensor) } };
     chord_status s = parse_all(&p);
-    free(p.kv.p);
-    free(p.tensors.p);
+    free(p.kv.c);
+    free(p.tensors.c);
     free(c);
     if (s != CHORD_OK) {
         a = g->arena; /* g lives inside the arena */
@@ -660,7 +694,7 @@ uint64_t chord_gguf_n_kv(const chord_gguf *g) { return g->n_kv; }
 uint64_t chord_gguf_n_tensors(const chord_gguf *g) { return g->n_tensors; }
 
 int64_t chord_gguf_find_key(const chord_gguf *g, const char *key) {
-    if (!g || !key) return -1;
+    if (!g || !key || !g->n_kv) return -1;
     return index_find(g->kv_index, g->kv_mask, &g->kv[0].key, sizeof g->kv[0], key, strlen(key));
 }
 

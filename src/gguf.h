@@ -52,6 +52,8 @@ const void *chord_gguf_arr_data(const chord_gguf *g, uint64_t i);
 chord_str chord_gguf_arr_str(const chord_gguf *g, uint64_t i, uint64_t j); /* string arrays */
 /* Scalar value of kv i as raw union */
 typedef union { uint64_t u64; int64_t i64; double f64; float f32; uint32_t u32; int32_t i32; uint8_t b; chord_str str; } chord_gguf_value;
+/* Integers are stored widened: unsigned types in .u64, signed in .i64 (on little-endian targets
+ * .u32/.i32/.b alias the same value); bool in .u64 (0/1 as stored); arrays: all zero. */
 const chord_gguf_value *chord_gguf_value_at(const chord_gguf *g, uint64_t i);
 
 /* Typed getters by key. CHORD_E_NOT_FOUND when absent, CHORD_E_TYPE on a type mismatch (the
@@ -80,6 +82,13 @@ typedef struct chord_gguf_writer chord_gguf_writer;
 chord_gguf_writer *chord_gguf_writer_new(void);   /* NULL on OOM; version 3, alignment 32 */
 void chord_gguf_writer_free(chord_gguf_writer *w);
 void chord_gguf_writer_set_alignment(chord_gguf_writer *w, uint32_t alignment);
+/* 2 or 3 (the layouts are identical; tests write both). */
+void chord_gguf_writer_set_version(chord_gguf_writer *w, uint32_t version);
+/* Any scalar type: `v` points to the value in its C type (uint8_t, int8_t, uint16_t, int16_t,
+ * uint32_t, int32_t, float, uint8_t for BOOL, uint64_t, int64_t, double); for STRING, `v` is
+ * the NUL-terminated string itself. */
+chord_status chord_gguf_writer_kv_scalar(chord_gguf_writer *w, const char *key, chord_gguf_vtype t,
+                                         const void *v);
 chord_status chord_gguf_writer_kv_u32(chord_gguf_writer *w, const char *key, uint32_t v);
 chord_status chord_gguf_writer_kv_i32(chord_gguf_writer *w, const char *key, int32_t v);
 chord_status chord_gguf_writer_kv_u64(chord_gguf_writer *w, const char *key, uint64_t v);
@@ -98,6 +107,10 @@ chord_status chord_gguf_writer_add_tensor(chord_gguf_writer *w, const char *name
 chord_status chord_gguf_writer_begin(chord_gguf_writer *w, const char *path, chord_error *err);
 /* Tensor data, in the order tensors were added; n_bytes must match the tensor's size. */
 chord_status chord_gguf_writer_tensor_data(chord_gguf_writer *w, const void *data, uint64_t n_bytes,
+                                           chord_error *err);
+/* The current tensor's bytes in pieces (any split; the tensor ends when its size is reached),
+ * so a multi-GB tensor never has to be in memory at once. */
+chord_status chord_gguf_writer_tensor_part(chord_gguf_writer *w, const void *data, uint64_t n_bytes,
                                            chord_error *err);
 chord_status chord_gguf_writer_end(chord_gguf_writer *w, chord_error *err);
 
