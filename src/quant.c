@@ -55,7 +55,38 @@ static chord_type_traits traits[CHORD_TYPE_COUNT] = {
 
 /* ---- run-time kernel selection ------------------------------------------------------------- */
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CHORD_HAVE_AVX2_KERNELS 1
+static int cpu_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
+}
+
+/* Installs the AVX2 kernels; each was checked against its scalar reference in test_quant. */
+static void use_avx2(void) {
+    traits[CHORD_TYPE_F32].vec_dot  = chord_dot_f32_avx2;
+    traits[CHORD_TYPE_F16].vec_dot  = chord_dot_f16_avx2;
+    traits[CHORD_TYPE_BF16].vec_dot = chord_dot_bf16_avx2;
+    traits[CHORD_TYPE_Q4_0].vec_dot = chord_dot_q4_0_avx2;
+    traits[CHORD_TYPE_Q4_1].vec_dot = chord_dot_q4_1_avx2;
+    traits[CHORD_TYPE_Q5_0].vec_dot = chord_dot_q5_0_avx2;
+    traits[CHORD_TYPE_Q5_1].vec_dot = chord_dot_q5_1_avx2;
+    traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_avx2;
+    traits[CHORD_TYPE_Q2_K].vec_dot = chord_dot_q2_K_avx2;
+    traits[CHORD_TYPE_Q3_K].vec_dot = chord_dot_q3_K_avx2;
+    traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_avx2;
+    traits[CHORD_TYPE_Q5_K].vec_dot = chord_dot_q5_K_avx2;
+    traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_avx2;
+    traits[CHORD_TYPE_Q8_0].from_float = chord_quant_q8_0_avx2;
+    traits[CHORD_TYPE_Q8_1].from_float = chord_quant_q8_1_avx2;
+    traits[CHORD_TYPE_Q8_K].from_float = chord_quant_q8_K_avx2;
+    traits[CHORD_TYPE_F16].from_float  = chord_quant_f16_avx2;
+    traits[CHORD_TYPE_F16].to_float    = chord_dequant_f16_avx2;
+}
+#else
 #define CHORD_HAVE_AVX2_KERNELS 0
+#endif
 
 /* 0 = not started, 1 = in progress, 2 = done. The first caller fills the table; concurrent
  * callers wait for it, so nobody reads a half-updated table. */

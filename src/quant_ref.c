@@ -312,7 +312,10 @@ static float quant_block_8(const float *x, int8_t *qs, int *sum) {
     float amax = 0.0f;
     for (int j = 0; j < 32; j++) amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]);
     const float d = amax / 127;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    /* For amax below ~3.7e-37, 1/d overflows; ggml then converts inf/NaN to int8, which is
+     * undefined in C and yields 0 on x86. Using id = 0 writes the same zeros, defined. */
+    float id = d != 0.0f ? 1.0f / d : 0.0f;
+    if (isinf(id)) id = 0.0f;
     int s = 0;
     for (int j = 0; j < 32; j++) { qs[j] = (int8_t)roundf(x[j] * id); s += qs[j]; }
     *sum = s;

@@ -576,6 +576,9 @@ void chord_quant_q8_K_ref(const float *x, void *dst, int64_t n) {
         if (amax == 0.0f) continue;
         /* -127 (not -128) keeps every quant in -127..127, so sign flips never overflow */
         const float iscale = -127.f / max;
+        /* |max| below ~3.7e-37 overflows iscale; ggml's nearest_int then maps inf/NaN to
+         * quants that truncate to 0 — write those zeros explicitly */
+        if (isinf(iscale)) { y[i].d = 1 / iscale; continue; }
         for (int j = 0; j < QK_K; j++) {
             const int v = nearest_int(iscale * x[j]);
             y[i].qs[j] = (int8_t)(v < 127 ? v : 127);

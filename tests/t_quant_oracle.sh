@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_quant_oracle.sh — our tensor formats against llama.cpp's own ggml, bit for bit
 # (tools/oracle/ggml_dequant.c linked with the prebuilt libggml-base.so from npm):
-#  1. random inputs of 10 distributions per type: our reference quantizer must write the bytes
+#  1. random inputs of 11 distributions per type: our reference quantizer must write the bytes
 #     ggml's quantize_row_*_ref writes, our dequantizer the floats ggml's writes (memcmp), also
 #     on fully random block bytes; fp16/bf16 conversions on every half and a sweep of floats.
 #  2. files written by llama.cpp itself (llama_model_quantize via tools/oracle, from an F32 model

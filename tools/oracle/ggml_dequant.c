@@ -3,7 +3,7 @@
  * prebuilt libggml-base.so from npm node-llama-cpp, tag v0.5.0). Two modes:
  *
  *   ggml_dequant random [--seed S]   for every type: quantize the same pseudo-random inputs
- *                                    (10 distributions, edge cases included) with ggml's reference
+ *                                    (11 distributions, edge cases included) with ggml's reference
  *                                    quantizer and ours and compare the bytes; dequantize ggml's
  *                                    bytes and fully random bytes with both and memcmp the floats;
  *                                    fp16/bf16 conversions on all 65536 halves and a sweep of
@@ -63,8 +63,8 @@ static float rng_gauss(void) {
 
 /* Fills x with distribution d (0..9) — chosen to reach every branch of the quantizers. */
 static const char *DIST_NAMES[] = { "normal", "weights", "uniform", "outliers", "positive",
-    "negative", "sparse", "zeros", "constant", "magnitudes" };
-#define N_DIST 10
+    "negative", "sparse", "zeros", "constant", "magnitudes", "tiny" };
+#define N_DIST 11
 static void fill(float *x, int64_t n, int d) {
     for (int64_t i = 0; i < n; i++) {
         float g = rng_gauss();
@@ -78,7 +78,8 @@ static void fill(float *x, int64_t n, int d) {
         case 6: x[i] = (rng_u64() % 7 == 0) ? g : 0.0f; break;
         case 7: x[i] = 0.0f; break;
         case 8: x[i] = (float)((i / 16) % 5) * 0.25f - 0.5f; break;   /* constant per 16 */
-        default: x[i] = g * powf(10.0f, (float)((int)((i / 32) % 13) - 9)); break; /* 1e-9..1e3 */
+        case 9: x[i] = g * powf(10.0f, (float)((int)((i / 32) % 13) - 9)); break; /* 1e-9..1e3 */
+        default: x[i] = g * powf(10.0f, (float)(-(int)((i / 32) % 8) - 33)); break; /* 1e-33..1e-40 */
         }
     }
 }

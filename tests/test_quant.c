@@ -1,0 +1,377 @@
+/*
+ * test_quant.c — tensor formats: the traits table, row sizes and their errors, fp16/bf16
+ * conversion, quantize->dequantize error bounds per type, the scalar dot products against a
+ * double-precision dot of the dequantized vectors, and every SIMD kernel against its scalar
+ * reference on random and edge data (zeros, all-ones bit patterns, largest levels and scales).
+ * Bit-exactness against llama.cpp itself is tests/t_quant_oracle.sh.
+ *
+ * Tolerances (named below): dot products compare |a - b| against the sum of |x_i * y_i| of the
+ * dequantized vectors, because that sum bounds what float rounding can do to a dot product.
+ * The integer part of every quantized dot is exact in every kernel, so only the float
+ * accumulation order differs: DOT_SIMD_TOL = 2e-6 of that sum (a few float ulps per block).
+ * The scalar kernels against a double dot of the dequantized values: DOT_REF_TOL = 1e-5
+ * (the float scale products round once per block). Quantizers that claim bit-exactness
+ * (Q8_0, Q8_1, Q8_K, F16 SIMD versions) are compared with memcmp.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "quant.h"
+#include "quant_blocks.h"
+#include "quant_kernels.h"
+
+#define DOT_SIMD_TOL 2e-6
+#define DOT_REF_TOL 1e-5
+
+static const uint32_t TYPES[] = {
+    CHORD_TYPE_F32, CHORD_TYPE_F16, CHORD_TYPE_BF16, CHORD_TYPE_Q4_0, CHORD_TYPE_Q4_1,
+    CHORD_TYPE_Q5_0, CHORD_TYPE_Q5_1, CHORD_TYPE_Q8_0, CHORD_TYPE_Q8_1, CHORD_TYPE_Q2_K,
+    CHORD_TYPE_Q3_K, CHORD_TYPE_Q4_K, CHORD_TYPE_Q5_K, CHORD_TYPE_Q6_K, CHORD_TYPE_Q8_K,
+};
+#define N_TYPES (sizeof TYPES / sizeof TYPES[0])
+
+static uint64_t rng = 0x1234567;
+static uint64_t rnd(void) {
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return rng;
+}
+static float unif(void) { return (float)(rnd() >> 40) / 16777216.0f; }
+static float gauss(void) {
+    float u = unif() + 1e-7f, v = unif();
+    return sqrtf(-2.0f * logf(u)) * cosf(6.2831853f * v);
+}
+
+/* ---- traits table and row sizes ------------------------------------------------------------ */
+
+static void test_traits(void) {
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const chord_type_traits *t = chord_type_get(TYPES[i]);
+        CHECKF(t != NULL, "type %u", TYPES[i]);
+        if (!t) continue;
+        CHECK(t->name && t->block_elems && t->block_bytes && t->to_float && t->from_float &&
+              t->from_float_ref && t->vec_dot && t->vec_dot_ref);
+        CHECK(chord_type_from_name(t->name) == (int)TYPES[i]);
+        CHECK(chord_type_get(t->vec_dot_type) != NULL);
+    }
+    CHECK(chord_type_get(CHORD_TYPE_Q4_0)->block_bytes == sizeof(chord_block_q4_0));
+    CHECK(chord_type_get(CHORD_TYPE_Q6_K)->block_bytes == 210);
+    CHECK(chord_type_get(CHORD_TYPE_Q4_K)->vec_dot_type == CHORD_TYPE_Q8_K);
+    CHECK(chord_type_get(CHORD_TYPE_Q4_1)->vec_dot_type == CHORD_TYPE_Q8_1);
+    CHECK(chord_type_from_name("Q4_K") == CHORD_TYPE_Q4_K);
+    CHECK(chord_type_from_name("BF16") == CHORD_TYPE_BF16);
+    CHECK(chord_type_from_name("q4_k_m") == -1);
+    CHECK(chord_type_from_name("") == -1);
+    CHECK(chord_type_from_name(NULL) == -1);
+    CHECK(chord_type_get(4) == NULL);        /* removed Q4_2 */
+    CHECK(chord_type_get(16) == NULL);       /* IQ2_XXS: not supported */
+    CHECK(chord_type_get(CHORD_TYPE_COUNT) == NULL);
+    CHECK(chord_type_get(0xFFFFFFFFu) == NULL);
+    CHECK(!strcmp(chord_type_name(99), "?"));
+    CHECK(!strcmp(chord_type_name(CHORD_TYPE_Q5_K), "q5_K"));
+}
+
+static void test_row_bytes(void) {
+    uint64_t b = 123;
+    CHECK(chord_type_row_bytes(CHORD_TYPE_F32, 7, &b) == CHORD_OK && b == 28);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_Q4_0, 64, &b) == CHORD_OK && b == 36);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_Q4_K, 4096, &b) == CHORD_OK && b == 16 * 144);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_Q6_K, 0, &b) == CHORD_OK && b == 0);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_Q4_K, 255, &b) == CHORD_E_FORMAT && b == 0);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_Q8_0, 33, &b) == CHORD_E_FORMAT);
+    CHECK(chord_type_row_bytes(4, 32, &b) == CHORD_E_UNSUPPORTED);
+    CHECK(chord_type_row_bytes(1000, 32, &b) == CHORD_E_UNSUPPORTED);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_F32, UINT64_MAX / 2, &b) == CHORD_E_RANGE);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_Q8_0, (UINT64_MAX / 32) * 32, &b) == CHORD_E_RANGE);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_Q6_K, (UINT64_MAX / 256) * 256, &b) == CHORD_OK);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_Q8_0, (UINT64_MAX / 34 / 32) * 32, &b) == CHORD_OK);
+    CHECK(chord_type_row_bytes(CHORD_TYPE_Q8_0, 64, NULL) == CHORD_OK);
+}
+
+/* ---- fp16 / bf16 ------------------------------------------------------------------------------- */
+
+static void test_half(void) {
+    int bad = 0;
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = chord_fp16_to_fp32((uint16_t)h);
+        uint16_t back = chord_fp32_to_fp16(f);
+        if (isnan(f)) bad += back != ((h & 0x8000u) | 0x7e00u);
+        else bad += back != h;
+        float g = chord_bf16_to_fp32((uint16_t)h);
+        if (!isnan(g)) bad += chord_fp32_to_bf16(g) != h;
+    }
+    CHECKF(bad == 0, "%d halves do not round-trip", bad);
+    CHECK(chord_fp32_to_fp16(65504.0f) == 0x7bff);
+    CHECK(chord_fp32_to_fp16(65519.99f) == 0x7bff);
+    CHECK(chord_fp32_to_fp16(65520.0f) == 0x7c00);          /* ties to even: infinity */
+    CHECK(chord_fp32_to_fp16(-1e9f) == 0xfc00);
+    CHECK(chord_fp32_to_fp16(1.0f) == 0x3c00);
+    CHECK(chord_fp32_to_fp16(1.0f + 0x1p-11f) == 0x3c00);   /* tie, even stays */
+    CHECK(chord_fp32_to_fp16(1.0f + 0x1p-11f + 0x1p-20f) == 0x3c01);
+    CHECK(chord_fp32_to_fp16(0x1p-24f) == 0x0001);          /* smallest subnormal */
+    CHECK(chord_fp32_to_fp16(0x1p-25f) == 0x0000);          /* tie to even: zero */
+    CHECK(chord_fp32_to_fp16(0x1.8p-25f) == 0x0001);
+    CHECK(chord_fp32_to_fp16(-0.0f) == 0x8000);
+    CHECK(chord_fp32_to_fp16(NAN) == 0x7e00);
+    CHECK(chord_fp16_to_fp32(0x0001) == 0x1p-24f);
+    CHECK(chord_fp16_to_fp32(0xc000) == -2.0f);
+    CHECK(chord_fp32_to_bf16(1.0f) == 0x3f80);
+    CHECK(chord_fp32_to_bf16(1.00390625f) == 0x3f80);       /* tie to even */
+    CHECK(chord_fp32_to_bf16(1.01171875f) == 0x3f82);
+    CHECK((chord_fp32_to_bf16(NAN) & 0x7fc0) == 0x7fc0);
+}
+
+/* ---- quantize -> dequantize error ------------------------------------------------------------- */
+
+/* Largest allowed RMS error relative to the RMS of N(0,1) data, per type (measured values are
+ * about 60-80% of these; bits per weight decide them). */
+static double max_rel_rmse(uint32_t t) {
+    switch (t) {
+    case CHORD_TYPE_F32: return 0;
+    case CHORD_TYPE_F16: return 5e-4;
+    case CHORD_TYPE_BF16: return 4e-3;
+    case CHORD_TYPE_Q8_0: case CHORD_TYPE_Q8_1: case CHORD_TYPE_Q8_K: return 0.01;
+    case CHORD_TYPE_Q6_K: return 0.03;
+    case CHORD_TYPE_Q5_0: case CHORD_TYPE_Q5_1: case CHORD_TYPE_Q5_K: return 0.06;
+    case CHORD_TYPE_Q4_0: case CHORD_TYPE_Q4_1: case CHORD_TYPE_Q4_K: return 0.12;
+    case CHORD_TYPE_Q3_K: return 0.25;
+    case CHORD_TYPE_Q2_K: return 0.45;
+    default: return 0;
+    }
+}
+
+static void test_roundtrip(void) {
+    const int64_t n = 256 * 32;
+    float *x = malloc(n * 4), *y = malloc(n * 4);
+    void *q = malloc((size_t)n * 4);
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const chord_type_traits *t = chord_type_get(TYPES[i]);
+        for (int64_t k = 0; k < n; k++) x[k] = gauss();
+        t->from_float(x, q, n);
+        t->to_float(q, y, n);
+        double se = 0, ss = 0;
+        for (int64_t k = 0; k < n; k++) { se += (double)(x[k] - y[k]) * (x[k] - y[k]); ss += (double)x[k] * x[k]; }
+        double rel = sqrt(se / ss);
+        CHECKF(rel <= max_rel_rmse(TYPES[i]), "%s: relative rmse %.4g > %.4g", t->name, rel, max_rel_rmse(TYPES[i]));
+        /* zeros stay zeros, exactly */
+        memset(x, 0, (size_t)n * 4);
+        t->from_float(x, q, n);
+        t->to_float(q, y, n);
+        int nz = 0;
+        for (int64_t k = 0; k < n; k++) nz += y[k] != 0.0f;
+        CHECKF(nz == 0, "%s: zeros dequantize to %d non-zeros", t->name, nz);
+    }
+    free(x); free(y); free(q);
+}
+
+/* ---- dot products ------------------------------------------------------------------------------ */
+
+/* Gives every fp16 scale field of the blocks a finite value in [-scale, scale] (used on random
+ * bytes, where they would otherwise be arbitrary, NaN included), and makes Q8 sums consistent. */
+static void sanitize(uint32_t type, void *p, int64_t nb, float scale) {
+    for (int64_t i = 0; i < nb; i++) {
+        uint16_t h1 = chord_fp32_to_fp16(scale * (2 * unif() - 1)), h2 = chord_fp32_to_fp16(scale * (2 * unif() - 1));
+        switch (type) {
+        case CHORD_TYPE_Q4_0: ((chord_block_q4_0 *)p)[i].d = h1; break;
+        case CHORD_TYPE_Q4_1: ((chord_block_q4_1 *)p)[i].d = h1; ((chord_block_q4_1 *)p)[i].m = h2; break;
+        case CHORD_TYPE_Q5_0: ((chord_block_q5_0 *)p)[i].d = h1; break;
+        case CHORD_TYPE_Q5_1: ((chord_block_q5_1 *)p)[i].d = h1; ((chord_block_q5_1 *)p)[i].m = h2; break;
+        case CHORD_TYPE_Q8_0: {
+            chord_block_q8_0 *b = &((chord_block_q8_0 *)p)[i];
+            b->d = h1;
+            for (int k = 0; k < 32; k++) if (b->qs[k] == -128) b->qs[k] = -127;  /* see avx2.c */
+            break;
+        }
+        case CHORD_TYPE_Q8_1: {
+            chord_block_q8_1 *b = &((chord_block_q8_1 *)p)[i];
+            int s = 0;
+            for (int k = 0; k < 32; k++) { if (b->qs[k] == -128) b->qs[k] = -127; s += b->qs[k]; }
+            b->d = h1;
+            b->s = chord_fp32_to_fp16((float)s * chord_fp16_to_fp32(h1));
+            break;
+        }
+        case CHORD_TYPE_Q2_K: ((chord_block_q2_K *)p)[i].d = h1; ((chord_block_q2_K *)p)[i].dmin = h2; break;
+        case CHORD_TYPE_Q3_K: ((chord_block_q3_K *)p)[i].d = h1; break;
+        case CHORD_TYPE_Q4_K: ((chord_block_q4_K *)p)[i].d = h1; ((chord_block_q4_K *)p)[i].dmin = h2; break;
+        case CHORD_TYPE_Q5_K: ((chord_block_q5_K *)p)[i].d = h1; ((chord_block_q5_K *)p)[i].dmin = h2; break;
+        case CHORD_TYPE_Q6_K: ((chord_block_q6_K *)p)[i].d = h1; break;
+        case CHORD_TYPE_Q8_K: {
+            chord_block_q8_K *b = &((chord_block_q8_K *)p)[i];
+            b->d = scale * unif();
+            for (int j = 0; j < 16; j++) {
+                int s = 0;
+                for (int k = 0; k < 16; k++) { if (b->qs[16 * j + k] == -128) b->qs[16 * j + k] = -127; s += b->qs[16 * j + k]; }
+                b->bsums[j] = (int16_t)s;
+            }
+            break;
+        }
+        case CHORD_TYPE_F16: case CHORD_TYPE_BF16: {   /* keep magnitudes where products fit */
+            uint16_t *h = p;
+            const int f16 = type == CHORD_TYPE_F16;
+            const float v = f16 ? chord_fp16_to_fp32(h[i]) : chord_bf16_to_fp32(h[i]);
+            const float r = 2 * unif() - 1;
+            if (!(fabsf(v) <= 1e4f)) h[i] = f16 ? chord_fp32_to_fp16(r) : chord_fp32_to_bf16(r);
+            break;
+        }
+        case CHORD_TYPE_F32: {
+            float *f = p;
+            if (isnan(f[i]) || isinf(f[i]) || fabsf(f[i]) > 1e6f || fabsf(f[i]) < 1e-6f) f[i] = 2 * unif() - 1;
+            break;
+        }
+        default: break;
+        }
+    }
+}
+
+/* Sum of |x_i * y_i| and the exact dot, in double, of the dequantized vectors. */
+static void ref_dot(const chord_type_traits *tx, const chord_type_traits *ty, const void *qx,
+                    const void *qy, int64_t n, double *dot, double *mag) {
+    float *a = malloc(n * 4), *b = malloc(n * 4);
+    tx->to_float(qx, a, n);
+    ty->to_float(qy, b, n);
+    double s = 0, m = 0;
+    for (int64_t i = 0; i < n; i++) { s += (double)a[i] * b[i]; m += fabs((double)a[i] * b[i]); }
+    /* Q8_1 carries s = fp16(d * sum(q)) for the min term of Q4_1/Q5_1, rounded to fp16: the
+     * format itself (as in ggml) uses m*s where the dequantized values give m*d*sum(q). */
+    if (ty->block_elems == QK8_1 && tx->vec_dot_type == CHORD_TYPE_Q8_1 && tx != ty) {
+        for (int64_t i = 0; i < n / QK8_1; i++) {
+            const uint16_t *xb = (const uint16_t *)((const uint8_t *)qx + i * tx->block_bytes);
+            const chord_block_q8_1 *yb = (const chord_block_q8_1 *)qy + i;
+            const double mx = chord_fp16_to_fp32(xb[1]);   /* d, m lead both Q4_1 and Q5_1 */
+            int sum = 0;
+            for (int k = 0; k < QK8_1; k++) sum += yb->qs[k];
+            const double sy = chord_fp16_to_fp32(yb->s), dy = chord_fp16_to_fp32(yb->d);
+            s += mx * (sy - dy * sum);
+            m += fabs(mx * sy);
+        }
+    }
+    *dot = s; *mag = m;
+    free(a); free(b);
+}
+
+/* One case: ref dot vs the double dot of the dequantized vectors, SIMD vs ref. */
+static void check_dot(uint32_t type, const void *qx, const void *qy, int64_t n, const char *what) {
+    const chord_type_traits *tx = chord_type_get(type), *ty = chord_type_get(tx->vec_dot_type);
+    double exact, mag;
+    ref_dot(tx, ty, qx, qy, n, &exact, &mag);
+    const float r = tx->vec_dot_ref(n, qx, qy), f = tx->vec_dot(n, qx, qy);
+    const double tol_ref = DOT_REF_TOL * mag + 1e-30, tol_simd = DOT_SIMD_TOL * mag + 1e-30;
+    CHECKF(fabs(r - exact) <= tol_ref, "%s %s n=%lld: ref %.9g vs exact %.9g (mag %.3g)",
+           tx->name, what, (long long)n, r, exact, mag);
+    CHECKF(fabs(f - r) <= tol_simd, "%s %s n=%lld: fast %.9g vs ref %.9g (mag %.3g)",
+           tx->name, what, (long long)n, f, r, mag);
+}
+
+static void test_dots(void) {
+    const int64_t n = 256 * 8;
+    float *x = malloc(n * 4), *y = malloc(n * 4);
+    uint8_t *qx = malloc((size_t)n * 4 + 64), *qy = malloc((size_t)n * 4 + 64);
+    static const uint8_t patterns[] = { 0x00, 0xFF, 0x80, 0x7F, 0x55, 0xAA, 0x0F, 0xF0 };
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const uint32_t type = TYPES[i];
+        const chord_type_traits *tx = chord_type_get(type), *ty = chord_type_get(tx->vec_dot_type);
+        const int64_t nbx = n / tx->block_elems, nby = n / ty->block_elems;
+        /* quantized from real-looking data, three scales of magnitude */
+        for (int rep = 0; rep < 3; rep++) {
+            const float s = rep == 0 ? 1.0f : rep == 1 ? 0.02f : 300.0f;
+            for (int64_t k = 0; k < n; k++) { x[k] = s * gauss(); y[k] = gauss() + (k % 7 == 0 ? 5.0f : 0.0f); }
+            tx->from_float(x, qx, n);
+            ty->from_float(y, qy, n);
+            check_dot(type, qx, qy, n, "gaussian");
+        }
+        /* arbitrary block bytes with finite scales */
+        for (int rep = 0; rep < 4; rep++) {
+            for (int64_t k = 0; k < n * 4; k++) { qx[k] = (uint8_t)rnd(); qy[k] = (uint8_t)rnd(); }
+            sanitize(type, qx, nbx, 1.0f);
+            sanitize(tx->vec_dot_type, qy, nby, 1.0f);
+            check_dot(type, qx, qy, n, "random bytes");
+        }
+        /* edge: every quant byte the same pattern (all levels at max, min, alternating…) and
+         * activations at +-127 or zero, scales at their largest sane values */
+        for (size_t p = 0; p < sizeof patterns; p++) {
+            for (int ys = 0; ys < 3; ys++) {
+                memset(qx, patterns[p], (size_t)n * 4);
+                memset(qy, ys == 0 ? 0x7F : ys == 1 ? 0x81 : 0x00, (size_t)n * 4);
+                sanitize(type, qx, nbx, 60000.0f);
+                sanitize(tx->vec_dot_type, qy, nby, 1.0f);
+                if (type == CHORD_TYPE_F32 || type == CHORD_TYPE_F16 || type == CHORD_TYPE_BF16) {
+                    tx->from_float(x, qx, n);   /* bit patterns are meaningless for floats */
+                    ty->from_float(y, qy, n);
+                }
+                check_dot(type, qx, qy, n, "edge pattern");
+            }
+        }
+        /* zeros */
+        memset(x, 0, (size_t)n * 4);
+        tx->from_float(x, qx, n);
+        ty->from_float(y, qy, n);
+        CHECKF(tx->vec_dot(n, qx, qy) == 0.0f && tx->vec_dot_ref(n, qx, qy) == 0.0f, "%s zeros", tx->name);
+        /* short rows, for the types whose kernels have tails */
+        if (tx->block_elems == 1)
+            for (int64_t m = 1; m <= 70; m++) {
+                for (int64_t k = 0; k < m; k++) { x[k] = gauss(); y[k] = gauss(); }
+                tx->from_float(x, qx, m);
+                ty->from_float(y, qy, m);
+                check_dot(type, qx, qy, m, "short");
+            }
+    }
+    free(x); free(y); free(qx); free(qy);
+}
+
+/* ---- SIMD quantizers and conversions: bit-identical to the scalar ones ------------------------ */
+
+static void test_quantizers_exact(void) {
+    static const uint32_t act[] = { CHORD_TYPE_Q8_0, CHORD_TYPE_Q8_1, CHORD_TYPE_Q8_K, CHORD_TYPE_F16 };
+    const int64_t n = 256 * 16;
+    float *x = malloc(n * 4);
+    uint8_t *a = malloc((size_t)n * 4), *b = malloc((size_t)n * 4);
+    for (size_t i = 0; i < sizeof act / sizeof act[0]; i++) {
+        const chord_type_traits *t = chord_type_get(act[i]);
+        for (int d = 0; d < 7; d++) {
+            for (int64_t k = 0; k < n; k++) {
+                const float g = gauss();
+                switch (d) {
+                case 0: x[k] = g; break;
+                case 1: x[k] = 0; break;
+                case 2: x[k] = (float)(int)(g * 20) * 0.5f; break;        /* many exact .5 ties */
+                case 3: x[k] = g * 1e30f; break;                           /* huge */
+                case 4: x[k] = g * 1e-40f; break;                          /* denormal */
+                case 5: x[k] = (k % 256 == 3) ? -7.0f : (k % 256 == 9 ? 7.0f : g); break; /* tie for max */
+                default: x[k] = (k & 1) ? 65519.0f : -65521.0f; break;     /* fp16 overflow edge */
+                }
+            }
+            memset(a, 0x5A, (size_t)n * 4);
+            memset(b, 0xA5, (size_t)n * 4);
+            t->from_float(x, a, n);
+            t->from_float_ref(x, b, n);
+            const uint64_t bytes = (uint64_t)(n / t->block_elems) * t->block_bytes;
+            CHECKF(memcmp(a, b, bytes) == 0, "%s quantizer differs from reference on input set %d", t->name, d);
+        }
+    }
+    /* fp16 -> fp32 on every half */
+    uint16_t *h = malloc(65536 * 2);
+    float *f1 = malloc(65536 * 4), *f2 = malloc(65536 * 4);
+    for (uint32_t k = 0; k < 65536; k++) h[k] = (uint16_t)k;
+    chord_type_get(CHORD_TYPE_F16)->to_float(h, f1, 65536);
+    chord_dequant_f16(h, f2, 65536);
+    CHECK(memcmp(f1, f2, 65536 * 4) == 0);
+    free(h); free(f1); free(f2);
+    free(x); free(a); free(b);
+}
+
+int main(void) {
+    (void)check_shared_path;
+    chord_quant_init();
+    printf("test_quant: kernels %s\n", chord_quant_isa());
+    if (!strcmp(chord_quant_isa(), "scalar"))
+        printf("SKIP: no AVX2/FMA/F16C on this CPU: SIMD kernels are not exercised\n");
+    test_traits();
+    test_row_bytes();
+    test_half();
+    test_roundtrip();
+    test_dots();
+    test_quantizers_exact();
+    return check_report("test_quant");
+}
