@@ -41,7 +41,14 @@ function ensureModels() {
     const vocab = path.resolve(repo, '../shared/vocab/ggml-vocab-llama-spm.gguf');
     const out = [];
     for (const type of ['q4_k_m', 'q8_0']) {
-        const f = path.join(dir, `tinyllama-${type}.gguf`);
+        let f = path.join(dir, `tinyllama-${type}.gguf`);
+        const lib = path.join(repo, 'tests/parity/lib.sh');
+        if (fs.existsSync(lib) && fs.existsSync(path.join(buildDir, 'make_model'))) {
+            // The parity suite's cache (same file, same arguments, remade when make_model changes).
+            f = execFileSync('bash', ['-c', `. tests/parity/lib.sh && ensure_model tinyllama-${type}`],
+                { cwd: repo, encoding: 'utf8', env: { ...process.env, BUILD: opt.buildDir }, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+            f = path.resolve(repo, f);
+        }
         if (!fs.existsSync(f)) {
             const mm = path.join(buildDir, 'make_model');
             if (!fs.existsSync(mm) || !fs.existsSync(vocab)) {
