@@ -183,13 +183,13 @@ static chord_status cur_str(cursor *c, arena *a, chord_str *out, uint64_t cap, c
     uint64_t at = c->pos;
     chord_status s = cur_u64(c, &len, what);
     if (s != CHORD_OK) return s;
+    if (len > cap)
+        return chord_fail(c->err, CHORD_E_FORMAT, "%s: string length %llu at offset %llu exceeds the cap of %llu",
+                          what, (ull)len, (ull)at, (ull)cap);
     if (len > cur_left(c))
         return chord_fail(c->err, CHORD_E_FORMAT,
                           "%s: string length %llu at offset %llu exceeds the %llu bytes left in the file",
                           what, (ull)len, (ull)at, (ull)cur_left(c));
-    if (len > cap)
-        return chord_fail(c->err, CHORD_E_FORMAT, "%s: string length %llu at offset %llu exceeds the cap of %llu",
-                          what, (ull)len, (ull)at, (ull)cap);
     char *p = arena_alloc(a, len + 1);
     if (!p) return chord_fail(c->err, CHORD_E_NOMEM, "%s: out of memory for %llu bytes", what, (ull)len);
     s = cur_read(c, p, len, what);
@@ -362,13 +362,13 @@ static chord_status parse_string_array(parser *p, kv_entry *e, const char *what)
     for (uint64_t j = 0; j < e->arr_n && s == CHORD_OK; j++) {
         uint64_t len = 0, at = c->pos;
         s = cur_u64(c, &len, what);
+        if (s == CHORD_OK && len > CAP_STR_BYTES)
+            s = chord_fail(p->err, CHORD_E_FORMAT, "%s: string %llu length %llu at offset %llu exceeds the cap of %u",
+                           what, (ull)j, (ull)len, (ull)at, CAP_STR_BYTES);
         if (s == CHORD_OK && len > cur_left(c))
             s = chord_fail(p->err, CHORD_E_FORMAT,
                            "%s: string %llu length %llu at offset %llu exceeds the %llu bytes left in the file",
                            what, (ull)j, (ull)len, (ull)at, (ull)cur_left(c));
-        if (s == CHORD_OK && len > CAP_STR_BYTES)
-            s = chord_fail(p->err, CHORD_E_FORMAT, "%s: string %llu length %llu at offset %llu exceeds the cap of %u",
-                           what, (ull)j, (ull)len, (ull)at, CAP_STR_BYTES);
         if (s == CHORD_OK) s = cur_read(c, NULL, len, what);
         if (s == CHORD_OK) s = check_meta_cap(p, what);
         total += len; /* <= file size: no overflow */
