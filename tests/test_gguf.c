@@ -476,6 +476,60 @@ static void test_truncation(void) {
     free(file);
 }
 
+/* ---- random mutations of the header region ------------------------------------------------------ */
+
+static uint64_t rng_next(uint64_t *x) { /* xorshift64: deterministic across runs */
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Corrupts 1-4 bytes of the metadata/tensor-info region 3000 times: every result is either
+ * rejected with a message or, when accepted, self-consistent (tensors inside the file). Run
+ * under ASan/UBSan this is a small fuzzer. */
+static void test_mutations(void) {
+    char path[256];
+    chord_error err_ = { 0 }, *err = &err_;
+    if (!temp_path(path, sizeof path)) return;
+    CHECK(write_file(make_writer(3, 0), path, err));
+    size_t n = 0;
+    uint8_t *file = slurp(path, &n);
+    remove(path);
+    uint8_t *copy = malloc(n);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    size_t head = n > 1200 ? 1200 : n; /* header + kvs + infos of this file */
+    int rejected = 0, accepted = 0, bad = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(copy, file, n);
+        int k = 1 + (int)(rng_next(&x) % 4);
+        for (int j = 0; j < k; j++) {
+            size_t pos = (size_t)(rng_next(&x) % head);
+            uint64_t r = rng_next(&x);
+            copy[pos] = (r & 3) == 0 ? 0xff : (r & 3) == 1 ? 0 : (uint8_t)(r >> 8);
+        }
+        count_ctx c = { copy, n, 0 };
+        chord_source src = { .ctx = &c, .size = n, .read = count_read };
+        chord_gguf *g = NULL;
+        err->message[0] = '\0';
+        if (chord_gguf_open(&g, &src, err) != CHORD_OK) {
+            rejected++;
+            bad += err->message[0] == '\0';
+            continue;
+        }
+        accepted++;
+        for (uint64_t i = 0; i < chord_gguf_n_tensors(g); i++) {
+            const chord_gguf_tensor *t = chord_gguf_tensor_at(g, i);
+            bad += t->off + t->n_bytes > n || t->off < chord_gguf_data_off(g) || chord_gguf_find_tensor(g, t->name.ptr) == NULL;
+        }
+        chord_gguf_close(g);
+    }
+    printf("  mutations: %d rejected, %d accepted (consistent)\n", rejected, accepted);
+    CHECK(bad == 0 && rejected > 1000);
+    free(copy);
+    free(file);
+}
+
 /* ---- hostile sources that claim to be huge ----------------------------------------------------- */
 
 /* A 1 TiB "file": a fixed prefix, then zero bytes forever. */
@@ -554,6 +608,7 @@ int main(void) {
     test_shared();
     test_corpus();
     test_truncation();
+    test_mutations();
     test_hostile();
     return check_report("test_gguf");
 }
