@@ -38,7 +38,7 @@
 #include "gguf.h"
 
 #define GGUF_HEADER_BYTES 24u
-#define CURSOR_BYTES (64u * 1024u)
+#define CURSOR_BYTES (256u * 1024u) /* few host reads even when the source is a wasm import */
 #define CAP_KEY_BYTES 4096u                 /* longest key / tensor name we accept */
 #define CAP_STR_BYTES (16u * 1024u * 1024u) /* longest string value (chat templates are ~10 KB) */
 #define CAP_META_BYTES (64u * 1024u * 1024u) /* header + metadata + tensor infos (a 256k vocab is ~20 MB) */
@@ -651,7 +651,7 @@ chord_status chord_gguf_open(chord_gguf **out, const chord_source *src, chord_er
     chord_error_clear(err);
     arena a = { 0 };
     chord_gguf *g = arena_alloc(&a, sizeof *g);
-    cursor *c = malloc(sizeof *c); /* 64 KiB: too big for a wasm stack */
+    cursor *c = malloc(sizeof *c); /* 256 KiB: too big for a wasm stack */
     if (!g || !c) {
         free(c);
         arena_free(&a);

@@ -139,6 +139,10 @@ static bytes *kv_begin(chord_gguf_writer *w, const char *key, chord_gguf_vtype t
     if (w->f) { stick(w, CHORD_E_INVALID_ARG, "kv '%s' added after begin", key ? key : ""); return NULL; }
     if (!key || !*key) { stick(w, CHORD_E_INVALID_ARG, "empty or NULL key"); return NULL; }
     if (find_kv(w, key)) { stick(w, CHORD_E_INVALID_ARG, "duplicate key '%s'", key); return NULL; }
+    if (!strcmp(key, "general.alignment") && t != CHORD_GGUF_UINT32) {
+        stick(w, CHORD_E_INVALID_ARG, "general.alignment must be u32");
+        return NULL;
+    }
     if (w->n_kv == w->cap_kv) {
         size_t cap = w->cap_kv ? w->cap_kv * 2 : 32;
         kv_rec *nk = realloc(w->kv, cap * sizeof *nk);
@@ -197,8 +201,7 @@ chord_status chord_gguf_writer_kv_scalar(chord_gguf_writer *w, const char *key, 
     bytes *b = kv_begin(w, key, t);
     if (!b) return w->sticky.code;
     chord_status s = kv_end(w, put_scalar(b, t, v));
-    if (s == CHORD_OK && !strcmp(key, "general.alignment")) {
-        if (t != CHORD_GGUF_UINT32) return stick(w, CHORD_E_INVALID_ARG, "general.alignment must be u32");
+    if (s == CHORD_OK && !strcmp(key, "general.alignment")) { /* u32: checked by kv_begin */
         uint32_t a;
         memcpy(&a, v, 4);
         chord_gguf_writer_set_alignment(w, a);

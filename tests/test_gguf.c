@@ -298,6 +298,9 @@ static void test_writer_errors(void) {
     w = chord_gguf_writer_new();
     chord_gguf_writer_set_version(w, 1);
     expect_begin_error(w, "version 1");
+    w = chord_gguf_writer_new();
+    chord_gguf_writer_kv_arr(w, "general.alignment", CHORD_GGUF_UINT32, ok, 1);
+    expect_begin_error(w, "general.alignment must be u32");
 
     /* wrong data size, and end before all data: errors, and the partial file is removed */
     char path[256];
@@ -363,7 +366,36 @@ static void check_vocab(const char *rel, const char *model, uint64_t n_tokens, u
     chord_source_close(&src);
 }
 
+typedef struct { const uint8_t *data; uint64_t size; int n_reads; } count_ctx;
+
+static chord_status count_read(void *ctx, uint64_t off, void *dst, size_t len) {
+    count_ctx *c = ctx;
+    c->n_reads++;
+    if (off > c->size || len > c->size - off) return CHORD_E_IO;
+    memcpy(dst, c->data + off, len);
+    return CHORD_OK;
+}
+
+/* The reader must fetch the 7.8 MB llama-bpe header in large chunks, not field by field. */
+static void test_read_count(void) {
+    char buf[512];
+    const char *path = check_shared_path("vocab/ggml-vocab-llama-bpe.gguf", buf, sizeof buf);
+    if (!path) return;
+    size_t n = 0;
+    uint8_t *file = slurp(path, &n);
+    count_ctx c = { file, n, 0 };
+    chord_source src = { .ctx = &c, .size = n, .read = count_read };
+    chord_error err_ = { 0 }, *err = &err_;
+    chord_gguf *g = NULL;
+    CHECK_OK(chord_gguf_open(&g, &src, err), err);
+    printf("  llama-bpe: %zu bytes parsed with %d source reads\n", n, c.n_reads);
+    CHECK(c.n_reads > 0 && (uint64_t)c.n_reads <= 2 * n / (256 * 1024) + 8);
+    chord_gguf_close(g);
+    free(file);
+}
+
 static void test_shared(void) {
+    test_read_count();
     check_vocab("vocab/ggml-vocab-llama-spm.gguf", "llama", 32000, 0, 1);
     check_vocab("vocab/ggml-vocab-llama-bpe.gguf", "gpt2", 128256, 280147, 128000);
     check_vocab("vocab/ggml-vocab-gpt-2.gguf", "gpt2", 50257, 50000, 50256);
@@ -431,16 +463,6 @@ static void test_corpus(void) {
 
 /* ---- truncation at every byte, read counting --------------------------------------------------- */
 
-typedef struct { const uint8_t *data; uint64_t size; int n_reads; } count_ctx;
-
-static chord_status count_read(void *ctx, uint64_t off, void *dst, size_t len) {
-    count_ctx *c = ctx;
-    c->n_reads++;
-    if (off > c->size || len > c->size - off) return CHORD_E_IO;
-    memcpy(dst, c->data + off, len);
-    return CHORD_OK;
-}
-
 static void test_truncation(void) {
     char path[256];
     chord_error err_ = { 0 }, *err = &err_;
@@ -471,7 +493,7 @@ static void test_truncation(void) {
     chord_source src = { .ctx = &c, .size = n, .read = count_read };
     chord_gguf *g = NULL;
     CHECK_OK(chord_gguf_open(&g, &src, err), err);
-    CHECK(c.n_reads <= 2); /* buffered: the whole header fits in one 64 KiB read */
+    CHECK(c.n_reads <= 2); /* buffered: the whole header fits in one 256 KiB read */
     chord_gguf_close(g);
     free(file);
 }
