@@ -601,7 +601,38 @@ static void test_huge_one(uint32_t et, uint64_t count, const char *want) {
     chord_gguf_close(g);
 }
 
+/* 64-bit offsets: a 16 GiB tensor followed by another, in a virtual 16 GiB+ source. */
+static void test_big_offsets(void) {
+    huge_ctx h = { { 0 }, 0, 0 };
+    uint8_t *p = h.prefix;
+    memcpy(p, "GGUF", 4);
+    put_le(p + 4, 3, 4);
+    put_le(p + 8, 2, 8);
+    put_le(p + 16, 0, 8);
+    size_t k = 24;
+    put_le(p + k, 3, 8); memcpy(p + k + 8, "big", 3); k += 11;
+    put_le(p + k, 2, 4); put_le(p + k + 4, 1ull << 31, 8); put_le(p + k + 12, 2, 8); k += 20;
+    put_le(p + k, CHORD_TYPE_F32, 4); put_le(p + k + 4, 0, 8); k += 12;
+    put_le(p + k, 5, 8); memcpy(p + k + 8, "after", 5); k += 13;
+    put_le(p + k, 1, 4); put_le(p + k + 4, 8, 8); k += 12;
+    put_le(p + k, CHORD_TYPE_F32, 4); put_le(p + k + 4, 1ull << 34, 8); k += 12;
+    h.n_prefix = k;
+    uint64_t data_off = (k + 31) & ~(uint64_t)31;
+    chord_source src = { .ctx = &h, .size = data_off + (1ull << 34) + 32, .read = huge_read };
+    chord_error err_ = { 0 }, *err = &err_;
+    chord_gguf *g = NULL;
+    CHECK_OK(chord_gguf_open(&g, &src, err), err);
+    const chord_gguf_tensor *big = g ? chord_gguf_find_tensor(g, "big") : NULL;
+    const chord_gguf_tensor *after = g ? chord_gguf_find_tensor(g, "after") : NULL;
+    CHECK(big && big->n_bytes == 1ull << 34 && big->n_elems == 1ull << 32 && big->off == data_off);
+    CHECK(after && after->off == data_off + (1ull << 34) && after->n_bytes == 32);
+    chord_gguf_close(g);
+    src.size -= 1; /* one byte short: truncated inside "after" */
+    CHECK(chord_gguf_open(&g, &src, err) == CHORD_E_FORMAT && strstr(err->message, "truncated inside tensor data"));
+}
+
 static void test_hostile(void) {
+    test_big_offsets();
     test_huge_one(CHORD_GGUF_STRING, 1ull << 36, "exceed the cap"); /* 2^37 empty strings */
     test_huge_one(CHORD_GGUF_UINT8, 1ull << 36, "exceeds the metadata cap");
     test_huge_one(CHORD_GGUF_UINT64, 1ull << 62, "overflows 64 bits");
