@@ -1,0 +1,496 @@
+// core.js — the low-level engine object over one wasm-chord build (docs/WASM_ABI.md). Works in
+// browsers and Node (ESM). It owns the shared WebAssembly.Memory, the first module instance,
+// the thread Workers (each one more instance on the same memory with its own stack and TLS),
+// and wraps the flat chord_wasm_* exports in small objects: loader, model, session, sampler.
+//
+// Pointers: wasm32 exports take/return i32 (JS Numbers, possibly negative above 2 GiB — we
+// normalise with >>> 0); wasm64 exports take/return i64 BigInts. `P()` and `N()` convert, so
+// the rest of this file, and callers, only see Numbers.
+
+import { ChordError } from './errors.js';
+
+export { ChordError };
+
+const STATUS = ['ok', 'invalid_arg', 'io', 'format', 'unsupported', 'nomem', 'range', 'not_found',
+    'type', 'cancelled', 'internal'];
+const PAGE = 65536;
+const STACK_BYTES = 1 << 20;
+const isNode = typeof process !== 'undefined' && !!process.versions?.node &&
+    typeof globalThis.window === 'undefined' && typeof globalThis.WorkerGlobalScope === 'undefined';
+
+// ---- feature probes --------------------------------------------------------------------------
+
+// (func (result v128) (i8x16.relaxed_swizzle (v128.const 0) (v128.const 0)))
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+    10, 43, 1, 41, 0, 253, 12, ...new Array(16).fill(0), 253, 12, ...new Array(16).fill(0), 253, 128, 2, 11]);
+// (memory i64 1)
+const MEMORY64_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 4, 1]);
+
+function validates(bytes) {
+    try { return WebAssembly.validate(bytes); } catch { return false; }
+}
+export function relaxedSimdSupported() { return validates(RELAXED_PROBE); }
+export function memory64Supported() { return validates(MEMORY64_PROBE); }
+
+// Which wasm32 file to run. Node 20's relaxed SIMD is experimental and computes wrong dot
+// products, so under Node relaxed is used only when asked for explicitly.
+export function pickBuild({ relaxed = 'auto' } = {}) {
+    const useRelaxed = relaxed === true || (relaxed === 'auto' && !isNode && relaxedSimdSupported());
+    return useRelaxed ? 'chord-wasm32-relaxed.wasm' : 'chord-wasm32.wasm';
+}
+
+// ---- loading the module ----------------------------------------------------------------------
+
+async function readBytes(src) {
+    if (src instanceof ArrayBuffer) return new Uint8Array(src);
+    if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+    const s = String(src instanceof URL ? src.href : src);
+    if (isNode && !/^(https?|data|blob):/.test(s)) {
+        const fs = await import('node:fs/promises');
+        return new Uint8Array(await fs.readFile(s.startsWith('file:') ? new URL(s) : s));
+    }
+    const r = await fetch(s);
+    if (!r.ok) throw new ChordError('io', `cannot fetch ${s}: HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+}
+
+async function compileModule(wasm) {
+    if (wasm instanceof WebAssembly.Module) return wasm;
+    return WebAssembly.compile(await readBytes(wasm));
+}
+
+function makeMemory(target, initialPages, maxBytes) {
+    const maxPages = Math.floor(maxBytes / PAGE);
+    if (target === 'wasm32')
+        return new WebAssembly.Memory({ initial: initialPages, maximum: Math.min(maxPages, 65536), shared: true });
+    // Memory64: the standard descriptor (Chromium ≥ 133) takes BigInts under `address`; node 20
+    // (behind --experimental-wasm-memory64) takes Numbers under `index`.
+    const tries = [
+        () => new WebAssembly.Memory({ address: 'i64', initial: BigInt(initialPages), maximum: BigInt(maxPages), shared: true }),
+        () => new WebAssembly.Memory({ index: 'i64', initial: initialPages, maximum: Math.min(maxPages, 65536), shared: true }),
+    ];
+    const out = [];
+    for (const t of tries) { try { out.push(t()); } catch { /* next form */ } }
+    return out;
+}
+
+function hostImports(state) {
+    const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+    return {
+        chord_host_now_ms: now,
+        chord_host_read: (handle, off, dst, len) => state.hostRead(handle, off, dst, len),
+        chord_host_token: (user, token, text, len) => state.onToken(user, token, text, len),
+    };
+}
+
+// ---- the engine ------------------------------------------------------------------------------
+
+export async function createEngine(opts = {}) {
+    const module = await compileModule(opts.wasm);
+    const wasmName = typeof opts.wasm === 'string' ? opts.wasm : (opts.wasm instanceof URL ? opts.wasm.href : '');
+    let target = opts.target ?? (/wasm64/.test(wasmName) ? 'wasm64' : (wasmName ? 'wasm32' : null));
+    const state = {
+        hostRead: () => STATUS.indexOf('unsupported'),
+        onToken: () => 1,
+    };
+    const env = hostImports(state);
+    const initialPages = 64;
+    let instance = null, memory = null, maxMemoryBytes = 0;
+    const targets = target ? [target] : ['wasm32', 'wasm64'];
+    let lastErr = null;
+    for (const t of targets) {
+        const defMax = t === 'wasm32' ? 4 * 2 ** 30 : 16 * 2 ** 30;
+        const candidates = t === 'wasm32' ? [[makeMemory(t, initialPages, opts.maxMemoryBytes ?? defMax), opts.maxMemoryBytes ?? defMax]]
+            : [16 * 2 ** 30, 4 * 2 ** 30].filter((m) => !opts.maxMemoryBytes || m >= opts.maxMemoryBytes)
+                .map((m) => opts.maxMemoryBytes ?? m).flatMap((m) => makeMemory(t, initialPages, m).map((mem) => [mem, m]));
+        for (const [mem, max] of candidates) {
+            try {
+                instance = await WebAssembly.instantiate(module, { env: { memory: mem, ...env } });
+                memory = mem;
+                target = t;
+                maxMemoryBytes = max;
+                break;
+            } catch (e) { lastErr = e; }
+        }
+        if (instance) break;
+    }
+    if (!instance) {
+        throw new ChordError('unsupported', `cannot instantiate the wasm build (${target ?? 'auto'}): ${lastErr?.message ?? 'no memory'}` +
+            (target === 'wasm64' && isNode ? ' (node 20 needs --experimental-wasm-memory64)' : ''));
+    }
+    const engine = new Engine(module, instance, memory, target, maxMemoryBytes, state, opts);
+    await engine._startThreads(Math.max(1, opts.threads ?? 1));
+    return engine;
+}
+
+class Engine {
+    constructor(module, instance, memory, target, maxMemoryBytes, state, opts) {
+        this.module = module;
+        this.instance = instance;
+        this.x = instance.exports;
+        this.memory = memory;
+        this.target = target;
+        this.maxMemoryBytes = maxMemoryBytes;
+        this._state = state;
+        this._workers = [];
+        this._disposed = false;
+        this.is64 = target === 'wasm64';
+        this.P = this.is64 ? (v) => BigInt(v) : (v) => v;
+        this.N = this.is64 ? (v) => Number(v) : (v) => v >>> 0;
+        if (opts.hostRead) {
+            state.hostRead = (handle, off, dst, len) => {
+                try {
+                    const view = new Uint8Array(this.memory.buffer, this.N(dst), Number(len));
+                    return opts.hostRead(handle, Number(off), view) | 0;
+                } catch { return STATUS.indexOf('io'); }
+            };
+        }
+        state.onToken = (user, token, text, len) => this._onToken(token, this._str(this.N(text), Number(len)));
+        this._onToken = () => true;
+        this.buildInfo = JSON.parse(this._cstr(this.N(this.x.chord_wasm_build_info())));
+        this.cancelWord = { buffer: memory.buffer, index: this.N(this.x.chord_wasm_cancel_ptr()) >> 2 };
+    }
+
+    get threads() { return 1 + this.x.chord_wasm_threads_ready(); }
+
+    // ---- memory helpers
+    _u8(ptr, len) { return new Uint8Array(this.memory.buffer, ptr, len); }
+    _str(ptr, len) {
+        if (!len) return '';
+        const copy = new Uint8Array(len);
+        copy.set(this._u8(ptr, len));
+        return new TextDecoder().decode(copy);
+    }
+    _cstr(ptr) {
+        const u8 = new Uint8Array(this.memory.buffer);
+        let end = ptr;
+        while (u8[end]) end++;
+        return this._str(ptr, end - ptr);
+    }
+    _alloc(n) {
+        const p = this.N(this.x.chord_wasm_alloc(this.P(n)));
+        if (!p) throw this._error();
+        return p;
+    }
+    _free(p) { if (p) this.x.chord_wasm_free(this.P(p)); }
+    _error() {
+        const code = this.x.chord_wasm_last_error_code();
+        const msg = this._cstr(this.N(this.x.chord_wasm_last_error_message()));
+        const e = new ChordError(STATUS[code] ?? 'internal', msg || STATUS[code] || 'error');
+        e.status = code;
+        return e;
+    }
+    _check(status) { if (status !== 0) throw this._error(); }
+    _live() { if (this._disposed) throw new ChordError('invalid_arg', 'the engine is disposed'); }
+    _putBytes(bytes) {
+        const p = this._alloc(Math.max(1, bytes.length));
+        this._u8(p, bytes.length).set(bytes);
+        return p;
+    }
+
+    heapStats() {
+        const h = JSON.parse(this._cstr(this.N(this.x.chord_wasm_heap_stats())));
+        h.free = h.memoryBytes - h.used;
+        h.maxMemoryBytes = this.maxMemoryBytes;
+        return h;
+    }
+
+    // ---- threads
+    async _startThreads(n) {
+        if (n <= 1) return;
+        if (typeof SharedArrayBuffer === 'undefined' || !(this.memory.buffer instanceof SharedArrayBuffer))
+            throw new ChordError('unsupported', 'threads need SharedArrayBuffer (crossOriginIsolated)');
+        const tlsSize = Number(this.x.__tls_size.value), tlsAlign = Number(this.x.__tls_align.value);
+        const url = new URL('./thread_worker.js', import.meta.url);
+        const ready = [];
+        for (let ith = 1; ith < n; ith++) {
+            const stack = this.N(this.x.chord_wasm_alloc_aligned(this.P(STACK_BYTES), this.P(16)));
+            const tls = this.N(this.x.chord_wasm_alloc_aligned(this.P(Math.max(tlsSize, 16)), this.P(Math.max(tlsAlign, 16))));
+            if (!stack || !tls) throw this._error();
+            const msg = { module: this.module, memory: this.memory, is64: this.is64, stackTop: stack + STACK_BYTES, tls, ith };
+            let w;
+            if (isNode) {
+                const { Worker } = await import('node:worker_threads');
+                w = new Worker(url);
+                w.unref();
+                ready.push(new Promise((res, rej) => {
+                    w.on('message', (m) => { if (m === 'ready') res(); });
+                    w.on('error', rej);
+                }));
+            } else {
+                w = new Worker(url, { type: 'module' });
+                ready.push(new Promise((res, rej) => {
+                    w.onmessage = (e) => { if (e.data === 'ready') res(); };
+                    w.onerror = (e) => rej(new ChordError('internal', `thread worker failed: ${e.message}`));
+                }));
+            }
+            w.postMessage(msg);
+            this._workers.push(w);
+        }
+        await Promise.all(ready);
+        // 'ready' is posted right before chord_wasm_worker_main; wait until all are inside it.
+        const t0 = Date.now();
+        while (this.x.chord_wasm_threads_ready() < n - 1) {
+            if (Date.now() - t0 > 10000) throw new ChordError('internal', 'thread workers did not start');
+            await new Promise((r) => setTimeout(r, 1));
+        }
+    }
+
+    dispose() {
+        if (this._disposed) return;
+        this._disposed = true;
+        this.x.chord_wasm_threads_stop();
+        for (const w of this._workers) w.terminate();
+        this._workers = [];
+    }
+
+    // ---- cancel
+    cancel() {
+        const i32 = new Int32Array(this.memory.buffer);
+        Atomics.store(i32, this.cancelWord.index, 1);
+    }
+    resetCancel() {
+        Atomics.store(new Int32Array(this.memory.buffer), this.cancelWord.index, 0);
+    }
+
+    // ---- loading
+    beginLoad(totalBytes) {
+        this._live();
+        const total = Number(totalBytes);
+        if (!Number.isSafeInteger(total) || total <= 0)
+            throw new ChordError('invalid_arg', `model size ${totalBytes} is not a positive byte count`);
+        const hs = this.heapStats();
+        const room = this.maxMemoryBytes - hs.used - (this.is64 ? 0 : 65536);
+        if (total > room)
+            throw new ChordError('nomem', `the model (${total} bytes) does not fit in this ${this.target} engine: ` +
+                `${Math.max(0, room)} bytes of ${this.maxMemoryBytes} are available`);
+        const ptr = this.N(this.x.chord_wasm_alloc_aligned(this.P(total), this.P(64)));
+        if (!ptr) throw this._error();
+        return new Loader(this, ptr, total);
+    }
+
+    openHostModel(handle, size, { vocabOnly = false } = {}) {
+        this._live();
+        const m = this.N(this.x.chord_wasm_model_open_host(handle | 0, BigInt(size), vocabOnly ? 1 : 0));
+        if (!m) throw this._error();
+        return new Model(this, m);
+    }
+
+    newSampler({ temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1, repeatLastN = 64,
+        seed = 0, ignoreEos = false } = {}) {
+        this._live();
+        const s = BigInt.asUintN(64, BigInt(seed ?? 0));
+        const p = this.N(this.x.chord_wasm_sampler_new(temperature ?? 0.8, topK ?? 40, topP ?? 0.95, minP ?? 0.05,
+            repeatPenalty ?? 1, repeatLastN ?? 64, Number(s & 0xffffffffn) | 0, Number(s >> 32n) | 0, ignoreEos ? 1 : 0));
+        if (!p) throw this._error();
+        return new Sampler(this, p);
+    }
+}
+
+class Loader {
+    constructor(engine, ptr, total) { Object.assign(this, { engine, ptr, total, offset: 0 }); }
+    write(chunk) {
+        if (!this.ptr) throw new ChordError('invalid_arg', 'the load was finished or aborted');
+        const c = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk.buffer ?? chunk, chunk.byteOffset ?? 0, chunk.byteLength);
+        if (this.offset + c.length > this.total)
+            throw new ChordError('range', `chunk of ${c.length} bytes at offset ${this.offset} overruns the declared size ${this.total}`);
+        this.engine._u8(this.ptr + this.offset, c.length).set(c);
+        this.offset += c.length;
+        return this.offset;
+    }
+    finishLoad({ vocabOnly = false } = {}) {
+        const e = this.engine;
+        if (!this.ptr) throw new ChordError('invalid_arg', 'the load was finished or aborted');
+        if (this.offset !== this.total) {
+            this.abort();
+            throw new ChordError('io', `the model stream ended after ${this.offset} of ${this.total} bytes`);
+        }
+        const ptr = this.ptr;
+        this.ptr = 0; // the model owns the buffer now, also on failure
+        const m = e.N(e.x.chord_wasm_model_open_memory(e.P(ptr), e.P(this.total), vocabOnly ? 1 : 0));
+        if (!m) throw e._error();
+        return new Model(e, m);
+    }
+    abort() {
+        if (this.ptr) this.engine._free(this.ptr);
+        this.ptr = 0;
+    }
+}
+
+class Model {
+    constructor(engine, ptr) {
+        this.engine = engine;
+        this.ptr = ptr;
+        const j = engine.N(engine.x.chord_wasm_model_info_json(engine.P(ptr)));
+        if (!j) throw engine._error();
+        this.info = JSON.parse(engine._cstr(j));
+    }
+    _live() { if (!this.ptr) throw new ChordError('invalid_arg', 'the model is disposed'); this.engine._live(); }
+
+    // Calls fn(cap, outPtr) → count (BigInt); retries once with the needed capacity.
+    _counted(bytesPerItem, cap, fn) {
+        const e = this.engine;
+        for (let attempt = 0; attempt < 2; attempt++) {
+            const out = e._alloc(Math.max(1, cap) * bytesPerItem);
+            try {
+                const n = Number(fn(out, cap));
+                if (n < 0) throw e._error();
+                if (n <= cap) return { out: e._u8(out, n * bytesPerItem).slice(), n };
+                cap = n;
+            } finally { e._free(out); }
+        }
+        throw new ChordError('internal', 'buffer size negotiation failed');
+    }
+
+    tokenize(text, { addSpecial = true, parseSpecial = false } = {}) {
+        this._live();
+        const e = this.engine;
+        const bytes = new TextEncoder().encode(String(text));
+        const tp = e._putBytes(bytes);
+        try {
+            const flags = (addSpecial ? 1 : 0) | (parseSpecial ? 2 : 0);
+            const { out, n } = this._counted(4, bytes.length + 8, (o, cap) =>
+                e.x.chord_wasm_tokenize(e.P(this.ptr), e.P(tp), e.P(bytes.length), flags, e.P(o), e.P(cap)));
+            return new Int32Array(out.buffer, 0, n);
+        } finally { e._free(tp); }
+    }
+
+    detokenize(ids) {
+        this._live();
+        const e = this.engine;
+        const arr = Int32Array.from(ids);
+        const ip = e._putBytes(new Uint8Array(arr.buffer));
+        try {
+            const { out } = this._counted(1, arr.length * 8 + 16, (o, cap) =>
+                e.x.chord_wasm_detokenize(e.P(this.ptr), e.P(ip), e.P(arr.length), e.P(o), e.P(cap)));
+            return new TextDecoder().decode(out);
+        } finally { e._free(ip); }
+    }
+
+    piece(id) {
+        this._live();
+        const e = this.engine;
+        return this._counted(1, 64, (o, cap) => e.x.chord_wasm_token_piece(e.P(this.ptr), id | 0, e.P(o), e.P(cap))).out;
+    }
+
+    isEog(id) { this._live(); return this.engine.x.chord_wasm_token_is_eog(this.engine.P(this.ptr), id | 0) !== 0; }
+
+    newDetok() {
+        this._live();
+        const e = this.engine;
+        const d = e.N(e.x.chord_wasm_detok_new(e.P(this.ptr)));
+        if (!d) throw e._error();
+        const cap = 1024;
+        const buf = e._alloc(cap);
+        let live = true;
+        return {
+            push: (id) => {
+                if (!live) throw new ChordError('invalid_arg', 'the detokenizer is disposed');
+                const n = Number(e.x.chord_wasm_detok_push(e.P(d), id | 0, e.P(buf), e.P(cap)));
+                if (n < 0) throw e._error();
+                return e._str(buf, n);
+            },
+            flush: () => (live ? e._str(buf, Number(e.x.chord_wasm_detok_flush(e.P(d), e.P(buf), e.P(cap)))) : ''),
+            dispose: () => {
+                if (!live) return;
+                live = false;
+                e.x.chord_wasm_detok_free(e.P(d));
+                e._free(buf);
+            },
+        };
+    }
+
+    newSession({ nCtx = 0, nThreads = 0, nBatch = 0 } = {}) {
+        this._live();
+        const e = this.engine;
+        const s = e.N(e.x.chord_wasm_session_new(e.P(this.ptr), nCtx | 0, nThreads | 0, nBatch | 0));
+        if (!s) throw e._error();
+        return new Session(e, this, s);
+    }
+
+    dispose() {
+        if (!this.ptr || this.engine._disposed) { this.ptr = 0; return; }
+        this.engine.x.chord_wasm_model_free(this.engine.P(this.ptr));
+        this.ptr = 0;
+    }
+}
+
+class Sampler {
+    constructor(engine, ptr) { this.engine = engine; this.ptr = ptr; }
+    dispose() {
+        if (this.ptr && !this.engine._disposed) this.engine.x.chord_wasm_sampler_free(this.engine.P(this.ptr));
+        this.ptr = 0;
+    }
+}
+
+class Session {
+    constructor(engine, model, ptr) { Object.assign(this, { engine, model, ptr }); }
+    _live() { if (!this.ptr) throw new ChordError('invalid_arg', 'the session is disposed'); this.engine._live(); }
+    get pos() { return this.engine.x.chord_wasm_session_pos(this.engine.P(this.ptr)); }
+    get nCtx() { return this.engine.x.chord_wasm_session_n_ctx(this.engine.P(this.ptr)); }
+    reset() { this._live(); this.engine.x.chord_wasm_session_reset(this.engine.P(this.ptr)); }
+
+    feed(ids) {
+        this._live();
+        const e = this.engine;
+        const arr = Int32Array.from(ids);
+        const p = e._putBytes(new Uint8Array(arr.buffer));
+        try { e._check(e.x.chord_wasm_session_feed(e.P(this.ptr), e.P(p), e.P(arr.length))); } finally { e._free(p); }
+    }
+
+    logits() {
+        this._live();
+        const e = this.engine;
+        const p = e.N(e.x.chord_wasm_session_logits(e.P(this.ptr)));
+        if (!p) return null;
+        const n = e.x.chord_wasm_session_n_vocab(e.P(this.ptr));
+        return new Float32Array(e.memory.buffer, p, n).slice();
+    }
+
+    sample(sampler) {
+        this._live();
+        const t = this.engine.x.chord_wasm_session_sample(this.engine.P(this.ptr), this.engine.P(sampler.ptr));
+        if (t < 0) throw this.engine._error();
+        return t;
+    }
+
+    step(sampler) {
+        const t = this.sample(sampler);
+        this.feed([t]);
+        return t;
+    }
+
+    // The C generate loop. onToken(id, text) → true to stop. A throw inside onToken stops
+    // generation and is rethrown here.
+    generate(sampler, maxTokens, onToken) {
+        this._live();
+        const e = this.engine;
+        let thrown = null;
+        e._onToken = (token, text) => {
+            try { return onToken?.(token, text) ? 1 : 0; } catch (err) { thrown = err; return 1; }
+        };
+        let st;
+        try {
+            st = e.x.chord_wasm_session_generate(e.P(this.ptr), e.P(sampler.ptr), maxTokens | 0, e.P(0));
+        } finally { e._onToken = () => 1; }
+        if (thrown) throw thrown;
+        const tokens = e.x.chord_wasm_session_n_generated(e.P(this.ptr));
+        if (st === 0) return { status: 'ok', tokens };
+        if (st === 9) return { status: 'cancelled', tokens };
+        if (st === 6) return { status: 'range', tokens, message: e._error().message };
+        throw e._error();
+    }
+
+    stats() {
+        this._live();
+        const e = this.engine;
+        const p = e.N(e.x.chord_wasm_session_stats_json(e.P(this.ptr)));
+        if (!p) throw e._error();
+        return JSON.parse(e._cstr(p));
+    }
+
+    dispose() {
+        if (this.ptr && !this.engine._disposed) this.engine.x.chord_wasm_session_free(this.engine.P(this.ptr));
+        this.ptr = 0;
+    }
+}
