@@ -6,7 +6,8 @@
  *   2. split into words with the vocabulary's pre-tokenizer (tok_pretok.c)
  *   3. per word: re-encode to UTF-8; each byte starts as one symbol whose token is the GPT-2
  *      byte-level character for that byte; repeatedly merge the adjacent pair with the lowest
- *      merge rank (ties: leftmost) — a heap of candidate pairs, stale entries skipped on pop
+ *      merge rank (ties: leftmost) — an indexed queue holding each symbol's pair with its
+ *      right neighbour, updated in place as merges change the neighbours
  *   4. a final symbol that is not a token falls back to the tokens of its single bytes
  *
  * Symbols are identified by token id, so merge lookups are integer hashes: every merge names two
@@ -27,15 +28,16 @@ typedef struct {
     uint8_t *word;      /* raw UTF-8 bytes of the current word */
     char *enc;          /* its byte-level encoding (<= 2 bytes per byte) */
     symbol *sym;
-    chord_heap heap;
+    chord_pairq q;
 } bpe_state;
 
-static chord_status push_pair(bpe_state *b, int32_t left, int32_t right) {
-    if (left < 0 || right < 0) return CHORD_OK;
-    const chord_merge *m = chord_tok_merge(b->t, b->sym[left].id, b->sym[right].id);
-    if (!m) return CHORD_OK;
-    chord_bigram g = { -(float)m->rank, left, right, b->sym[left].n + b->sym[right].n };
-    return chord_heap_push(&b->heap, g);
+/* (Re)computes the candidate of symbol `left`: its pair with its current right neighbour. */
+static void update_pair(bpe_state *b, int32_t left) {
+    if (left < 0) return;
+    int32_t right = b->sym[left].next;
+    const chord_merge *m = right >= 0 ? chord_tok_merge(b->t, b->sym[left].id, b->sym[right].id) : NULL;
+    if (m) chord_pairq_set(&b->q, left, -(float)m->rank); /* lowest rank first */
+    else chord_pairq_remove(&b->q, left);
 }
 
 /* Byte-level encoding of raw bytes w[0..n) into b->enc; returns its length. */
@@ -58,6 +60,7 @@ static chord_status emit_symbol(bpe_state *b, const symbol *s, chord_ids *out) {
 
 static chord_status merge_word(bpe_state *b, size_t n, chord_ids *out) {
     const chord_tokenizer *t = b->t;
+    if (n == 0) return CHORD_OK;
     if (t->ignore_merges) {  /* Llama 3: a word that is a whole token is taken as is */
         size_t k = encode_bytes(b, b->word, n, b->enc);
         int32_t id = chord_tok_lookup(t, b->enc, k);
@@ -67,21 +70,20 @@ static chord_status merge_word(bpe_state *b, size_t n, chord_ids *out) {
         symbol s = { t->enc_tok[b->word[i]], (int32_t)i - 1, i + 1 < n ? (int32_t)i + 1 : -1, (uint32_t)i, 1 };
         b->sym[i] = s;
     }
-    b->heap.n = 0;
-    chord_status st = CHORD_OK;
-    for (size_t i = 1; i < n && st == CHORD_OK; i++) st = push_pair(b, (int32_t)i - 1, (int32_t)i);
-    while (b->heap.n && st == CHORD_OK) {
-        chord_bigram g = chord_heap_pop(&b->heap);
-        symbol *l = &b->sym[g.left], *r = &b->sym[g.right];
-        if (l->n == 0 || r->n == 0 || l->next != g.right || l->n + r->n != g.size) continue; /* stale */
+    for (size_t i = 0; i + 1 < n; i++) update_pair(b, (int32_t)i);
+    while (b->q.n) {
+        int32_t li = chord_pairq_pop(&b->q);
+        symbol *l = &b->sym[li], *r = &b->sym[l->next];
         l->id = chord_tok_merge(t, l->id, r->id)->result;
         l->n += r->n;
         r->n = 0;
+        chord_pairq_remove(&b->q, l->next);
         l->next = r->next;
-        if (r->next >= 0) b->sym[r->next].prev = g.left;
-        st = push_pair(b, l->prev, g.left);
-        if (st == CHORD_OK) st = push_pair(b, g.left, l->next);
+        if (r->next >= 0) b->sym[r->next].prev = li;
+        update_pair(b, l->prev);
+        update_pair(b, li);
     }
+    chord_status st = CHORD_OK;
     for (int32_t i = 0; i >= 0 && st == CHORD_OK; i = b->sym[i].next) st = emit_symbol(b, &b->sym[i], out);
     return st;
 }
@@ -114,7 +116,7 @@ chord_status chord_bpe_encode(const chord_tokenizer *t, const char *text, size_t
     b.word = malloc(max_bytes + 4);
     b.enc = malloc(2 * max_bytes + 8);
     b.sym = malloc((max_bytes + 1) * sizeof *b.sym);
-    if (!b.word || !b.enc || !b.sym) goto done;
+    if (!b.word || !b.enc || !b.sym || chord_pairq_init(&b.q, max_bytes + 1) != CHORD_OK) goto done;
     st = CHORD_OK;
     for (size_t w = 0, at = 0; w < n_lens && st == CHORD_OK; at += lens[w++]) {
         size_t nb = 0;
@@ -122,6 +124,6 @@ chord_status chord_bpe_encode(const chord_tokenizer *t, const char *text, size_t
         st = merge_word(&b, nb, out);
     }
 done:
-    free(cps); free(lens); free(b.word); free(b.enc); free(b.sym); free(b.heap.v);
+    free(cps); free(lens); free(b.word); free(b.enc); free(b.sym); chord_pairq_free(&b.q);
     return st;
 }

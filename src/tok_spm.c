@@ -7,7 +7,8 @@
  *   2. each UTF-8 character is a symbol; its length is judged by the lead byte alone, so
  *      malformed bytes stay in the text and later fall back to byte tokens (exact round trip)
  *   3. repeatedly merge the adjacent pair whose concatenation is the token with the highest
- *      score (ties: leftmost) — a heap of candidates, stale entries skipped on pop
+ *      score (ties: leftmost) — an indexed queue holding each symbol's pair with its right
+ *      neighbour, updated in place as merges change the neighbours
  *   4. a final symbol that is not a token becomes its bytes' <0xNN> tokens
  * Cost: O(n log n) in the fragment's characters; no recursion.
  */
@@ -19,14 +20,13 @@
 
 typedef struct { int32_t prev, next; uint32_t start, n; } symbol;
 
-static chord_status push_pair(const chord_tokenizer *t, const char *s, const symbol *sym, int32_t l, int32_t r,
-                              chord_heap *h) {
-    if (l < 0 || r < 0) return CHORD_OK;
-    uint32_t size = sym[l].n + sym[r].n;
-    int32_t id = chord_tok_lookup(t, s + sym[l].start, size);
-    if (id < 0) return CHORD_OK;
-    chord_bigram g = { t->scores[id], l, r, size };
-    return chord_heap_push(h, g);
+/* (Re)computes the candidate of symbol l: the token its text forms with its right neighbour's. */
+static void update_pair(const chord_tokenizer *t, const char *s, const symbol *sym, int32_t l, chord_pairq *q) {
+    if (l < 0) return;
+    int32_t r = sym[l].next, id = -1;
+    if (r >= 0) id = chord_tok_lookup(t, s + sym[l].start, sym[l].n + sym[r].n);
+    if (id >= 0) chord_pairq_set(q, l, t->scores[id]);
+    else chord_pairq_remove(q, l);
 }
 
 static chord_status emit_symbol(const chord_tokenizer *t, const char *s, const symbol *y, chord_ids *out) {
@@ -60,9 +60,9 @@ chord_status chord_spm_encode(const chord_tokenizer *t, const char *text, size_t
     size_t n;
     char *s = escape(text, len, space_prefix, &n);
     symbol *sym = s ? malloc((n + 1) * sizeof *sym) : NULL;
-    chord_heap h = { 0 };
+    chord_pairq q = { 0 };
     chord_status st = CHORD_E_NOMEM;
-    if (!sym) goto done;
+    if (!sym || chord_pairq_init(&q, n + 1) != CHORD_OK) goto done;
     int32_t n_sym = 0;
     for (size_t off = 0; off < n;) {
         size_t k = chord_utf8_lead_len((uint8_t)s[off]);
@@ -72,21 +72,21 @@ chord_status chord_spm_encode(const chord_tokenizer *t, const char *text, size_t
         sym[n_sym++] = y;
         off += k;
     }
-    st = CHORD_OK;
-    for (int32_t i = 1; i < n_sym && st == CHORD_OK; i++) st = push_pair(t, s, sym, i - 1, i, &h);
-    while (h.n && st == CHORD_OK) {
-        chord_bigram g = chord_heap_pop(&h);
-        symbol *l = &sym[g.left], *r = &sym[g.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != g.size) continue; /* stale */
+    for (int32_t i = 0; i + 1 < n_sym; i++) update_pair(t, s, sym, i, &q);
+    while (q.n) {
+        int32_t li = chord_pairq_pop(&q);
+        symbol *l = &sym[li], *r = &sym[l->next];
         l->n += r->n;
         r->n = 0;
+        chord_pairq_remove(&q, l->next);
         l->next = r->next;
-        if (r->next >= 0) sym[r->next].prev = g.left;
-        st = push_pair(t, s, sym, l->prev, g.left, &h);
-        if (st == CHORD_OK) st = push_pair(t, s, sym, g.left, l->next, &h);
+        if (r->next >= 0) sym[r->next].prev = li;
+        update_pair(t, s, sym, l->prev, &q);
+        update_pair(t, s, sym, li, &q);
     }
+    st = CHORD_OK;
     for (int32_t i = n_sym ? 0 : -1; i >= 0 && st == CHORD_OK; i = sym[i].next) st = emit_symbol(t, s, &sym[i], out);
 done:
-    free(s); free(sym); free(h.v);
+    free(s); free(sym); chord_pairq_free(&q);
     return st;
 }

@@ -79,48 +79,84 @@ chord_status chord_ids_push(chord_ids *ids, int32_t id) {
     return CHORD_OK;
 }
 
-/* a ranks before b: higher key, then lower left position. */
-static int bigram_before(const chord_bigram *a, const chord_bigram *b) {
-    return a->key > b->key || (a->key == b->key && a->left < b->left);
+/* a ranks before b: higher key, then lower symbol position. */
+static int qent_before(chord_qent a, chord_qent b) {
+    return a.key > b.key || (a.key == b.key && a.sym < b.sym);
 }
 
-/* A 4-ary heap: half the depth of a binary one, and the four children of a node are 64
- * contiguous bytes (one cache line) — pops on million-entry heaps are dominated by misses. */
-#define HEAP_ARITY 4
+/* A 4-ary heap of 8-byte entries: the four children of a node share one 32-byte span, and
+ * the depth is half a binary heap's — pops on million-entry queues are dominated by misses. */
+#define QA 4
 
-chord_status chord_heap_push(chord_heap *h, chord_bigram b) {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 256;
-        chord_bigram *v = realloc(h->v, cap * sizeof *v);
-        if (!v) return CHORD_E_NOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {                                       /* sift up */
-        size_t p = (i - 1) / HEAP_ARITY;
-        if (!bigram_before(&b, &h->v[p])) break;
-        h->v[i] = h->v[p];
-        i = p;
-    }
-    h->v[i] = b;
+chord_status chord_pairq_init(chord_pairq *q, size_t n_sym) {
+    q->n = 0;
+    q->heap = malloc((n_sym + 1) * sizeof *q->heap);
+    q->pos = malloc((n_sym + 1) * sizeof *q->pos);
+    if (!q->heap || !q->pos) { chord_pairq_free(q); return CHORD_E_NOMEM; }
+    for (size_t i = 0; i < n_sym; i++) q->pos[i] = -1;
     return CHORD_OK;
 }
 
-chord_bigram chord_heap_pop(chord_heap *h) {
-    chord_bigram top = h->v[0], last = h->v[--h->n];
-    size_t i = 0, n = h->n;
-    for (;;) {                                            /* sift down */
-        size_t c = HEAP_ARITY * i + 1;
-        if (c >= n) break;
-        size_t best = c, end = c + HEAP_ARITY < n ? c + HEAP_ARITY : n;
-        for (size_t j = c + 1; j < end; j++) if (bigram_before(&h->v[j], &h->v[best])) best = j;
-        if (!bigram_before(&h->v[best], &last)) break;
-        h->v[i] = h->v[best];
+void chord_pairq_free(chord_pairq *q) {
+    free(q->heap);
+    free(q->pos);
+    q->heap = NULL;
+    q->pos = NULL;
+    q->n = 0;
+}
+
+static void q_place(chord_pairq *q, size_t i, chord_qent e) {
+    q->heap[i] = e;
+    q->pos[e.sym] = (int32_t)i;
+}
+
+static void q_sift_up(chord_pairq *q, size_t i, chord_qent e) {
+    while (i > 0) {
+        size_t p = (i - 1) / QA;
+        if (!qent_before(e, q->heap[p])) break;
+        q_place(q, i, q->heap[p]);
+        i = p;
+    }
+    q_place(q, i, e);
+}
+
+static void q_sift_down(chord_pairq *q, size_t i, chord_qent e) {
+    for (;;) {
+        size_t c = QA * i + 1;
+        if (c >= q->n) break;
+        size_t best = c, end = c + QA < q->n ? c + QA : q->n;
+        for (size_t j = c + 1; j < end; j++) if (qent_before(q->heap[j], q->heap[best])) best = j;
+        if (!qent_before(q->heap[best], e)) break;
+        q_place(q, i, q->heap[best]);
         i = best;
     }
-    if (n) h->v[i] = last;
-    return top;
+    q_place(q, i, e);
+}
+
+/* Puts e at slot i (which it may not fit) and restores the heap order. */
+static void q_fix(chord_pairq *q, size_t i, chord_qent e) {
+    if (i > 0 && qent_before(e, q->heap[(i - 1) / QA])) q_sift_up(q, i, e);
+    else q_sift_down(q, i, e);
+}
+
+void chord_pairq_set(chord_pairq *q, int32_t sym, float key) {
+    chord_qent e = { key, sym };
+    if (q->pos[sym] >= 0) q_fix(q, (size_t)q->pos[sym], e);
+    else q_sift_up(q, q->n++, e);
+}
+
+void chord_pairq_remove(chord_pairq *q, int32_t sym) {
+    int32_t i = q->pos[sym];
+    if (i < 0) return;
+    q->pos[sym] = -1;
+    chord_qent last = q->heap[--q->n];
+    if ((size_t)i < q->n) q_fix(q, (size_t)i, last);
+}
+
+int32_t chord_pairq_pop(chord_pairq *q) {
+    int32_t sym = q->heap[0].sym;
+    chord_pairq_remove(q, sym);
+    return sym;
 }
 
 static int str_eq(chord_str s, const char *lit) {

@@ -133,12 +133,21 @@ const chord_merge *chord_tok_merge(const chord_tokenizer *t, int32_t left, int32
 typedef struct chord_ids { int32_t *v; size_t n, cap; } chord_ids;
 chord_status chord_ids_push(chord_ids *ids, int32_t id);
 
-/* A max-heap of candidate merges ordered by key (higher first), then by left symbol position
- * (lower first) — the order both llama.cpp tokenizers use. */
-typedef struct chord_bigram { float key; int32_t left, right; uint32_t size; } chord_bigram;
-typedef struct chord_heap { chord_bigram *v; size_t n, cap; } chord_heap;
-chord_status chord_heap_push(chord_heap *h, chord_bigram b);
-chord_bigram chord_heap_pop(chord_heap *h);
+/* The merge queue both tokenizers use: at most one candidate per symbol — the pair it forms
+ * with its right neighbour — ordered by key (higher first), then by symbol position (lower
+ * first), which is the order of llama.cpp's priority queues. Indexed (pos[] per symbol), so a
+ * merge updates the two pairs it changes in place instead of leaving stale entries behind. */
+typedef struct chord_qent { float key; int32_t sym; } chord_qent;
+typedef struct chord_pairq { chord_qent *heap; int32_t *pos; size_t n; } chord_pairq;
+/* For n_sym symbols; all slots empty. */
+chord_status chord_pairq_init(chord_pairq *q, size_t n_sym);
+void chord_pairq_free(chord_pairq *q);
+/* Sets (inserts or re-keys) the candidate of symbol sym. */
+void chord_pairq_set(chord_pairq *q, int32_t sym, float key);
+/* Removes the candidate of symbol sym, if any. */
+void chord_pairq_remove(chord_pairq *q, int32_t sym);
+/* Removes and returns the best candidate's symbol; q->n must be > 0. */
+int32_t chord_pairq_pop(chord_pairq *q);
 
 /* Encoders of one raw-text fragment (no special tokens inside). */
 chord_status chord_spm_encode(const chord_tokenizer *t, const char *text, size_t len, int space_prefix,
