@@ -65,6 +65,7 @@ static int cpu_has_avx2(void) {
 
 /* Installs the AVX2 kernels; each was checked against its scalar reference in test_quant. */
 static void use_avx2(void) {
+    chord_avx2_init();
     traits[CHORD_TYPE_F32].vec_dot  = chord_dot_f32_avx2;
     traits[CHORD_TYPE_F16].vec_dot  = chord_dot_f16_avx2;
     traits[CHORD_TYPE_BF16].vec_dot = chord_dot_bf16_avx2;

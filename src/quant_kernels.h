@@ -24,7 +24,9 @@
 CHORD_REF_TYPES(CHORD_DECLARE_REF)
 #undef CHORD_DECLARE_REF
 
-/* AVX2 + FMA + F16C kernels (src/quant/avx2.c); only called after a CPU check. */
+/* AVX2 + FMA + F16C kernels (src/quant/avx2.c); only called after a CPU check, and after
+ * chord_avx2_init has filled their tables. */
+void chord_avx2_init(void);
 float chord_dot_f32_avx2(int64_t n, const void *x, const void *y);
 float chord_dot_f16_avx2(int64_t n, const void *x, const void *y);
 float chord_dot_bf16_avx2(int64_t n, const void *x, const void *y);

@@ -22,7 +22,20 @@
 #include "quant_blocks.h"
 #include "quant_kernels.h"
 
-#define H2F chord_fp16_to_fp32
+/* fp16 -> fp32 of block scales by table lookup (256 KiB, filled once by chord_quant_init
+ * before any kernel is installed): one load instead of an insert + convert pair, which was the
+ * bottleneck of the 32-element types (two scales per 32 weights). The table holds F16C's exact
+ * conversions, identical to chord_fp16_to_fp32. */
+static float h2f_table[65536];
+static inline float H2F(uint16_t h) { return h2f_table[h]; }
+
+void chord_avx2_init(void) {
+    for (uint32_t i = 0; i < 65536; i++) h2f_table[i] = _cvtsh_ss((uint16_t)i);
+}
+
+/* Full unrolling turns the loop counters below into constants, so shift counts and shuffle
+ * controls become immediates (GCC at -O2 does not unroll on its own; clang accepts this too). */
+#define UNROLL _Pragma("GCC unroll 8")
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
@@ -127,14 +140,16 @@ static inline __m256 load_bf16(const uint16_t *p) {
 
 float chord_dot_bf16_avx2(int64_t n, const void *vx, const void *vy) {
     const uint16_t *x = vx, *y = vy;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 32 <= n; i += 32) {
         a0 = _mm256_fmadd_ps(load_bf16(x + i), load_bf16(y + i), a0);
         a1 = _mm256_fmadd_ps(load_bf16(x + i + 8), load_bf16(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(load_bf16(x + i + 16), load_bf16(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(load_bf16(x + i + 24), load_bf16(y + i + 24), a3);
     }
     for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load_bf16(x + i), load_bf16(y + i), a0);
-    float s = hsum_ps(_mm256_add_ps(a0, a1));
+    float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
     for (; i < n; i++) s += chord_bf16_to_fp32(x[i]) * chord_bf16_to_fp32(y[i]);
     return s;
 }
@@ -165,86 +180,75 @@ void chord_dequant_f16_avx2(const void *src, float *dst, int64_t n) {
 
 /* ---- 32-element block types ------------------------------------------------------------------ */
 
-float chord_dot_q4_0_avx2(int64_t n, const void *vx, const void *vy) {
-    const chord_block_q4_0 *x = vx;
-    const chord_block_q8_0 *y = vy;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK4_0; i++) {
-        const __m256 d = _mm256_set1_ps(H2F(x[i].d) * H2F(y[i].d));
-        const __m256i qx = _mm256_sub_epi8(nibbles_32(x[i].qs), _mm256_set1_epi8(8));
-        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy)), acc);
-    }
-    return hsum_ps(acc);
+/* The 32-element types: one block is a handful of instructions, so a single accumulator would
+ * make every block wait for the previous FMA (4 cycles). Each kernel below is one per-block
+ * step, run over even and odd blocks on two independent accumulators. */
+
+static inline __m256 step_q4_0(const chord_block_q4_0 *x, const chord_block_q8_0 *y, __m256 acc) {
+    const __m256 d = _mm256_set1_ps(H2F(x->d) * H2F(y->d));
+    const __m256i qx = _mm256_sub_epi8(nibbles_32(x->qs), _mm256_set1_epi8(8));
+    const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy)), acc);
 }
 
-float chord_dot_q4_1_avx2(int64_t n, const void *vx, const void *vy) {
-    const chord_block_q4_1 *x = vx;
-    const chord_block_q8_1 *y = vy;
-    __m256 acc = _mm256_setzero_ps();
-    float summs = 0;
-    for (int64_t i = 0; i < n / QK4_1; i++) {
-        summs += H2F(x[i].m) * H2F(y[i].s);
-        const __m256 d = _mm256_set1_ps(H2F(x[i].d) * H2F(y[i].d));
-        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8_i32(nibbles_32(x[i].qs), qy)), acc);
-    }
-    return hsum_ps(acc) + summs;
+static inline __m256 step_q4_1(const chord_block_q4_1 *x, const chord_block_q8_1 *y, __m256 acc) {
+    const __m256 d = _mm256_set1_ps(H2F(x->d) * H2F(y->d));
+    const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8_i32(nibbles_32(x->qs), qy)), acc);
 }
 
-float chord_dot_q5_0_avx2(int64_t n, const void *vx, const void *vy) {
-    const chord_block_q5_0 *x = vx;
-    const chord_block_q8_0 *y = vy;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK5_0; i++) {
-        const __m256 d = _mm256_set1_ps(H2F(x[i].d) * H2F(y[i].d));
-        /* (nibble | bit4<<4) - 16 == nibble when bit4 is set, nibble | 0xF0 (i.e. -16) when not */
-        const __m256i hi = _mm256_andnot_si256(bits_32(x[i].qh), _mm256_set1_epi8((char)0xF0));
-        const __m256i qx = _mm256_or_si256(nibbles_32(x[i].qs), hi);
-        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy)), acc);
-    }
-    return hsum_ps(acc);
+static inline __m256 step_q5_0(const chord_block_q5_0 *x, const chord_block_q8_0 *y, __m256 acc) {
+    const __m256 d = _mm256_set1_ps(H2F(x->d) * H2F(y->d));
+    /* (nibble | bit4<<4) - 16 == nibble when bit4 is set, nibble | 0xF0 (i.e. -16) when not */
+    const __m256i hi = _mm256_andnot_si256(bits_32(x->qh), _mm256_set1_epi8((char)0xF0));
+    const __m256i qx = _mm256_or_si256(nibbles_32(x->qs), hi);
+    const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy)), acc);
 }
 
-float chord_dot_q5_1_avx2(int64_t n, const void *vx, const void *vy) {
-    const chord_block_q5_1 *x = vx;
-    const chord_block_q8_1 *y = vy;
-    __m256 acc = _mm256_setzero_ps();
-    float summs = 0;
-    for (int64_t i = 0; i < n / QK5_1; i++) {
-        summs += H2F(x[i].m) * H2F(y[i].s);
-        const __m256 d = _mm256_set1_ps(H2F(x[i].d) * H2F(y[i].d));
-        const __m256i hi = _mm256_and_si256(bits_32(x[i].qh), _mm256_set1_epi8(0x10));
-        const __m256i qx = _mm256_or_si256(nibbles_32(x[i].qs), hi);
-        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8_i32(qx, qy)), acc);
-    }
-    return hsum_ps(acc) + summs;
+static inline __m256 step_q5_1(const chord_block_q5_1 *x, const chord_block_q8_1 *y, __m256 acc) {
+    const __m256 d = _mm256_set1_ps(H2F(x->d) * H2F(y->d));
+    const __m256i hi = _mm256_and_si256(bits_32(x->qh), _mm256_set1_epi8(0x10));
+    const __m256i qx = _mm256_or_si256(nibbles_32(x->qs), hi);
+    const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8_i32(qx, qy)), acc);
 }
 
-float chord_dot_q8_0_avx2(int64_t n, const void *vx, const void *vy) {
-    const chord_block_q8_0 *x = vx, *y = vy;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    int64_t i = 0, nb = n / QK8_0;
-    for (; i + 2 <= nb; i += 2) {   /* two independent chains hide the FMA latency */
-        const __m256i x0 = _mm256_loadu_si256((const __m256i *)x[i].qs);
-        const __m256i y0 = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const __m256i x1 = _mm256_loadu_si256((const __m256i *)x[i + 1].qs);
-        const __m256i y1 = _mm256_loadu_si256((const __m256i *)y[i + 1].qs);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(H2F(x[i].d) * H2F(y[i].d)),
-                               _mm256_cvtepi32_ps(dot_i8_i32(x0, y0)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(H2F(x[i + 1].d) * H2F(y[i + 1].d)),
-                               _mm256_cvtepi32_ps(dot_i8_i32(x1, y1)), acc1);
-    }
-    for (; i < nb; i++) {
-        const __m256i x0 = _mm256_loadu_si256((const __m256i *)x[i].qs);
-        const __m256i y0 = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(H2F(x[i].d) * H2F(y[i].d)),
-                               _mm256_cvtepi32_ps(dot_i8_i32(x0, y0)), acc0);
-    }
-    return hsum_ps(_mm256_add_ps(acc0, acc1));
+static inline __m256 step_q8_0(const chord_block_q8_0 *x, const chord_block_q8_0 *y, __m256 acc) {
+    const __m256 d = _mm256_set1_ps(H2F(x->d) * H2F(y->d));
+    const __m256i qx = _mm256_loadu_si256((const __m256i *)x->qs);
+    const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy)), acc);
 }
+
+/* The *_1 types add the min term m * s of every block. */
+#define MIN_TERM_0(x, y) 0.0f
+#define MIN_TERM_1(x, y) H2F((x).m) * H2F((y).s)
+#define DOT_32(name, tx, ty, step, min_term)                                                  \
+    float chord_dot_##name##_avx2(int64_t n, const void *vx, const void *vy) {                  \
+        const tx *x = vx;                                                                       \
+        const ty *y = vy;                                                                       \
+        const int64_t nb = n / 32;                                                              \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                          \
+        float summs = 0;                                                                        \
+        int64_t i = 0;                                                                          \
+        for (; i + 2 <= nb; i += 2) {                                                           \
+            acc0 = step(&x[i], &y[i], acc0);                                                    \
+            acc1 = step(&x[i + 1], &y[i + 1], acc1);                                            \
+            summs += min_term(x[i], y[i]) + min_term(x[i + 1], y[i + 1]);                       \
+        }                                                                                       \
+        for (; i < nb; i++) {                                                                   \
+            acc0 = step(&x[i], &y[i], acc0);                                                    \
+            summs += min_term(x[i], y[i]);                                                      \
+        }                                                                                       \
+        return hsum_ps(_mm256_add_ps(acc0, acc1)) + summs;                                      \
+    }
+
+DOT_32(q4_0, chord_block_q4_0, chord_block_q8_0, step_q4_0, MIN_TERM_0)
+DOT_32(q4_1, chord_block_q4_1, chord_block_q8_1, step_q4_1, MIN_TERM_1)
+DOT_32(q5_0, chord_block_q5_0, chord_block_q8_0, step_q5_0, MIN_TERM_0)
+DOT_32(q5_1, chord_block_q5_1, chord_block_q8_1, step_q5_1, MIN_TERM_1)
+DOT_32(q8_0, chord_block_q8_0, chord_block_q8_0, step_q8_0, MIN_TERM_0)
 
 /* ---- activation quantizers (bit-identical to quant_ref.c) ---------------------------------- */
 
@@ -361,8 +365,10 @@ float chord_dot_q2_K_avx2(int64_t n, const void *vx, const void *vy) {
         const uint8_t *q2 = x[i].qs;
         const int8_t *q8 = y[i].qs;
         __m256i sumi = _mm256_setzero_si256();
+        UNROLL
         for (int j = 0; j < 2; j++, q2 += 32) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)q2);
+            UNROLL
             for (int k = 0; k < 4; k++, q8 += 32) {
                 const __m256i q = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * k), m3);
                 const __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)q8));
@@ -377,14 +383,16 @@ float chord_dot_q2_K_avx2(int64_t n, const void *vx, const void *vy) {
 
 /* The 16 Q3_K sub-block scales (6-bit, minus 32) as int8. */
 static inline __m128i q3k_scales(const uint8_t *s) {
-    uint32_t a[3], r[4];
+    uint32_t a[3];
     memcpy(a, s, 12);
     const uint32_t m2 = 0x0f0f0f0f, m1 = 0x03030303;
-    r[0] = (a[0] & m2) | (((a[2] >> 0) & m1) << 4);
-    r[1] = (a[1] & m2) | (((a[2] >> 2) & m1) << 4);
-    r[2] = ((a[0] >> 4) & m2) | (((a[2] >> 4) & m1) << 4);
-    r[3] = ((a[1] >> 4) & m2) | (((a[2] >> 6) & m1) << 4);
-    return _mm_sub_epi8(_mm_loadu_si128((const __m128i *)r), _mm_set1_epi8(32));
+    /* built from registers: storing four words and reloading them as one vector would stall
+     * on store forwarding, which costs as much as the rest of the block */
+    const __m128i r = _mm_set_epi32((int)(((a[1] >> 4) & m2) | (((a[2] >> 6) & m1) << 4)),
+                                    (int)(((a[0] >> 4) & m2) | (((a[2] >> 4) & m1) << 4)),
+                                    (int)((a[1] & m2) | (((a[2] >> 2) & m1) << 4)),
+                                    (int)((a[0] & m2) | ((a[2] & m1) << 4)));
+    return _mm_sub_epi8(r, _mm_set1_epi8(32));
 }
 
 float chord_dot_q3_K_avx2(int64_t n, const void *vx, const void *vy) {
@@ -403,8 +411,10 @@ float chord_dot_q3_K_avx2(int64_t n, const void *vx, const void *vy) {
         const uint8_t *q3 = x[i].qs;
         const int8_t *q8 = y[i].qs;
         __m256i sumi = _mm256_setzero_si256();
+        UNROLL
         for (int j = 0; j < 2; j++, q3 += 32) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)q3);
+            UNROLL
             for (int k = 0; k < 4; k++, q8 += 32) {
                 const int b = 4 * j + k;
                 const __m256i low = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * k), m3);
@@ -423,15 +433,13 @@ float chord_dot_q3_K_avx2(int64_t n, const void *vx, const void *vy) {
 
 /* Q4_K/Q5_K: the 8 scales and 8 mins (6 bits each) unpacked to 16 bytes: scales then mins. */
 static inline __m128i k4_scales_mins(const uint8_t *s) {
-    uint32_t u[4];
+    uint32_t u[3];
     memcpy(u, s, 12);
     const uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4);
-    const uint32_t t = u[1] & m1;
-    u[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);
-    u[2] = t;
-    u[0] &= m1;
-    return _mm_loadu_si128((const __m128i *)u);
+    return _mm_set_epi32((int)(((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4)),   /* mins 4..7 */
+                         (int)(u[1] & m1),                                          /* mins 0..3 */
+                         (int)((u[2] & m2) | (((u[0] >> 6) & m3) << 4)),            /* scales 4..7 */
+                         (int)(u[0] & m1));                                         /* scales 0..3 */
 }
 
 /* Shared by Q4_K and Q5_K: min correction of one super-block, dmin * sum_j m_j * bsum(j). */
@@ -463,6 +471,7 @@ float chord_dot_q4_K_avx2(int64_t n, const void *vx, const void *vy) {
         const uint8_t *q4 = x[i].qs;
         const int8_t *q8 = y[i].qs;
         __m256i sumi = _mm256_setzero_si256();
+        UNROLL
         for (int j = 0; j < 4; j++, q4 += 32, q8 += 64) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
             const __m256i lo = _mm256_and_si256(bits, m4);
@@ -494,6 +503,7 @@ float chord_dot_q5_K_avx2(int64_t n, const void *vx, const void *vy) {
         const uint8_t *q5 = x[i].qs;
         const int8_t *q8 = y[i].qs;
         __m256i sumi = _mm256_setzero_si256();
+        UNROLL
         for (int j = 0; j < 4; j++, q5 += 32, q8 += 64) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)q5);
             /* fifth bits of this 64-element chunk: bit 2j (low nibbles) and 2j+1 (high) of qh */
@@ -515,14 +525,19 @@ float chord_dot_q5_K_avx2(int64_t n, const void *vx, const void *vy) {
 float chord_dot_q6_K_avx2(int64_t n, const void *vx, const void *vy) {
     const chord_block_q6_K *x = vx;
     const chord_block_q8_K *y = vy;
-    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         const float d = y[i].d * H2F(x[i].d);
         const __m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);
+        /* levels are stored +32: the -32 is applied once per block as 32 * sum_j sc_j * bsum_j
+         * (maddubs needs the unsigned levels as they are) */
+        const __m256i bsums = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        const __m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, _mm256_cvtepi8_epi16(sc8)), 5);
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
         const int8_t *q8 = y[i].qs;
         __m256i sumi = _mm256_setzero_si256();
+        UNROLL
         for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
             const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
             const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
@@ -535,14 +550,15 @@ float chord_dot_q6_K_avx2(int64_t n, const void *vx, const void *vy) {
             q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
             q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
+            UNROLL
             for (int k = 0; k < 4; k++, q8 += 32) {
                 const __m256i yq = _mm256_loadu_si256((const __m256i *)q8);
-                /* (q - 32) * y as q*y - 32*y: maddubs needs the unsigned operand first */
-                const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[k], yq), _mm256_maddubs_epi16(m32, yq));
+                const __m256i p = _mm256_maddubs_epi16(q[k], yq);
                 const __m256i s = _mm256_shuffle_epi8(scales, lane16_pair(2 * k));
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s, p));
             }
         }
+        sumi = _mm256_sub_epi32(sumi, sub);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     }
     return hsum_ps(acc);

@@ -1,0 +1,128 @@
+/*
+ * bench_kernels.c — the kernel playground: for every weight type, a matrix-vector product
+ * (rows x n weights against one quantized activation row, single thread) with the scalar
+ * reference dot and with the dispatched one, printed as weight GB/s and the speed-up. Also the
+ * activation quantizers and dequantizers in elements/s. The matrix is 16-64 MiB so that, as in
+ * a real decode step, weights stream from memory rather than cache.
+ *
+ *   bench_kernels [--n N] [--mib M] [--type NAME] [--reps R]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include "quant.h"
+#include "platform.h"
+
+static const uint32_t TYPES[] = {
+    CHORD_TYPE_F32, CHORD_TYPE_F16, CHORD_TYPE_BF16, CHORD_TYPE_Q4_0, CHORD_TYPE_Q4_1,
+    CHORD_TYPE_Q5_0, CHORD_TYPE_Q5_1, CHORD_TYPE_Q8_0, CHORD_TYPE_Q2_K, CHORD_TYPE_Q3_K,
+    CHORD_TYPE_Q4_K, CHORD_TYPE_Q5_K, CHORD_TYPE_Q6_K,
+};
+
+static uint64_t rng = 88172645463325252ull;
+static float frand(void) {
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (float)(rng >> 40) / 16777216.0f * 2.0f - 1.0f;
+}
+
+static volatile float sink;
+
+/* Seconds per pass over all rows, best of reps. */
+static double time_matvec(chord_vec_dot_fn dot, int64_t n, int64_t rows, const uint8_t *w,
+                          uint64_t row_bytes, const void *act, int reps) {
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t0 = chord_time_ms();
+        float s = 0;
+        for (int64_t i = 0; i < rows; i++) s += dot(n, w + (uint64_t)i * row_bytes, act);
+        double t = (chord_time_ms() - t0) / 1e3;
+        sink = s;
+        if (t < best) best = t;
+    }
+    return best;
+}
+
+static void bench_type(uint32_t type, int64_t n, double mib, int reps) {
+    const chord_type_traits *t = chord_type_get(type), *ta = chord_type_get(t->vec_dot_type);
+    uint64_t row_bytes, act_bytes;
+    if (chord_type_row_bytes(type, (uint64_t)n, &row_bytes) != CHORD_OK ||
+        chord_type_row_bytes(t->vec_dot_type, (uint64_t)n, &act_bytes) != CHORD_OK) {
+        printf("%-5s  n=%lld is not a multiple of its block size\n", t->name, (long long)n);
+        return;
+    }
+    int64_t rows = (int64_t)(mib * 1048576.0 / (double)row_bytes);
+    if (rows < 1) rows = 1;
+    uint8_t *w = malloc(row_bytes * (uint64_t)rows), *act = malloc(act_bytes);
+    float *x = malloc((size_t)n * 4);
+    for (int64_t i = 0; i < rows; i++) {
+        for (int64_t k = 0; k < n; k++) x[k] = frand();
+        t->from_float(x, w + (uint64_t)i * row_bytes, n);
+    }
+    for (int64_t k = 0; k < n; k++) x[k] = frand();
+    ta->from_float(x, act, n);
+    double ts = time_matvec(t->vec_dot_ref, n, rows, w, row_bytes, act, reps > 2 ? 2 : reps);
+    double tf = time_matvec(t->vec_dot, n, rows, w, row_bytes, act, reps);
+    double gb = (double)row_bytes * (double)rows / 1e9;
+    printf("%-5s | %8.2f | %8.2f | %6.1fx | %8.1f\n", t->name, gb / ts, gb / tf, ts / tf,
+           tf * 1e9 / (double)rows / (double)n * 1e3);
+    free(w); free(act); free(x);
+}
+
+static void bench_act(uint32_t type, int64_t n, int reps) {
+    const chord_type_traits *t = chord_type_get(type);
+    uint64_t bytes;
+    if (chord_type_row_bytes(type, (uint64_t)n, &bytes) != CHORD_OK) return;
+    float *x = malloc((size_t)n * 4), *y = malloc((size_t)n * 4);
+    void *q = malloc(bytes);
+    for (int64_t k = 0; k < n; k++) x[k] = frand();
+    double best_r = 1e30, best_f = 1e30, best_d = 1e30;
+    for (int r = 0; r < reps * 20; r++) {
+        double t0 = chord_time_ms();
+        t->from_float_ref(x, q, n);
+        double t1 = chord_time_ms();
+        t->from_float(x, q, n);
+        double t2 = chord_time_ms();
+        t->to_float(q, y, n);
+        double t3 = chord_time_ms();
+        if (t1 - t0 < best_r) best_r = t1 - t0;
+        if (t2 - t1 < best_f) best_f = t2 - t1;
+        if (t3 - t2 < best_d) best_d = t3 - t2;
+    }
+    sink = y[0];
+    printf("%-5s | quantize %7.0f -> %7.0f Melem/s | dequantize %7.0f Melem/s\n", t->name,
+           (double)n / best_r / 1e3, (double)n / best_f / 1e3, (double)n / best_d / 1e3);
+    free(x); free(y); free(q);
+}
+
+int main(int argc, char **argv) {
+    int64_t n = 4096;
+    double mib = 32;
+    int reps = 5;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--mib") && i + 1 < argc) mib = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--type") && i + 1 < argc) only = argv[++i];
+        else {
+            fprintf(stderr, "usage: bench_kernels [--n N] [--mib M] [--type NAME] [--reps R]\n");
+            return 2;
+        }
+    }
+    if (n <= 0 || mib <= 0 || reps <= 0) { fprintf(stderr, "bench_kernels: bad argument\n"); return 2; }
+    chord_quant_init();
+    printf("matvec, 1 thread, row n=%lld, %.0f MiB of weights; kernels: %s\n", (long long)n, mib,
+           chord_quant_isa());
+    printf("%-5s | %8s | %8s | %7s | %8s\n", "type", "ref GB/s", "fast GB/s", "speedup", "ps/weight");
+    for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
+        if (!only || chord_type_from_name(only) == (int)TYPES[i]) bench_type(TYPES[i], n, mib, reps);
+    if (!only) {
+        printf("\nactivation formats (row of %lld):\n", (long long)n);
+        bench_act(CHORD_TYPE_Q8_0, n, reps);
+        bench_act(CHORD_TYPE_Q8_1, n, reps);
+        bench_act(CHORD_TYPE_Q8_K, n, reps);
+        bench_act(CHORD_TYPE_F16, n, reps);
+    }
+    return 0;
+}
