@@ -57,10 +57,14 @@ static chord_type_traits traits[CHORD_TYPE_COUNT] = {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CHORD_HAVE_AVX2_KERNELS 1
+#include <cpuid.h>
+/* AVX2 and FMA through the compiler's check (which also asks the OS whether it saves the
+ * 256-bit registers); F16C (CPUID.1:ECX bit 29) directly, as clang's builtin does not know it. */
 static int cpu_has_avx2(void) {
+    unsigned a, b, c, d;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+    return __get_cpuid(1, &a, &b, &c, &d) && ((c >> 29) & 1u);
 }
 
 /* Installs the AVX2 kernels; each was checked against its scalar reference in test_quant. */
