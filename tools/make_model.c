@@ -1,0 +1,306 @@
+/*
+ * make_model.c — writes a synthetic llama- or qwen2-architecture GGUF: any shape, any tensor
+ * type (or llama.cpp's Q4_K_M mixture), deterministic pseudo-random weights, and the real
+ * tokenizer of another GGUF (one of ../shared/vocab) so that text round-trips. These files are
+ * what the parity tests and benchmarks run on: llama.cpp and wasm-chord load the same bytes.
+ *
+ *   make_model --vocab ../shared/vocab/ggml-vocab-llama-spm.gguf --layers 22 --embd 2048 \
+ *              --ff 5632 --heads 32 --kv-heads 4 --type q4_k_m -o tinyllama-q4_k_m.gguf
+ *
+ * Tensors are produced one at a time (generated and quantized row by row on all cores, each row
+ * from its own random stream, see synth/rng.h) and streamed through the GGUF writer, so memory
+ * stays at about one tensor even for a 4 GB F32 file. The output appears under its name only
+ * once complete (written to OUT.tmp, then renamed). What is in the file: synth/plan.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chord.h"
+#include "error.h"
+#include "gguf.h"
+#include "platform.h"
+#include "quant.h"
+#include "synth/plan.h"
+#include "synth/rng.h"
+
+typedef struct {
+    chord_synth_shape shape;
+    const chord_synth_ftype *ftype;
+    const char *vocab, *out, *name;
+    float rope_theta, eps;
+    uint64_t seed;
+    int n_threads, quiet;
+} options;
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: make_model --vocab VOCAB.gguf -o OUT.gguf [options]\n\n"
+        "Writes a llama/qwen2 GGUF with deterministic random weights (GPT-2-style scaling) and the\n"
+        "tokenizer of VOCAB.gguf (n_vocab = its token count).\n\n"
+        "  --arch llama|qwen2     architecture (default llama)\n"
+        "  --layers N             blocks (default 2)\n"
+        "  --embd N               embedding width (default 256)\n"
+        "  --ff N                 feed-forward width (default 768)\n"
+        "  --heads N              attention heads (default 4)\n"
+        "  --kv-heads N           key/value heads (default: --heads)\n"
+        "  --ctx N                training context length (default 2048)\n"
+        "  --rope-theta F         RoPE base (default 10000; qwen2 1000000)\n"
+        "  --eps F                RMSNorm epsilon (default 1e-5; qwen2 1e-6)\n"
+        "  --type T               %s (default f32)\n"
+        "  --tied                 no output.weight: the head reuses token_embd\n"
+        "  --seed N               random seed (default 1)\n"
+        "  --name S               general.name (default: synthetic-<arch>)\n"
+        "  -t N                   threads (default: all cores)\n"
+        "  -q                     quiet\n", chord_synth_ftype_names());
+}
+
+static int fail(const char *fmt, const char *a) {
+    fprintf(stderr, "make_model: error: ");
+    fprintf(stderr, fmt, a);
+    fputc('\n', stderr);
+    return 1;
+}
+
+static int num(const char *s, double lo, double hi, double *out) {
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) return 0;
+    *out = v;
+    return 1;
+}
+
+/* Integer options: name, destination. */
+static int64_t *int_opt(options *o, const char *a) {
+    chord_synth_shape *s = &o->shape;
+    if (!strcmp(a, "--layers")) return &s->n_layer;
+    if (!strcmp(a, "--embd")) return &s->n_embd;
+    if (!strcmp(a, "--ff")) return &s->n_ff;
+    if (!strcmp(a, "--heads")) return &s->n_head;
+    if (!strcmp(a, "--kv-heads")) return &s->n_head_kv;
+    if (!strcmp(a, "--ctx")) return &s->n_ctx;
+    return NULL;
+}
+
+static int parse_args(options *o, int argc, char **argv) {
+    const char *arch = "llama";
+    double v, theta = 0, eps = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--tied")) { o->shape.tied = 1; continue; }
+        if (!strcmp(a, "-q")) { o->quiet = 1; continue; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
+        if (i + 1 >= argc) return fail("option %s needs a value (or is unknown; try --help)", a);
+        const char *val = argv[++i];
+        int64_t *dst = int_opt(o, a);
+        if (dst) {
+            if (!num(val, 1, 1 << 24, &v) || v != (double)(int64_t)v) return fail("%s takes a positive integer", a);
+            *dst = (int64_t)v;
+        } else if (!strcmp(a, "--vocab")) o->vocab = val;
+        else if (!strcmp(a, "-o")) o->out = val;
+        else if (!strcmp(a, "--name")) o->name = val;
+        else if (!strcmp(a, "--arch")) arch = val;
+        else if (!strcmp(a, "--type")) {
+            if (!(o->ftype = chord_synth_ftype_find(val))) return fail("unknown --type '%s'", val);
+        } else if (!strcmp(a, "--rope-theta")) {
+            if (!num(val, 1, 1e12, &theta)) return fail("--rope-theta must be in 1..1e12, not '%s'", val);
+        } else if (!strcmp(a, "--eps")) {
+            if (!num(val, 1e-12, 1, &eps)) return fail("--eps must be in 1e-12..1, not '%s'", val);
+        } else if (!strcmp(a, "--seed")) {
+            if (!num(val, 0, 9007199254740992.0, &v)) return fail("bad --seed '%s'", val);
+            o->seed = (uint64_t)v;
+        } else if (!strcmp(a, "-t")) {
+            if (!num(val, 1, 64, &v)) return fail("-t must be in 1..64, not '%s'", val);
+            o->n_threads = (int)v;
+        } else return fail("unknown option '%s' (try --help)", a);
+    }
+    if (!strcmp(arch, "llama")) o->shape.arch = CHORD_ARCH_LLAMA;
+    else if (!strcmp(arch, "qwen2")) o->shape.arch = CHORD_ARCH_QWEN2;
+    else return fail("--arch must be llama or qwen2, not '%s'", arch);
+    int qwen = o->shape.arch == CHORD_ARCH_QWEN2;
+    o->rope_theta = (float)(theta > 0 ? theta : qwen ? 1e6 : 1e4);
+    o->eps = (float)(eps > 0 ? eps : qwen ? 1e-6 : 1e-5);
+    if (!o->shape.n_head_kv) o->shape.n_head_kv = o->shape.n_head;
+    if (!o->vocab) return fail("--vocab FILE.gguf is required (a tokenizer to copy, e.g. %s)", "../shared/vocab/ggml-vocab-llama-spm.gguf");
+    if (!o->out) return fail("-o OUT.gguf is required%s", "");
+    return 0;
+}
+
+/* ---- metadata ------------------------------------------------------------------------------- */
+
+static chord_status put_hparams(chord_gguf_writer *w, const options *o) {
+    const chord_synth_shape *s = &o->shape;
+    const char *arch = s->arch == CHORD_ARCH_QWEN2 ? "qwen2" : "llama";
+    char key[96], name[64];
+    chord_status st = CHORD_OK;
+    snprintf(name, sizeof name, "synthetic-%s", arch);
+    st = st ? st : chord_gguf_writer_kv_str(w, "general.architecture", arch);
+    st = st ? st : chord_gguf_writer_kv_str(w, "general.name", o->name ? o->name : name);
+    st = st ? st : chord_gguf_writer_kv_u32(w, "general.file_type", o->ftype->llama_ftype);
+    st = st ? st : chord_gguf_writer_kv_u32(w, "general.quantization_version", 2);
+    st = st ? st : chord_gguf_writer_kv_u32(w, "general.alignment", 32);
+#define KV_U32(suffix, v) (snprintf(key, sizeof key, "%s." suffix, arch), \
+                           st = st ? st : chord_gguf_writer_kv_u32(w, key, (uint32_t)(v)))
+    KV_U32("context_length", s->n_ctx);
+    KV_U32("embedding_length", s->n_embd);
+    KV_U32("block_count", s->n_layer);
+    KV_U32("feed_forward_length", s->n_ff);
+    KV_U32("attention.head_count", s->n_head);
+    KV_U32("attention.head_count_kv", s->n_head_kv);
+    KV_U32("rope.dimension_count", s->n_embd / s->n_head);
+    KV_U32("vocab_size", s->n_vocab);
+#undef KV_U32
+    snprintf(key, sizeof key, "%s.rope.freq_base", arch);
+    st = st ? st : chord_gguf_writer_kv_f32(w, key, o->rope_theta);
+    snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", arch);
+    st = st ? st : chord_gguf_writer_kv_f32(w, key, o->eps);
+    return st;
+}
+
+/* Copies every tokenizer.* key of the vocabulary file (tokens, scores, types, merges, special
+ * ids, pre-tokenizer name): llama.cpp and our tokenizer then behave exactly as on the original. */
+static chord_status put_vocab(chord_gguf_writer *w, const chord_gguf *v, chord_error *err) {
+    for (uint64_t i = 0; i < chord_gguf_n_kv(v); i++) {
+        if (strncmp(chord_gguf_key(v, i), "tokenizer.", 10)) continue;
+        chord_status st = chord_gguf_writer_kv_copy(w, v, i);
+        if (st) return chord_fail(err, st, "copying '%s' from the vocabulary", chord_gguf_key(v, i));
+    }
+    return CHORD_OK;
+}
+
+/* ---- tensor data ---------------------------------------------------------------------------- */
+
+typedef struct {
+    const chord_synth_tensor *t;
+    const chord_type_traits *tr;
+    uint64_t tensor_seed, row_bytes;
+    uint8_t *dst;
+    float *scratch;            /* ne[0] floats per thread */
+} fill_job;
+
+static void fill_rows(void *ctx, int ith, int nth) {
+    fill_job *j = ctx;
+    const int64_t ne0 = j->t->ne[0];
+    float *row = j->scratch + (size_t)ith * (size_t)ne0;
+    for (int64_t r = ith; r < j->t->ne[1]; r += nth) {
+        if (j->t->init == CHORD_INIT_ONES) {
+            for (int64_t k = 0; k < ne0; k++) row[k] = 1.0f;
+        } else {
+            chord_rng rng;
+            chord_rng_seed(&rng, j->tensor_seed, (uint64_t)r);
+            chord_rng_normal(&rng, row, ne0, j->t->std);
+        }
+        uint8_t *out = j->dst + (uint64_t)r * j->row_bytes;
+        if (j->t->type == CHORD_TYPE_F32) memcpy(out, row, (size_t)ne0 * sizeof(float));
+        else j->tr->from_float(row, out, ne0);
+    }
+}
+
+static chord_status write_tensor(chord_gguf_writer *w, chord_pool *pool, const options *o,
+                                 const chord_synth_tensor *t, uint8_t **buf, uint64_t *buf_cap,
+                                 float *scratch, chord_error *err) {
+    fill_job j = { .t = t, .tr = chord_type_get(t->type), .scratch = scratch };
+    chord_status st = chord_type_row_bytes(t->type, (uint64_t)t->ne[0], &j.row_bytes);
+    if (st) return chord_fail(err, st, "tensor '%s': no row size for type %s", t->name, chord_type_name(t->type));
+    if (t->type != CHORD_TYPE_F32 && (!j.tr || !j.tr->from_float))
+        return chord_fail(err, CHORD_E_UNSUPPORTED, "tensor '%s': type %s has no quantizer", t->name, chord_type_name(t->type));
+    uint64_t n_bytes = j.row_bytes * (uint64_t)t->ne[1];
+    if (n_bytes > *buf_cap) {
+        free(*buf);
+        if (!(*buf = malloc((size_t)n_bytes))) { *buf_cap = 0; return chord_fail(err, CHORD_E_NOMEM, "tensor '%s': %llu bytes", t->name, (unsigned long long)n_bytes); }
+        *buf_cap = n_bytes;
+    }
+    j.dst = *buf;
+    j.tensor_seed = chord_rng_tensor_seed(o->seed, t->name);
+    chord_pool_run(pool, fill_rows, &j);
+    return chord_gguf_writer_tensor_data(w, j.dst, n_bytes, err);
+}
+
+/* ---- main ----------------------------------------------------------------------------------- */
+
+typedef struct {
+    chord_source src;
+    chord_gguf *vocab;
+    chord_gguf_writer *w;
+    chord_pool *pool;
+    chord_synth_tensor *tensors;
+    uint8_t *buf;
+    float *scratch;
+} resources;
+
+static void release(resources *r) {
+    chord_gguf_writer_free(r->w);
+    chord_gguf_close(r->vocab);
+    chord_source_close(&r->src);
+    chord_pool_free(r->pool);
+    free(r->tensors);
+    free(r->buf);
+    free(r->scratch);
+}
+
+static chord_status build(const options *o_in, resources *r, const char *tmp, chord_error *err) {
+    options o = *o_in;
+    chord_status st = chord_source_from_file(&r->src, o.vocab, err);
+    if (!st) st = chord_gguf_open(&r->vocab, &r->src, err);
+    if (st) return st;
+    uint64_t idx, n_tok;
+    if ((st = chord_gguf_get_arr(r->vocab, "tokenizer.ggml.tokens", CHORD_GGUF_STRING, &idx, &n_tok, err)))
+        return chord_fail(err, st, "%s: no token list: %s", o.vocab, err->message);
+    o.shape.n_vocab = (int64_t)n_tok;
+    if (!(r->w = chord_gguf_writer_new())) return chord_fail(err, CHORD_E_NOMEM, "GGUF writer");
+    if ((st = put_hparams(r->w, &o))) return chord_fail(err, st, "writing hyper-parameters");
+    if ((st = put_vocab(r->w, r->vocab, err))) return st;
+    size_t cap = chord_synth_plan_count(&o.shape), n;
+    char msg[256];
+    if (!(r->tensors = calloc(cap, sizeof *r->tensors))) return chord_fail(err, CHORD_E_NOMEM, "tensor list");
+    if (!(n = chord_synth_plan(&o.shape, o.ftype, r->tensors, cap, msg, sizeof msg)))
+        return chord_fail(err, CHORD_E_INVALID_ARG, "%s", msg);
+    for (size_t i = 0; i < n; i++)
+        if ((st = chord_gguf_writer_add_tensor(r->w, r->tensors[i].name, r->tensors[i].type,
+                                               r->tensors[i].n_dims, r->tensors[i].ne)))
+            return chord_fail(err, st, "adding tensor '%s'", r->tensors[i].name);
+    int nth = o.n_threads ? o.n_threads : chord_cpu_count();
+    if ((st = chord_pool_new(&r->pool, nth, err))) return st;
+    if (!(r->scratch = malloc((size_t)nth * (size_t)(o.shape.n_embd > o.shape.n_ff ? o.shape.n_embd : o.shape.n_ff) * sizeof(float))))
+        return chord_fail(err, CHORD_E_NOMEM, "scratch rows");
+    if ((st = chord_gguf_writer_begin(r->w, tmp, err))) return st;
+    uint64_t buf_cap = 0;
+    int progress = !o.quiet && isatty(2);
+    for (size_t i = 0; i < n; i++) {
+        if ((st = write_tensor(r->w, r->pool, &o, &r->tensors[i], &r->buf, &buf_cap, r->scratch, err))) return st;
+        if (progress) fprintf(stderr, "\rmake_model: %zu/%zu tensors", i + 1, n);
+    }
+    if (progress) fputc('\n', stderr);
+    return chord_gguf_writer_end(r->w, err);
+}
+
+int main(int argc, char **argv) {
+    options o = { .shape = { .n_layer = 2, .n_embd = 256, .n_ff = 768, .n_head = 4, .n_ctx = 2048 },
+                  .seed = 1 };
+    o.ftype = chord_synth_ftype_find("f32");
+    if (argc < 2) { usage(stderr); return 2; }
+    if (parse_args(&o, argc, argv)) return 2;
+    chord_quant_init();
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", o.out) >= (int)sizeof tmp) return fail("output path too long: %s", o.out);
+    double t0 = chord_time_ms();
+    resources r;
+    memset(&r, 0, sizeof r);
+    chord_error err = { 0 };
+    chord_status st = build(&o, &r, tmp, &err);
+    release(&r);
+    if (st != CHORD_OK) {
+        remove(tmp);
+        fprintf(stderr, "make_model: error: %s\n", err.message[0] ? err.message : chord_status_message(st));
+        return 1;
+    }
+    if (rename(tmp, o.out) != 0) { remove(tmp); return fail("cannot rename the output to %s", o.out); }
+    if (!o.quiet)
+        fprintf(stderr, "make_model: wrote %s (%s, %s, %lld layers, %lld embd) in %.1f s\n", o.out,
+                o.shape.arch == CHORD_ARCH_QWEN2 ? "qwen2" : "llama", o.ftype->name,
+                (long long)o.shape.n_layer, (long long)o.shape.n_embd, (chord_time_ms() - t0) / 1e3);
+    return 0;
+}
