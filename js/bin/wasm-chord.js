@@ -12,18 +12,22 @@ import fs from 'node:fs';
 const HELP = `usage: wasm-chord run -m MODEL [options]
 
   -m, --model PATH       GGUF model file (or http(s) URL)
-  -p, --prompt TEXT      prompt (default: empty, i.e. just BOS)
-  -n, --n-predict N      tokens to generate (default 128)
+  -p, --prompt TEXT      prompt (BOS added as the model asks; default empty)
+      --tokens "1 2 3"   prompt as token ids, used as given
+  -n, --n-predict N      tokens to generate (default 128; -1 = until the context is full)
   -c, --ctx-size N       context length (default: min(trained, 4096))
-  -t, --threads N        threads (default: all cores)
+  -t, --threads N        threads (default: all cores, at most 8)
+  -b, --batch-size N     prompt tokens per forward pass (default 64)
       --temp X           temperature, 0 = greedy (default 0.8)
       --top-k N          (default 40; 0 = off)
       --top-p X          (default 0.95; 1 = off)
       --min-p X          (default 0.05; 0 = off)
       --repeat-penalty X (default 1.0 = off)
+      --repeat-last-n N  window of the repetition penalty (default 64)
   -s, --seed N           sampling seed (default 0)
       --ignore-eos       never stop at end-of-generation
       --json             print one JSON object: prompt_tokens, tokens, text, timings, peak_memory_bytes
+      --logits-top K     with --json: top K logits of the first generated position
       --build B          auto | wasm32 | wasm64 | wasi (default auto)
       --wasm-dir DIR     directory of the .wasm builds
   -h, --help
@@ -31,7 +35,9 @@ const HELP = `usage: wasm-chord run -m MODEL [options]
 
 const SPEC = {
     '-m': ['model', 'str'], '--model': ['model', 'str'],
-    '-p': ['prompt', 'str'], '--prompt': ['prompt', 'str'],
+    '-p': ['prompt', 'str'], '--prompt': ['prompt', 'str'], '--tokens': ['tokens', 'str'],
+    '-b': ['batch', 'int'], '--batch-size': ['batch', 'int'], '--repeat-last-n': ['repeatLastN', 'int'],
+    '--logits-top': ['logitsTop', 'int'],
     '-n': ['n', 'int'], '--n-predict': ['n', 'int'],
     '-c': ['ctx', 'int'], '--ctx-size': ['ctx', 'int'],
     '-t': ['threads', 'int'], '--threads': ['threads', 'int'],
@@ -49,8 +55,9 @@ function die(msg, code = 2) {
 }
 
 export function parseArgs(argv) {
-    const o = { prompt: '', n: 128, ctx: 0, threads: 0, temp: 0.8, topK: 40, topP: 0.95, minP: 0.05,
-        repeatPenalty: 1.0, seed: 0, ignoreEos: false, json: false, build: 'auto', raw: argv };
+    const o = { prompt: '', tokens: null, n: 128, ctx: 0, threads: 0, batch: 0, temp: 0.8, topK: 40, topP: 0.95,
+        minP: 0.05, repeatPenalty: 1.0, repeatLastN: 64, seed: 0, ignoreEos: false, json: false, logitsTop: 0,
+        build: 'auto', raw: argv };
     for (let i = 0; i < argv.length; i++) {
         let a = argv[i], val = null;
         const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -74,8 +81,15 @@ export function parseArgs(argv) {
     if (o.help) return o;
     if (!o.model) die('missing -m MODEL');
     if (!['auto', 'wasm32', 'wasm64', 'wasi'].includes(o.build)) die(`--build must be auto, wasm32, wasm64 or wasi, got '${o.build}'`);
-    if (o.n < 0) die('-n must be >= 0');
+    if (o.n < -1) die('-n must be >= -1');
     if (o.threads < 0) die('-t must be >= 0');
+    if (o.batch < 0) die('-b must be >= 0');
+    if (o.logitsTop < 0) die('--logits-top must be >= 0');
+    if (o.tokens !== null) {
+        const parts = o.tokens.trim().split(/[\s,]+/).filter(Boolean);
+        if (!parts.length || parts.some((t) => !/^-?\d+$/.test(t))) die('--tokens: expected integers separated by spaces');
+        o.tokenIds = parts.map(Number);
+    }
     return o;
 }
 
@@ -109,22 +123,26 @@ async function runApi(o, wasmDir) {
     const { loadModel, ChordError } = await import('../src/index.js');
     try {
         const model = await loadModel(o.model, {
-            build: o.build, threads: o.threads || undefined, nCtx: o.ctx, wasmBase: wasmDir,
+            build: o.build, threads: o.threads || undefined, nCtx: o.ctx, nBatch: o.batch, wasmBase: wasmDir,
         });
         let text = '';
         try {
-            if (!o.json) process.stdout.write(o.prompt);
-            for await (const piece of model.generate(o.prompt, {
-                maxTokens: o.n, temperature: o.temp, topK: o.topK, topP: o.topP, minP: o.minP,
-                repeatPenalty: o.repeatPenalty, seed: o.seed, ignoreEos: o.ignoreEos,
+            const maxTokens = o.n < 0 ? model.info.sizes.nCtx : o.n;
+            for await (const piece of model.generate(o.tokenIds ?? o.prompt, {
+                maxTokens, temperature: o.temp, topK: o.topK, topP: o.topP, minP: o.minP,
+                repeatPenalty: o.repeatPenalty, repeatLastN: o.repeatLastN, seed: o.seed, ignoreEos: o.ignoreEos,
+                logitsTop: o.json ? o.logitsTop : 0,
             })) {
                 text += piece.text;
                 if (!o.json) process.stdout.write(piece.text);
             }
             const g = model.lastGeneration;
             const st = g.stats;
+            // A full context ends generation normally only for -n -1 (as natively).
+            if (g.status === 'range' && o.n >= 0) throw new ChordError('range', `the context (${model.info.sizes.nCtx} tokens) is full`);
             if (o.json) {
                 process.stdout.write(JSON.stringify({
+                    ...(g.firstTopLogits ? { first_top_logits: g.firstTopLogits } : {}),
                     prompt_tokens: g.promptTokens,
                     tokens: g.tokens,
                     text,
@@ -136,9 +154,10 @@ async function runApi(o, wasmDir) {
                 }) + '\n');
             } else {
                 process.stdout.write('\n');
-                process.stderr.write(`[${model.info.build}/${model.info.simd}, ${model.info.threads} thr] load ${model.info.loadMs.toFixed(0)} ms, ` +
-                    `prefill ${st.n_prefill} tok ${st.prefill_tok_s.toFixed(1)} tok/s, decode ${st.n_decode} tok ${st.decode_tok_s.toFixed(1)} tok/s, ` +
-                    `memory ${(st.peak_memory_bytes / 2 ** 20).toFixed(1)} MiB\n`);
+                process.stderr.write(`\nwasm-chord: ${st.n_prefill} prompt tokens at ${st.prefill_tok_s.toFixed(1)} tok/s, ` +
+                    `${st.n_decode} generated at ${st.decode_tok_s.toFixed(1)} tok/s, load ${model.info.loadMs.toFixed(0)} ms ` +
+                    `(${model.info.build}, ${model.info.simd}, ${model.info.threads} thread${model.info.threads > 1 ? 's' : ''}, ` +
+                    `${(st.peak_memory_bytes / 2 ** 20).toFixed(1)} MiB)\n`);
             }
         } finally {
             await model.dispose();

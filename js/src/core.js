@@ -54,9 +54,35 @@ async function readBytes(src) {
     return new Uint8Array(await r.arrayBuffer());
 }
 
+// The memory import's limits flags say whether a build is wasm64 (flag 0x04). Reads the import
+// section only; null when the bytes do not have a memory import.
+export function detectTarget(bytes) {
+    let p = 8;
+    const u32 = () => { let r = 0, s = 0, b; do { b = bytes[p++]; r += (b & 0x7f) * 2 ** s; s += 7; } while (b & 0x80); return r; };
+    while (p < bytes.length) {
+        const id = bytes[p++], size = u32(), end = p + size;
+        if (id === 2) {
+            const n = u32();
+            for (let i = 0; i < n; i++) {
+                for (let k = 0; k < 2; k++) { const l = u32(); p += l; } // module, name
+                const kind = bytes[p++];
+                if (kind === 0) u32();
+                else if (kind === 1) { p++; const f = bytes[p++]; u32(); if (f & 1) u32(); }
+                else if (kind === 2) return bytes[p] & 4 ? 'wasm64' : 'wasm32';
+                else if (kind === 3) p += 2;
+                else return null;
+            }
+            return null;
+        }
+        p = end;
+    }
+    return null;
+}
+
 async function compileModule(wasm) {
-    if (wasm instanceof WebAssembly.Module) return wasm;
-    return WebAssembly.compile(await readBytes(wasm));
+    if (wasm instanceof WebAssembly.Module) return { module: wasm, target: null };
+    const bytes = await readBytes(wasm);
+    return { module: await WebAssembly.compile(bytes), target: detectTarget(bytes) };
 }
 
 function makeMemory(target, initialPages, maxBytes) {
@@ -86,9 +112,11 @@ function hostImports(state) {
 // ---- the engine ------------------------------------------------------------------------------
 
 export async function createEngine(opts = {}) {
-    const module = await compileModule(opts.wasm);
+    const { module, target: detected } = await compileModule(opts.wasm);
     const wasmName = typeof opts.wasm === 'string' ? opts.wasm : (opts.wasm instanceof URL ? opts.wasm.href : '');
-    let target = opts.target ?? (/wasm64/.test(wasmName) ? 'wasm64' : (wasmName ? 'wasm32' : null));
+    let target = detected ?? opts.target ?? (/wasm64/.test(wasmName) ? 'wasm64' : (wasmName ? 'wasm32' : null));
+    if (opts.target && detected && opts.target !== detected)
+        throw new ChordError('invalid_arg', `the build is ${detected}, not ${opts.target}`);
     const state = {
         hostRead: () => STATUS.indexOf('unsupported'),
         onToken: () => 1,

@@ -39,6 +39,8 @@ export interface LoadOptions {
     signal?: AbortSignal;
     /** Context length in tokens; 0 (default) = min(trained context, 4096). */
     nCtx?: number;
+    /** Prompt tokens per forward pass; 0 (default) = the engine's default (64). */
+    nBatch?: number;
     /** URL or directory of the .wasm builds (default: the package's wasm/, else build/wasm/). */
     wasmBase?: string | URL;
     /** false: never use the relaxed-SIMD build; 'auto' (default): when the engine validates it. */
@@ -73,6 +75,8 @@ export interface GenerateOptions {
     addSpecial?: boolean;
     /** Match special-token text inside the prompt (default false). */
     parseSpecial?: boolean;
+    /** Record the K largest logits of the first generated position in lastGeneration. */
+    logitsTop?: number;
     /** Stops generation before the next token; the loop throws ChordError 'cancelled' and the
      *  model stays usable. */
     signal?: AbortSignal;
@@ -104,6 +108,8 @@ export interface GenerationResult {
     /** Every token the engine generated (including any not yet consumed when it stopped). */
     tokens: number[];
     stats: GenerationStats | null;
+    /** With generate({ logitsTop: K }): [id, logit] pairs, highest first. */
+    firstTopLogits?: Array<[number, number]>;
 }
 
 export interface ModelSizes {

@@ -128,7 +128,9 @@ class Channel {
     async close() {
         if (!this.dead) {
             // Give the engine a moment to stop its thread workers; terminate regardless.
-            await Promise.race([this.call('dispose').catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+            let timer;
+            await Promise.race([this.call('dispose').catch(() => {}), new Promise((r) => { timer = setTimeout(r, 2000); })]);
+            clearTimeout(timer);
         }
         this.dead ??= new ChordError('disposed', 'the model was disposed');
         this.pending.clear();
@@ -190,8 +192,9 @@ function checkOptions(opts) {
         throw new ChordError('invalid_arg', `build must be 'auto', 'wasm32' or 'wasm64', got ${JSON.stringify(build)}`);
     if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1 && opts.threads <= 64))
         throw new ChordError('invalid_arg', `threads must be an integer in [1, 64], got ${opts.threads}`);
-    if (opts.nCtx !== undefined && !(Number.isInteger(opts.nCtx) && opts.nCtx >= 0))
-        throw new ChordError('invalid_arg', `nCtx must be a non-negative integer, got ${opts.nCtx}`);
+    for (const k of ['nCtx', 'nBatch'])
+        if (opts[k] !== undefined && !(Number.isInteger(opts[k]) && opts[k] >= 0))
+            throw new ChordError('invalid_arg', `${k} must be a non-negative integer, got ${opts[k]}`);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function')
         throw new ChordError('invalid_arg', 'onProgress must be a function');
     return build;
@@ -224,7 +227,7 @@ export async function loadModel(source, opts = {}) {
         }
         const size = src.size ?? bytes;
         const hp = hyperParams(header);
-        const need = estimateMemory(hp, size, { nCtx: opts.nCtx ?? 0, threads });
+        const need = estimateMemory(hp, size, { nCtx: opts.nCtx ?? 0, threads, nBatch: Math.max(64, opts.nBatch ?? 0) });
         const target = await chooseBuild(build, need);
 
         const wasmUrl = await resolveWasmBase(opts.wasmBase);
@@ -252,7 +255,7 @@ export async function loadModel(source, opts = {}) {
         for await (const c of coalesce(rest())) await post(c);
         await Promise.all(inflight);
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
-        const info = await channel.call('finish', { nCtx: need.nCtx });
+        const info = await channel.call('finish', { nCtx: need.nCtx, nBatch: opts.nBatch ?? 0 });
         return new Model(channel, info, { init, need, flow, hp, loadMs: performance.now() - t0, source: src });
     } catch (e) {
         await stream.return?.().catch(() => {});
@@ -267,7 +270,7 @@ export async function loadModel(source, opts = {}) {
 
 const GEN_DEFAULTS = {
     maxTokens: 256, temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1.0,
-    repeatLastN: 64, seed: 0, ignoreEos: false, addSpecial: true, parseSpecial: false,
+    repeatLastN: 64, seed: 0, ignoreEos: false, addSpecial: true, parseSpecial: false, logitsTop: 0,
 };
 
 function genParams(o) {
@@ -279,7 +282,7 @@ function genParams(o) {
         throw new ChordError('invalid_arg', `seed must be a non-negative integer, got ${p.seed}`);
     for (const k of ['temperature', 'topP', 'minP', 'repeatPenalty'])
         if (typeof p[k] !== 'number') throw new ChordError('invalid_arg', `${k} must be a number, got ${p[k]}`);
-    for (const k of ['topK', 'repeatLastN'])
+    for (const k of ['topK', 'repeatLastN', 'logitsTop'])
         if (!Number.isInteger(p[k])) throw new ChordError('invalid_arg', `${k} must be an integer, got ${p[k]}`);
     return p;
 }
@@ -374,6 +377,7 @@ class Model {
         const queue = [];
         const all = [];
         let wake = null, done = false, failure = null, result = null, promptTokens = null, consumed = 0, call = null;
+        let firstTopLogits = null;
         const ping = () => { const w = wake; wake = null; w?.(); };
         const onAbort = () => { this.#cancel(genId); ping(); };
         try {
@@ -382,6 +386,7 @@ class Model {
             const req = typeof prompt === 'string' ? { prompt } : { tokens: Array.from(prompt) };
             call = this.#ch.call('generate', { ...req, params, genId, lookahead: LOOKAHEAD }, [], (ev) => {
                 if (ev.event === 'prompt') promptTokens = ev.tokens;
+                else if (ev.event === 'logits') firstTopLogits = ev.top;
                 else if (ev.event === 'token') { queue.push({ token: ev.token, text: ev.text }); all.push(ev.token); ping(); }
             });
             call.then((r) => { result = r; done = true; ping(); }, (e) => { failure = e; done = true; ping(); });
@@ -416,6 +421,7 @@ class Model {
                 status: failure ? 'error' : (signal?.aborted ? 'cancelled' : (result?.status ?? 'cancelled')),
                 promptTokens, tokens, stats: result?.stats ?? null,
             };
+            if (firstTopLogits) this.lastGeneration.firstTopLogits = firstTopLogits;
             release();
         }
     }

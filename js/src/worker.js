@@ -95,11 +95,12 @@ function chunk({ bytes }) {
     return state.loader.write(bytes);
 }
 
-function finish({ nCtx }) {
+function finish({ nCtx, nBatch }) {
     const loader = state.loader;
     state.loader = null;
     state.model = loader.finishLoad({ vocabOnly: false });
     state.nCtx = nCtx || 0;
+    state.nBatch = nBatch || 0;
     return modelInfo();
 }
 
@@ -116,7 +117,7 @@ function modelInfo() {
 
 // The session is created lazily (first generate) so that a tokenizer-only user pays no KV cache.
 function session() {
-    if (!state.session) state.session = state.model.newSession({ nCtx: state.nCtx });
+    if (!state.session) state.session = state.model.newSession({ nCtx: state.nCtx, nBatch: state.nBatch });
     return state.session;
 }
 
@@ -145,12 +146,15 @@ async function generate(req) {
         ignoreEos: params.ignoreEos,
     });
     const maxTokens = params.maxTokens;
+    const before = s.stats();
+    const stats = () => statsSince(before, s.stats());
     state.engine.resetCancel();
     // A cancel that raced with resetCancel() arrives as a message too: let it through.
     await yieldToEvents();
     try {
-        if (state.cancelledGen === genId) return { status: 'cancelled', stats: s.stats() };
+        if (state.cancelledGen === genId) return { status: 'cancelled', stats: stats() };
         s.feed(ids);
+        if (params.logitsTop > 0) port.post({ id, event: 'logits', top: topLogits(s.logits(), params.logitsTop) });
         if (state.cancelShared) {
             // The C loop (the native CLI's loop, so tokens match native); the main thread stops
             // it through the shared cancel word.
@@ -167,16 +171,33 @@ async function generate(req) {
                     Atomics.wait(flow, 0, consumed, 100);
                 }
             });
-            return { status: r.status, stats: s.stats() };
+            return { status: r.status, stats: stats() };
         }
         state.acked = 0;
-        return { status: await stepLoop(id, genId, s, sampler, maxTokens, params, lookahead), stats: s.stats() };
+        return { status: await stepLoop(id, genId, s, sampler, maxTokens, params, lookahead), stats: stats() };
     } catch (e) {
-        if (e?.code === 'cancelled') return { status: 'cancelled', stats: s.stats() };
+        if (e?.code === 'cancelled') return { status: 'cancelled', stats: stats() };
         throw e;
     } finally {
         sampler.dispose();
     }
+}
+
+// The session's counters add up over its life; a generation reports its own share.
+function statsSince(a, b) {
+    const d = { ...b };
+    for (const k of ['prefill_ms', 'decode_ms', 'n_prefill', 'n_decode']) d[k] = b[k] - a[k];
+    d.prefill_tok_s = d.prefill_ms > 0 ? d.n_prefill / (d.prefill_ms / 1000) : 0;
+    d.decode_tok_s = d.decode_ms > 0 ? d.n_decode / (d.decode_ms / 1000) : 0;
+    return d;
+}
+
+// The k largest logits as [id, value] pairs, highest first (ties: lower id first), like the
+// native CLI's --logits-top.
+function topLogits(logits, k) {
+    const idx = Array.from(logits.keys());
+    idx.sort((a, b) => logits[b] - logits[a] || a - b);
+    return idx.slice(0, Math.min(k, logits.length)).map((i) => [i, logits[i]]);
 }
 
 // Token by token with a yield between steps so that a 'cancel' message is seen. Mirrors the C
