@@ -37,10 +37,12 @@ $('threads').placeholder = String(self.crossOriginIsolated ? Math.min(8, navigat
 // ---- loading -----------------------------------------------------------------------------------
 
 async function load(source, label) {
-    if (model) { await model.dispose(); model = null; }
+    const old = model;
+    model = null;
     $('info').textContent = '';
     $('progress').value = 0;
     setState('loading', `Loading ${label}…`);
+    if (old) await old.dispose();
     const t0 = performance.now();
     try {
         const threads = Number($('threads').value) || undefined;

@@ -29,7 +29,7 @@ async function loadFile(page, { build = 'auto', threads = '' } = {}) {
     // Re-picking the same file fires no change event: clear first.
     await page.setInputFiles('#file', []);
     await page.setInputFiles('#file', MODEL);
-    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state) && document.body.dataset.state !== 'loading', null, { timeout: 60000 });
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
     const state = await page.evaluate(() => document.body.dataset.state);
     const status = await page.textContent('#status');
     assert.equal(state, 'ready', `load failed: ${status}`);
