@@ -45,14 +45,17 @@ $(WASM_DIR)/w64/%.o: %.c
 $(WASM_DIR)/wasi/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) --target=wasm32-wasi -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext \
-	    $(WASM_CFLAGS) -D_WASI_EMULATED_MMAN -c $< -o $@
+	    $(WASM_CFLAGS) -D_GNU_SOURCE -c $< -o $@
 
 $(WASM_DIR)/chord-wasm32.wasm: $(WASM_FREE_SRC:%.c=$(WASM_DIR)/w32/%.o)
 	$(WASM_CC) --target=wasm32 $^ -o $@ $(call WASM_LDFLAGS,wasm32,4294967296)
 $(WASM_DIR)/chord-wasm32-relaxed.wasm: $(WASM_FREE_SRC:%.c=$(WASM_DIR)/w32r/%.o)
 	$(WASM_CC) --target=wasm32 $^ -o $@ $(call WASM_LDFLAGS,wasm32,4294967296)
-$(WASM_DIR)/chord-wasm64.wasm: $(WASM_FREE_SRC:%.c=$(WASM_DIR)/w64/%.o)
-	$(WASM_CC) --target=wasm64 $^ -o $@ $(call WASM_LDFLAGS,wasm64,17179869184)
+# wasm-ld 19 gives wasm64 a 64-bit function table, which node 20 cannot load; lower it to 32-bit
+# (platform/wasm_table32.mjs). The .table64 file is the linker's output as is.
+$(WASM_DIR)/chord-wasm64.wasm: $(WASM_FREE_SRC:%.c=$(WASM_DIR)/w64/%.o) platform/wasm_table32.mjs
+	$(WASM_CC) --target=wasm64 $(filter %.o,$^) -o $@.table64 $(call WASM_LDFLAGS,wasm64,17179869184)
+	node platform/wasm_table32.mjs $@.table64 $@
 $(WASM_DIR)/wasm-chord-wasi.wasm: $(WASM_WASI_SRC:%.c=$(WASM_DIR)/wasi/%.o)
 	$(WASM_CC) --target=wasm32-wasi $^ -o $@ -Wl,-z,stack-size=1048576
 
@@ -62,5 +65,6 @@ $(WASM_DIR)/test-quant-wasm32.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w32/%.o)
 	$(WASM_CC) --target=wasm32 $^ -o $@ $(call WASM_LDFLAGS,wasm32,4294967296)
 $(WASM_DIR)/test-quant-wasm32-relaxed.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w32r/%.o)
 	$(WASM_CC) --target=wasm32 $^ -o $@ $(call WASM_LDFLAGS,wasm32,4294967296)
-$(WASM_DIR)/test-quant-wasm64.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w64/%.o)
-	$(WASM_CC) --target=wasm64 $^ -o $@ $(call WASM_LDFLAGS,wasm64,17179869184)
+$(WASM_DIR)/test-quant-wasm64.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w64/%.o) platform/wasm_table32.mjs
+	$(WASM_CC) --target=wasm64 $(filter %.o,$^) -o $@.table64 $(call WASM_LDFLAGS,wasm64,17179869184)
+	node platform/wasm_table32.mjs $@.table64 $@

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# t_wasm.sh — the WebAssembly builds against the native one (issue 5): builds `make wasm`, runs
+# the node --test suite tests/wasm/ (every build × 1/2 threads gives the native token ids on
+# stories260K, the WASI CLI under node:wasi too, 20 loads do not grow memory, errors, simd128
+# kernels vs the scalar reference), then prints the cross-target token table, also for small
+# make_model models in Q4_K_M and Q8_0 when build/make_model exists.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+W=$BUILD/wasm
+SHARED=${CHORD_SHARED:-../shared}
+MODEL=$SHARED/models/stories260K.gguf
+command -v node >/dev/null || { echo "SKIP: node not installed"; exit 0; }
+command -v clang-19 >/dev/null || { echo "SKIP: clang-19 not installed (scripts/setup.sh installs it)"; exit 0; }
+make -s BUILD="$BUILD" wasm >/dev/null || { echo "FAIL: make wasm"; exit 1; }
+ls -l $W/*.wasm | awk '{printf "  %-45s %8d bytes\n", $9, $5}'
+[ -f "$MODEL" ] || { echo "SKIP: $MODEL not found (set CHORD_SHARED)"; exit 0; }
+[ -x "$BUILD/wasm-chord" ] || make -s BUILD="$BUILD" "$BUILD/wasm-chord" >/dev/null
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+N=64
+"$BUILD/wasm-chord" run -m "$MODEL" -p "" -n $N --temp 0 -t 1 --json > "$TMP/native.json" || { echo "FAIL: native run"; exit 1; }
+
+fail=0
+CHORD_WASM_DIR="$W" CHORD_MODEL="$MODEL" CHORD_NATIVE_JSON="$TMP/native.json" CHORD_N=$N \
+    node --test tests/wasm/ > "$TMP/test.log" 2>&1 || { cat "$TMP/test.log"; fail=1; }
+grep -E "^# (pass|fail)" "$TMP/test.log"
+
+# Cross-target table: model × target × threads → identical / first divergence.
+ids() { python3 -c 'import json,sys; print(" ".join(map(str, json.loads(sys.stdin.read().strip().splitlines()[-1])["tokens"])))'; }
+table_row() { # model label
+    local m=$1 label=$2 ref out i
+    ref=$("$BUILD/wasm-chord" run -m "$m" -p "$PROMPT" -n $N --temp 0 -t 1 --json | ids)
+    printf "%-22s native-1t %3d tokens (reference)\n" "$label" "$(wc -w <<<"$ref")"
+    for t in 2; do
+        out=$("$BUILD/wasm-chord" run -m "$m" -p "$PROMPT" -n $N --temp 0 -t $t --json | ids)
+        compare "$label" "native-${t}t" "$ref" "$out"
+    done
+    for b in chord-wasm32.wasm chord-wasm64.wasm; do
+        for t in 1 2; do
+            flag=""; [[ $b == *wasm64* ]] && flag=--experimental-wasm-memory64
+            out=$(node $flag tests/wasm/run_engine.mjs "$W/$b" "$m" $t $N "$PROMPT" | ids)
+            compare "$label" "${b%.wasm}-${t}t" "$ref" "$out"
+        done
+    done
+    out=$(node tests/wasm/wasi_run.mjs "$W/wasm-chord-wasi.wasm" run -m "$m" -p "$PROMPT" -n $N --temp 0 --json | ids)
+    compare "$label" "wasi-1t" "$ref" "$out"
+}
+compare() {
+    local a=($3) b=($4) i
+    for ((i = 0; i < ${#a[@]} || i < ${#b[@]}; i++)); do
+        if [ "${a[i]:-}" != "${b[i]:-}" ]; then
+            printf "%-22s %-24s DIFFERS at token %d\n" "$1" "$2" "$i"; fail=1; return
+        fi
+    done
+    printf "%-22s %-24s identical (%d tokens)\n" "$1" "$2" "${#a[@]}"
+}
+PROMPT=""
+echo "== token table (greedy, $N tokens)"
+table_row "$MODEL" stories260K
+if [ -x "$BUILD/make_model" ] && [ -f "$SHARED/vocab/ggml-vocab-llama-spm.gguf" ]; then
+    PROMPT="The quick brown fox"
+    for ty in q4_k_m q8_0; do
+        "$BUILD/make_model" --vocab "$SHARED/vocab/ggml-vocab-llama-spm.gguf" -o "$TMP/m-$ty.gguf" \
+            --layers 2 --embd 256 --ff 768 --heads 4 --kv-heads 2 --type $ty -q || { echo "FAIL: make_model $ty"; fail=1; continue; }
+        table_row "$TMP/m-$ty.gguf" "make_model-$ty"
+    done
+fi
+exit $fail

@@ -1,0 +1,137 @@
+// engine.test.mjs — node --test suite for the wasm engine layer (js/src/core.js over the builds
+// of mk/wasm.mk). Environment: CHORD_WASM_DIR (default build/wasm), CHORD_MODEL (default
+// ../shared/models/stories260K.gguf), CHORD_NATIVE_JSON (optional: the native CLI's --json
+// output for the same greedy run, whose token ids every build must reproduce).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createEngine, ChordError } from '../../js/src/core.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const wasmDir = path.resolve(root, process.env.CHORD_WASM_DIR ?? 'build/wasm');
+const modelPath = path.resolve(root, process.env.CHORD_MODEL ?? '../shared/models/stories260K.gguf');
+const haveModel = fs.existsSync(modelPath);
+const N = Number(process.env.CHORD_N ?? 64);
+const native = process.env.CHORD_NATIVE_JSON ? JSON.parse(fs.readFileSync(process.env.CHORD_NATIVE_JSON, 'utf8')) : null;
+const STORY = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park.';
+
+function runBuild(file, threads) {
+    const flags = /wasm64/.test(file) ? ['--experimental-wasm-memory64'] : [];
+    const out = execFileSync(process.execPath, [...flags, path.join(here, 'run_engine.mjs'), path.join(wasmDir, file),
+        modelPath, String(threads), String(N)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(out.trim().split('\n').pop());
+}
+
+for (const file of ['chord-wasm32.wasm', 'chord-wasm64.wasm']) {
+    for (const threads of [1, 2]) {
+        test(`${file} ${threads} thread(s): greedy tokens`, { skip: !haveModel && `SKIP: ${modelPath} not found` }, () => {
+            const r = runBuild(file, threads);
+            assert.equal(r.threads, threads);
+            assert.equal(r.status, 'ok');
+            assert.equal(r.tokens.length, N);
+            if (native) assert.deepEqual(r.tokens, native.tokens, 'token ids differ from the native build');
+            else assert.ok(r.text.trimStart().startsWith(STORY.slice(0, Math.min(STORY.length, 60))), r.text);
+        });
+    }
+}
+
+test('WASI CLI under node:wasi: greedy tokens', { skip: !haveModel && 'SKIP: no model' }, () => {
+    const out = execFileSync(process.execPath, [path.join(here, 'wasi_run.mjs'), path.join(wasmDir, 'wasm-chord-wasi.wasm'),
+        'run', '-m', modelPath, '-p', '', '-n', String(N), '--temp', '0', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = JSON.parse(out);
+    assert.equal(r.tokens.length, N);
+    if (native) assert.deepEqual(r.tokens, native.tokens, 'token ids differ from the native build');
+    else assert.ok(r.text.trimStart().startsWith('Once upon a time'), r.text);
+});
+
+test('loading and freeing a model 20 times does not grow memory', { skip: !haveModel && 'SKIP: no model' }, async () => {
+    const engine = await createEngine({ wasm: path.join(wasmDir, 'chord-wasm32.wasm') });
+    try {
+        const bytes = fs.readFileSync(modelPath);
+        let first = null, used0 = engine.heapStats().used;
+        for (let i = 0; i < 20; i++) {
+            const loader = engine.beginLoad(bytes.length);
+            loader.write(bytes);
+            const model = loader.finishLoad();
+            const s = model.newSession({ nCtx: 128 });
+            s.feed(model.tokenize('Once'));
+            s.dispose();
+            model.dispose();
+            const h = engine.heapStats();
+            if (i === 0) first = h.memoryBytes;
+            assert.equal(h.memoryBytes, first, `memory grew on load ${i + 1}`);
+            assert.equal(h.used, used0, `heap bytes leaked on load ${i + 1}`);
+        }
+    } finally { engine.dispose(); }
+});
+
+test('errors: malformed file, truncated stream, too-big model', { skip: !haveModel && 'SKIP: no model' }, async () => {
+    const engine = await createEngine({ wasm: path.join(wasmDir, 'chord-wasm32.wasm') });
+    try {
+        const bytes = fs.readFileSync(modelPath);
+        const bad = Uint8Array.from(bytes.subarray(0, 4096));
+        bad[0] = 0x58; // not "GGUF"
+        let l = engine.beginLoad(bad.length);
+        l.write(bad);
+        assert.throws(() => l.finishLoad(), (e) => e instanceof ChordError && e.code === 'format' && /magic|GGUF/i.test(e.message));
+        const cut = bytes.subarray(0, 2000);
+        l = engine.beginLoad(cut.length);
+        l.write(cut);
+        assert.throws(() => l.finishLoad(), (e) => e instanceof ChordError && ['format', 'io'].includes(e.code));
+        l = engine.beginLoad(100);
+        l.write(bytes.subarray(0, 50));
+        assert.throws(() => l.finishLoad(), (e) => e.code === 'io' && /50 of 100/.test(e.message));
+        assert.throws(() => engine.beginLoad(5 * 2 ** 30), (e) => e.code === 'nomem' && /does not fit/.test(e.message));
+        const used = engine.heapStats().used;
+        assert.ok(used < 1 << 20, `failed loads left ${used} bytes allocated`);
+    } finally { engine.dispose(); }
+});
+
+test('tokenize / detokenize / streaming detok / cancel word', { skip: !haveModel && 'SKIP: no model' }, async () => {
+    const engine = await createEngine({ wasm: path.join(wasmDir, 'chord-wasm32.wasm') });
+    try {
+        const bytes = fs.readFileSync(modelPath);
+        const l = engine.beginLoad(bytes.length);
+        l.write(bytes);
+        const model = l.finishLoad();
+        assert.equal(model.info.arch, 'llama');
+        assert.equal(model.info.n_vocab, 512);
+        const ids = model.tokenize('Once upon a time', { addSpecial: true });
+        assert.equal(ids[0], model.info.bos);
+        assert.equal(model.detokenize(ids.subarray(1)).trim(), 'Once upon a time');
+        const d = model.newDetok();
+        let s = '';
+        for (const t of ids.subarray(1)) s += d.push(t);
+        s += d.flush();
+        d.dispose();
+        assert.equal(s.trim(), 'Once upon a time');
+        const session = model.newSession({ nCtx: 256 });
+        session.feed(ids);
+        const sampler = engine.newSampler({ temperature: 0 });
+        let n = 0;
+        const r = session.generate(sampler, 50, () => { if (++n === 5) engine.cancel(); return false; });
+        assert.equal(r.status, 'cancelled');
+        assert.equal(r.tokens, 5);
+        const r2 = session.generate(sampler, 3, () => false); // usable afterwards
+        assert.equal(r2.status, 'ok');
+        assert.throws(() => engine.newSampler({ temperature: -1 }), (e) => e.code === 'invalid_arg');
+        assert.throws(() => session.feed([100000]), (e) => e.code === 'range');
+        sampler.dispose(); session.dispose(); model.dispose();
+    } finally { engine.dispose(); }
+});
+
+const kernelTests = fs.existsSync(wasmDir) ? fs.readdirSync(wasmDir).filter((f) => /^test-quant-wasm(32|64)\.wasm$/.test(f)) : [];
+for (const file of kernelTests) {
+    test(`simd128 kernels vs scalar reference (${file})`, () => {
+        const flags = /wasm64/.test(file) ? ['--experimental-wasm-memory64'] : [];
+        const out = execFileSync(process.execPath, [...flags, path.join(here, 'run_kernels.mjs'), path.join(wasmDir, file)],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        const r = JSON.parse(out.trim().split('\n').pop());
+        assert.equal(r.failures, 0, JSON.stringify(r));
+        assert.ok(r.checks > 0);
+    });
+}
