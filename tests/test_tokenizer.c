@@ -540,7 +540,93 @@ static void test_bad_metadata(void) {
     }
 }
 
-int main(void) {
+/* ---- reference comparison helpers (used by tests/t_tokenizer_oracle.sh) ---------------------- */
+
+static const char *const PIECES[] = {
+    " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ", "\n \n", "'s", "'T", "'RE", "'ll", "'Ve", "'d", "'M", "'",
+    "Hello", "world", "ab", "the", "ing", "Ünïcödé", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", "\xce\xb1\xce\xb2",
+    "\xe4\xbd\xa0\xe5\xa5\xbd", "\xe3\x81\x82", "\xea\xb0\x80", "\xf0\x9f\x8c\x8d", "\xf0\x9f\xa6\x99\xe2\x80\x8d",
+    "e\xcc\x81", "\xd9\xa3\xd9\xa4", "\xef\xbc\x91\xef\xbc\x92", "\xe3\x80\x80", "\xc2\xa0", "\xe2\x80\x89",
+    "0", "12", "123", "4567", "1234567", "3.14", "...", "!!", "?", ",", ".", "$", "+=", "<", ">", "|", "^", "~", "`", "@#",
+    "(", ")", "[]", "{", "}", "-", "--", "_", "/", "\\", "\"", "*", "&", "%", "==>",
+    "<s>", "</s>", "<unk>", "<|begin_of_text|>", "<|eot_id|>", "<|endoftext|>", "<|end_of_text|>", "<|",
+    "\xe2\x96\x81", "\x80", "\xbf", "\xc3", "\xe4\xb8", "\xf0\x9f", "\xff", "\xf8", "\xc0\x80", "\xed\xa0\x80",
+};
+
+static void gen_inputs(int n, unsigned seed) {
+    rng_state ^= (uint64_t)seed * 0x9E3779B97F4A7C15ull;
+    const size_t np = sizeof PIECES / sizeof PIECES[0];
+    for (int i = 0; i < n; i++) {
+        int parts = 1 + (int)(rnd() % 12);
+        for (int j = 0; j < parts; j++) {
+            if (rnd() % 8 == 0) {                 /* a random code point */
+                uint8_t b[4];
+                uint32_t cp = 1 + rnd() % 0x2FFFF;
+                /* Unassigned in our Unicode 15.0 tables: llama.cpp's are 15.1 (CJK Ext. I). */
+                if ((cp >= 0xD800 && cp < 0xE000) || chord_ucd_flags(cp) == CHORD_UCD_UNDEF) cp = 'q';
+                fwrite(b, 1, chord_utf8_encode(cp, b), stdout);
+            } else fputs(PIECES[rnd() % np], stdout);
+        }
+        if (rnd() % 16 == 0) putchar(0);
+        fputs("\n__ggml_vocab_test__\n", stdout);
+    }
+}
+
+/* The same three lines per input as tools/tok_oracle prints for llama.cpp. */
+static int dump(const char *model, const char *inputs) {
+    vocab v;
+    if (!vocab_open(&v, model)) return 1;
+    size_t ni;
+    char *inp = read_file(inputs, &ni);
+    if (!inp) return 1;
+    const char *sep = "\n__ggml_vocab_test__\n";
+    size_t sl = strlen(sep), pos = 0;
+    while (pos < ni) {
+        const char *next = NULL;
+        for (size_t i = pos; i + sl <= ni; i++) if (!memcmp(inp + i, sep, sl)) { next = inp + i; break; }
+        size_t len = next ? (size_t)(next - inp) - pos : ni - pos, n, n2, dl;
+        int32_t *ids = enc(v.t, inp + pos, len, 0, &n);
+        int32_t *ids2 = enc(v.t, inp + pos, len, CHORD_TOK_ADD_SPECIAL | CHORD_TOK_PARSE_SPECIAL, &n2);
+        for (size_t k = 0; k < n; k++) printf(k ? " %d" : "%d", ids[k]);
+        putchar('\n');
+        for (size_t k = 0; k < n2; k++) printf(k ? " %d" : "%d", ids2[k]);
+        putchar('\n');
+        char *d = dec(v.t, ids, n, &dl);
+        for (size_t k = 0; k < dl; k++) printf("%02x", (uint8_t)d[k]);
+        putchar('\n');
+        free(ids); free(ids2); free(d);
+        if (!next) break;
+        pos = (size_t)(next - inp) + sl;
+    }
+    free(inp);
+    vocab_close(&v);
+    return check_failures ? 1 : 0;
+}
+
+/* Copies a vocabulary GGUF with tokenizer.ggml.pre replaced, so that llama.cpp and we can be
+ * compared on the other pre-tokenizers (qwen2, default, starcoder) with a real vocabulary. */
+static int repre(const char *in, const char *out, const char *pre) {
+    chord_error err;
+    vocab v;
+    if (!vocab_open(&v, in)) return 1;
+    chord_gguf_writer *w = chord_gguf_writer_new();
+    for (uint64_t i = 0; i < chord_gguf_n_kv(v.g); i++) {
+        if (!strcmp(chord_gguf_key(v.g, i), "tokenizer.ggml.pre")) continue;
+        CHECK_OK(chord_gguf_writer_kv_copy(w, v.g, i), E(&err));
+    }
+    chord_gguf_writer_kv_str(w, "tokenizer.ggml.pre", pre);
+    CHECK_OK(chord_gguf_writer_begin(w, out, E(&err)), E(&err));
+    CHECK_OK(chord_gguf_writer_end(w, E(&err)), E(&err));
+    chord_gguf_writer_free(w);
+    vocab_close(&v);
+    return check_failures ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 5 && !strcmp(argv[1], "--repre")) return repre(argv[2], argv[3], argv[4]);
+    if (argc == 4 && !strcmp(argv[1], "--gen")) { gen_inputs(atoi(argv[2]), (unsigned)atoi(argv[3])); return 0; }
+    if (argc == 4 && !strcmp(argv[1], "--dump")) return dump(argv[2], argv[3]);
+
     test_unicode();
     const char *names[] = { "llama-spm", "llama-bpe", "gpt-2" };
     for (int i = 0; i < 3; i++) test_vectors(names[i]);
