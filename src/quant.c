@@ -93,6 +93,15 @@ static void use_avx2(void) {
 #define CHORD_HAVE_AVX2_KERNELS 0
 #endif
 
+/* Other targets: a per-ISA dispatch file (src/quant/dispatch_<isa>.c, e.g. wasm simd128) built
+ * with -DCHORD_QUANT_EXTRA_ISA defines this; it may replace vec_dot / from_float / to_float of any
+ * entry with kernels it tested against the *_ref ones, and names its kernel set. */
+#if defined(CHORD_QUANT_EXTRA_ISA)
+void chord_quant_install_isa(chord_type_traits *table, const char **isa_name);
+#endif
+
+static const char *isa = "scalar";
+
 /* 0 = not started, 1 = in progress, 2 = done. The first caller fills the table; concurrent
  * callers wait for it, so nobody reads a half-updated table. */
 static atomic_int init_state;
@@ -102,7 +111,10 @@ void chord_quant_init(void) {
     if (atomic_load_explicit(&init_state, memory_order_acquire) == 2) return;
     if (atomic_compare_exchange_strong(&init_state, &expected, 1)) {
 #if CHORD_HAVE_AVX2_KERNELS
-        if (cpu_has_avx2()) use_avx2();
+        if (cpu_has_avx2()) { use_avx2(); isa = "avx2"; }
+#endif
+#if defined(CHORD_QUANT_EXTRA_ISA)
+        chord_quant_install_isa(traits, &isa);
 #endif
         atomic_store_explicit(&init_state, 2, memory_order_release);
         return;
@@ -112,7 +124,7 @@ void chord_quant_init(void) {
 
 const char *chord_quant_isa(void) {
     chord_quant_init();
-    return traits[CHORD_TYPE_Q4_K].vec_dot == chord_dot_q4_K_ref ? "scalar" : "avx2";
+    return isa;
 }
 
 /* ---- lookup -------------------------------------------------------------------------------- */

@@ -39,7 +39,8 @@ typedef struct chord_type_traits {
 
 /* Selects the fastest kernels this CPU supports; idempotent, thread-safe to call early. */
 void chord_quant_init(void);
-/* "avx2" or "scalar": which kernel set chord_quant_init selected (for logs and benches). */
+/* "avx2", "scalar" (or a name given by a per-ISA dispatch file): the kernel set that
+ * chord_quant_init selected (for logs and benches). Static string. */
 const char *chord_quant_isa(void);
 /* NULL for ids out of range or unsupported. */
 const chord_type_traits *chord_type_get(uint32_t type);
