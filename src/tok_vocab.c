@@ -148,6 +148,33 @@ static chord_status build_special(chord_tokenizer *t, const chord_gguf *g, chord
     return CHORD_OK;
 }
 
+static uint32_t trie_child(const chord_trie_node *tr, uint32_t node, uint8_t c) {
+    uint32_t ch = tr[node].child;
+    while (ch && tr[ch].byte != c) ch = tr[ch].sibling;
+    return ch;
+}
+
+/* Failure and dictionary links, breadth first (a node's links depend on shallower nodes). */
+static chord_status build_links(chord_tokenizer *t, chord_error *err) {
+    chord_trie_node *tr = t->trie;
+    uint32_t *queue = malloc(t->n_trie * sizeof *queue), head = 0, tail = 0;
+    if (!queue) return chord_fail(err, CHORD_E_NOMEM, "out of memory for the special-token automaton");
+    for (uint32_t c = tr[0].child; c; c = tr[c].sibling) { tr[c].fail = 0; tr[c].dict = 0; queue[tail++] = c; }
+    while (head < tail) {
+        uint32_t v = queue[head++];
+        for (uint32_t c = tr[v].child; c; c = tr[c].sibling) {
+            uint32_t f = tr[v].fail, to;
+            while (!(to = trie_child(tr, f, tr[c].byte)) && f) f = tr[f].fail;
+            tr[c].fail = to && to != c ? to : 0;
+            uint32_t fl = tr[c].fail;
+            tr[c].dict = tr[fl].special >= 0 ? fl : tr[fl].dict;
+            queue[tail++] = c;
+        }
+    }
+    free(queue);
+    return CHORD_OK;
+}
+
 /* The trie lets the encoder find, in one pass over a text, which special tokens occur in it at
  * all, so that only those are searched for (a vocabulary has hundreds of them). */
 static chord_status build_trie(chord_tokenizer *t, chord_error *err) {
@@ -169,7 +196,7 @@ static chord_status build_trie(chord_tokenizer *t, chord_error *err) {
             while (c && t->trie[c].byte != (uint8_t)s[i]) c = t->trie[c].sibling;
             if (!c) {
                 c = t->n_trie++;
-                chord_trie_node nn = { 0, t->trie[node].child, -1, (uint8_t)s[i] };
+                chord_trie_node nn = { 0, t->trie[node].child, 0, 0, -1, (uint8_t)s[i] };
                 t->trie[c] = nn;
                 t->trie[node].child = c;
             }
@@ -177,7 +204,7 @@ static chord_status build_trie(chord_tokenizer *t, chord_error *err) {
         }
         if (t->trie[node].special < 0 && node != 0) t->trie[node].special = (int32_t)k;
     }
-    return CHORD_OK;
+    return build_links(t, err);
 }
 
 /* ---- byte tables --------------------------------------------------------------------------- */

@@ -8,10 +8,9 @@
  *      user-defined tokens always do.
  *   2. each remaining raw fragment goes to the SPM or BPE encoder; BOS/EOS are added as the
  *      vocabulary asks when CHORD_TOK_ADD_SPECIAL is given.
- * One pass with a trie of the special texts finds which special tokens occur at all; only
- * those are then searched for (memchr/memcmp over the fragments). Cost: the trie walk is
- * linear in the text times the depth the text follows a special prefix; each occurring token
- * adds one scan of the text.
+ * One Aho–Corasick pass over the special texts finds which special tokens occur at all; only
+ * those are then searched for (KMP over the fragments). Cost: linear in the text, plus one
+ * linear scan per special token that actually occurs.
  *
  * Decoding (llama_detokenize with remove_special = false, unparse_special = true) and the
  * streaming decoder that never splits a UTF-8 sequence are at the end.
@@ -40,14 +39,20 @@ static int frag_push(frag_list *l, int32_t tok, size_t off, size_t len) {
     return 1;
 }
 
-static const char *find(const char *hay, size_t n, const char *needle, size_t m) {
-    if (m == 0 || m > n) return NULL;
-    const char *end = hay + n - m + 1;
-    for (const char *p = hay; p < end;) {
-        p = memchr(p, needle[0], (size_t)(end - p));
-        if (!p) return NULL;
-        if (memcmp(p, needle, m) == 0) return p;
-        p++;
+/* Knuth–Morris–Pratt: linear in n + m whatever the text (no quadratic memcmp retries). */
+static void kmp_table(const char *pat, size_t m, uint32_t *fail) {
+    fail[0] = 0;
+    for (size_t i = 1, k = 0; i < m; i++) {
+        while (k && pat[i] != pat[k]) k = fail[k - 1];
+        if (pat[i] == pat[k]) k++;
+        fail[i] = (uint32_t)k;
+    }
+}
+
+static const char *kmp_find(const char *hay, size_t n, const char *pat, size_t m, const uint32_t *fail) {
+    for (size_t i = 0, k = 0; i < n; i++) {
+        while (k && hay[i] != pat[k]) k = fail[k - 1];
+        if (hay[i] == pat[k] && ++k == m) return hay + i + 1 - m;
     }
     return NULL;
 }
@@ -59,13 +64,15 @@ static int split_at(const chord_tokenizer *t, const char *text, int32_t id, cons
     size_t m;
     const char *s = chord_tok_text(t, id, &m);
     uint16_t a = t->attr[id];
+    uint32_t fail[CHORD_TOK_MAX_TOKEN_BYTES];
+    kmp_table(s, m, fail);
     out->n = 0;
     for (size_t i = 0; i < in->n; i++) {
         fragment f = in->v[i];
         if (f.tok >= 0) { if (!frag_push(out, f.tok, 0, 0)) return 0; continue; }
         size_t off = f.off, rem = f.len;
         for (;;) {
-            const char *p = find(text + off, rem, s, m);
+            const char *p = kmp_find(text + off, rem, s, m, fail);
             if (!p) { if (!frag_push(out, -1, off, rem)) return 0; break; }
             size_t at = (size_t)(p - text), left = at - off;
             if (a & CHORD_TATTR_LSTRIP) while (left > 0 && is_space(text[off + left - 1])) left--;
@@ -79,20 +86,30 @@ static int split_at(const chord_tokenizer *t, const char *text, int32_t id, cons
     return 1;
 }
 
-/* Marks in hit[] (one byte per special token) the special tokens that occur in text: one walk
- * of the trie from every position, as deep as the text follows a special token's prefix. */
-static void find_present(const chord_tokenizer *t, const char *text, size_t len, uint8_t *hit) {
+/* Marks in hit[] (one byte per special token) the special tokens that occur in text, in one
+ * Aho–Corasick pass over the trie (failure and dictionary links built at load): linear in the
+ * text, and each trie node's dictionary chain is walked at most once per call (seen[]). */
+static chord_status find_present(const chord_tokenizer *t, const char *text, size_t len, uint8_t *hit) {
     const chord_trie_node *tr = t->trie;
-    for (size_t p = 0; p < len; p++) {
-        uint32_t node = 0;
-        for (size_t i = p; i < len; i++) {
-            uint32_t c = tr[node].child;
-            while (c && tr[c].byte != (uint8_t)text[i]) c = tr[c].sibling;
-            if (!c) break;
-            node = c;
-            if (tr[node].special >= 0) hit[tr[node].special] = 1;
+    uint8_t *seen = calloc(t->n_trie, 1);
+    if (!seen) return CHORD_E_NOMEM;
+    uint32_t node = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t)text[i];
+        for (;;) {
+            uint32_t ch = tr[node].child;
+            while (ch && tr[ch].byte != c) ch = tr[ch].sibling;
+            if (ch) { node = ch; break; }
+            if (node == 0) break;
+            node = tr[node].fail;
+        }
+        for (uint32_t d = tr[node].special >= 0 ? node : tr[node].dict; d && !seen[d]; d = tr[d].dict) {
+            seen[d] = 1;
+            hit[tr[d].special] = 1;
         }
     }
+    free(seen);
+    return CHORD_OK;
 }
 
 static chord_status partition(const chord_tokenizer *t, const char *text, size_t len, int parse_special,
@@ -100,8 +117,7 @@ static chord_status partition(const chord_tokenizer *t, const char *text, size_t
     frag_list other = { 0 };
     uint8_t *hit = calloc(t->n_special + 1, 1);
     if (!hit || !frag_push(frags, -1, 0, len)) { free(hit); return CHORD_E_NOMEM; }
-    find_present(t, text, len, hit);
-    chord_status st = CHORD_OK;
+    chord_status st = find_present(t, text, len, hit);
     for (uint32_t k = 0; k < t->n_special && st == CHORD_OK; k++) {
         int32_t id = t->special[k];
         if (!hit[k]) continue;

@@ -303,6 +303,8 @@ static chord_status read_scores_types(chord_tokenizer *t, const chord_gguf *g, c
         for (uint32_t i = 0; i < n; i++) {
             if (at == CHORD_GGUF_FLOAT32) memcpy(&t->scores[i], p + 4 * (size_t)i, 4);
             else { int32_t v; memcpy(&v, p + 4 * (size_t)i, 4); t->scores[i] = (float)v; }
+            if (t->scores[i] != t->scores[i]) /* NaN would make the merge order undefined */
+                return chord_fail(err, CHORD_E_FORMAT, "tokenizer.ggml.scores[%u] is NaN", i);
         }
     }
     for (uint32_t i = 0; i < n; i++) t->attr[i] = CHORD_TATTR_NORMAL;

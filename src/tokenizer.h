@@ -87,8 +87,14 @@ enum {
  * token `result` (-1 when the concatenation is not itself a token). */
 typedef struct chord_merge { int32_t left, right, rank, result; } chord_merge;
 
-/* Trie over the special tokens' texts (node 0 is the root; 0 as a link means "none"). */
-typedef struct chord_trie_node { uint32_t child, sibling; int32_t special; uint8_t byte; } chord_trie_node;
+/* Aho–Corasick automaton over the special tokens' texts (node 0 is the root; 0 as a link means
+ * "none"): trie links, the failure link (longest proper suffix that is a trie node) and the
+ * dictionary link (nearest node on the failure chain that ends a special token). */
+typedef struct chord_trie_node {
+    uint32_t child, sibling, fail, dict;
+    int32_t special;  /* index into chord_tokenizer.special, or -1 */
+    uint8_t byte;
+} chord_trie_node;
 
 struct chord_tokenizer {
     chord_vocab_kind kind;

@@ -5,6 +5,7 @@
  * special tokens, BOS/EOS, the streaming decoder, linear time on 1 MB inputs, the Unicode
  * tables, and clear errors for bad tokenizer metadata (GGUFs written on the fly).
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,6 +309,8 @@ static void test_linear_time(const char *name) {
     time_one(&v, name, "1 MB of ' '", s, mb, 0);
     memset(s, '\n', 100000);
     time_one(&v, name, "100,000 newlines", s, 100000, 0);
+    for (size_t i = 0; i < mb; i++) s[i] = "<|"[i & 1];   /* every special token's prefix */
+    time_one(&v, name, "1 MB of '<|' (parse special)", s, mb, CHORD_TOK_PARSE_SPECIAL);
     free(s);
     vocab_close(&v);
 }
@@ -463,16 +466,19 @@ static void test_unicode(void) {
 /* ---- bad metadata ------------------------------------------------------------------------------- */
 
 enum { F_NONE, F_TYPE_F32, F_SCORES_LEN, F_BOS_RANGE, F_MERGE_UNKNOWN, F_TOKEN_LONG, F_DUPLICATE,
-       F_EMBD_ROWS, F_TOKENS_INT, F_MODEL, F_PRE, F_MERGE_NOSPACE, F_COUNT };
+       F_EMBD_ROWS, F_TOKENS_INT, F_MODEL, F_PRE, F_MERGE_NOSPACE, F_SCORES_STR, F_EOS_RANGE, F_TYPES_LEN,
+       F_SCORES_NAN, F_ADVERSARIAL, F_COUNT };
 
 static chord_status load_synthetic(int fault, chord_error *err, chord_tokenizer **out) {
     static char long_tok[5001];
     memset(long_tok, 'x', 5000);
+    if (fault == F_ADVERSARIAL) { memset(long_tok, 'a', 4000); long_tok[4000] = 'b'; long_tok[4001] = 0; }
     const char *toks[] = { "a", "b", "ab", "\xc4\xa0", "<|endoftext|>", fault == F_DUPLICATE ? "a" : "c",
-                           fault == F_TOKEN_LONG ? long_tok : "d" };
+                           fault == F_TOKEN_LONG || fault == F_ADVERSARIAL ? long_tok : "d" };
     uint64_t n = 7;
-    int32_t types[7] = { 1, 1, 1, 1, 3, 1, 1 };
+    int32_t types[7] = { 1, 1, 1, 1, 3, 1, fault == F_ADVERSARIAL ? 4 : 1 };  /* 4: user-defined */
     float scores[7] = { 0 };
+    if (fault == F_SCORES_NAN) scores[2] = NAN;
     const char *merges[] = { fault == F_MERGE_UNKNOWN ? "a zz" : fault == F_MERGE_NOSPACE ? "ab" : "a b" };
     const char *tmp = getenv("TMPDIR");
     char path[512];
@@ -484,11 +490,12 @@ static chord_status load_synthetic(int fault, chord_error *err, chord_tokenizer 
     if (fault == F_TOKENS_INT) chord_gguf_writer_kv_arr(w, "tokenizer.ggml.tokens", CHORD_GGUF_INT32, types, n);
     else chord_gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", toks, n);
     if (fault == F_TYPE_F32) chord_gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", CHORD_GGUF_FLOAT32, scores, n);
-    else chord_gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", CHORD_GGUF_INT32, types, n);
-    chord_gguf_writer_kv_arr(w, "tokenizer.ggml.scores", CHORD_GGUF_FLOAT32, scores, fault == F_SCORES_LEN ? n - 1 : n);
+    else chord_gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", CHORD_GGUF_INT32, types, fault == F_TYPES_LEN ? n + 1 : n);
+    if (fault == F_SCORES_STR) chord_gguf_writer_kv_arr_str(w, "tokenizer.ggml.scores", toks, n);
+    else chord_gguf_writer_kv_arr(w, "tokenizer.ggml.scores", CHORD_GGUF_FLOAT32, scores, fault == F_SCORES_LEN ? n - 1 : n);
     chord_gguf_writer_kv_arr_str(w, "tokenizer.ggml.merges", merges, 1);
     chord_gguf_writer_kv_u32(w, "tokenizer.ggml.bos_token_id", fault == F_BOS_RANGE ? 7 : 4);
-    chord_gguf_writer_kv_u32(w, "tokenizer.ggml.eos_token_id", 4);
+    chord_gguf_writer_kv_u32(w, "tokenizer.ggml.eos_token_id", fault == F_EOS_RANGE ? 1000 : 4);
     chord_status s = chord_gguf_writer_begin(w, path, err);
     if (s == CHORD_OK) s = chord_gguf_writer_end(w, err);
     chord_gguf_writer_free(w);
@@ -517,6 +524,10 @@ static void test_bad_metadata(void) {
         { F_MODEL, CHORD_E_UNSUPPORTED, "bert" },
         { F_PRE, CHORD_E_UNSUPPORTED, "no-such-pre" },
         { F_MERGE_NOSPACE, CHORD_E_FORMAT, "merges[0]" },
+        { F_SCORES_STR, CHORD_E_TYPE, "scores must be an array of f32" },
+        { F_EOS_RANGE, CHORD_E_FORMAT, "eos_token_id = 1000 is outside" },
+        { F_TYPES_LEN, CHORD_E_FORMAT, "token_type has 8 elements, expected 7" },
+        { F_SCORES_NAN, CHORD_E_FORMAT, "NaN" },
     };
     chord_error err;
     chord_tokenizer *t = NULL;
@@ -527,6 +538,24 @@ static void test_bad_metadata(void) {
         CHECK(n == 3 && ids[0] == 2 && ids[1] == 3 && ids[2] == 0);  /* "ab" " " "a" (no "Ġa" token) */
         free(ids);
         CHECK(chord_tokenizer_is_eog(t, 4));
+        chord_tokenizer_free(t);
+    }
+    /* A user-defined token of 4000 'a' + 'b' against 1 MB of 'a' + 'b': the special-token search
+     * must stay linear (no memcmp retry at every position). */
+    t = NULL;
+    CHECK_OK(load_synthetic(F_ADVERSARIAL, &err, &t), E(&err));
+    if (t) {
+        size_t mb = 1u << 20, n = 0;
+        char *s = malloc(mb + 1);
+        memset(s, 'a', mb);
+        s[mb] = 'b';
+        int32_t *ids = malloc((mb + 2) * sizeof *ids);
+        double c0 = cpu_ms();
+        CHECK_OK(chord_tokenizer_encode(t, s, mb + 1, 0, ids, mb + 2, &n, E(&err)), E(&err));
+        double cms = cpu_ms() - c0;
+        printf("synthetic : 1 MB of 'a' vs a 4001-byte user-defined token: %zu tokens, cpu %.1f ms\n", n, cms);
+        CHECK(n > 0 && ids[n - 1] == 6 && cms < 1000.0);
+        free(ids); free(s);
         chord_tokenizer_free(t);
     }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
