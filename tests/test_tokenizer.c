@@ -476,7 +476,7 @@ static chord_status load_synthetic(int fault, chord_error *err, chord_tokenizer 
     const char *toks[] = { "a", "b", "ab", "\xc4\xa0", "<|endoftext|>", fault == F_DUPLICATE ? "a" : "c",
                            fault == F_TOKEN_LONG || fault == F_ADVERSARIAL ? long_tok : "d" };
     uint64_t n = 7;
-    int32_t types[7] = { 1, 1, 1, 1, 3, 1, fault == F_ADVERSARIAL ? 4 : 1 };  /* 4: user-defined */
+    int32_t types[8] = { 1, 1, 1, 1, 3, 1, fault == F_ADVERSARIAL ? 4 : 1, 1 };  /* 4: user-defined */
     float scores[7] = { 0 };
     if (fault == F_SCORES_NAN) scores[2] = NAN;
     const char *merges[] = { fault == F_MERGE_UNKNOWN ? "a zz" : fault == F_MERGE_NOSPACE ? "ab" : "a b" };
