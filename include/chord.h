@@ -155,8 +155,10 @@ int chord_token_is_eog(const chord_model *m, int32_t token); /* end of generatio
 /* Streaming detokenizer: holds back bytes of an incomplete UTF-8 sequence until it completes. */
 typedef struct chord_detok { const chord_model *model; uint8_t pending[8]; uint32_t n_pending; int n_out_tokens; } chord_detok;
 void chord_detok_init(chord_detok *d, const chord_model *m);
-/* Appends the text completed by `token` into buf (cap >= 64 + max piece length is always
- * enough); *n_out receives the byte count (may be 0). */
+/* Appends the text completed by `token` into buf; *n_out receives the byte count (may be 0).
+ * Control tokens add nothing; invalid UTF-8 becomes U+FFFD, so cap >= 3 * (max piece length +
+ * 4) is always enough. When cap is too small: CHORD_E_RANGE, *n_out = the size needed, and the
+ * token is not consumed (push it again with a larger buffer). */
 chord_status chord_detok_push(chord_detok *d, int32_t token, char *buf, size_t cap, size_t *n_out);
 /* Flushes held-back bytes (invalid sequences become U+FFFD). */
 size_t chord_detok_flush(chord_detok *d, char *buf, size_t cap);

@@ -426,6 +426,11 @@ static void test_streaming_model(const char *name, const char *text) {
         CHECK(chord_detok_push(&d, 3 + 0xE4, buf, sizeof buf, &got) == CHORD_OK && got == 0); /* <0xE4> */
         CHECK(chord_detok_flush(&d, buf, sizeof buf) == 3 && !memcmp(buf, "\xef\xbf\xbd", 3));
     }
+    /* Too small a buffer: CHORD_E_RANGE with the size needed, and the token is not consumed. */
+    chord_detok_init(&d, m);
+    size_t need = 0;
+    CHECK(n > 1 && chord_detok_push(&d, ids[1], buf, 0, &need) == CHORD_E_RANGE && need > 0);
+    CHECK(chord_detok_push(&d, ids[1], buf, need, &got) == CHORD_OK && got == need && d.n_out_tokens == 1);
     char piece[64];
     CHECK(chord_token_piece(m, 0, piece, sizeof piece, &got) == CHORD_OK);
     CHECK(chord_detokenize(m, ids, n, acc, sizeof acc, &got, &err) == CHORD_OK);
