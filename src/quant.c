@@ -83,6 +83,9 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_avx2;
     traits[CHORD_TYPE_Q5_K].vec_dot = chord_dot_q5_K_avx2;
     traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_avx2;
+    traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx2;
+    traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_avx2;
+    traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_avx2;
     traits[CHORD_TYPE_Q8_0].from_float = chord_quant_q8_0_avx2;
     traits[CHORD_TYPE_Q8_1].from_float = chord_quant_q8_1_avx2;
     traits[CHORD_TYPE_Q8_K].from_float = chord_quant_q8_K_avx2;
@@ -125,6 +128,12 @@ void chord_quant_init(void) {
 const char *chord_quant_isa(void) {
     chord_quant_init();
     return isa;
+}
+
+void chord_vec_dot_rows(const chord_type_traits *t, int64_t n, const void *x, const void *y,
+                        uint64_t y_stride, int ny, float *out) {
+    if (t->vec_dot_rows) { t->vec_dot_rows(n, x, y, y_stride, ny, out); return; }
+    for (int k = 0; k < ny; k++) out[k] = t->vec_dot(n, x, (const uint8_t *)y + (uint64_t)k * y_stride);
 }
 
 /* ---- lookup -------------------------------------------------------------------------------- */

@@ -40,6 +40,11 @@ float chord_dot_q3_K_avx2(int64_t n, const void *x, const void *y);
 float chord_dot_q4_K_avx2(int64_t n, const void *x, const void *y);
 float chord_dot_q5_K_avx2(int64_t n, const void *x, const void *y);
 float chord_dot_q6_K_avx2(int64_t n, const void *x, const void *y);
+/* One weight row against ny activation rows (stride ys bytes); each out[k] is bit-identical
+ * to the single-row kernel's result. */
+void chord_dot_rows_q4_K_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q6_K_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q8_0_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 /* Activation quantizers and conversions: bit-identical to the reference ones (tested). */
 void chord_quant_q8_0_avx2(const float *src, void *dst, int64_t n);
 void chord_quant_q8_1_avx2(const float *src, void *dst, int64_t n);

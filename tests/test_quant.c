@@ -320,6 +320,38 @@ static void test_dots(void) {
     free(x); free(y); free(qx); free(qy);
 }
 
+/* chord_vec_dot_rows must give, for any number of rows, exactly what vec_dot gives per row:
+ * the forward pass relies on it for batch-size invariance. */
+static void test_dot_rows(void) {
+    const int64_t n = 256 * 6;
+    const int max_rows = 9;
+    float *x = malloc(n * 4), *out = malloc(max_rows * 4);
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const chord_type_traits *tx = chord_type_get(TYPES[i]), *ty = chord_type_get(tx->vec_dot_type);
+        uint64_t rb, yb;
+        chord_type_row_bytes(TYPES[i], (uint64_t)n, &rb);
+        chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
+        uint8_t *w = malloc(rb), *y = malloc(yb * max_rows);
+        for (int64_t k = 0; k < n; k++) x[k] = gauss();
+        tx->from_float(x, w, n);
+        for (int r = 0; r < max_rows; r++) {
+            for (int64_t k = 0; k < n; k++) x[k] = gauss() * (float)(r + 1);
+            ty->from_float(x, y + r * yb, n);
+        }
+        for (int ny = 1; ny <= max_rows; ny++) {
+            chord_vec_dot_rows(tx, n, w, y, yb, ny, out);
+            int bad = 0;
+            for (int r = 0; r < ny; r++) {
+                const float one = tx->vec_dot(n, w, y + r * yb);
+                bad += memcmp(&one, &out[r], 4) != 0;
+            }
+            CHECKF(bad == 0, "%s: vec_dot_rows with %d rows differs from vec_dot in %d", tx->name, ny, bad);
+        }
+        free(w); free(y);
+    }
+    free(x); free(out);
+}
+
 /* ---- SIMD quantizers and conversions: bit-identical to the scalar ones ------------------------ */
 
 static void test_quantizers_exact(void) {
@@ -372,6 +404,7 @@ int main(void) {
     test_half();
     test_roundtrip();
     test_dots();
+    test_dot_rows();
     test_quantizers_exact();
     return check_report("test_quant");
 }

@@ -95,6 +95,22 @@ static inline __m256i lane16_pair(int i) {
     return _mm256_set_m128i(_mm_set1_epi16(hi), _mm_set1_epi16(lo));
 }
 
+/* Dispatches ny activation rows to the nr-specialized kernel in groups of at most 4. */
+#define DOT_ROWS(name, block, rows)                                                            \
+    float chord_dot_##name##_avx2(int64_t n, const void *x, const void *y) {                    \
+        float out;                                                                              \
+        rows(n, (const block *)x, (const uint8_t *)y, 0, 1, &out);                              \
+        return out;                                                                             \
+    }                                                                                           \
+    void chord_dot_rows_##name##_avx2(int64_t n, const void *x, const void *y, uint64_t ys,     \
+                                      int ny, float *out) {                                     \
+        const uint8_t *yb = y;                                                                  \
+        for (; ny >= 4; ny -= 4, yb += 4 * ys, out += 4) rows(n, (const block *)x, yb, ys, 4, out); \
+        if (ny == 3) rows(n, (const block *)x, yb, ys, 3, out);                                 \
+        else if (ny == 2) rows(n, (const block *)x, yb, ys, 2, out);                            \
+        else if (ny == 1) rows(n, (const block *)x, yb, ys, 1, out);                            \
+    }
+
 /* ---- float types -------------------------------------------------------------------------------- */
 
 float chord_dot_f32_avx2(int64_t n, const void *vx, const void *vy) {
@@ -248,7 +264,33 @@ DOT_32(q4_0, chord_block_q4_0, chord_block_q8_0, step_q4_0, MIN_TERM_0)
 DOT_32(q4_1, chord_block_q4_1, chord_block_q8_1, step_q4_1, MIN_TERM_1)
 DOT_32(q5_0, chord_block_q5_0, chord_block_q8_0, step_q5_0, MIN_TERM_0)
 DOT_32(q5_1, chord_block_q5_1, chord_block_q8_1, step_q5_1, MIN_TERM_1)
-DOT_32(q8_0, chord_block_q8_0, chord_block_q8_0, step_q8_0, MIN_TERM_0)
+
+/* Q8_0, one weight row against nr activation rows: even and odd blocks on two accumulators
+ * per row, as in DOT_32. */
+static inline __attribute__((always_inline)) void rows_q8_0(int64_t n, const chord_block_q8_0 *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+    const int64_t nb = n / QK8_0;
+    __m256 acc0[4], acc1[4];
+    UNROLL
+    for (int r = 0; r < nr; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
+    int64_t i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const chord_block_q8_0 *y = (const chord_block_q8_0 *)(yb + (uint64_t)r * ys);
+            acc0[r] = step_q8_0(&x[i], &y[i], acc0[r]);
+            acc1[r] = step_q8_0(&x[i + 1], &y[i + 1], acc1[r]);
+        }
+    }
+    for (; i < nb; i++)
+        UNROLL
+        for (int r = 0; r < nr; r++)
+            acc0[r] = step_q8_0(&x[i], &((const chord_block_q8_0 *)(yb + (uint64_t)r * ys))[i], acc0[r]);
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r]));
+}
+
+DOT_ROWS(q8_0, chord_block_q8_0, rows_q8_0)
 
 /* ---- activation quantizers (bit-identical to quant_ref.c) ---------------------------------- */
 
@@ -456,36 +498,57 @@ static inline float hsum_ps128(__m128 s) {
     return _mm_cvtss_f32(s);
 }
 
-float chord_dot_q4_K_avx2(int64_t n, const void *vx, const void *vy) {
-    const chord_block_q4_K *x = vx;
-    const chord_block_q8_K *y = vy;
+/* One Q4_K row against nr activation rows (nr <= 4, a constant after inlining): the weight
+ * unpacking and scale shuffles are shared, every row's arithmetic is exactly the single-row
+ * kernel's, so out[r] is bit-identical to chord_dot_q4_K_avx2(n, x, y_r). */
+static inline __attribute__((always_inline)) void rows_q4_K(int64_t n, const chord_block_q4_K *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
     const __m256i m4 = _mm256_set1_epi8(0xF);
-    __m256 acc = _mm256_setzero_ps();
-    __m128 acc_m = _mm_setzero_ps();
+    __m256 acc[4];
+    __m128 acc_m[4];
+    UNROLL
+    for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); acc_m[r] = _mm_setzero_ps(); }
     for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = y[i].d * H2F(x[i].d), dmin = -y[i].d * H2F(x[i].dmin);
         const __m256i ms = _mm256_cvtepu8_epi16(k4_scales_mins(x[i].scales));
-        acc_m = k4_min_term(&y[i], ms, dmin, acc_m);
         const __m128i sc128 = _mm256_castsi256_si128(ms);
         const __m256i scales = _mm256_set_m128i(sc128, sc128);
-        const uint8_t *q4 = x[i].qs;
-        const int8_t *q8 = y[i].qs;
-        __m256i sumi = _mm256_setzero_si256();
+        const float xd = H2F(x[i].d), xdmin = H2F(x[i].dmin);
+        __m256i sumi[4];
         UNROLL
-        for (int j = 0; j < 4; j++, q4 += 32, q8 += 64) {
+        for (int r = 0; r < nr; r++) {
+            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
+            acc_m[r] = k4_min_term(y, ms, -y->d * xdmin, acc_m[r]);
+            sumi[r] = _mm256_setzero_si256();
+        }
+        const uint8_t *q4 = x[i].qs;
+        UNROLL
+        for (int j = 0; j < 4; j++, q4 += 32) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
             const __m256i lo = _mm256_and_si256(bits, m4);
             const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-            __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
-            __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
-            pl = _mm256_madd_epi16(_mm256_shuffle_epi8(scales, lane16(2 * j)), pl);
-            ph = _mm256_madd_epi16(_mm256_shuffle_epi8(scales, lane16(2 * j + 1)), ph);
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+            const __m256i sl = _mm256_shuffle_epi8(scales, lane16(2 * j));
+            const __m256i sh = _mm256_shuffle_epi8(scales, lane16(2 * j + 1));
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const int8_t *q8 = ((const chord_block_q8_K *)(yb + (uint64_t)r * ys))[i].qs + 64 * j;
+                __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+                __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+                pl = _mm256_madd_epi16(sl, pl);
+                ph = _mm256_madd_epi16(sh, ph);
+                sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(pl, ph));
+            }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+        }
     }
-    return hsum_ps(acc) + hsum_ps128(acc_m);
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) + hsum_ps128(acc_m[r]);
 }
+
+DOT_ROWS(q4_K, chord_block_q4_K, rows_q4_K)
 
 float chord_dot_q5_K_avx2(int64_t n, const void *vx, const void *vy) {
     const chord_block_q5_K *x = vx;
@@ -522,21 +585,19 @@ float chord_dot_q5_K_avx2(int64_t n, const void *vx, const void *vy) {
     return hsum_ps(acc) + hsum_ps128(acc_m);
 }
 
-float chord_dot_q6_K_avx2(int64_t n, const void *vx, const void *vy) {
-    const chord_block_q6_K *x = vx;
-    const chord_block_q8_K *y = vy;
+/* Q6_K, one weight row against nr activation rows (see rows_q4_K). */
+static inline __attribute__((always_inline)) void rows_q6_K(int64_t n, const chord_block_q6_K *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
     const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc[4];
+    UNROLL
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = y[i].d * H2F(x[i].d);
         const __m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);
-        /* levels are stored +32: the -32 is applied once per block as 32 * sum_j sc_j * bsum_j
-         * (maddubs needs the unsigned levels as they are) */
-        const __m256i bsums = _mm256_loadu_si256((const __m256i *)y[i].bsums);
-        const __m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, _mm256_cvtepi8_epi16(sc8)), 5);
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
-        const int8_t *q8 = y[i].qs;
-        __m256i sumi = _mm256_setzero_si256();
+        __m256i sumi[4];
+        UNROLL
+        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
         UNROLL
         for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
             const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
@@ -551,17 +612,32 @@ float chord_dot_q6_K_avx2(int64_t n, const void *vx, const void *vy) {
             q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
             UNROLL
-            for (int k = 0; k < 4; k++, q8 += 32) {
-                const __m256i yq = _mm256_loadu_si256((const __m256i *)q8);
-                const __m256i p = _mm256_maddubs_epi16(q[k], yq);
+            for (int k = 0; k < 4; k++) {
                 const __m256i s = _mm256_shuffle_epi8(scales, lane16_pair(2 * k));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s, p));
+                UNROLL
+                for (int r = 0; r < nr; r++) {
+                    const int8_t *q8 = ((const chord_block_q8_K *)(yb + (uint64_t)r * ys))[i].qs + 128 * j + 32 * k;
+                    const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)q8));
+                    sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(s, p));
+                }
             }
         }
-        sumi = _mm256_sub_epi32(sumi, sub);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        const float xd = H2F(x[i].d);
+        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
+            /* levels are stored +32: the -32 is applied once per block as 32 * sum_j sc_j *
+             * bsum_j (maddubs needs the unsigned levels as they are) */
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)y->bsums);
+            const __m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], sub)), acc[r]);
+        }
     }
-    return hsum_ps(acc);
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);
 }
+
+DOT_ROWS(q6_K, chord_block_q6_K, rows_q6_K)
 
 #endif
