@@ -35,6 +35,11 @@ for pre in qwen2 default starcoder; do
     vocabs+=("$DIR/llama-bpe-as-$pre.gguf")
 done
 status=0
+for v in "${vocabs[@]}"; do
+    ref=$(./"$BUILD/tok_oracle" "$v" --eog) && our=$("$T" --eog "$v")
+    if [ "$ref" = "$our" ]; then echo "$(basename "$v" .gguf): BOS/EOS and end-of-generation set identical ($ref)"
+    else echo "FAIL: $(basename "$v" .gguf): llama.cpp '$ref', ours '$our'"; status=1; fi
+done
 for seed in 11 12; do
     "$T" --gen "$N" "$seed" > "$DIR/inputs-$seed.txt"
     for v in "${vocabs[@]}"; do

@@ -656,7 +656,19 @@ static int repre(const char *in, const char *out, const char *pre) {
     return check_failures ? 1 : 0;
 }
 
+/* The same line as `tok_oracle MODEL --eog`. */
+static int dump_eog(const char *model) {
+    vocab v;
+    if (!vocab_open(&v, model)) return 1;
+    printf("bos %d eos %d eog", chord_tokenizer_bos(v.t), chord_tokenizer_eos(v.t));
+    for (int32_t id = 0; id < chord_tokenizer_n_vocab(v.t); id++) if (chord_tokenizer_is_eog(v.t, id)) printf(" %d", id);
+    putchar('\n');
+    vocab_close(&v);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--eog")) return dump_eog(argv[2]);
     if (argc == 5 && !strcmp(argv[1], "--repre")) return repre(argv[2], argv[3], argv[4]);
     if (argc == 4 && !strcmp(argv[1], "--gen")) { gen_inputs(atoi(argv[2]), (unsigned)atoi(argv[3])); return 0; }
     if (argc == 4 && !strcmp(argv[1], "--dump")) return dump(argv[2], argv[3]);

@@ -6,6 +6,7 @@
  *   ids of llama_tokenize(add_special = true,  parse_special = true)
  *   hex of llama_detokenize(first ids, remove_special = false, unparse_special = true)
  * Our side prints the same with `test_tokenizer --dump`; the script diffs the two.
+ * `tok_oracle MODEL --eog` prints the ids llama_vocab_is_eog accepts, and BOS/EOS, on one line.
  * Built against the prebuilt libllama from npm (see mk/tokenizer.mk); never part of `all`.
  */
 #include <stdbool.h>
@@ -78,6 +79,14 @@ int main(int argc, char **argv) {
     mp.vocab_only = true;
     struct llama_model *m = llama_model_load_from_file(argv[1], mp);
     if (!m) { fprintf(stderr, "tok_oracle: llama.cpp cannot load %s\n", argv[1]); return 1; }
+    if (!strcmp(argv[2], "--eog")) {
+        const struct llama_vocab *v = llama_model_get_vocab(m);
+        printf("bos %d eos %d eog", llama_vocab_bos(v), llama_vocab_eos(v));
+        for (int32_t id = 0; id < llama_vocab_n_tokens(v); id++) if (llama_vocab_is_eog(v, id)) printf(" %d", id);
+        putchar('\n');
+        llama_model_free(m);
+        return 0;
+    }
     size_t n;
     char *all = read_all(argv[2], &n);
     if (!all) { fprintf(stderr, "tok_oracle: cannot read %s\n", argv[2]); return 1; }
