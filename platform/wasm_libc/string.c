@@ -3,6 +3,7 @@
  * the compiler builtins, which become single bulk-memory instructions (memory.copy/fill) with
  * -mbulk-memory rather than calling themselves.
  */
+#define CHORD_WASM_LIBC_IMPL 1
 #include <string.h>
 #include <stdlib.h>
 #include <errno.h>

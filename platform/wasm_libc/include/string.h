@@ -26,4 +26,14 @@ char *strndup(const char *s, size_t n);
 char *strerror(int e);
 int strcasecmp(const char *a, const char *b);
 int strncasecmp(const char *a, const char *b, size_t n);
+/* The builds use -ffreestanding (so -fno-builtin): without these, every small fixed-size
+ * memcpy (type punning, struct copies) would be a call through the stack. The builtins inline
+ * small copies and become memory.copy/fill (bulk memory) otherwise. */
+#ifndef CHORD_WASM_LIBC_IMPL
+#define memcpy(d, s, n) __builtin_memcpy(d, s, n)
+#define memmove(d, s, n) __builtin_memmove(d, s, n)
+#define memset(d, c, n) __builtin_memset(d, c, n)
+#define memcmp(a, b, n) __builtin_memcmp(a, b, n)
+#define strlen(s) __builtin_strlen(s)
+#endif
 #endif

@@ -1,0 +1,384 @@
+/*
+ * simd128.c — WebAssembly SIMD kernels (simd128; with -mrelaxed-simd the integer dots use
+ * i32x4.relaxed_dot_i8x16_i7x16_add) for the dot products of F32, F16, Q4_0, Q8_0 and the
+ * K-quants Q2_K..Q6_K. Only wasm builds compile this file (with -DCHORD_QUANT_EXTRA_ISA, so
+ * that chord_quant_init calls chord_quant_install_isa below to point the traits at them).
+ *
+ * Why the odd shapes: the native build runs the AVX2 kernels (src/quant/avx2.c), and greedy
+ * tokens must come out the same on every target. So these kernels reproduce the AVX2 kernels'
+ * arithmetic: the same exact integer sums in the same eight 32-bit lanes (lane k of a 32-byte
+ * group = bytes 4k..4k+3, times the same scales), the same float lanes and accumulator chains,
+ * and the same horizontal-sum order. The one difference left is that wasm has no fused
+ * multiply-add in simd128, so acc + d*v rounds twice where AVX2 rounds once (≤ 1 ulp per step).
+ * An 8-lane AVX2 register is a pair of v128 here (lo = lanes 0..3, hi = 4..7).
+ */
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#include <stdint.h>
+#include <string.h>
+#include "quant.h"
+#include "quant_blocks.h"
+#include "quant_kernels.h"
+
+/* Full unrolling makes the shift counts constants (immediate-count shifts are much cheaper). */
+#define UNROLL _Pragma("clang loop unroll(full)")
+
+typedef struct { v128_t lo, hi; } v8f; /* 8 float lanes */
+typedef struct { v128_t lo, hi; } v8i; /* 8 int32 lanes */
+
+/* fp16 → fp32 exactly, inline (a call per block scale costs more than the block's SIMD work):
+ * the exponent/mantissa bits shifted into place times 2^112 rebias normals and subnormals. */
+static inline float h2f(uint16_t h) {
+    const uint32_t em = h & 0x7fffu, sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t bits;
+    if (em >= 0x7c00u) {
+        bits = sign | 0x7f800000u | (em << 13);
+    } else {
+        float f;
+        uint32_t u = em << 13;
+        memcpy(&f, &u, 4);
+        f *= 0x1p112f;
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    float r;
+    memcpy(&r, &bits, 4);
+    return r;
+}
+
+/* 4 fp16 (zero-extended in u32 lanes) to fp32, exactly (normals, subnormals, inf, NaN). */
+static inline v128_t f16x4_to_f32(v128_t h) {
+    const v128_t em = wasm_v128_and(h, wasm_i32x4_splat(0x7fff));
+    const v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
+    const v128_t scaled = wasm_f32x4_mul(wasm_i32x4_shl(em, 13), wasm_f32x4_splat(0x1p112f));
+    const v128_t infnan = wasm_v128_or(wasm_i32x4_shl(em, 13), wasm_i32x4_splat(0x7f800000));
+    const v128_t is_infnan = wasm_i32x4_ge(em, wasm_i32x4_splat(0x7c00));
+    return wasm_v128_or(sign, wasm_v128_bitselect(infnan, scaled, is_infnan));
+}
+static inline v128_t load_f16x4(const uint16_t *p) { return f16x4_to_f32(wasm_u32x4_load16x4(p)); }
+
+/* AVX2 hsum_ps order: (lo + hi), then lanes (0+2, 1+3), then the two. */
+static inline float hsum8(v8f v) {
+    const v128_t s = wasm_f32x4_add(v.lo, v.hi);
+    const float a = wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 2);
+    const float b = wasm_f32x4_extract_lane(s, 1) + wasm_f32x4_extract_lane(s, 3);
+    return a + b;
+}
+static inline float hsum4(v128_t s) {
+    const float a = wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 2);
+    const float b = wasm_f32x4_extract_lane(s, 1) + wasm_f32x4_extract_lane(s, 3);
+    return a + b;
+}
+
+/* acc + d * float(v), lane-wise */
+static inline v8f acc_scaled(v8f acc, float d, v8i v) {
+    const v128_t dd = wasm_f32x4_splat(d);
+    acc.lo = wasm_f32x4_add(acc.lo, wasm_f32x4_mul(dd, wasm_f32x4_convert_i32x4(v.lo)));
+    acc.hi = wasm_f32x4_add(acc.hi, wasm_f32x4_mul(dd, wasm_f32x4_convert_i32x4(v.hi)));
+    return acc;
+}
+
+/* 16 signed bytes x times 16 signed bytes y → 4 int32 lanes, lane k = Σ bytes 4k..4k+3. */
+static inline v128_t dot4_i8(v128_t x, v128_t y) {
+#if defined(__wasm_relaxed_simd__)
+    /* |x| is a valid i7 (our quantizers never write -128), y takes x's sign */
+    const v128_t ax = wasm_i8x16_abs(x);
+    const v128_t sy = wasm_v128_bitselect(wasm_i8x16_neg(y), y, wasm_i8x16_lt(x, wasm_i8x16_splat(0)));
+    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(sy, ax, wasm_i32x4_splat(0));
+#else
+    const v128_t lo = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y));
+    const v128_t hi = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
+#endif
+}
+
+/* Unsigned bytes u (< 128) times signed bytes y, grouped as dot4_i8. */
+static inline v128_t dot4_u8(v128_t u, v128_t y) {
+#if defined(__wasm_relaxed_simd__)
+    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(y, u, wasm_i32x4_splat(0));
+#else
+    const v128_t lo = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(u), wasm_i16x8_extend_low_i8x16(y));
+    const v128_t hi = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(u), wasm_i16x8_extend_high_i8x16(y));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
+#endif
+}
+
+/* ---- float types ------------------------------------------------------------------------ */
+
+#define F8_ZERO ((v8f){ wasm_f32x4_splat(0), wasm_f32x4_splat(0) })
+static inline v8f fmadd8(v8f acc, v128_t xl, v128_t xh, v128_t yl, v128_t yh) {
+    acc.lo = wasm_f32x4_add(acc.lo, wasm_f32x4_mul(xl, yl));
+    acc.hi = wasm_f32x4_add(acc.hi, wasm_f32x4_mul(xh, yh));
+    return acc;
+}
+static inline v8f add8(v8f a, v8f b) { return (v8f){ wasm_f32x4_add(a.lo, b.lo), wasm_f32x4_add(a.hi, b.hi) }; }
+
+float chord_dot_f32_simd128(int64_t n, const void *vx, const void *vy) {
+    const float *x = vx, *y = vy;
+    v8f a[4] = { F8_ZERO, F8_ZERO, F8_ZERO, F8_ZERO };
+    int64_t i = 0;
+#define LD(p) wasm_v128_load(p)
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 4; k++)
+            a[k] = fmadd8(a[k], LD(x + i + 8 * k), LD(x + i + 8 * k + 4), LD(y + i + 8 * k), LD(y + i + 8 * k + 4));
+    for (; i + 8 <= n; i += 8) a[0] = fmadd8(a[0], LD(x + i), LD(x + i + 4), LD(y + i), LD(y + i + 4));
+#undef LD
+    float s = hsum8(add8(add8(a[0], a[1]), add8(a[2], a[3])));
+    for (; i < n; i++) s += x[i] * y[i];
+    return s;
+}
+
+float chord_dot_f16_simd128(int64_t n, const void *vx, const void *vy) {
+    const uint16_t *x = vx, *y = vy;
+    v8f a[4] = { F8_ZERO, F8_ZERO, F8_ZERO, F8_ZERO };
+    int64_t i = 0;
+#define LD(p) load_f16x4(p)
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 4; k++)
+            a[k] = fmadd8(a[k], LD(x + i + 8 * k), LD(x + i + 8 * k + 4), LD(y + i + 8 * k), LD(y + i + 8 * k + 4));
+    for (; i + 8 <= n; i += 8) a[0] = fmadd8(a[0], LD(x + i), LD(x + i + 4), LD(y + i), LD(y + i + 4));
+#undef LD
+    float s = hsum8(add8(add8(a[0], a[1]), add8(a[2], a[3])));
+    for (; i < n; i++) s += h2f(x[i]) * h2f(y[i]);
+    return s;
+}
+
+/* ---- 32-element block types ------------------------------------------------------------- */
+
+static inline v8i dot32_i8(const v128_t x0, const v128_t x1, const int8_t *y) {
+    return (v8i){ dot4_i8(x0, wasm_v128_load(y)), dot4_i8(x1, wasm_v128_load(y + 16)) };
+}
+
+float chord_dot_q4_0_simd128(int64_t n, const void *vx, const void *vy) {
+    const chord_block_q4_0 *x = vx;
+    const chord_block_q8_0 *y = vy;
+    const v128_t m4 = wasm_i8x16_splat(0x0f), eight = wasm_i8x16_splat(8);
+    v8f acc = F8_ZERO;
+    for (int64_t i = 0; i < n / QK4_0; i++) {
+        const v128_t b = wasm_v128_load(x[i].qs);
+        const v128_t lo = wasm_i8x16_sub(wasm_v128_and(b, m4), eight);
+        const v128_t hi = wasm_i8x16_sub(wasm_u8x16_shr(b, 4), eight);
+        acc = acc_scaled(acc, h2f(x[i].d) * h2f(y[i].d), dot32_i8(lo, hi, y[i].qs));
+    }
+    return hsum8(acc);
+}
+
+float chord_dot_q8_0_simd128(int64_t n, const void *vx, const void *vy) {
+    const chord_block_q8_0 *x = vx, *y = vy;
+    v8f acc0 = F8_ZERO, acc1 = F8_ZERO;
+    int64_t i = 0, nb = n / QK8_0;
+    for (; i + 2 <= nb; i += 2) {
+        acc0 = acc_scaled(acc0, h2f(x[i].d) * h2f(y[i].d),
+                          dot32_i8(wasm_v128_load(x[i].qs), wasm_v128_load(x[i].qs + 16), y[i].qs));
+        acc1 = acc_scaled(acc1, h2f(x[i + 1].d) * h2f(y[i + 1].d),
+                          dot32_i8(wasm_v128_load(x[i + 1].qs), wasm_v128_load(x[i + 1].qs + 16), y[i + 1].qs));
+    }
+    for (; i < nb; i++)
+        acc0 = acc_scaled(acc0, h2f(x[i].d) * h2f(y[i].d),
+                          dot32_i8(wasm_v128_load(x[i].qs), wasm_v128_load(x[i].qs + 16), y[i].qs));
+    return hsum8(add8(acc0, acc1));
+}
+
+/* ---- K-quants --------------------------------------------------------------------------- */
+
+/* sumi += scale_lo * dot(q[0..15], y[0..15]) | scale_hi * dot(q[16..31], y[16..31]) with
+ * unsigned levels q: the AVX2 maddubs + madd(scale) lane layout. */
+static inline v8i add_scaled_u8(v8i s, const v128_t q0, const v128_t q1, const int8_t *y, int32_t sc_lo, int32_t sc_hi) {
+    s.lo = wasm_i32x4_add(s.lo, wasm_i32x4_mul(dot4_u8(q0, wasm_v128_load(y)), wasm_i32x4_splat(sc_lo)));
+    s.hi = wasm_i32x4_add(s.hi, wasm_i32x4_mul(dot4_u8(q1, wasm_v128_load(y + 16)), wasm_i32x4_splat(sc_hi)));
+    return s;
+}
+
+/* Q4_K/Q5_K min term: lane q of 4 = m[2q]*pair[2q] + m[2q+1]*pair[2q+1], pair[j] = the bsums
+ * of sub-block j (two of 16). */
+static inline v128_t k4_min_prod(const chord_block_q8_K *y, const uint8_t *mins) {
+    int32_t p[4];
+    for (int q = 0; q < 4; q++) {
+        const int j0 = 2 * q, j1 = 2 * q + 1;
+        p[q] = mins[j0] * (y->bsums[2 * j0] + y->bsums[2 * j0 + 1]) + mins[j1] * (y->bsums[2 * j1] + y->bsums[2 * j1 + 1]);
+    }
+    return wasm_v128_load(p);
+}
+
+static float dot_k45(int64_t n, const void *vx, const void *vy, int five) {
+    const chord_block_q8_K *y = vy;
+    const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
+    v8f acc = F8_ZERO;
+    v128_t acc_m = wasm_f32x4_splat(0);
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *scales, *qs, *qh = NULL;
+        uint16_t dh, dminh;
+        if (five) {
+            const chord_block_q5_K *x = (const chord_block_q5_K *)vx + i;
+            scales = x->scales; qs = x->qs; qh = x->qh; dh = x->d; dminh = x->dmin;
+        } else {
+            const chord_block_q4_K *x = (const chord_block_q4_K *)vx + i;
+            scales = x->scales; qs = x->qs; dh = x->d; dminh = x->dmin;
+        }
+        const float d = y[i].d * h2f(dh), dmin = -y[i].d * h2f(dminh);
+        uint8_t sc[8], mn[8];
+        for (int j = 0; j < 8; j++) chord_k_scale_min(j, scales, &sc[j], &mn[j]);
+        acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(wasm_f32x4_splat(dmin),
+                               wasm_f32x4_convert_i32x4(k4_min_prod(&y[i], mn))));
+        const int8_t *q8 = y[i].qs;
+        v8i sumi = { wasm_i32x4_splat(0), wasm_i32x4_splat(0) };
+        v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
+        if (five) { h0 = wasm_v128_load(qh); h1 = wasm_v128_load(qh + 16); }
+        UNROLL
+        for (int j = 0; j < 4; j++, qs += 32, q8 += 64) {
+            const v128_t b0 = wasm_v128_load(qs), b1 = wasm_v128_load(qs + 16);
+            v128_t l0 = wasm_v128_and(b0, m4), l1 = wasm_v128_and(b1, m4);
+            v128_t u0 = wasm_u8x16_shr(b0, 4), u1 = wasm_u8x16_shr(b1, 4);
+            if (five) {
+                l0 = wasm_v128_or(l0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j), one), 4));
+                l1 = wasm_v128_or(l1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j), one), 4));
+                u0 = wasm_v128_or(u0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j + 1), one), 4));
+                u1 = wasm_v128_or(u1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j + 1), one), 4));
+            }
+            /* AVX2 adds (pl + ph) to sumi; integer sums, so the grouping is immaterial */
+            sumi = add_scaled_u8(sumi, l0, l1, q8, sc[2 * j], sc[2 * j]);
+            sumi = add_scaled_u8(sumi, u0, u1, q8 + 32, sc[2 * j + 1], sc[2 * j + 1]);
+        }
+        acc = acc_scaled(acc, d, sumi);
+    }
+    return hsum8(acc) + hsum4(acc_m);
+}
+
+float chord_dot_q4_K_simd128(int64_t n, const void *vx, const void *vy) { return dot_k45(n, vx, vy, 0); }
+float chord_dot_q5_K_simd128(int64_t n, const void *vx, const void *vy) { return dot_k45(n, vx, vy, 1); }
+
+float chord_dot_q6_K_simd128(int64_t n, const void *vx, const void *vy) {
+    const chord_block_q6_K *x = vx;
+    const chord_block_q8_K *y = vy;
+    const v128_t m4 = wasm_i8x16_splat(0x0f), m2 = wasm_i8x16_splat(3);
+    v8f acc = F8_ZERO;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const float d = y[i].d * h2f(x[i].d);
+        const int8_t *sc = x[i].scales;
+        int32_t sub[8];
+        for (int m = 0; m < 8; m++)
+            sub[m] = 32 * (y[i].bsums[2 * m] * sc[2 * m] + y[i].bsums[2 * m + 1] * sc[2 * m + 1]);
+        const uint8_t *ql = x[i].ql, *qh = x[i].qh;
+        const int8_t *q8 = y[i].qs;
+        v8i sumi = { wasm_i32x4_splat(0), wasm_i32x4_splat(0) };
+        UNROLL
+        for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
+            const v128_t l0a = wasm_v128_load(ql), l0b = wasm_v128_load(ql + 16);
+            const v128_t l1a = wasm_v128_load(ql + 32), l1b = wasm_v128_load(ql + 48);
+            const v128_t ha = wasm_v128_load(qh), hb = wasm_v128_load(qh + 16);
+            v128_t q[4][2];
+#define HB(h, s) wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, s), m2), 4)
+            q[0][0] = wasm_v128_or(wasm_v128_and(l0a, m4), HB(ha, 0));
+            q[0][1] = wasm_v128_or(wasm_v128_and(l0b, m4), HB(hb, 0));
+            q[1][0] = wasm_v128_or(wasm_v128_and(l1a, m4), HB(ha, 2));
+            q[1][1] = wasm_v128_or(wasm_v128_and(l1b, m4), HB(hb, 2));
+            q[2][0] = wasm_v128_or(wasm_u8x16_shr(l0a, 4), HB(ha, 4));
+            q[2][1] = wasm_v128_or(wasm_u8x16_shr(l0b, 4), HB(hb, 4));
+            q[3][0] = wasm_v128_or(wasm_u8x16_shr(l1a, 4), HB(ha, 6));
+            q[3][1] = wasm_v128_or(wasm_u8x16_shr(l1b, 4), HB(hb, 6));
+#undef HB
+            UNROLL
+            for (int k = 0; k < 4; k++, q8 += 32)
+                sumi = add_scaled_u8(sumi, q[k][0], q[k][1], q8, sc[8 * j + 2 * k], sc[8 * j + 2 * k + 1]);
+        }
+        sumi.lo = wasm_i32x4_sub(sumi.lo, wasm_v128_load(sub));
+        sumi.hi = wasm_i32x4_sub(sumi.hi, wasm_v128_load(sub + 4));
+        acc = acc_scaled(acc, d, sumi);
+    }
+    return hsum8(acc);
+}
+
+float chord_dot_q2_K_simd128(int64_t n, const void *vx, const void *vy) {
+    const chord_block_q2_K *x = vx;
+    const chord_block_q8_K *y = vy;
+    const v128_t m3 = wasm_i8x16_splat(3);
+    v8f acc = F8_ZERO;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const float d = y[i].d * h2f(x[i].d), dmin = -y[i].d * h2f(x[i].dmin);
+        const uint8_t *sm = x[i].scales;
+        int32_t prod[8];
+        for (int m = 0; m < 8; m++)
+            prod[m] = (sm[2 * m] >> 4) * y[i].bsums[2 * m] + (sm[2 * m + 1] >> 4) * y[i].bsums[2 * m + 1];
+        acc = acc_scaled(acc, dmin, (v8i){ wasm_v128_load(prod), wasm_v128_load(prod + 4) });
+        const uint8_t *q2 = x[i].qs;
+        const int8_t *q8 = y[i].qs;
+        v8i sumi = { wasm_i32x4_splat(0), wasm_i32x4_splat(0) };
+        UNROLL
+        for (int j = 0; j < 2; j++, q2 += 32) {
+            const v128_t b0 = wasm_v128_load(q2), b1 = wasm_v128_load(q2 + 16);
+            UNROLL
+            for (int k = 0; k < 4; k++, q8 += 32) {
+                const v128_t q0 = wasm_v128_and(wasm_u8x16_shr(b0, 2 * k), m3);
+                const v128_t q1 = wasm_v128_and(wasm_u8x16_shr(b1, 2 * k), m3);
+                sumi = add_scaled_u8(sumi, q0, q1, q8, sm[8 * j + 2 * k] & 0xf, sm[8 * j + 2 * k + 1] & 0xf);
+            }
+        }
+        acc = acc_scaled(acc, d, sumi);
+    }
+    return hsum8(acc);
+}
+
+/* The 16 Q3_K sub-block scales (6-bit, minus 32). */
+static inline void q3k_scales(const uint8_t *s, int8_t *out) {
+    uint32_t a[3];
+    memcpy(a, s, 12);
+    const uint32_t m2 = 0x0f0f0f0f, m1 = 0x03030303;
+    uint32_t r[4] = { (a[0] & m2) | ((a[2] & m1) << 4), (a[1] & m2) | (((a[2] >> 2) & m1) << 4),
+                      ((a[0] >> 4) & m2) | (((a[2] >> 4) & m1) << 4), ((a[1] >> 4) & m2) | (((a[2] >> 6) & m1) << 4) };
+    memcpy(out, r, 16);
+    for (int k = 0; k < 16; k++) out[k] = (int8_t)(out[k] - 32);
+}
+
+/* Signed levels in [-4, 3] (never -128): dot4_i8 handles them. */
+float chord_dot_q3_K_simd128(int64_t n, const void *vx, const void *vy) {
+    const chord_block_q3_K *x = vx;
+    const chord_block_q8_K *y = vy;
+    const v128_t m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1);
+    v8f acc = F8_ZERO;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const float d = y[i].d * h2f(x[i].d);
+        int8_t sc[16];
+        q3k_scales(x[i].scales, sc);
+        const v128_t hb0 = wasm_v128_load(x[i].hmask), hb1 = wasm_v128_load(x[i].hmask + 16);
+        const uint8_t *q3 = x[i].qs;
+        const int8_t *q8 = y[i].qs;
+        v8i sumi = { wasm_i32x4_splat(0), wasm_i32x4_splat(0) };
+        UNROLL
+        for (int j = 0; j < 2; j++, q3 += 32) {
+            const v128_t b0 = wasm_v128_load(q3), b1 = wasm_v128_load(q3 + 16);
+            UNROLL
+            for (int k = 0; k < 4; k++, q8 += 32) {
+                const int b = 4 * j + k;
+                /* level = low 2 bits, minus 4 where the hmask bit is clear */
+                const v128_t h0 = wasm_i8x16_shl(wasm_v128_andnot(one, wasm_u8x16_shr(hb0, b)), 2);
+                const v128_t h1 = wasm_i8x16_shl(wasm_v128_andnot(one, wasm_u8x16_shr(hb1, b)), 2);
+                const v128_t q0 = wasm_i8x16_sub(wasm_v128_and(wasm_u8x16_shr(b0, 2 * k), m3), h0);
+                const v128_t q1 = wasm_i8x16_sub(wasm_v128_and(wasm_u8x16_shr(b1, 2 * k), m3), h1);
+                sumi.lo = wasm_i32x4_add(sumi.lo, wasm_i32x4_mul(dot4_i8(q0, wasm_v128_load(q8)), wasm_i32x4_splat(sc[8 * j + 2 * k])));
+                sumi.hi = wasm_i32x4_add(sumi.hi, wasm_i32x4_mul(dot4_i8(q1, wasm_v128_load(q8 + 16)), wasm_i32x4_splat(sc[8 * j + 2 * k + 1])));
+            }
+        }
+        acc = acc_scaled(acc, d, sumi);
+    }
+    return hsum8(acc);
+}
+
+/* The dispatch hook of quant.c (built with -DCHORD_QUANT_EXTRA_ISA on wasm): installs these
+ * kernels, each tested against its *_ref one (tests/wasm_test_quant.c). */
+void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
+#if defined(__wasm_relaxed_simd__)
+    *isa_name = "wasm-relaxed-simd";
+#else
+    *isa_name = "wasm-simd128";
+#endif
+    t[CHORD_TYPE_F32].vec_dot = chord_dot_f32_simd128;
+    t[CHORD_TYPE_F16].vec_dot = chord_dot_f16_simd128;
+    t[CHORD_TYPE_Q4_0].vec_dot = chord_dot_q4_0_simd128;
+    t[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_simd128;
+    t[CHORD_TYPE_Q2_K].vec_dot = chord_dot_q2_K_simd128;
+    t[CHORD_TYPE_Q3_K].vec_dot = chord_dot_q3_K_simd128;
+    t[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_simd128;
+    t[CHORD_TYPE_Q5_K].vec_dot = chord_dot_q5_K_simd128;
+    t[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_simd128;
+}
+#endif

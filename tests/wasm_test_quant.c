@@ -1,0 +1,137 @@
+/*
+ * wasm_test_quant.c — a wasm module (build/wasm/test-quant-wasm*.wasm, driven by
+ * tests/wasm/run_kernels.mjs in node) checking every simd128/relaxed kernel of
+ * src/quant/simd128.c against the scalar reference on random data, and timing matvecs (GB/s).
+ *
+ * Tolerance: the integer part of each block is exact in both, so only float rounding differs:
+ * |simd - ref| <= 1e-5 * Σ|block terms| + 1e-6 (the sum of magnitudes bounds the rounding of
+ * any summation order). Rows are quantized with the reference quantizers.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "quant.h"
+#include "quant_kernels.h"
+
+#define EXPORT __attribute__((visibility("default")))
+float chord_dot_f32_simd128(int64_t, const void *, const void *);
+float chord_dot_f16_simd128(int64_t, const void *, const void *);
+float chord_dot_q4_0_simd128(int64_t, const void *, const void *);
+float chord_dot_q8_0_simd128(int64_t, const void *, const void *);
+float chord_dot_q2_K_simd128(int64_t, const void *, const void *);
+float chord_dot_q3_K_simd128(int64_t, const void *, const void *);
+float chord_dot_q4_K_simd128(int64_t, const void *, const void *);
+float chord_dot_q5_K_simd128(int64_t, const void *, const void *);
+float chord_dot_q6_K_simd128(int64_t, const void *, const void *);
+
+typedef struct { uint32_t type; chord_vec_dot_fn simd; } kcase;
+static const kcase cases[] = {
+    {CHORD_TYPE_F32, chord_dot_f32_simd128},   {CHORD_TYPE_F16, chord_dot_f16_simd128},
+    {CHORD_TYPE_Q4_0, chord_dot_q4_0_simd128}, {CHORD_TYPE_Q8_0, chord_dot_q8_0_simd128},
+    {CHORD_TYPE_Q2_K, chord_dot_q2_K_simd128}, {CHORD_TYPE_Q3_K, chord_dot_q3_K_simd128},
+    {CHORD_TYPE_Q4_K, chord_dot_q4_K_simd128}, {CHORD_TYPE_Q5_K, chord_dot_q5_K_simd128},
+    {CHORD_TYPE_Q6_K, chord_dot_q6_K_simd128},
+};
+#define NCASES (int)(sizeof cases / sizeof cases[0])
+
+static uint64_t rng = 88172645463325252ull;
+static float frand(void) { /* uniform in [-1, 1) */
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (float)((double)(rng >> 11) * 0x1p-52 - 1.0);
+}
+
+static int checks, failures;
+static char last_fail[160];
+EXPORT int32_t wtq_checks(void) { return checks; }
+EXPORT const char *wtq_last_failure(void) { return last_fail; }
+EXPORT const char *wtq_name(int32_t i) { return i >= 0 && i < NCASES ? chord_type_name(cases[i].type) : ""; }
+EXPORT int32_t wtq_count(void) { return NCASES; }
+
+static int check_one(const kcase *c, int64_t n) {
+    const chord_type_traits *t = chord_type_get(c->type), *ty = chord_type_get(t->vec_dot_type);
+    uint64_t xb, yb;
+    if (chord_type_row_bytes(c->type, (uint64_t)n, &xb) || chord_type_row_bytes(t->vec_dot_type, (uint64_t)n, &yb)) return 1;
+    float *xf = malloc((size_t)n * 4), *yf = malloc((size_t)n * 4);
+    void *xq = malloc(xb), *yq = malloc(yb);
+    float scale = 1.0f + 10.0f * (frand() + 1.0f);
+    for (int64_t i = 0; i < n; i++) { xf[i] = frand() * scale; yf[i] = frand(); }
+    if (c->type == CHORD_TYPE_F32) memcpy(xq, xf, xb); else t->from_float(xf, xq, n);
+    if (t->vec_dot_type == CHORD_TYPE_F32) memcpy(yq, yf, yb); else ty->from_float(yf, yq, n);
+    float ref = t->vec_dot_ref(n, xq, yq), got = c->simd(n, xq, yq);
+    /* bound: Σ|x_i y_i| over dequantized values */
+    float *xd = malloc((size_t)n * 4), *yd = malloc((size_t)n * 4);
+    t->to_float(xq, xd, n);
+    ty->to_float(yq, yd, n);
+    double mag = 0;
+    for (int64_t i = 0; i < n; i++) mag += fabs((double)xd[i] * yd[i]);
+    int bad = !(fabs((double)got - ref) <= 1e-5 * mag + 1e-6);
+    checks++;
+    if (bad) {
+        failures++;
+        snprintf(last_fail, sizeof last_fail, "%s n=%lld: simd %.9g ref %.9g (|terms| %.3g)",
+                 t->name, (long long)n, (double)got, (double)ref, mag);
+    }
+    free(xf); free(yf); free(xq); free(yq); free(xd); free(yd);
+    return bad;
+}
+
+EXPORT int32_t wtq_run(void) {
+    for (int ci = 0; ci < NCASES; ci++) {
+        const chord_type_traits *t = chord_type_get(cases[ci].type);
+        const int64_t be = t->block_elems;
+        const int64_t sizes[] = {be, 2 * be, 3 * be, 256, 512, 768, 2048, 4096 + (be == 1 ? 7 : 0)};
+        for (int si = 0; si < 8; si++) {
+            int64_t n = sizes[si];
+            if (n % be) continue;
+            for (int rep = 0; rep < 4; rep++) check_one(&cases[ci], n);
+        }
+        /* the dispatch must have installed this kernel */
+        checks++;
+        if (t->vec_dot != cases[ci].simd) {
+            failures++;
+            snprintf(last_fail, sizeof last_fail, "%s: traits vec_dot is not the simd128 kernel", t->name);
+        }
+    }
+    return failures;
+}
+
+/* Time a rows x cols matvec of case i with kernel simd (1) or reference (0): returns ms per pass. */
+double chord_time_ms(void);
+EXPORT double wtq_bench(int32_t i, int32_t rows, int32_t cols, int32_t iters, int32_t simd) {
+    const kcase *c = &cases[i];
+    const chord_type_traits *t = chord_type_get(c->type), *ty = chord_type_get(t->vec_dot_type);
+    uint64_t xb, yb;
+    if (chord_type_row_bytes(c->type, (uint64_t)cols, &xb) || chord_type_row_bytes(t->vec_dot_type, (uint64_t)cols, &yb)) return -1;
+    uint8_t *w = malloc(xb * (uint64_t)rows);
+    void *yq = malloc(yb);
+    float *tmp = malloc((size_t)cols * 4);
+    if (!w || !yq || !tmp) return -1;
+    for (int32_t r = 0; r < rows; r++) {
+        for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
+        if (c->type == CHORD_TYPE_F32) memcpy(w + xb * r, tmp, xb); else t->from_float(tmp, w + xb * r, cols);
+    }
+    for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
+    if (t->vec_dot_type == CHORD_TYPE_F32) memcpy(yq, tmp, yb); else ty->from_float(tmp, yq, cols);
+    chord_vec_dot_fn f = simd ? c->simd : t->vec_dot_ref;
+    volatile float sink = 0;
+    double best = 1e30;
+    for (int32_t it = 0; it < iters; it++) {
+        double t0 = chord_time_ms();
+        float s = 0;
+        for (int32_t r = 0; r < rows; r++) s += f(cols, w + xb * r, yq);
+        sink = s;
+        double dt = chord_time_ms() - t0;
+        if (dt < best) best = dt;
+    }
+    (void)sink;
+    free(w); free(yq); free(tmp);
+    return best;
+}
+
+EXPORT double wtq_row_bytes(int32_t i, int32_t cols) {
+    uint64_t b = 0;
+    chord_type_row_bytes(cases[i].type, (uint64_t)cols, &b);
+    return (double)b;
+}
