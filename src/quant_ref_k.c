@@ -242,16 +242,32 @@ void chord_quant_q2_K_ref(const float *x, void *dst, int64_t n) {
     }
 }
 
+/* The 256 2-bit levels of a Q2_K/Q3_K block in element order (inverse of pack_2bit), in loops
+ * a compiler can vectorize: the scalar dots are also the fallback kernels where no SIMD ones
+ * exist. */
+static void unpack_2bit(const uint8_t *qs, int8_t *q) {
+    for (int h = 0; h < 2; h++)
+        for (int k = 0; k < 4; k++)
+            for (int l = 0; l < 32; l++) q[128 * h + 32 * k + l] = (int8_t)((qs[32 * h + l] >> (2 * k)) & 3);
+}
+
+/* Integer dot of 16 levels with 16 activations. */
+static int dot16(const int8_t *q, const int8_t *y) {
+    int s = 0;
+    for (int l = 0; l < 16; l++) s += q[l] * y[l];
+    return s;
+}
+
 float chord_dot_q2_K_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q2_K *x = vx;
     const chord_block_q8_K *y = vy;
+    int8_t q[QK_K];
     float sum = 0;
     for (int64_t i = 0; i < n / QK_K; i++) {
+        unpack_2bit(x[i].qs, q);
         int isum = 0, msum = 0;
         for (int j = 0; j < QK_K / 16; j++) {
-            int s = 0;
-            for (int l = 0; l < 16; l++) s += get_2bit(x[i].qs, 16 * j + l) * y[i].qs[16 * j + l];
-            isum += (x[i].scales[j] & 0xF) * s;
+            isum += (x[i].scales[j] & 0xF) * dot16(q + 16 * j, y[i].qs + 16 * j);
             msum += (x[i].scales[j] >> 4) * y[i].bsums[j];
         }
         sum += H2F(x[i].d) * y[i].d * (float)isum - H2F(x[i].dmin) * y[i].d * (float)msum;
@@ -330,18 +346,16 @@ float chord_dot_q3_K_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q3_K *x = vx;
     const chord_block_q8_K *y = vy;
     int sc[16];
+    int8_t q[QK_K];
     float sum = 0;
     for (int64_t i = 0; i < n / QK_K; i++) {
         q3_scales(x[i].scales, sc);
+        unpack_2bit(x[i].qs, q);
+        /* the third bit of element k is bit k/32 of hmask[k%32]; where it is clear, level - 4 */
+        for (int b = 0; b < 8; b++)
+            for (int l = 0; l < 32; l++) q[32 * b + l] = (int8_t)(q[32 * b + l] - (((x[i].hmask[l] >> b) & 1) ? 0 : 4));
         int isum = 0;
-        for (int j = 0; j < QK_K / 16; j++) {
-            int s = 0;
-            for (int l = 0; l < 16; l++) {
-                const int k = 16 * j + l, hbit = x[i].hmask[k % 32] >> (k / 32) & 1;
-                s += (get_2bit(x[i].qs, k) - (hbit ? 0 : 4)) * y[i].qs[k];
-            }
-            isum += sc[j] * s;
-        }
+        for (int j = 0; j < QK_K / 16; j++) isum += sc[j] * dot16(q + 16 * j, y[i].qs + 16 * j);
         sum += H2F(x[i].d) * y[i].d * (float)isum;
     }
     return sum;
@@ -438,7 +452,11 @@ float chord_dot_q4_K_ref(int64_t n, const void *vx, const void *vy) {
     uint8_t q[QK_K];
     float sum = 0;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        for (int k = 0; k < QK_K; k++) q[k] = x[i].qs[(k / 64) * 32 + k % 32] >> (4 * ((k / 32) & 1)) & 0xF;
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 32; l++) {
+                q[64 * j + l] = x[i].qs[32 * j + l] & 0xF;
+                q[64 * j + 32 + l] = x[i].qs[32 * j + l] >> 4;
+            }
         sum += dot_k_asym(q, x[i].scales, H2F(x[i].d), H2F(x[i].dmin), &y[i]);
     }
     return sum;
@@ -483,7 +501,12 @@ float chord_dot_q5_K_ref(int64_t n, const void *vx, const void *vy) {
     uint8_t q[QK_K];
     float sum = 0;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        for (int k = 0; k < QK_K; k++) q[k] = (uint8_t)q5k_level(&x[i], k);
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 32; l++) {
+                const int h = x[i].qh[l];
+                q[64 * j + l] = (uint8_t)((x[i].qs[32 * j + l] & 0xF) | ((h >> (2 * j)) & 1) << 4);
+                q[64 * j + 32 + l] = (uint8_t)((x[i].qs[32 * j + l] >> 4) | ((h >> (2 * j + 1)) & 1) << 4);
+            }
         sum += dot_k_asym(q, x[i].scales, H2F(x[i].d), H2F(x[i].dmin), &y[i]);
     }
     return sum;
@@ -544,14 +567,19 @@ void chord_quant_q6_K_ref(const float *x, void *dst, int64_t n) {
 float chord_dot_q6_K_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q6_K *x = vx;
     const chord_block_q8_K *y = vy;
+    int8_t q[QK_K];
     float sum = 0;
     for (int64_t i = 0; i < n / QK_K; i++) {
+        for (int h = 0; h < 2; h++)        /* element order, as q6k_level, in vectorizable loops */
+            for (int l = 0; l < 32; l++) {
+                const int a = x[i].ql[64 * h + l], b = x[i].ql[64 * h + 32 + l], hb = x[i].qh[32 * h + l];
+                q[128 * h + l]      = (int8_t)(((a & 0xF) | (hb & 3) << 4) - 32);
+                q[128 * h + 32 + l] = (int8_t)(((b & 0xF) | ((hb >> 2) & 3) << 4) - 32);
+                q[128 * h + 64 + l] = (int8_t)(((a >> 4) | ((hb >> 4) & 3) << 4) - 32);
+                q[128 * h + 96 + l] = (int8_t)(((b >> 4) | ((hb >> 6) & 3) << 4) - 32);
+            }
         int isum = 0;
-        for (int j = 0; j < QK_K / 16; j++) {
-            int s = 0;
-            for (int l = 0; l < 16; l++) s += (q6k_level(&x[i], 16 * j + l) - 32) * y[i].qs[16 * j + l];
-            isum += x[i].scales[j] * s;
-        }
+        for (int j = 0; j < QK_K / 16; j++) isum += x[i].scales[j] * dot16(q + 16 * j, y[i].qs + 16 * j);
         sum += H2F(x[i].d) * y[i].d * (float)isum;
     }
     return sum;
