@@ -66,5 +66,10 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan
 
+# The real model and tokenizer vectors (see scripts/run_tests.sh for the same search).
+CHORD_SHARED ?= $(firstword $(foreach d,../shared /work/shared,$(if $(wildcard $(d)/vocab),$(abspath $(d)))))
+export CHORD_SHARED
+.SECONDARY:
+
 -include mk/*.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

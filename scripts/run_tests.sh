@@ -5,6 +5,15 @@ set -u
 BUILD=${1:-build}
 MODE=${2:-all}
 cd "$(dirname "$0")/.."
+# Shared test material (real model, tokenizer vectors): $CHORD_SHARED, else ../shared next to the
+# repository, else /work/shared (where this workplace keeps it). Suites skip when it is absent.
+if [ -z "${CHORD_SHARED:-}" ]; then
+    for d in ../shared /work/shared; do
+        if [ -d "$d/vocab" ]; then CHORD_SHARED=$(cd "$d" && pwd); break; fi
+    done
+fi
+if [ -n "${CHORD_SHARED:-}" ]; then export CHORD_SHARED; echo "shared test material: $CHORD_SHARED"
+else echo "shared test material: NOT FOUND (../shared, /work/shared): suites that need it will SKIP"; fi
 pass=0; fail=0; failed=()
 run() {
     local name=$1; shift
