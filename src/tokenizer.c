@@ -364,7 +364,7 @@ static chord_status read_merges(chord_tokenizer *t, const chord_gguf *g, chord_e
     if (n >= (1u << 24)) /* ranks must stay exact as float heap keys */
         return chord_fail(err, CHORD_E_FORMAT, "tokenizer.ggml.merges: %llu merges (cap %u)", (unsigned long long)n,
                           (1u << 24) - 1);
-    t->merge_mask = pow2_at_least(2 * n + 2) - 1;
+    t->merge_mask = pow2_at_least(n + n / 2 + 2) - 1;   /* load factor <= 2/3 */
     t->merges = malloc(((size_t)t->merge_mask + 1) * sizeof *t->merges);
     if (!t->merges) return chord_fail(err, CHORD_E_NOMEM, "out of memory for %llu merges", (unsigned long long)n);
     for (uint32_t i = 0; i <= t->merge_mask; i++) t->merges[i].left = -1;
