@@ -68,7 +68,9 @@ function ensureModels() {
 
 async function runOurs({ modelUrl, build, threads, prompt, decode, wasmBase }) {
     const { loadModel } = await import('/js/src/index.js');
-    const blob = await (await fetch(modelUrl)).blob();
+    const res = await fetch(modelUrl);
+    if (!res.ok) throw new Error(`${modelUrl}: HTTP ${res.status}`);
+    const blob = await res.blob();
     const t0 = performance.now();
     const model = await loadModel(blob, { build, threads, wasmBase, nCtx: 512 });
     const loadMs = performance.now() - t0;
@@ -90,7 +92,9 @@ async function runWllama({ modelUrl, threads, prompt, decode }) {
     const { Wllama } = await import('/node_modules/@wllama/wllama/esm/index.js');
     const quiet = { debug() {}, log() {}, warn() {}, error: (...a) => console.error(...a) };
     const w = new Wllama({ default: '/node_modules/@wllama/wllama/esm/wasm/wllama.wasm' }, { suppressNativeLog: true, logger: quiet });
-    const blob = await (await fetch(modelUrl)).blob();
+    const res = await fetch(modelUrl);
+    if (!res.ok) throw new Error(`${modelUrl}: HTTP ${res.status}`);
+    const blob = await res.blob();
     const t0 = performance.now();
     await w.loadModel([blob], { n_threads: threads, n_ctx: 512, n_gpu_layers: 0, warmup: false });
     const loadMs = performance.now() - t0;

@@ -244,7 +244,9 @@ export async function loadModel(source, opts = {}) {
         // Stream: header chunks first, then the rest, LOAD_WINDOW chunks in flight.
         const inflight = [];
         const post = async (c) => {
-            inflight.push(channel.call('chunk', { bytes: c }, [c.buffer]));
+            const p = channel.call('chunk', { bytes: c }, [c.buffer]);
+            p.catch(() => {}); // awaited below; this only keeps a failure from being "unhandled"
+            inflight.push(p);
             if (inflight.length >= LOAD_WINDOW) await inflight.shift();
         };
         async function* rest() {

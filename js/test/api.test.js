@@ -166,6 +166,24 @@ test('abort stops within one token and leaves the model usable', { skip }, async
     }
 });
 
+test('aborting a load stops it; the next load works', { skip }, async () => {
+    const ctrl = new AbortController();
+    let calls = 0;
+    const big = new Uint8Array(bytes.length * 20); // many chunks: the abort lands mid-stream
+    big.set(bytes);
+    await expectChordError(loadModel(big, {
+        wasmBase, threads: 1, signal: ctrl.signal,
+        onProgress: ({ loaded }) => { if (++calls === 3) ctrl.abort(); assert.ok(loaded < big.length); },
+    }), 'cancelled');
+    await expectChordError(loadModel(bytes, { wasmBase, signal: AbortSignal.abort() }), 'cancelled');
+    const model = await loadModel(bytes, { wasmBase, threads: 1 });
+    try {
+        assert.deepEqual((await collect(model, '', GREEDY)).tokens, (await ref()).tokens);
+    } finally {
+        await model.dispose();
+    }
+});
+
 test('concurrent generate calls run one after the other', { skip }, async () => {
     const model = await loadModel(bytes, { wasmBase, threads: 1 });
     try {
