@@ -83,10 +83,10 @@ $('load-url').addEventListener('click', () => {
 
 // A small set of chat formats, recognised from the model's chat template; plain "User:" otherwise.
 function chatFormat() {
-    const t = model.info.metadata['tokenizer.chat_template'] ?? '';
+    const t = model.info.chatTemplate ?? '';
     if (t.includes('<|im_start|>')) return { user: (m) => `<|im_start|>user\n${m}<|im_end|>\n<|im_start|>assistant\n`, end: '<|im_end|>\n' };
     if (t.includes('<|start_header_id|>')) return { user: (m) => `<|start_header_id|>user<|end_header_id|>\n\n${m}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`, end: '<|eot_id|>' };
-    if (t.includes('<|assistant|>')) return { user: (m) => `<|user|>\n${m}</s>\n<|assistant|>\n`, end: '</s>\n' };
+    if (t.includes('<|user|>')) return { user: (m) => `<|user|>\n${m}</s>\n<|assistant|>\n`, end: '</s>\n' };
     if (t.includes('[INST]')) return { user: (m) => `[INST] ${m} [/INST]`, end: '</s>' };
     return { user: (m) => `User: ${m}\nAssistant:`, end: '\n' };
 }

@@ -140,6 +140,8 @@ export interface ModelInfo {
     bos: number;
     eos: number;
     ropeTheta: number;
+    /** tokenizer.chat_template in full (metadata values are abbreviated), or null. */
+    chatTemplate: string | null;
     /** Which build runs. */
     build: 'wasm32' | 'wasm64';
     wasmFile: string;

@@ -258,7 +258,9 @@ export async function loadModel(source, opts = {}) {
         await Promise.all(inflight);
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
         const info = await channel.call('finish', { nCtx: need.nCtx, nBatch: opts.nBatch ?? 0 });
-        return new Model(channel, info, { init, need, flow, hp, loadMs: performance.now() - t0, source: src });
+        const tpl = header.meta['tokenizer.chat_template'];
+        return new Model(channel, info, { init, need, flow, loadMs: performance.now() - t0, source: src,
+            chatTemplate: typeof tpl === 'string' ? tpl : null });
     } catch (e) {
         await stream.return?.().catch(() => {});
         if (channel) await channel.close().catch(() => {});
@@ -294,7 +296,7 @@ class Model {
     /** Details of the last finished generate(): { status, promptTokens, tokens, stats }. */
     lastGeneration = null;
 
-    constructor(channel, raw, { init, need, flow, loadMs, source }) {
+    constructor(channel, raw, { init, need, flow, loadMs, source, chatTemplate }) {
         this.#ch = channel;
         // Flow control and cancel through shared memory when the worker could share its cancel
         // word; otherwise through messages (browsers that are not crossOriginIsolated).
@@ -312,7 +314,7 @@ class Model {
                 nLayer: raw.n_layer, nHead: raw.n_head, nHeadKv: raw.n_head_kv, nFf: raw.n_ff,
                 memoryBytes: raw.memory_bytes, estimatedBytes: need.total,
             }),
-            bos: raw.bos, eos: raw.eos, ropeTheta: raw.rope_theta,
+            bos: raw.bos, eos: raw.eos, ropeTheta: raw.rope_theta, chatTemplate,
             build: init.build, wasmFile: init.file, simd: init.simd, threads: init.threads,
             loadMs, source: { kind: source.kind, name: source.name },
             raw: Object.freeze(rest),
