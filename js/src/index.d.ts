@@ -176,3 +176,19 @@ export interface MemoryEstimate {
     fixed: number;
     total: number;
 }
+
+/** Hyper-parameters read from a GGUF header (as used by the budget check). */
+export interface HyperParams {
+    arch: string; nLayer: number; nEmbd: number; nHead: number; nHeadKv: number; nFf: number;
+    nCtxTrain: number; nVocab: number; headDim: number;
+}
+
+/** The budget estimate: file + KV cache (f32 upper bound) + scratch + per-thread stacks. */
+export function estimateMemory(hp: HyperParams, fileBytes: number,
+    opts?: { nCtx?: number; threads?: number; nBatch?: number }): MemoryEstimate;
+
+/** 'wasm32' or 'wasm64' for an estimate, or a ChordError ('nomem' / 'unsupported'). */
+export function chooseBuild(build: BuildChoice, need: MemoryEstimate): Promise<'wasm32' | 'wasm64'>;
+
+/** The class behind the Model interface (instances come from loadModel). */
+export declare const Model: { prototype: Model };
