@@ -243,33 +243,40 @@ chord_status chord_tokenizer_decode(const chord_tokenizer *t, const int32_t *ids
 
 /* ---- public API over a model ---------------------------------------------------------------- */
 
-static const chord_tokenizer *model_tok(const chord_model *m, chord_error *err) {
+/* The model's tokenizer, or NULL with *st saying why (NULL model / model without one). */
+static const chord_tokenizer *model_tok(const chord_model *m, chord_status *st, chord_error *err) {
     const chord_tokenizer *t = m ? chord_model_tokenizer(m) : NULL;
-    if (!t) chord_fail(err, m ? CHORD_E_NOT_FOUND : CHORD_E_INVALID_ARG, m ? "the model has no tokenizer" : "NULL model");
+    *st = CHORD_OK;
+    if (!t) *st = chord_fail(err, m ? CHORD_E_NOT_FOUND : CHORD_E_INVALID_ARG,
+                             m ? "the model has no tokenizer" : "NULL model");
     return t;
 }
 
 chord_status chord_tokenize(const chord_model *m, const char *text, size_t len, int flags, int32_t *out,
                             size_t cap, size_t *n_out, chord_error *err) {
-    const chord_tokenizer *t = model_tok(m, err);
-    if (!t) { if (n_out) *n_out = 0; return err ? err->code : CHORD_E_INVALID_ARG; }
+    chord_status st;
+    const chord_tokenizer *t = model_tok(m, &st, err);
+    if (!t) { if (n_out) *n_out = 0; return st; }
     return chord_tokenizer_encode(t, text, len, flags, out, cap, n_out, err);
 }
 
 chord_status chord_detokenize(const chord_model *m, const int32_t *tokens, size_t n, char *buf, size_t cap,
                               size_t *n_out, chord_error *err) {
-    const chord_tokenizer *t = model_tok(m, err);
-    if (!t) { if (n_out) *n_out = 0; return m ? CHORD_E_NOT_FOUND : CHORD_E_INVALID_ARG; }
+    chord_status st;
+    const chord_tokenizer *t = model_tok(m, &st, err);
+    if (!t) { if (n_out) *n_out = 0; return st; }
     return chord_tokenizer_decode(t, tokens, n, buf, cap, n_out, err);
 }
 
 chord_status chord_token_piece(const chord_model *m, int32_t token, char *buf, size_t cap, size_t *n_out) {
     if (n_out) *n_out = 0;
-    const chord_tokenizer *t = model_tok(m, NULL);
-    if (!t || !n_out || (!buf && cap)) return t ? CHORD_E_INVALID_ARG : m ? CHORD_E_NOT_FOUND : CHORD_E_INVALID_ARG;
+    chord_status st;
+    const chord_tokenizer *t = model_tok(m, &st, NULL);
+    if (!t) return st;
+    if (!n_out || (!buf && cap)) return CHORD_E_INVALID_ARG;
     const char *p;
     size_t len;
-    chord_status st = chord_tokenizer_piece(t, token, 1, &p, &len);
+    st = chord_tokenizer_piece(t, token, 1, &p, &len);
     if (st != CHORD_OK) return st;
     *n_out = len;
     if (len > cap) return CHORD_E_RANGE;
@@ -309,11 +316,12 @@ static size_t sanitize(const uint8_t *s, size_t n, int hold, char *dst, size_t *
 chord_status chord_detok_push(chord_detok *d, int32_t token, char *buf, size_t cap, size_t *n_out) {
     if (n_out) *n_out = 0;
     if (!d || !n_out || (!buf && cap)) return CHORD_E_INVALID_ARG;
-    const chord_tokenizer *t = model_tok(d->model, NULL);
-    if (!t) return d->model ? CHORD_E_NOT_FOUND : CHORD_E_INVALID_ARG;
+    chord_status st;
+    const chord_tokenizer *t = model_tok(d->model, &st, NULL);
+    if (!t) return st;
     const char *p;
     size_t len;
-    chord_status st = chord_tokenizer_piece(t, token, 0, &p, &len); /* control tokens show nothing */
+    st = chord_tokenizer_piece(t, token, 0, &p, &len); /* control tokens show nothing */
     if (st != CHORD_OK) return st;
     size_t n = d->n_pending + len, used;
     uint8_t *all = malloc(n + 1);

@@ -434,6 +434,9 @@ static void test_streaming_model(const char *name, const char *text) {
     char piece[64];
     CHECK(chord_token_piece(m, 0, piece, sizeof piece, &got) == CHORD_OK);
     CHECK(chord_detokenize(m, ids, n, acc, sizeof acc, &got, &err) == CHORD_OK);
+    CHECK(chord_tokenize(NULL, "a", 1, 0, ids, 512, &got, &err) == CHORD_E_INVALID_ARG && got == 0);
+    CHECK(chord_token_piece(m, -1, piece, sizeof piece, &got) == CHORD_E_RANGE);
+    CHECK(chord_token_is_eog(NULL, 2) == 0 && chord_token_is_eog(m, -5) == 0);
     chord_model_free(m);
 }
 
