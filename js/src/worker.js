@@ -59,7 +59,14 @@ function errorOut(e) {
 async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow }) {
     if (state.engine) throw new ChordError('invalid_arg', 'engine already initialised');
     let file = target === 'wasm64' ? 'chord-wasm64.wasm' : pickBuild({ relaxed: relaxed ?? 'auto' });
-    const engine = await createEngine({ wasm: new URL(file, wasmUrl).href, target, threads, maxMemoryBytes });
+    const url = new URL(file, wasmUrl).href;
+    let engine;
+    try {
+        engine = await createEngine({ wasm: url, target, threads, maxMemoryBytes });
+    } catch (e) {
+        if (e?.name === 'ChordError') throw e;
+        throw new ChordError('io', `cannot load the wasm build ${url}: ${e?.message ?? e}`);
+    }
     state.engine = engine;
     state.flow = flow ?? null;
     // Try to share the cancel word; a DataCloneError means the memory cannot leave this thread.
