@@ -44,15 +44,29 @@ table_row() { # model label
     done
     out=$(node tests/wasm/wasi_run.mjs "$W/wasm-chord-wasi.wasm" run -m "$m" -p "$PROMPT" -n $N --temp 0 --json | ids)
     compare "$label" "wasi-1t" "$ref" "$out"
+    # headless Chromium (when playwright-core and /usr/bin/chromium are installed): every engine
+    # build incl. relaxed SIMD, 1 and 2 threads; plus the kernel modules vs the scalar reference
+    if [ -x /usr/bin/chromium ] && [ -d node_modules/playwright-core ]; then
+        timeout 600 node tests/wasm/chromium_check.mjs "$W" "$m" $N "$PROMPT" > "$TMP/chr.json" 2>"$TMP/chr.err" || { echo "FAIL: chromium_check"; cat "$TMP/chr.err"; fail=1; return; }
+        while read -r name toks; do
+            if [ "${toks#ERR}" != "$toks" ]; then printf "%-22s %-34s %s\n" "$label" "chromium-$name" "$toks"; fail=1
+            else compare "$label" "chromium-$name" "$ref" "$toks"; fi
+        done < <(python3 -c 'import json,sys
+r=json.load(open(sys.argv[1]))
+for k,v in r.get("kernels",{}).items():
+    if v.get("failures",1) or "error" in v: print("kernels-"+k, "ERROR", json.dumps(v))
+for k,v in r.get("tokens",{}).items():
+    print(k.replace(".wasm",""), " ".join(map(str,v)) if isinstance(v,list) else "ERROR "+str(v))' "$TMP/chr.json")
+    fi
 }
 compare() {
     local a=($3) b=($4) i
     for ((i = 0; i < ${#a[@]} || i < ${#b[@]}; i++)); do
         if [ "${a[i]:-}" != "${b[i]:-}" ]; then
-            printf "%-22s %-24s DIFFERS at token %d\n" "$1" "$2" "$i"; fail=1; return
+            printf "%-22s %-34s DIFFERS at token %d\n" "$1" "$2" "$i"; fail=1; return
         fi
     done
-    printf "%-22s %-24s identical (%d tokens)\n" "$1" "$2" "${#a[@]}"
+    printf "%-22s %-34s identical (%d tokens)\n" "$1" "$2" "${#a[@]}"
 }
 PROMPT=""
 echo "== token table (greedy, $N tokens)"
