@@ -24,7 +24,7 @@
 // runs one token per step here and yields to this worker's event loop between steps, so a
 // 'cancel' message gets through within one token.
 
-import { createEngine, pickBuild } from './core.js';
+import { createEngine, pickBuild, relaxedSimdSupported } from './core.js';
 import { ChordError } from './errors.js';
 
 let port = null;
@@ -58,7 +58,11 @@ function errorOut(e) {
 
 async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow }) {
     if (state.engine) throw new ChordError('invalid_arg', 'engine already initialised');
-    let file = target === 'wasm64' ? 'chord-wasm64.wasm' : pickBuild({ relaxed: relaxed ?? 'auto' });
+    // Relaxed SIMD when the engine validates it, except on Node < 22 (V8 11: experimental, and its
+    // relaxed dot product computes wrong values — see the toolchain notes).
+    const nodeMajor = typeof process !== 'undefined' && process.versions?.node ? Number(process.versions.node.split('.')[0]) : 0;
+    const useRelaxed = relaxed === true || ((relaxed ?? 'auto') === 'auto' && !(nodeMajor && nodeMajor < 22) && relaxedSimdSupported());
+    const file = target === 'wasm64' ? 'chord-wasm64.wasm' : pickBuild({ relaxed: useRelaxed });
     const url = new URL(file, wasmUrl).href;
     let engine;
     try {
