@@ -135,3 +135,38 @@ for (const file of kernelTests) {
         assert.ok(r.checks > 0);
     });
 }
+
+test('model from a host read function (env.chord_host_read) gives the same tokens', { skip: !haveModel && 'SKIP: no model' }, async () => {
+    const bytes = fs.readFileSync(modelPath);
+    let reads = 0;
+    const engine = await createEngine({
+        wasm: path.join(wasmDir, 'chord-wasm32.wasm'),
+        hostRead: (handle, off, dst) => {
+            if (handle !== 7) return 2;
+            reads++;
+            dst.set(bytes.subarray(off, off + dst.length));
+            return 0;
+        },
+    });
+    try {
+        const gen = (model) => {
+            const s = model.newSession({ nCtx: 128 });
+            s.feed(model.tokenize(''));
+            const smp = engine.newSampler({ temperature: 0 });
+            const toks = [];
+            s.generate(smp, 24, (t) => { toks.push(t); });
+            smp.dispose(); s.dispose();
+            return toks;
+        };
+        const hm = engine.openHostModel(7, bytes.length);
+        assert.ok(reads > 0);
+        const viaHost = gen(hm);
+        hm.dispose();
+        const l = engine.beginLoad(bytes.length);
+        l.write(bytes);
+        const mm = l.finishLoad();
+        assert.deepEqual(viaHost, gen(mm));
+        mm.dispose();
+        assert.throws(() => engine.openHostModel(8, bytes.length), (e) => e instanceof ChordError && e.code === 'io');
+    } finally { engine.dispose(); }
+});
