@@ -7,7 +7,7 @@
 DEMO_PORT ?= 8080
 
 demo: wasm
-	@node tools/serve.mjs --port $(DEMO_PORT)
+	@node tools/serve.mjs --port $(DEMO_PORT) --page 'web/$(if $(filter build,$(BUILD)),,?wasm=/$(BUILD)/wasm/)'
 
 js-test: wasm
 	@BUILD=$(BUILD) bash tests/t_js.sh

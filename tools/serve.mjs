@@ -5,6 +5,7 @@
 // answers HEAD and byte Range requests, and streams files (models can be gigabytes).
 //
 //   node tools/serve.mjs [--port N] [--host H] [--root DIR] [--mount /url/=DIR ...] [--no-isolation]
+//                        [--page PATH]   (the page whose address is printed; default web/)
 //
 // The repository root is served at /, ../shared at /shared/. Prints "serving http://H:P/web/".
 // As a module: `const srv = await serve({ port: 0 })` → { url, port, close() }.
@@ -107,7 +108,7 @@ export function serve({ port = 0, host = '127.0.0.1', root = repo, mounts = [], 
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
     const args = process.argv.slice(2);
-    const o = { port: Number(process.env.PORT ?? 8080), host: '127.0.0.1', mounts: [], isolation: true, log: null };
+    const o = { port: Number(process.env.PORT ?? 8080), host: '127.0.0.1', mounts: [], isolation: true, log: null, page: 'web/' };
     for (let i = 0; i < args.length; i++) {
         const a = args[i];
         if (a === '--port') o.port = Number(args[++i]);
@@ -116,12 +117,13 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
         else if (a === '--mount') { const [p, d] = args[++i].split('='); o.mounts.push([p, d]); }
         else if (a === '--no-isolation') o.isolation = false;
         else if (a === '--verbose') o.log = (s) => console.log(s);
+        else if (a === '--page') o.page = args[++i].replace(/^\//, '');
         else { console.error(`serve: unknown option ${a}`); process.exit(2); }
     }
     if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) { console.error('serve: bad --port'); process.exit(2); }
     try {
         const s = await serve(o);
-        console.log(`serving ${s.url}web/  (repo root at /, ../shared at /shared/; COOP/COEP ${o.isolation ? 'on' : 'off'}; Ctrl-C stops)`);
+        console.log(`serving ${s.url}${o.page}  (repo root at /, ../shared at /shared/; COOP/COEP ${o.isolation ? 'on' : 'off'}; Ctrl-C stops)`);
     } catch (e) {
         console.error(`serve: cannot listen on ${o.host}:${o.port}: ${e.message}`);
         process.exit(1);
