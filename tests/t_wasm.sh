@@ -12,7 +12,8 @@ SHARED=${CHORD_SHARED:-../shared}
 MODEL=$SHARED/models/stories260K.gguf
 command -v node >/dev/null || { echo "SKIP: node not installed"; exit 0; }
 command -v clang-19 >/dev/null || { echo "SKIP: clang-19 not installed (scripts/setup.sh installs it)"; exit 0; }
-make -s BUILD="$BUILD" wasm >/dev/null || { echo "FAIL: make wasm"; exit 1; }
+make -s BUILD="$BUILD" wasm > "${TMPDIR:-/tmp}/t_wasm_make.$$.log" 2>&1 || { cat "${TMPDIR:-/tmp}/t_wasm_make.$$.log"; echo "FAIL: make wasm"; exit 1; }
+rm -f "${TMPDIR:-/tmp}/t_wasm_make.$$.log"
 ls -l $W/*.wasm | awk '{printf "  %-45s %8d bytes\n", $9, $5}'
 [ -f "$MODEL" ] || { echo "SKIP: $MODEL not found (set CHORD_SHARED)"; exit 0; }
 [ -x "$BUILD/wasm-chord" ] || make -s BUILD="$BUILD" "$BUILD/wasm-chord" >/dev/null
