@@ -86,6 +86,11 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx2;
     traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_avx2;
     traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_avx2;
+    traits[CHORD_TYPE_Q4_0].vec_dot_rows = chord_dot_rows_q4_0_avx2;
+    traits[CHORD_TYPE_Q4_1].vec_dot_rows = chord_dot_rows_q4_1_avx2;
+    traits[CHORD_TYPE_Q5_0].vec_dot_rows = chord_dot_rows_q5_0_avx2;
+    traits[CHORD_TYPE_Q5_1].vec_dot_rows = chord_dot_rows_q5_1_avx2;
+    traits[CHORD_TYPE_Q5_K].vec_dot_rows = chord_dot_rows_q5_K_avx2;
     traits[CHORD_TYPE_Q8_0].from_float = chord_quant_q8_0_avx2;
     traits[CHORD_TYPE_Q8_1].from_float = chord_quant_q8_1_avx2;
     traits[CHORD_TYPE_Q8_K].from_float = chord_quant_q8_K_avx2;

@@ -50,7 +50,8 @@ void chord_quant_init(void);
  * chord_quant_init selected (for logs and benches). Static string. */
 const char *chord_quant_isa(void);
 /* out[k] = t->vec_dot(n, x, y + k*y_stride) for k < ny, through vec_dot_rows when the type has
- * one (1.2-1.5x faster per row on AVX2 for Q4_K, Q6_K, Q8_0; bit-identical results). */
+ * one (on AVX2, 4 rows: 1.2x faster per row for Q4_K/Q8_0, 1.5-1.7x for Q4_0, Q4_1, Q5_0, Q5_1,
+ * Q5_K, Q6_K; results bit-identical to vec_dot). */
 void chord_vec_dot_rows(const chord_type_traits *t, int64_t n, const void *x, const void *y,
                         uint64_t y_stride, int ny, float *out);
 /* NULL for ids out of range or unsupported. */

@@ -240,57 +240,48 @@ static inline __m256 step_q8_0(const chord_block_q8_0 *x, const chord_block_q8_0
 /* The *_1 types add the min term m * s of every block. */
 #define MIN_TERM_0(x, y) 0.0f
 #define MIN_TERM_1(x, y) H2F((x).m) * H2F((y).s)
-#define DOT_32(name, tx, ty, step, min_term)                                                  \
-    float chord_dot_##name##_avx2(int64_t n, const void *vx, const void *vy) {                  \
-        const tx *x = vx;                                                                       \
-        const ty *y = vy;                                                                       \
+/* One weight row against nr activation rows: per row, even and odd blocks on two accumulators
+ * and the min terms summed in block order, exactly as for a single row (nr = 1 is the single-row
+ * kernel); the weight block is loaded and unpacked once for all rows. */
+#define ROWS_32(name, tx, ty, step, min_term)                                                  \
+    static inline __attribute__((always_inline)) void rows_##name(int64_t n, const tx *x,      \
+            const uint8_t *yb, uint64_t ys, const int nr, float *out) {                         \
         const int64_t nb = n / 32;                                                              \
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                          \
-        float summs = 0;                                                                        \
+        __m256 acc0[4], acc1[4];                                                                \
+        float summs[4];                                                                         \
+        UNROLL                                                                                  \
+        for (int r = 0; r < nr; r++) {                                                          \
+            acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); summs[r] = 0;         \
+        }                                                                                       \
         int64_t i = 0;                                                                          \
         for (; i + 2 <= nb; i += 2) {                                                           \
-            acc0 = step(&x[i], &y[i], acc0);                                                    \
-            acc1 = step(&x[i + 1], &y[i + 1], acc1);                                            \
-            summs += min_term(x[i], y[i]) + min_term(x[i + 1], y[i + 1]);                       \
+            UNROLL                                                                              \
+            for (int r = 0; r < nr; r++) {                                                      \
+                const ty *y = (const ty *)(yb + (uint64_t)r * ys);                              \
+                acc0[r] = step(&x[i], &y[i], acc0[r]);                                          \
+                acc1[r] = step(&x[i + 1], &y[i + 1], acc1[r]);                                  \
+                summs[r] += min_term(x[i], y[i]) + min_term(x[i + 1], y[i + 1]);                \
+            }                                                                                   \
         }                                                                                       \
         for (; i < nb; i++) {                                                                   \
-            acc0 = step(&x[i], &y[i], acc0);                                                    \
-            summs += min_term(x[i], y[i]);                                                      \
+            UNROLL                                                                              \
+            for (int r = 0; r < nr; r++) {                                                      \
+                const ty *y = (const ty *)(yb + (uint64_t)r * ys);                              \
+                acc0[r] = step(&x[i], &y[i], acc0[r]);                                          \
+                summs[r] += min_term(x[i], y[i]);                                               \
+            }                                                                                   \
         }                                                                                       \
-        return hsum_ps(_mm256_add_ps(acc0, acc1)) + summs;                                      \
-    }
+        UNROLL                                                                                  \
+        for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r])) + summs[r]; \
+    }                                                                                           \
+    DOT_ROWS(name, tx, rows_##name)
 
-DOT_32(q4_0, chord_block_q4_0, chord_block_q8_0, step_q4_0, MIN_TERM_0)
-DOT_32(q4_1, chord_block_q4_1, chord_block_q8_1, step_q4_1, MIN_TERM_1)
-DOT_32(q5_0, chord_block_q5_0, chord_block_q8_0, step_q5_0, MIN_TERM_0)
-DOT_32(q5_1, chord_block_q5_1, chord_block_q8_1, step_q5_1, MIN_TERM_1)
+ROWS_32(q4_0, chord_block_q4_0, chord_block_q8_0, step_q4_0, MIN_TERM_0)
+ROWS_32(q4_1, chord_block_q4_1, chord_block_q8_1, step_q4_1, MIN_TERM_1)
+ROWS_32(q5_0, chord_block_q5_0, chord_block_q8_0, step_q5_0, MIN_TERM_0)
+ROWS_32(q5_1, chord_block_q5_1, chord_block_q8_1, step_q5_1, MIN_TERM_1)
+ROWS_32(q8_0, chord_block_q8_0, chord_block_q8_0, step_q8_0, MIN_TERM_0)
 
-/* Q8_0, one weight row against nr activation rows: even and odd blocks on two accumulators
- * per row, as in DOT_32. */
-static inline __attribute__((always_inline)) void rows_q8_0(int64_t n, const chord_block_q8_0 *x,
-        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
-    const int64_t nb = n / QK8_0;
-    __m256 acc0[4], acc1[4];
-    UNROLL
-    for (int r = 0; r < nr; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
-    int64_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        UNROLL
-        for (int r = 0; r < nr; r++) {
-            const chord_block_q8_0 *y = (const chord_block_q8_0 *)(yb + (uint64_t)r * ys);
-            acc0[r] = step_q8_0(&x[i], &y[i], acc0[r]);
-            acc1[r] = step_q8_0(&x[i + 1], &y[i + 1], acc1[r]);
-        }
-    }
-    for (; i < nb; i++)
-        UNROLL
-        for (int r = 0; r < nr; r++)
-            acc0[r] = step_q8_0(&x[i], &((const chord_block_q8_0 *)(yb + (uint64_t)r * ys))[i], acc0[r]);
-    UNROLL
-    for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r]));
-}
-
-DOT_ROWS(q8_0, chord_block_q8_0, rows_q8_0)
 
 /* ---- activation quantizers (bit-identical to quant_ref.c) ---------------------------------- */
 
@@ -550,40 +541,59 @@ static inline __attribute__((always_inline)) void rows_q4_K(int64_t n, const cho
 
 DOT_ROWS(q4_K, chord_block_q4_K, rows_q4_K)
 
-float chord_dot_q5_K_avx2(int64_t n, const void *vx, const void *vy) {
-    const chord_block_q5_K *x = vx;
-    const chord_block_q8_K *y = vy;
+/* Q5_K, one weight row against nr activation rows (see rows_q4_K). */
+static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const chord_block_q5_K *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
     const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
-    __m256 acc = _mm256_setzero_ps();
-    __m128 acc_m = _mm_setzero_ps();
+    __m256 acc[4];
+    __m128 acc_m[4];
+    UNROLL
+    for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); acc_m[r] = _mm_setzero_ps(); }
     for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = y[i].d * H2F(x[i].d), dmin = -y[i].d * H2F(x[i].dmin);
         const __m256i ms = _mm256_cvtepu8_epi16(k4_scales_mins(x[i].scales));
-        acc_m = k4_min_term(&y[i], ms, dmin, acc_m);
         const __m128i sc128 = _mm256_castsi256_si128(ms);
         const __m256i scales = _mm256_set_m128i(sc128, sc128);
         const __m256i hbits = _mm256_loadu_si256((const __m256i *)x[i].qh);
-        const uint8_t *q5 = x[i].qs;
-        const int8_t *q8 = y[i].qs;
-        __m256i sumi = _mm256_setzero_si256();
+        const float xd = H2F(x[i].d), xdmin = H2F(x[i].dmin);
+        __m256i sumi[4];
         UNROLL
-        for (int j = 0; j < 4; j++, q5 += 32, q8 += 64) {
+        for (int r = 0; r < nr; r++) {
+            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
+            acc_m[r] = k4_min_term(y, ms, -y->d * xdmin, acc_m[r]);
+            sumi[r] = _mm256_setzero_si256();
+        }
+        const uint8_t *q5 = x[i].qs;
+        UNROLL
+        for (int j = 0; j < 4; j++, q5 += 32) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)q5);
             /* fifth bits of this 64-element chunk: bit 2j (low nibbles) and 2j+1 (high) of qh */
             const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4);
             const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4);
             const __m256i lo = _mm256_or_si256(_mm256_and_si256(bits, m4), h0);
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4), h1);
-            __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
-            __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
-            pl = _mm256_madd_epi16(_mm256_shuffle_epi8(scales, lane16(2 * j)), pl);
-            ph = _mm256_madd_epi16(_mm256_shuffle_epi8(scales, lane16(2 * j + 1)), ph);
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+            const __m256i sl = _mm256_shuffle_epi8(scales, lane16(2 * j));
+            const __m256i sh = _mm256_shuffle_epi8(scales, lane16(2 * j + 1));
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const int8_t *q8 = ((const chord_block_q8_K *)(yb + (uint64_t)r * ys))[i].qs + 64 * j;
+                __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+                __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+                pl = _mm256_madd_epi16(sl, pl);
+                ph = _mm256_madd_epi16(sh, ph);
+                sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(pl, ph));
+            }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+        }
     }
-    return hsum_ps(acc) + hsum_ps128(acc_m);
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) + hsum_ps128(acc_m[r]);
 }
+
+DOT_ROWS(q5_K, chord_block_q5_K, rows_q5_K)
 
 /* Q6_K, one weight row against nr activation rows (see rows_q4_K). */
 static inline __attribute__((always_inline)) void rows_q6_K(int64_t n, const chord_block_q6_K *x,
