@@ -20,6 +20,14 @@
 #include "ops.h"
 #include "quant_blocks.h"
 
+/* Below this many multiply-adds a job runs on the calling thread: waking the pool costs more
+ * than it saves (and on an oversubscribed machine a descheduled worker stalls every run). */
+#define MIN_PARALLEL_WORK (1 << 16)
+
+static chord_pool *pool_for(chord_pool *pool, int64_t work) {
+    return work < MIN_PARALLEL_WORK ? NULL : pool;
+}
+
 /* ---- activation quantization ----------------------------------------------------------------- */
 
 /* Round half to even for |x| < 2^22 (the activations are scaled to at most 127). */
@@ -95,8 +103,7 @@ void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_to
     act_job j = { .a = a, .x = x, .q = chord_type_get(vdt)->from_float };
     if (vdt == CHORD_TYPE_Q8_0) j.q = quant_q8_0_act;
     if (vdt == CHORD_TYPE_Q8_1) j.q = quant_q8_1_act;
-    if (n_tok == 1) act_task(&j, 0, 1);
-    else chord_pool_run(pool, act_task, &j);
+    chord_pool_run(n_tok == 1 ? NULL : pool_for(pool, (int64_t)n_tok * n_in), act_task, &j);
 }
 
 /* ---- matrix products --------------------------------------------------------------------------- */
@@ -130,7 +137,7 @@ static void matmul_task(void *ctx, int ith, int nth) {
 
 void chord_matmul(chord_pool *pool, float *y, const chord_mat *w, const chord_act *a) {
     matmul_job j = { .y = y, .w = w, .a = a, .dot = chord_type_get(w->type)->vec_dot };
-    chord_pool_run(pool, matmul_task, &j);
+    chord_pool_run(pool_for(pool, w->n_in * w->n_out * a->n_tok), matmul_task, &j);
 }
 
 /* ---- element-wise ------------------------------------------------------------------------------ */
@@ -272,5 +279,7 @@ static void attn_task(void *ctx, int ith, int nth) {
 }
 
 void chord_attention(chord_pool *pool, const chord_attn *a) {
-    chord_pool_run(pool, attn_task, (void *)a);
+    /* work: every query attends to about pos0 + n_tok/2 keys of head_dim */
+    const int64_t work = (int64_t)a->n_tok * a->n_head * a->head_dim * (a->pos0 + a->n_tok / 2 + 1);
+    chord_pool_run(pool_for(pool, work), attn_task, (void *)a);
 }
