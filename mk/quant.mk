@@ -17,10 +17,6 @@ bench-kernels: $(BUILD)/bench_kernels
 
 .PHONY: bench-kernels
 
-# The Makefile's pattern rule `avx2%.o` needs a non-empty stem, so it misses src/quant/avx2.c
-# itself: give every AVX2 object its ISA flags here (duplicates are harmless).
-$(AVX2_SRC:%.c=$(BUILD)/%.o): CFLAGS += $(AVX2_FLAGS)
-
 # Our kernels against ggml's AVX2 build on the same bytes (speed and agreement): make ggml-kbench
 $(BUILD)/ggml_kbench: tools/oracle/ggml_kbench.c $(BUILD)/libchord.a $(ORACLE_SRC)/include/llama.h
 	@mkdir -p $(dir $@)
