@@ -111,32 +111,45 @@ void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_to
 /* Rows per tile: the tile's weight rows stay in cache while every token of a batch uses them. */
 #define ROW_TILE 16
 
+/* Tokens per call of the multi-row kernel: their activation rows stay in L2 meanwhile. */
+#define TOK_CHUNK 64
+
 typedef struct {
     float *y;
     const chord_mat *w;
     const chord_act *a;
-    chord_vec_dot_fn dot;
+    const chord_type_traits *tr;
 } matmul_job;
 
 static void matmul_task(void *ctx, int ith, int nth) {
     const matmul_job *j = ctx;
     const int64_t n_out = j->w->n_out, n_in = j->w->n_in;
+    const int n_tok = j->a->n_tok;
     /* contiguous row ranges, rounded to tiles so threads never share a cache line of y */
     int64_t n_tiles = (n_out + ROW_TILE - 1) / ROW_TILE;
     int64_t t0 = n_tiles * ith / nth, t1 = n_tiles * (ith + 1) / nth;
     const uint8_t *w = j->w->data, *x = j->a->buf;
+    const uint64_t xs = j->a->row_bytes;
+    float out[TOK_CHUNK];
     for (int64_t tile = t0; tile < t1; tile++) {
         int64_t r0 = tile * ROW_TILE, r1 = r0 + ROW_TILE < n_out ? r0 + ROW_TILE : n_out;
-        for (int t = 0; t < j->a->n_tok; t++) {
-            const uint8_t *xt = x + (uint64_t)t * j->a->row_bytes;
-            float *yt = j->y + (int64_t)t * n_out;
-            for (int64_t r = r0; r < r1; r++) yt[r] = j->dot(n_in, w + (uint64_t)r * j->w->row_bytes, xt);
+        if (n_tok == 1) { /* decode: one dot per row */
+            for (int64_t r = r0; r < r1; r++) j->y[r] = j->tr->vec_dot(n_in, w + (uint64_t)r * j->w->row_bytes, x);
+            continue;
+        }
+        /* prompt batch: one weight row against up to TOK_CHUNK activation rows at a time */
+        for (int c0 = 0; c0 < n_tok; c0 += TOK_CHUNK) {
+            const int nc = n_tok - c0 < TOK_CHUNK ? n_tok - c0 : TOK_CHUNK;
+            for (int64_t r = r0; r < r1; r++) {
+                chord_vec_dot_rows(j->tr, n_in, w + (uint64_t)r * j->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
+                for (int t = 0; t < nc; t++) j->y[(int64_t)(c0 + t) * n_out + r] = out[t];
+            }
         }
     }
 }
 
 void chord_matmul(chord_pool *pool, float *y, const chord_mat *w, const chord_act *a) {
-    matmul_job j = { .y = y, .w = w, .a = a, .dot = chord_type_get(w->type)->vec_dot };
+    matmul_job j = { .y = y, .w = w, .a = a, .tr = chord_type_get(w->type) };
     chord_pool_run(pool_for(pool, w->n_in * w->n_out * a->n_tok), matmul_task, &j);
 }
 
