@@ -119,16 +119,25 @@ static int write_model(const char *path, const spec *s, tensors *ts) {
 }
 
 /* Opens a model made from spec; returns the status and the message. */
-static chord_status open_spec(const spec *s, chord_model **m, chord_error *err, tensors *keep) {
+static chord_status open_spec2(const spec *s, chord_model **m, chord_model **m_read, chord_error *err, tensors *keep) {
     char path[64];
     snprintf(path, sizeof path, "/tmp/chord_test_model_%d.gguf", (int)getpid());
     tensors local = { .n = 0 };
     tensors *ts = keep ? keep : &local;
     if (!write_model(path, s, ts)) return CHORD_E_IO;
     chord_status st = chord_model_open(m, path, NULL, err);
+    if (st == CHORD_OK && m_read) { /* the same file read into an owned buffer instead of mapped */
+        chord_model_params mp = chord_model_params_default();
+        mp.use_mmap = 0;
+        st = chord_model_open(m_read, path, &mp, err);
+    }
     if (!keep) free_tensors(&local);
     remove(path);
     return st;
+}
+
+static chord_status open_spec(const spec *s, chord_model **m, chord_error *err, tensors *keep) {
+    return open_spec2(s, m, NULL, err, keep);
 }
 
 static void expect_load_error(spec s, chord_status code, const char *needle) {
@@ -231,22 +240,22 @@ static void test_forward(const char *arch, int tied) {
     spec s = base_spec(arch);
     s.tied = tied;
     tensors ts = { .n = 0 };
-    chord_model *m = NULL;
+    chord_model *m = NULL, *m_read = NULL;
     chord_error err_, *err = &err_;
-    CHECK_OK(open_spec(&s, &m, err, &ts), err);
-    if (!m) { free_tensors(&ts); return; }
+    CHECK_OK(open_spec2(&s, &m, &m_read, err, &ts), err);
+    if (!m || !m_read) { chord_model_free(m); free_tensors(&ts); return; }
     const int32_t toks[7] = { 1, 5, 17, 3, 39, 0, 22 };
     double ref[64];
     ref_forward(&s, &ts, toks, 7, ref);
 
-    float got[3][64];
-    for (int variant = 0; variant < 3; variant++) {
+    float got[4][64];
+    for (int variant = 0; variant < 4; variant++) {
         chord_session *se = NULL;
         chord_session_params sp = chord_session_params_default();
         sp.n_ctx = 16;
         sp.n_threads = variant == 2 ? 2 : 1;
         sp.n_batch = variant == 1 ? 1 : 64;
-        CHECK_OK(chord_session_new(&se, m, &sp, err), err);
+        CHECK_OK(chord_session_new(&se, variant == 3 ? m_read : m, &sp, err), err);
         if (!se) break;
         CHECK_OK(chord_session_feed(se, toks, 3, err), err);  /* in two parts: the cache carries over */
         CHECK_OK(chord_session_feed(se, toks + 3, 4, err), err);
@@ -266,7 +275,9 @@ static void test_forward(const char *arch, int tied) {
     CHECKF(max_err < 0.01 * max_ref + 1e-3, "%s: logits differ from the reference by %g", arch, max_err);
     CHECK(memcmp(got[0], got[1], sizeof(float) * (size_t)s.vocab) == 0); /* batched == one by one */
     CHECK(memcmp(got[0], got[2], sizeof(float) * (size_t)s.vocab) == 0); /* 1 thread == 2 threads */
+    CHECK(memcmp(got[0], got[3], sizeof(float) * (size_t)s.vocab) == 0); /* mapped == read */
     chord_model_free(m);
+    chord_model_free(m_read);
     free_tensors(&ts);
 }
 
