@@ -1,0 +1,45 @@
+# tests/parity/lib.sh — sourced by tests/t_parity.sh and bench/run.sh: the synthetic models the
+# parity test and the benchmark run on, made by tools/make_model into $BUILD/models/ and cached.
+# A model is remade only when its arguments or the code that decides its bytes change (make_model,
+# the GGUF writer, the quantizers): NAME.gguf.stamp holds the md5 of both.
+SHARED=${CHORD_SHARED:-../shared}
+SPM=$SHARED/vocab/ggml-vocab-llama-spm.gguf
+GPT2=$SHARED/vocab/ggml-vocab-gpt-2.gguf
+MODELS=${MODELS:-$BUILD/models}
+# Tiny: width >= 256 so every K-quant block (256 wide) is exercised, head size 64, GQA 2:1.
+TINY_SHAPE="--vocab $SPM --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512"
+TINY_TYPES="f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k q4_k_m"
+# Qwen2-shaped: biases on q/k/v, NeoX RoPE, theta 1e6, a byte-level BPE vocabulary (GPT-2's).
+QWEN2_SHAPE="--arch qwen2 --vocab $GPT2 --layers 6 --embd 512 --ff 1536 --heads 8 --kv-heads 2 --ctx 1024"
+# TinyLlama-1.1B-shaped (same arguments as bench/browser_bench.mjs, so they share the files).
+TINYLLAMA_SHAPE="--vocab $SPM --layers 22 --embd 2048 --ff 5632 --heads 32 --kv-heads 4 --ctx 2048"
+
+# model_args NAME: make_model arguments of a named model (empty when the name is unknown).
+model_args() {
+    case $1 in
+        tiny-*)        echo "$TINY_SHAPE --type ${1#tiny-}" ;;
+        qwen2-tied-*)  echo "$QWEN2_SHAPE --tied --type ${1#qwen2-tied-}" ;;
+        qwen2-*)       echo "$QWEN2_SHAPE --type ${1#qwen2-}" ;;
+        tinyllama-*)   echo "$TINYLLAMA_SHAPE --type ${1#tinyllama-} --name tinyllama-shaped-${1#tinyllama-}" ;;
+    esac
+}
+
+# ensure_model NAME: prints the path of $MODELS/NAME.gguf, making it first if needed.
+ensure_model() {
+    local name=$1 args f stamp
+    args=$(model_args "$name")
+    [ -n "$args" ] || { echo "ensure_model: unknown model '$name'" >&2; return 1; }
+    f=$MODELS/$name.gguf
+    stamp=$( (cat tools/make_model.c tools/synth/* src/gguf_write.c src/quant*.[ch] src/quant/*.c 2>/dev/null
+              echo "$args") | md5sum | cut -c1-32)
+    if [ ! -f "$f" ] || [ "$(cat "$f.stamp" 2>/dev/null)" != "$stamp" ]; then
+        mkdir -p "$MODELS"
+        rm -f "$f" "$f.stamp"
+        local t0=$SECONDS
+        # shellcheck disable=SC2086
+        "$BUILD/make_model" -q $args -o "$f" >&2 || return 1
+        echo "$stamp" > "$f.stamp"
+        echo "made $f ($((SECONDS - t0)) s)" >&2
+    fi
+    echo "$f"
+}
