@@ -102,6 +102,29 @@ static int cand_desc(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Moves the k best candidates (cand_desc order) to the front in O(n log k): c[0..k) is kept as
+ * a heap whose root is the worst of the best k so far. */
+static void sift_down(cand *h, int32_t k, int32_t i) {
+    for (;;) {
+        int32_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < k && cand_desc(&h[l], &h[w]) > 0) w = l;
+        if (r < k && cand_desc(&h[r], &h[w]) > 0) w = r;
+        if (w == i) return;
+        cand t = h[i]; h[i] = h[w]; h[w] = t;
+        i = w;
+    }
+}
+
+static int32_t select_top_k(cand *c, int32_t n, int32_t k) {
+    for (int32_t i = k / 2 - 1; i >= 0; i--) sift_down(c, k, i);
+    for (int32_t j = k; j < n; j++)
+        if (cand_desc(&c[j], &c[0]) < 0) {
+            c[0] = c[j];
+            sift_down(c, k, 0);
+        }
+    return k;
+}
+
 /* llama.cpp's penalty: each distinct recent token's logit is divided (if > 0) or multiplied
  * (if <= 0) by the penalty once. Marks visited tokens by negating nothing: a small scan per
  * token keeps it allocation-free (windows are short). */
@@ -158,19 +181,8 @@ int32_t chord_sampler_sample(chord_sampler *s, const chord_model *m, const float
         return s->c[best].id;
     }
     cand *c = s->c;
-    if (s->p.top_k > 0 && s->p.top_k < n) {
-        /* partial selection: keep the k best at the front, then sort only those */
-        int32_t k = s->p.top_k;
-        for (int32_t i = 0; i < k; i++) {
-            int32_t best = i;
-            for (int32_t j = i + 1; j < n; j++)
-                if (cand_desc(&c[j], &c[best]) < 0) best = j;
-            cand t = c[i]; c[i] = c[best]; c[best] = t;
-        }
-        n = k;
-    } else {
-        qsort(c, (size_t)n, sizeof *c, cand_desc);
-    }
+    if (s->p.top_k > 0 && s->p.top_k < n) n = select_top_k(c, n, s->p.top_k);
+    qsort(c, (size_t)n, sizeof *c, cand_desc);
     n = filter_p(s, c, n);
     const float inv_t = 1.0f / s->p.temperature, max = c[0].logit * inv_t;
     double sum = 0.0;

@@ -81,6 +81,15 @@ int main(void) {
     s = make(p);
     for (int i = 0; i < 50; i++) CHECK(chord_sampler_sample(s, NULL, l, 8, NULL, 0) == 1);
     chord_sampler_free(s);
+    p.top_k = 3; /* at temperature 5 the three best (1, 3, 5) are nearly uniform; nothing else */
+    s = make(p);
+    int seen[8] = { 0 };
+    for (int i = 0; i < 300; i++) {
+        int32_t t = chord_sampler_sample(s, NULL, l, 8, NULL, 0);
+        if (t >= 0 && t < 8) seen[t]++;
+    }
+    CHECK(seen[1] > 50 && seen[3] > 50 && seen[5] > 50 && seen[1] + seen[3] + seen[5] == 300);
+    chord_sampler_free(s);
     p.top_k = 0; p.top_p = 0.01f;
     s = make(p);
     for (int i = 0; i < 50; i++) CHECK(chord_sampler_sample(s, NULL, l, 8, NULL, 0) == 1);
