@@ -249,14 +249,12 @@ static void attend_f16(const chord_attn *a, const float *q, const uint16_t *k, c
 static void attend_f32(const chord_attn *a, const float *q, const uint16_t *k, const uint16_t *v,
                        uint64_t kv_stride, int32_t n_kv, float *out, float *scratch) {
     const int32_t D = a->head_dim;
-    const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16);
+    const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16), *f32 = chord_type_get(CHORD_TYPE_F32);
     float *kf = scratch, *scores = scratch + 2 * D;
     float M = -INFINITY;
     for (int32_t ic = 0; ic < n_kv; ic++) {
         f16->to_float(k + (uint64_t)ic * kv_stride, kf, D);
-        float s = 0.0f;
-        for (int32_t d = 0; d < D; d++) s += q[d] * kf[d];
-        scores[ic] = s * a->scale;
+        scores[ic] = f32->vec_dot(D, kf, q) * a->scale;
         if (scores[ic] > M) M = scores[ic];
     }
     double S = 0.0;

@@ -29,7 +29,7 @@ typedef struct {
 } spec;
 
 static spec base_spec(const char *arch) {
-    spec s = { arch, 32, 48, 2, 4, 2, 40, 64, 8, 0, NULL, NULL, 0 };
+    spec s = { arch, 32, 48, 2, 4, 2, 40, 128, 8, 0, NULL, NULL, 0 };
     return s;
 }
 
@@ -183,7 +183,7 @@ static void ref_forward(const spec *s, const tensors *ts, const int32_t *tok, in
     const int E = s->embd, H = s->heads, KV = s->kv_heads, hd = E / H, F = s->ff;
     int neox = !strcmp(s->arch, "qwen2");
     double *K = calloc((size_t)s->layers * n * KV * hd, sizeof(double)), *V = calloc((size_t)s->layers * n * KV * hd, sizeof(double));
-    double x[256], h[256], q[256], k[256], v[256], att[256], g[256], u[256], o[256], sc[64];
+    double x[256], h[256], q[256], k[256], v[256], att[256], g[256], u[256], o[256], sc[128];
     char nm[64];
     for (int p = 0; p < n; p++) {
         for (int i = 0; i < E; i++) x[i] = find(ts, "token_embd.weight")[(size_t)tok[p] * E + i];
@@ -276,6 +276,25 @@ static void test_forward(const char *arch, int tied) {
     CHECK(memcmp(got[0], got[1], sizeof(float) * (size_t)s.vocab) == 0); /* batched == one by one */
     CHECK(memcmp(got[0], got[2], sizeof(float) * (size_t)s.vocab) == 0); /* 1 thread == 2 threads */
     CHECK(memcmp(got[0], got[3], sizeof(float) * (size_t)s.vocab) == 0); /* mapped == read */
+
+    /* a 70-token prompt in one batch takes the all-F32 attention path (>= 64 queries) */
+    int32_t long_toks[70];
+    for (int i = 0; i < 70; i++) long_toks[i] = (int32_t)((i * 7 + 3) % s.vocab);
+    ref_forward(&s, &ts, long_toks, 70, ref);
+    chord_session *se = NULL;
+    chord_session_params sp = chord_session_params_default();
+    sp.n_ctx = 80;
+    sp.n_batch = 128;
+    CHECK_OK(chord_session_new(&se, m, &sp, err), err);
+    if (se) {
+        CHECK_OK(chord_session_feed(se, long_toks, 70, err), err);
+        const float *lg = chord_session_logits(se);
+        double e70 = 0;
+        for (int i = 0; i < s.vocab; i++) if (fabs(lg[i] - ref[i]) > e70) e70 = fabs(lg[i] - ref[i]);
+        printf("%s%s: 70-token batch vs reference: max |error| %.5f\n", arch, tied ? " (tied)" : "", e70);
+        CHECKF(e70 < 0.01 * max_ref + 2e-3, "%s: 70-token logits differ from the reference by %g", arch, e70);
+        chord_session_free(se);
+    }
     chord_model_free(m);
     chord_model_free(m_read);
     free_tensors(&ts);
@@ -294,7 +313,7 @@ static void test_api_errors(void) {
     if (!m) return;
     chord_session *se = NULL;
     chord_session_params sp = chord_session_params_default();
-    sp.n_ctx = 128;
+    sp.n_ctx = 129;
     CHECK(chord_session_new(&se, m, &sp, err) == CHORD_E_RANGE && strstr(err->message, "context"));
     sp.n_ctx = 8;
     CHECK_OK(chord_session_new(&se, m, &sp, err), err);
