@@ -13,7 +13,7 @@ WASM_CC      ?= clang-19
 WASM_DIR     := $(BUILD)/wasm
 WASM_LIB_SRC := $(filter-out src/gguf_write.c,$(wildcard src/*.c)) $(wildcard src/quant/simd128*.c)
 WASM_FREE_SRC := $(WASM_LIB_SRC) platform/wasm.c platform/wasm_api.c $(wildcard platform/wasm_libc/*.c)
-WASM_WASI_SRC := $(WASM_LIB_SRC) platform/wasi.c $(wildcard tools/cli/*.c)
+WASM_WASI_SRC := $(WASM_LIB_SRC) platform/wasi.c platform/wasm_libc/glibc_mathf.c $(wildcard tools/cli/*.c)
 WASM_WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter
 WASM_FEAT    := -msimd128 -matomics -mbulk-memory -mnontrapping-fptoint -msign-ext -mmutable-globals
 WASM_CFLAGS  := -O3 -g0 -std=c11 -ffp-contract=off -DCHORD_QUANT_EXTRA_ISA=1 $(WASM_WARN) -Iinclude -Isrc -Iplatform -MMD -MP

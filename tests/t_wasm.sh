@@ -80,4 +80,18 @@ if [ -x "$BUILD/make_model" ] && [ -f "$SHARED/vocab/ggml-vocab-llama-spm.gguf" 
         table_row "$TMP/m-$ty.gguf" "make_model-$ty"
     done
 fi
+# TinyLlama-shaped models (22 layers, 2048 wide, 32000 vocab; ~0.7/1.2 GB, minutes to make
+# and run): only with CHORD_WASM_BIG=1, or on models given as CHORD_WASM_BIG_MODELS="a.gguf b.gguf".
+if [ -n "${CHORD_WASM_BIG_MODELS:-}" ] || { [ "${CHORD_WASM_BIG:-0}" = 1 ] && [ -x "$BUILD/make_model" ]; }; then
+    PROMPT="The quick brown fox"
+    N=32
+    big=${CHORD_WASM_BIG_MODELS:-}
+    if [ -z "$big" ]; then
+        for ty in q4_k_m q8_0; do
+            "$BUILD/make_model" --vocab "$SHARED/vocab/ggml-vocab-llama-spm.gguf" -o "$TMP/tl-$ty.gguf" --layers 22 \
+                --embd 2048 --ff 5632 --heads 32 --kv-heads 4 --type $ty -q && big="$big $TMP/tl-$ty.gguf"
+        done
+    fi
+    for m in $big; do table_row "$m" "$(basename "$m" .gguf)"; done
+fi
 exit $fail

@@ -74,7 +74,7 @@ double exp(double x) {
     double r = (x - k * LN2_HI) - k * LN2_LO;
     return ldexp(1.0 + exp_kernel(r), (int)k);
 }
-float expf(float x) { return (float)exp(x); }
+/* expf, sinf, cosf, sincosf: glibc_mathf.c (shared with the WASI build). */
 double exp2(double x) {
     if (__builtin_isnan(x)) return x;
     double k = __builtin_nearbyint(x);
@@ -185,9 +185,6 @@ double cos(double x) {
     default: return sin_kernel(r);
     }
 }
-float sinf(float x) { return (float)sin(x); }
-float cosf(float x) { return (float)cos(x); }
-void sincosf(float x, float *s, float *c) { *s = sinf(x); *c = cosf(x); }
 double tan(double x) { return sin(x) / cos(x); }
 float tanf(float x) { return (float)tan(x); }
 

@@ -8,8 +8,11 @@
  * tokens must come out the same on every target. So these kernels reproduce the AVX2 kernels'
  * arithmetic: the same exact integer sums in the same eight 32-bit lanes (lane k of a 32-byte
  * group = bytes 4k..4k+3, times the same scales), the same float lanes and accumulator chains,
- * and the same horizontal-sum order. The one difference left is that wasm has no fused
- * multiply-add in simd128, so acc + d*v rounds twice where AVX2 rounds once (≤ 1 ulp per step).
+ * and the same horizontal-sum order. AVX2 accumulates with fused multiply-add, which simd128
+ * lacks (relaxed madd may or may not fuse): fma4 computes a*b + c in double — the product of two
+ * floats is exact there — and rounds once to float, which equals the fused result except when
+ * the double sum lands exactly on a float rounding midpoint (double rounding; vanishingly rare).
+ * Without this, a TinyLlama-shaped Q4_K_M model diverged from native at the 7th greedy token.
  * An 8-lane AVX2 register is a pair of v128 here (lo = lanes 0..3, hi = 4..7).
  */
 #if defined(__wasm_simd128__)
@@ -57,6 +60,17 @@ static inline v128_t f16x4_to_f32(v128_t h) {
 }
 static inline v128_t load_f16x4(const uint16_t *p) { return f16x4_to_f32(wasm_u32x4_load16x4(p)); }
 
+/* a*b + c per lane with one rounding to float (see the header). */
+static inline v128_t fma4(v128_t a, v128_t b, v128_t c) {
+    const v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b)),
+                                     wasm_f64x2_promote_low_f32x4(c));
+    const v128_t ah = wasm_i32x4_shuffle(a, a, 2, 3, 2, 3), bh = wasm_i32x4_shuffle(b, b, 2, 3, 2, 3);
+    const v128_t ch = wasm_i32x4_shuffle(c, c, 2, 3, 2, 3);
+    const v128_t hi = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(ah), wasm_f64x2_promote_low_f32x4(bh)),
+                                     wasm_f64x2_promote_low_f32x4(ch));
+    return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
 /* AVX2 hsum_ps order: (lo + hi), then lanes (0+2, 1+3), then the two. */
 static inline float hsum8(v8f v) {
     const v128_t s = wasm_f32x4_add(v.lo, v.hi);
@@ -70,11 +84,11 @@ static inline float hsum4(v128_t s) {
     return a + b;
 }
 
-/* acc + d * float(v), lane-wise */
+/* fma(d, float(v), acc), lane-wise */
 static inline v8f acc_scaled(v8f acc, float d, v8i v) {
     const v128_t dd = wasm_f32x4_splat(d);
-    acc.lo = wasm_f32x4_add(acc.lo, wasm_f32x4_mul(dd, wasm_f32x4_convert_i32x4(v.lo)));
-    acc.hi = wasm_f32x4_add(acc.hi, wasm_f32x4_mul(dd, wasm_f32x4_convert_i32x4(v.hi)));
+    acc.lo = fma4(dd, wasm_f32x4_convert_i32x4(v.lo), acc.lo);
+    acc.hi = fma4(dd, wasm_f32x4_convert_i32x4(v.hi), acc.hi);
     return acc;
 }
 
@@ -107,8 +121,8 @@ static inline v128_t dot4_u8(v128_t u, v128_t y) {
 
 #define F8_ZERO ((v8f){ wasm_f32x4_splat(0), wasm_f32x4_splat(0) })
 static inline v8f fmadd8(v8f acc, v128_t xl, v128_t xh, v128_t yl, v128_t yh) {
-    acc.lo = wasm_f32x4_add(acc.lo, wasm_f32x4_mul(xl, yl));
-    acc.hi = wasm_f32x4_add(acc.hi, wasm_f32x4_mul(xh, yh));
+    acc.lo = fma4(xl, yl, acc.lo);
+    acc.hi = fma4(xh, yh, acc.hi);
     return acc;
 }
 static inline v8f add8(v8f a, v8f b) { return (v8f){ wasm_f32x4_add(a.lo, b.lo), wasm_f32x4_add(a.hi, b.hi) }; }
@@ -218,8 +232,7 @@ static float dot_k45(int64_t n, const void *vx, const void *vy, int five) {
         const float d = y[i].d * h2f(dh), dmin = -y[i].d * h2f(dminh);
         uint8_t sc[8], mn[8];
         for (int j = 0; j < 8; j++) chord_k_scale_min(j, scales, &sc[j], &mn[j]);
-        acc_m = wasm_f32x4_add(acc_m, wasm_f32x4_mul(wasm_f32x4_splat(dmin),
-                               wasm_f32x4_convert_i32x4(k4_min_prod(&y[i], mn))));
+        acc_m = fma4(wasm_f32x4_splat(dmin), wasm_f32x4_convert_i32x4(k4_min_prod(&y[i], mn)), acc_m);
         const int8_t *q8 = y[i].qs;
         v8i sumi = { wasm_i32x4_splat(0), wasm_i32x4_splat(0) };
         v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
