@@ -82,7 +82,13 @@ export function detectTarget(bytes) {
 async function compileModule(wasm) {
     if (wasm instanceof WebAssembly.Module) return { module: wasm, target: null };
     const bytes = await readBytes(wasm);
-    return { module: await WebAssembly.compile(bytes), target: detectTarget(bytes) };
+    const target = detectTarget(bytes);
+    try {
+        return { module: await WebAssembly.compile(bytes), target };
+    } catch (e) {
+        const hint = target === 'wasm64' ? (isNode ? ' (Memory64: node 20 needs --experimental-wasm-memory64)' : ' (this engine lacks Memory64)') : '';
+        throw new ChordError('unsupported', `cannot compile the ${target ?? 'wasm'} build: ${e.message}${hint}`);
+    }
 }
 
 function makeMemory(target, initialPages, maxBytes) {
