@@ -185,7 +185,15 @@ async function generate(req) {
             return { status: r.status, stats: stats() };
         }
         state.acked = 0;
-        return { status: await stepLoop(id, genId, s, sampler, maxTokens, params, lookahead), stats: stats() };
+        // Per-token feeds count as prefill in the engine's counters: prefill is measured up to
+        // here, decode by the loop itself.
+        const st = statsSince(before, s.stats());
+        const r = await stepLoop(id, genId, s, sampler, maxTokens, params, lookahead);
+        st.n_decode = r.n;
+        st.decode_ms = r.ms;
+        st.decode_tok_s = r.ms > 0 ? r.n / (r.ms / 1000) : 0;
+        st.peak_memory_bytes = s.stats().peak_memory_bytes;
+        return { status: r.status, stats: st };
     } catch (e) {
         if (e?.code === 'cancelled') return { status: 'cancelled', stats: stats() };
         throw e;
@@ -216,21 +224,26 @@ function topLogits(logits, k) {
 async function stepLoop(id, genId, s, sampler, maxTokens, params, lookahead) {
     const model = state.model;
     const detok = model.newDetok();
+    let n = 0, ms = 0;
+    const end = (status) => ({ status, n, ms });
     try {
-        for (let n = 0; n < maxTokens; n++) {
+        for (; n < maxTokens;) {
             await yieldToEvents();
             while (n - state.acked > lookahead && state.cancelledGen !== genId)
                 await new Promise((r) => { state.onAck = r; });
-            if (state.cancelledGen === genId) return 'cancelled';
+            if (state.cancelledGen === genId) return end('cancelled');
+            const t0 = performance.now();
             const token = s.sample(sampler);
             if (!params.ignoreEos && model.isEog(token)) break;
             port.post({ id, event: 'token', token, text: detok.push(token) });
-            if (s.pos >= s.nCtx) return 'range';
+            n++;
+            if (s.pos >= s.nCtx) return end('range');
             s.feed(Int32Array.of(token));
+            ms += performance.now() - t0;
         }
         const rest = detok.flush();
         if (rest) port.post({ id, event: 'token', token: -1, text: rest });
-        return 'ok';
+        return end('ok');
     } finally {
         detok.dispose();
     }

@@ -118,6 +118,28 @@ try {
         log(`${build} ${threads} thread(s): ${r.status}, ${r.tps}`);
         assert.equal(r.text, first.text, `${build} ${threads} thread(s) text`);
     }
+    // 5. A page that is not crossOriginIsolated: one thread, stop through messages; same text.
+    const { serve } = await import(path.join(repo, 'tools/serve.mjs'));
+    const plain = await serve({ port: 0, isolation: false });
+    try {
+        const p2 = await browser.context.newPage();
+        p2.on('pageerror', (e) => errors.push(e.message));
+        await p2.goto(`${plain.url}web/${wasmQuery}`);
+        await p2.waitForFunction(() => document.body.dataset.state === 'idle');
+        assert.equal(await p2.evaluate(() => self.crossOriginIsolated), false);
+        await p2.fill('#temp', '0');
+        const inf = await loadFile(p2);
+        assert.match(inf, /1 thread/);
+        const r = await generate(p2, { maxTokens: GREEDY_TOKENS });
+        assert.equal(r.text, first.text, 'same text without cross-origin isolation');
+        const st = await generate(p2, { maxTokens: 1000, stopAfterChars: 60 });
+        assert.equal(st.status, 'cancelled');
+        assert.ok(st.tokens < 200);
+        log(`not isolated: 1 thread, same text (${r.tps}); stopped after ${st.tokens} tokens`);
+        await p2.close();
+    } finally {
+        await plain.close();
+    }
     assert.deepEqual(errors, [], 'no page errors');
     console.log(`PASS demo page in Chromium (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 } catch (e) {
