@@ -96,6 +96,9 @@ export function parseArgs(argv) {
 // ---- WASI: the C CLI under node:wasi ------------------------------------------------------------
 
 async function runWasi(o, wasmDir) {
+    // node:wasi warns that it is experimental on every run; the output should be the CLI's alone.
+    const emitWarning = process.emitWarning;
+    process.emitWarning = (w, ...rest) => (/WASI/.test(String(w)) ? undefined : emitWarning.call(process, w, ...rest));
     const { WASI } = await import('node:wasi');
     const file = path.join(wasmDir, 'wasm-chord-wasi.wasm');
     if (!fs.existsSync(file)) die(`WASI build not found at ${file} (run make wasm)`, 1);
