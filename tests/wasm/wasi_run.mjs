@@ -6,8 +6,13 @@
 // usage: node wasi_run.mjs PROGRAM.wasm [args...]
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { WASI } from 'node:wasi';
 
+// node 20 (V8 11.3) aborts with "Fatal error ... unreachable code" in a GC that a large
+// memory.grow of the (non-shared) WASI memory triggers during incremental marking; loading a
+// 0.7 GB model reproduces it. Incremental marking off avoids it.
+v8.setFlagsFromString('--no-incremental-marking');
 process.removeAllListeners('warning'); // node prints an ExperimentalWarning for node:wasi
 const [, , prog, ...rawArgs] = process.argv;
 const args = rawArgs.map((a) => (a && !a.startsWith('-') && !path.isAbsolute(a) && fs.existsSync(a) ? path.resolve(a) : a));
