@@ -19,14 +19,14 @@ static int check_failures = 0, check_count = 0;
     check_failures++; fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #expr, \
     chord_status_name(s_), (errp) ? (errp)->message : ""); } } while (0)
 
-static int check_report(const char *name) {
+__attribute__((unused)) static int check_report(const char *name) {
     if (check_failures) fprintf(stderr, "%s: %d of %d checks FAILED\n", name, check_failures, check_count);
     else printf("%s: all %d checks passed\n", name, check_count);
     return check_failures ? 1 : 0;
 }
 
 /* Path to ../shared (or $CHORD_SHARED); NULL with a SKIP message when absent. */
-static const char *check_shared_path(const char *rel, char *buf, size_t cap) {
+__attribute__((unused)) static const char *check_shared_path(const char *rel, char *buf, size_t cap) {
     const char *root = getenv("CHORD_SHARED");
     if (!root) root = "../shared";
     snprintf(buf, cap, "%s/%s", root, rel);
