@@ -244,6 +244,16 @@ static void decode_or_die(struct llama_context *ctx, llama_token *toks, int n) {
     if (llama_decode(ctx, llama_batch_get_one(toks, n)) != 0) die("llama_decode failed%s", "");
 }
 
+/* A file path as a JSON string body (quotes, backslashes and control bytes escaped). */
+static void print_json_str(const char *s) {
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
+}
+
 static void print_ids(const char *key, const llama_token *t, int n) {
     printf("\"%s\": [", key);
     for (int i = 0; i < n; i++) printf(i ? ", %d" : "%d", t[i]);
@@ -269,8 +279,10 @@ static int run_generate(const gen_opts *o) {
     if (!out || !second || !gap) die("out of memory%s", "");
     decode_or_die(ctx, prompt, n_prompt);
     const float *logits = llama_get_logits_ith(ctx, -1);
-    printf("{\"model\": \"%s\", \"n_vocab\": %d, \"threads\": %d, \"kv\": \"%s\", \"flash_attn\": \"%s\", ",
-           o->model, n_vocab, o->n_threads, o->f32_kv ? "f32" : "f16",
+    printf("{\"model\": \"");
+    print_json_str(o->model);
+    printf("\", \"n_vocab\": %d, \"threads\": %d, \"kv\": \"%s\", \"flash_attn\": \"%s\", ",
+           n_vocab, o->n_threads, o->f32_kv ? "f32" : "f16",
            o->flash < 0 ? "auto" : o->flash ? "on" : "off");
     printf("\"first_top_logits\": ");
     print_top(logits, n_vocab, o->n_top);
@@ -424,8 +436,10 @@ static int cmd_bench(int argc, char **argv) {
         if (pre_ms < best_pre) best_pre = pre_ms;
         if (dec_ms < best_dec) best_dec = dec_ms;
     }
-    printf("{\"model\": \"%s\", \"threads\": %d, \"load_ms\": %.1f, \"n_prefill\": %d, \"n_decode\": %d, "
-           "\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f}\n", model, n_threads, load_ms, n_prefill,
+    printf("{\"model\": \"");
+    print_json_str(model);
+    printf("\", \"threads\": %d, \"load_ms\": %.1f, \"n_prefill\": %d, \"n_decode\": %d, "
+           "\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f}\n", n_threads, load_ms, n_prefill,
            n_decode, n_prefill / (best_pre / 1e3), n_decode ? n_decode / (best_dec / 1e3) : 0.0);
     llama_free(ctx);
     llama_model_free(m);
