@@ -60,8 +60,13 @@ static inline v128_t f16x4_to_f32(v128_t h) {
 }
 static inline v128_t load_f16x4(const uint16_t *p) { return f16x4_to_f32(wasm_u32x4_load16x4(p)); }
 
-/* a*b + c per lane with one rounding to float (see the header). */
+/* a*b + c per lane with one rounding to float (see the header). The relaxed build uses
+ * f32x4.relaxed_madd, which Chromium fuses on CPUs with FMA (x86-64 FMA3, arm64) — the CPUs
+ * whose native build uses FMA too — and which is twice as fast as the emulation. */
 static inline v128_t fma4(v128_t a, v128_t b, v128_t c) {
+#if defined(__wasm_relaxed_simd__)
+    return wasm_f32x4_relaxed_madd(a, b, c);
+#else
     const v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b)),
                                      wasm_f64x2_promote_low_f32x4(c));
     const v128_t ah = wasm_i32x4_shuffle(a, a, 2, 3, 2, 3), bh = wasm_i32x4_shuffle(b, b, 2, 3, 2, 3);
@@ -69,6 +74,7 @@ static inline v128_t fma4(v128_t a, v128_t b, v128_t c) {
     const v128_t hi = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(ah), wasm_f64x2_promote_low_f32x4(bh)),
                                      wasm_f64x2_promote_low_f32x4(ch));
     return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
+#endif
 }
 
 /* AVX2 hsum_ps order: (lo + hi), then lanes (0+2, 1+3), then the two. */
