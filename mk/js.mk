@@ -6,7 +6,7 @@
 .PHONY: demo js-test browser-test bench-browser
 DEMO_PORT ?= 8080
 
-demo: wasm
+demo: setup wasm
 	@node tools/serve.mjs --port $(DEMO_PORT) --page 'web/$(if $(filter build,$(BUILD)),,?wasm=/$(BUILD)/wasm/)'
 
 js-test: wasm
