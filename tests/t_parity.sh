@@ -10,6 +10,8 @@
 # Environment: PARITY_MODELS="tiny-q8_0 qwen2-q8_0 ..." runs a subset (names: tests/parity/lib.sh);
 # PARITY_THREADS="1 2"; PARITY_N=64; PARITY_SKIP_BIG=1 leaves out the TinyLlama-shaped models;
 # PARITY_CLI=cmd compares another front end taking the same `run` flags (e.g. the JS CLI).
+# Models are cached in $BUILD/models (the TinyLlama-shaped ones, 0.6 and 1.1 GB, are written
+# directly quantized — no F32 intermediate — and reused by `make bench`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -49,7 +51,6 @@ for name in $LIST; do
             --tokens "$ids" --threads "$t" --n "$N" --label "${name%-*}" --type "${name##*-}" \
             --dir "$OUT" --out "$RES"
     done
-    # The TinyLlama-shaped files are 0.6-1.1 GB; keep them only if asked (bench reuses them).
 done
 echo
 echo "Parity with llama.cpp: $N greedy tokens from the same prompt ids, --ignore-eos ($((SECONDS - t_start)) s)"
