@@ -1,6 +1,6 @@
 /*
  * simd128.c — WebAssembly SIMD kernels (simd128; with -mrelaxed-simd the integer dots use
- * i32x4.relaxed_dot_i8x16_i7x16_add) for the dot products of F32, F16, Q4_0, Q8_0 and the
+ * i32x4.relaxed_dot_i8x16_i7x16_add, or i16x8.relaxed_dot_i8x16_i7x16 for Q4_K..Q6_K) for the dot products of F32, F16, Q4_0, Q8_0 and the
  * K-quants Q2_K..Q6_K. Only wasm builds compile this file (with -DCHORD_QUANT_EXTRA_ISA, so
  * that chord_quant_init calls chord_quant_install_isa below to point the traits at them).
  *
@@ -209,18 +209,65 @@ static inline v8i add_scaled_u8(v8i s, const v128_t q0, const v128_t q1, const i
     return s;
 }
 
-/* Q4_K/Q5_K min term: lane q of 4 = m[2q]*pair[2q] + m[2q+1]*pair[2q+1], pair[j] = the bsums
- * of sub-block j (two of 16). */
-static inline v128_t k4_min_prod(const chord_block_q8_K *y, const uint8_t *mins) {
-    int32_t p[4];
-    for (int q = 0; q < 4; q++) {
-        const int j0 = 2 * q, j1 = 2 * q + 1;
-        p[q] = mins[j0] * (y->bsums[2 * j0] + y->bsums[2 * j0 + 1]) + mins[j1] * (y->bsums[2 * j1] + y->bsums[2 * j1 + 1]);
-    }
-    return wasm_v128_load(p);
+/* Q4_K, Q5_K and Q6_K (Q4_K and Q6_K are the hot pair: the types of Q4_K_M models), with the integer part regrouped.
+ * Only the exact int32 sums move; each block still ends in the same eight sumi lanes, converted
+ * and fma'd into the same float lanes in the same order as the AVX2 kernel.
+ * Relaxed build: i16x8.relaxed_dot (levels ≤ 63 are valid i7; pair sums ≤ 2·63·128 never
+ * saturate) then i32x4.dot_i16x8 with the sub-block scale gives sc × (4-byte sums) directly —
+ * AVX2's maddubs + madd(scale). Plain simd128: i16 products (≤ 63·128) via extmul, dot with the
+ * scale gives sc × (2-byte sums) in two "pair" accumulators per half; their adjacent lanes are
+ * added into 4-byte lanes once per block instead of once per 16 bytes. */
+typedef struct {
+#if defined(__wasm_relaxed_simd__)
+    v128_t lo, hi;
+#else
+    v128_t lo_a, lo_b, hi_a, hi_b; /* pair sums of bytes 0..7 / 8..15 of each 16-byte half */
+#endif
+} kacc;
+
+static inline kacc kacc_zero(void) {
+    const v128_t z = wasm_i32x4_splat(0);
+#if defined(__wasm_relaxed_simd__)
+    return (kacc){ z, z };
+#else
+    return (kacc){ z, z, z, z };
+#endif
 }
 
-static float dot_k45(int64_t n, const void *vx, const void *vy, int five) {
+/* sc_lo × (levels q0 · y[0..15]) + sc_hi × (q1 · y[16..31]); sc_* are i16 splats, levels < 64. */
+static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
+    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
+#if defined(__wasm_relaxed_simd__)
+    a.lo = wasm_i32x4_add(a.lo, wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y0, q0), sc_lo));
+    a.hi = wasm_i32x4_add(a.hi, wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y1, q1), sc_hi));
+#else
+    a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q0, y0), sc_lo));
+    a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q0, y0), sc_lo));
+    a.hi_a = wasm_i32x4_add(a.hi_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q1, y1), sc_hi));
+    a.hi_b = wasm_i32x4_add(a.hi_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q1, y1), sc_hi));
+#endif
+    return a;
+}
+
+/* Adjacent int32 lanes of a | b summed: 4-byte-group lanes (a = bytes 0..7, b = 8..15). */
+static inline v128_t pair_sum(v128_t a, v128_t b) {
+    return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
+}
+
+static inline v8i kacc_get(kacc a) {
+#if defined(__wasm_relaxed_simd__)
+    return (v8i){ a.lo, a.hi };
+#else
+    return (v8i){ pair_sum(a.lo_a, a.lo_b), pair_sum(a.hi_a, a.hi_b) };
+#endif
+}
+
+/* i16 lane j of v in every lane */
+#define BCAST16(v, j) wasm_i16x8_shuffle(v, v, j, j, j, j, j, j, j, j)
+
+/* The j loops stay rolled (scales rotate through lane 0, high bits shift down by 2 each step):
+ * V8 ran the fully unrolled versions 25-35% slower. */
+static inline float dot_k45(int64_t n, const void *vx, const void *vy, int five) {
     const chord_block_q8_K *y = vy;
     const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
     v8f acc = F8_ZERO;
@@ -236,29 +283,42 @@ static float dot_k45(int64_t n, const void *vx, const void *vy, int five) {
             scales = x->scales; qs = x->qs; dh = x->d; dminh = x->dmin;
         }
         const float d = y[i].d * h2f(dh), dmin = -y[i].d * h2f(dminh);
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; j++) chord_k_scale_min(j, scales, &sc[j], &mn[j]);
-        acc_m = fma4(wasm_f32x4_splat(dmin), wasm_f32x4_convert_i32x4(k4_min_prod(&y[i], mn)), acc_m);
+        /* the 8 six-bit scales (u32 0..1) and mins (u32 2..3), see chord_k_scale_min */
+        uint32_t u[4];
+        memcpy(u, scales, 12);
+        u[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+        const uint32_t mins_lo = u[1] & 0x3f3f3f3fu;
+        u[1] = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+        u[2] = mins_lo;
+        u[0] &= 0x3f3f3f3fu;
+        v128_t sc = wasm_u16x8_load8x8(u);
+        const v128_t mn = wasm_u16x8_load8x8(u + 2);
+        /* min term: lane q = m[2q]·pair[2q] + m[2q+1]·pair[2q+1], pair[j] = bsums 2j + 2j+1 */
+        const v128_t p0 = wasm_i32x4_dot_i16x8(wasm_v128_load(y[i].bsums), wasm_i16x8_shuffle(mn, mn, 0, 0, 1, 1, 2, 2, 3, 3));
+        const v128_t p1 = wasm_i32x4_dot_i16x8(wasm_v128_load(y[i].bsums + 8), wasm_i16x8_shuffle(mn, mn, 4, 4, 5, 5, 6, 6, 7, 7));
+        acc_m = fma4(wasm_f32x4_splat(dmin), wasm_f32x4_convert_i32x4(pair_sum(p0, p1)), acc_m);
         const int8_t *q8 = y[i].qs;
-        v8i sumi = { wasm_i32x4_splat(0), wasm_i32x4_splat(0) };
+        kacc s = kacc_zero();
         v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
         if (five) { h0 = wasm_v128_load(qh); h1 = wasm_v128_load(qh + 16); }
-        UNROLL
+#pragma clang loop unroll(disable)
         for (int j = 0; j < 4; j++, qs += 32, q8 += 64) {
             const v128_t b0 = wasm_v128_load(qs), b1 = wasm_v128_load(qs + 16);
+            const v128_t sl = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 0)), su = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 1));
+            sc = wasm_i32x4_shuffle(sc, sc, 1, 2, 3, 0);
             v128_t l0 = wasm_v128_and(b0, m4), l1 = wasm_v128_and(b1, m4);
             v128_t u0 = wasm_u8x16_shr(b0, 4), u1 = wasm_u8x16_shr(b1, 4);
             if (five) {
-                l0 = wasm_v128_or(l0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j), one), 4));
-                l1 = wasm_v128_or(l1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j), one), 4));
-                u0 = wasm_v128_or(u0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 2 * j + 1), one), 4));
-                u1 = wasm_v128_or(u1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 2 * j + 1), one), 4));
+                l0 = wasm_v128_or(l0, wasm_i8x16_shl(wasm_v128_and(h0, one), 4));
+                l1 = wasm_v128_or(l1, wasm_i8x16_shl(wasm_v128_and(h1, one), 4));
+                u0 = wasm_v128_or(u0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 1), one), 4));
+                u1 = wasm_v128_or(u1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 1), one), 4));
+                h0 = wasm_u8x16_shr(h0, 2); h1 = wasm_u8x16_shr(h1, 2);
             }
-            /* AVX2 adds (pl + ph) to sumi; integer sums, so the grouping is immaterial */
-            sumi = add_scaled_u8(sumi, l0, l1, q8, sc[2 * j], sc[2 * j]);
-            sumi = add_scaled_u8(sumi, u0, u1, q8 + 32, sc[2 * j + 1], sc[2 * j + 1]);
+            s = kacc_add(s, l0, l1, q8, sl, sl);
+            s = kacc_add(s, u0, u1, q8 + 32, su, su);
         }
-        acc = acc_scaled(acc, d, sumi);
+        acc = acc_scaled(acc, d, kacc_get(s));
     }
     return hsum8(acc) + hsum4(acc_m);
 }
@@ -273,35 +333,41 @@ float chord_dot_q6_K_simd128(int64_t n, const void *vx, const void *vy) {
     v8f acc = F8_ZERO;
     for (int64_t i = 0; i < n / QK_K; i++) {
         const float d = y[i].d * h2f(x[i].d);
-        const int8_t *sc = x[i].scales;
-        int32_t sub[8];
-        for (int m = 0; m < 8; m++)
-            sub[m] = 32 * (y[i].bsums[2 * m] * sc[2 * m] + y[i].bsums[2 * m + 1] * sc[2 * m + 1]);
+        const v128_t sc8 = wasm_v128_load(x[i].scales);
+        const v128_t sca = wasm_i16x8_extend_low_i8x16(sc8), scb = wasm_i16x8_extend_high_i8x16(sc8);
+        /* the -32 offset: lane m = 32·(bsums[2m]·sc[2m] + bsums[2m+1]·sc[2m+1]) */
+        const v128_t sub0 = wasm_i32x4_shl(wasm_i32x4_dot_i16x8(wasm_v128_load(y[i].bsums), sca), 5);
+        const v128_t sub1 = wasm_i32x4_shl(wasm_i32x4_dot_i16x8(wasm_v128_load(y[i].bsums + 8), scb), 5);
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
         const int8_t *q8 = y[i].qs;
-        v8i sumi = { wasm_i32x4_splat(0), wasm_i32x4_splat(0) };
-        UNROLL
-        for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
-            const v128_t l0a = wasm_v128_load(ql), l0b = wasm_v128_load(ql + 16);
-            const v128_t l1a = wasm_v128_load(ql + 32), l1b = wasm_v128_load(ql + 48);
-            const v128_t ha = wasm_v128_load(qh), hb = wasm_v128_load(qh + 16);
-            v128_t q[4][2];
-#define HB(h, s) wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, s), m2), 4)
-            q[0][0] = wasm_v128_or(wasm_v128_and(l0a, m4), HB(ha, 0));
-            q[0][1] = wasm_v128_or(wasm_v128_and(l0b, m4), HB(hb, 0));
-            q[1][0] = wasm_v128_or(wasm_v128_and(l1a, m4), HB(ha, 2));
-            q[1][1] = wasm_v128_or(wasm_v128_and(l1b, m4), HB(hb, 2));
-            q[2][0] = wasm_v128_or(wasm_u8x16_shr(l0a, 4), HB(ha, 4));
-            q[2][1] = wasm_v128_or(wasm_u8x16_shr(l0b, 4), HB(hb, 4));
-            q[3][0] = wasm_v128_or(wasm_u8x16_shr(l1a, 4), HB(ha, 6));
-            q[3][1] = wasm_v128_or(wasm_u8x16_shr(l1b, 4), HB(hb, 6));
-#undef HB
-            UNROLL
-            for (int k = 0; k < 4; k++, q8 += 32)
-                sumi = add_scaled_u8(sumi, q[k][0], q[k][1], q8, sc[8 * j + 2 * k], sc[8 * j + 2 * k + 1]);
+        kacc s = kacc_zero();
+#define HB(h, sh) wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, sh), m2), 4)
+#define Q6K_HALF(j, scv)                                                                                  \
+        do {                                                                                              \
+            const v128_t l0a = wasm_v128_load(ql + 64 * (j)), l0b = wasm_v128_load(ql + 64 * (j) + 16);     \
+            const v128_t l1a = wasm_v128_load(ql + 64 * (j) + 32), l1b = wasm_v128_load(ql + 64 * (j) + 48);\
+            const v128_t ha = wasm_v128_load(qh + 32 * (j)), hb = wasm_v128_load(qh + 32 * (j) + 16);       \
+            const int8_t *yy = q8 + 128 * (j);                                                            \
+            s = kacc_add(s, wasm_v128_or(wasm_v128_and(l0a, m4), HB(ha, 0)),                              \
+                         wasm_v128_or(wasm_v128_and(l0b, m4), HB(hb, 0)), yy, BCAST16(scv, 0), BCAST16(scv, 1)); \
+            s = kacc_add(s, wasm_v128_or(wasm_v128_and(l1a, m4), HB(ha, 2)),                              \
+                         wasm_v128_or(wasm_v128_and(l1b, m4), HB(hb, 2)), yy + 32, BCAST16(scv, 2), BCAST16(scv, 3)); \
+            s = kacc_add(s, wasm_v128_or(wasm_u8x16_shr(l0a, 4), HB(ha, 4)),                              \
+                         wasm_v128_or(wasm_u8x16_shr(l0b, 4), HB(hb, 4)), yy + 64, BCAST16(scv, 4), BCAST16(scv, 5)); \
+            s = kacc_add(s, wasm_v128_or(wasm_u8x16_shr(l1a, 4), HB(ha, 6)),                              \
+                         wasm_v128_or(wasm_u8x16_shr(l1b, 4), HB(hb, 6)), yy + 96, BCAST16(scv, 6), BCAST16(scv, 7)); \
+        } while (0)
+        v128_t scv = sca;
+#pragma clang loop unroll(disable)
+        for (int j = 0; j < 2; j++, ql += 64, qh += 32, q8 += 128) {
+            Q6K_HALF(0, scv);
+            scv = scb;
         }
-        sumi.lo = wasm_i32x4_sub(sumi.lo, wasm_v128_load(sub));
-        sumi.hi = wasm_i32x4_sub(sumi.hi, wasm_v128_load(sub + 4));
+#undef Q6K_HALF
+#undef HB
+        v8i sumi = kacc_get(s);
+        sumi.lo = wasm_i32x4_sub(sumi.lo, sub0);
+        sumi.hi = wasm_i32x4_sub(sumi.hi, sub1);
         acc = acc_scaled(acc, d, sumi);
     }
     return hsum8(acc);

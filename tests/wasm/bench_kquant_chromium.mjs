@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// bench_kquant_chromium.mjs — bench_kquant.mjs in headless Chromium (Debian's /usr/bin/chromium via
+// playwright-core, as chromium_check.mjs): GB/s of the simd128 / relaxed-SIMD matvec kernels of
+// several test-quant-wasm32*.wasm modules, interleaved repetitions, after a warm-up and after
+// checking each module's kernels against the scalar reference.
+// usage: node bench_kquant_chromium.mjs [--types=q4_K,q6_K] [--reps=5] A.wasm [B.wasm ...]
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const args = process.argv.slice(2);
+const opt = (k, d) => { const a = args.find((s) => s.startsWith(`--${k}=`)); return a ? a.split('=')[1] : d; };
+const types = opt('types', 'q4_K,q6_K').split(',');
+const reps = +opt('reps', '5');
+const files = args.filter((s) => !s.startsWith('--')).map((f) => path.resolve(f));
+let chromium;
+try { ({ chromium } = await import(path.join(root, 'node_modules/playwright-core/index.mjs'))); } catch {
+    console.log('SKIP: playwright-core not installed'); process.exit(0);
+}
+if (!fs.existsSync('/usr/bin/chromium')) { console.log('SKIP: no /usr/bin/chromium'); process.exit(0); }
+const hdr = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+const server = http.createServer((req, res) => {
+    const m = /^\/m(\d+)\.wasm$/.exec(req.url);
+    if (req.url === '/') { res.writeHead(200, { 'content-type': 'text/html', ...hdr }); res.end('<!doctype html><title>bench</title>'); return; }
+    if (!m || !files[+m[1]]) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': 'application/wasm', ...hdr }); res.end(fs.readFileSync(files[+m[1]]));
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const out = await page.evaluate(async ({ nfiles, types, reps }) => {
+        const rows = 1024, cols = 4096, iters = 10, mods = [];
+        for (let f = 0; f < nfiles; f++) {
+            const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+            const env = { memory, chord_host_now_ms: () => performance.now(), chord_host_read: () => 4, chord_host_token: () => 1 };
+            const { instance } = await WebAssembly.instantiate(await (await fetch(`/m${f}.wasm`)).arrayBuffer(), { env });
+            const x = instance.exports;
+            const cstr = (p) => { const u8 = new Uint8Array(memory.buffer); let e = p; while (u8[e]) e++; return new TextDecoder().decode(u8.slice(p, e)); };
+            const idx = {};
+            for (let i = 0; i < x.wtq_count(); i++) idx[cstr(x.wtq_name(i))] = i;
+            const failures = x.wtq_run();
+            for (const t of types) x.wtq_bench(idx[t], rows, cols, iters, 1);
+            mods.push({ x, idx, failures, lastFailure: failures ? cstr(x.wtq_last_failure()) : '', all: {} });
+        }
+        for (let r = 0; r < reps; r++)
+            for (const t of types)
+                for (const m of mods) {
+                    const ms = m.x.wtq_bench(m.idx[t], rows, cols, iters, 1);
+                    (m.all[t] ??= []).push(+(m.x.wtq_row_bytes(m.idx[t], cols) * rows / ms / 1e6).toFixed(2));
+                }
+        return mods.map((m) => ({ failures: m.failures, lastFailure: m.lastFailure, all: m.all }));
+    }, { nfiles: files.length, types, reps });
+    out.forEach((m, i) => console.log(files[i], m.failures ? `FAIL ${m.failures}: ${m.lastFailure}` : 'ok',
+        types.map((t) => `${t} best ${Math.max(...m.all[t]).toFixed(2)} GB/s [${m.all[t].join(' ')}]`).join(' | ')));
+} finally {
+    await browser.close();
+    server.close();
+}
