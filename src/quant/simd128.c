@@ -249,6 +249,19 @@ static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_
     return a;
 }
 
+#if !defined(__wasm_relaxed_simd__)
+/* kacc_add with the levels already widened to i16: q[0..1] = bytes 0..7 | 8..15 of the first
+ * 16, q[2..3] of the second 16. */
+static inline kacc kacc_add16(kacc a, const v128_t *q, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
+    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
+    a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[0], wasm_i16x8_extend_low_i8x16(y0)), sc_lo));
+    a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[1], wasm_i16x8_extend_high_i8x16(y0)), sc_lo));
+    a.hi_a = wasm_i32x4_add(a.hi_a, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[2], wasm_i16x8_extend_low_i8x16(y1)), sc_hi));
+    a.hi_b = wasm_i32x4_add(a.hi_b, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[3], wasm_i16x8_extend_high_i8x16(y1)), sc_hi));
+    return a;
+}
+#endif
+
 /* Adjacent int32 lanes of a | b summed: 4-byte-group lanes (a = bytes 0..7, b = 8..15). */
 static inline v128_t pair_sum(v128_t a, v128_t b) {
     return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
@@ -266,10 +279,15 @@ static inline v8i kacc_get(kacc a) {
 #define BCAST16(v, j) wasm_i16x8_shuffle(v, v, j, j, j, j, j, j, j, j)
 
 /* The j loops stay rolled (scales rotate through lane 0, high bits shift down by 2 each step):
- * V8 ran the fully unrolled versions 25-35% slower. */
+ * V8 ran the fully unrolled versions 25-35% slower. Plain simd128 widens the packed bytes to i16
+ * once and takes both nibbles from there (i16 shifts are native on x86, i8x16 shifts are not). */
 static inline float dot_k45(int64_t n, const void *vx, const void *vy, int five) {
     const chord_block_q8_K *y = vy;
+#if defined(__wasm_relaxed_simd__)
     const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
+#else
+    const v128_t m4w = wasm_i16x8_splat(0x0f), onew = wasm_i16x8_splat(1);
+#endif
     v8f acc = F8_ZERO;
     v128_t acc_m = wasm_f32x4_splat(0);
     for (int64_t i = 0; i < n / QK_K; i++) {
@@ -301,11 +319,16 @@ static inline float dot_k45(int64_t n, const void *vx, const void *vy, int five)
         kacc s = kacc_zero();
         v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
         if (five) { h0 = wasm_v128_load(qh); h1 = wasm_v128_load(qh + 16); }
+#if !defined(__wasm_relaxed_simd__)
+        v128_t hw[4] = { wasm_u16x8_extend_low_u8x16(h0), wasm_u16x8_extend_high_u8x16(h0),
+                         wasm_u16x8_extend_low_u8x16(h1), wasm_u16x8_extend_high_u8x16(h1) };
+#endif
 #pragma clang loop unroll(disable)
         for (int j = 0; j < 4; j++, qs += 32, q8 += 64) {
             const v128_t b0 = wasm_v128_load(qs), b1 = wasm_v128_load(qs + 16);
             const v128_t sl = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 0)), su = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 1));
             sc = wasm_i32x4_shuffle(sc, sc, 1, 2, 3, 0);
+#if defined(__wasm_relaxed_simd__)
             v128_t l0 = wasm_v128_and(b0, m4), l1 = wasm_v128_and(b1, m4);
             v128_t u0 = wasm_u8x16_shr(b0, 4), u1 = wasm_u8x16_shr(b1, 4);
             if (five) {
@@ -317,6 +340,23 @@ static inline float dot_k45(int64_t n, const void *vx, const void *vy, int five)
             }
             s = kacc_add(s, l0, l1, q8, sl, sl);
             s = kacc_add(s, u0, u1, q8 + 32, su, su);
+#else
+            /* widen the packed bytes once; both nibbles come out of the same i16 lanes */
+            v128_t e[4] = { wasm_u16x8_extend_low_u8x16(b0), wasm_u16x8_extend_high_u8x16(b0),
+                            wasm_u16x8_extend_low_u8x16(b1), wasm_u16x8_extend_high_u8x16(b1) };
+            v128_t lo[4], up[4];
+            for (int k = 0; k < 4; k++) {
+                lo[k] = wasm_v128_and(e[k], m4w);
+                up[k] = wasm_u16x8_shr(e[k], 4);
+                if (five) {
+                    lo[k] = wasm_v128_or(lo[k], wasm_i16x8_shl(wasm_v128_and(hw[k], onew), 4));
+                    up[k] = wasm_v128_or(up[k], wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(hw[k], 1), onew), 4));
+                    hw[k] = wasm_u16x8_shr(hw[k], 2);
+                }
+            }
+            s = kacc_add16(s, lo, q8, sl, sl);
+            s = kacc_add16(s, up, q8 + 32, su, su);
+#endif
         }
         acc = acc_scaled(acc, d, kacc_get(s));
     }
