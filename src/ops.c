@@ -111,8 +111,9 @@ void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_to
 /* Rows per tile: the tile's weight rows stay in cache while every token of a batch uses them. */
 #define ROW_TILE 16
 
-/* Tokens per call of the multi-row kernel: their activation rows stay in L2 meanwhile. */
-#define TOK_CHUNK 64
+/* Tokens per call of the multi-row kernel (its register block): their activation rows stay in L1
+ * while every weight row of the tile (in L2) passes over them. */
+#define TOK_GROUP 4
 
 typedef struct {
     float *y;
@@ -130,16 +131,16 @@ static void matmul_task(void *ctx, int ith, int nth) {
     int64_t t0 = n_tiles * ith / nth, t1 = n_tiles * (ith + 1) / nth;
     const uint8_t *w = j->w->data, *x = j->a->buf;
     const uint64_t xs = j->a->row_bytes;
-    float out[TOK_CHUNK];
+    float out[TOK_GROUP];
     for (int64_t tile = t0; tile < t1; tile++) {
         int64_t r0 = tile * ROW_TILE, r1 = r0 + ROW_TILE < n_out ? r0 + ROW_TILE : n_out;
         if (n_tok == 1) { /* decode: one dot per row */
             for (int64_t r = r0; r < r1; r++) j->y[r] = j->tr->vec_dot(n_in, w + (uint64_t)r * j->w->row_bytes, x);
             continue;
         }
-        /* prompt batch: one weight row against up to TOK_CHUNK activation rows at a time */
-        for (int c0 = 0; c0 < n_tok; c0 += TOK_CHUNK) {
-            const int nc = n_tok - c0 < TOK_CHUNK ? n_tok - c0 : TOK_CHUNK;
+        /* prompt batch: a few activation rows (kept in L1) against every row of the tile (in L2) */
+        for (int c0 = 0; c0 < n_tok; c0 += TOK_GROUP) {
+            const int nc = n_tok - c0 < TOK_GROUP ? n_tok - c0 : TOK_GROUP;
             for (int64_t r = r0; r < r1; r++) {
                 chord_vec_dot_rows(j->tr, n_in, w + (uint64_t)r * j->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
                 for (int t = 0; t < nc; t++) j->y[(int64_t)(c0 + t) * n_out + r] = out[t];

@@ -67,6 +67,13 @@ static int cpu_has_avx2(void) {
     return __get_cpuid(1, &a, &b, &c, &d) && ((c >> 29) & 1u);
 }
 
+/* AVX-VNNI (CPUID.(7,1):EAX bit 4), on top of AVX2: the fused integer multiply-adds of the
+ * prompt-batch kernels (chord_dot_rows_*_vnni, bit-identical to the AVX2 ones). */
+static int cpu_has_avx_vnni(void) {
+    unsigned a, b, c, d;
+    return __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 4) & 1u);
+}
+
 /* Installs the AVX2 kernels; each was checked against its scalar reference in test_quant. */
 static void use_avx2(void) {
     chord_avx2_init();
@@ -91,6 +98,11 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q5_0].vec_dot_rows = chord_dot_rows_q5_0_avx2;
     traits[CHORD_TYPE_Q5_1].vec_dot_rows = chord_dot_rows_q5_1_avx2;
     traits[CHORD_TYPE_Q5_K].vec_dot_rows = chord_dot_rows_q5_K_avx2;
+    if (cpu_has_avx_vnni()) {
+        traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_vnni;
+        traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_vnni;
+        traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_vnni;
+    }
     traits[CHORD_TYPE_Q8_0].from_float = chord_quant_q8_0_avx2;
     traits[CHORD_TYPE_Q8_1].from_float = chord_quant_q8_1_avx2;
     traits[CHORD_TYPE_Q8_K].from_float = chord_quant_q8_K_avx2;

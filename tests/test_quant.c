@@ -352,6 +352,45 @@ static void test_dot_rows(void) {
     free(x); free(out);
 }
 
+/* On a CPU with AVX-VNNI the table holds the _vnni batch kernels (tested above through it); the
+ * AVX2 ones they replace must stay bit-identical too (CPUs without VNNI run them). */
+static void test_dot_rows_avx2_direct(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (strcmp(chord_quant_isa(), "avx2") != 0) return;
+    static const struct { uint32_t type; chord_vec_dot_rows_fn fn; } k[] = {
+        { CHORD_TYPE_Q4_K, chord_dot_rows_q4_K_avx2 }, { CHORD_TYPE_Q6_K, chord_dot_rows_q6_K_avx2 },
+        { CHORD_TYPE_Q8_0, chord_dot_rows_q8_0_avx2 },
+    };
+    const int64_t n = 256 * 6;
+    const int max_rows = 9;
+    float *x = malloc(n * 4), out[9];
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        const chord_type_traits *tx = chord_type_get(k[i].type), *ty = chord_type_get(tx->vec_dot_type);
+        uint64_t rb, yb;
+        chord_type_row_bytes(k[i].type, (uint64_t)n, &rb);
+        chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
+        uint8_t *w = malloc(rb), *y = malloc(yb * max_rows);
+        for (int64_t e = 0; e < n; e++) x[e] = gauss();
+        tx->from_float(x, w, n);
+        for (int r = 0; r < max_rows; r++) {
+            for (int64_t e = 0; e < n; e++) x[e] = gauss() * (float)(r + 1);
+            ty->from_float(x, y + r * yb, n);
+        }
+        for (int ny = 1; ny <= max_rows; ny++) {
+            k[i].fn(n, w, y, yb, ny, out);
+            int bad = 0;
+            for (int r = 0; r < ny; r++) {
+                const float one = tx->vec_dot(n, w, y + r * yb);
+                bad += memcmp(&one, &out[r], 4) != 0;
+            }
+            CHECKF(bad == 0, "%s: avx2 rows kernel with %d rows differs from vec_dot in %d", tx->name, ny, bad);
+        }
+        free(w); free(y);
+    }
+    free(x);
+#endif
+}
+
 /* ---- SIMD quantizers and conversions: bit-identical to the scalar ones ------------------------ */
 
 static void test_quantizers_exact(void) {
@@ -405,6 +444,7 @@ int main(void) {
     test_roundtrip();
     test_dots();
     test_dot_rows();
+    test_dot_rows_avx2_direct();
     test_quantizers_exact();
     return check_report("test_quant");
 }

@@ -111,6 +111,28 @@ static inline __m256i lane16_pair(int i) {
         else if (ny == 1) rows(n, (const block *)x, yb, ys, 1, out);                            \
     }
 
+/* The _vnni variants: the same kernels with AVX-VNNI's fused multiply-accumulates (vpdpwssd =
+ * madd_epi16 + add_epi32, vpdpbusd = maddubs + madd with ones + add, without the int16
+ * saturation). The integer sums are exact either way, so every result stays bit-identical to the
+ * AVX2 kernel's; only called when CPUID reports AVX-VNNI (quant.c). Prompt batches only. */
+#define VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
+#define MACC_AVX2(acc, s, p) _mm256_add_epi32(acc, _mm256_madd_epi16(s, p))
+#define MACC_VNNI(acc, s, p) _mm256_dpwssd_avx_epi32(acc, s, p)
+#define MACC2_AVX2(acc, s1, p1, s2, p2) \
+    _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(s1, p1), _mm256_madd_epi16(s2, p2)))
+#define MACC2_VNNI(acc, s1, p1, s2, p2) \
+    _mm256_dpwssd_avx_epi32(_mm256_dpwssd_avx_epi32(acc, s1, p1), s2, p2)
+
+#define DOT_ROWS_ONLY(name, block, rows)                                                       \
+    VNNI void chord_dot_rows_##name##_vnni(int64_t n, const void *x, const void *y, uint64_t ys, \
+                                           int ny, float *out) {                                \
+        const uint8_t *yb = y;                                                                  \
+        for (; ny >= 4; ny -= 4, yb += 4 * ys, out += 4) rows(n, (const block *)x, yb, ys, 4, out); \
+        if (ny == 3) rows(n, (const block *)x, yb, ys, 3, out);                                 \
+        else if (ny == 2) rows(n, (const block *)x, yb, ys, 2, out);                            \
+        else if (ny == 1) rows(n, (const block *)x, yb, ys, 1, out);                            \
+    }
+
 /* ---- float types -------------------------------------------------------------------------------- */
 
 float chord_dot_f32_avx2(int64_t n, const void *vx, const void *vy) {
@@ -243,8 +265,8 @@ static inline __m256 step_q8_0(const chord_block_q8_0 *x, const chord_block_q8_0
 /* One weight row against nr activation rows: per row, even and odd blocks on two accumulators
  * and the min terms summed in block order, exactly as for a single row (nr = 1 is the single-row
  * kernel); the weight block is loaded and unpacked once for all rows. */
-#define ROWS_32(name, tx, ty, step, min_term)                                                  \
-    static inline __attribute__((always_inline)) void rows_##name(int64_t n, const tx *x,      \
+#define ROWS_32_BODY(fname, attr, tx, ty, step, min_term)                                     \
+    static inline __attribute__((always_inline)) attr void fname(int64_t n, const tx *x,        \
             const uint8_t *yb, uint64_t ys, const int nr, float *out) {                         \
         const int64_t nb = n / 32;                                                              \
         __m256 acc0[4], acc1[4];                                                                \
@@ -273,7 +295,9 @@ static inline __m256 step_q8_0(const chord_block_q8_0 *x, const chord_block_q8_0
         }                                                                                       \
         UNROLL                                                                                  \
         for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r])) + summs[r]; \
-    }                                                                                           \
+    }
+#define ROWS_32(name, tx, ty, step, min_term)                                                  \
+    ROWS_32_BODY(rows_##name, , tx, ty, step, min_term)                                         \
     DOT_ROWS(name, tx, rows_##name)
 
 ROWS_32(q4_0, chord_block_q4_0, chord_block_q8_0, step_q4_0, MIN_TERM_0)
@@ -281,6 +305,20 @@ ROWS_32(q4_1, chord_block_q4_1, chord_block_q8_1, step_q4_1, MIN_TERM_1)
 ROWS_32(q5_0, chord_block_q5_0, chord_block_q8_0, step_q5_0, MIN_TERM_0)
 ROWS_32(q5_1, chord_block_q5_1, chord_block_q8_1, step_q5_1, MIN_TERM_1)
 ROWS_32(q8_0, chord_block_q8_0, chord_block_q8_0, step_q8_0, MIN_TERM_0)
+
+/* Q8_0 with vpdpbusd; the block scale product as a vector multiply of two broadcast loads (the
+ * same IEEE product as the scalar one, without a scalar-to-vector move per row). */
+static inline __attribute__((always_inline)) VNNI __m256 step_q8_0_vnni(const chord_block_q8_0 *x,
+        const chord_block_q8_0 *y, __m256 acc) {
+    const __m256 d = _mm256_mul_ps(_mm256_broadcast_ss(&h2f_table[x->d]), _mm256_broadcast_ss(&h2f_table[y->d]));
+    const __m256i qx = _mm256_loadu_si256((const __m256i *)x->qs);
+    const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    const __m256i s = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(qx, qx),
+                                              _mm256_sign_epi8(qy, qx));
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+}
+ROWS_32_BODY(rows_q8_0_vnni, VNNI, chord_block_q8_0, chord_block_q8_0, step_q8_0_vnni, MIN_TERM_0)
+DOT_ROWS_ONLY(q8_0, chord_block_q8_0, rows_q8_0_vnni)
 
 
 /* ---- activation quantizers (bit-identical to quant_ref.c) ---------------------------------- */
@@ -492,54 +530,56 @@ static inline float hsum_ps128(__m128 s) {
 /* One Q4_K row against nr activation rows (nr <= 4, a constant after inlining): the weight
  * unpacking and scale shuffles are shared, every row's arithmetic is exactly the single-row
  * kernel's, so out[r] is bit-identical to chord_dot_q4_K_avx2(n, x, y_r). */
-static inline __attribute__((always_inline)) void rows_q4_K(int64_t n, const chord_block_q4_K *x,
-        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
-    const __m256i m4 = _mm256_set1_epi8(0xF);
-    __m256 acc[4];
-    __m128 acc_m[4];
-    UNROLL
-    for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); acc_m[r] = _mm_setzero_ps(); }
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const __m256i ms = _mm256_cvtepu8_epi16(k4_scales_mins(x[i].scales));
-        const __m128i sc128 = _mm256_castsi256_si128(ms);
-        const __m256i scales = _mm256_set_m128i(sc128, sc128);
-        const float xd = H2F(x[i].d), xdmin = H2F(x[i].dmin);
-        __m256i sumi[4];
-        UNROLL
-        for (int r = 0; r < nr; r++) {
-            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
-            acc_m[r] = k4_min_term(y, ms, -y->d * xdmin, acc_m[r]);
-            sumi[r] = _mm256_setzero_si256();
-        }
-        const uint8_t *q4 = x[i].qs;
-        UNROLL
-        for (int j = 0; j < 4; j++, q4 += 32) {
-            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
-            const __m256i lo = _mm256_and_si256(bits, m4);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-            const __m256i sl = _mm256_shuffle_epi8(scales, lane16(2 * j));
-            const __m256i sh = _mm256_shuffle_epi8(scales, lane16(2 * j + 1));
-            UNROLL
-            for (int r = 0; r < nr; r++) {
-                const int8_t *q8 = ((const chord_block_q8_K *)(yb + (uint64_t)r * ys))[i].qs + 64 * j;
-                __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
-                __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
-                pl = _mm256_madd_epi16(sl, pl);
-                ph = _mm256_madd_epi16(sh, ph);
-                sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(pl, ph));
-            }
-        }
-        UNROLL
-        for (int r = 0; r < nr; r++) {
-            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
-        }
-    }
-    UNROLL
-    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) + hsum_ps128(acc_m[r]);
+#define DEF_ROWS_Q4_K(fname, attr, macc2)                                                           \
+static inline __attribute__((always_inline)) attr void fname(int64_t n, const chord_block_q4_K *x,  \
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {                                 \
+    const __m256i m4 = _mm256_set1_epi8(0xF);                                                       \
+    __m256 acc[4];                                                                                  \
+    __m128 acc_m[4];                                                                                \
+    UNROLL                                                                                          \
+    for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); acc_m[r] = _mm_setzero_ps(); }     \
+    for (int64_t i = 0; i < n / QK_K; i++) {                                                        \
+        const __m256i ms = _mm256_cvtepu8_epi16(k4_scales_mins(x[i].scales));                       \
+        const __m128i sc128 = _mm256_castsi256_si128(ms);                                           \
+        const __m256i scales = _mm256_set_m128i(sc128, sc128);                                      \
+        const float xd = H2F(x[i].d), xdmin = H2F(x[i].dmin);                                       \
+        __m256i sumi[4];                                                                            \
+        UNROLL                                                                                      \
+        for (int r = 0; r < nr; r++) {                                                              \
+            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;      \
+            acc_m[r] = k4_min_term(y, ms, -y->d * xdmin, acc_m[r]);                                 \
+            sumi[r] = _mm256_setzero_si256();                                                       \
+        }                                                                                           \
+        const uint8_t *q4 = x[i].qs;                                                                \
+        UNROLL                                                                                      \
+        for (int j = 0; j < 4; j++, q4 += 32) {                                                     \
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);                           \
+            const __m256i lo = _mm256_and_si256(bits, m4);                                          \
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);                    \
+            const __m256i sl = _mm256_shuffle_epi8(scales, lane16(2 * j));                          \
+            const __m256i sh = _mm256_shuffle_epi8(scales, lane16(2 * j + 1));                      \
+            UNROLL                                                                                  \
+            for (int r = 0; r < nr; r++) {                                                          \
+                const int8_t *q8 = ((const chord_block_q8_K *)(yb + (uint64_t)r * ys))[i].qs + 64 * j;\
+                __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));     \
+                __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));\
+                sumi[r] = macc2(sumi[r], sl, pl, sh, ph);                                           \
+            }                                                                                       \
+        }                                                                                           \
+        UNROLL                                                                                      \
+        for (int r = 0; r < nr; r++) {                                                              \
+            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;      \
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(sumi[r]), acc[r]);\
+        }                                                                                           \
+    }                                                                                               \
+    UNROLL                                                                                          \
+    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) + hsum_ps128(acc_m[r]);                   \
 }
 
+DEF_ROWS_Q4_K(rows_q4_K, , MACC2_AVX2)
 DOT_ROWS(q4_K, chord_block_q4_K, rows_q4_K)
+DEF_ROWS_Q4_K(rows_q4_K_vnni, VNNI, MACC2_VNNI)
+DOT_ROWS_ONLY(q4_K, chord_block_q4_K, rows_q4_K_vnni)
 
 /* Q5_K, one weight row against nr activation rows (see rows_q4_K). */
 static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const chord_block_q5_K *x,
@@ -596,58 +636,62 @@ static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const cho
 DOT_ROWS(q5_K, chord_block_q5_K, rows_q5_K)
 
 /* Q6_K, one weight row against nr activation rows (see rows_q4_K). */
-static inline __attribute__((always_inline)) void rows_q6_K(int64_t n, const chord_block_q6_K *x,
-        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
-    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
-    __m256 acc[4];
-    UNROLL
-    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const __m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);
-        const uint8_t *ql = x[i].ql, *qh = x[i].qh;
-        __m256i sumi[4];
-        UNROLL
-        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
-        UNROLL
-        for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
-            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-            /* the 8 scales of this 128-element half as int16, in both 128-bit lanes */
-            const __m128i sl = _mm_cvtepi8_epi16(j ? _mm_srli_si128(sc8, 8) : sc8);
-            const __m256i scales = _mm256_set_m128i(sl, sl);
-            __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
-            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
-            UNROLL
-            for (int k = 0; k < 4; k++) {
-                const __m256i s = _mm256_shuffle_epi8(scales, lane16_pair(2 * k));
-                UNROLL
-                for (int r = 0; r < nr; r++) {
-                    const int8_t *q8 = ((const chord_block_q8_K *)(yb + (uint64_t)r * ys))[i].qs + 128 * j + 32 * k;
-                    const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)q8));
-                    sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(s, p));
-                }
-            }
-        }
-        const float xd = H2F(x[i].d);
-        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-        UNROLL
-        for (int r = 0; r < nr; r++) {
-            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
-            /* levels are stored +32: the -32 is applied once per block as 32 * sum_j sc_j *
-             * bsum_j (maddubs needs the unsigned levels as they are) */
-            const __m256i bsums = _mm256_loadu_si256((const __m256i *)y->bsums);
-            const __m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], sub)), acc[r]);
-        }
-    }
-    UNROLL
-    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);
+#define DEF_ROWS_Q6_K(fname, attr, macc)                                                            \
+static inline __attribute__((always_inline)) attr void fname(int64_t n, const chord_block_q6_K *x,  \
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {                                 \
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);                             \
+    __m256 acc[4];                                                                                  \
+    UNROLL                                                                                          \
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                                      \
+    for (int64_t i = 0; i < n / QK_K; i++) {                                                        \
+        const __m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);                          \
+        const uint8_t *ql = x[i].ql, *qh = x[i].qh;                                                 \
+        __m256i sumi[4];                                                                            \
+        UNROLL                                                                                      \
+        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();                              \
+        UNROLL                                                                                      \
+        for (int j = 0; j < 2; j++, ql += 64, qh += 32) {                                           \
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);                             \
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));                      \
+            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);                              \
+            /* the 8 scales of this 128-element half as int16, in both 128-bit lanes */             \
+            const __m128i sl = _mm_cvtepi8_epi16(j ? _mm_srli_si128(sc8, 8) : sc8);                 \
+            const __m256i scales = _mm256_set_m128i(sl, sl);                                        \
+            __m256i q[4];                                                                           \
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));\
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));\
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));\
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));\
+            UNROLL                                                                                  \
+            for (int k = 0; k < 4; k++) {                                                           \
+                const __m256i s = _mm256_shuffle_epi8(scales, lane16_pair(2 * k));                  \
+                UNROLL                                                                              \
+                for (int r = 0; r < nr; r++) {                                                      \
+                    const int8_t *q8 = ((const chord_block_q8_K *)(yb + (uint64_t)r * ys))[i].qs + 128 * j + 32 * k;\
+                    const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)q8));\
+                    sumi[r] = macc(sumi[r], s, p);                                                  \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+        const float xd = H2F(x[i].d);                                                               \
+        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);                                             \
+        UNROLL                                                                                      \
+        for (int r = 0; r < nr; r++) {                                                              \
+            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;      \
+            /* levels are stored +32: the -32 is applied once per block as 32 * sum_j sc_j *        \
+             * bsum_j (maddubs needs the unsigned levels as they are) */                            \
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)y->bsums);                    \
+            const __m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);               \
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], sub)), acc[r]);\
+        }                                                                                           \
+    }                                                                                               \
+    UNROLL                                                                                          \
+    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);                                          \
 }
 
+DEF_ROWS_Q6_K(rows_q6_K, , MACC_AVX2)
 DOT_ROWS(q6_K, chord_block_q6_K, rows_q6_K)
+DEF_ROWS_Q6_K(rows_q6_K_vnni, VNNI, MACC_VNNI)
+DOT_ROWS_ONLY(q6_K, chord_block_q6_K, rows_q6_K_vnni)
 
 #endif
