@@ -17,6 +17,8 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { launch, startServer, rendererPeakRss, repo } from '../tests/browser/chromium.mjs';
 
+const SHARED = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(repo, '../shared');
+
 const args = process.argv.slice(2);
 const opt = { buildDir: process.env.BUILD ?? 'build', models: [], threads: [1, 2], engines: ['wasm32', 'wasm64', 'wllama'],
     promptTokens: 64, decode: 64, json: null };
@@ -38,7 +40,7 @@ const TINYLLAMA = ['--layers', '22', '--embd', '2048', '--ff', '5632', '--heads'
 function ensureModels() {
     if (opt.models.length) return opt.models;
     const dir = path.join(buildDir, 'models');
-    const vocab = path.resolve(repo, '../shared/vocab/ggml-vocab-llama-spm.gguf');
+    const vocab = path.join(SHARED, 'vocab/ggml-vocab-llama-spm.gguf');
     const out = [];
     for (const type of ['q4_k_m', 'q8_0']) {
         let f = path.join(dir, `tinyllama-${type}.gguf`);
@@ -118,7 +120,7 @@ const prompt = 'Once upon a time, there was a little girl named Lily who loved t
 try {
     for (const modelPath of models) {
         const rel = path.relative(repo, modelPath);
-        const relShared = path.relative(path.resolve(repo, '../shared'), modelPath);
+        const relShared = path.relative(SHARED, modelPath);
         const modelUrl = !rel.startsWith('..') ? `/${rel}` : !relShared.startsWith('..') ? `/shared/${relShared}` : null;
         if (!modelUrl) { console.log(`SKIP: ${modelPath} is outside the served tree`); continue; }
         for (const threads of opt.threads) {

@@ -91,7 +91,7 @@ function handler(mounts, isolation, log) {
 
 /** Starts the server; resolves to { url, port, close }. */
 export function serve({ port = 0, host = '127.0.0.1', root = repo, mounts = [], isolation = true, log = null } = {}) {
-    const shared = path.resolve(root, '../shared');
+    const shared = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(root, '../shared');
     const all = [...mounts.map(([p, d]) => [p, path.resolve(d)]), ['/shared/', shared], ['/', path.resolve(root)]];
     const server = http.createServer(handler(all, isolation, log));
     return new Promise((ok, fail) => {

@@ -86,7 +86,7 @@ test('load from every source kind, with progress', { skip }, async () => {
             Uint8Array: new Uint8Array(bytes),
             'DataView': new DataView(bytes.buffer, bytes.byteOffset, bytes.length),
         };
-        if (!fs.existsSync(`${repo}/../shared/models/stories260K.gguf`)) delete sources['http URL'];
+        if (!fs.existsSync(MODEL)) delete sources['http URL'];
         for (const [kind, src] of Object.entries(sources)) {
             const events = [];
             const model = await loadModel(src, { wasmBase, threads: 1, onProgress: (p) => events.push(p) });
