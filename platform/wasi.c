@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "platform.h"
+#include "pread_full.h"
 
 double chord_time_ms(void) {
     struct timespec ts;
@@ -45,17 +46,7 @@ void chord_pool_run(chord_pool *p, chord_task_fn fn, void *ctx) { (void)p; fn(ct
 typedef struct { int fd; } file_ctx;
 
 static chord_status file_read(void *ctx, uint64_t off, void *dst, size_t len) {
-    file_ctx *f = ctx;
-    uint8_t *d = dst;
-    while (len > 0) {
-        ssize_t r = pread(f->fd, d, len, (off_t)off);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return CHORD_E_IO;
-        d += r;
-        off += (uint64_t)r;
-        len -= (size_t)r;
-    }
-    return CHORD_OK;
+    return chord_pread_full(((file_ctx *)ctx)->fd, off, dst, len);
 }
 
 static void file_close(void *ctx) {
