@@ -11,7 +11,8 @@ LDLIBS  += -lm -lpthread
 # ISA kernels: compiled with their own flags, selected at run time.
 AVX2_FLAGS := -mavx2 -mfma -mf16c
 
-LIB_SRC   := $(wildcard src/*.c) platform/native.c
+ISA_SRC   := $(wildcard src/quant/avx2*.c src/quant/simd128*.c)
+LIB_SRC   := $(filter-out $(ISA_SRC),$(wildcard src/*/*.c)) platform/native.c
 AVX2_SRC  := $(wildcard src/quant/avx2*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(AVX2_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC   := $(wildcard tools/cli/*.c)
@@ -50,10 +51,10 @@ setup:
 
 # C unit tests, then the scripted suites (tests/t_*.sh), with a summary.
 test: setup all
-	@bash scripts/run_tests.sh $(BUILD)
+	@T='$(T)' bash scripts/run_tests.sh $(BUILD)
 
 test-c: all
-	@bash scripts/run_tests.sh $(BUILD) --c-only
+	@T='$(T)' bash scripts/run_tests.sh $(BUILD) --c-only
 
 # The C tests under AddressSanitizer and UndefinedBehaviorSanitizer. CFLAGS goes through the
 # environment so `CFLAGS +=` above still appends -I and the warnings; clang-19 because Debian 12's
@@ -61,7 +62,7 @@ test-c: all
 asan:
 	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    $(MAKE) BUILD=build-asan CC=clang-19 all
-	@ASAN_OPTIONS=detect_leaks=1 bash scripts/run_tests.sh build-asan --c-only
+	@ASAN_OPTIONS=detect_leaks=1 T='$(T)' bash scripts/run_tests.sh build-asan --c-only
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -18,7 +18,7 @@ $(ORACLE_BUNDLE):
 	@echo "oracle: $(ORACLE_BUNDLE) missing — run 'make setup' (npm ci) first" >&2; exit 1
 
 # The llama.cpp headers are not ours: -isystem keeps our warning flags from judging them, and
-# our -I paths are dropped so that its gguf.h is not shadowed by src/gguf.h.
+# our -I paths are dropped so that its gguf.h is not shadowed by src/gguf/gguf.h.
 $(BUILD)/oracle: tools/oracle/oracle.c $(ORACLE_SRC)/include/llama.h
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -I%,$(CFLAGS)) -isystem $(ORACLE_SRC)/include -isystem $(ORACLE_SRC)/ggml/include \

@@ -13,4 +13,4 @@ $(BUILD)/tok_oracle: tools/tok_oracle/tok_oracle.c $(ORACLE_SRC)/include/llama.h
 
 .PHONY: unicode-tables
 unicode-tables:
-	node tools/gen_unicode/gen_unicode.mjs > src/unicode_tables.c
+	node tools/gen_unicode/gen_unicode.mjs > src/tokenizer/unicode_tables.c

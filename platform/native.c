@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "platform.h"
 #include "pread_full.h"
 

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "platform.h"
 #include "pread_full.h"
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "platform.h"
 #include "wasm_host.h"
 

@@ -1,4 +1,4 @@
-/* wasm_host.h — wasm-only platform extras shared by platform/wasm.c and platform/wasm_api.c. */
+/* wasm_host.h — wasm-only platform extras shared by platform/wasm.c and bindings/wasm/wasm_api.c. */
 #ifndef CHORD_WASM_HOST_H
 #define CHORD_WASM_HOST_H
 #include <stdint.h>

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs every C test binary (build/tests/test_*) and then every scripted suite (tests/t_*.sh,
-# in name order). Prints a summary; exits non-zero if anything failed.
+# in name order), or only the suites named by T (make test T="t_parity test_gguf"; the t_/test_
+# prefix and .sh suffix may be left out). Prints a summary; exits non-zero if anything failed.
+# A suite that prints a line starting with "SKIP" (a prerequisite is absent) and exits 0 is
+# counted as skipped, not passed.
 set -u
 BUILD=${1:-build}
 MODE=${2:-all}
+ONLY=${T:-}
 cd "$(dirname "$0")/.."
 # Shared test material (real model, tokenizer vectors): $CHORD_SHARED, else ../shared next to the
 # repository, else /work/shared (where this workplace keeps it). Suites skip when it is absent.
@@ -14,12 +18,28 @@ if [ -z "${CHORD_SHARED:-}" ]; then
 fi
 if [ -n "${CHORD_SHARED:-}" ]; then export CHORD_SHARED; echo "shared test material: $CHORD_SHARED"
 else echo "shared test material: NOT FOUND (../shared, /work/shared): suites that need it will SKIP"; fi
-pass=0; fail=0; failed=()
+
+wanted() {  # is suite $1 (basename) selected by T?
+    [ -z "$ONLY" ] && return 0
+    local b=${1%.sh} w
+    for w in $ONLY; do
+        w=${w%.sh}
+        case "$b" in "$w"|"t_$w"|"test_$w") return 0;; esac
+    done
+    return 1
+}
+pass=0; fail=0; skip=0; failed=(); skipped=(); ran=0
+log=$(mktemp); trap 'rm -f "$log"' EXIT
 run() {
     local name=$1; shift
-    local t0=$(date +%s)
-    if "$@"; then pass=$((pass+1)); echo "PASS $name ($(( $(date +%s) - t0 ))s)";
-    else fail=$((fail+1)); failed+=("$name"); echo "FAIL $name ($(( $(date +%s) - t0 ))s)"; fi
+    wanted "$name" || return 0
+    ran=$((ran+1))
+    local t0=$(date +%s) rc
+    "$@" 2>&1 | tee "$log"; rc=${PIPESTATUS[0]}
+    local dt=$(( $(date +%s) - t0 ))
+    if [ "$rc" -ne 0 ]; then fail=$((fail+1)); failed+=("$name"); echo "FAIL $name (${dt}s)"
+    elif grep -q '^SKIP' "$log"; then skip=$((skip+1)); skipped+=("$name: $(grep -m1 '^SKIP' "$log")"); echo "SKIP $name (${dt}s)"
+    else pass=$((pass+1)); echo "PASS $name (${dt}s)"; fi
 }
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
@@ -32,5 +52,7 @@ if [ "$MODE" != "--c-only" ]; then
         run "$(basename "$s")" env BUILD="$BUILD" bash "$s"
     done
 fi
-echo "== $pass passed, $fail failed"
+if [ -n "$ONLY" ] && [ $ran -eq 0 ]; then echo "== no suite matches T='$ONLY'"; exit 1; fi
+echo "== $pass passed, $fail failed, $skip skipped"
+[ $skip -eq 0 ] || printf '   skipped: %s\n' "${skipped[@]}"
 [ $fail -eq 0 ] || { printf '   failed: %s\n' "${failed[@]}"; exit 1; }

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v clang-19 >/dev/null; then echo "SKIP: clang-19 not installed"; exit 0; fi
-make -s asan 2>&1 | grep -vE '^(clang-19|ar) ' | tail -20
+env -u T make -s asan 2>&1 | grep -vE '^(clang-19|ar) ' | tail -20

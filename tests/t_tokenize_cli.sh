@@ -2,7 +2,7 @@
 # t_tokenize_cli.sh — `wasm-chord tokenize` on the vocabulary-only GGUFs of ../shared/vocab:
 # every test vector written to a file and tokenized with --file --no-bos must print exactly the
 # .out line; -p, BOS, --parse-special, --pieces, --help and errors (one line, non-zero exit).
-# Also checks that src/unicode_tables.c is what tools/gen_unicode makes of the installed
+# Also checks that src/tokenizer/unicode_tables.c is what tools/gen_unicode makes of the installed
 # Unicode data (when the unicode-data package and node are present).
 set -u
 cd "$(dirname "$0")/.."
@@ -16,8 +16,8 @@ bad() { echo "  FAIL: $1"; fails=$((fails+1)); }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 if [ -f /usr/share/unicode/UnicodeData.txt ] && command -v node >/dev/null; then
-    node tools/gen_unicode/gen_unicode.mjs > "$tmp/unicode_tables.c" && cmp -s "$tmp/unicode_tables.c" src/unicode_tables.c \
-        && ok "src/unicode_tables.c matches the generator's output" || bad "src/unicode_tables.c is stale (make unicode-tables)"
+    node tools/gen_unicode/gen_unicode.mjs > "$tmp/unicode_tables.c" && cmp -s "$tmp/unicode_tables.c" src/tokenizer/unicode_tables.c \
+        && ok "src/tokenizer/unicode_tables.c matches the generator's output" || bad "src/tokenizer/unicode_tables.c is stale (make unicode-tables)"
 else
     echo "  SKIP: unicode-data or node missing: table regeneration not checked"
 fi

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "gguf.h"
+#include "gguf/gguf.h"
 #include "platform.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */

@@ -17,7 +17,7 @@
 
 #include "chord.h"
 #include "check.h"
-#include "gguf.h"
+#include "gguf/gguf.h"
 
 typedef struct {
     const char *arch;

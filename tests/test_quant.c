@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "quant.h"
-#include "quant_blocks.h"
-#include "quant_kernels.h"
+#include "quant/quant.h"
+#include "quant/blocks.h"
+#include "quant/kernels.h"
 
 #define DOT_SIMD_TOL 2e-6
 #define DOT_REF_TOL 1e-5

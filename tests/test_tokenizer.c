@@ -14,10 +14,10 @@
 
 #include "check.h"
 #include "chord.h"
-#include "gguf.h"
+#include "gguf/gguf.h"
 #include "platform.h"
-#include "tokenizer.h"
-#include "unicode.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
 
 /* Keeps -Waddress quiet about CHECK_OK(…, &err) testing a pointer that is never NULL. */
 static chord_error *E(chord_error *e) { return e; }
@@ -279,19 +279,41 @@ static double cpu_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void time_one(const vocab *v, const char *name, const char *what, const char *text, size_t len, int flags) {
-    double t0 = chord_time_ms(), c0 = cpu_ms();
+/* CPU ms of one tokenization of text[0..len). */
+static double time_one(const vocab *v, const char *name, const char *what, const char *text, size_t len, int flags) {
     size_t n = 0;
     chord_error err;
-    /* one call with a large enough buffer: the timing covers exactly one tokenization */
     int32_t *ids = malloc((len + 2) * sizeof *ids);
+    double c0 = cpu_ms();
     CHECK_OK(chord_tokenizer_encode(v->t, text, len, flags, ids, len + 2, &n, E(&err)), E(&err));
-    double ms = chord_time_ms() - t0, cms = cpu_ms() - c0;
-    printf("vocab %-10s: %-28s %8zu bytes -> %7zu tokens in %7.1f ms (cpu %6.1f ms)\n", name, what, len, n, ms, cms);
-    CHECKF(cms < 1000.0, "%s: %s took %.0f ms of CPU", name, what, cms);
+    double cms = cpu_ms() - c0;
+    printf("vocab %-10s: %-28s %8zu bytes -> %7zu tokens, cpu %7.1f ms\n", name, what, len, n, cms);
     CHECK(n > 0);
     free(ids);
+    return cms;
 }
+
+/* Linear time as a ratio, never a time limit (a busy or sanitized machine is slower, not
+ * wrong): the same input at 1/16 of the size must take at least 1/100 of the time. Linear
+ * work gives ~16x, quadratic 256x. The small run's time has a floor so that a clock tick
+ * cannot make the ratio explode. */
+#define LINEAR_RATIO_MAX 100.0
+static void check_linear(const vocab *v, const char *name, const char *what, char *s, size_t len,
+                         void (*fill)(char *, size_t), int flags) {
+    fill(s, len / 16);
+    double small = time_one(v, name, what, s, len / 16, flags);
+    fill(s, len);
+    double big = time_one(v, name, what, s, len, flags);
+    double ratio = big / (small > 0.05 ? small : 0.05);
+    CHECKF(ratio < LINEAR_RATIO_MAX, "%s: %s: 16x the input took %.0fx the CPU time (%.1f vs %.1f ms)", name,
+           what, ratio, big, small);
+}
+
+static void fill_a(char *s, size_t n) { memset(s, 'a', n); }
+static void fill_lt(char *s, size_t n) { memset(s, '<', n); }
+static void fill_sp(char *s, size_t n) { memset(s, ' ', n); }
+static void fill_nl(char *s, size_t n) { memset(s, '\n', n); }
+static void fill_ltbar(char *s, size_t n) { for (size_t i = 0; i < n; i++) s[i] = "<|"[i & 1]; } /* every special token's prefix */
 
 static void test_linear_time(const char *name) {
     char rel[256], path[512];
@@ -301,16 +323,11 @@ static void test_linear_time(const char *name) {
     if (!vocab_open(&v, path)) return;
     size_t mb = 1u << 20;
     char *s = malloc(mb);
-    memset(s, 'a', mb);
-    time_one(&v, name, "1 MB of 'a'", s, mb, 0);
-    memset(s, '<', mb);
-    time_one(&v, name, "1 MB of '<' (parse special)", s, mb, CHORD_TOK_PARSE_SPECIAL);
-    memset(s, ' ', mb);
-    time_one(&v, name, "1 MB of ' '", s, mb, 0);
-    memset(s, '\n', 100000);
-    time_one(&v, name, "100,000 newlines", s, 100000, 0);
-    for (size_t i = 0; i < mb; i++) s[i] = "<|"[i & 1];   /* every special token's prefix */
-    time_one(&v, name, "1 MB of '<|' (parse special)", s, mb, CHORD_TOK_PARSE_SPECIAL);
+    check_linear(&v, name, "'a' x N", s, mb, fill_a, 0);
+    check_linear(&v, name, "'<' x N (parse special)", s, mb, fill_lt, CHORD_TOK_PARSE_SPECIAL);
+    check_linear(&v, name, "' ' x N", s, mb, fill_sp, 0);
+    check_linear(&v, name, "newlines x N", s, 160000, fill_nl, 0);
+    check_linear(&v, name, "'<|' x N (parse special)", s, mb, fill_ltbar, CHORD_TOK_PARSE_SPECIAL);
     free(s);
     vocab_close(&v);
 }
@@ -555,14 +572,21 @@ static void test_bad_metadata(void) {
     if (t) {
         size_t mb = 1u << 20, n = 0;
         char *s = malloc(mb + 1);
-        memset(s, 'a', mb);
-        s[mb] = 'b';
         int32_t *ids = malloc((mb + 2) * sizeof *ids);
-        double c0 = cpu_ms();
-        CHECK_OK(chord_tokenizer_encode(t, s, mb + 1, 0, ids, mb + 2, &n, E(&err)), E(&err));
-        double cms = cpu_ms() - c0;
-        printf("synthetic : 1 MB of 'a' vs a 4001-byte user-defined token: %zu tokens, cpu %.1f ms\n", n, cms);
-        CHECK(n > 0 && ids[n - 1] == 6 && cms < 1000.0);
+        double cms[2];
+        for (int k = 0; k < 2; k++) {   /* 64 KiB, then 1 MiB: the ratio shows linear time */
+            size_t len = k ? mb : mb / 16;
+            memset(s, 'a', len);
+            s[len] = 'b';
+            double c0 = cpu_ms();
+            CHECK_OK(chord_tokenizer_encode(t, s, len + 1, 0, ids, mb + 2, &n, E(&err)), E(&err));
+            cms[k] = cpu_ms() - c0;
+            printf("synthetic : %zu bytes of 'a' vs a 4001-byte user-defined token: %zu tokens, cpu %.1f ms\n", len, n,
+                   cms[k]);
+            CHECK(n > 0 && ids[n - 1] == 6);
+        }
+        double ratio = cms[1] / (cms[0] > 0.05 ? cms[0] : 0.05);
+        CHECKF(ratio < LINEAR_RATIO_MAX, "16x the input took %.0fx the CPU time", ratio);
         free(ids); free(s);
         chord_tokenizer_free(t);
     }

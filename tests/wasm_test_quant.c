@@ -12,8 +12,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "quant.h"
-#include "quant_kernels.h"
+#include "quant/quant.h"
+#include "quant/kernels.h"
 
 #define EXPORT __attribute__((visibility("default")))
 float chord_dot_f32_simd128(int64_t, const void *, const void *);

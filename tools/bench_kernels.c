@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include "quant.h"
+#include "quant/quant.h"
 #include "platform.h"
 
 static const uint32_t TYPES[] = {

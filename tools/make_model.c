@@ -19,10 +19,10 @@
 #include <unistd.h>
 
 #include "chord.h"
-#include "error.h"
-#include "gguf.h"
+#include "core/error.h"
+#include "gguf/gguf.h"
 #include "platform.h"
-#include "quant.h"
+#include "quant/quant.h"
 #include "synth/plan.h"
 #include "synth/rng.h"
 

@@ -255,12 +255,11 @@ test('malformed files give ChordError format', { skip: hasWasm ? false : 'SKIP: 
 
 test('a too-big model fails the budget check before loading', async () => {
     const huge = hugeModelHeader();
-    const t0 = performance.now();
     await expectChordError(loadModel(huge, { wasmBase }), 'nomem', /needs about \d+\.\d+ GiB/);
     await expectChordError(loadModel(huge, { wasmBase, build: 'wasm32' }), 'nomem', /wasm32/);
     await expectChordError(loadModel(huge, { wasmBase, build: 'wasm32', nCtx: 1024 }), 'nomem', /wasm32/);
-    // No worker or engine was started: the check is on the header alone.
-    assert.ok(performance.now() - t0 < 2000);
+    // The file is a header only: reaching 'nomem' (not 'format' or 'io') shows the check ran on
+    // the header before any tensor data was read.
     if (!memory64) await expectChordError(loadModel(huge, { wasmBase, build: 'wasm64' }), 'unsupported', /Memory64/);
 });
 

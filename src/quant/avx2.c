@@ -18,9 +18,9 @@
 #include <immintrin.h>
 #include <string.h>
 #include <math.h>
-#include "quant.h"
-#include "quant_blocks.h"
-#include "quant_kernels.h"
+#include "quant/quant.h"
+#include "quant/blocks.h"
+#include "quant/kernels.h"
 
 /* fp16 -> fp32 of block scales by table lookup (256 KiB, filled once by chord_quant_init
  * before any kernel is installed): one load instead of an insert + convert pair, which was the

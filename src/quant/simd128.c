@@ -19,9 +19,9 @@
 #include <wasm_simd128.h>
 #include <stdint.h>
 #include <string.h>
-#include "quant.h"
-#include "quant_blocks.h"
-#include "quant_kernels.h"
+#include "quant/quant.h"
+#include "quant/blocks.h"
+#include "quant/kernels.h"
 
 /* Full unrolling makes the shift counts constants (immediate-count shifts are much cheaper). */
 #define UNROLL _Pragma("clang loop unroll(full)")

@@ -16,7 +16,7 @@
 
 #include "chord.h"
 #include "cli.h"
-#include "gguf.h"
+#include "gguf/gguf.h"
 
 #define TEXT_HEAD 5        /* array elements shown in text mode */
 #define JSON_HEAD 8        /* array elements shown in JSON */

@@ -23,8 +23,8 @@
 #include <string.h>
 #include <math.h>
 #include "ggml.h"
-#include "quant.h"
-#include "gguf.h"
+#include "quant/quant.h"
+#include "gguf/gguf.h"
 
 static const uint32_t TYPES[] = {
     CHORD_TYPE_F32, CHORD_TYPE_F16, CHORD_TYPE_BF16, CHORD_TYPE_Q4_0, CHORD_TYPE_Q4_1,

@@ -14,7 +14,7 @@
 #include <string.h>
 #include "ggml.h"
 #include "ggml-cpu.h"
-#include "quant.h"
+#include "quant/quant.h"
 #include "platform.h"
 
 static const uint32_t TYPES[] = {

@@ -7,7 +7,7 @@
 #define CHORD_SYNTH_PLAN_H
 #include <stddef.h>
 #include <stdint.h>
-#include "quant.h"
+#include "quant/quant.h"
 
 typedef enum { CHORD_ARCH_LLAMA, CHORD_ARCH_QWEN2 } chord_synth_arch;
 

@@ -1,0 +1,457 @@
+/*
+ * wasm_api.c — the flat C functions js/src/core.js calls (docs/WASM_ABI.md). Handles are plain
+ * pointers into wasm memory; errors leave a code and message in one "last error" slot (the
+ * engine is driven by one JS thread); strings cross as pointer + length (UTF-8) and JSON.
+ *
+ * The generate loop is the C chord_generate, the same code the native CLI runs, so a wasm
+ * build produces the native token ids by construction of the call sequence; the per-token
+ * callback is an import (env.chord_host_token). Cancellation from another JS thread works
+ * through a word in wasm memory (chord_wasm_cancel_ptr) that JS sets with Atomics.store.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chord.h"
+#include "core/error.h"
+#include "platform.h"
+#include "engine/session.h"
+#include "wasm_host.h"
+#include "wasm_libc.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define WASM_IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
+WASM_IMPORT(chord_host_token)
+int32_t chord_host_token(void *user, int32_t token, const char *text, size_t len);
+
+#define ABI_VERSION 1
+
+static chord_error g_err;
+static _Atomic int32_t g_cancel;
+
+static void ok(void) { g_err.code = CHORD_OK; g_err.message[0] = 0; }
+
+EXPORT int32_t chord_wasm_abi_version(void) { return ABI_VERSION; }
+EXPORT int32_t chord_wasm_last_error_code(void) { return (int32_t)g_err.code; }
+EXPORT const char *chord_wasm_last_error_message(void) { return g_err.message; }
+EXPORT _Atomic int32_t *chord_wasm_cancel_ptr(void) { return &g_cancel; }
+
+EXPORT const char *chord_wasm_build_info(void) {
+#if defined(__wasm_relaxed_simd__)
+#define SIMD_NAME "relaxed"
+#elif defined(__wasm_simd128__)
+#define SIMD_NAME "simd128"
+#else
+#define SIMD_NAME "scalar"
+#endif
+    return "{\"abi\":1,\"version\":\"" CHORD_VERSION_STRING "\",\"target\":\"wasm"
+#if __SIZEOF_POINTER__ == 8
+           "64"
+#else
+           "32"
+#endif
+           "\",\"simd\":\"" SIMD_NAME "\"}";
+}
+
+EXPORT void *chord_wasm_alloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory allocating %zu bytes", n);
+    return p;
+}
+EXPORT void *chord_wasm_alloc_aligned(size_t n, size_t align) {
+    void *p = aligned_alloc(align, n ? n : 1);
+    if (!p) chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory allocating %zu bytes", n);
+    return p;
+}
+EXPORT void chord_wasm_free(void *p) { free(p); }
+
+/* ---- small JSON builder ------------------------------------------------------------------ */
+
+typedef struct { char *s; size_t n, cap; int oom; } jbuf;
+
+static void jput(jbuf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *t = realloc(b->s, cap);
+        if (!t) { b->oom = 1; return; }
+        b->s = t;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
+}
+static void jstr(jbuf *b, const char *s) { jput(b, s, strlen(s)); }
+static void jfmt(jbuf *b, const char *fmt, ...) CHORD_PRINTF(2, 3);
+static void jfmt(jbuf *b, const char *fmt, ...) {
+    char tmp[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0) jput(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+static void jquote(jbuf *b, const char *s) {
+    jput(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { jput(b, "\\", 1); jput(b, s, 1); }
+        else if (c < 0x20) jfmt(b, "\\u%04x", c);
+        else jput(b, s, 1);
+    }
+    jput(b, "\"", 1);
+}
+
+/* ---- model -------------------------------------------------------------------------------- */
+
+typedef struct { void *data; uint64_t size; } owned_mem;
+
+static chord_status owned_read(void *ctx, uint64_t off, void *dst, size_t len) {
+    owned_mem *m = ctx;
+    if (off > m->size || len > m->size - off) return CHORD_E_IO;
+    memcpy(dst, (const uint8_t *)m->data + off, len);
+    return CHORD_OK;
+}
+static void owned_close(void *ctx) {
+    owned_mem *m = ctx;
+    free(m->data);
+    free(m);
+}
+
+typedef struct { chord_model *model; char *info_json; } wmodel;
+
+static wmodel *open_source(chord_source *src, int32_t vocab_only) {
+    wmodel *w = calloc(1, sizeof *w);
+    if (!w) {
+        chord_source_close(src);
+        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory opening the model");
+        return NULL;
+    }
+    chord_model_params mp = chord_model_params_default();
+    mp.vocab_only = vocab_only;
+    if (chord_model_open_source(&w->model, src, &mp, &g_err) != CHORD_OK) {
+        free(w);
+        return NULL;
+    }
+    ok();
+    return w;
+}
+
+EXPORT wmodel *chord_wasm_model_open_memory(void *buf, size_t size, int32_t vocab_only) {
+    owned_mem *m = malloc(sizeof *m);
+    if (!m) {
+        free(buf);
+        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory opening the model");
+        return NULL;
+    }
+    m->data = buf;
+    m->size = size;
+    chord_source src = {.ctx = m, .size = size, .read = owned_read, .close = owned_close, .data = buf};
+    return open_source(&src, vocab_only);
+}
+
+EXPORT wmodel *chord_wasm_model_open_host(int32_t handle, uint64_t size, int32_t vocab_only) {
+    chord_source src;
+    if (chord_wasm_source_from_host(&src, handle, size) != CHORD_OK) {
+        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory opening the model");
+        return NULL;
+    }
+    return open_source(&src, vocab_only);
+}
+
+EXPORT void chord_wasm_model_free(wmodel *w) {
+    if (!w) return;
+    chord_model_free(w->model);
+    free(w->info_json);
+    free(w);
+}
+
+EXPORT const char *chord_wasm_model_info_json(wmodel *w) {
+    if (!w) return NULL;
+    chord_model_info in;
+    if (chord_model_get_info(w->model, &in) != CHORD_OK) {
+        chord_fail(&g_err, CHORD_E_INTERNAL, "cannot read the model info");
+        return NULL;
+    }
+    jbuf b = {0};
+    jstr(&b, "{\"arch\":");
+    jquote(&b, in.arch ? in.arch : "");
+    jstr(&b, ",\"name\":");
+    jquote(&b, in.name ? in.name : "");
+    jfmt(&b, ",\"n_vocab\":%d,\"n_ctx_train\":%d,\"n_embd\":%d,\"n_layer\":%d,\"n_head\":%d",
+         in.n_vocab, in.n_ctx_train, in.n_embd, in.n_layer, in.n_head);
+    jfmt(&b, ",\"n_head_kv\":%d,\"n_ff\":%d,\"rope_theta\":%.9g", in.n_head_kv, in.n_ff,
+         (double)in.rope_theta);
+    jfmt(&b, ",\"file_bytes\":%llu,\"weight_bytes\":%llu,\"n_params\":%llu,\"bos\":%d,\"eos\":%d",
+         (unsigned long long)in.file_bytes, (unsigned long long)in.weight_bytes,
+         (unsigned long long)in.n_params, in.bos, in.eos);
+    jstr(&b, ",\"metadata\":{");
+    size_t nm = chord_model_meta_count(w->model);
+    char *val = malloc(4096);
+    for (size_t i = 0; i < nm && val; i++) {
+        const char *k = chord_model_meta_key(w->model, i);
+        if (!k) continue;
+        if (chord_model_meta_value(w->model, i, val, 4096) != CHORD_OK) val[4095] = 0;
+        if (b.n && b.s[b.n - 1] != '{') jstr(&b, ",");
+        jquote(&b, k);
+        jstr(&b, ":");
+        jquote(&b, val);
+    }
+    free(val);
+    jstr(&b, "}}");
+    if (b.oom) {
+        free(b.s);
+        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory rendering the model info");
+        return NULL;
+    }
+    free(w->info_json);
+    w->info_json = b.s;
+    return b.s;
+}
+
+/* ---- tokenizer ---------------------------------------------------------------------------- */
+
+/* Count-returning wrappers: n (possibly > cap: retry with a bigger buffer) or -1 on error. */
+static int64_t counted(chord_status st, size_t n) {
+    if (st == CHORD_OK || st == CHORD_E_RANGE) {
+        ok();
+        return (int64_t)n;
+    }
+    if (!g_err.message[0] || g_err.code != st) chord_fail(&g_err, st, "%s", chord_status_message(st));
+    return -1;
+}
+
+EXPORT int64_t chord_wasm_tokenize(wmodel *w, const char *text, size_t len, int32_t flags,
+                                   int32_t *out, size_t cap) {
+    size_t n = 0;
+    g_err.message[0] = 0;
+    chord_status st = chord_tokenize(w ? w->model : NULL, text, len, flags, out, cap, &n, &g_err);
+    return counted(st, n);
+}
+
+EXPORT int64_t chord_wasm_detokenize(wmodel *w, const int32_t *ids, size_t n, char *buf, size_t cap) {
+    size_t got = 0;
+    g_err.message[0] = 0;
+    chord_status st = chord_detokenize(w ? w->model : NULL, ids, n, buf, cap, &got, &g_err);
+    return counted(st, got);
+}
+
+EXPORT int64_t chord_wasm_token_piece(wmodel *w, int32_t id, char *buf, size_t cap) {
+    size_t got = 0;
+    g_err.message[0] = 0;
+    chord_status st = chord_token_piece(w ? w->model : NULL, id, buf, cap, &got);
+    if (st != CHORD_OK && st != CHORD_E_RANGE)
+        chord_fail(&g_err, st, "token %d: %s", id, chord_status_message(st));
+    return counted(st, got);
+}
+
+EXPORT int32_t chord_wasm_token_is_eog(wmodel *w, int32_t id) {
+    return w ? chord_token_is_eog(w->model, id) : 0;
+}
+
+EXPORT chord_detok *chord_wasm_detok_new(wmodel *w) {
+    chord_detok *d = malloc(sizeof *d);
+    if (!d || !w) {
+        free(d);
+        chord_fail(&g_err, w ? CHORD_E_NOMEM : CHORD_E_INVALID_ARG, "cannot create a detokenizer");
+        return NULL;
+    }
+    chord_detok_init(d, w->model);
+    return d;
+}
+EXPORT int64_t chord_wasm_detok_push(chord_detok *d, int32_t id, char *buf, size_t cap) {
+    size_t n = 0;
+    g_err.message[0] = 0;
+    chord_status st = chord_detok_push(d, id, buf, cap, &n);
+    if (st != CHORD_OK) chord_fail(&g_err, st, "detokenizing token %d: %s", id, chord_status_message(st));
+    return st == CHORD_OK ? (int64_t)n : -1;
+}
+EXPORT int64_t chord_wasm_detok_flush(chord_detok *d, char *buf, size_t cap) {
+    return (int64_t)chord_detok_flush(d, buf, cap);
+}
+EXPORT void chord_wasm_detok_free(chord_detok *d) { free(d); }
+
+/* ---- sampler ------------------------------------------------------------------------------ */
+
+typedef struct { chord_sampler *s; chord_sampler_params p; } wsampler;
+
+EXPORT wsampler *chord_wasm_sampler_new(float temp, int32_t top_k, float top_p, float min_p,
+                                        float repeat_penalty, int32_t repeat_last_n,
+                                        uint32_t seed_lo, uint32_t seed_hi, int32_t ignore_eos) {
+    wsampler *w = calloc(1, sizeof *w);
+    if (!w) {
+        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory creating a sampler");
+        return NULL;
+    }
+    w->p = chord_sampler_params_default();
+    w->p.temperature = temp;
+    w->p.top_k = top_k;
+    w->p.top_p = top_p;
+    w->p.min_p = min_p;
+    w->p.repeat_penalty = repeat_penalty;
+    w->p.repeat_last_n = repeat_last_n;
+    w->p.seed = (uint64_t)seed_hi << 32 | seed_lo;
+    w->p.ignore_eos = ignore_eos;
+    if (chord_sampler_new(&w->s, &w->p, &g_err) != CHORD_OK) {
+        free(w);
+        return NULL;
+    }
+    ok();
+    return w;
+}
+EXPORT void chord_wasm_sampler_free(wsampler *w) {
+    if (!w) return;
+    chord_sampler_free(w->s);
+    free(w);
+}
+
+/* ---- session ------------------------------------------------------------------------------ */
+
+typedef struct { chord_session *s; wmodel *m; char *stats_json; int32_t n_generated; } wsession;
+
+EXPORT wsession *chord_wasm_session_new(wmodel *m, int32_t n_ctx, int32_t n_threads, int32_t n_batch) {
+    if (!m) {
+        chord_fail(&g_err, CHORD_E_INVALID_ARG, "session_new: model is NULL");
+        return NULL;
+    }
+    if (n_ctx < 0 || n_batch < 0) {
+        chord_fail(&g_err, CHORD_E_INVALID_ARG, "session_new: n_ctx %d / n_batch %d is negative",
+                   n_ctx, n_batch);
+        return NULL;
+    }
+    wsession *w = calloc(1, sizeof *w);
+    if (!w) {
+        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory creating a session");
+        return NULL;
+    }
+    chord_session_params sp = chord_session_params_default();
+    sp.n_ctx = (uint32_t)n_ctx;
+    sp.n_threads = n_threads;
+    if (n_batch > 0) sp.n_batch = (uint32_t)n_batch;
+    if (chord_session_new(&w->s, m->model, &sp, &g_err) != CHORD_OK) {
+        free(w);
+        return NULL;
+    }
+    w->m = m;
+    ok();
+    return w;
+}
+
+EXPORT void chord_wasm_session_free(wsession *w) {
+    if (!w) return;
+    chord_session_free(w->s);
+    free(w->stats_json);
+    free(w);
+}
+
+EXPORT void chord_wasm_session_reset(wsession *w) { if (w) chord_session_reset(w->s); }
+EXPORT int32_t chord_wasm_session_pos(wsession *w) { return w ? (int32_t)chord_session_pos(w->s) : 0; }
+EXPORT int32_t chord_wasm_session_n_ctx(wsession *w) { return w ? (int32_t)chord_session_n_ctx(w->s) : 0; }
+EXPORT const float *chord_wasm_session_logits(wsession *w) { return w ? chord_session_logits(w->s) : NULL; }
+EXPORT int32_t chord_wasm_session_n_vocab(wsession *w) {
+    chord_model_info in;
+    return w && chord_model_get_info(w->m->model, &in) == CHORD_OK ? in.n_vocab : 0;
+}
+
+static int take_cancel(void) { return atomic_exchange(&g_cancel, 0) != 0; }
+
+/* Feeds in batch-sized pieces so that a cancel request stops between them. */
+EXPORT int32_t chord_wasm_session_feed(wsession *w, const int32_t *ids, size_t n) {
+    if (!w) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "feed: session is NULL");
+    size_t step = w->s->n_batch ? w->s->n_batch : 64;
+    if (n > (size_t)(chord_session_n_ctx(w->s) - chord_session_pos(w->s)))
+        step = n; /* let the engine report the overflow without feeding anything */
+    for (size_t done = 0; done < n || n == 0;) {
+        if (take_cancel())
+            return (int32_t)chord_fail(&g_err, CHORD_E_CANCELLED, "feed cancelled after %zu of %zu tokens",
+                                       done, n);
+        size_t b = n - done < step ? n - done : step;
+        chord_status st = chord_session_feed(w->s, ids + done, b, &g_err);
+        if (st != CHORD_OK) return (int32_t)st;
+        done += b;
+        if (n == 0) break;
+    }
+    ok();
+    return 0;
+}
+
+EXPORT int32_t chord_wasm_session_sample(wsession *w, wsampler *sm) {
+    const float *logits = w ? chord_session_logits(w->s) : NULL;
+    if (!logits || !sm) {
+        chord_fail(&g_err, CHORD_E_INVALID_ARG, "sample: %s", !sm ? "sampler is NULL" :
+                   "no logits: feed at least one token first");
+        return -1;
+    }
+    int32_t n_vocab = chord_wasm_session_n_vocab(w);
+    int32_t t = chord_sampler_sample(sm->s, w->m->model, logits, n_vocab, w->s->history,
+                                     chord_session_pos(w->s));
+    if (t < 0) chord_fail(&g_err, CHORD_E_INTERNAL, "the sampler found no candidate token");
+    return t;
+}
+
+typedef struct { void *user; wsession *w; int cancelled; } gen_ctx;
+
+static int on_token(void *user, int32_t token, const char *text, size_t len) {
+    gen_ctx *g = user;
+    g->w->n_generated++;
+    int stop = chord_host_token(g->user, token, text, len) != 0;
+    if (take_cancel()) {
+        g->cancelled = 1;
+        stop = 1;
+    }
+    return stop;
+}
+
+EXPORT int32_t chord_wasm_session_generate(wsession *w, wsampler *sm, int32_t max_tokens, void *user) {
+    if (!w || !sm) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "generate: NULL session or sampler");
+    gen_ctx g = {user, w, 0};
+    w->n_generated = 0;
+    if (take_cancel()) return (int32_t)chord_fail(&g_err, CHORD_E_CANCELLED, "generation cancelled before it began");
+    chord_status st = chord_generate(w->s, &sm->p, max_tokens, on_token, &g, &g_err);
+    if (st == CHORD_OK && g.cancelled)
+        st = chord_fail(&g_err, CHORD_E_CANCELLED, "generation cancelled after %d tokens", w->n_generated);
+    if (st == CHORD_OK) ok();
+    return (int32_t)st;
+}
+
+EXPORT int32_t chord_wasm_session_n_generated(wsession *w) { return w ? w->n_generated : 0; }
+
+EXPORT const char *chord_wasm_session_stats_json(wsession *w) {
+    chord_stats st;
+    if (!w || chord_session_stats(w->s, &st) != CHORD_OK) {
+        chord_fail(&g_err, CHORD_E_INVALID_ARG, "stats: no session");
+        return NULL;
+    }
+    jbuf b = {0};
+    jfmt(&b, "{\"load_ms\":%.3f,\"prefill_ms\":%.3f,\"decode_ms\":%.3f", st.load_ms, st.prefill_ms,
+         st.decode_ms);
+    jfmt(&b, ",\"n_prefill\":%llu,\"n_decode\":%llu", (unsigned long long)st.n_prefill,
+         (unsigned long long)st.n_decode);
+    jfmt(&b, ",\"prefill_tok_s\":%.3f,\"decode_tok_s\":%.3f", st.prefill_tok_s, st.decode_tok_s);
+    jfmt(&b, ",\"weight_bytes\":%llu,\"peak_memory_bytes\":%llu}", (unsigned long long)st.weight_bytes,
+         (unsigned long long)st.peak_memory_bytes);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    free(w->stats_json);
+    w->stats_json = b.s;
+    return b.s;
+}
+
+EXPORT const char *chord_wasm_heap_stats(void) {
+    static char buf[320];
+    chord_wasm_heap h;
+    chord_wasm_heap_stats_get(&h);
+    snprintf(buf, sizeof buf,
+             "{\"heapBase\":%llu,\"heapEnd\":%llu,\"used\":%llu,\"peakUsed\":%llu,\"topFree\":%llu,"
+             "\"memoryBytes\":%llu}",
+             (unsigned long long)h.heap_base, (unsigned long long)h.heap_end,
+             (unsigned long long)h.used, (unsigned long long)h.peak_used,
+             (unsigned long long)h.top_free, (unsigned long long)h.memory_bytes);
+    return buf;
+}

@@ -1,0 +1,297 @@
+/*
+ * ops.c — forward-pass kernels over the thread pool.
+ *
+ * Numerics follow llama.cpp's CPU backend (ggml-cpu), because identical greedy tokens on random
+ * networks need more than "close": a near-tie between the two best logits flips on a rounding.
+ *  - Matrix products quantize the activations to the weight type's vec_dot_type (Q8_0 for
+ *    Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for K-quants, F16 for F16 ...) and use the type's
+ *    dot product. Q8_0/Q8_1 activations use ggml-cpu's x86 quantizer (d = amax/127, multiplier
+ *    127/amax, round half to even), which differs from the file quantizer (1/d, roundf).
+ *  - RMSNorm sums squares in double; RoPE builds its angles by repeated multiplication in float
+ *    (theta *= base^(-2/n_rot)), as ggml_rope_cache_init does.
+ *  - Attention reads an F16 KV cache (llama.cpp's default). With fewer than 64 queries llama.cpp
+ *    runs its flash-attention "one chunk" kernel: Q rounded to F16, F16 dot products, online
+ *    softmax with the V accumulator kept in F16. From 64 queries on it runs the tiled kernel,
+ *    all in F32. We do the same two things.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "engine/ops.h"
+#include "quant/blocks.h"
+
+/* Below this many multiply-adds a job runs on the calling thread: waking the pool costs more
+ * than it saves (and on an oversubscribed machine a descheduled worker stalls every run). */
+#define MIN_PARALLEL_WORK (1 << 16)
+
+static chord_pool *pool_for(chord_pool *pool, int64_t work) {
+    return work < MIN_PARALLEL_WORK ? NULL : pool;
+}
+
+/* ---- activation quantization ----------------------------------------------------------------- */
+
+/* Round half to even for |x| < 2^22 (the activations are scaled to at most 127). */
+static inline int nearest_even(float x) {
+    float v = x + 12582912.0f;
+    int32_t i;
+    memcpy(&i, &v, sizeof i);
+    return (i & 0x007fffff) - 0x00400000;
+}
+
+static float block_amax(const float *x, int n) {
+    float amax = 0.0f;
+    for (int j = 0; j < n; j++) {
+        float a = fabsf(x[j]);
+        if (a > amax) amax = a;
+    }
+    return amax;
+}
+
+/* ggml-cpu x86 quantize_row_q8_0 / q8_1 semantics. */
+static void quant_q8_0_act(const float *x, void *dst, int64_t n) {
+    chord_block_q8_0 *y = dst;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        const float amax = block_amax(x, 32);
+        const float d = amax / 127.f, id = amax != 0.0f ? 127.f / amax : 0.0f;
+        y[i].d = chord_fp32_to_fp16(d);
+        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearest_even(x[j] * id);
+    }
+}
+
+static void quant_q8_1_act(const float *x, void *dst, int64_t n) {
+    chord_block_q8_1 *y = dst;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        const float amax = block_amax(x, 32);
+        const float d = amax / 127.f, id = amax != 0.0f ? 127.f / amax : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            int q = nearest_even(x[j] * id);
+            y[i].qs[j] = (int8_t)q;
+            sum += q;
+        }
+        y[i].d = chord_fp32_to_fp16(d);
+        y[i].s = chord_fp32_to_fp16(d * (float)sum);
+    }
+}
+
+uint64_t chord_act_row_bytes(chord_type vdt, int64_t n_in) {
+    uint64_t rb = 0;
+    if (n_in <= 0 || chord_type_row_bytes(vdt, (uint64_t)n_in, &rb) != CHORD_OK) return 0;
+    return rb;
+}
+
+typedef struct {
+    chord_act *a;
+    const float *x;
+    chord_from_float_fn q;
+} act_job;
+
+static void act_task(void *ctx, int ith, int nth) {
+    act_job *j = ctx;
+    for (int t = ith; t < j->a->n_tok; t += nth)
+        j->q(j->x + (int64_t)t * j->a->n_in, (uint8_t *)j->a->buf + (uint64_t)t * j->a->row_bytes, j->a->n_in);
+}
+
+void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_tok, int64_t n_in,
+                        chord_type vdt) {
+    if (a->src == x && a->type == vdt && a->n_tok == n_tok && a->n_in == n_in) return;
+    a->src = x;
+    a->type = vdt;
+    a->n_tok = n_tok;
+    a->n_in = n_in;
+    a->row_bytes = chord_act_row_bytes(vdt, n_in);
+    act_job j = { .a = a, .x = x, .q = chord_type_get(vdt)->from_float };
+    if (vdt == CHORD_TYPE_Q8_0) j.q = quant_q8_0_act;
+    if (vdt == CHORD_TYPE_Q8_1) j.q = quant_q8_1_act;
+    chord_pool_run(n_tok == 1 ? NULL : pool_for(pool, (int64_t)n_tok * n_in), act_task, &j);
+}
+
+/* ---- matrix products --------------------------------------------------------------------------- */
+
+/* Rows per tile: the tile's weight rows stay in cache while every token of a batch uses them. */
+#define ROW_TILE 16
+
+/* Tokens per call of the multi-row kernel (its register block): their activation rows stay in L1
+ * while every weight row of the tile (in L2) passes over them. */
+#define TOK_GROUP 4
+
+typedef struct {
+    float *y;
+    const chord_mat *w;
+    const chord_act *a;
+    const chord_type_traits *tr;
+} matmul_job;
+
+static void matmul_task(void *ctx, int ith, int nth) {
+    const matmul_job *j = ctx;
+    const int64_t n_out = j->w->n_out, n_in = j->w->n_in;
+    const int n_tok = j->a->n_tok;
+    /* contiguous row ranges, rounded to tiles so threads never share a cache line of y */
+    int64_t n_tiles = (n_out + ROW_TILE - 1) / ROW_TILE;
+    int64_t t0 = n_tiles * ith / nth, t1 = n_tiles * (ith + 1) / nth;
+    const uint8_t *w = j->w->data, *x = j->a->buf;
+    const uint64_t xs = j->a->row_bytes;
+    float out[TOK_GROUP];
+    for (int64_t tile = t0; tile < t1; tile++) {
+        int64_t r0 = tile * ROW_TILE, r1 = r0 + ROW_TILE < n_out ? r0 + ROW_TILE : n_out;
+        if (n_tok == 1) { /* decode: one dot per row */
+            for (int64_t r = r0; r < r1; r++) j->y[r] = j->tr->vec_dot(n_in, w + (uint64_t)r * j->w->row_bytes, x);
+            continue;
+        }
+        /* prompt batch: a few activation rows (kept in L1) against every row of the tile (in L2) */
+        for (int c0 = 0; c0 < n_tok; c0 += TOK_GROUP) {
+            const int nc = n_tok - c0 < TOK_GROUP ? n_tok - c0 : TOK_GROUP;
+            for (int64_t r = r0; r < r1; r++) {
+                chord_vec_dot_rows(j->tr, n_in, w + (uint64_t)r * j->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
+                for (int t = 0; t < nc; t++) j->y[(int64_t)(c0 + t) * n_out + r] = out[t];
+            }
+        }
+    }
+}
+
+void chord_matmul(chord_pool *pool, float *y, const chord_mat *w, const chord_act *a) {
+    matmul_job j = { .y = y, .w = w, .a = a, .tr = chord_type_get(w->type) };
+    chord_pool_run(pool_for(pool, w->n_in * w->n_out * a->n_tok), matmul_task, &j);
+}
+
+/* ---- element-wise ------------------------------------------------------------------------------ */
+
+void chord_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += (double)(x[i] * x[i]);
+    const float mean = (float)(sum / (double)n);
+    const float scale = 1.0f / sqrtf(mean + eps);
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale * w[i];
+}
+
+void chord_rope_cache(float *cache, int32_t n_rot, int32_t pos, float freq_base, float freq_scale) {
+    const float theta_scale = powf(freq_base, -2.0f / (float)n_rot);
+    float theta = (float)pos;
+    for (int32_t i = 0; i < n_rot; i += 2) {
+        const float th = freq_scale * theta;
+        cache[i] = cosf(th);
+        cache[i + 1] = sinf(th);
+        theta *= theta_scale;
+    }
+}
+
+void chord_rope_apply(float *x, int32_t n_heads, int32_t head_dim, int32_t n_rot, const float *cache,
+                      int neox) {
+    const int32_t off = neox ? n_rot / 2 : 1;  /* distance between the two members of a pair */
+    for (int32_t h = 0; h < n_heads; h++) {
+        float *v = x + (int64_t)h * head_dim;
+        for (int32_t i = 0; i < n_rot; i += 2) {
+            const int32_t ic = neox ? i / 2 : i;
+            const float c = cache[i], s = cache[i + 1];
+            const float x0 = v[ic], x1 = v[ic + off];
+            v[ic] = x0 * c - x1 * s;
+            v[ic + off] = x0 * s + x1 * c;
+        }
+    }
+}
+
+void chord_swiglu(float *gate, const float *up, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+void chord_add_rows(float *y, const float *b, int n_tok, int64_t n) {
+    for (int t = 0; t < n_tok; t++)
+        for (int64_t i = 0; i < n; i++) y[(int64_t)t * n + i] += b[i];
+}
+
+/* ---- attention ------------------------------------------------------------------------------------ */
+
+/* Below this many queries llama.cpp uses its F16-accumulating flash-attention kernel. */
+#define TILED_MIN_QUERIES 64
+
+uint64_t chord_attn_scratch_floats(int32_t head_dim, uint32_t n_ctx) {
+    /* q16 + acc16 (as floats, generous), two f32 vectors, and one score per cached position */
+    return (uint64_t)head_dim * 4 + n_ctx + 16;
+}
+
+/* One query head, F16 path (ggml flash_attn_ext_f16_one_chunk with an F16 V). */
+static void attend_f16(const chord_attn *a, const float *q, const uint16_t *k, const uint16_t *v,
+                       uint64_t kv_stride, int32_t n_kv, float *out, float *scratch) {
+    const int32_t D = a->head_dim;
+    const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16);
+    uint16_t *q16 = (uint16_t *)scratch, *acc16 = q16 + D;
+    float *accf = scratch + D, *vf = accf + D;
+    f16->from_float(q, q16, D);
+    memset(acc16, 0, (size_t)D * sizeof *acc16);
+    float S = 0.0f, M = -INFINITY;
+    for (int32_t ic = 0; ic < n_kv; ic++) {
+        float s = f16->vec_dot(D, k + (uint64_t)ic * kv_stride, q16) * a->scale;
+        float ms = 1.0f, vs = 1.0f;
+        f16->to_float(acc16, accf, D);
+        if (s > M) {
+            const float Mold = M;
+            M = s;
+            ms = expf(Mold - M);
+            for (int32_t d = 0; d < D; d++) accf[d] *= ms;
+            f16->from_float(accf, acc16, D);
+            f16->to_float(acc16, accf, D);
+        } else {
+            vs = expf(s - M);
+        }
+        f16->to_float(v + (uint64_t)ic * kv_stride, vf, D);
+        for (int32_t d = 0; d < D; d++) accf[d] += vf[d] * vs;
+        f16->from_float(accf, acc16, D);
+        S = S * ms + vs;
+    }
+    f16->to_float(acc16, out, D);
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int32_t d = 0; d < D; d++) out[d] *= inv;
+}
+
+/* One query head, F32 path (ggml's tiled kernel: F32 Q, K and V, F32 softmax). */
+static void attend_f32(const chord_attn *a, const float *q, const uint16_t *k, const uint16_t *v,
+                       uint64_t kv_stride, int32_t n_kv, float *out, float *scratch) {
+    const int32_t D = a->head_dim;
+    const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16), *f32 = chord_type_get(CHORD_TYPE_F32);
+    float *kf = scratch, *scores = scratch + 2 * D;
+    float M = -INFINITY;
+    for (int32_t ic = 0; ic < n_kv; ic++) {
+        f16->to_float(k + (uint64_t)ic * kv_stride, kf, D);
+        scores[ic] = f32->vec_dot(D, kf, q) * a->scale;
+        if (scores[ic] > M) M = scores[ic];
+    }
+    double S = 0.0;
+    for (int32_t ic = 0; ic < n_kv; ic++) {
+        scores[ic] = expf(scores[ic] - M);
+        S += scores[ic];
+    }
+    memset(out, 0, (size_t)D * sizeof *out);
+    for (int32_t ic = 0; ic < n_kv; ic++) {
+        f16->to_float(v + (uint64_t)ic * kv_stride, kf, D);
+        const float p = scores[ic];
+        for (int32_t d = 0; d < D; d++) out[d] += p * kf[d];
+    }
+    const float inv = S == 0.0 ? 0.0f : (float)(1.0 / S);
+    for (int32_t d = 0; d < D; d++) out[d] *= inv;
+}
+
+static void attn_task(void *ctx, int ith, int nth) {
+    const chord_attn *a = ctx;
+    const int32_t D = a->head_dim, group = a->n_head / a->n_head_kv;
+    const uint64_t kv_stride = (uint64_t)a->n_head_kv * D, q_stride = (uint64_t)a->n_head * D;
+    float *scratch = a->scratch + (uint64_t)ith * a->scratch_per_thread;
+    const int64_t n_jobs = (int64_t)a->n_tok * a->n_head;
+    for (int64_t job = ith; job < n_jobs; job += nth) {
+        const int32_t t = (int32_t)(job / a->n_head), h = (int32_t)(job % a->n_head);
+        const int32_t kvh = h / group, n_kv = a->pos0 + t + 1;
+        const float *q = a->q + (uint64_t)t * q_stride + (uint64_t)h * D;
+        float *out = a->out + (uint64_t)t * q_stride + (uint64_t)h * D;
+        const uint16_t *k = a->k + (uint64_t)kvh * D, *v = a->v + (uint64_t)kvh * D;
+        if (a->n_tok >= TILED_MIN_QUERIES) attend_f32(a, q, k, v, kv_stride, n_kv, out, scratch);
+        else attend_f16(a, q, k, v, kv_stride, n_kv, out, scratch);
+    }
+}
+
+void chord_attention(chord_pool *pool, const chord_attn *a) {
+    /* work: every query attends to about pos0 + n_tok/2 keys of head_dim */
+    const int64_t work = (int64_t)a->n_tok * a->n_head * a->head_dim * (a->pos0 + a->n_tok / 2 + 1);
+    chord_pool_run(pool_for(pool, work), attn_task, (void *)a);
+}

@@ -1,0 +1,73 @@
+/*
+ * ops.h — the kernels of the forward pass: RMSNorm, RoPE (normal and NeoX), SwiGLU, activation
+ * quantization, matrix × activations products split across the thread pool, and attention over
+ * an F16 KV cache. Numerics follow llama.cpp's CPU backend where it matters for identical greedy
+ * tokens (see ops.c).
+ */
+#ifndef CHORD_OPS_H
+#define CHORD_OPS_H
+
+#include <stdint.h>
+#include "chord.h"
+#include "platform.h"
+#include "quant/quant.h"
+
+/* A weight matrix: n_out rows of n_in elements in `type`, rows row_bytes apart. */
+typedef struct chord_mat {
+    const void *data;
+    chord_type type;
+    int64_t n_in, n_out;
+    uint64_t row_bytes;
+} chord_mat;
+
+/* Activations [n_tok][n_in] quantized to some vec_dot_type, ready for chord_matmul. The buffer
+ * is the caller's (sized with chord_act_row_bytes); `src`/`type` remember what it holds so that
+ * products sharing an input (q/k/v, gate/up) quantize it once. */
+typedef struct chord_act {
+    void *buf;
+    uint64_t cap;
+    const float *src;
+    chord_type type;
+    int n_tok;
+    int64_t n_in;
+    uint64_t row_bytes;
+} chord_act;
+
+/* Bytes of one activation row of n_in elements in vec_dot_type; 0 if not a multiple of its block. */
+uint64_t chord_act_row_bytes(chord_type vdt, int64_t n_in);
+/* Quantizes x [n_tok][n_in] to `vdt` into a->buf unless it already holds exactly that. */
+void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_tok, int64_t n_in,
+                        chord_type vdt);
+/* Forgets what a->buf holds (call when the source floats change). */
+static inline void chord_act_invalidate(chord_act *a) { a->src = NULL; }
+
+/* y[t][r] = dot(W row r, activation row t) for t < a->n_tok, r < w->n_out, split over threads. */
+void chord_matmul(chord_pool *pool, float *y, const chord_mat *w, const chord_act *a);
+
+/* y = x / sqrt(mean(x²) + eps) * w (y may equal x). */
+void chord_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps);
+/* cos/sin table for one position: cache[2i] = cos, cache[2i+1] = sin of pair i (n_rot/2 pairs). */
+void chord_rope_cache(float *cache, int32_t n_rot, int32_t pos, float freq_base, float freq_scale);
+/* Rotates the first n_rot dims of each of n_heads heads (head_dim apart) in place. */
+void chord_rope_apply(float *x, int32_t n_heads, int32_t head_dim, int32_t n_rot, const float *cache,
+                      int neox);
+/* gate[i] = silu(gate[i]) * up[i] */
+void chord_swiglu(float *gate, const float *up, int64_t n);
+/* y += b over n_tok rows of n */
+void chord_add_rows(float *y, const float *b, int n_tok, int64_t n);
+
+/* Attention of n_tok queries (positions pos0..pos0+n_tok-1) over an F16 cache of K and V rows
+ * [pos][n_head_kv * head_dim]; causal. q and out are [n_tok][n_head * head_dim]. */
+typedef struct chord_attn {
+    const float *q;
+    const uint16_t *k, *v;
+    float *out;
+    int32_t n_tok, pos0, n_head, n_head_kv, head_dim;
+    float scale;
+    float *scratch;        /* per thread: chord_attn_scratch_floats(head_dim, n_ctx) floats */
+    uint64_t scratch_per_thread;
+} chord_attn;
+uint64_t chord_attn_scratch_floats(int32_t head_dim, uint32_t n_ctx);
+void chord_attention(chord_pool *pool, const chord_attn *a);
+
+#endif

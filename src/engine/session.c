@@ -1,0 +1,192 @@
+/*
+ * session.c — a session is one conversation over a model: the F16 KV cache (n_ctx positions,
+ * chosen at creation and bounded by the model's training context), the token history, the
+ * thread pool and every scratch buffer the forward pass needs, all sized here once so that
+ * feeding and generating never allocate. Feeding validates the whole input before touching the
+ * cache, then runs the forward pass in batches of n_batch tokens (matrix × matrix products).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "engine/session.h"
+
+#define DEFAULT_CTX 4096
+#define DEFAULT_BATCH 64
+#define MAX_BATCH 4096
+
+chord_session_params chord_session_params_default(void) {
+    chord_session_params p = { .n_ctx = 0, .n_threads = 0, .n_batch = DEFAULT_BATCH };
+    return p;
+}
+
+/* Largest activation row (bytes) any matrix of the model needs, for the quantized-input buffer. */
+static uint64_t max_act_row(const chord_model *m) {
+    uint64_t best = 0;
+    for (int32_t il = -1; il < m->hp.n_layer; il++) {
+        const chord_layer_tensors *lt = il < 0 ? &m->global : &m->layers[il];
+        for (int s = 0; s < CHORD_W_NSLOTS; s++) {
+            const chord_gguf_tensor *t = lt->t[s];
+            if (!t || t->ne[1] == 1 || s == CHORD_W_TOK_EMBD) continue;
+            uint64_t rb = chord_act_row_bytes(chord_type_get(t->type)->vec_dot_type, t->ne[0]);
+            if (rb > best) best = rb;
+        }
+    }
+    return best;
+}
+
+/* One allocation per buffer; sizes are checked against overflow by staying below 2^62. */
+static void *alloc_floats(uint64_t n, uint64_t elem, int *failed) {
+    if (*failed) return NULL;
+    if (n == 0) n = 1;
+    if (n > ((uint64_t)1 << 62) / elem || n * elem > (uint64_t)SIZE_MAX) { *failed = 1; return NULL; }
+    void *p = calloc((size_t)n, (size_t)elem);
+    if (!p) *failed = 1;
+    return p;
+}
+
+static chord_status alloc_buffers(chord_session *s, chord_error *err) {
+    const chord_hparams *hp = &s->model->hp;
+    const uint64_t B = s->n_batch, D = (uint64_t)hp->n_embd_head;
+    const uint64_t nq = (uint64_t)hp->n_head * D, nkv = (uint64_t)hp->n_head_kv * D;
+    const uint64_t kv = (uint64_t)hp->n_layer * s->n_ctx * nkv;
+    const int nth = chord_pool_size(s->pool);
+    int failed = 0;
+    s->k_cache = alloc_floats(kv, sizeof(uint16_t), &failed);
+    s->v_cache = alloc_floats(kv, sizeof(uint16_t), &failed);
+    s->history = alloc_floats(s->n_ctx, sizeof(int32_t), &failed);
+    s->x = alloc_floats(B * (uint64_t)hp->n_embd, sizeof(float), &failed);
+    s->xn = alloc_floats(B * (uint64_t)hp->n_embd, sizeof(float), &failed);
+    s->q = alloc_floats(B * nq, sizeof(float), &failed);
+    s->k = alloc_floats(B * nkv, sizeof(float), &failed);
+    s->v = alloc_floats(B * nkv, sizeof(float), &failed);
+    s->attn = alloc_floats(B * nq, sizeof(float), &failed);
+    s->gate = alloc_floats(B * (uint64_t)hp->n_ff, sizeof(float), &failed);
+    s->up = alloc_floats(B * (uint64_t)hp->n_ff, sizeof(float), &failed);
+    s->logits = alloc_floats((uint64_t)hp->n_vocab, sizeof(float), &failed);
+    s->rope = alloc_floats((uint64_t)hp->n_rot + 2, sizeof(float), &failed);
+    s->attn_scratch_per_thread = (chord_attn_scratch_floats(hp->n_embd_head, s->n_ctx) + 15) & ~(uint64_t)15;
+    s->attn_scratch = alloc_floats(s->attn_scratch_per_thread * (uint64_t)nth, sizeof(float), &failed);
+    s->act.cap = B * max_act_row(s->model);
+    s->act.buf = alloc_floats(s->act.cap, 1, &failed);
+    if (failed)
+        return chord_fail(err, CHORD_E_NOMEM, "out of memory for a session of %u tokens (KV cache %llu bytes)",
+                          s->n_ctx, (unsigned long long)(2 * kv * sizeof(uint16_t)));
+    return CHORD_OK;
+}
+
+chord_status chord_session_new(chord_session **out, chord_model *m, const chord_session_params *p,
+                               chord_error *err) {
+    if (!out || !m) return chord_fail(err, CHORD_E_INVALID_ARG, "chord_session_new: NULL argument");
+    *out = NULL;
+    if (m->vocab_only || !m->weights)
+        return chord_fail(err, CHORD_E_INVALID_ARG, "the model was opened vocab_only: no weights to run");
+    chord_session_params d = chord_session_params_default();
+    if (!p) p = &d;
+    uint32_t train = (uint32_t)m->hp.n_ctx_train;
+    uint32_t n_ctx = p->n_ctx ? p->n_ctx : (train < DEFAULT_CTX ? train : DEFAULT_CTX);
+    if (n_ctx > train)
+        return chord_fail(err, CHORD_E_RANGE, "n_ctx %u exceeds the model's context length %u", n_ctx, train);
+    if (p->n_threads < 0) return chord_fail(err, CHORD_E_INVALID_ARG, "n_threads %d is negative", p->n_threads);
+    uint32_t n_batch = p->n_batch ? p->n_batch : DEFAULT_BATCH;
+    if (n_batch > MAX_BATCH) return chord_fail(err, CHORD_E_RANGE, "n_batch %u exceeds %d", n_batch, MAX_BATCH);
+    if (n_batch > n_ctx) n_batch = n_ctx;
+    chord_session *s = calloc(1, sizeof *s);
+    if (!s) return chord_fail(err, CHORD_E_NOMEM, "out of memory allocating a session");
+    s->model = m;
+    s->n_ctx = n_ctx;
+    s->n_batch = n_batch;
+    atomic_init(&s->cancel, 0);
+    chord_status st = chord_pool_new(&s->pool, p->n_threads, err);
+    if (st == CHORD_OK) st = alloc_buffers(s, err);
+    if (st != CHORD_OK) {
+        chord_session_free(s);
+        return st;
+    }
+    *out = s;
+    return CHORD_OK;
+}
+
+void chord_session_free(chord_session *s) {
+    if (!s) return;
+    chord_pool_free(s->pool);
+    free(s->k_cache); free(s->v_cache); free(s->history);
+    free(s->x); free(s->xn); free(s->q); free(s->k); free(s->v); free(s->attn);
+    free(s->gate); free(s->up); free(s->logits); free(s->rope); free(s->attn_scratch);
+    free(s->act.buf);
+    free(s);
+}
+
+/* Feeds without touching the statistics; the caller times it as prefill or decode. */
+static chord_status feed(chord_session *s, const int32_t *tokens, size_t n, chord_error *err) {
+    if (!s || (!tokens && n)) return chord_fail(err, CHORD_E_INVALID_ARG, "chord_session_feed: NULL argument");
+    if (n == 0) return CHORD_OK;
+    if (n > (size_t)(s->n_ctx - s->pos))
+        return chord_fail(err, CHORD_E_RANGE, "%zu tokens do not fit in the context: %u of %u positions used",
+                          n, s->pos, s->n_ctx);
+    const int32_t n_vocab = s->model->hp.n_vocab;
+    for (size_t i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= n_vocab)
+            return chord_fail(err, CHORD_E_RANGE, "token %zu has id %d, outside the vocabulary [0, %d)",
+                              i, tokens[i], n_vocab);
+    for (size_t done = 0; done < n;) {
+        if (atomic_exchange(&s->cancel, 0))
+            return chord_fail(err, CHORD_E_CANCELLED, "cancelled after %zu of %zu tokens", done, n);
+        uint32_t b = (uint32_t)(n - done < s->n_batch ? n - done : s->n_batch);
+        memcpy(s->history + s->pos, tokens + done, b * sizeof *tokens);
+        chord_status st = chord_forward(s, tokens + done, b, err);
+        if (st != CHORD_OK) return st;
+        done += b;
+    }
+    return CHORD_OK;
+}
+
+chord_status chord_session_feed(chord_session *s, const int32_t *tokens, size_t n, chord_error *err) {
+    double t0 = chord_time_ms();
+    chord_status st = feed(s, tokens, n, err);
+    if (st == CHORD_OK && n) {
+        s->prefill_ms += chord_time_ms() - t0;
+        s->n_prefill += n;
+    }
+    return st;
+}
+
+chord_status chord_session_feed_decode(chord_session *s, int32_t token, chord_error *err) {
+    double t0 = chord_time_ms();
+    chord_status st = feed(s, &token, 1, err);
+    if (st == CHORD_OK) {
+        s->decode_ms += chord_time_ms() - t0;
+        s->n_decode++;
+    }
+    return st;
+}
+
+const float *chord_session_logits(const chord_session *s) { return s && s->has_logits ? s->logits : NULL; }
+uint32_t chord_session_pos(const chord_session *s) { return s ? s->pos : 0; }
+uint32_t chord_session_n_ctx(const chord_session *s) { return s ? s->n_ctx : 0; }
+
+void chord_session_reset(chord_session *s) {
+    if (!s) return;
+    s->pos = 0;
+    s->has_logits = 0;
+    atomic_store(&s->cancel, 0);
+}
+
+void chord_session_cancel(chord_session *s) {
+    if (s) atomic_store(&s->cancel, 1);
+}
+
+chord_status chord_session_stats(const chord_session *s, chord_stats *out) {
+    if (!s || !out) return CHORD_E_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    out->load_ms = s->model->load_ms;
+    out->prefill_ms = s->prefill_ms;
+    out->decode_ms = s->decode_ms;
+    out->n_prefill = s->n_prefill;
+    out->n_decode = s->n_decode;
+    out->prefill_tok_s = s->prefill_ms > 0 ? (double)s->n_prefill * 1000.0 / s->prefill_ms : 0;
+    out->decode_tok_s = s->decode_ms > 0 ? (double)s->n_decode * 1000.0 / s->decode_ms : 0;
+    out->weight_bytes = s->model->weight_bytes;
+    out->peak_memory_bytes = chord_peak_memory_bytes();
+    return CHORD_OK;
+}

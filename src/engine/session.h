@@ -1,0 +1,52 @@
+/*
+ * session.h — internal view of a chord_session (session.c) for the forward pass (forward.c) and
+ * the public API (chord.c): the KV cache, scratch buffers sized once at creation (no allocation
+ * per token), the token history and the timing counters.
+ */
+#ifndef CHORD_SESSION_H
+#define CHORD_SESSION_H
+
+#include <stdatomic.h>
+#include "chord.h"
+#include "model/model.h"
+#include "engine/ops.h"
+#include "platform.h"
+
+struct chord_session {
+    chord_model *model;
+    chord_pool *pool;
+    uint32_t n_ctx, n_batch;
+    uint32_t pos;                /* tokens in the KV cache */
+    int has_logits;              /* logits hold the prediction after the last token */
+    atomic_int cancel;
+
+    uint16_t *k_cache, *v_cache; /* F16 [n_layer][n_ctx][n_head_kv * head_dim] */
+    int32_t *history;            /* [n_ctx] tokens in the cache, in order */
+
+    /* scratch, all [n_batch][...] */
+    float *x;                    /* residual stream [n_embd] */
+    float *xn;                   /* normed input / block output [n_embd] */
+    float *q, *k, *v;            /* [n_head*hd], [n_head_kv*hd] x2 */
+    float *attn;                 /* attention output [n_head*hd] */
+    float *gate, *up;            /* [n_ff] */
+    float *logits;               /* [n_vocab] of the last token */
+    float *rope;                 /* [n_rot] cos/sin of one position */
+    float *attn_scratch;         /* per thread */
+    uint64_t attn_scratch_per_thread;
+    chord_act act;               /* quantized activations [n_batch][max row] */
+
+    double prefill_ms, decode_ms;
+    uint64_t n_prefill, n_decode;
+};
+
+/* Runs the forward pass over n tokens (n <= n_batch) at position s->pos, appends their K/V and
+ * leaves the logits of the last one in s->logits. Caller has checked ids and room. */
+chord_status chord_forward(chord_session *s, const int32_t *tokens, uint32_t n, chord_error *err);
+
+/* Feeds one sampled token, counted as decode in the statistics (chord_generate). */
+chord_status chord_session_feed_decode(chord_session *s, int32_t token, chord_error *err);
+
+/* Sampler internals shared with chord_generate: make room for n_vocab candidates. */
+chord_status chord_sampler_reserve(chord_sampler *s, int32_t n_vocab, chord_error *err);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * model.h — internal view of a chord_model: architecture, hyper-parameters, the binding of
+ * tensor names to layer slots, the weights handle and the tokenizer. Shared by model.c (load),
+ * forward.c (the forward pass), session.c/chord.c (public API) and the tokenizer module, which
+ * reaches the model's tokenizer through chord_model_tokenizer().
+ */
+#ifndef CHORD_MODEL_H
+#define CHORD_MODEL_H
+
+#include "chord.h"
+#include "gguf/gguf.h"
+#include "weights/weights.h"
+
+typedef enum { CHORD_ARCH_LLAMA = 0, CHORD_ARCH_QWEN2 = 1, CHORD_ARCH_COUNT } chord_arch;
+
+typedef struct chord_hparams {
+    int32_t n_vocab;      /* rows of token_embd */
+    int32_t n_ctx_train;
+    int32_t n_embd;
+    int32_t n_layer;
+    int32_t n_head, n_head_kv;
+    int32_t n_ff;
+    int32_t n_embd_head;  /* dimension of one q/k/v head */
+    int32_t n_rot;        /* leading dimensions of a head that RoPE rotates */
+    float rope_theta;     /* rope.freq_base */
+    float rope_freq_scale;/* 1 / linear scaling factor */
+    float norm_eps;       /* RMSNorm epsilon */
+    int rope_neox;        /* 1: rotate (i, i + n_rot/2) halves (qwen2); 0: adjacent pairs (llama) */
+} chord_hparams;
+
+struct chord_tokenizer;
+
+struct chord_model {
+    chord_source src;            /* owned; tensor data and metadata come from here */
+    chord_gguf *gguf;            /* owned; names and metadata strings live here */
+    chord_arch arch;
+    const char *arch_name;       /* "llama", "qwen2" */
+    const char *name;            /* general.name or "" */
+    chord_hparams hp;
+    chord_layer_tensors global;  /* token_embd, output_norm, output (output may alias token_embd) */
+    chord_layer_tensors *layers; /* n_layer blocks */
+    chord_weights *weights;      /* NULL for vocab_only models */
+    struct chord_tokenizer *tok; /* NULL if the file has no tokenizer metadata */
+    int vocab_only;
+    double load_ms;
+    uint64_t weight_bytes;       /* bytes of all tensors in the file */
+    uint64_t n_params;
+    int32_t bos, eos;            /* -1 when absent */
+};
+
+/* The model's tokenizer (NULL when the file carries none). Lives as long as the model. */
+const struct chord_tokenizer *chord_model_tokenizer(const chord_model *m);
+/* The parsed GGUF of the model. Lives as long as the model. */
+const chord_gguf *chord_model_gguf(const chord_model *m);
+
+/* Reads and validates hyper-parameters of architecture `arch` from metadata and binds every
+ * tensor to its slot with shape checks (model.c). Exposed for tests. */
+chord_status chord_model_load_arch(chord_model *m, chord_error *err);
+
+#endif

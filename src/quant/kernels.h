@@ -1,0 +1,77 @@
+/*
+ * quant_kernels.h — internal declarations of every kernel the traits table points at: scalar
+ * reference kernels (ref.c, ref_k.c) and per-ISA kernels (src/quant/<isa>.c). The
+ * signatures are the traits' function types so tests and benches can call any of them directly.
+ *
+ * Naming: chord_dequant_<type> (to_float), chord_quant_<type>_ref (from_float, reference),
+ * chord_dot_<type>_ref (vec_dot against the type's vec_dot_type), and _avx2 variants.
+ */
+#ifndef CHORD_QUANT_KERNELS_H
+#define CHORD_QUANT_KERNELS_H
+
+#include <stdint.h>
+#include "quant/quant.h"
+
+/* One line per type: X(name) expands the three reference kernels. */
+#define CHORD_REF_TYPES(X) \
+    X(f32) X(f16) X(bf16) X(q4_0) X(q4_1) X(q5_0) X(q5_1) X(q8_0) X(q8_1) \
+    X(q2_K) X(q3_K) X(q4_K) X(q5_K) X(q6_K) X(q8_K)
+
+#define CHORD_DECLARE_REF(t) \
+    void chord_dequant_##t(const void *src, float *dst, int64_t n); \
+    void chord_quant_##t##_ref(const float *src, void *dst, int64_t n); \
+    float chord_dot_##t##_ref(int64_t n, const void *x, const void *y);
+CHORD_REF_TYPES(CHORD_DECLARE_REF)
+#undef CHORD_DECLARE_REF
+
+/* AVX2 + FMA + F16C kernels (src/quant/avx2.c); only called after a CPU check, and after
+ * chord_avx2_init has filled their tables. */
+void chord_avx2_init(void);
+float chord_dot_f32_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_f16_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_bf16_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q4_0_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q4_1_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q5_0_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q5_1_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q8_0_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q2_K_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q3_K_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q4_K_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q5_K_avx2(int64_t n, const void *x, const void *y);
+float chord_dot_q6_K_avx2(int64_t n, const void *x, const void *y);
+/* One weight row against ny activation rows (stride ys bytes); each out[k] is bit-identical
+ * to the single-row kernel's result. */
+void chord_dot_rows_q4_K_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q6_K_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q8_0_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q4_0_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q4_1_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q5_0_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q5_1_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q5_K_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+/* The same three with AVX-VNNI (src/quant/avx2.c, per-function target): bit-identical to the
+ * AVX2 ones; installed only when CPUID reports AVX-VNNI. */
+void chord_dot_rows_q4_K_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q6_K_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q8_0_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+/* Activation quantizers and conversions: bit-identical to the reference ones (tested). */
+void chord_quant_q8_0_avx2(const float *src, void *dst, int64_t n);
+void chord_quant_q8_1_avx2(const float *src, void *dst, int64_t n);
+void chord_quant_q8_K_avx2(const float *src, void *dst, int64_t n);
+void chord_quant_f16_avx2(const float *src, void *dst, int64_t n);
+void chord_dequant_f16_avx2(const void *src, float *dst, int64_t n);
+
+/* 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block, from the 12 packed bytes:
+ * sub-blocks 0..3 use the low 6 bits of bytes j and j+4; 4..7 take 4 bits from byte j+4 and the
+ * top 2 bits of bytes j-4 (scale) and j (min). */
+static inline void chord_k_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
+    if (j < 4) {
+        *sc = q[j] & 63; *m = q[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+#endif

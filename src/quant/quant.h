@@ -1,0 +1,71 @@
+/*
+ * quant.h — tensor types: one traits table indexed by the GGUF/ggml type id, block layouts in
+ * blocks.h, scalar reference kernels in ref.c, per-ISA kernels in src/quant/<isa>.c.
+ */
+#ifndef CHORD_QUANT_H
+#define CHORD_QUANT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "chord.h"
+
+/* Type ids are ggml's (they are stored in GGUF files). */
+typedef enum {
+    CHORD_TYPE_F32 = 0, CHORD_TYPE_F16 = 1, CHORD_TYPE_Q4_0 = 2, CHORD_TYPE_Q4_1 = 3,
+    CHORD_TYPE_Q5_0 = 6, CHORD_TYPE_Q5_1 = 7, CHORD_TYPE_Q8_0 = 8, CHORD_TYPE_Q8_1 = 9,
+    CHORD_TYPE_Q2_K = 10, CHORD_TYPE_Q3_K = 11, CHORD_TYPE_Q4_K = 12, CHORD_TYPE_Q5_K = 13,
+    CHORD_TYPE_Q6_K = 14, CHORD_TYPE_Q8_K = 15, CHORD_TYPE_BF16 = 30,
+    CHORD_TYPE_COUNT = 40   /* ids below this are known to ggml; ours are a subset */
+} chord_type;
+
+typedef void (*chord_to_float_fn)(const void *src, float *dst, int64_t n);
+typedef void (*chord_from_float_fn)(const float *src, void *dst, int64_t n);
+/* dot of n elements: x in this type, y in vec_dot_type (already quantized activations) */
+typedef float (*chord_vec_dot_fn)(int64_t n, const void *x, const void *y);
+
+/* out[k] = dot(x, y + k*y_stride) for k < ny: each result bit-identical to vec_dot's. */
+typedef void (*chord_vec_dot_rows_fn)(int64_t n, const void *x, const void *y, uint64_t y_stride,
+                                      int ny, float *out);
+
+typedef struct chord_type_traits {
+    const char *name;            /* "q4_K" as ggml spells it; NULL for ids we do not support */
+    uint32_t block_elems;        /* elements per block */
+    uint32_t block_bytes;        /* bytes per block */
+    chord_type vec_dot_type;     /* activation format for vec_dot */
+    chord_to_float_fn to_float;  /* reference dequantize (bit-exact with ggml) */
+    chord_from_float_fn from_float; /* quantize (bit-identical to from_float_ref) */
+    chord_vec_dot_fn vec_dot;    /* best kernel for this CPU (after chord_quant_init) */
+    chord_vec_dot_fn vec_dot_ref;/* scalar reference */
+    /* from_float above is the best kernel for this CPU; it is bit-identical to this scalar one
+     * (the SIMD quantizers of Q8_0/Q8_1/Q8_K/F16 are exact), so results never depend on the CPU. */
+    chord_from_float_fn from_float_ref;
+    /* One weight row against several activation rows sharing the weight unpacking (prompt
+     * batches); NULL when the type has no such kernel. Call it through chord_vec_dot_rows. */
+    chord_vec_dot_rows_fn vec_dot_rows;
+} chord_type_traits;
+
+/* Selects the fastest kernels this CPU supports; idempotent, thread-safe to call early. */
+void chord_quant_init(void);
+/* "avx2", "scalar" (or a name given by a per-ISA dispatch file): the kernel set that
+ * chord_quant_init selected (for logs and benches). Static string. */
+const char *chord_quant_isa(void);
+/* out[k] = t->vec_dot(n, x, y + k*y_stride) for k < ny, through vec_dot_rows when the type has
+ * one (on AVX2, 4 rows: 1.2x faster per row for Q4_K/Q8_0, 1.5-1.7x for Q4_0, Q4_1, Q5_0, Q5_1,
+ * Q5_K, Q6_K; results bit-identical to vec_dot). */
+void chord_vec_dot_rows(const chord_type_traits *t, int64_t n, const void *x, const void *y,
+                        uint64_t y_stride, int ny, float *out);
+/* NULL for ids out of range or unsupported. */
+const chord_type_traits *chord_type_get(uint32_t type);
+const char *chord_type_name(uint32_t type);          /* "?" when unknown */
+int chord_type_from_name(const char *name);           /* -1 when unknown; case-insensitive */
+/* Bytes of a row of n elements: CHORD_E_FORMAT if n is not a multiple of the block size,
+ * CHORD_E_UNSUPPORTED for unknown types, CHORD_E_RANGE on overflow. */
+chord_status chord_type_row_bytes(uint32_t type, uint64_t n, uint64_t *out);
+
+/* fp16/bf16 conversion (exact, no hardware dependence) */
+float chord_fp16_to_fp32(uint16_t h);
+uint16_t chord_fp32_to_fp16(float f);
+float chord_bf16_to_fp32(uint16_t h);
+uint16_t chord_fp32_to_bf16(float f);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * tok_pretok.c — pre-tokenizer splits for byte-level BPE: the regular expressions that
+ * tokenizer.json files name, written out as hand-made left-to-right scanners over code points
+ * (no regex engine). Each scanner walks one chunk [ini, end) once; every step consumes at least
+ * one code point, and the look-aheads ("\s+(?!\S)") rescan at most the run they consume, so a
+ * split is linear in its input and never recurses.
+ *
+ * The splits reproduce llama.cpp's (src/unicode.cpp, unicode_regex_split and the
+ * unicode_regex_split_custom_* functions), including their treatment of chunk ends: past the
+ * end of a chunk a code point reads as "none" with flags 0.
+ *
+ *   gpt-2    's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+ *   llama3   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}
+ *            | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ *   qwen2    as llama3 with \p{N} instead of \p{N}{1,3}
+ *   default  four splits chained, each applied to every piece of the previous one:
+ *            [\p{P}\$\+<=>\^~\|]+   then gpt-2   then \p{N}+   then [0-9][0-9][0-9]
+ *   starcoder  \p{N} then gpt-2
+ * A chained split keeps the text between matches as pieces of their own.
+ */
+#include <stdlib.h>
+
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
+
+#define NONE 0xFFFFFFFFu
+
+typedef struct {
+    const uint32_t *cps;
+    const uint16_t *fl;    /* flags of each code point */
+    size_t ini, end;       /* current chunk */
+    size_t prev;           /* end of the last emitted piece */
+    uint32_t *out;         /* piece lengths */
+    size_t n_out, cap_out;
+    int oom;
+} splitter;
+
+static uint32_t cp_at(const splitter *s, size_t i) { return i >= s->ini && i < s->end ? s->cps[i] : NONE; }
+static uint32_t fl_at(const splitter *s, size_t i) { return i >= s->ini && i < s->end ? s->fl[i] : 0; }
+
+/* Ends the current piece at `end` (empty pieces are dropped). */
+static void emit(splitter *s, size_t end) {
+    if (end > s->prev) {
+        if (s->n_out == s->cap_out) {
+            size_t cap = s->cap_out ? s->cap_out * 2 : 64;
+            uint32_t *v = realloc(s->out, cap * sizeof *v);
+            if (!v) { s->oom = 1; return; }
+            s->out = v;
+            s->cap_out = cap;
+        }
+        s->out[s->n_out++] = (uint32_t)(end - s->prev);
+    }
+    s->prev = end;
+}
+
+/* 's 't 're 've 'm 'll 'd at pos (optionally case-insensitive): length 3/4 incl. the quote, or 0. */
+static size_t contraction(const splitter *s, size_t pos, int fold) {
+    if (cp_at(s, pos) != '\'' || pos + 1 >= s->end) return 0;
+    uint32_t a = cp_at(s, pos + 1);
+    if (fold) a = chord_ucd_tolower(a);
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+    if (pos + 2 >= s->end) return 0;
+    uint32_t b = cp_at(s, pos + 2);
+    if (fold) b = chord_ucd_tolower(b);
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+    return 0;
+}
+
+#define WLN (CHORD_UCD_WHITESPACE | CHORD_UCD_LETTER | CHORD_UCD_NUMBER)
+
+/* The whitespace tail shared by all splits: \s+(?!\S) | \s+ ; with_newlines adds the
+ * \s*[\r\n]+ alternative that llama3/qwen2 try first. Returns the new position. */
+static size_t split_space(splitter *s, size_t pos, int with_newlines) {
+    size_t n = 0, last_nl = 0;
+    while (fl_at(s, pos + n) & CHORD_UCD_WHITESPACE) {
+        uint32_t c = cp_at(s, pos + n);
+        if (c == '\r' || c == '\n') last_nl = pos + n + 1;
+        n++;
+    }
+    if (with_newlines && last_nl > 0) pos = last_nl;            /* \s*[\r\n]+ */
+    else if (n > 1 && cp_at(s, pos + n) != NONE) pos += n - 1;  /* \s+(?!\S): leave one for the next word */
+    else if (n > 0) pos += n;                                   /* \s+ */
+    else pos++;                                                 /* nothing matched: one code point */
+    emit(s, pos);
+    return pos;
+}
+
+static void split_gpt2(splitter *s) {
+    size_t pos = s->ini;
+    while (pos < s->end && !s->oom) {
+        uint32_t c = cp_at(s, pos);
+        size_t k = contraction(s, pos, 0);
+        if (k) { pos += k; emit(s, pos); continue; }
+        uint32_t f2 = c == ' ' ? fl_at(s, pos + 1) : fl_at(s, pos);
+        uint32_t cls = f2 & CHORD_UCD_LETTER ? CHORD_UCD_LETTER : f2 & CHORD_UCD_NUMBER ? CHORD_UCD_NUMBER : 0;
+        if (cls) {                                              /*  ?\p{L}+  |  ?\p{N}+ */
+            pos += c == ' ';
+            while (fl_at(s, pos) & cls) pos++;
+            emit(s, pos);
+            continue;
+        }
+        if (!(f2 & WLN) && f2) {                                /*  ?[^\s\p{L}\p{N}]+ */
+            pos += c == ' ';
+            while (!(fl_at(s, pos) & WLN) && fl_at(s, pos)) pos++;
+            emit(s, pos);
+            continue;
+        }
+        pos = split_space(s, pos, 0);
+    }
+}
+
+static void split_llama3(splitter *s, size_t max_digits) {
+    size_t pos = s->ini;
+    while (pos < s->end && !s->oom) {
+        uint32_t c = cp_at(s, pos), f = fl_at(s, pos);
+        size_t k = contraction(s, pos, 1);
+        if (k) { pos += k; emit(s, pos); continue; }
+        if (!(c == '\r' || c == '\n' || (f & CHORD_UCD_NUMBER)) &&
+            ((f & CHORD_UCD_LETTER) || (fl_at(s, pos + 1) & CHORD_UCD_LETTER))) {
+            pos++;                                              /* [^\r\n\p{L}\p{N}]?\p{L}+ */
+            while (fl_at(s, pos) & CHORD_UCD_LETTER) pos++;
+            emit(s, pos);
+            continue;
+        }
+        if (f & CHORD_UCD_NUMBER) {                             /* \p{N}{1,max_digits} */
+            size_t start = pos;
+            while ((fl_at(s, pos) & CHORD_UCD_NUMBER) && pos - start < max_digits) pos++;
+            emit(s, pos);
+            continue;
+        }
+        uint32_t f2 = c == ' ' ? fl_at(s, pos + 1) : f;
+        if (!(f2 & WLN) && f) {                                 /*  ?[^\s\p{L}\p{N}]+[\r\n]* */
+            pos += c == ' ';
+            while (!(fl_at(s, pos) & WLN) && fl_at(s, pos)) pos++;
+            while (cp_at(s, pos) == '\r' || cp_at(s, pos) == '\n') pos++;
+            emit(s, pos);
+            continue;
+        }
+        pos = split_space(s, pos, 1);
+    }
+}
+
+/* Runs of code points inside / outside a class become pieces: the regex "[class]+". With
+ * single = 1 every class code point is a piece of its own: the regex "[class]". */
+static int in_punct_class(uint32_t cp, uint32_t f) {       /* [\p{P}\$\+<=>\^~\|] */
+    return (f & CHORD_UCD_PUNCT) || cp == '$' || cp == '+' || cp == '<' || cp == '=' || cp == '>' ||
+           cp == '^' || cp == '~' || cp == '|';
+}
+
+static void split_class(splitter *s, int punct, int single) {
+    for (size_t pos = s->ini; pos < s->end && !s->oom; pos++) {
+        uint32_t f = s->fl[pos];
+        int in = punct ? in_punct_class(s->cps[pos], f) : (f & CHORD_UCD_NUMBER) != 0;
+        if (pos == s->ini) { if (single && in) emit(s, pos + 1); continue; }
+        uint32_t pf = s->fl[pos - 1];
+        int prev_in = punct ? in_punct_class(s->cps[pos - 1], pf) : (pf & CHORD_UCD_NUMBER) != 0;
+        if (single && in) { emit(s, pos); emit(s, pos + 1); }
+        else if (in != prev_in) emit(s, pos);
+    }
+    emit(s, s->end);
+}
+
+/* [0-9][0-9][0-9]: successive non-overlapping triples of ASCII digits; the rest stays between. */
+static void split_digit3(splitter *s) {
+    size_t pos = s->ini;
+    while (pos + 3 <= s->end) {
+        const uint32_t *c = s->cps + pos;
+        if (c[0] >= '0' && c[0] <= '9' && c[1] >= '0' && c[1] <= '9' && c[2] >= '0' && c[2] <= '9') {
+            emit(s, pos);
+            pos += 3;
+            emit(s, pos);
+        } else pos++;
+    }
+    emit(s, s->end);
+}
+
+typedef enum { ST_GPT2, ST_LLAMA3, ST_QWEN2, ST_PUNCT_RUNS, ST_NUMBER_RUNS, ST_NUMBER_EACH, ST_DIGIT3 } stage;
+
+static void run_stage(splitter *s, stage st) {
+    switch (st) {
+    case ST_GPT2: split_gpt2(s); break;
+    case ST_LLAMA3: split_llama3(s, 3); break;
+    case ST_QWEN2: split_llama3(s, 1); break;
+    case ST_PUNCT_RUNS: split_class(s, 1, 0); break;
+    case ST_NUMBER_RUNS: split_class(s, 0, 0); break;
+    case ST_NUMBER_EACH: split_class(s, 0, 1); break;
+    case ST_DIGIT3: split_digit3(s); break;
+    }
+}
+
+chord_status chord_pretokenize(chord_pre_kind pre, const uint32_t *cps, size_t n, uint32_t **lens,
+                               size_t *n_lens) {
+    static const stage DEFAULT[] = { ST_PUNCT_RUNS, ST_GPT2, ST_NUMBER_RUNS, ST_DIGIT3 };
+    static const stage GPT2[] = { ST_GPT2 }, LLAMA3[] = { ST_LLAMA3 }, QWEN2[] = { ST_QWEN2 };
+    static const stage STARCODER[] = { ST_NUMBER_EACH, ST_GPT2 };
+    const stage *stages = DEFAULT;
+    size_t n_stages = 4;
+    switch (pre) {
+    case CHORD_PRE_DEFAULT: break;
+    case CHORD_PRE_GPT2: stages = GPT2; n_stages = 1; break;
+    case CHORD_PRE_LLAMA3: stages = LLAMA3; n_stages = 1; break;
+    case CHORD_PRE_QWEN2: stages = QWEN2; n_stages = 1; break;
+    case CHORD_PRE_STARCODER: stages = STARCODER; n_stages = 2; break;
+    }
+    *lens = NULL;
+    *n_lens = 0;
+    if (n == 0) return CHORD_OK;
+    if (n > UINT32_MAX) return CHORD_E_RANGE;
+    uint16_t *fl = malloc(n * sizeof *fl);
+    uint32_t *chunks = malloc(sizeof *chunks);
+    if (!fl || !chunks) { free(fl); free(chunks); return CHORD_E_NOMEM; }
+    for (size_t i = 0; i < n; i++) fl[i] = (uint16_t)chord_ucd_flags(cps[i]);
+    chunks[0] = (uint32_t)n;
+    size_t n_chunks = 1;
+    for (size_t k = 0; k < n_stages; k++) {
+        splitter s = { .cps = cps, .fl = fl };
+        size_t start = 0;
+        for (size_t c = 0; c < n_chunks && !s.oom; c++) {
+            s.ini = s.prev = start;
+            s.end = start + chunks[c];
+            run_stage(&s, stages[k]);
+            start = s.end;
+        }
+        free(chunks);
+        if (s.oom) { free(s.out); free(fl); return CHORD_E_NOMEM; }
+        chunks = s.out;
+        n_chunks = s.n_out;
+    }
+    free(fl);
+    *lens = chunks;
+    *n_lens = n_chunks;
+    return CHORD_OK;
+}
