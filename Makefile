@@ -67,8 +67,9 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan
 
-# The real model and tokenizer vectors (see scripts/run_tests.sh for the same search).
-CHORD_SHARED ?= $(firstword $(foreach d,../shared /work/shared,$(if $(wildcard $(d)/vocab),$(abspath $(d)))))
+# The real model (models/) and tokenizer vectors (vocab/) ship in the repository; CHORD_SHARED
+# points elsewhere to test against another copy with the same layout.
+CHORD_SHARED ?= $(CURDIR)
 export CHORD_SHARED
 .SECONDARY:
 

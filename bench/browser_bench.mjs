@@ -17,7 +17,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { launch, startServer, rendererPeakRss, repo } from '../tests/browser/chromium.mjs';
 
-const SHARED = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(repo, '../shared');
+const SHARED = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(repo);
 
 const args = process.argv.slice(2);
 const opt = { buildDir: process.env.BUILD ?? 'build', models: [], threads: [1, 2], engines: ['wasm32', 'wasm64', 'wllama'],

@@ -4,7 +4,7 @@
 #   make demo-native MODEL=x.gguf    generate on your model (PROMPT="...", N=64, THREADS=2)
 # `make demo` (mk/js.mk) serves the web demo page; this target is the terminal one.
 
-DEMO_VOCAB  ?= $(or $(CHORD_SHARED),../shared)/vocab/ggml-vocab-llama-spm.gguf
+DEMO_VOCAB  ?= $(or $(CHORD_SHARED),.)/vocab/ggml-vocab-llama-spm.gguf
 DEMO_MODEL  := $(BUILD)/demo/demo-random-q8_0.gguf
 PROMPT      ?= Once upon a time
 N           ?= 64
@@ -23,6 +23,6 @@ demo-native: $(BUILD)/wasm-chord $(if $(MODEL),,$(DEMO_MODEL))
 	else \
 	    echo "== wasm-chord demo: built-in model $(DEMO_MODEL)"; \
 	    echo "== NOTE: its weights are RANDOM (tools/make_model), so the text is gibberish; it shows the"; \
-	    echo "== engine working. For a real story: make demo-native MODEL=../shared/models/stories260K.gguf PROMPT=\"\""; \
+	    echo "== engine working. For a real story: make demo-native MODEL=models/stories260K.gguf PROMPT=\"\""; \
 	fi
 	$(BUILD)/wasm-chord run -m $(or $(MODEL),$(DEMO_MODEL)) -p "$(PROMPT)" -n $(N) -t $(THREADS) --temp 0.8 -s 1

@@ -9,15 +9,11 @@ BUILD=${1:-build}
 MODE=${2:-all}
 ONLY=${T:-}
 cd "$(dirname "$0")/.."
-# Shared test material (real model, tokenizer vectors): $CHORD_SHARED, else ../shared next to the
-# repository, else /work/shared (where this workplace keeps it). Suites skip when it is absent.
-if [ -z "${CHORD_SHARED:-}" ]; then
-    for d in ../shared /work/shared; do
-        if [ -d "$d/vocab" ]; then CHORD_SHARED=$(cd "$d" && pwd); break; fi
-    done
-fi
-if [ -n "${CHORD_SHARED:-}" ]; then export CHORD_SHARED; echo "shared test material: $CHORD_SHARED"
-else echo "shared test material: NOT FOUND (../shared, /work/shared): suites that need it will SKIP"; fi
+# Test material (the real model stories260K in models/, llama.cpp's tokenizer vocabularies and
+# vectors in vocab/): in the repository itself, or $CHORD_SHARED (a folder with the same layout).
+CHORD_SHARED=${CHORD_SHARED:-$(pwd)}
+export CHORD_SHARED
+echo "test material: $CHORD_SHARED"
 
 wanted() {  # is suite $1 (basename) selected by T?
     [ -z "$ONLY" ] && return 0

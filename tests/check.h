@@ -25,10 +25,10 @@ __attribute__((unused)) static int check_report(const char *name) {
     return check_failures ? 1 : 0;
 }
 
-/* Path to ../shared (or $CHORD_SHARED); NULL with a SKIP message when absent. */
+/* Path to a file of the test material: $CHORD_SHARED, else the repository (models/, vocab/); NULL with a SKIP message when absent. */
 __attribute__((unused)) static const char *check_shared_path(const char *rel, char *buf, size_t cap) {
     const char *root = getenv("CHORD_SHARED");
-    if (!root) root = "../shared";
+    if (!root) root = ".";  /* the repository carries models/ and vocab/ */
     snprintf(buf, cap, "%s/%s", root, rel);
     FILE *f = fopen(buf, "rb");
     if (!f) { printf("SKIP: %s not found (set CHORD_SHARED)\n", buf); return NULL; }

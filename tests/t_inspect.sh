@@ -6,7 +6,7 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 WC="$BUILD/wasm-chord"
-SHARED=${CHORD_SHARED:-../shared}
+SHARED=${CHORD_SHARED:-.}
 fails=0
 ok()   { echo "  ok: $1"; }
 bad()  { echo "  FAIL: $1"; fails=$((fails+1)); }

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-SHARED=${CHORD_SHARED:-../shared}
+SHARED=${CHORD_SHARED:-.}
 SPM=$SHARED/vocab/ggml-vocab-llama-spm.gguf
 GPT2=$SHARED/vocab/ggml-vocab-gpt-2.gguf
 for f in "$SPM" "$GPT2"; do

@@ -22,7 +22,7 @@ make -s BUILD="$BUILD" "$BUILD/ggml_dequant" >/dev/null || { echo "FAIL: cannot 
 echo "== random data: quantize and dequantize vs ggml"
 "$BUILD/ggml_dequant" random --seed 20261123 || exit 1
 
-VOCAB=${CHORD_SHARED:-../shared}/vocab/ggml-vocab-llama-spm.gguf
+VOCAB=${CHORD_SHARED:-.}/vocab/ggml-vocab-llama-spm.gguf
 if [ ! -f "$VOCAB" ]; then
     echo "SKIP: files quantized by llama.cpp: $VOCAB not found (set CHORD_SHARED)"
     exit 0

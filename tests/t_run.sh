@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 W=$BUILD/wasm-chord
-M=${CHORD_SHARED:-../shared}/models/stories260K.gguf
+M=${CHORD_SHARED:-.}/models/stories260K.gguf
 [ -f "$M" ] || { echo "SKIP: $M not found (set CHORD_SHARED)"; exit 0; }
 fails=0
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }

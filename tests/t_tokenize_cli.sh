@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_tokenize_cli.sh — `wasm-chord tokenize` on the vocabulary-only GGUFs of ../shared/vocab:
+# t_tokenize_cli.sh — `wasm-chord tokenize` on the vocabulary-only GGUFs of vocab/:
 # every test vector written to a file and tokenized with --file --no-bos must print exactly the
 # .out line; -p, BOS, --parse-special, --pieces, --help and errors (one line, non-zero exit).
 # Also checks that src/tokenizer/unicode_tables.c is what tools/gen_unicode makes of the installed
@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 WC="$BUILD/wasm-chord"
-SHARED=${CHORD_SHARED:-../shared}
+SHARED=${CHORD_SHARED:-.}
 fails=0
 ok()  { echo "  ok: $1"; }
 bad() { echo "  FAIL: $1"; fails=$((fails+1)); }

@@ -3,14 +3,14 @@
 # driven by tools/tok_oracle) on random texts: words, numbers, whitespace runs, contractions,
 # many scripts, emoji, special-token texts, malformed UTF-8 and NULs. For every text both sides
 # print the ids without BOS / special parsing, the ids with both, and the detokenized bytes;
-# the outputs must be identical. Vocabularies: the three in ../shared/vocab, plus copies of the
+# the outputs must be identical. Vocabularies: the three in vocab/, plus copies of the
 # Llama 3 one relabelled with the qwen2, default and starcoder pre-tokenizers so that every
 # split we implement meets llama.cpp's on a real vocabulary.
 # Skips (exit 0, "SKIP:") without the npm llama.cpp or the shared vocabularies.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-SHARED=${CHORD_SHARED:-../shared}
+SHARED=${CHORD_SHARED:-.}
 BINS=node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
 BUNDLE=node_modules/node-llama-cpp/llama/gitRelease.bundle
 N=${TOK_ORACLE_N:-1500}

@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 W=$BUILD/wasm
-SHARED=${CHORD_SHARED:-../shared}
+SHARED=${CHORD_SHARED:-.}
 MODEL=$SHARED/models/stories260K.gguf
 command -v node >/dev/null || { echo "SKIP: node not installed"; exit 0; }
 command -v clang-19 >/dev/null || { echo "SKIP: clang-19 not installed (scripts/setup.sh installs it)"; exit 0; }

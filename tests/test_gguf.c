@@ -1,7 +1,7 @@
 /*
  * test_gguf.c — the GGUF reader and writer: write/read round trips (every value type, arrays,
  * string arrays, alignments, versions 2 and 3, kv copying), typed getters, the real files in
- * ../shared, the malformed corpus tests/data/bad (manifest EXPECTED), truncation at every byte,
+ * models/ and vocab/, the malformed corpus tests/data/bad (manifest EXPECTED), truncation at every byte,
  * and hostile sources that claim huge sizes (must fail fast without allocating).
  */
 #include <stdio.h>
@@ -316,7 +316,7 @@ static void test_writer_errors(void) {
     CHECK(access(path, F_OK) != 0);
 }
 
-/* ---- the real files in ../shared ------------------------------------------------------------ */
+/* ---- the real files in models/ and vocab/------------------------------------------------------------ */
 
 static chord_gguf *open_shared(const char *rel, chord_source *src, double *ms) {
     char buf[512];

@@ -1,5 +1,5 @@
 /*
- * test_tokenizer.c — the tokenizer against llama.cpp's own test vectors (../shared/vocab: every
+ * test_tokenizer.c — the tokenizer against llama.cpp's own test vectors (vocab/: every
  * vector of every vocabulary must match exactly, tokenized without BOS like test-tokenizer-0),
  * detokenization of those vectors, round trips on random valid UTF-8 and on invalid bytes,
  * special tokens, BOS/EOS, the streaming decoder, linear time on 1 MB inputs, the Unicode

@@ -91,7 +91,7 @@ function handler(mounts, isolation, log) {
 
 /** Starts the server; resolves to { url, port, close }. */
 export function serve({ port = 0, host = '127.0.0.1', root = repo, mounts = [], isolation = true, log = null } = {}) {
-    const shared = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(root, '../shared');
+    const shared = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(root);
     const all = [...mounts.map(([p, d]) => [p, path.resolve(d)]), ['/shared/', shared], ['/', path.resolve(root)]];
     const server = http.createServer(handler(all, isolation, log));
     return new Promise((ok, fail) => {
@@ -123,7 +123,7 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
     if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) { console.error('serve: bad --port'); process.exit(2); }
     try {
         const s = await serve(o);
-        console.log(`serving ${s.url}${o.page}  (repo root at /, ../shared at /shared/; COOP/COEP ${o.isolation ? 'on' : 'off'}; Ctrl-C stops)`);
+        console.log(`serving ${s.url}${o.page}  (repo root at /, test material at /shared/; COOP/COEP ${o.isolation ? 'on' : 'off'}; Ctrl-C stops)`);
     } catch (e) {
         console.error(`serve: cannot listen on ${o.host}:${o.port}: ${e.message}`);
         process.exit(1);

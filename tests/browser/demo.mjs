@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { launch, startServer, repo } from './chromium.mjs';
 
-const SHARED = (process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(repo, '../shared'));
+const SHARED = (process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(repo));
 const MODEL = path.join(SHARED, 'models/stories260K.gguf');
 const STORY = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park.';
 const GREEDY_TOKENS = 48;

@@ -2,7 +2,7 @@
 # parity test and the benchmark run on, made by tools/make_model into $BUILD/models/ and cached.
 # A model is remade only when its arguments or the code that decides its bytes change (make_model,
 # the GGUF writer, the quantizers): NAME.gguf.stamp holds the md5 of both.
-SHARED=${CHORD_SHARED:-../shared}
+SHARED=${CHORD_SHARED:-.}
 SPM=$SHARED/vocab/ggml-vocab-llama-spm.gguf
 GPT2=$SHARED/vocab/ggml-vocab-gpt-2.gguf
 MODELS=${MODELS:-$BUILD/models}

@@ -13,7 +13,7 @@ import { createEngine, ChordError } from '../../js/src/core.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const wasmDir = path.resolve(root, process.env.CHORD_WASM_DIR ?? 'build/wasm');
-const modelPath = path.resolve(root, process.env.CHORD_MODEL ?? path.join(process.env.CHORD_SHARED ?? '../shared', 'models/stories260K.gguf'));
+const modelPath = path.resolve(root, process.env.CHORD_MODEL ?? path.join(process.env.CHORD_SHARED ?? '.', 'models/stories260K.gguf'));
 const haveModel = fs.existsSync(modelPath);
 const N = Number(process.env.CHORD_N ?? 64);
 const native = process.env.CHORD_NATIVE_JSON ? JSON.parse(fs.readFileSync(process.env.CHORD_NATIVE_JSON, 'utf8')) : null;

@@ -85,7 +85,7 @@ out.push(`/*
  * Database ${version || ''} (Debian package unicode-data: UnicodeData.txt, PropList.txt). Do not edit.
  * Layout and flag bits are described in src/tokenizer/unicode.h.
  */
-#include "unicode.h"
+#include "tokenizer/unicode.h"
 `);
 out.push(`const uint32_t chord_ucd_ranges[${ranges.length}] = {`);
 for (let i = 0; i < ranges.length; i += 6)
