@@ -60,22 +60,18 @@ static inline v128_t f16x4_to_f32(v128_t h) {
 }
 static inline v128_t load_f16x4(const uint16_t *p) { return f16x4_to_f32(wasm_u32x4_load16x4(p)); }
 
-/* a*b + c per lane with one rounding to float (see the header). The relaxed build uses
- * f32x4.relaxed_madd, which Chromium fuses on CPUs with FMA (x86-64 FMA3, arm64) — the CPUs
- * whose native build uses FMA too — and which is twice as fast as the emulation. */
-static inline v128_t fma4(v128_t a, v128_t b, v128_t c) {
-#if defined(__wasm_relaxed_simd__)
-    return wasm_f32x4_relaxed_madd(a, b, c);
-#else
-    const v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b)),
-                                     wasm_f64x2_promote_low_f32x4(c));
-    const v128_t ah = wasm_i32x4_shuffle(a, a, 2, 3, 2, 3), bh = wasm_i32x4_shuffle(b, b, 2, 3, 2, 3);
-    const v128_t ch = wasm_i32x4_shuffle(c, c, 2, 3, 2, 3);
-    const v128_t hi = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(ah), wasm_f64x2_promote_low_f32x4(bh)),
-                                     wasm_f64x2_promote_low_f32x4(ch));
-    return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
-#endif
+/* Adjacent int32 lanes of a | b summed: 4-byte-group lanes (a = bytes 0..7, b = 8..15). */
+static inline v128_t pair_sum(v128_t a, v128_t b) {
+    return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
 }
+
+/* fma4, dot4_i8/dot4_u8, the K-quant accumulator kacc and k45_step: one definition per build. */
+#if defined(__wasm_relaxed_simd__)
+#include "quant/simd128_relaxed.h"
+#else
+#include "quant/simd128_plain.h"
+#endif
+
 
 /* AVX2 hsum_ps order: (lo + hi), then lanes (0+2, 1+3), then the two. */
 static inline float hsum8(v8f v) {
@@ -98,30 +94,7 @@ static inline v8f acc_scaled(v8f acc, float d, v8i v) {
     return acc;
 }
 
-/* 16 signed bytes x times 16 signed bytes y → 4 int32 lanes, lane k = Σ bytes 4k..4k+3. */
-static inline v128_t dot4_i8(v128_t x, v128_t y) {
-#if defined(__wasm_relaxed_simd__)
-    /* |x| is a valid i7 (our quantizers never write -128), y takes x's sign */
-    const v128_t ax = wasm_i8x16_abs(x);
-    const v128_t sy = wasm_v128_bitselect(wasm_i8x16_neg(y), y, wasm_i8x16_lt(x, wasm_i8x16_splat(0)));
-    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(sy, ax, wasm_i32x4_splat(0));
-#else
-    const v128_t lo = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y));
-    const v128_t hi = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y));
-    return wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
-#endif
-}
 
-/* Unsigned bytes u (< 128) times signed bytes y, grouped as dot4_i8. */
-static inline v128_t dot4_u8(v128_t u, v128_t y) {
-#if defined(__wasm_relaxed_simd__)
-    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(y, u, wasm_i32x4_splat(0));
-#else
-    const v128_t lo = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(u), wasm_i16x8_extend_low_i8x16(y));
-    const v128_t hi = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(u), wasm_i16x8_extend_high_i8x16(y));
-    return wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
-#endif
-}
 
 /* ---- float types ------------------------------------------------------------------------ */
 
@@ -211,69 +184,8 @@ static inline v8i add_scaled_u8(v8i s, const v128_t q0, const v128_t q1, const i
 
 /* Q4_K, Q5_K and Q6_K (Q4_K and Q6_K are the hot pair: the types of Q4_K_M models), with the integer part regrouped.
  * Only the exact int32 sums move; each block still ends in the same eight sumi lanes, converted
- * and fma'd into the same float lanes in the same order as the AVX2 kernel.
- * Relaxed build: i16x8.relaxed_dot (levels ≤ 63 are valid i7; pair sums ≤ 2·63·128 never
- * saturate) then i32x4.dot_i16x8 with the sub-block scale gives sc × (4-byte sums) directly —
- * AVX2's maddubs + madd(scale). Plain simd128: i16 products (≤ 63·128) via extmul, dot with the
- * scale gives sc × (2-byte sums) in two "pair" accumulators per half; their adjacent lanes are
- * added into 4-byte lanes once per block instead of once per 16 bytes. */
-typedef struct {
-#if defined(__wasm_relaxed_simd__)
-    v128_t lo, hi;
-#else
-    v128_t lo_a, lo_b, hi_a, hi_b; /* pair sums of bytes 0..7 / 8..15 of each 16-byte half */
-#endif
-} kacc;
-
-static inline kacc kacc_zero(void) {
-    const v128_t z = wasm_i32x4_splat(0);
-#if defined(__wasm_relaxed_simd__)
-    return (kacc){ z, z };
-#else
-    return (kacc){ z, z, z, z };
-#endif
-}
-
-/* sc_lo × (levels q0 · y[0..15]) + sc_hi × (q1 · y[16..31]); sc_* are i16 splats, levels < 64. */
-static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
-    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
-#if defined(__wasm_relaxed_simd__)
-    a.lo = wasm_i32x4_add(a.lo, wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y0, q0), sc_lo));
-    a.hi = wasm_i32x4_add(a.hi, wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y1, q1), sc_hi));
-#else
-    a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q0, y0), sc_lo));
-    a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q0, y0), sc_lo));
-    a.hi_a = wasm_i32x4_add(a.hi_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q1, y1), sc_hi));
-    a.hi_b = wasm_i32x4_add(a.hi_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q1, y1), sc_hi));
-#endif
-    return a;
-}
-
-#if !defined(__wasm_relaxed_simd__)
-/* kacc_add with the levels already widened to i16: q[0..1] = bytes 0..7 | 8..15 of the first
- * 16, q[2..3] of the second 16. */
-static inline kacc kacc_add16(kacc a, const v128_t *q, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
-    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
-    a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[0], wasm_i16x8_extend_low_i8x16(y0)), sc_lo));
-    a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[1], wasm_i16x8_extend_high_i8x16(y0)), sc_lo));
-    a.hi_a = wasm_i32x4_add(a.hi_a, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[2], wasm_i16x8_extend_low_i8x16(y1)), sc_hi));
-    a.hi_b = wasm_i32x4_add(a.hi_b, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[3], wasm_i16x8_extend_high_i8x16(y1)), sc_hi));
-    return a;
-}
-#endif
-
-/* Adjacent int32 lanes of a | b summed: 4-byte-group lanes (a = bytes 0..7, b = 8..15). */
-static inline v128_t pair_sum(v128_t a, v128_t b) {
-    return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
-}
-
-static inline v8i kacc_get(kacc a) {
-#if defined(__wasm_relaxed_simd__)
-    return (v8i){ a.lo, a.hi };
-#else
-    return (v8i){ pair_sum(a.lo_a, a.lo_b), pair_sum(a.hi_a, a.hi_b) };
-#endif
-}
+ * and fma'd into the same float lanes in the same order as the AVX2 kernel. The accumulator
+ * (kacc) and the 64-element step (k45_step) differ per build: simd128_relaxed.h, simd128_plain.h. */
 
 /* i16 lane j of v in every lane */
 #define BCAST16(v, j) wasm_i16x8_shuffle(v, v, j, j, j, j, j, j, j, j)
@@ -283,11 +195,6 @@ static inline v8i kacc_get(kacc a) {
  * once and takes both nibbles from there (i16 shifts are native on x86, i8x16 shifts are not). */
 static inline float dot_k45(int64_t n, const void *vx, const void *vy, int five) {
     const chord_block_q8_K *y = vy;
-#if defined(__wasm_relaxed_simd__)
-    const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
-#else
-    const v128_t m4w = wasm_i16x8_splat(0x0f), onew = wasm_i16x8_splat(1);
-#endif
     v8f acc = F8_ZERO;
     v128_t acc_m = wasm_f32x4_splat(0);
     for (int64_t i = 0; i < n / QK_K; i++) {
@@ -319,44 +226,13 @@ static inline float dot_k45(int64_t n, const void *vx, const void *vy, int five)
         kacc s = kacc_zero();
         v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
         if (five) { h0 = wasm_v128_load(qh); h1 = wasm_v128_load(qh + 16); }
-#if !defined(__wasm_relaxed_simd__)
-        v128_t hw[4] = { wasm_u16x8_extend_low_u8x16(h0), wasm_u16x8_extend_high_u8x16(h0),
-                         wasm_u16x8_extend_low_u8x16(h1), wasm_u16x8_extend_high_u8x16(h1) };
-#endif
+        k45_high hb = k45_high_init(h0, h1);
 #pragma clang loop unroll(disable)
         for (int j = 0; j < 4; j++, qs += 32, q8 += 64) {
             const v128_t b0 = wasm_v128_load(qs), b1 = wasm_v128_load(qs + 16);
             const v128_t sl = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 0)), su = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 1));
             sc = wasm_i32x4_shuffle(sc, sc, 1, 2, 3, 0);
-#if defined(__wasm_relaxed_simd__)
-            v128_t l0 = wasm_v128_and(b0, m4), l1 = wasm_v128_and(b1, m4);
-            v128_t u0 = wasm_u8x16_shr(b0, 4), u1 = wasm_u8x16_shr(b1, 4);
-            if (five) {
-                l0 = wasm_v128_or(l0, wasm_i8x16_shl(wasm_v128_and(h0, one), 4));
-                l1 = wasm_v128_or(l1, wasm_i8x16_shl(wasm_v128_and(h1, one), 4));
-                u0 = wasm_v128_or(u0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, 1), one), 4));
-                u1 = wasm_v128_or(u1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, 1), one), 4));
-                h0 = wasm_u8x16_shr(h0, 2); h1 = wasm_u8x16_shr(h1, 2);
-            }
-            s = kacc_add(s, l0, l1, q8, sl, sl);
-            s = kacc_add(s, u0, u1, q8 + 32, su, su);
-#else
-            /* widen the packed bytes once; both nibbles come out of the same i16 lanes */
-            v128_t e[4] = { wasm_u16x8_extend_low_u8x16(b0), wasm_u16x8_extend_high_u8x16(b0),
-                            wasm_u16x8_extend_low_u8x16(b1), wasm_u16x8_extend_high_u8x16(b1) };
-            v128_t lo[4], up[4];
-            for (int k = 0; k < 4; k++) {
-                lo[k] = wasm_v128_and(e[k], m4w);
-                up[k] = wasm_u16x8_shr(e[k], 4);
-                if (five) {
-                    lo[k] = wasm_v128_or(lo[k], wasm_i16x8_shl(wasm_v128_and(hw[k], onew), 4));
-                    up[k] = wasm_v128_or(up[k], wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(hw[k], 1), onew), 4));
-                    hw[k] = wasm_u16x8_shr(hw[k], 2);
-                }
-            }
-            s = kacc_add16(s, lo, q8, sl, sl);
-            s = kacc_add16(s, up, q8 + 32, su, su);
-#endif
+            s = k45_step(s, &hb, b0, b1, q8, sl, su, five);
         }
         acc = acc_scaled(acc, d, kacc_get(s));
     }
@@ -491,11 +367,7 @@ float chord_dot_q3_K_simd128(int64_t n, const void *vx, const void *vy) {
 /* The dispatch hook of quant.c (built with -DCHORD_QUANT_EXTRA_ISA on wasm): installs these
  * kernels, each tested against its *_ref one (tests/wasm_test_quant.c). */
 void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
-#if defined(__wasm_relaxed_simd__)
-    *isa_name = "wasm-relaxed-simd";
-#else
-    *isa_name = "wasm-simd128";
-#endif
+    *isa_name = SIMD128_ISA_NAME;
     t[CHORD_TYPE_F32].vec_dot = chord_dot_f32_simd128;
     t[CHORD_TYPE_F16].vec_dot = chord_dot_f16_simd128;
     t[CHORD_TYPE_Q4_0].vec_dot = chord_dot_q4_0_simd128;

@@ -1,0 +1,98 @@
+/*
+ * simd128_plain.h — the primitives of simd128.c for plain simd128 (Node, Firefox, Safari and
+ * wasm64 today): fused multiply-add emulated in double, integer dots by widening to i16.
+ * simd128_relaxed.h defines the same names for the relaxed build; simd128.c includes exactly
+ * one, so the kernels themselves carry no build conditionals. Included only by simd128.c.
+ */
+#define SIMD128_ISA_NAME "wasm-simd128"
+
+/* a*b + c per lane with one rounding to float (see simd128.c's header): the product of two
+ * floats is exact in double, so one double add and one rounding to float equal the fused
+ * result except on a double-rounding midpoint. */
+static inline v128_t fma4(v128_t a, v128_t b, v128_t c) {
+    const v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b)),
+                                     wasm_f64x2_promote_low_f32x4(c));
+    const v128_t ah = wasm_i32x4_shuffle(a, a, 2, 3, 2, 3), bh = wasm_i32x4_shuffle(b, b, 2, 3, 2, 3);
+    const v128_t ch = wasm_i32x4_shuffle(c, c, 2, 3, 2, 3);
+    const v128_t hi = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(ah), wasm_f64x2_promote_low_f32x4(bh)),
+                                     wasm_f64x2_promote_low_f32x4(ch));
+    return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/* 16 signed bytes x times 16 signed bytes y → 4 int32 lanes, lane k = Σ bytes 4k..4k+3. */
+static inline v128_t dot4_i8(v128_t x, v128_t y) {
+    const v128_t lo = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y));
+    const v128_t hi = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
+}
+
+/* Unsigned bytes u (< 128) times signed bytes y, grouped as dot4_i8. */
+static inline v128_t dot4_u8(v128_t u, v128_t y) {
+    const v128_t lo = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(u), wasm_i16x8_extend_low_i8x16(y));
+    const v128_t hi = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(u), wasm_i16x8_extend_high_i8x16(y));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
+}
+
+/* The Q4_K/Q5_K integer accumulator (see simd128.c): i16 products (≤ 63·128) via extmul, dot
+ * with the scale gives sc × (2-byte sums) in two "pair" accumulators per half; their adjacent
+ * lanes are added into 4-byte lanes once per block instead of once per 16 bytes. */
+typedef struct {
+    v128_t lo_a, lo_b, hi_a, hi_b; /* pair sums of bytes 0..7 / 8..15 of each 16-byte half */
+} kacc;
+
+static inline kacc kacc_zero(void) {
+    const v128_t z = wasm_i32x4_splat(0);
+    return (kacc){ z, z, z, z };
+}
+
+/* sc_lo × (levels q0 · y[0..15]) + sc_hi × (q1 · y[16..31]); sc_* are i16 splats, levels < 64. */
+static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
+    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
+    a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q0, y0), sc_lo));
+    a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q0, y0), sc_lo));
+    a.hi_a = wasm_i32x4_add(a.hi_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q1, y1), sc_hi));
+    a.hi_b = wasm_i32x4_add(a.hi_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q1, y1), sc_hi));
+    return a;
+}
+
+/* kacc_add with the levels already widened to i16: q[0..1] = bytes 0..7 | 8..15 of the first
+ * 16, q[2..3] of the second 16. */
+static inline kacc kacc_add16(kacc a, const v128_t *q, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
+    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
+    a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[0], wasm_i16x8_extend_low_i8x16(y0)), sc_lo));
+    a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[1], wasm_i16x8_extend_high_i8x16(y0)), sc_lo));
+    a.hi_a = wasm_i32x4_add(a.hi_a, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[2], wasm_i16x8_extend_low_i8x16(y1)), sc_hi));
+    a.hi_b = wasm_i32x4_add(a.hi_b, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[3], wasm_i16x8_extend_high_i8x16(y1)), sc_hi));
+    return a;
+}
+
+static inline v8i kacc_get(kacc a) { return (v8i){ pair_sum(a.lo_a, a.lo_b), pair_sum(a.hi_a, a.hi_b) }; }
+
+/* Q5_K's high bits of one block widened to i16 once, consumed two bits per 64-element step. */
+typedef struct { v128_t w[4]; } k45_high;
+static inline k45_high k45_high_init(v128_t h0, v128_t h1) {
+    return (k45_high){ { wasm_u16x8_extend_low_u8x16(h0), wasm_u16x8_extend_high_u8x16(h0),
+                         wasm_u16x8_extend_low_u8x16(h1), wasm_u16x8_extend_high_u8x16(h1) } };
+}
+
+/* One 64-element step of dot_k45 (see simd128_relaxed.h): the packed bytes are widened once and
+ * both nibbles come out of the same i16 lanes (i16 shifts are native on x86, i8x16 ones not). */
+static inline kacc k45_step(kacc s, k45_high *h, v128_t b0, v128_t b1, const int8_t *q8, v128_t sl, v128_t su,
+                            int five) {
+    const v128_t m4w = wasm_i16x8_splat(0x0f), onew = wasm_i16x8_splat(1);
+    v128_t e[4] = { wasm_u16x8_extend_low_u8x16(b0), wasm_u16x8_extend_high_u8x16(b0),
+                    wasm_u16x8_extend_low_u8x16(b1), wasm_u16x8_extend_high_u8x16(b1) };
+    v128_t lo[4], up[4];
+    for (int k = 0; k < 4; k++) {
+        lo[k] = wasm_v128_and(e[k], m4w);
+        up[k] = wasm_u16x8_shr(e[k], 4);
+        if (five) {
+            lo[k] = wasm_v128_or(lo[k], wasm_i16x8_shl(wasm_v128_and(h->w[k], onew), 4));
+            up[k] = wasm_v128_or(up[k], wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(h->w[k], 1), onew), 4));
+            h->w[k] = wasm_u16x8_shr(h->w[k], 2);
+        }
+    }
+    s = kacc_add16(s, lo, q8, sl, sl);
+    s = kacc_add16(s, up, q8 + 32, su, su);
+    return s;
+}

@@ -1,0 +1,68 @@
+/*
+ * simd128_relaxed.h — the primitives of simd128.c for the relaxed-SIMD build (-mrelaxed-simd,
+ * Chromium): fused multiply-add by f32x4.relaxed_madd and integer dots by relaxed_dot_i8x16_i7x16.
+ * simd128_plain.h defines the same names for plain simd128; simd128.c includes exactly one, so
+ * the kernels themselves carry no build conditionals. Included only by simd128.c.
+ */
+#define SIMD128_ISA_NAME "wasm-relaxed-simd"
+
+/* a*b + c per lane with one rounding to float (see simd128.c's header): f32x4.relaxed_madd,
+ * which Chromium fuses on CPUs with FMA (x86-64 FMA3, arm64) — the CPUs whose native build
+ * uses FMA too — and which is twice as fast as the plain build's emulation. */
+static inline v128_t fma4(v128_t a, v128_t b, v128_t c) { return wasm_f32x4_relaxed_madd(a, b, c); }
+
+/* 16 signed bytes x times 16 signed bytes y → 4 int32 lanes, lane k = Σ bytes 4k..4k+3.
+ * |x| is a valid i7 (our quantizers never write -128); y takes x's sign. */
+static inline v128_t dot4_i8(v128_t x, v128_t y) {
+    const v128_t ax = wasm_i8x16_abs(x);
+    const v128_t sy = wasm_v128_bitselect(wasm_i8x16_neg(y), y, wasm_i8x16_lt(x, wasm_i8x16_splat(0)));
+    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(sy, ax, wasm_i32x4_splat(0));
+}
+
+/* Unsigned bytes u (< 128) times signed bytes y, grouped as dot4_i8. */
+static inline v128_t dot4_u8(v128_t u, v128_t y) {
+    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(y, u, wasm_i32x4_splat(0));
+}
+
+/* The Q4_K/Q5_K integer accumulator (see simd128.c): i16x8.relaxed_dot (levels ≤ 63 are valid
+ * i7; pair sums ≤ 2·63·128 never saturate), then i32x4.dot_i16x8 with the sub-block scale gives
+ * sc × (4-byte sums) directly — AVX2's maddubs + madd(scale). */
+typedef struct { v128_t lo, hi; } kacc;
+
+static inline kacc kacc_zero(void) {
+    const v128_t z = wasm_i32x4_splat(0);
+    return (kacc){ z, z };
+}
+
+/* sc_lo × (levels q0 · y[0..15]) + sc_hi × (q1 · y[16..31]); sc_* are i16 splats, levels < 64. */
+static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
+    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
+    a.lo = wasm_i32x4_add(a.lo, wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y0, q0), sc_lo));
+    a.hi = wasm_i32x4_add(a.hi, wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y1, q1), sc_hi));
+    return a;
+}
+
+static inline v8i kacc_get(kacc a) { return (v8i){ a.lo, a.hi }; }
+
+/* Q5_K's high bits of one block, consumed two bits per 64-element step. */
+typedef struct { v128_t h0, h1; } k45_high;
+static inline k45_high k45_high_init(v128_t h0, v128_t h1) { return (k45_high){ h0, h1 }; }
+
+/* One 64-element step of dot_k45: packed bytes b0|b1 (32 bytes, two nibbles each) against
+ * q8[0..63] with sub-block scales sl (low nibbles) and su (high nibbles). */
+static inline kacc k45_step(kacc s, k45_high *h, v128_t b0, v128_t b1, const int8_t *q8, v128_t sl, v128_t su,
+                            int five) {
+    const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
+    v128_t l0 = wasm_v128_and(b0, m4), l1 = wasm_v128_and(b1, m4);
+    v128_t u0 = wasm_u8x16_shr(b0, 4), u1 = wasm_u8x16_shr(b1, 4);
+    if (five) {
+        l0 = wasm_v128_or(l0, wasm_i8x16_shl(wasm_v128_and(h->h0, one), 4));
+        l1 = wasm_v128_or(l1, wasm_i8x16_shl(wasm_v128_and(h->h1, one), 4));
+        u0 = wasm_v128_or(u0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h->h0, 1), one), 4));
+        u1 = wasm_v128_or(u1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h->h1, 1), one), 4));
+        h->h0 = wasm_u8x16_shr(h->h0, 2); h->h1 = wasm_u8x16_shr(h->h1, 2);
+    }
+    s = kacc_add(s, l0, l1, q8, sl, sl);
+    s = kacc_add(s, u0, u1, q8 + 32, su, su);
+    return s;
+}
