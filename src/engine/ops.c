@@ -30,50 +30,6 @@ static chord_pool *pool_for(chord_pool *pool, int64_t work) {
 
 /* ---- activation quantization ----------------------------------------------------------------- */
 
-/* Round half to even for |x| < 2^22 (the activations are scaled to at most 127). */
-static inline int nearest_even(float x) {
-    float v = x + 12582912.0f;
-    int32_t i;
-    memcpy(&i, &v, sizeof i);
-    return (i & 0x007fffff) - 0x00400000;
-}
-
-static float block_amax(const float *x, int n) {
-    float amax = 0.0f;
-    for (int j = 0; j < n; j++) {
-        float a = fabsf(x[j]);
-        if (a > amax) amax = a;
-    }
-    return amax;
-}
-
-/* ggml-cpu x86 quantize_row_q8_0 / q8_1 semantics. */
-static void quant_q8_0_act(const float *x, void *dst, int64_t n) {
-    chord_block_q8_0 *y = dst;
-    for (int64_t i = 0; i < n / 32; i++, x += 32) {
-        const float amax = block_amax(x, 32);
-        const float d = amax / 127.f, id = amax != 0.0f ? 127.f / amax : 0.0f;
-        y[i].d = chord_fp32_to_fp16(d);
-        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearest_even(x[j] * id);
-    }
-}
-
-static void quant_q8_1_act(const float *x, void *dst, int64_t n) {
-    chord_block_q8_1 *y = dst;
-    for (int64_t i = 0; i < n / 32; i++, x += 32) {
-        const float amax = block_amax(x, 32);
-        const float d = amax / 127.f, id = amax != 0.0f ? 127.f / amax : 0.0f;
-        int sum = 0;
-        for (int j = 0; j < 32; j++) {
-            int q = nearest_even(x[j] * id);
-            y[i].qs[j] = (int8_t)q;
-            sum += q;
-        }
-        y[i].d = chord_fp32_to_fp16(d);
-        y[i].s = chord_fp32_to_fp16(d * (float)sum);
-    }
-}
-
 uint64_t chord_act_row_bytes(chord_type vdt, int64_t n_in) {
     uint64_t rb = 0;
     if (n_in <= 0 || chord_type_row_bytes(vdt, (uint64_t)n_in, &rb) != CHORD_OK) return 0;
@@ -100,9 +56,8 @@ void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_to
     a->n_tok = n_tok;
     a->n_in = n_in;
     a->row_bytes = chord_act_row_bytes(vdt, n_in);
-    act_job j = { .a = a, .x = x, .q = chord_type_get(vdt)->from_float };
-    if (vdt == CHORD_TYPE_Q8_0) j.q = quant_q8_0_act;
-    if (vdt == CHORD_TYPE_Q8_1) j.q = quant_q8_1_act;
+    const chord_type_traits *tr = chord_type_get(vdt);
+    act_job j = { .a = a, .x = x, .q = tr->from_float_act ? tr->from_float_act : tr->from_float };
     chord_pool_run(n_tok == 1 ? NULL : pool_for(pool, (int64_t)n_tok * n_in), act_task, &j);
 }
 

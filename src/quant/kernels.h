@@ -24,6 +24,10 @@
 CHORD_REF_TYPES(CHORD_DECLARE_REF)
 #undef CHORD_DECLARE_REF
 
+/* Activation quantizers with ggml-cpu's rounding (ref.c; traits.from_float_act). */
+void chord_quant_q8_0_act(const float *src, void *dst, int64_t n);
+void chord_quant_q8_1_act(const float *src, void *dst, int64_t n);
+
 /* AVX2 + FMA + F16C kernels (src/quant/avx2.c); only called after a CPU check, and after
  * chord_avx2_init has filled their tables. */
 void chord_avx2_init(void);

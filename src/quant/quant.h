@@ -42,6 +42,9 @@ typedef struct chord_type_traits {
     /* One weight row against several activation rows sharing the weight unpacking (prompt
      * batches); NULL when the type has no such kernel. Call it through chord_vec_dot_rows. */
     chord_vec_dot_rows_fn vec_dot_rows;
+    /* How the forward pass quantizes activations to this type when it differs from from_float
+     * (Q8_0/Q8_1: ggml-cpu's rounding, not the file quantizer's); NULL = from_float. */
+    chord_from_float_fn from_float_act;
 } chord_type_traits;
 
 /* Selects the fastest kernels this CPU supports; idempotent, thread-safe to call early. */

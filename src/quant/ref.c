@@ -369,3 +369,51 @@ float chord_dot_q8_1_ref(int64_t n, const void *vx, const void *vy) {
     }
     return sum;
 }
+
+/* ---- activation quantizers --------------------------------------------------------------- */
+
+/* Round half to even for |x| < 2^22 (the activations are scaled to at most 127). */
+static inline int nearest_even(float x) {
+    float v = x + 12582912.0f;
+    int32_t i;
+    memcpy(&i, &v, sizeof i);
+    return (i & 0x007fffff) - 0x00400000;
+}
+
+static float block_amax(const float *x, int n) {
+    float amax = 0.0f;
+    for (int j = 0; j < n; j++) {
+        float a = fabsf(x[j]);
+        if (a > amax) amax = a;
+    }
+    return amax;
+}
+
+/* Activation quantizers (traits.from_float_act): ggml-cpu's x86 quantize_row_q8_0 / q8_1
+ * semantics (d = amax/127, multiplier 127/amax, round half to even), which differ from the file
+ * quantizers above (1/d, roundf). llama.cpp quantizes activations this way, so we must too. */
+void chord_quant_q8_0_act(const float *x, void *dst, int64_t n) {
+    chord_block_q8_0 *y = dst;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        const float amax = block_amax(x, 32);
+        const float d = amax / 127.f, id = amax != 0.0f ? 127.f / amax : 0.0f;
+        y[i].d = chord_fp32_to_fp16(d);
+        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearest_even(x[j] * id);
+    }
+}
+
+void chord_quant_q8_1_act(const float *x, void *dst, int64_t n) {
+    chord_block_q8_1 *y = dst;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        const float amax = block_amax(x, 32);
+        const float d = amax / 127.f, id = amax != 0.0f ? 127.f / amax : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            int q = nearest_even(x[j] * id);
+            y[i].qs[j] = (int8_t)q;
+            sum += q;
+        }
+        y[i].d = chord_fp32_to_fp16(d);
+        y[i].s = chord_fp32_to_fp16(d * (float)sum);
+    }
+}
