@@ -21,81 +21,19 @@
 #include "quant/quant.h"
 #include "quant/blocks.h"
 #include "quant/kernels.h"
+#include "quant/x86.h"
 
 /* fp16 -> fp32 of block scales by table lookup (256 KiB, filled once by chord_quant_init
  * before any kernel is installed): one load instead of an insert + convert pair, which was the
  * bottleneck of the 32-element types (two scales per 32 weights). The table holds F16C's exact
- * conversions, identical to chord_fp16_to_fp32. */
-static float h2f_table[65536];
-static inline float H2F(uint16_t h) { return h2f_table[h]; }
+ * conversions, identical to chord_fp16_to_fp32. Shared with vnni.c. */
+float chord_x86_h2f[65536];
 
 void chord_avx2_init(void) {
-    for (uint32_t i = 0; i < 65536; i++) h2f_table[i] = _cvtsh_ss((uint16_t)i);
+    for (uint32_t i = 0; i < 65536; i++) chord_x86_h2f[i] = _cvtsh_ss((uint16_t)i);
 }
 
-/* Full unrolling turns the loop counters below into constants, so shift counts and shuffle
- * controls become immediates (GCC at -O2 does not unroll on its own; clang accepts this too). */
-#define UNROLL _Pragma("GCC unroll 8")
-
-/* ---- helpers ---------------------------------------------------------------------------------- */
-
-static inline float hsum_ps(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-static inline int hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
-}
-
-/* 32 nibbles -> 32 bytes: low nibbles of the 16 bytes first, then the high nibbles (the order
- * of the 32-element block types). */
-static inline __m256i nibbles_32(const uint8_t *p) {
-    const __m128i b = _mm_loadu_si128((const __m128i *)p);
-    const __m256i x = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
-    return _mm256_and_si256(x, _mm256_set1_epi8(0x0F));
-}
-
-/* 32 bits -> 32 bytes, 0xFF where the bit is set. */
-static inline __m256i bits_32(const uint8_t *p) {
-    uint32_t x;
-    memcpy(&x, p, 4);
-    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x),
-        _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
-    const __m256i mask = _mm256_set1_epi64x((long long)0x7fbfdfeff7fbfdfeull);
-    return _mm256_cmpeq_epi8(_mm256_or_si256(spread, mask), _mm256_set1_epi64x(-1));
-}
-
-/* Signed bytes x times signed bytes y, summed in groups of 4 into 8 int32. maddubs needs an
- * unsigned first operand: |x| and y carrying x's sign give the same products. */
-static inline __m256i dot_i8_i32(__m256i x, __m256i y) {
-    const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-}
-
-/* Unsigned bytes x (< 128) times signed bytes y, summed in groups of 4 into 8 int32. */
-static inline __m256i dot_u8_i32(__m256i x, __m256i y) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
-}
-
-/* Shuffle control that broadcasts 16-bit lane i (0..7) of each 128-bit half. */
-static inline __m256i lane16(int i) {
-    return _mm256_set1_epi16((short)((2 * i + 1) << 8 | 2 * i));
-}
-
-/* Low half gets 16-bit lane i, high half lane i+1 (a 32-byte group spans two 16-element
- * sub-blocks). */
-static inline __m256i lane16_pair(int i) {
-    const short lo = (short)((2 * i + 1) << 8 | 2 * i), hi = (short)((2 * i + 3) << 8 | (2 * i + 2));
-    return _mm256_set_m128i(_mm_set1_epi16(hi), _mm_set1_epi16(lo));
-}
-
-/* Dispatches ny activation rows to the nr-specialized kernel in groups of at most 4. */
+/* The single-row dot and the multi-row kernel of one type, from its nr-specialized rows(). */
 #define DOT_ROWS(name, block, rows)                                                            \
     float chord_dot_##name##_avx2(int64_t n, const void *x, const void *y) {                    \
         float out;                                                                              \
@@ -104,33 +42,7 @@ static inline __m256i lane16_pair(int i) {
     }                                                                                           \
     void chord_dot_rows_##name##_avx2(int64_t n, const void *x, const void *y, uint64_t ys,     \
                                       int ny, float *out) {                                     \
-        const uint8_t *yb = y;                                                                  \
-        for (; ny >= 4; ny -= 4, yb += 4 * ys, out += 4) rows(n, (const block *)x, yb, ys, 4, out); \
-        if (ny == 3) rows(n, (const block *)x, yb, ys, 3, out);                                 \
-        else if (ny == 2) rows(n, (const block *)x, yb, ys, 2, out);                            \
-        else if (ny == 1) rows(n, (const block *)x, yb, ys, 1, out);                            \
-    }
-
-/* The _vnni variants: the same kernels with AVX-VNNI's fused multiply-accumulates (vpdpwssd =
- * madd_epi16 + add_epi32, vpdpbusd = maddubs + madd with ones + add, without the int16
- * saturation). The integer sums are exact either way, so every result stays bit-identical to the
- * AVX2 kernel's; only called when CPUID reports AVX-VNNI (quant.c). Prompt batches only. */
-#define VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
-#define MACC_AVX2(acc, s, p) _mm256_add_epi32(acc, _mm256_madd_epi16(s, p))
-#define MACC_VNNI(acc, s, p) _mm256_dpwssd_avx_epi32(acc, s, p)
-#define MACC2_AVX2(acc, s1, p1, s2, p2) \
-    _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(s1, p1), _mm256_madd_epi16(s2, p2)))
-#define MACC2_VNNI(acc, s1, p1, s2, p2) \
-    _mm256_dpwssd_avx_epi32(_mm256_dpwssd_avx_epi32(acc, s1, p1), s2, p2)
-
-#define DOT_ROWS_ONLY(name, block, rows)                                                       \
-    VNNI void chord_dot_rows_##name##_vnni(int64_t n, const void *x, const void *y, uint64_t ys, \
-                                           int ny, float *out) {                                \
-        const uint8_t *yb = y;                                                                  \
-        for (; ny >= 4; ny -= 4, yb += 4 * ys, out += 4) rows(n, (const block *)x, yb, ys, 4, out); \
-        if (ny == 3) rows(n, (const block *)x, yb, ys, 3, out);                                 \
-        else if (ny == 2) rows(n, (const block *)x, yb, ys, 2, out);                            \
-        else if (ny == 1) rows(n, (const block *)x, yb, ys, 1, out);                            \
+        X86_ROWS_BY4(rows, block, n, x, y, ys, ny, out);                                        \
     }
 
 /* ---- float types -------------------------------------------------------------------------------- */
@@ -262,64 +174,46 @@ static inline __m256 step_q8_0(const chord_block_q8_0 *x, const chord_block_q8_0
 /* The *_1 types add the min term m * s of every block. */
 #define MIN_TERM_0(x, y) 0.0f
 #define MIN_TERM_1(x, y) H2F((x).m) * H2F((y).s)
-/* One weight row against nr activation rows: per row, even and odd blocks on two accumulators
- * and the min terms summed in block order, exactly as for a single row (nr = 1 is the single-row
- * kernel); the weight block is loaded and unpacked once for all rows. */
-#define ROWS_32_BODY(fname, attr, tx, ty, step, min_term)                                     \
-    static inline __attribute__((always_inline)) attr void fname(int64_t n, const tx *x,        \
-            const uint8_t *yb, uint64_t ys, const int nr, float *out) {                         \
-        const int64_t nb = n / 32;                                                              \
-        __m256 acc0[4], acc1[4];                                                                \
-        float summs[4];                                                                         \
-        UNROLL                                                                                  \
-        for (int r = 0; r < nr; r++) {                                                          \
-            acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); summs[r] = 0;         \
-        }                                                                                       \
-        int64_t i = 0;                                                                          \
-        for (; i + 2 <= nb; i += 2) {                                                           \
-            UNROLL                                                                              \
-            for (int r = 0; r < nr; r++) {                                                      \
-                const ty *y = (const ty *)(yb + (uint64_t)r * ys);                              \
-                acc0[r] = step(&x[i], &y[i], acc0[r]);                                          \
-                acc1[r] = step(&x[i + 1], &y[i + 1], acc1[r]);                                  \
-                summs[r] += min_term(x[i], y[i]) + min_term(x[i + 1], y[i + 1]);                \
-            }                                                                                   \
-        }                                                                                       \
-        for (; i < nb; i++) {                                                                   \
-            UNROLL                                                                              \
-            for (int r = 0; r < nr; r++) {                                                      \
-                const ty *y = (const ty *)(yb + (uint64_t)r * ys);                              \
-                acc0[r] = step(&x[i], &y[i], acc0[r]);                                          \
-                summs[r] += min_term(x[i], y[i]);                                               \
-            }                                                                                   \
-        }                                                                                       \
-        UNROLL                                                                                  \
-        for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r])) + summs[r]; \
-    }
-#define ROWS_32(name, tx, ty, step, min_term)                                                  \
-    ROWS_32_BODY(rows_##name, , tx, ty, step, min_term)                                         \
-    DOT_ROWS(name, tx, rows_##name)
 
-ROWS_32(q4_0, chord_block_q4_0, chord_block_q8_0, step_q4_0, MIN_TERM_0)
-ROWS_32(q4_1, chord_block_q4_1, chord_block_q8_1, step_q4_1, MIN_TERM_1)
-ROWS_32(q5_0, chord_block_q5_0, chord_block_q8_0, step_q5_0, MIN_TERM_0)
-ROWS_32(q5_1, chord_block_q5_1, chord_block_q8_1, step_q5_1, MIN_TERM_1)
-ROWS_32(q8_0, chord_block_q8_0, chord_block_q8_0, step_q8_0, MIN_TERM_0)
+#define R32_NAME void rows_q4_0
+#define R32_TX chord_block_q4_0
+#define R32_TY chord_block_q8_0
+#define R32_STEP step_q4_0
+#define R32_MIN MIN_TERM_0
+#include "quant/x86_rows32.h"
+DOT_ROWS(q4_0, chord_block_q4_0, rows_q4_0)
 
-/* Q8_0 with vpdpbusd; the block scale product as a vector multiply of two broadcast loads (the
- * same IEEE product as the scalar one, without a scalar-to-vector move per row). */
-static inline __attribute__((always_inline)) VNNI __m256 step_q8_0_vnni(const chord_block_q8_0 *x,
-        const chord_block_q8_0 *y, __m256 acc) {
-    const __m256 d = _mm256_mul_ps(_mm256_broadcast_ss(&h2f_table[x->d]), _mm256_broadcast_ss(&h2f_table[y->d]));
-    const __m256i qx = _mm256_loadu_si256((const __m256i *)x->qs);
-    const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
-    const __m256i s = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(qx, qx),
-                                              _mm256_sign_epi8(qy, qx));
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
-}
-ROWS_32_BODY(rows_q8_0_vnni, VNNI, chord_block_q8_0, chord_block_q8_0, step_q8_0_vnni, MIN_TERM_0)
-DOT_ROWS_ONLY(q8_0, chord_block_q8_0, rows_q8_0_vnni)
+#define R32_NAME void rows_q4_1
+#define R32_TX chord_block_q4_1
+#define R32_TY chord_block_q8_1
+#define R32_STEP step_q4_1
+#define R32_MIN MIN_TERM_1
+#include "quant/x86_rows32.h"
+DOT_ROWS(q4_1, chord_block_q4_1, rows_q4_1)
 
+#define R32_NAME void rows_q5_0
+#define R32_TX chord_block_q5_0
+#define R32_TY chord_block_q8_0
+#define R32_STEP step_q5_0
+#define R32_MIN MIN_TERM_0
+#include "quant/x86_rows32.h"
+DOT_ROWS(q5_0, chord_block_q5_0, rows_q5_0)
+
+#define R32_NAME void rows_q5_1
+#define R32_TX chord_block_q5_1
+#define R32_TY chord_block_q8_1
+#define R32_STEP step_q5_1
+#define R32_MIN MIN_TERM_1
+#include "quant/x86_rows32.h"
+DOT_ROWS(q5_1, chord_block_q5_1, rows_q5_1)
+
+#define R32_NAME void rows_q8_0
+#define R32_TX chord_block_q8_0
+#define R32_TY chord_block_q8_0
+#define R32_STEP step_q8_0
+#define R32_MIN MIN_TERM_0
+#include "quant/x86_rows32.h"
+DOT_ROWS(q8_0, chord_block_q8_0, rows_q8_0)
 
 /* ---- activation quantizers (bit-identical to quant_ref.c) ---------------------------------- */
 
@@ -502,84 +396,14 @@ float chord_dot_q3_K_avx2(int64_t n, const void *vx, const void *vy) {
     return hsum_ps(acc);
 }
 
-/* Q4_K/Q5_K: the 8 scales and 8 mins (6 bits each) unpacked to 16 bytes: scales then mins. */
-static inline __m128i k4_scales_mins(const uint8_t *s) {
-    uint32_t u[3];
-    memcpy(u, s, 12);
-    const uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
-    return _mm_set_epi32((int)(((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4)),   /* mins 4..7 */
-                         (int)(u[1] & m1),                                          /* mins 0..3 */
-                         (int)((u[2] & m2) | (((u[0] >> 6) & m3) << 4)),            /* scales 4..7 */
-                         (int)(u[0] & m1));                                         /* scales 0..3 */
-}
-
-/* Shared by Q4_K and Q5_K: min correction of one super-block, dmin * sum_j m_j * bsum(j). */
-static inline __m128 k4_min_term(const chord_block_q8_K *y, __m256i mins_scales, float dmin, __m128 acc_m) {
-    const __m256i bs = _mm256_loadu_si256((const __m256i *)y->bsums);
-    const __m128i pair = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-    const __m128i prod = _mm_madd_epi16(_mm256_extracti128_si256(mins_scales, 1), pair);
-    return _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m);
-}
-
-static inline float hsum_ps128(__m128 s) {
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/* One Q4_K row against nr activation rows (nr <= 4, a constant after inlining): the weight
- * unpacking and scale shuffles are shared, every row's arithmetic is exactly the single-row
- * kernel's, so out[r] is bit-identical to chord_dot_q4_K_avx2(n, x, y_r). */
-#define DEF_ROWS_Q4_K(fname, attr, macc2)                                                           \
-static inline __attribute__((always_inline)) attr void fname(int64_t n, const chord_block_q4_K *x,  \
-        const uint8_t *yb, uint64_t ys, const int nr, float *out) {                                 \
-    const __m256i m4 = _mm256_set1_epi8(0xF);                                                       \
-    __m256 acc[4];                                                                                  \
-    __m128 acc_m[4];                                                                                \
-    UNROLL                                                                                          \
-    for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); acc_m[r] = _mm_setzero_ps(); }     \
-    for (int64_t i = 0; i < n / QK_K; i++) {                                                        \
-        const __m256i ms = _mm256_cvtepu8_epi16(k4_scales_mins(x[i].scales));                       \
-        const __m128i sc128 = _mm256_castsi256_si128(ms);                                           \
-        const __m256i scales = _mm256_set_m128i(sc128, sc128);                                      \
-        const float xd = H2F(x[i].d), xdmin = H2F(x[i].dmin);                                       \
-        __m256i sumi[4];                                                                            \
-        UNROLL                                                                                      \
-        for (int r = 0; r < nr; r++) {                                                              \
-            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;      \
-            acc_m[r] = k4_min_term(y, ms, -y->d * xdmin, acc_m[r]);                                 \
-            sumi[r] = _mm256_setzero_si256();                                                       \
-        }                                                                                           \
-        const uint8_t *q4 = x[i].qs;                                                                \
-        UNROLL                                                                                      \
-        for (int j = 0; j < 4; j++, q4 += 32) {                                                     \
-            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);                           \
-            const __m256i lo = _mm256_and_si256(bits, m4);                                          \
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);                    \
-            const __m256i sl = _mm256_shuffle_epi8(scales, lane16(2 * j));                          \
-            const __m256i sh = _mm256_shuffle_epi8(scales, lane16(2 * j + 1));                      \
-            UNROLL                                                                                  \
-            for (int r = 0; r < nr; r++) {                                                          \
-                const int8_t *q8 = ((const chord_block_q8_K *)(yb + (uint64_t)r * ys))[i].qs + 64 * j;\
-                __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));     \
-                __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));\
-                sumi[r] = macc2(sumi[r], sl, pl, sh, ph);                                           \
-            }                                                                                       \
-        }                                                                                           \
-        UNROLL                                                                                      \
-        for (int r = 0; r < nr; r++) {                                                              \
-            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;      \
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(sumi[r]), acc[r]);\
-        }                                                                                           \
-    }                                                                                               \
-    UNROLL                                                                                          \
-    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) + hsum_ps128(acc_m[r]);                   \
-}
-
-DEF_ROWS_Q4_K(rows_q4_K, , MACC2_AVX2)
+/* rows_q4_K and rows_q6_K with plain AVX2 multiply-adds. */
+#define KROWS_NAME(base) base
+#define KROWS_ATTR
+#define KROWS_MACC(acc, s, p) _mm256_add_epi32(acc, _mm256_madd_epi16(s, p))
+#define KROWS_MACC2(acc, s1, p1, s2, p2) \
+    _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(s1, p1), _mm256_madd_epi16(s2, p2)))
+#include "quant/x86_rows_k.h"
 DOT_ROWS(q4_K, chord_block_q4_K, rows_q4_K)
-DEF_ROWS_Q4_K(rows_q4_K_vnni, VNNI, MACC2_VNNI)
-DOT_ROWS_ONLY(q4_K, chord_block_q4_K, rows_q4_K_vnni)
 
 /* Q5_K, one weight row against nr activation rows (see rows_q4_K). */
 static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const chord_block_q5_K *x,
@@ -635,63 +459,6 @@ static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const cho
 
 DOT_ROWS(q5_K, chord_block_q5_K, rows_q5_K)
 
-/* Q6_K, one weight row against nr activation rows (see rows_q4_K). */
-#define DEF_ROWS_Q6_K(fname, attr, macc)                                                            \
-static inline __attribute__((always_inline)) attr void fname(int64_t n, const chord_block_q6_K *x,  \
-        const uint8_t *yb, uint64_t ys, const int nr, float *out) {                                 \
-    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);                             \
-    __m256 acc[4];                                                                                  \
-    UNROLL                                                                                          \
-    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                                      \
-    for (int64_t i = 0; i < n / QK_K; i++) {                                                        \
-        const __m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);                          \
-        const uint8_t *ql = x[i].ql, *qh = x[i].qh;                                                 \
-        __m256i sumi[4];                                                                            \
-        UNROLL                                                                                      \
-        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();                              \
-        UNROLL                                                                                      \
-        for (int j = 0; j < 2; j++, ql += 64, qh += 32) {                                           \
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);                             \
-            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));                      \
-            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);                              \
-            /* the 8 scales of this 128-element half as int16, in both 128-bit lanes */             \
-            const __m128i sl = _mm_cvtepi8_epi16(j ? _mm_srli_si128(sc8, 8) : sc8);                 \
-            const __m256i scales = _mm256_set_m128i(sl, sl);                                        \
-            __m256i q[4];                                                                           \
-            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));\
-            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));\
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));\
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));\
-            UNROLL                                                                                  \
-            for (int k = 0; k < 4; k++) {                                                           \
-                const __m256i s = _mm256_shuffle_epi8(scales, lane16_pair(2 * k));                  \
-                UNROLL                                                                              \
-                for (int r = 0; r < nr; r++) {                                                      \
-                    const int8_t *q8 = ((const chord_block_q8_K *)(yb + (uint64_t)r * ys))[i].qs + 128 * j + 32 * k;\
-                    const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)q8));\
-                    sumi[r] = macc(sumi[r], s, p);                                                  \
-                }                                                                                   \
-            }                                                                                       \
-        }                                                                                           \
-        const float xd = H2F(x[i].d);                                                               \
-        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);                                             \
-        UNROLL                                                                                      \
-        for (int r = 0; r < nr; r++) {                                                              \
-            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;      \
-            /* levels are stored +32: the -32 is applied once per block as 32 * sum_j sc_j *        \
-             * bsum_j (maddubs needs the unsigned levels as they are) */                            \
-            const __m256i bsums = _mm256_loadu_si256((const __m256i *)y->bsums);                    \
-            const __m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);               \
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], sub)), acc[r]);\
-        }                                                                                           \
-    }                                                                                               \
-    UNROLL                                                                                          \
-    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);                                          \
-}
-
-DEF_ROWS_Q6_K(rows_q6_K, , MACC_AVX2)
 DOT_ROWS(q6_K, chord_block_q6_K, rows_q6_K)
-DEF_ROWS_Q6_K(rows_q6_K_vnni, VNNI, MACC_VNNI)
-DOT_ROWS_ONLY(q6_K, chord_block_q6_K, rows_q6_K_vnni)
 
 #endif

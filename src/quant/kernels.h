@@ -54,7 +54,7 @@ void chord_dot_rows_q4_1_avx2(int64_t n, const void *x, const void *y, uint64_t 
 void chord_dot_rows_q5_0_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q5_1_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q5_K_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
-/* The same three with AVX-VNNI (src/quant/avx2.c, per-function target): bit-identical to the
+/* The same three with AVX-VNNI (src/quant/vnni.c): bit-identical to the
  * AVX2 ones; installed only when CPUID reports AVX-VNNI. */
 void chord_dot_rows_q4_K_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q6_K_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);

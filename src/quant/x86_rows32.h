@@ -1,0 +1,47 @@
+/*
+ * x86_rows32.h — template: one weight row of a 32-element block type against nr activation rows
+ * (nr <= 4, a constant after inlining). Per row, even and odd blocks go to two accumulators and
+ * the min terms are summed in block order, exactly as for a single row (nr = 1 is the single-row
+ * kernel); the weight block is loaded and unpacked once for all rows.
+ *
+ * The includer defines R32_NAME (the function's return type, attributes and name, e.g.
+ * `void rows_q4_0`), R32_TX / R32_TY (weight / activation block types), R32_STEP(x, y, acc)
+ * (one block into an accumulator) and R32_MIN(x, y) (the block's min term, 0 for the _0 types).
+ * Each inclusion defines one kernel and undefines the parameters.
+ */
+    static inline __attribute__((always_inline)) R32_NAME(int64_t n, const R32_TX *x,
+            const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+        const int64_t nb = n / 32;
+        __m256 acc0[4], acc1[4];
+        float summs[4];
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); summs[r] = 0;
+        }
+        int64_t i = 0;
+        for (; i + 2 <= nb; i += 2) {
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const R32_TY *y = (const R32_TY *)(yb + (uint64_t)r * ys);
+                acc0[r] = R32_STEP(&x[i], &y[i], acc0[r]);
+                acc1[r] = R32_STEP(&x[i + 1], &y[i + 1], acc1[r]);
+                summs[r] += R32_MIN(x[i], y[i]) + R32_MIN(x[i + 1], y[i + 1]);
+            }
+        }
+        for (; i < nb; i++) {
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const R32_TY *y = (const R32_TY *)(yb + (uint64_t)r * ys);
+                acc0[r] = R32_STEP(&x[i], &y[i], acc0[r]);
+                summs[r] += R32_MIN(x[i], y[i]);
+            }
+        }
+        UNROLL
+        for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r])) + summs[r];
+    }
+
+#undef R32_NAME
+#undef R32_TX
+#undef R32_TY
+#undef R32_STEP
+#undef R32_MIN
