@@ -126,6 +126,27 @@ typedef struct chord_model_info {
 } chord_model_info;
 chord_status chord_model_get_info(const chord_model *m, chord_model_info *info);
 
+/* The layer cache behind a model's weights (see docs/MEMORY64.md). A resident model reports
+ * every layer as a pinned slot; its acquires count as hits. Counters are since open. */
+typedef struct chord_cache_stats {
+    const char *policy;      /* "resident", ... (static string) */
+    int32_t n_layer;         /* transformer layers of the model */
+    int32_t slots;           /* layer slots (= n_layer when resident) */
+    int32_t pinned;          /* slots holding a layer that is never evicted */
+    uint64_t hits, misses;   /* layer acquires that found / did not find their layer ready */
+    uint64_t evictions;      /* layers dropped from a slot to make room for another */
+    uint64_t bytes_read;     /* bytes read from the source into slots */
+    double read_ms;          /* time spent reading (any thread) */
+    double stall_ms;         /* time compute waited for a layer */
+    uint64_t prefetch_hits;  /* acquires served by a prefetched slot */
+    uint64_t resident_bytes; /* weight bytes addressable now (mapped, owned or in slots) */
+} chord_cache_stats;
+chord_status chord_model_cache_stats(const chord_model *m, chord_cache_stats *out);
+/* Fills every slot (every layer when all fit). */
+chord_status chord_model_preload(chord_model *m, chord_error *err);
+/* Drops cached layers that are not pinned (a resident model keeps everything). */
+chord_status chord_model_clear_cache(chord_model *m);
+
 /* Metadata as text, for hosts (JS model.info): key i and its value rendered as a short string
  * (long arrays abbreviated). Returns NULL past the end. Strings live as long as the model. */
 size_t chord_model_meta_count(const chord_model *m);

@@ -2,7 +2,7 @@
  * forward.c — the transformer forward pass over a batch of tokens:
  *
  *   x = embed(tokens)
- *   for each layer (weights acquired from the weights module, released after):
+ *   for each layer (a view of its weights acquired from the weights module, released after):
  *       h = rmsnorm(x) · attn_norm
  *       q, k, v = Wq h (+bq), Wk h (+bk), Wv h (+bv)      qwen2 has the biases
  *       rope(q), rope(k); append k, v to the F16 cache
@@ -20,43 +20,33 @@
 #include "core/error.h"
 #include "engine/session.h"
 
-static chord_mat mat_of(const chord_gguf_tensor *t, const void *data) {
-    chord_mat m = { .data = data, .type = t->type, .n_in = t->ne[0], .n_out = t->ne[1] };
-    m.row_bytes = t->n_bytes / (uint64_t)t->ne[1];
-    return m;
-}
-
 /* y[n][n_out] = W x[n][n_in], quantizing x for W's vec_dot_type unless already done. */
-static void matmul(chord_session *s, float *y, const chord_layer_tensors *lt, const chord_layer_view *lv,
-                   chord_wslot slot, const float *x, uint32_t n) {
-    chord_mat w = mat_of(lt->t[slot], lv->p[slot]);
-    chord_act_quantize(&s->act, s->pool, x, (int)n, w.n_in, chord_type_get(w.type)->vec_dot_type);
-    chord_matmul(s->pool, y, &w, &s->act);
+static void matmul(chord_session *s, float *y, const chord_mat *w, const float *x, uint32_t n) {
+    chord_act_quantize(&s->act, s->pool, x, (int)n, w->n_in, chord_type_get(w->type)->vec_dot_type);
+    chord_matmul(s->pool, y, w, &s->act);
 }
 
 static void embed(chord_session *s, const chord_layer_view *g, const int32_t *tokens, uint32_t n) {
-    const chord_gguf_tensor *t = s->model->global.t[CHORD_W_TOK_EMBD];
-    const uint64_t row_bytes = t->n_bytes / (uint64_t)t->ne[1];
+    const chord_mat *t = &g->w[CHORD_W_TOK_EMBD];
     const chord_type_traits *tr = chord_type_get(t->type);
     const int64_t E = s->model->hp.n_embd;
     for (uint32_t i = 0; i < n; i++)
-        tr->to_float((const uint8_t *)g->p[CHORD_W_TOK_EMBD] + (uint64_t)tokens[i] * row_bytes, s->x + i * E, E);
+        tr->to_float((const uint8_t *)t->data + (uint64_t)tokens[i] * t->row_bytes, s->x + i * E, E);
 }
 
-static void attention_block(chord_session *s, int32_t il, const chord_layer_tensors *lt,
-                            const chord_layer_view *lv, uint32_t n) {
+static void attention_block(chord_session *s, int32_t il, const chord_layer_view *lv, uint32_t n) {
     const chord_hparams *hp = &s->model->hp;
     const int64_t E = hp->n_embd, D = hp->n_embd_head;
     const int64_t nq = (int64_t)hp->n_head * D, nkv = (int64_t)hp->n_head_kv * D;
     for (uint32_t t = 0; t < n; t++)
-        chord_rmsnorm(s->xn + t * E, s->x + t * E, lv->p[CHORD_W_ATTN_NORM], E, hp->norm_eps);
+        chord_rmsnorm(s->xn + t * E, s->x + t * E, lv->w[CHORD_W_ATTN_NORM].data, E, hp->norm_eps);
     chord_act_invalidate(&s->act);
-    matmul(s, s->q, lt, lv, CHORD_W_Q, s->xn, n);
-    matmul(s, s->k, lt, lv, CHORD_W_K, s->xn, n);
-    matmul(s, s->v, lt, lv, CHORD_W_V, s->xn, n);
-    if (lv->p[CHORD_W_Q_B]) chord_add_rows(s->q, lv->p[CHORD_W_Q_B], (int)n, nq);
-    if (lv->p[CHORD_W_K_B]) chord_add_rows(s->k, lv->p[CHORD_W_K_B], (int)n, nkv);
-    if (lv->p[CHORD_W_V_B]) chord_add_rows(s->v, lv->p[CHORD_W_V_B], (int)n, nkv);
+    matmul(s, s->q, &lv->w[CHORD_W_Q], s->xn, n);
+    matmul(s, s->k, &lv->w[CHORD_W_K], s->xn, n);
+    matmul(s, s->v, &lv->w[CHORD_W_V], s->xn, n);
+    if (lv->w[CHORD_W_Q_B].data) chord_add_rows(s->q, lv->w[CHORD_W_Q_B].data, (int)n, nq);
+    if (lv->w[CHORD_W_K_B].data) chord_add_rows(s->k, lv->w[CHORD_W_K_B].data, (int)n, nkv);
+    if (lv->w[CHORD_W_V_B].data) chord_add_rows(s->v, lv->w[CHORD_W_V_B].data, (int)n, nkv);
 
     const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16);
     const uint64_t layer_off = (uint64_t)il * s->n_ctx * (uint64_t)nkv;
@@ -76,21 +66,21 @@ static void attention_block(chord_session *s, int32_t il, const chord_layer_tens
     };
     chord_attention(s->pool, &a);
     chord_act_invalidate(&s->act);
-    matmul(s, s->xn, lt, lv, CHORD_W_O, s->attn, n);
+    matmul(s, s->xn, &lv->w[CHORD_W_O], s->attn, n);
     for (int64_t i = 0; i < (int64_t)n * E; i++) s->x[i] += s->xn[i];
 }
 
-static void ffn_block(chord_session *s, const chord_layer_tensors *lt, const chord_layer_view *lv, uint32_t n) {
+static void ffn_block(chord_session *s, const chord_layer_view *lv, uint32_t n) {
     const chord_hparams *hp = &s->model->hp;
     const int64_t E = hp->n_embd, F = hp->n_ff;
     for (uint32_t t = 0; t < n; t++)
-        chord_rmsnorm(s->xn + t * E, s->x + t * E, lv->p[CHORD_W_FFN_NORM], E, hp->norm_eps);
+        chord_rmsnorm(s->xn + t * E, s->x + t * E, lv->w[CHORD_W_FFN_NORM].data, E, hp->norm_eps);
     chord_act_invalidate(&s->act);
-    matmul(s, s->gate, lt, lv, CHORD_W_GATE, s->xn, n);
-    matmul(s, s->up, lt, lv, CHORD_W_UP, s->xn, n);
+    matmul(s, s->gate, &lv->w[CHORD_W_GATE], s->xn, n);
+    matmul(s, s->up, &lv->w[CHORD_W_UP], s->xn, n);
     chord_swiglu(s->gate, s->up, (int64_t)n * F);
     chord_act_invalidate(&s->act);
-    matmul(s, s->xn, lt, lv, CHORD_W_DOWN, s->gate, n);
+    matmul(s, s->xn, &lv->w[CHORD_W_DOWN], s->gate, n);
     for (int64_t i = 0; i < (int64_t)n * E; i++) s->x[i] += s->xn[i];
 }
 
@@ -103,16 +93,18 @@ chord_status chord_forward(chord_session *s, const int32_t *tokens, uint32_t n, 
     embed(s, &g, tokens, n);
     for (int32_t il = 0; il < m->hp.n_layer; il++) {
         if ((st = chord_weights_acquire(m->weights, il, &lv, err)) != CHORD_OK) break;
-        attention_block(s, il, &m->layers[il], &lv, n);
-        ffn_block(s, &m->layers[il], &lv, n);
+        /* a hint: the next layers (the first ones after the last) are read while this computes */
+        chord_weights_prefetch(m->weights, il + 1 < m->hp.n_layer ? il + 1 : 0);
+        attention_block(s, il, &lv, n);
+        ffn_block(s, &lv, n);
         chord_weights_release(m->weights, il);
     }
     if (st == CHORD_OK) {
         /* only the last token's logits are needed */
         float *last = s->xn;
-        chord_rmsnorm(last, s->x + (int64_t)(n - 1) * E, g.p[CHORD_W_OUT_NORM], E, m->hp.norm_eps);
+        chord_rmsnorm(last, s->x + (int64_t)(n - 1) * E, g.w[CHORD_W_OUT_NORM].data, E, m->hp.norm_eps);
         chord_act_invalidate(&s->act);
-        matmul(s, s->logits, &m->global, &g, CHORD_W_OUTPUT, last, 1);
+        matmul(s, s->logits, &g.w[CHORD_W_OUTPUT], last, 1);
         s->pos += n;
         s->has_logits = 1;
     }

@@ -12,13 +12,7 @@
 #include "platform.h"
 #include "quant/quant.h"
 
-/* A weight matrix: n_out rows of n_in elements in `type`, rows row_bytes apart. */
-typedef struct chord_mat {
-    const void *data;
-    chord_type type;
-    int64_t n_in, n_out;
-    uint64_t row_bytes;
-} chord_mat;
+/* chord_mat (a weight matrix view) lives in quant/quant.h: the weights module hands it out. */
 
 /* Activations [n_tok][n_in] quantized to some vec_dot_type, ready for chord_matmul. The buffer
  * is the caller's (sized with chord_act_row_bytes); `src`/`type` remember what it holds so that

@@ -18,6 +18,15 @@ typedef enum {
     CHORD_TYPE_COUNT = 40   /* ids below this are known to ggml; ours are a subset */
 } chord_type;
 
+/* A weight matrix: n_out rows of n_in elements in `type`, rows row_bytes apart (a vector is one
+ * row: n_out = 1). The weights module hands these out; the kernels consume them. */
+typedef struct chord_mat {
+    const void *data;
+    chord_type type;
+    int64_t n_in, n_out;
+    uint64_t row_bytes;
+} chord_mat;
+
 typedef void (*chord_to_float_fn)(const void *src, float *dst, int64_t n);
 typedef void (*chord_from_float_fn)(const float *src, void *dst, int64_t n);
 /* dot of n elements: x in this type, y in vec_dot_type (already quantized activations) */
