@@ -253,6 +253,58 @@ typedef struct chord_stats {
 } chord_stats;
 chord_status chord_session_stats(const chord_session *s, chord_stats *out);
 
+/* ---------------------------------------------------------------------------------------------
+ * Chat templates: the model's own Jinja template (tokenizer.chat_template), rendered in C the
+ * way Hugging Face's apply_chat_template renders it with Python jinja2 (trim_blocks,
+ * lstrip_blocks, loop controls, sandboxed). Same renderer on every target.
+ * ------------------------------------------------------------------------------------------- */
+/* Renders the model's chat template (metadata tokenizer.chat_template) over a conversation given
+ * as a JSON object: {"messages":[{"role":"user","content":"Hi"},...], "tools":[...] (optional),
+ * "add_generation_prompt": true (default true), any other key = a template variable (e.g.
+ * "date_string")}. bos_token/eos_token come from the model's vocabulary. A model without a
+ * template uses the plain fallback format below. On success *out (NUL-terminated, *out_len
+ * bytes) is owned by the caller: free it with chord_free(). Errors: CHORD_E_INVALID_ARG (bad
+ * conversation JSON, naming the offset), CHORD_E_FORMAT (template syntax or evaluation error,
+ * naming line and column; raise_exception's message), CHORD_E_RANGE (a limit was hit),
+ * CHORD_E_NOMEM.
+ *
+ * Plain fallback (no tokenizer.chat_template): for each message "<role>: <content>\n\n"
+ * (content that is a list of parts contributes its "text" parts), then "assistant: " when
+ * add_generation_prompt is true; bos_token is not written (chord_chat_tokenize adds it). */
+chord_status chord_chat_render(const chord_model *m, const char *conversation_json, size_t json_len,
+                               char **out, size_t *out_len, chord_error *err);
+/* Same with an explicit template source (for tests and hosts that override the model's).
+ * bos_token/eos_token may be NULL (= ""). template_src NULL = the plain fallback. */
+chord_status chord_chat_render_template(const char *template_src, size_t template_len,
+                               const char *bos_token, const char *eos_token,
+                               const char *conversation_json, size_t json_len,
+                               char **out, size_t *out_len, chord_error *err);
+/* Sandbox limits; exceeding one is CHORD_E_RANGE naming the limit and the template position. */
+typedef struct chord_chat_limits {
+    size_t max_output_bytes;   /* default 16 MiB */
+    uint64_t max_steps;        /* loop iterations + macro calls, default 10,000,000 */
+    uint32_t max_depth;        /* nesting of macro calls / expressions, default 200 */
+} chord_chat_limits;
+chord_chat_limits chord_chat_limits_default(void);
+chord_status chord_chat_render_template_ex(const char *template_src, size_t template_len,
+                               const char *bos_token, const char *eos_token,
+                               const char *conversation_json, size_t json_len,
+                               const chord_chat_limits *limits,
+                               char **out, size_t *out_len, chord_error *err);
+/* 1 when the model has a tokenizer.chat_template string, else 0. */
+int chord_model_has_chat_template(const chord_model *m);
+/* The template source (lives as long as the model), or NULL when the model has none. */
+const char *chord_model_chat_template(const chord_model *m, size_t *len);
+/* Tokenizes a rendered prompt the way llama.cpp does for chat: special-token text is parsed as
+ * special tokens (CHORD_TOK_PARSE_SPECIAL) and BOS is added when the model asks for it unless
+ * the rendered text already starts with the BOS token (never doubled). Same capacity rule as
+ * chord_tokenize. chord_chat_tokenize_flags returns the flags it uses for that text. */
+int chord_chat_tokenize_flags(const chord_model *m, const char *rendered, size_t len);
+chord_status chord_chat_tokenize(const chord_model *m, const char *rendered, size_t len,
+                                 int32_t *out, size_t cap, size_t *n_out, chord_error *err);
+/* Frees memory the library handed to the caller (chord_chat_render's output). NULL is fine. */
+void chord_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif
