@@ -11,12 +11,15 @@ LDLIBS  += -lm -lpthread
 # ISA kernels: compiled with their own flags, selected at run time.
 AVX2_FLAGS := -mavx2 -mfma -mf16c
 VNNI_FLAGS := $(AVX2_FLAGS) -mavxvnni
+AVX512VNNI_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512vl -mavx512vnni
 
-ISA_SRC   := $(wildcard src/quant/avx2*.c src/quant/vnni*.c src/quant/simd128*.c)
+ISA_SRC   := $(wildcard src/quant/avx*.c src/quant/vnni*.c src/quant/simd128*.c)
 LIB_SRC   := $(filter-out $(ISA_SRC),$(wildcard src/*/*.c)) platform/native.c
 AVX2_SRC  := $(wildcard src/quant/avx2*.c)
 VNNI_SRC  := $(wildcard src/quant/vnni*.c)
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(AVX2_SRC:%.c=$(BUILD)/%.o) $(VNNI_SRC:%.c=$(BUILD)/%.o)
+AVX512VNNI_SRC := $(wildcard src/quant/avx512vnni*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(AVX2_SRC:%.c=$(BUILD)/%.o) $(VNNI_SRC:%.c=$(BUILD)/%.o) \
+             $(AVX512VNNI_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC   := $(wildcard tools/cli/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -37,6 +40,10 @@ $(AVX2_SRC:%.c=$(BUILD)/%.o): $(BUILD)/%.o: %.c
 $(VNNI_SRC:%.c=$(BUILD)/%.o): $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(VNNI_FLAGS) -c $< -o $@
+
+$(AVX512VNNI_SRC:%.c=$(BUILD)/%.o): $(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX512VNNI_FLAGS) -c $< -o $@
 
 $(BUILD)/libchord.a: $(LIB_OBJ)
 	@rm -f $@

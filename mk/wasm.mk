@@ -11,7 +11,7 @@
 
 WASM_CC      ?= clang-19
 WASM_DIR     := $(BUILD)/wasm
-WASM_LIB_SRC := $(filter-out src/gguf/write.c $(wildcard src/quant/avx2*.c src/quant/vnni*.c),$(wildcard src/*/*.c))
+WASM_LIB_SRC := $(filter-out src/gguf/write.c $(wildcard src/quant/avx*.c src/quant/vnni*.c),$(wildcard src/*/*.c))
 WASM_FREE_SRC := $(WASM_LIB_SRC) platform/wasm.c bindings/wasm/wasm_api.c $(wildcard platform/wasm_libc/*.c)
 WASM_WASI_SRC := $(WASM_LIB_SRC) platform/wasi.c platform/wasm_libc/glibc_mathf.c $(wildcard tools/cli/*.c)
 WASM_WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter

@@ -59,6 +59,11 @@ void chord_dot_rows_q5_K_avx2(int64_t n, const void *x, const void *y, uint64_t 
 void chord_dot_rows_q4_K_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q6_K_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q8_0_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+/* The same three with AVX512-VNNI + AVX512-VL on 256-bit registers (src/quant/avx512vnni.c), for
+ * CPUs that have those but not AVX-VNNI (Xeon since Cascade Lake, AMD Zen 4/5 EPYC). */
+void chord_dot_rows_q4_K_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q6_K_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q8_0_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 /* Activation quantizers and conversions: bit-identical to the reference ones (tested). */
 void chord_quant_q8_0_avx2(const float *src, void *dst, int64_t n);
 void chord_quant_q8_1_avx2(const float *src, void *dst, int64_t n);

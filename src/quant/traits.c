@@ -74,6 +74,13 @@ static int cpu_has_avx_vnni(void) {
     return __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 4) & 1u);
 }
 
+/* AVX512-VNNI with AVX512-VL through the compiler's check, which also asks the OS (XCR0) whether
+ * it saves the AVX-512 state: the same fused multiply-adds on 256-bit registers, EVEX-encoded. */
+static int cpu_has_avx512_vnni(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512vnni");
+}
+
 /* Installs the AVX2 kernels; each was checked against its scalar reference in test_quant. */
 static void use_avx2(void) {
     chord_avx2_init();
@@ -102,6 +109,10 @@ static void use_avx2(void) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_vnni;
+    } else if (cpu_has_avx512_vnni()) {
+        traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx512vnni;
+        traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_avx512vnni;
+        traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_avx512vnni;
     }
     traits[CHORD_TYPE_Q8_0].from_float = chord_quant_q8_0_avx2;
     traits[CHORD_TYPE_Q8_1].from_float = chord_quant_q8_1_avx2;

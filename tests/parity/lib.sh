@@ -30,7 +30,7 @@ ensure_model() {
     args=$(model_args "$name")
     [ -n "$args" ] || { echo "ensure_model: unknown model '$name'" >&2; return 1; }
     f=$MODELS/$name.gguf
-    stamp=$( (cat tools/make_model.c tools/synth/* src/gguf/write.c src/quant/*.h src/quant/traits.c src/quant/ref*.c src/quant/avx2*.c src/quant/vnni*.c src/quant/x86*.h 2>/dev/null
+    stamp=$( (cat tools/make_model.c tools/synth/* src/gguf/write.c src/quant/*.h src/quant/traits.c src/quant/ref*.c src/quant/avx*.c src/quant/vnni*.c src/quant/x86*.h 2>/dev/null
               echo "$args") | md5sum | cut -c1-32)
     if [ ! -f "$f" ] || [ "$(cat "$f.stamp" 2>/dev/null)" != "$stamp" ]; then
         mkdir -p "$MODELS"
