@@ -52,8 +52,14 @@ typedef struct cv {
         struct chat_loop *loop;     /* CV_LOOP */
     } u;
     const char *undef_name;         /* CV_UNDEF: the missing name, for error messages */
+    int safe;                       /* CV_STR from |safe or |e: markupsafe's Markup, whose +
+                                     * HTML-escapes a plain str operand (jinja2 does that even
+                                     * with autoescape off) */
 } cv;
-typedef struct cv_list { size_t n, cap; cv *v; int is_tuple; } cv_list;
+/* is_gen: the result of map/select/reject/selectattr/rejectattr/unique/reverse, which jinja2
+ * returns as a generator: always truthy, no len(), not JSON, consumed by the first iteration
+ * (gen_pos = items already taken). Templates observe all of these. */
+typedef struct cv_list { size_t n, cap; cv *v; int is_tuple, is_gen; size_t gen_pos; } cv_list;
 typedef struct cv_dict { size_t n, cap; cv *k, *v; } cv_dict;
 typedef struct chat_loop { int64_t index0, length; const cv_list *items; struct chat_loop *parent; int depth; } chat_loop;
 
@@ -189,6 +195,7 @@ cv chat_method(chat_ctx *C, const chat_node *at, const cv *obj, const char *name
 cv chat_call_func(chat_ctx *C, const chat_node *at, int fn, const chat_args *a);
 cv chat_getattr(chat_ctx *C, const chat_node *at, const cv *obj, const char *name, size_t n);
 cv chat_getitem(chat_ctx *C, const chat_node *at, const cv *obj, const cv *key);
+cv chat_escape_html(chat_ctx *C, const cv *s);
 /* one argument by position or name; NULL when absent */
 const cv *chat_arg(const chat_args *a, size_t pos, const char *name);
 enum { FN_RANGE = 1, FN_NAMESPACE, FN_RAISE, FN_STRFTIME, FN_DICT, FN_JOINER, FN_CYCLER, FN_CALLER };

@@ -138,9 +138,14 @@ static cv arith(chat_ctx *C, const chat_node *e, const cv *a, const cv *b) {
     int two = e->n == 2;
     if (a->t == CV_UNDEF || b->t == CV_UNDEF) { undefined_error(C, e, a->t == CV_UNDEF ? a : b); return cv_none(); }
     if (op == '+' && a->t == CV_STR && b->t == CV_STR) {
+        int safe = a->safe || b->safe;
+        cv x = (safe && !a->safe) ? chat_escape_html(C, a) : *a, y = (safe && !b->safe) ? chat_escape_html(C, b) : *b;
         chat_buf r = { 0 };
-        chat_buf_put(C, &r, a->u.s.p, a->u.s.n); chat_buf_put(C, &r, b->u.s.p, b->u.s.n);
-        return cv_str(r.p, r.n);
+        chat_buf_put(C, &r, "", 0);
+        chat_buf_put(C, &r, x.u.s.p, x.u.s.n); chat_buf_put(C, &r, y.u.s.p, y.u.s.n);
+        cv res = cv_str(r.p, r.n);
+        res.safe = safe;
+        return res;
     }
     if (op == '+' && a->t == CV_LIST && b->t == CV_LIST) {
         cv l = cv_new_list(C, a->u.l->n + b->u.l->n);

@@ -91,8 +91,11 @@ static cv sorted(chat_ctx *C, const chat_node *at, const cv_list *in, const cv *
 }
 
 /* ---- select / reject / map -------------------------------------------------------------- */
+static cv gen(cv l) { if (l.t == CV_LIST) l.u.l->is_gen = 1; return l; }
+
 static cv select_items(chat_ctx *C, const chat_node *at, const cv *v, const chat_args *a, int by_attr, int want) {
     cv_list *l;
+    if (!cv_truthy(v)) return gen(cv_new_list(C, 0));   /* jinja2: `if seq:` before iterating */
     if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
     size_t first = by_attr ? 1 : 0;
     if (by_attr && (a->n_pos < 1 || a->pos[0].t != CV_STR)) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "selectattr/rejectattr need an attribute name"); return cv_none(); }
@@ -108,11 +111,12 @@ static cv select_items(chat_ctx *C, const chat_node *at, const cv *v, const chat
         TRY(C);
         if (r == want) cv_list_push(C, out.u.l, l->v[i]);
     }
-    return out;
+    return gen(out);
 }
 
 static cv map_items(chat_ctx *C, const chat_node *at, const cv *v, const chat_args *a) {
     cv_list *l;
+    if (!cv_truthy(v)) return gen(cv_new_list(C, 0));
     if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
     const cv *attr = chat_arg(a, 99, "attribute"), *def = chat_arg(a, 99, "default");
     cv out = cv_new_list(C, l->n); TRY(C);
@@ -123,7 +127,7 @@ static cv map_items(chat_ctx *C, const chat_node *at, const cv *v, const chat_ar
             if (x.t == CV_UNDEF && def) x = *def;
             cv_list_push(C, out.u.l, x);
         }
-        return out;
+        return gen(out);
     }
     if (!a->n_pos || a->pos[0].t != CV_STR) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "map() needs a filter name or attribute="); return cv_none(); }
     chat_args fa = { a->pos + 1, a->n_pos - 1, a->kw_names, a->kw_lens, a->kw, a->n_kw };
@@ -131,7 +135,7 @@ static cv map_items(chat_ctx *C, const chat_node *at, const cv *v, const chat_ar
         cv x = chat_filter(C, at, a->pos[0].u.s.p, a->pos[0].u.s.n, &l->v[i], &fa); TRY(C);
         cv_list_push(C, out.u.l, x);
     }
-    return out;
+    return gen(out);
 }
 
 /* ---- tojson ----------------------------------------------------------------------------- */
@@ -203,7 +207,7 @@ int chat_has_filter(const char *name, size_t n) {
     return 0;
 }
 
-static cv escape_html(chat_ctx *C, const cv *s) {
+cv chat_escape_html(chat_ctx *C, const cv *s) {
     chat_buf b = { 0 };
     chat_buf_put(C, &b, "", 0);
     for (size_t i = 0; i < s->u.s.n; i++) {
@@ -217,14 +221,16 @@ static cv escape_html(chat_ctx *C, const cv *s) {
         default: chat_buf_putc(C, &b, c);
         }
     }
-    return cv_str(b.p, b.n);
+    cv r = cv_str(b.p, b.n);
+    r.safe = 1;
+    return r;
 }
 
 cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, const cv *v, const chat_args *a) {
 #define IS(x) chat_name_eq(name, n, x)
     const cv *a0 = chat_arg(a, 0, NULL);
     if (IS("tojson")) return tojson(C, at, v, a);
-    if (IS("safe")) return *v;
+    if (IS("safe")) { cv s = cv_stringify(C, v); s.safe = 1; return s; }
     if (IS("default") || IS("d")) {
         const cv *dv = chat_arg(a, 0, "default_value"), *b = chat_arg(a, 1, "boolean");
         int use = v->t == CV_UNDEF || (b && cv_truthy(b) && !cv_truthy(v));
@@ -234,7 +240,9 @@ cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, con
         switch (v->t) {
         case CV_UNDEF: return cv_int(0);
         case CV_STR: return cv_int((int64_t)chat_utf8_len(v->u.s.p, v->u.s.n));
-        case CV_LIST: return cv_int((int64_t)v->u.l->n);
+        case CV_LIST:
+            if (v->u.l->is_gen) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "object of type 'generator' has no len()"); return cv_none(); }
+            return cv_int((int64_t)v->u.l->n);
         case CV_DICT: case CV_NS: return cv_int((int64_t)v->u.d->n);
         default: chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "object of type '%s' has no len()", cv_type_name(v)); return cv_none();
         }
@@ -245,7 +253,7 @@ cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, con
         cv s = cv_stringify(C, v);
         return chat_str_case(C, &s, IS("lower") ? 0 : IS("upper") ? 1 : IS("title") ? 2 : 3);
     }
-    if (IS("e") || IS("escape")) { cv s = cv_stringify(C, v); return escape_html(C, &s); }
+    if (IS("e") || IS("escape")) { if (v->t == CV_STR && v->safe) return *v; cv s = cv_stringify(C, v); return chat_escape_html(C, &s); }
     if (IS("replace")) {
         cv s = cv_stringify(C, v);
         const cv *o = chat_arg(a, 0, "old"), *r = chat_arg(a, 1, "new"), *c = chat_arg(a, 2, "count");
@@ -280,6 +288,13 @@ cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, con
         }
         return cv_str(b.p, b.n);
     }
+    if (IS("first") && v->t == CV_LIST && v->u.l->is_gen) {   /* next(): takes one item */
+        cv_list *g = v->u.l;
+        return g->gen_pos < g->n ? g->v[g->gen_pos++] : cv_undef(NULL);
+    }
+    if (IS("last") && v->t == CV_LIST && v->u.l->is_gen) {
+        chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "'generator' object is not reversible"); return cv_none();
+    }
     if (IS("first") || IS("last")) {
         cv_list *l;
         if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
@@ -297,9 +312,10 @@ cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, con
         }
         cv_list *l;
         if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
+        if (v->t == CV_LIST && v->u.l->is_gen) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "'generator' object is not reversible"); return cv_none(); }
         cv out = cv_new_list(C, l->n); TRY(C);
         for (size_t i = l->n; i > 0; i--) cv_list_push(C, out.u.l, l->v[i - 1]);
-        return out;
+        return gen(out);
     }
     if (IS("int") || IS("float")) {
         const cv *def = chat_arg(a, 0, "default");
@@ -362,7 +378,7 @@ cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, con
                 }
                 if (!dup) cv_list_push(C, out.u.l, l->v[i]);
             }
-            return out;
+            return gen(out);
         }
         cv s = sorted(C, at, l, attr && attr->t == CV_STR ? attr : NULL, -1, ci, rev && cv_truthy(rev));
         TRY(C);

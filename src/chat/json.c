@@ -245,6 +245,7 @@ int chat_json_dump(chat_ctx *C, chat_buf *b, const cv *v, const chat_json_opts *
     case CV_STR: return jput_str(C, b, v->u.s.p, v->u.s.n, o->ensure_ascii);
     case CV_LIST: {
         const cv_list *l = v->u.l;
+        if (l->is_gen) { chat_fail(C, CHORD_E_FORMAT, 0, 0, "tojson: Object of type generator is not JSON serializable"); return -1; }
         if (!l->n) return chat_buf_put(C, b, "[]", 2);
         chat_buf_putc(C, b, '[');
         for (size_t i = 0; i < l->n; i++) {

@@ -64,6 +64,7 @@ cv chat_getitem(chat_ctx *C, const chat_node *at, const cv *obj, const cv *key) 
         return v ? *v : cv_undef(NULL);
     }
     if (key->t == CV_STR) return chat_getattr(C, at, obj, key->u.s.p, key->u.s.n);
+    if (obj->t == CV_LIST && obj->u.l->is_gen) return cv_undef(NULL);   /* generators: no [] */
     if ((obj->t == CV_LIST || obj->t == CV_STR) && (key->t == CV_INT || key->t == CV_BOOL)) {
         int64_t i = key->t == CV_INT ? key->u.i : key->u.b;
         if (obj->t == CV_LIST) {

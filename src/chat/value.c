@@ -122,7 +122,7 @@ cv cv_new_list(chat_ctx *C, size_t cap) {
     cv v = cv_none();
     cv_list *l = chat_alloc(C, sizeof *l);
     if (!l) return v;
-    l->n = 0; l->is_tuple = 0; l->cap = cap; l->v = cap ? chat_alloc(C, cap * sizeof(cv)) : NULL;
+    l->n = 0; l->is_tuple = 0; l->is_gen = 0; l->gen_pos = 0; l->cap = cap; l->v = cap ? chat_alloc(C, cap * sizeof(cv)) : NULL;
     v.t = CV_LIST; v.u.l = l;
     return v;
 }
@@ -196,7 +196,7 @@ int cv_truthy(const cv *v) {
     case CV_INT: return v->u.i != 0;
     case CV_FLOAT: return v->u.f != 0.0;
     case CV_STR: return v->u.s.n != 0;
-    case CV_LIST: return v->u.l->n != 0;
+    case CV_LIST: return v->u.l->is_gen || v->u.l->n != 0;
     case CV_DICT: return v->u.d->n != 0;
     default: return 1;
     }
@@ -212,6 +212,7 @@ int cv_equal(const cv *a, const cv *b) {
     case CV_UNDEF: case CV_NONE: return 1;
     case CV_STR: return a->u.s.n == b->u.s.n && memcmp(a->u.s.p, b->u.s.p, a->u.s.n) == 0;
     case CV_LIST:
+        if (a->u.l->is_gen || b->u.l->is_gen) return a->u.l == b->u.l;
         if (a->u.l->n != b->u.l->n) return 0;
         for (size_t i = 0; i < a->u.l->n; i++)
             if (!cv_equal(&a->u.l->v[i], &b->u.l->v[i])) return 0;
@@ -257,6 +258,7 @@ int cv_compare(const cv *a, const cv *b) {
 }
 
 const char *cv_type_name(const cv *v) {
+    if (v->t == CV_LIST && v->u.l->is_gen) return "generator";
     static const char *names[] = { "Undefined", "NoneType", "bool", "int", "float", "str", "list",
                                    "dict", "Namespace", "Macro", "builtin_function", "LoopContext",
                                    "Cycler" };
@@ -344,6 +346,10 @@ int cv_to_str(chat_ctx *C, chat_buf *b, const cv *v, int repr) {
     case CV_FLOAT: chat_fmt_float(v->u.f, tmp, sizeof tmp); return chat_buf_put(C, b, tmp, strlen(tmp));
     case CV_STR: return repr ? repr_str(C, b, v->u.s.p, v->u.s.n) : chat_buf_put(C, b, v->u.s.p, v->u.s.n);
     case CV_LIST:
+        if (v->u.l->is_gen) {   /* jinja2 prints <generator object ... at 0x...>: no stable text */
+            chat_fail(C, CHORD_E_UNSUPPORTED, 0, 0, "unsupported: printing a generator (add |list)");
+            return -1;
+        }
         chat_buf_putc(C, b, v->u.l->is_tuple ? '(' : '[');
         for (size_t i = 0; i < v->u.l->n; i++) {
             if (i) chat_buf_put(C, b, ", ", 2);
@@ -390,6 +396,15 @@ size_t chat_utf8_offset(const char *p, size_t n, size_t cp_index) {
 }
 
 int cv_iter_list(chat_ctx *C, const cv *v, cv_list **out, uint32_t line, uint32_t col) {
+    if (v->t == CV_LIST && v->u.l->is_gen) {   /* a generator yields what is left, once */
+        cv_list *g = v->u.l;
+        cv rest = cv_new_list(C, 0);
+        if (CHAT_FAILED(C)) return -1;
+        rest.u.l->v = g->v + g->gen_pos; rest.u.l->n = rest.u.l->cap = g->n - g->gen_pos;
+        g->gen_pos = g->n;
+        *out = rest.u.l;
+        return 0;
+    }
     if (v->t == CV_LIST) { *out = v->u.l; return 0; }
     cv l = cv_new_list(C, 0);
     if (CHAT_FAILED(C)) return -1;
