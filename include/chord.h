@@ -268,6 +268,12 @@ chord_status chord_session_stats(const chord_session *s, chord_stats *out);
  * naming line and column; raise_exception's message), CHORD_E_RANGE (a limit was hit),
  * CHORD_E_NOMEM.
  *
+ * Variables as transformers passes them: messages, tools and documents (None when absent),
+ * add_generation_prompt, bos_token/eos_token (undefined when NULL / the model has none), every
+ * other key of the object. strftime_now() formats the current UTC time (native, WASI); the
+ * optional key "now_unix" (seconds since 1970, not passed to the template) fixes that time —
+ * needed on freestanding wasm, which has no wall clock (CHORD_E_UNSUPPORTED without it).
+ *
  * Plain fallback (no tokenizer.chat_template): for each message "<role>: <content>\n\n"
  * (content that is a list of parts contributes its "text" parts), then "assistant: " when
  * add_generation_prompt is true; bos_token is not written (chord_chat_tokenize adds it). */
@@ -284,6 +290,7 @@ typedef struct chord_chat_limits {
     size_t max_output_bytes;   /* default 16 MiB */
     uint64_t max_steps;        /* loop iterations + macro calls, default 10,000,000 */
     uint32_t max_depth;        /* nesting of macro calls / expressions, default 200 */
+    size_t max_memory_bytes;   /* working memory of one render, default 256 MiB */
 } chord_chat_limits;
 chord_chat_limits chord_chat_limits_default(void);
 chord_status chord_chat_render_template_ex(const char *template_src, size_t template_len,
@@ -291,6 +298,12 @@ chord_status chord_chat_render_template_ex(const char *template_src, size_t temp
                                const char *conversation_json, size_t json_len,
                                const chord_chat_limits *limits,
                                char **out, size_t *out_len, chord_error *err);
+/* chord_chat_render with an override template (NULL = the model's own, or the fallback) and
+ * limits (NULL = defaults); bos_token/eos_token still come from the model's vocabulary. */
+chord_status chord_chat_render_ex(const chord_model *m, const char *template_src, size_t template_len,
+                                  const char *conversation_json, size_t json_len,
+                                  const chord_chat_limits *limits,
+                                  char **out, size_t *out_len, chord_error *err);
 /* 1 when the model has a tokenizer.chat_template string, else 0. */
 int chord_model_has_chat_template(const chord_model *m);
 /* The template source (lives as long as the model), or NULL when the model has none. */

@@ -4,4 +4,5 @@
 int chord_cli_inspect(int argc, char **argv);
 int chord_cli_run(int argc, char **argv);
 int chord_cli_tokenize(int argc, char **argv);
+int chord_cli_template(int argc, char **argv);
 #endif

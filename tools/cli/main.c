@@ -13,6 +13,7 @@ static const command commands[] = {
     { "run",      chord_cli_run,      "generate text from a prompt" },
     { "tokenize", chord_cli_tokenize, "print the token ids of a text" },
     { "inspect",  chord_cli_inspect,  "print a GGUF file's metadata and tensor table" },
+    { "template", chord_cli_template, "print the prompt the model's chat template renders" },
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# t_chat_template.sh — our chat-template renderer against Python's jinja2 (Debian
+# python3-jinja2, configured as transformers' apply_chat_template: tests/chat/ref_jinja2.py).
+# Every template in llama.cpp's models/templates/ (the source bundle of node-llama-cpp, cloned
+# to $BUILD/llama.cpp-src) x every conversation in tests/chat/conv/ is rendered by both; every
+# pair jinja2 renders without error must be byte-identical with `wasm-chord template`. Pairs
+# where jinja2 itself fails (the template raises, uses a filter jinja2 lacks, mutates a list in
+# the immutable sandbox, ...) are not compared but must fail in ours too, with an error message.
+# Prints per template: identical/compared and the jinja2-error count.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+WC="$BUILD/wasm-chord"
+TPL="$BUILD/llama.cpp-src/models/templates"
+[ -x "$WC" ] || { echo "FAIL: $WC not built"; exit 1; }
+python3 -c 'import jinja2' 2>/dev/null || { echo "SKIP: python3-jinja2 not installed"; exit 0; }
+if [ ! -d "$TPL" ]; then
+    make -s "$BUILD/llama.cpp-src/include/llama.h" >/dev/null 2>&1 || true
+fi
+[ -d "$TPL" ] || { echo "SKIP: llama.cpp templates absent ($TPL; needs node-llama-cpp's source bundle)"; exit 0; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+BOS='<|bos|>'; EOS='<|eos|>'
+templates=("$TPL"/*.jinja)
+convs=(tests/chat/conv/*.json)
+python3 tests/chat/ref_jinja2.py "$tmp" "$BOS" "$EOS" "${templates[@]}" -- "${convs[@]}" || { echo "FAIL: reference renderer crashed"; exit 1; }
+
+total_same=0; total_cmp=0; total_jerr=0; fails=0; templates_ok=0
+for t in "${templates[@]}"; do
+    tn=$(basename "$t" .jinja)
+    same=0; cmpd=0; jerr=0; bad=""
+    for c in "${convs[@]}"; do
+        cn=$(basename "$c" .json)
+        ref="$tmp/${tn}__${cn}"
+        "$WC" template --template "$t" --messages "$c" --bos "$BOS" --eos "$EOS" > "$ref.ours" 2> "$ref.ourerr"
+        rc=$?
+        if [ -f "$ref.err" ]; then
+            jerr=$((jerr+1))
+            if [ $rc -eq 0 ]; then bad="$bad $cn(jinja2 fails: $(head -c 120 "$ref.err" | tr '\n' ' '); ours renders)"; fi
+            continue
+        fi
+        cmpd=$((cmpd+1))
+        if [ $rc -eq 0 ] && cmp -s "$ref.txt" "$ref.ours"; then same=$((same+1))
+        else
+            if [ $rc -ne 0 ]; then bad="$bad $cn($(head -c 200 "$ref.ourerr"))"
+            else bad="$bad $cn(differs at byte $(cmp "$ref.txt" "$ref.ours" 2>/dev/null | awk '{print $5}' | tr -d ,))"
+                [ -n "${CHAT_DIFF:-}" ] && diff <(cat -A "$ref.txt") <(cat -A "$ref.ours") | head -20
+            fi
+        fi
+    done
+    total_same=$((total_same+same)); total_cmp=$((total_cmp+cmpd)); total_jerr=$((total_jerr+jerr))
+    if [ -z "$bad" ]; then templates_ok=$((templates_ok+1)); printf '  ok: %-52s identical %2d/%-2d (jinja2 errors: %d)\n' "$tn" "$same" "$cmpd" "$jerr"
+    else fails=$((fails+1)); printf '  FAIL: %-50s identical %2d/%-2d (jinja2 errors: %d):%s\n' "$tn" "$same" "$cmpd" "$jerr" "$bad"; fi
+done
+echo "templates: ${#templates[@]} ($templates_ok all identical), conversations: ${#convs[@]}; identical $total_same/$total_cmp pairs, $total_jerr pairs where jinja2 itself fails"
+[ $fails -eq 0 ] || { echo "FAIL: $fails template(s) differ from jinja2"; exit 1; }
+echo "PASS"
