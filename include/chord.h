@@ -58,7 +58,8 @@ const char *chord_version(void);
     X(CHORD_E_NOT_FOUND,   7, "not_found",     "not found")                            \
     X(CHORD_E_TYPE,        8, "type",          "type mismatch")                        \
     X(CHORD_E_CANCELLED,   9, "cancelled",     "cancelled")                            \
-    X(CHORD_E_INTERNAL,   10, "internal",      "internal error")
+    X(CHORD_E_INTERNAL,   10, "internal",      "internal error")                       \
+    X(CHORD_E_BUFFER,     11, "buffer",        "output buffer too small")
 
 typedef enum {
 #define CHORD_X_ENUM(sym, num, name, msg) sym = num,
@@ -87,6 +88,10 @@ typedef struct chord_source {
     chord_status (*read)(void *ctx, uint64_t off, void *dst, size_t len);
     void (*close)(void *ctx); /* optional; called by chord_source_close */
     const uint8_t *data;      /* optional: whole source mapped in memory */
+    /* optional: CHORD_OK while `data` is still backed by the source, else CHORD_E_IO naming it
+     * (a mapped file truncated since it was opened: touching the lost pages would raise SIGBUS).
+     * The session calls it before each forward pass. */
+    chord_status (*check)(void *ctx, chord_error *err);
 } chord_source;
 
 /* A source over caller memory; the caller keeps `data` alive while the source is in use. */
@@ -161,7 +166,8 @@ enum {
     CHORD_TOK_PARSE_SPECIAL = 2, /* match special/control token text inside the input */
 };
 /* Writes up to `cap` ids; *n_out receives the number produced. When cap is too small returns
- * CHORD_E_RANGE with *n_out set to the number needed. */
+ * CHORD_E_BUFFER with *n_out set to the number needed (retry with that capacity); every other
+ * status is a real error (CHORD_E_RANGE: a token id outside the vocabulary, …). */
 chord_status chord_tokenize(const chord_model *m, const char *text, size_t len, int flags,
                             int32_t *out, size_t cap, size_t *n_out, chord_error *err);
 /* The raw bytes of one token (byte-fallback and byte-level decoding applied). May be a partial
@@ -173,16 +179,21 @@ chord_status chord_detokenize(const chord_model *m, const int32_t *tokens, size_
                               size_t cap, size_t *n_out, chord_error *err);
 int chord_token_is_eog(const chord_model *m, int32_t token); /* end of generation (EOS, EOT…) */
 
-/* Streaming detokenizer: holds back bytes of an incomplete UTF-8 sequence until it completes. */
+/* Streaming detokenizer: holds back bytes of an incomplete UTF-8 sequence until it completes.
+ * It never allocates, so pushing into a buffer of chord_detok_max_bytes() cannot fail. */
 typedef struct chord_detok { const chord_model *model; uint8_t pending[8]; uint32_t n_pending; int n_out_tokens; } chord_detok;
 void chord_detok_init(chord_detok *d, const chord_model *m);
 /* Appends the text completed by `token` into buf; *n_out receives the byte count (may be 0).
- * Control tokens add nothing; invalid UTF-8 becomes U+FFFD, so cap >= 3 * (max piece length +
- * 4) is always enough. When cap is too small: CHORD_E_RANGE, *n_out = the size needed, and the
- * token is not consumed (push it again with a larger buffer). */
+ * Control tokens add nothing; invalid UTF-8 becomes U+FFFD. A cap of chord_detok_max_bytes(m)
+ * is always enough. When cap is too small: CHORD_E_BUFFER, *n_out = the size needed, and the
+ * token is not consumed (push it again with a larger buffer). CHORD_E_RANGE: id outside the
+ * vocabulary. */
 chord_status chord_detok_push(chord_detok *d, int32_t token, char *buf, size_t cap, size_t *n_out);
 /* Flushes held-back bytes (invalid sequences become U+FFFD). */
 size_t chord_detok_flush(chord_detok *d, char *buf, size_t cap);
+/* Bytes one chord_detok_push or chord_detok_flush may write for this model (computed from the
+ * longest token piece at load); 0 for a model without a tokenizer. */
+size_t chord_detok_max_bytes(const chord_model *m);
 
 /* ---------------------------------------------------------------------------------------------
  * Sampler
@@ -228,19 +239,27 @@ void chord_session_free(chord_session *s);
  * last token. Errors: token out of range, context overflow (nothing is appended then). */
 chord_status chord_session_feed(chord_session *s, const int32_t *tokens, size_t n, chord_error *err);
 const float *chord_session_logits(const chord_session *s); /* n_vocab floats, or NULL */
+/* The chord_session_pos() tokens in the KV cache, in order (the repetition penalty's history).
+ * Valid until the next feed, generate or reset. */
+const int32_t *chord_session_tokens(const chord_session *s);
 uint32_t chord_session_pos(const chord_session *s);
 uint32_t chord_session_n_ctx(const chord_session *s);
 void chord_session_reset(chord_session *s); /* empties the KV cache */
 
 /* Per-token callback: return non-zero to stop generation. `text` holds the complete UTF-8 the
- * token finished (possibly empty). */
+ * token finished (possibly empty). When generation ends with bytes of an incomplete UTF-8
+ * sequence held back, one last call with token = -1 delivers them (as U+FFFD), so the streamed
+ * text always equals chord_detokenize of the tokens as a UTF-8 decoder reads it. */
 typedef int (*chord_token_cb)(void *user, int32_t token, const char *text, size_t text_len);
 /* Samples, streams and feeds up to max_tokens tokens; stops at an end-of-generation token
  * (unless ignore_eos), when the callback asks, on chord_session_cancel, or when the context is
- * full (CHORD_E_RANGE). The session stays usable afterwards. */
+ * full (CHORD_E_RANGE). A token whose text cannot be produced ends the call with an error: text
+ * is never dropped silently. The session stays usable afterwards. */
 chord_status chord_generate(chord_session *s, const chord_sampler_params *p, int32_t max_tokens,
                             chord_token_cb cb, void *user, chord_error *err);
-/* Thread-safe: asks a running chord_generate/chord_session_feed to stop (CHORD_E_CANCELLED). */
+/* Thread-safe: asks the running chord_generate/chord_session_feed to stop (CHORD_E_CANCELLED).
+ * Scoped to that call: each call clears earlier requests when it starts, so a cancel made while
+ * nothing runs does not stop the next call. */
 void chord_session_cancel(chord_session *s);
 
 typedef struct chord_stats {

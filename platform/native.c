@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -145,10 +146,29 @@ typedef struct {
     int fd;
     void *map;
     uint64_t map_bytes;
+    char path[200];  /* for messages (truncated when longer) */
 } file_ctx;
 
 static chord_status file_read(void *ctx, uint64_t off, void *dst, size_t len) {
     return chord_pread_full(((file_ctx *)ctx)->fd, off, dst, len);
+}
+
+/* A mapped file that shrinks under us turns every access to a lost page into SIGBUS, which a
+ * library cannot catch without owning the process's signal handlers. So the session asks before
+ * each forward pass whether the file still covers the mapping; a truncation that lands inside a
+ * forward pass can still fault, which is why the message points to --no-mmap (weights copied
+ * into memory at load, immune to later changes of the file). */
+static chord_status file_check(void *ctx, chord_error *err) {
+    file_ctx *f = ctx;
+    struct stat st;
+    if (!f->map) return CHORD_OK;
+    if (fstat(f->fd, &st) != 0)
+        return chord_fail(err, CHORD_E_IO, "cannot stat the model file '%s': %s", f->path, strerror(errno));
+    if ((uint64_t)st.st_size < f->map_bytes)
+        return chord_fail(err, CHORD_E_IO, "the model file '%s' shrank from %llu to %llu bytes while mapped; "
+                          "reload it, or load with --no-mmap (use_mmap = 0) to copy it into memory",
+                          f->path, (unsigned long long)f->map_bytes, (unsigned long long)st.st_size);
+    return CHORD_OK;
 }
 
 static void file_close(void *ctx) {
@@ -174,6 +194,7 @@ chord_status chord_source_from_file(chord_source *src, const char *path, chord_e
         return chord_fail(err, CHORD_E_NOMEM, "out of memory opening '%s'", path);
     }
     f->fd = fd;
+    snprintf(f->path, sizeof f->path, "%s", path);
     uint64_t size = (uint64_t)st.st_size;
     if (size > 0) {
         void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -187,6 +208,7 @@ chord_status chord_source_from_file(chord_source *src, const char *path, chord_e
     src->read = file_read;
     src->close = file_close;
     src->data = f->map;
+    src->check = f->map ? file_check : NULL;
     return CHORD_OK;
 }
 

@@ -366,7 +366,7 @@ static void test_specials(void) {
     int32_t small[1];
     size_t need = 0;
     chord_error err;
-    CHECK(chord_tokenizer_encode(t, "Hello world", 11, 0, small, 1, &need, &err) == CHORD_E_RANGE && need == 2);
+    CHECK(chord_tokenizer_encode(t, "Hello world", 11, 0, small, 1, &need, &err) == CHORD_E_BUFFER && need == 2);
     int32_t bad = 99999;
     char out[8];
     CHECK(chord_tokenizer_decode(t, &bad, 1, out, sizeof out, &need, &err) == CHORD_E_RANGE);
@@ -443,10 +443,10 @@ static void test_streaming_model(const char *name, const char *text) {
         CHECK(chord_detok_push(&d, 3 + 0xE4, buf, sizeof buf, &got) == CHORD_OK && got == 0); /* <0xE4> */
         CHECK(chord_detok_flush(&d, buf, sizeof buf) == 3 && !memcmp(buf, "\xef\xbf\xbd", 3));
     }
-    /* Too small a buffer: CHORD_E_RANGE with the size needed, and the token is not consumed. */
+    /* Too small a buffer: CHORD_E_BUFFER with the size needed, and the token is not consumed. */
     chord_detok_init(&d, m);
     size_t need = 0;
-    CHECK(n > 1 && chord_detok_push(&d, ids[1], buf, 0, &need) == CHORD_E_RANGE && need > 0);
+    CHECK(n > 1 && chord_detok_push(&d, ids[1], buf, 0, &need) == CHORD_E_BUFFER && need > 0);
     CHECK(chord_detok_push(&d, ids[1], buf, need, &got) == CHORD_OK && got == need && d.n_out_tokens == 1);
     char piece[64];
     CHECK(chord_token_piece(m, 0, piece, sizeof piece, &got) == CHORD_OK);

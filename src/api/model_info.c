@@ -125,6 +125,6 @@ chord_status chord_model_meta_value(const chord_model *m, size_t i, char *buf, s
         const chord_gguf_value *v = chord_gguf_value_at(m->gguf, i);
         put_num(buf, cap, &n, t, v);
     }
-    return n < cap ? CHORD_OK : CHORD_E_RANGE;
+    return n < cap ? CHORD_OK : CHORD_E_BUFFER; /* truncated, NUL-terminated */
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "engine/session.h"
+#include "api/host.h"
 
 #define DEFAULT_CTX 4096
 #define DEFAULT_BATCH 64
@@ -129,9 +130,12 @@ static chord_status feed(chord_session *s, const int32_t *tokens, size_t n, chor
         if (tokens[i] < 0 || tokens[i] >= n_vocab)
             return chord_fail(err, CHORD_E_RANGE, "token %zu has id %d, outside the vocabulary [0, %d)",
                               i, tokens[i], n_vocab);
+    const chord_source *src = &s->model->src;
     for (size_t done = 0; done < n;) {
-        if (atomic_exchange(&s->cancel, 0))
+        if (chord_session_take_cancel(s))
             return chord_fail(err, CHORD_E_CANCELLED, "cancelled after %zu of %zu tokens", done, n);
+        chord_status cst = src->check ? src->check(src->ctx, err) : CHORD_OK; /* a truncated mmap */
+        if (cst != CHORD_OK) return cst;
         uint32_t b = (uint32_t)(n - done < s->n_batch ? n - done : s->n_batch);
         memcpy(s->history + s->pos, tokens + done, b * sizeof *tokens);
         chord_status st = chord_forward(s, tokens + done, b, err);
@@ -142,6 +146,7 @@ static chord_status feed(chord_session *s, const int32_t *tokens, size_t n, chor
 }
 
 chord_status chord_session_feed(chord_session *s, const int32_t *tokens, size_t n, chord_error *err) {
+    if (s) chord_session_call_begin(s);
     double t0 = chord_time_ms();
     chord_status st = feed(s, tokens, n, err);
     if (st == CHORD_OK && n) {
@@ -162,6 +167,7 @@ chord_status chord_session_feed_decode(chord_session *s, int32_t token, chord_er
 }
 
 const float *chord_session_logits(const chord_session *s) { return s && s->has_logits ? s->logits : NULL; }
+const int32_t *chord_session_tokens(const chord_session *s) { return s ? s->history : NULL; }
 uint32_t chord_session_pos(const chord_session *s) { return s ? s->pos : 0; }
 uint32_t chord_session_n_ctx(const chord_session *s) { return s ? s->n_ctx : 0; }
 
@@ -172,9 +178,16 @@ void chord_session_reset(chord_session *s) {
     atomic_store(&s->cancel, 0);
 }
 
+/* Cancel is one word per session, scoped to a call: chord_session_feed and chord_generate clear
+ * it when they start (chord_session_call_begin) and consume it where they stop, so a request
+ * made while nothing runs is dropped instead of cancelling the next call. Hosts that cancel
+ * from a thread that cannot call into the engine store 1 into chord_session_cancel_word(). */
 void chord_session_cancel(chord_session *s) {
     if (s) atomic_store(&s->cancel, 1);
 }
+void chord_session_call_begin(chord_session *s) { atomic_store(&s->cancel, 0); }
+int chord_session_take_cancel(chord_session *s) { return atomic_exchange(&s->cancel, 0) != 0; }
+atomic_int *chord_session_cancel_word(chord_session *s) { return s ? &s->cancel : NULL; }
 
 chord_status chord_session_stats(const chord_session *s, chord_stats *out) {
     if (!s || !out) return CHORD_E_INVALID_ARG;

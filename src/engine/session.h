@@ -46,6 +46,11 @@ chord_status chord_forward(chord_session *s, const int32_t *tokens, uint32_t n, 
 /* Feeds one sampled token, counted as decode in the statistics (chord_generate). */
 chord_status chord_session_feed_decode(chord_session *s, int32_t token, chord_error *err);
 
+/* Cancel scoping (session.c): a public call clears stale requests when it starts; loops poll
+ * and consume a request between steps. */
+void chord_session_call_begin(chord_session *s);
+int chord_session_take_cancel(chord_session *s);
+
 /* Sampler internals shared with chord_generate: make room for n_vocab candidates. */
 chord_status chord_sampler_reserve(chord_sampler *s, int32_t n_vocab, chord_error *err);
 

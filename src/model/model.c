@@ -311,7 +311,10 @@ chord_status chord_model_open(chord_model **out, const char *path, const chord_m
     chord_source src;
     chord_status st = chord_source_from_file(&src, path, err);
     if (st != CHORD_OK) return st;
-    if (p && !p->use_mmap) src.data = NULL; /* read the weights into our own buffer instead */
+    if (p && !p->use_mmap) { /* read the weights into our own buffer instead */
+        src.data = NULL;
+        src.check = NULL;    /* nothing mapped is used: later changes of the file do not matter */
+    }
     st = chord_model_open_source(out, &src, p, err);
     if (st == CHORD_OK) (*out)->load_ms = chord_time_ms() - t0;
     return st;

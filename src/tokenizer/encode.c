@@ -169,7 +169,7 @@ chord_status chord_tokenizer_encode(const chord_tokenizer *t, const char *text, 
     *n_out = ids.n;
     if (ids.n > cap) {
         free(ids.v);
-        return chord_fail(err, CHORD_E_RANGE, "tokenize: %zu tokens do not fit in a buffer of %zu", *n_out, cap);
+        return chord_fail(err, CHORD_E_BUFFER, "tokenize: %zu tokens do not fit in a buffer of %zu", *n_out, cap);
     }
     if (ids.n) memcpy(out, ids.v, ids.n * sizeof *out);
     free(ids.v);
@@ -235,7 +235,7 @@ chord_status chord_tokenizer_decode(const chord_tokenizer *t, const int32_t *ids
     if (t->clean_spaces) k = clean_spaces(x, k);
     *n_out = k;
     chord_status st = CHORD_OK;
-    if (k > cap) st = chord_fail(err, CHORD_E_RANGE, "detokenize: %zu bytes do not fit in a buffer of %zu", k, cap);
+    if (k > cap) st = chord_fail(err, CHORD_E_BUFFER, "detokenize: %zu bytes do not fit in a buffer of %zu", k, cap);
     else if (k) memcpy(buf, x, k);
     free(x);
     return st;
@@ -279,7 +279,7 @@ chord_status chord_token_piece(const chord_model *m, int32_t token, char *buf, s
     st = chord_tokenizer_piece(t, token, 1, &p, &len);
     if (st != CHORD_OK) return st;
     *n_out = len;
-    if (len > cap) return CHORD_E_RANGE;
+    if (len > cap) return CHORD_E_BUFFER;
     memcpy(buf, p, len);
     return CHORD_OK;
 }
@@ -296,21 +296,31 @@ void chord_detok_init(chord_detok *d, const chord_model *m) {
     d->model = m;
 }
 
-/* Writes the complete UTF-8 of s[0..n) into dst (which has room for 3n bytes): valid sequences
- * as they are, invalid bytes as U+FFFD; an incomplete tail is kept back when `hold` is set.
- * Returns the bytes written; *used receives the bytes of s consumed. */
+/* Writes the complete UTF-8 of s[0..n) into dst (which has room for 3n bytes; NULL only
+ * counts): valid sequences as they are, invalid bytes as U+FFFD; an incomplete tail is kept
+ * back when `hold` is set. Returns the bytes written; *used receives the bytes of s consumed. */
 static size_t sanitize(const uint8_t *s, size_t n, int hold, char *dst, size_t *used) {
     size_t i = 0, k = 0;
     while (i < n) {
         size_t len;
         int r = chord_utf8_check(s + i, n - i, &len);
         if (r == 0 && hold) break;
-        if (r == 1) { memcpy(dst + k, s + i, len); k += len; }
-        else { memcpy(dst + k, "\xef\xbf\xbd", 3); k += 3; }
+        if (r == 1) { if (dst) memcpy(dst + k, s + i, len); k += len; }
+        else { if (dst) memcpy(dst + k, "\xef\xbf\xbd", 3); k += 3; }
         i += len;
     }
     *used = i;
     return k;
+}
+
+/* Held-back bytes plus the longest piece: the streaming decoder works in one stack buffer of
+ * this size, so a push never allocates and cannot fail for want of memory mid-generation. */
+#define DETOK_WORK_BYTES (sizeof(((chord_detok *)0)->pending) + CHORD_TOK_MAX_TOKEN_BYTES)
+
+size_t chord_detok_max_bytes(const chord_model *m) {
+    const chord_tokenizer *t = m ? chord_model_tokenizer(m) : NULL;
+    if (!t) return 0;
+    return 3 * (t->max_piece + sizeof(((chord_detok *)0)->pending));
 }
 
 chord_status chord_detok_push(chord_detok *d, int32_t token, char *buf, size_t cap, size_t *n_out) {
@@ -324,23 +334,18 @@ chord_status chord_detok_push(chord_detok *d, int32_t token, char *buf, size_t c
     st = chord_tokenizer_piece(t, token, 0, &p, &len); /* control tokens show nothing */
     if (st != CHORD_OK) return st;
     size_t n = d->n_pending + len, used;
-    uint8_t *all = malloc(n + 1);
-    char *tmp = malloc(3 * n + 1);
-    if (!all || !tmp) { free(all); free(tmp); return CHORD_E_NOMEM; }
+    uint8_t all[DETOK_WORK_BYTES];
+    if (d->n_pending > sizeof d->pending || n > sizeof all) return CHORD_E_INTERNAL; /* load caps pieces */
     memcpy(all, d->pending, d->n_pending);
     memcpy(all + d->n_pending, p, len);
-    size_t k = sanitize(all, n, 1, tmp, &used);
+    size_t k = sanitize(all, n, 1, NULL, &used);
     *n_out = k;
-    if (k > cap) st = CHORD_E_RANGE;  /* nothing consumed; call again with a larger buffer */
-    else {
-        memcpy(buf, tmp, k);
-        d->n_pending = (uint32_t)(n - used);             /* < 4: an incomplete sequence */
-        memcpy(d->pending, all + used, d->n_pending);
-        d->n_out_tokens++;
-    }
-    free(all);
-    free(tmp);
-    return st;
+    if (k > cap) return CHORD_E_BUFFER;  /* nothing consumed; call again with a larger buffer */
+    sanitize(all, n, 1, buf, &used);
+    d->n_pending = (uint32_t)(n - used);             /* < 4: an incomplete sequence */
+    memcpy(d->pending, all + used, d->n_pending);
+    d->n_out_tokens++;
+    return CHORD_OK;
 }
 
 size_t chord_detok_flush(chord_detok *d, char *buf, size_t cap) {

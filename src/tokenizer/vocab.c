@@ -306,6 +306,11 @@ static chord_status build_pieces(chord_tokenizer *t, chord_error *err) {
         if (len > t->max_piece) t->max_piece = len;
     }
     t->piece_off[t->n_tokens] = (uint32_t)b.n;
+    if (t->max_piece > CHORD_TOK_MAX_TOKEN_BYTES) { /* the streaming decoder's work buffer */
+        free(b.v);
+        return chord_fail(err, CHORD_E_FORMAT, "a token renders to %zu bytes, more than %u",
+                          t->max_piece, CHORD_TOK_MAX_TOKEN_BYTES);
+    }
     t->piece = b.v ? b.v : malloc(1);
     if (!t->piece) return chord_fail(err, CHORD_E_NOMEM, "out of memory for token pieces");
     return CHORD_OK;

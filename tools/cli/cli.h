@@ -1,8 +1,18 @@
 /* cli.h — subcommands of the native `wasm-chord` CLI. Each returns the process exit code. */
 #ifndef CHORD_CLI_H
 #define CHORD_CLI_H
+#include <stddef.h>
+#include <stdint.h>
+
 int chord_cli_inspect(int argc, char **argv);
 int chord_cli_run(int argc, char **argv);
 int chord_cli_tokenize(int argc, char **argv);
 int chord_cli_template(int argc, char **argv);
+
+/* Checked option values (args.c): 1 when the whole of `s` is a number in range, else 0. */
+int chord_cli_int(const char *s, long long min, long long max, long long *out);
+int chord_cli_u64(const char *s, uint64_t *out);   /* no sign accepted */
+int chord_cli_float(const char *s, float *out);
+/* The whole file, NUL-terminated (not counted in *n); NULL on error (errno says why). Caller frees. */
+char *chord_cli_read_file(const char *path, size_t *n);
 #endif

@@ -17,10 +17,10 @@
 #include "cli.h"
 
 typedef struct {
-    const char *model, *prompt, *tokens;
-    long n_predict, n_ctx, n_threads, n_batch, logits_top;
+    const char *model, *prompt, *tokens, *prompt_file;
+    long long n_predict, n_ctx, n_threads, n_batch, logits_top;
     chord_sampler_params sp;
-    int json;
+    int json, no_mmap;
 } run_opts;
 
 typedef struct {
@@ -37,6 +37,7 @@ static void usage(FILE *f) {
         "usage: wasm-chord run -m FILE [-p TEXT | --tokens \"ID ID ...\"] [options]\n"
         "  -m, --model FILE        GGUF model\n"
         "  -p, --prompt TEXT       prompt (BOS added as the model asks; default empty)\n"
+        "  -f, --file FILE         read the prompt from FILE (the whole file, newlines included)\n"
         "      --tokens \"1 2 3\"    prompt as token ids, used as given\n"
         "  -n, --n-predict N       tokens to generate (default 128; -1 = until the context is full)\n"
         "  -c, --ctx-size N        context length (default: min(model's, 4096))\n"
@@ -50,6 +51,8 @@ static void usage(FILE *f) {
         "      --repeat-last-n N   window of the repetition penalty (default 64)\n"
         "  -s, --seed N            random seed (default 0)\n"
         "      --ignore-eos        never stop at an end-of-generation token\n"
+        "      --no-mmap           read the model into memory instead of mapping it (safe when\n"
+        "                          the file may change while it runs)\n"
         "      --json              print one JSON object instead of streaming text\n"
         "      --logits-top K      with --json: top K logits of the first generated position\n");
 }
@@ -59,22 +62,19 @@ static int fail(const char *msg, const char *arg) {
     return 2;
 }
 
-static int parse_long(const char *s, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end) return 0;
-    *out = v;
-    return 1;
-}
-
-static int parse_float(const char *s, float *out) {
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (errno || end == s || *end) return 0;
-    *out = v;
-    return 1;
+/* What an option's value must be, for the error message. */
+static const char *expected(const char *opt) {
+    static const struct { const char *opt, *what; } t[] = {
+        { "-n", "an integer in [-1, 2147483647]" }, { "--n-predict", "an integer in [-1, 2147483647]" },
+        { "-c", "an integer in [0, 4294967295]" }, { "--ctx-size", "an integer in [0, 4294967295]" },
+        { "-t", "an integer in [0, 1024]" }, { "--threads", "an integer in [0, 1024]" },
+        { "-b", "an integer in [1, 4294967295]" }, { "--batch-size", "an integer in [1, 4294967295]" },
+        { "--logits-top", "an integer in [0, 2147483647]" }, { "--top-k", "a 32-bit integer" },
+        { "--repeat-last-n", "a 32-bit integer" },
+        { "-s", "an integer in [0, 18446744073709551615]" }, { "--seed", "an integer in [0, 18446744073709551615]" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) if (!strcmp(t[i].opt, opt)) return t[i].what;
+    return "a number";
 }
 
 /* Returns 0 on success, else the exit code (-1 for --help). */
@@ -88,35 +88,36 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return -1;
         if (!strcmp(a, "--json")) { o->json = 1; continue; }
         if (!strcmp(a, "--ignore-eos")) { o->sp.ignore_eos = 1; continue; }
+        if (!strcmp(a, "--no-mmap")) { o->no_mmap = 1; continue; }
         if (i + 1 >= argc) return fail("missing value after", a);
         const char *v = argv[++i];
-        long l = 0;
-        float f = 0;
+        long long l = 0;
         int ok = 1;
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) o->model = v;
         else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) o->prompt = v;
+        else if (!strcmp(a, "-f") || !strcmp(a, "--file")) o->prompt_file = v;
         else if (!strcmp(a, "--tokens")) o->tokens = v;
-        else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) ok = parse_long(v, &o->n_predict);
-        else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) ok = parse_long(v, &o->n_ctx) && o->n_ctx >= 0;
-        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) ok = parse_long(v, &o->n_threads) && o->n_threads >= 0;
-        else if (!strcmp(a, "-b") || !strcmp(a, "--batch-size")) ok = parse_long(v, &o->n_batch) && o->n_batch > 0;
-        else if (!strcmp(a, "--logits-top")) ok = parse_long(v, &o->logits_top) && o->logits_top >= 0;
-        else if (!strcmp(a, "--temp")) ok = parse_float(v, &o->sp.temperature);
-        else if (!strcmp(a, "--top-k")) { ok = parse_long(v, &l) && l >= INT32_MIN && l <= INT32_MAX; o->sp.top_k = (int32_t)l; }
-        else if (!strcmp(a, "--top-p")) ok = parse_float(v, &o->sp.top_p);
-        else if (!strcmp(a, "--min-p")) ok = parse_float(v, &o->sp.min_p);
-        else if (!strcmp(a, "--repeat-penalty")) ok = parse_float(v, &o->sp.repeat_penalty);
-        else if (!strcmp(a, "--repeat-last-n")) { ok = parse_long(v, &l) && l >= INT32_MIN && l <= INT32_MAX; o->sp.repeat_last_n = (int32_t)l; }
-        else if (!strcmp(a, "-s") || !strcmp(a, "--seed")) { ok = parse_long(v, &l); o->sp.seed = (uint64_t)l; }
+        else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) ok = chord_cli_int(v, -1, INT32_MAX, &o->n_predict);
+        else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) ok = chord_cli_int(v, 0, UINT32_MAX, &o->n_ctx);
+        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) ok = chord_cli_int(v, 0, 1024, &o->n_threads);
+        else if (!strcmp(a, "-b") || !strcmp(a, "--batch-size")) ok = chord_cli_int(v, 1, UINT32_MAX, &o->n_batch);
+        else if (!strcmp(a, "--logits-top")) ok = chord_cli_int(v, 0, INT32_MAX, &o->logits_top);
+        else if (!strcmp(a, "--temp")) ok = chord_cli_float(v, &o->sp.temperature);
+        else if (!strcmp(a, "--top-k")) { ok = chord_cli_int(v, INT32_MIN, INT32_MAX, &l); o->sp.top_k = (int32_t)l; }
+        else if (!strcmp(a, "--top-p")) ok = chord_cli_float(v, &o->sp.top_p);
+        else if (!strcmp(a, "--min-p")) ok = chord_cli_float(v, &o->sp.min_p);
+        else if (!strcmp(a, "--repeat-penalty")) ok = chord_cli_float(v, &o->sp.repeat_penalty);
+        else if (!strcmp(a, "--repeat-last-n")) { ok = chord_cli_int(v, INT32_MIN, INT32_MAX, &l); o->sp.repeat_last_n = (int32_t)l; }
+        else if (!strcmp(a, "-s") || !strcmp(a, "--seed")) ok = chord_cli_u64(v, &o->sp.seed);
         else return fail("unknown option", a);
-        (void)f;
         if (!ok) {
-            fprintf(stderr, "wasm-chord run: error: bad value '%s' for %s\n", v, a);
+            fprintf(stderr, "wasm-chord run: error: bad value '%s' for %s (expected %s)\n", v, a, expected(a));
             return 2;
         }
     }
     if (!o->model) return fail("-m FILE is required (try --help)", NULL);
-    if (o->n_predict < -1) return fail("-n must be >= -1", NULL);
+    if (!!o->tokens + !!o->prompt_file + (o->prompt[0] != 0) > 1)
+        return fail("give only one of -p, -f and --tokens", NULL);
     chord_error err;
     if (chord_sampler_params_check(&o->sp, &err) != CHORD_OK) return fail(err.message, NULL);
     return 0;
@@ -155,7 +156,7 @@ static int on_token(void *user, int32_t token, const char *text, size_t len) {
         o->ids = v;
         o->cap_ids = cap;
     }
-    o->ids[o->n_ids++] = token;
+    if (token >= 0) o->ids[o->n_ids++] = token; /* -1: held-back bytes flushed at the end */
     if (!o->json) {
         fwrite(text, 1, len, stdout);
         fflush(stdout);
@@ -221,7 +222,9 @@ static int run(const run_opts *o) {
     size_t n_prompt = 0;
     run_out out = { .json = o->json };
     int rc = 1;
+    char *file_text = NULL;
     chord_model_params mp = chord_model_params_default();
+    mp.use_mmap = !o->no_mmap;
     if (chord_model_open(&model, o->model, &mp, &err) != CHORD_OK) goto done;
     if (o->tokens) {
         if (!parse_ids(o->tokens, &prompt, &n_prompt)) {
@@ -229,13 +232,24 @@ static int run(const run_opts *o) {
             goto done;
         }
     } else {
-        size_t len = strlen(o->prompt), cap = len + 16;
+        const char *text = o->prompt;
+        size_t len = strlen(text);
+        if (o->prompt_file) {
+            file_text = chord_cli_read_file(o->prompt_file, &len);
+            if (!file_text) {
+                snprintf(err.message, sizeof err.message, "cannot read the prompt file '%s': %s", o->prompt_file,
+                         strerror(errno));
+                goto done;
+            }
+            text = file_text;
+        }
+        size_t cap = len + 16;
         prompt = malloc(cap * sizeof *prompt);
         if (!prompt) {
             snprintf(err.message, sizeof err.message, "out of memory for the prompt");
             goto done;
         }
-        if (chord_tokenize(model, o->prompt, len, CHORD_TOK_ADD_SPECIAL, prompt, cap, &n_prompt, &err) != CHORD_OK)
+        if (chord_tokenize(model, text, len, CHORD_TOK_ADD_SPECIAL, prompt, cap, &n_prompt, &err) != CHORD_OK)
             goto done;
     }
     if (n_prompt == 0) {
@@ -287,6 +301,7 @@ done:
     chord_session_free(sess);
     chord_model_free(model);
     free(prompt);
+    free(file_text);
     free(out.ids);
     free(out.text);
     return rc;

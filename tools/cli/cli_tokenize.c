@@ -26,26 +26,6 @@ static void usage(FILE *f) {
         "  -h, --help           this help\n");
 }
 
-static char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *b = malloc(cap);
-    for (size_t got; b && (got = fread(b + len, 1, cap - len, f)) > 0;) {
-        len += got;
-        if (len == cap) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) { free(b); b = NULL; }
-            else b = nb;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) { free(b); return NULL; }
-    *n = len;
-    return b;
-}
-
 static void print_piece(const chord_model *m, int32_t id) {
     char buf[8192];
     size_t n = 0;
@@ -86,7 +66,7 @@ int chord_cli_tokenize(int argc, char **argv) {
     size_t len = 0;
     char *text = NULL;
     if (file) {
-        text = read_all(file, &len);
+        text = chord_cli_read_file(file, &len);
         if (!text) { fprintf(stderr, "wasm-chord: error: %s: cannot read the input file\n", file); return 1; }
     } else len = strlen(prompt);
     chord_error err;
