@@ -31,7 +31,7 @@ static cv get_path(chat_ctx *C, const chat_node *at, const cv *obj, const cv *pa
         const char *seg = p + st; size_t sl = i - st;
         int digits = sl > 0;
         for (size_t k = 0; k < sl; k++) if (seg[k] < '0' || seg[k] > '9') digits = 0;
-        if (digits) { cv k = cv_int(atoll(seg)); cur = chat_getitem(C, at, &cur, &k); }
+        if (digits) { cv k = cv_int(strtoll(seg, NULL, 10)); cur = chat_getitem(C, at, &cur, &k); }
         else { cv k = cv_str(seg, sl); cur = chat_getitem(C, at, &cur, &k); }
         TRY(C);
         st = i + 1;
