@@ -13,6 +13,9 @@ static const command commands[] = {
     { "run",      chord_cli_run,      "generate text from a prompt" },
     { "tokenize", chord_cli_tokenize, "print the token ids of a text" },
     { "inspect",  chord_cli_inspect,  "print a GGUF file's metadata and tensor table" },
+#ifndef __wasi__ /* native only: tools/server and tools/chat, see mk/server.mk */
+    { "serve",    chord_cli_serve,    "OpenAI-compatible HTTP server" },
+#endif
 };
 
 static void usage(FILE *f) {
