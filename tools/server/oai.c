@@ -52,11 +52,11 @@ char *srv_oai_error_json(const srv_err *e) {
 static const char *const chat_keys[] = {
     "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens",
     "temperature", "top_p", "seed", "stop", "n", "user", "frequency_penalty", "presence_penalty",
-    "top_k", "min_p", "repeat_penalty", "logprobs", "chat_template_kwargs", NULL };
+    "top_k", "min_p", "repeat_penalty", "ignore_eos", "logprobs", "chat_template_kwargs", NULL };
 static const char *const completion_keys[] = {
     "model", "prompt", "stream", "stream_options", "max_tokens", "temperature", "top_p", "seed",
     "stop", "n", "user", "frequency_penalty", "presence_penalty", "top_k", "min_p",
-    "repeat_penalty", "logprobs", "echo", "best_of", NULL };
+    "repeat_penalty", "ignore_eos", "logprobs", "echo", "best_of", NULL };
 
 static int known_key(const char *const *keys, const char *k) {
     for (; *keys; keys++)
@@ -158,6 +158,7 @@ static int parse_common(srv_ctx *c, const cJSON *o, srv_job *j, srv_req *rq, srv
     j->sp.min_p = (float)min_p;
     j->sp.repeat_penalty = (float)rep;
     j->sp.seed = isnan(seed) ? (uint64_t)time(NULL) ^ (uint64_t)(chord_time_ms() * 1000.0) : (uint64_t)(int64_t)seed;
+    if (!get_bool(o, "ignore_eos", &j->sp.ignore_eos, e)) return 0;
     if (!get_bool(o, "stream", &rq->stream, e) || !parse_stop(o, j, e) || !only_default(o, e)) return 0;
     const cJSON *so = cJSON_GetObjectItemCaseSensitive(o, "stream_options");
     if (so && !cJSON_IsNull(so)) {
@@ -447,5 +448,6 @@ char *srv_oai_health_json(const srv_health *h) {
     cJSON_AddNumberToObject(o, "queue_max", h->queue_max);
     cJSON_AddNumberToObject(o, "requests_served", (double)h->served);
     cJSON_AddNumberToObject(o, "requests_failed", (double)h->failed);
+    cJSON_AddNumberToObject(o, "tokens_generated", (double)h->tokens);
     return print_free(o);
 }

@@ -78,7 +78,7 @@ typedef struct srv_ctx {
 } srv_ctx;
 
 /* ---- slots.c -------------------------------------------------------------------------------- */
-typedef struct srv_health { int slots_total, slots_free, queued, queue_max; uint64_t served, failed; } srv_health;
+typedef struct srv_health { int slots_total, slots_free, queued, queue_max; uint64_t served, failed, tokens; } srv_health;
 
 chord_status srv_pool_new(srv_pool **out, chord_model *m, const srv_config *cfg, chord_error *err);
 void srv_pool_free(srv_pool *p);

@@ -33,7 +33,7 @@ struct srv_pool {
     pthread_cond_t cv;                /* a job was queued, or shutdown */
     srv_job *head, *tail;
     int n_queued, queue_max, n_busy, n_slots, quit;
-    uint64_t served, failed;
+    uint64_t served, failed, tokens;
     int cache_prompt;
     srv_slot *slots;
 };
@@ -199,6 +199,7 @@ static void *worker(void *arg) {
         run_job(sl, j);
 
         pthread_mutex_lock(&p->mu);
+        p->tokens += (uint64_t)j->n_completion;
         if (j->http_status) p->failed++;
         else p->served++;
         p->n_busy--;
@@ -309,6 +310,7 @@ void srv_pool_health(srv_pool *p, srv_health *h) {
     h->queue_max = p->queue_max;
     h->served = p->served;
     h->failed = p->failed;
+    h->tokens = p->tokens;
     pthread_mutex_unlock(&p->mu);
 }
 
