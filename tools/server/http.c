@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -23,6 +24,8 @@
 #include "server.h"
 
 #define WAIT_SLICE_MS 50
+
+static atomic_int draining;   /* after srv_http_quiesce: answers close their connection */
 
 typedef struct {
     char *body;
@@ -37,6 +40,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, c
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
     if (!r) { free(json); return MHD_NO; }
     MHD_add_response_header(r, "Content-Type", "application/json");
+    if (draining) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -326,6 +330,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!cr) {
         if (!(cr = calloc(1, sizeof *cr))) return MHD_NO;
         *con_cls = cr;
+        atomic_fetch_add(&c->in_flight, 1);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -351,9 +356,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
-    (void)cls; (void)conn; (void)toe;
+    (void)conn; (void)toe;
+    srv_ctx *c = cls;
     conn_req *cr = *con_cls;
-    if (cr) { free(cr->body); free(cr); }
+    if (cr) { free(cr->body); free(cr); atomic_fetch_sub(&c->in_flight, 1); }
     *con_cls = NULL;
 }
 
@@ -367,7 +373,7 @@ void *srv_http_start(srv_ctx *c, char *msg, size_t cap) {
         snprintf(msg, cap, "cannot resolve --host '%s': %s", c->cfg->host, gai_strerror(rc));
         return NULL;
     }
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(flags, (uint16_t)c->cfg->port, NULL, NULL, on_request, c,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
@@ -387,6 +393,13 @@ int srv_http_port(void *daemon) {
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
     return di ? di->port : -1;
 }
+
+void srv_http_quiesce(void *daemon) {
+    atomic_store(&draining, 1);
+    MHD_socket fd = MHD_quiesce_daemon(daemon);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+}
+
 
 void srv_http_stop(void *daemon) {
     if (daemon) MHD_stop_daemon(daemon);

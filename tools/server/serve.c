@@ -2,7 +2,8 @@
  * serve.c — `wasm-chord serve`: flags, the shared model, the slot pool and the HTTP daemon;
  * runs until SIGINT/SIGTERM, then cancels what is running and stops cleanly. Prints
  * "wasm-chord serve: listening on http://HOST:PORT" on stderr once ready (with --port 0 the
- * port the system chose — the tests start servers that way).
+ * port the system chose — the tests start servers that way). SIGTERM drains: the listening
+ * socket closes at once, requests in flight are answered, then the process exits 0.
  */
 #include <errno.h>
 #include <signal.h>
@@ -176,7 +177,15 @@ int chord_cli_serve(int argc, char **argv) {
         fprintf(stderr, "wasm-chord serve: listening on http://%s:%d\n", cfg.host, srv_http_port(d));
         int sig = 0;
         sigwait(&sigs, &sig);
-        fprintf(stderr, "wasm-chord serve: signal %d, stopping\n", sig);
+        /* graceful: stop accepting (a load balancer sends new requests elsewhere), let the
+         * requests in flight finish, then stop; a second signal or the time limit cuts it short */
+        fprintf(stderr, "wasm-chord serve: signal %d, draining (signal again to stop now)\n", sig);
+        srv_http_quiesce(d);
+        double end = chord_time_ms() + cfg.timeout_s * 1000.0;
+        struct timespec slice = { 0, 50 * 1000000L };
+        while (atomic_load(&c.in_flight) > 0 && chord_time_ms() < end)
+            if (sigtimedwait(&sigs, NULL, &slice) > 0) break;
+        fprintf(stderr, "wasm-chord serve: stopping\n");
         srv_pool_shutdown(c.pool);
         srv_http_stop(d);
     }

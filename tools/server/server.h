@@ -75,6 +75,7 @@ typedef struct srv_ctx {
     char bos_text[64], eos_text[64];
     long created;                     /* start time, reported in /v1/models */
     atomic_uint_least64_t next_id;
+    atomic_int in_flight;             /* requests between their first byte and their answer's end */
 } srv_ctx;
 
 /* ---- slots.c -------------------------------------------------------------------------------- */
@@ -131,6 +132,7 @@ int srv_err_set(srv_err *e, int status, const char *type, const char *code, cons
 /* Starts the daemon; returns NULL with a message on failure. */
 void *srv_http_start(srv_ctx *c, char *msg, size_t cap);
 int srv_http_port(void *daemon);      /* the bound port (for --port 0) */
+void srv_http_quiesce(void *daemon);  /* stop accepting connections; open ones go on */
 void srv_http_stop(void *daemon);
 void srv_pool_shutdown(srv_pool *p); /* cancels every job, refuses new ones */
 
