@@ -245,6 +245,13 @@ const int32_t *chord_session_tokens(const chord_session *s);
 uint32_t chord_session_pos(const chord_session *s);
 uint32_t chord_session_n_ctx(const chord_session *s);
 void chord_session_reset(chord_session *s); /* empties the KV cache */
+/* Keeps the first n_keep tokens of the KV cache and drops the rest (n_keep <= chord_session_pos),
+ * so that a conversation continues from a shared prefix without prefilling it again: the cache
+ * of position i depends only on tokens 0..i. The logits are dropped unless n_keep equals the
+ * position (feed at least one token before generating). Errors: n_keep > position. */
+chord_status chord_session_truncate(chord_session *s, uint32_t n_keep, chord_error *err);
+/* Number of leading tokens of tokens[0..n) equal to the tokens in the session's cache. */
+size_t chord_session_common_prefix(const chord_session *s, const int32_t *tokens, size_t n);
 
 /* Per-token callback: return non-zero to stop generation. `text` holds the complete UTF-8 the
  * token finished (possibly empty). When generation ends with bytes of an incomplete UTF-8

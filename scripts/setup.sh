@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-jinja2: chat-template reference; libmicrohttpd/libcjson: the HTTP server; libedit: the
-# chat REPL; nginx: the scale-out test.
-APT_PKGS="gcc make unicode-data clang-19 lld-19 wasi-libc libclang-rt-19-dev libclang-rt-19-dev-wasm32 libclang-rt-19-dev-wasm64 chromium nodejs python3-jinja2 libmicrohttpd-dev libcjson-dev libedit-dev nginx"
+# chat REPL; nginx: the scale-out test; tmux: the REPL test.
+APT_PKGS="gcc make unicode-data clang-19 lld-19 wasi-libc libclang-rt-19-dev libclang-rt-19-dev-wasm32 libclang-rt-19-dev-wasm64 chromium nodejs python3-jinja2 libmicrohttpd-dev libcjson-dev libedit-dev nginx tmux"
 missing=""
 for p in $APT_PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -178,6 +178,22 @@ void chord_session_reset(chord_session *s) {
     atomic_store(&s->cancel, 0);
 }
 
+chord_status chord_session_truncate(chord_session *s, uint32_t n_keep, chord_error *err) {
+    if (!s) return chord_fail(err, CHORD_E_INVALID_ARG, "chord_session_truncate: session is NULL");
+    if (n_keep > s->pos)
+        return chord_fail(err, CHORD_E_RANGE, "cannot keep %u tokens: the session holds %u", n_keep, s->pos);
+    if (n_keep < s->pos) s->has_logits = 0;   /* the logits belong to the dropped last token */
+    s->pos = n_keep;
+    return CHORD_OK;
+}
+
+size_t chord_session_common_prefix(const chord_session *s, const int32_t *tokens, size_t n) {
+    if (!s || !tokens) return 0;
+    size_t i = 0;
+    while (i < n && i < s->pos && s->history[i] == tokens[i]) i++;
+    return i;
+}
+
 /* Cancel is one word per session, scoped to a call: chord_session_feed and chord_generate clear
  * it when they start (chord_session_call_begin) and consume it where they stop, so a request
  * made while nothing runs is dropped instead of cancelling the next call. Hosts that cancel

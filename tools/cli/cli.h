@@ -15,4 +15,6 @@ int chord_cli_u64(const char *s, uint64_t *out);   /* no sign accepted */
 int chord_cli_float(const char *s, float *out);
 /* The whole file, NUL-terminated (not counted in *n); NULL on error (errno says why). Caller frees. */
 char *chord_cli_read_file(const char *path, size_t *n);
+int chord_cli_chat(int argc, char **argv);  /* tools/chat, native only */
+int chord_cli_serve(int argc, char **argv); /* tools/server, native only */
 #endif

@@ -14,6 +14,10 @@ static const command commands[] = {
     { "tokenize", chord_cli_tokenize, "print the token ids of a text" },
     { "inspect",  chord_cli_inspect,  "print a GGUF file's metadata and tensor table" },
     { "template", chord_cli_template, "print the prompt the model's chat template renders" },
+#ifndef __wasi__ /* native only: tools/server and tools/chat, see mk/server.mk */
+    { "chat",     chord_cli_chat,     "chat with a model in the terminal (its chat template)" },
+    { "serve",    chord_cli_serve,    "OpenAI-compatible HTTP server" },
+#endif
 };
 
 static void usage(FILE *f) {
