@@ -32,11 +32,14 @@ function validates(bytes) {
 export function relaxedSimdSupported() { return validates(RELAXED_PROBE); }
 export function memory64Supported() { return validates(MEMORY64_PROBE); }
 
-// Which wasm32 file to run. Node 20's relaxed SIMD is experimental and computes wrong dot
-// products, so under Node relaxed is used only when asked for explicitly.
-export function pickBuild({ relaxed = 'auto' } = {}) {
+// Which file runs a target. Node 20's relaxed SIMD is experimental and computes wrong dot
+// products, so under Node relaxed is used only when asked for explicitly. Both targets have a
+// relaxed variant: the same code with f32x4.relaxed_madd and the relaxed integer dots.
+export function pickBuild({ relaxed = 'auto', target = 'wasm32' } = {}) {
+    if (target !== 'wasm32' && target !== 'wasm64')
+        throw new ChordError('invalid_arg', `target must be 'wasm32' or 'wasm64', got ${JSON.stringify(target)}`);
     const useRelaxed = relaxed === true || (relaxed === 'auto' && !isNode && relaxedSimdSupported());
-    return useRelaxed ? 'chord-wasm32-relaxed.wasm' : 'chord-wasm32.wasm';
+    return `chord-${target}${useRelaxed ? '-relaxed' : ''}.wasm`;
 }
 
 // ---- loading the module ----------------------------------------------------------------------

@@ -62,7 +62,7 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
     // relaxed dot product computes wrong values — see the toolchain notes).
     const nodeMajor = typeof process !== 'undefined' && process.versions?.node ? Number(process.versions.node.split('.')[0]) : 0;
     const useRelaxed = relaxed === true || ((relaxed ?? 'auto') === 'auto' && !(nodeMajor && nodeMajor < 22) && relaxedSimdSupported());
-    const file = target === 'wasm64' ? 'chord-wasm64.wasm' : pickBuild({ relaxed: useRelaxed });
+    const file = pickBuild({ relaxed: useRelaxed, target });
     const url = new URL(file, wasmUrl).href;
     let engine;
     try {

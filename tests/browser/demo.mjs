@@ -114,6 +114,8 @@ try {
     for (const [build, threads] of [['wasm32', 1], ['wasm32', 2], ['wasm64', 1], ['wasm64', 2]]) {
         const inf = await loadFile(page, { build, threads });
         assert.match(inf, new RegExp(`build ${build}`));
+        // Chromium has relaxed SIMD: both targets must pick their relaxed build at run time.
+        assert.match(inf, new RegExp(`chord-${build}-relaxed\\.wasm, relaxed`));
         assert.match(inf, new RegExp(`${threads} thread`));
         const r = await generate(page, { maxTokens: GREEDY_TOKENS });
         log(`${build} ${threads} thread(s): ${r.status}, ${r.tps}`);
