@@ -38,7 +38,7 @@ function resolve(mounts, urlPath) {
     return null;
 }
 
-function handler(mounts, isolation, log) {
+export function handler(mounts, isolation, log) {
     return (req, res) => {
         const url = new URL(req.url, 'http://x');
         const h = {

@@ -195,6 +195,8 @@ function checkOptions(opts) {
     for (const k of ['nCtx', 'nBatch'])
         if (opts[k] !== undefined && !(Number.isInteger(opts[k]) && opts[k] >= 0))
             throw new ChordError('invalid_arg', `${k} must be a non-negative integer, got ${opts[k]}`);
+    if (opts.weightsAbove !== undefined && !(Number.isSafeInteger(opts.weightsAbove) && opts.weightsAbove >= 0))
+        throw new ChordError('invalid_arg', `weightsAbove must be a non-negative byte count, got ${opts.weightsAbove}`);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function')
         throw new ChordError('invalid_arg', 'onProgress must be a function');
     return build;
@@ -204,7 +206,9 @@ function checkOptions(opts) {
  * Loads a GGUF model. `source`: URL string or URL, File/Blob, ArrayBuffer or typed array, or (Node)
  * a file path. Options: onProgress({ loaded, total }), threads, build ('auto' | 'wasm32' |
  * 'wasm64'), signal (AbortSignal), nCtx (context length; 0 = min(trained, 4096)), wasmBase (URL
- * or directory of the .wasm builds), relaxed (false to never use the relaxed-SIMD build).
+ * or directory of the .wasm builds), relaxed (false to never use the relaxed-SIMD build),
+ * weightsAbove (test hook: the model buffer starts at or above this wasm address; see
+ * docs/MEMORY64.md).
  */
 export async function loadModel(source, opts = {}) {
     const build = checkOptions(opts);
@@ -228,6 +232,8 @@ export async function loadModel(source, opts = {}) {
         const size = src.size ?? bytes;
         const hp = hyperParams(header);
         const need = estimateMemory(hp, size, { nCtx: opts.nCtx ?? 0, threads, nBatch: Math.max(64, opts.nBatch ?? 0) });
+        // The weightsAbove test hook puts the model buffer above that address: count the gap.
+        if (opts.weightsAbove) { need.placement = opts.weightsAbove; need.total += opts.weightsAbove; }
         const target = await chooseBuild(build, need);
 
         const wasmUrl = await resolveWasmBase(opts.wasmBase);
@@ -239,7 +245,7 @@ export async function loadModel(source, opts = {}) {
             maxMemoryBytes: opts.maxMemoryBytes, flow,
         });
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
-        await channel.call('begin', { size });
+        await channel.call('begin', { size, weightsAbove: opts.weightsAbove ?? 0 });
 
         // Stream: header chunks first, then the rest, LOAD_WINDOW chunks in flight.
         const inflight = [];
@@ -301,8 +307,9 @@ class Model {
         // Flow control and cancel through shared memory when the worker could share its cancel
         // word; otherwise through messages (browsers that are not crossOriginIsolated).
         this.#flow = init.mode === 'shared' ? flow : null;
-        this.#cancelWord = init.cancel ? new Int32Array(init.cancel.buffer) : null;
-        this.#cancelIndex = init.cancel?.index ?? 0;
+        // A one-word view: a typed array over a whole memory above 4 GiB is not portable.
+        this.#cancelWord = init.cancel ? new Int32Array(init.cancel.buffer, init.cancel.index * 4, 1) : null;
+        this.#cancelIndex = 0;
         const { metadata, ...rest } = raw;
         this.#info = Object.freeze({
             architecture: raw.arch,
@@ -312,7 +319,7 @@ class Model {
                 fileBytes: raw.file_bytes, weightBytes: raw.weight_bytes, nParams: raw.n_params,
                 nVocab: raw.n_vocab, nCtxTrain: raw.n_ctx_train, nCtx: need.nCtx, nEmbd: raw.n_embd,
                 nLayer: raw.n_layer, nHead: raw.n_head, nHeadKv: raw.n_head_kv, nFf: raw.n_ff,
-                memoryBytes: raw.memory_bytes, estimatedBytes: need.total,
+                memoryBytes: raw.memory_bytes, estimatedBytes: need.total, modelAddress: raw.model_address,
             }),
             bos: raw.bos, eos: raw.eos, ropeTheta: raw.rope_theta, chatTemplate,
             build: init.build, wasmFile: init.file, simd: init.simd, threads: init.threads,

@@ -96,9 +96,11 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
     };
 }
 
-function begin({ size }) {
+function begin({ size, weightsAbove }) {
     if (state.model || state.loader) throw new ChordError('invalid_arg', 'a model is already loaded in this worker');
-    state.loader = state.engine.beginLoad(size);
+    state.loader = state.engine.beginLoad(size, { minAddress: weightsAbove ?? 0 });
+    state.modelAddress = state.loader.ptr;
+    return { address: state.modelAddress };
 }
 
 function chunk({ bytes }) {
@@ -123,7 +125,8 @@ function abortLoad() {
 function modelInfo() {
     const i = state.model.info;
     const hs = state.engine.heapStats();
-    return { ...i, memory_bytes: hs.memoryBytes, max_memory_bytes: hs.maxMemoryBytes, heap_used: hs.used };
+    return { ...i, memory_bytes: hs.memoryBytes, max_memory_bytes: hs.maxMemoryBytes, heap_used: hs.used,
+        model_address: state.modelAddress ?? null };
 }
 
 // The session is created lazily (first generate) so that a tokenizer-only user pays no KV cache.
