@@ -68,13 +68,17 @@ function ensureModels() {
 
 // ---- in-page runners (serialised into the page by page.evaluate) ------------------------------
 
+// Engine keys: wasm32 / wasm64 pick their build as loadModel does (relaxed SIMD in Chromium);
+// wasm32-simd128 / wasm64-simd128 force the plain simd128 build of that target.
 async function runOurs({ modelUrl, build, threads, prompt, decode, wasmBase }) {
+    const relaxed = build.endsWith('-simd128') ? false : 'auto';
+    build = build.replace(/-simd128$/, '');
     const { loadModel } = await import('/js/src/index.js');
     const res = await fetch(modelUrl);
     if (!res.ok) throw new Error(`${modelUrl}: HTTP ${res.status}`);
     const blob = await res.blob();
     const t0 = performance.now();
-    const model = await loadModel(blob, { build, threads, wasmBase, nCtx: 512 });
+    const model = await loadModel(blob, { build, threads, wasmBase, nCtx: 512, relaxed });
     const loadMs = performance.now() - t0;
     // Warm-up: one short run so that both engines are measured hot.
     for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: 2, ignoreEos: true }));
@@ -170,6 +174,16 @@ for (const m of new Set(rows.map((r) => r.model))) {
         for (const k of ['wasm32', 'wasm64']) {
             const o = rows.find((r) => r.model === m && r.threads === t && r.engineKey === k && !r.error);
             if (w && o) console.log(`${m} ${t} thr: ${k}/wllama decode ×${(o.decodeTps / w.decodeTps).toFixed(2)}, prefill ×${(o.prefill / w.prefill).toFixed(2)}`);
+        }
+    }
+}
+// The Memory64 cost: wasm64 vs wasm32 with the same SIMD flavour (issue 11 target: >= 0.95x).
+for (const m of new Set(rows.map((r) => r.model))) {
+    for (const t of opt.threads) {
+        for (const sfx of ['', '-simd128']) {
+            const a = rows.find((r) => r.model === m && r.threads === t && r.engineKey === 'wasm32' + sfx && !r.error);
+            const b = rows.find((r) => r.model === m && r.threads === t && r.engineKey === 'wasm64' + sfx && !r.error);
+            if (a && b) console.log(`${m} ${t} thr: ${b.engine}/${a.engine} decode ×${(b.decodeTps / a.decodeTps).toFixed(2)}, prefill ×${(b.prefill / a.prefill).toFixed(2)}`);
         }
     }
 }

@@ -2,8 +2,9 @@
 #   $(BUILD)/wasm/chord-wasm32.wasm          wasm32, simd128, shared memory + atomics (threads)
 #   $(BUILD)/wasm/chord-wasm32-relaxed.wasm  the same plus relaxed SIMD (Chromium)
 #   $(BUILD)/wasm/chord-wasm64.wasm          wasm64 (Memory64), simd128, shared memory
+#   $(BUILD)/wasm/chord-wasm64-relaxed.wasm  the same plus relaxed SIMD (Chromium)
 #   $(BUILD)/wasm/wasm-chord-wasi.wasm       the CLI for wasm32-wasi (wasi-libc, pread, 1 thread)
-#   $(BUILD)/wasm/test-quant-wasm32.wasm     simd128 kernels vs the scalar reference (run by node)
+#   $(BUILD)/wasm/test-quant-wasm*.wasm      the kernels of each variant vs the scalar reference
 # Compile with -O3 -c and link WITHOUT -O: with -O clang-19 runs /usr/bin/wasm-opt (binaryen
 # 108), which rejects wasm64 modules. Exports use visibility("default") + --export-dynamic
 # (export_name would add a table, table64 on wasm64, which node 20 rejects). See
@@ -27,11 +28,13 @@ WASM_LDFLAGS = -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--import-memory
                $(call WASM_RT,$(1))
 
 WASM_OUTS := $(WASM_DIR)/chord-wasm32.wasm $(WASM_DIR)/chord-wasm32-relaxed.wasm \
-             $(WASM_DIR)/chord-wasm64.wasm $(WASM_DIR)/wasm-chord-wasi.wasm
+             $(WASM_DIR)/chord-wasm64.wasm $(WASM_DIR)/chord-wasm64-relaxed.wasm \
+             $(WASM_DIR)/wasm-chord-wasi.wasm
+WASM_TQ_OUTS := $(foreach v,wasm32 wasm32-relaxed wasm64 wasm64-relaxed,$(WASM_DIR)/test-quant-$(v).wasm)
 .PHONY: wasm
-wasm: $(WASM_OUTS) $(if $(wildcard tests/wasm_test_quant.c),$(WASM_DIR)/test-quant-wasm32.wasm $(WASM_DIR)/test-quant-wasm32-relaxed.wasm $(WASM_DIR)/test-quant-wasm64.wasm)
+wasm: $(WASM_OUTS) $(if $(wildcard tests/wasm_test_quant.c),$(WASM_TQ_OUTS))
 
-# One object directory per variant: w32, w32r (relaxed), w64, wasi.
+# One object directory per variant: w32, w32r (relaxed), w64, w64r (relaxed), wasi.
 $(WASM_DIR)/w32/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) --target=wasm32 $(WASM_FEAT) $(WASM_FREE_CFLAGS) -c $< -o $@
@@ -41,6 +44,9 @@ $(WASM_DIR)/w32r/%.o: %.c
 $(WASM_DIR)/w64/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) --target=wasm64 $(WASM_FEAT) $(WASM_FREE_CFLAGS) -c $< -o $@
+$(WASM_DIR)/w64r/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) --target=wasm64 $(WASM_FEAT) -mrelaxed-simd $(WASM_FREE_CFLAGS) -c $< -o $@
 $(WASM_DIR)/wasi/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) --target=wasm32-wasi -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext \
@@ -55,6 +61,9 @@ $(WASM_DIR)/chord-wasm32-relaxed.wasm: $(WASM_FREE_SRC:%.c=$(WASM_DIR)/w32r/%.o)
 $(WASM_DIR)/chord-wasm64.wasm: $(WASM_FREE_SRC:%.c=$(WASM_DIR)/w64/%.o) platform/wasm_table32.mjs
 	$(WASM_CC) --target=wasm64 $(filter %.o,$^) -o $@.table64 $(call WASM_LDFLAGS,wasm64,17179869184)
 	node platform/wasm_table32.mjs $@.table64 $@
+$(WASM_DIR)/chord-wasm64-relaxed.wasm: $(WASM_FREE_SRC:%.c=$(WASM_DIR)/w64r/%.o) platform/wasm_table32.mjs
+	$(WASM_CC) --target=wasm64 $(filter %.o,$^) -o $@.table64 $(call WASM_LDFLAGS,wasm64,17179869184)
+	node platform/wasm_table32.mjs $@.table64 $@
 $(WASM_DIR)/wasm-chord-wasi.wasm: $(WASM_WASI_SRC:%.c=$(WASM_DIR)/wasi/%.o)
 	$(WASM_CC) --target=wasm32-wasi $^ -o $@ -Wl,-z,stack-size=1048576
 
@@ -65,5 +74,8 @@ $(WASM_DIR)/test-quant-wasm32.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w32/%.o)
 $(WASM_DIR)/test-quant-wasm32-relaxed.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w32r/%.o)
 	$(WASM_CC) --target=wasm32 $^ -o $@ $(call WASM_LDFLAGS,wasm32,4294967296)
 $(WASM_DIR)/test-quant-wasm64.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w64/%.o) platform/wasm_table32.mjs
+	$(WASM_CC) --target=wasm64 $(filter %.o,$^) -o $@.table64 $(call WASM_LDFLAGS,wasm64,17179869184)
+	node platform/wasm_table32.mjs $@.table64 $@
+$(WASM_DIR)/test-quant-wasm64-relaxed.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w64r/%.o) platform/wasm_table32.mjs
 	$(WASM_CC) --target=wasm64 $(filter %.o,$^) -o $@.table64 $(call WASM_LDFLAGS,wasm64,17179869184)
 	node platform/wasm_table32.mjs $@.table64 $@

@@ -2,7 +2,8 @@
 // serve.mjs — a small static file server for the demo page, the browser tests and the browser
 // bench. It sends the COOP/COEP headers that make a page crossOriginIsolated (needed for
 // SharedArrayBuffer, hence for threads on shared wasm memory), serves .wasm as application/wasm,
-// answers HEAD and byte Range requests, and streams files (models can be gigabytes).
+// answers HEAD and byte Range requests (with ETag/Last-Modified and If-Range), and streams files
+// (models can be gigabytes).
 //
 //   node tools/serve.mjs [--port N] [--host H] [--root DIR] [--mount /url/=DIR ...] [--no-isolation]
 //                        [--page PATH]   (the page whose address is printed; default web/)
@@ -38,7 +39,7 @@ function resolve(mounts, urlPath) {
     return null;
 }
 
-function handler(mounts, isolation, log) {
+export function handler(mounts, isolation, log) {
     return (req, res) => {
         const url = new URL(req.url, 'http://x');
         const h = {
@@ -71,7 +72,12 @@ function handler(mounts, isolation, log) {
         }
         const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
         let start = 0, end = st.size - 1, code = 200;
-        const range = req.headers.range && /^bytes=(\d*)-(\d*)$/.exec(req.headers.range);
+        // Validators, so that a client can resume a download safely (If-Range).
+        h.ETag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+        h['Last-Modified'] = st.mtime.toUTCString();
+        const ifRange = req.headers['if-range'];
+        const rangeOk = !ifRange || ifRange === h.ETag || ifRange === h['Last-Modified'];
+        const range = rangeOk && req.headers.range && /^bytes=(\d*)-(\d*)$/.exec(req.headers.range);
         if (range) {
             if (range[1] === '') { start = Math.max(0, st.size - Number(range[2])); }
             else { start = Number(range[1]); if (range[2] !== '') end = Math.min(end, Number(range[2])); }

@@ -6,7 +6,7 @@
 // 'generating' | 'error'; each answer element gets data-status ('ok' | 'cancelled' | 'range' |
 // 'error') and data-tokens when it finishes.
 
-import { loadModel, ChordError } from '../js/src/index.js';
+import { loadModel, ChordError, cacheStatus, cacheDelete } from '../js/src/index.js';
 
 const $ = (id) => document.getElementById(id);
 // ?wasm=/dir/ picks another directory of .wasm builds (default: the package's resolution).
@@ -36,7 +36,33 @@ $('threads').placeholder = String(self.crossOriginIsolated ? Math.min(8, navigat
 
 // ---- loading -----------------------------------------------------------------------------------
 
-async function load(source, label) {
+// ---- the OPFS cache of URL loads ---------------------------------------------------------------
+
+const opfs = !!navigator.storage?.getDirectory;
+if (!opfs) { $('use-cache').checked = false; $('use-cache').disabled = true; }
+
+function urlValue() {
+    const u = $('url').value.trim();
+    return u ? new URL(u, location.href).href : '';
+}
+
+// The "cached" marker: data-cached on #cached is 'yes' | 'partial' | 'no' for tests.
+async function showCached() {
+    const url = urlValue();
+    if (!opfs || !url) { $('cached').textContent = ''; $('cache-delete').hidden = true; return; }
+    try {
+        const st = await cacheStatus(url);
+        const mark = st.cached ? 'yes' : st.bytes > 0 ? 'partial' : 'no';
+        $('cached').dataset.cached = mark;
+        $('cached').textContent = st.cached ? `✓ cached (${fmtBytes(st.size)})`
+            : st.bytes > 0 ? `partial download (${fmtBytes(st.bytes)} of ${fmtBytes(st.size)}), resumes on load` : 'not cached';
+        $('cache-delete').hidden = !(st.cached || st.bytes > 0);
+    } catch (e) {
+        $('cached').textContent = `cache unavailable: ${e.message}`;
+    }
+}
+
+async function load(source, label, extra = {}) {
     const old = model;
     model = null;
     $('info').textContent = '';
@@ -51,9 +77,11 @@ async function load(source, label) {
             threads,
             wasmBase,
             nCtx: Number($('nctx').value) || 0,
-            onProgress: ({ loaded, total }) => {
+            ...extra,
+            onProgress: ({ loaded, total, phase }) => {
                 $('progress').value = total ? loaded / total : 0;
-                $('status').textContent = `Loading ${label}: ${fmtBytes(loaded)} of ${fmtBytes(total)}`;
+                const what = phase === 'download' ? 'Downloading' : 'Loading';
+                $('status').textContent = `${what} ${label}: ${fmtBytes(loaded)} of ${fmtBytes(total)}`;
             },
         });
         const i = model.info;
@@ -62,7 +90,12 @@ async function load(source, label) {
             `${i.name || i.source.name} — ${i.architecture}, ${(i.sizes.nParams / 1e6).toFixed(2)} M params, ` +
             `${i.sizes.nLayer} layers, vocab ${i.sizes.nVocab}, context ${i.sizes.nCtx}\n` +
             `build ${i.build} (${i.wasmFile}, ${i.simd}), ${i.threads} thread(s), memory ${fmtBytes(i.sizes.memoryBytes)}, ` +
-            `loaded in ${(performance.now() - t0).toFixed(0)} ms`;
+            `loaded in ${(performance.now() - t0).toFixed(0)} ms\n` +
+            `path: resident, ${i.store ? `${i.store.kind} store (${i.store.read === 'host' ? 'engine read import' : 'copied in'}` +
+                `${i.store.cached === true ? ', from the OPFS cache, no network' : i.store.cached === false ? `, downloaded ${fmtBytes(i.store.fetched)}` : ''})`
+                : `streamed from ${i.source.kind}`}`;
+        $('memory').textContent = `wasm memory in use: ${fmtBytes(i.sizes.memoryBytes)} of ${fmtBytes(i.raw.max_memory_bytes)} (${i.build})`;
+        if (extra.store === 'opfs') showCached();
         setState('ready', `Ready: ${label}`);
     } catch (e) {
         model = null;
@@ -75,9 +108,15 @@ $('file').addEventListener('change', () => {
     if (f) load(f, f.name);
 });
 $('load-url').addEventListener('click', () => {
-    const u = $('url').value.trim();
-    if (u) load(new URL(u, location.href).href, u);
+    const u = urlValue();
+    if (u) load(u, $('url').value.trim(), $('use-cache').checked ? { store: 'opfs' } : {});
 });
+$('url').addEventListener('change', showCached);
+$('cache-delete').addEventListener('click', async () => {
+    try { await cacheDelete(urlValue()); } catch (e) { $('status').textContent = e.message; }
+    showCached();
+});
+showCached();
 
 // ---- prompts -----------------------------------------------------------------------------------
 
@@ -145,6 +184,7 @@ async function generate() {
     out.dataset.tokens = String(n);
     const st = model?.lastGeneration?.stats;
     if (st) $('tps').textContent = `${n} tokens · prefill ${st.prefill_tok_s.toFixed(1)} tok/s · decode ${st.decode_tok_s.toFixed(1)} tok/s`;
+    if (st?.peak_memory_bytes) $('memory').textContent = `wasm memory in use: ${fmtBytes(st.peak_memory_bytes)} of ${fmtBytes(model.info.raw.max_memory_bytes)} (${model.info.build})`;
     if ($('mode').value === 'chat' && out.dataset.status !== 'error') history.push({ role: 'user', text }, { role: 'bot', text: answer });
     running = null;
     setState('ready', out.dataset.status === 'cancelled' ? 'Stopped.' : 'Ready.');

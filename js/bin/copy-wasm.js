@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const from = path.resolve(pkg, process.env.BUILD ? path.join('..', process.env.BUILD, 'wasm') : '../build/wasm');
-const files = ['chord-wasm32.wasm', 'chord-wasm32-relaxed.wasm', 'chord-wasm64.wasm', 'wasm-chord-wasi.wasm'];
+const files = ['chord-wasm32.wasm', 'chord-wasm32-relaxed.wasm', 'chord-wasm64.wasm', 'chord-wasm64-relaxed.wasm', 'wasm-chord-wasi.wasm'];
 fs.mkdirSync(path.join(pkg, 'wasm'), { recursive: true });
 for (const f of files) {
     const src = path.join(from, f);

@@ -32,11 +32,14 @@ function validates(bytes) {
 export function relaxedSimdSupported() { return validates(RELAXED_PROBE); }
 export function memory64Supported() { return validates(MEMORY64_PROBE); }
 
-// Which wasm32 file to run. Node 20's relaxed SIMD is experimental and computes wrong dot
-// products, so under Node relaxed is used only when asked for explicitly.
-export function pickBuild({ relaxed = 'auto' } = {}) {
+// Which file runs a target. Node 20's relaxed SIMD is experimental and computes wrong dot
+// products, so under Node relaxed is used only when asked for explicitly. Both targets have a
+// relaxed variant: the same code with f32x4.relaxed_madd and the relaxed integer dots.
+export function pickBuild({ relaxed = 'auto', target = 'wasm32' } = {}) {
+    if (target !== 'wasm32' && target !== 'wasm64')
+        throw new ChordError('invalid_arg', `target must be 'wasm32' or 'wasm64', got ${JSON.stringify(target)}`);
     const useRelaxed = relaxed === true || (relaxed === 'auto' && !isNode && relaxedSimdSupported());
-    return useRelaxed ? 'chord-wasm32-relaxed.wasm' : 'chord-wasm32.wasm';
+    return `chord-${target}${useRelaxed ? '-relaxed' : ''}.wasm`;
 }
 
 // ---- loading the module ----------------------------------------------------------------------
@@ -195,11 +198,16 @@ class Engine {
         copy.set(this._u8(ptr, len));
         return new TextDecoder().decode(copy);
     }
+    // Views stay small: a Uint8Array over a whole memory above 4 GiB is not portable (node 20
+    // caps typed arrays at 2^32 elements).
     _cstr(ptr) {
-        const u8 = new Uint8Array(this.memory.buffer);
-        let end = ptr;
-        while (u8[end]) end++;
-        return this._str(ptr, end - ptr);
+        const buf = this.memory.buffer;
+        for (let span = 4096; ; span *= 4) {
+            const len = Math.min(span, buf.byteLength - ptr);
+            const end = new Uint8Array(buf, ptr, len).indexOf(0);
+            if (end >= 0) return this._str(ptr, end);
+            if (len < span) return this._str(ptr, len);
+        }
     }
     _alloc(n) {
         const p = this.N(this.x.chord_wasm_alloc(this.P(n)));
@@ -280,26 +288,48 @@ class Engine {
 
     // ---- cancel
     cancel() {
-        const i32 = new Int32Array(this.memory.buffer);
-        Atomics.store(i32, this.cancelWord.index, 1);
+        Atomics.store(new Int32Array(this.memory.buffer, this.cancelWord.index * 4, 1), 0, 1);
     }
     resetCancel() {
-        Atomics.store(new Int32Array(this.memory.buffer), this.cancelWord.index, 0);
+        Atomics.store(new Int32Array(this.memory.buffer, this.cancelWord.index * 4, 1), 0, 0);
     }
 
     // ---- loading
-    beginLoad(totalBytes) {
+    // `minAddress` (test hook, documented in docs/MEMORY64.md): the model buffer starts at or
+    // above this wasm address. A spacer allocation fills the heap up to it and is freed once the
+    // buffer is placed, so later allocations (KV cache, scratch) reuse the space below; only
+    // the untouched spacer pages are committed as address space. It lets a small model put
+    // every weight above the 4 GiB mark, so CI covers 64-bit addressing of weights.
+    beginLoad(totalBytes, { minAddress = 0 } = {}) {
         this._live();
         const total = Number(totalBytes);
         if (!Number.isSafeInteger(total) || total <= 0)
             throw new ChordError('invalid_arg', `model size ${totalBytes} is not a positive byte count`);
+        if (!Number.isSafeInteger(minAddress) || minAddress < 0)
+            throw new ChordError('invalid_arg', `minAddress ${minAddress} is not a non-negative byte offset`);
         const hs = this.heapStats();
         const room = this.maxMemoryBytes - hs.used - (this.is64 ? 0 : 65536);
-        if (total > room)
-            throw new ChordError('nomem', `the model (${total} bytes) does not fit in this ${this.target} engine: ` +
-                `${Math.max(0, room)} bytes of ${this.maxMemoryBytes} are available`);
+        const below = Math.max(0, minAddress - hs.used);
+        if (total + below > room)
+            throw new ChordError('nomem', `the model (${total} bytes${minAddress ? ` at address >= ${minAddress}` : ''}) ` +
+                `does not fit in this ${this.target} engine: ${Math.max(0, room)} bytes of ${this.maxMemoryBytes} are available`);
+        let spacer = 0;
+        if (minAddress > 0) {
+            const probe = this._alloc(16);
+            this._free(probe);
+            if (probe < minAddress) {
+                spacer = this.N(this.x.chord_wasm_alloc(this.P(minAddress - probe)));
+                if (!spacer) throw this._error();
+            }
+        }
         const ptr = this.N(this.x.chord_wasm_alloc_aligned(this.P(total), this.P(64)));
-        if (!ptr) throw this._error();
+        const err = ptr ? null : this._error();
+        this._free(spacer);
+        if (!ptr) throw err;
+        if (ptr < minAddress) {
+            this._free(ptr);
+            throw new ChordError('internal', `the model buffer landed at ${ptr}, below the requested ${minAddress}`);
+        }
         return new Loader(this, ptr, total);
     }
 

@@ -15,8 +15,10 @@ import { ChordError } from './errors.js';
 import { toSource, readSource, CHUNK_BYTES } from './sources.js';
 import { tryParseHeader, hyperParams } from './gguf.js';
 import { isNode, nodeMajor, sharedMemoryAvailable, defaultThreads, spawnWorker, resolveWasmBase } from './env.js';
+import { RegionStore, REGION_MAX } from './stores.js';
 
 export { ChordError };
+export { cacheStatus, cacheDelete, cacheList } from './opfs.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -195,6 +197,12 @@ function checkOptions(opts) {
     for (const k of ['nCtx', 'nBatch'])
         if (opts[k] !== undefined && !(Number.isInteger(opts[k]) && opts[k] >= 0))
             throw new ChordError('invalid_arg', `${k} must be a non-negative integer, got ${opts[k]}`);
+    if (opts.weightsAbove !== undefined && !(Number.isSafeInteger(opts.weightsAbove) && opts.weightsAbove >= 0))
+        throw new ChordError('invalid_arg', `weightsAbove must be a non-negative byte count, got ${opts.weightsAbove}`);
+    if (opts.store !== undefined && !STORE_KINDS.includes(opts.store))
+        throw new ChordError('invalid_arg', `store must be one of ${STORE_KINDS.join(', ')}; got ${JSON.stringify(opts.store)}`);
+    if (opts.regionBytes !== undefined && !(Number.isSafeInteger(opts.regionBytes) && opts.regionBytes > 0 && opts.regionBytes <= REGION_MAX))
+        throw new ChordError('invalid_arg', `regionBytes must be an integer in [1, ${REGION_MAX}], got ${opts.regionBytes}`);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function')
         throw new ChordError('invalid_arg', 'onProgress must be a function');
     return build;
@@ -204,7 +212,9 @@ function checkOptions(opts) {
  * Loads a GGUF model. `source`: URL string or URL, File/Blob, ArrayBuffer or typed array, or (Node)
  * a file path. Options: onProgress({ loaded, total }), threads, build ('auto' | 'wasm32' |
  * 'wasm64'), signal (AbortSignal), nCtx (context length; 0 = min(trained, 4096)), wasmBase (URL
- * or directory of the .wasm builds), relaxed (false to never use the relaxed-SIMD build).
+ * or directory of the .wasm builds), relaxed (false to never use the relaxed-SIMD build),
+ * weightsAbove (test hook: the model buffer starts at or above this wasm address; see
+ * docs/MEMORY64.md).
  */
 export async function loadModel(source, opts = {}) {
     const build = checkOptions(opts);
@@ -213,6 +223,8 @@ export async function loadModel(source, opts = {}) {
     let threads = opts.threads ?? await defaultThreads();
     if (!shared) threads = 1;
     const t0 = performance.now();
+    if (opts.store !== undefined || (source && Array.isArray(source.regions)))
+        return loadViaStore(source, opts, { build, threads, shared, t0 });
 
     const src = toSource(source, opts);
     const stream = readSource(src, { signal, onProgress })[Symbol.asyncIterator]();
@@ -228,6 +240,8 @@ export async function loadModel(source, opts = {}) {
         const size = src.size ?? bytes;
         const hp = hyperParams(header);
         const need = estimateMemory(hp, size, { nCtx: opts.nCtx ?? 0, threads, nBatch: Math.max(64, opts.nBatch ?? 0) });
+        // The weightsAbove test hook puts the model buffer above that address: count the gap.
+        if (opts.weightsAbove) { need.placement = opts.weightsAbove; need.total += opts.weightsAbove; }
         const target = await chooseBuild(build, need);
 
         const wasmUrl = await resolveWasmBase(opts.wasmBase);
@@ -239,7 +253,7 @@ export async function loadModel(source, opts = {}) {
             maxMemoryBytes: opts.maxMemoryBytes, flow,
         });
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
-        await channel.call('begin', { size });
+        await channel.call('begin', { size, weightsAbove: opts.weightsAbove ?? 0 });
 
         // Stream: header chunks first, then the rest, LOAD_WINDOW chunks in flight.
         const inflight = [];
@@ -270,6 +284,107 @@ export async function loadModel(source, opts = {}) {
     }
 }
 
+// ---- loading through a host store (stores.js, opfs.js) ------------------------------------------
+//
+// opts.store picks where the engine's read import finds the bytes: 'regions' (ArrayBuffers of at
+// most regionBytes, filled once from any source, or given as { regions: [ArrayBuffer…] }, which
+// are transferred), 'blob' (a File/Blob read by slices), 'opfs' (a URL downloaded once into the
+// Origin Private File System, resumable, then read from there with no network), 'range' (a URL
+// read by HTTP Range requests), 'path' (Node: positioned reads of a file). The worker opens the
+// store, the header is parsed here from its first bytes, the build is picked from the estimate
+// as for streamed loads, and the engine then reads the model through the store.
+
+const STORE_KINDS = ['regions', 'blob', 'opfs', 'range', 'path'];
+
+function absoluteUrl(source) {
+    const s = source instanceof URL ? source.href : source;
+    if (typeof s !== 'string') return null;
+    if (/^[a-z][a-z0-9+.-]*:/i.test(s)) return s;
+    return globalThis.location ? new URL(s, globalThis.location.href).href : null;
+}
+
+async function storeDescriptor(source, opts) {
+    const kind = opts.store ?? 'regions';
+    const bad = (what) => new ChordError('invalid_arg', `store '${kind}' needs ${what}`);
+    if (kind === 'regions') {
+        if (source && Array.isArray(source.regions)) {
+            const regions = source.regions;
+            new RegionStore(regions); // validates before anything starts
+            const transfer = regions.filter((r) => r instanceof ArrayBuffer);
+            return { desc: { kind, regions, name: source.name ?? 'regions' }, transfer };
+        }
+        const src = toSource(source, opts);
+        const chunks = readSource(src, { signal: opts.signal, onProgress: opts.onProgress && ((p) => opts.onProgress({ ...p, phase: 'download' })) });
+        const it = chunks[Symbol.asyncIterator]();
+        const first = await it.next(); // opens the source, so its size is known
+        async function* all() { if (!first.done) yield first.value; for (let r = await it.next(); !r.done; r = await it.next()) yield r.value; }
+        const store = await RegionStore.fromChunks(all(), src.size, { regionBytes: opts.regionBytes ?? 2 ** 30, name: src.name });
+        const regions = store.regions.map((r) => r.buffer);
+        return { desc: { kind, regions, name: src.name }, transfer: regions };
+    }
+    if (kind === 'blob') {
+        if (!(typeof Blob !== 'undefined' && source instanceof Blob)) throw bad('a File or Blob');
+        return { desc: { kind, blob: source }, transfer: [] };
+    }
+    if (kind === 'path') {
+        if (!isNode) throw new ChordError('unsupported', "store 'path' exists only in Node");
+        if (typeof source !== 'string' && !(source instanceof URL)) throw bad('a file path');
+        const path = await import('node:path');
+        const { fileURLToPath } = await import('node:url');
+        const p = source instanceof URL || /^file:/i.test(source) ? fileURLToPath(source) : path.resolve(source);
+        return { desc: { kind, path: p }, transfer: [] };
+    }
+    const url = absoluteUrl(source);
+    if (!url || !/^https?:|^blob:/i.test(url)) throw bad('an http(s) URL');
+    if (kind === 'opfs' && isNode) throw new ChordError('unsupported', "store 'opfs' needs a browser (Origin Private File System)");
+    return { desc: { kind, url, headers: opts.headers }, transfer: [] };
+}
+
+async function loadViaStore(source, opts, { build, threads, shared, t0 }) {
+    const { signal, onProgress } = opts;
+    let channel = null;
+    let onAbort = null;
+    const aborted = new Promise((_, reject) => {
+        onAbort = () => reject(new ChordError('cancelled', 'model load aborted'));
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => {});
+    const step = (p) => Promise.race([p, aborted]);
+    const progress = (ev) => { if (ev.event === 'progress') onProgress?.({ loaded: ev.loaded, total: ev.total, phase: ev.phase }); };
+    try {
+        if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
+        const { desc, transfer } = await step(storeDescriptor(source, opts));
+        channel = new Channel(await spawnWorker(new URL('./worker.js', import.meta.url)));
+        await step(channel.alive);
+        const opened = await step(channel.call('storeOpen', { desc }, transfer, progress));
+        let header = null;
+        for (let len = 1 << 20; !header; len *= 4) {
+            const head = await step(channel.call('storeHead', { len }));
+            header = tryParseHeader(head, opened.size);
+            if (!header && head.byteLength >= opened.size)
+                throw new ChordError('format', `GGUF: the file ends inside its header (${opened.size} bytes)`);
+            if (!header && len > MAX_HEADER_BYTES) throw new ChordError('format', `GGUF: header larger than ${MAX_HEADER_BYTES} bytes`);
+        }
+        const need = estimateMemory(hyperParams(header), opened.size, { nCtx: opts.nCtx ?? 0, threads, nBatch: Math.max(64, opts.nBatch ?? 0) });
+        const target = await chooseBuild(build, need);
+        const wasmUrl = await resolveWasmBase(opts.wasmBase);
+        const flow = shared ? new Int32Array(new SharedArrayBuffer(8)) : null;
+        const init = await step(channel.call('init', { target, wasmUrl, threads, relaxed: opts.relaxed ?? 'auto',
+            maxMemoryBytes: opts.maxMemoryBytes, flow }));
+        const info = await step(channel.call('openHost', { nCtx: need.nCtx, nBatch: opts.nBatch ?? 0 }, [], progress));
+        const tpl = header.meta['tokenizer.chat_template'];
+        return new Model(channel, info, { init, need, flow, loadMs: performance.now() - t0,
+            source: { kind: opened.kind, name: opened.name }, chatTemplate: typeof tpl === 'string' ? tpl : null,
+            store: { kind: opened.kind, read: info.read_mode, regions: opened.regions ?? null, cached: opened.cached ?? null,
+                resumedFrom: opened.resumedFrom ?? null, fetched: opened.fetched ?? null } });
+    } catch (e) {
+        if (channel) await channel.close().catch(() => {});
+        throw ChordError.from(e);
+    } finally {
+        signal?.removeEventListener('abort', onAbort);
+    }
+}
+
 // ---- the model -------------------------------------------------------------------------------
 
 const GEN_DEFAULTS = {
@@ -296,13 +411,14 @@ class Model {
     /** Details of the last finished generate(): { status, promptTokens, tokens, stats }. */
     lastGeneration = null;
 
-    constructor(channel, raw, { init, need, flow, loadMs, source, chatTemplate }) {
+    constructor(channel, raw, { init, need, flow, loadMs, source, chatTemplate, store = null }) {
         this.#ch = channel;
         // Flow control and cancel through shared memory when the worker could share its cancel
         // word; otherwise through messages (browsers that are not crossOriginIsolated).
         this.#flow = init.mode === 'shared' ? flow : null;
-        this.#cancelWord = init.cancel ? new Int32Array(init.cancel.buffer) : null;
-        this.#cancelIndex = init.cancel?.index ?? 0;
+        // A one-word view: a typed array over a whole memory above 4 GiB is not portable.
+        this.#cancelWord = init.cancel ? new Int32Array(init.cancel.buffer, init.cancel.index * 4, 1) : null;
+        this.#cancelIndex = 0;
         const { metadata, ...rest } = raw;
         this.#info = Object.freeze({
             architecture: raw.arch,
@@ -312,11 +428,14 @@ class Model {
                 fileBytes: raw.file_bytes, weightBytes: raw.weight_bytes, nParams: raw.n_params,
                 nVocab: raw.n_vocab, nCtxTrain: raw.n_ctx_train, nCtx: need.nCtx, nEmbd: raw.n_embd,
                 nLayer: raw.n_layer, nHead: raw.n_head, nHeadKv: raw.n_head_kv, nFf: raw.n_ff,
-                memoryBytes: raw.memory_bytes, estimatedBytes: need.total,
+                memoryBytes: raw.memory_bytes, estimatedBytes: need.total, modelAddress: raw.model_address,
             }),
             bos: raw.bos, eos: raw.eos, ropeTheta: raw.rope_theta, chatTemplate,
             build: init.build, wasmFile: init.file, simd: init.simd, threads: init.threads,
             loadMs, source: { kind: source.kind, name: source.name },
+            // The host store the model was read through ({ kind, read: 'host'|'copy', regions,
+            // cached, resumedFrom, fetched }), or null for a streamed load.
+            store: store ? Object.freeze({ ...store }) : null,
             raw: Object.freeze(rest),
         });
     }

@@ -9,6 +9,11 @@
 //   → { id, op: 'chunk', bytes }        (bytes transferred)          ← { id, ok, result: loaded }
 //   → { id, op: 'finish', nCtx }                                     ← { id, ok, result: info }
 //   → { id, op: 'abortLoad' }                                        ← { id, ok }
+//   → { id, op: 'storeOpen', desc }     (a host store, stores.js)    ← { id, event: 'progress', phase: 'download', … }*
+//                                                                    ← { id, ok, result: { kind, name, size, sync, cached? } }
+//   → { id, op: 'storeHead', len }                                   ← { id, ok, result: Uint8Array }
+//   → { id, op: 'openHost', nCtx, nBatch }  (after init)             ← { id, event: 'progress', phase: 'load', … }*
+//                                                                    ← { id, ok, result: info }
 //   → { id, op: 'tokenize', text, addSpecial, parseSpecial }         ← { id, ok, result: Int32Array }
 //   → { id, op: 'detokenize', tokens }                               ← { id, ok, result: string }
 //   → { id, op: 'generate', prompt | tokens, params, genId }         ← { id, event: 'prompt', tokens }
@@ -26,6 +31,7 @@
 
 import { createEngine, pickBuild, relaxedSimdSupported } from './core.js';
 import { ChordError } from './errors.js';
+import { RegionStore, BlobStore, RangeStore, PathStore, PIECE_BYTES } from './stores.js';
 
 let port = null;
 if (typeof process !== 'undefined' && process.versions?.node && typeof globalThis.WorkerGlobalScope === 'undefined') {
@@ -46,6 +52,9 @@ const state = {
     flow: null,         // Int32Array on a SharedArrayBuffer: [0] tokens consumed, [1] cancelled genId
     acked: 0,           // tokens consumed (message path)
     onAck: null,
+    store: null,        // the host store (stores.js) behind env.chord_host_read, if any
+    storeError: null,   // the ChordError of the last failed store read (the engine sees a code)
+    progress: null,     // { id, loaded, last } while a load through the store runs
 };
 
 function errorOut(e) {
@@ -62,11 +71,11 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
     // relaxed dot product computes wrong values — see the toolchain notes).
     const nodeMajor = typeof process !== 'undefined' && process.versions?.node ? Number(process.versions.node.split('.')[0]) : 0;
     const useRelaxed = relaxed === true || ((relaxed ?? 'auto') === 'auto' && !(nodeMajor && nodeMajor < 22) && relaxedSimdSupported());
-    const file = target === 'wasm64' ? 'chord-wasm64.wasm' : pickBuild({ relaxed: useRelaxed });
+    const file = pickBuild({ relaxed: useRelaxed, target });
     const url = new URL(file, wasmUrl).href;
     let engine;
     try {
-        engine = await createEngine({ wasm: url, target, threads, maxMemoryBytes });
+        engine = await createEngine({ wasm: url, target, threads, maxMemoryBytes, hostRead: (handle, off, dst) => hostRead(off, dst) });
     } catch (e) {
         if (e?.name === 'ChordError') throw e;
         throw new ChordError('io', `cannot load the wasm build ${url}: ${e?.message ?? e}`);
@@ -96,9 +105,11 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
     };
 }
 
-function begin({ size }) {
+function begin({ size, weightsAbove }) {
     if (state.model || state.loader) throw new ChordError('invalid_arg', 'a model is already loaded in this worker');
-    state.loader = state.engine.beginLoad(size);
+    state.loader = state.engine.beginLoad(size, { minAddress: weightsAbove ?? 0 });
+    state.modelAddress = state.loader.ptr;
+    return { address: state.modelAddress };
 }
 
 function chunk({ bytes }) {
@@ -115,6 +126,98 @@ function finish({ nCtx, nBatch }) {
     return modelInfo();
 }
 
+// ---- host stores (stores.js, opfs.js) ------------------------------------------------------------
+
+async function storeOpen({ id, desc }) {
+    if (state.store || state.model) throw new ChordError('invalid_arg', 'a model is already loaded in this worker');
+    let store, extra = {};
+    if (desc.kind === 'regions') store = new RegionStore(desc.regions, desc.name);
+    else if (desc.kind === 'blob') store = new BlobStore(desc.blob);
+    else if (desc.kind === 'range') store = new RangeStore(desc.url, { headers: desc.headers });
+    else if (desc.kind === 'path') store = new PathStore(desc.path);
+    else if (desc.kind === 'opfs') {
+        const { downloadToCache } = await import('./opfs.js');
+        const r = await downloadToCache(desc.url, { headers: desc.headers,
+            onProgress: (p) => port.post({ id, event: 'progress', phase: 'download', ...p }) });
+        store = r.store;
+        extra = { cached: r.cached, resumedFrom: r.resumedFrom, fetched: r.fetched };
+    } else throw new ChordError('invalid_arg', `unknown store kind ${desc.kind}`);
+    await store.open();
+    state.store = store;
+    if (store.regions) extra.regions = store.regions.length;
+    return { kind: store.kind, name: store.name, size: store.size, sync: store.canReadSync, ...extra };
+}
+
+// The first `len` bytes (the GGUF header is parsed on the main thread, before the engine starts).
+async function storeHead({ len }) {
+    return state.store.read(0, Math.min(len, state.store.size));
+}
+
+// env.chord_host_read: a synchronous store read straight into wasm memory, on the engine thread.
+function hostRead(off, dst) {
+    const s = state.store;
+    if (!s) return 4; // unsupported: no store behind the engine
+    try {
+        s.readSync(off, dst);
+    } catch (e) {
+        state.storeError = e instanceof ChordError ? e : new ChordError('io', `${s.kind} store: ${e?.message ?? e}`);
+        return 2; // io
+    }
+    const p = state.progress;
+    if (p) {
+        p.loaded = Math.min(s.size, p.loaded + dst.length);
+        const now = performance.now();
+        if (now - p.last > 50 || p.loaded === s.size) {
+            p.last = now;
+            port.post({ id: p.id, event: 'progress', phase: 'load', loaded: p.loaded, total: s.size });
+        }
+    }
+    return 0;
+}
+
+// The store's own error says which store, offset and length failed; the engine's says what it
+// was reading.
+function storeFailure(e) {
+    const se = state.storeError;
+    state.storeError = null;
+    return se ? new ChordError(se.code, `${se.message} (${e?.message ?? e})`) : e;
+}
+
+// Opens the model from the store: through the engine's read import when the store reads
+// synchronously here (the path paged weights use), else by streaming store.read() pieces into
+// the model buffer. The resident policy holds every byte afterwards, so the store is closed.
+async function openHost({ id, nCtx, nBatch }) {
+    const s = state.store;
+    if (!s) throw new ChordError('invalid_arg', 'openHost without a store');
+    state.storeError = null;
+    try {
+        if (s.canReadSync) {
+            state.progress = { id, loaded: 0, last: 0 };
+            try { state.model = state.engine.openHostModel(1, s.size); } finally { state.progress = null; }
+            state.readMode = 'host';
+        } else {
+            const loader = state.engine.beginLoad(s.size);
+            state.modelAddress = loader.ptr;
+            try {
+                for (let off = 0; off < s.size; off += PIECE_BYTES) {
+                    loader.write(await s.read(off, Math.min(PIECE_BYTES, s.size - off)));
+                    port.post({ id, event: 'progress', phase: 'load', loaded: loader.offset, total: s.size });
+                }
+            } catch (e) { loader.abort(); throw e; }
+            state.model = loader.finishLoad();
+            state.readMode = 'copy';
+        }
+    } catch (e) {
+        throw storeFailure(e);
+    } finally {
+        s.close();
+        state.store = null;
+    }
+    state.nCtx = nCtx || 0;
+    state.nBatch = nBatch || 0;
+    return { ...modelInfo(), read_mode: state.readMode };
+}
+
 function abortLoad() {
     state.loader?.abort();
     state.loader = null;
@@ -123,7 +226,8 @@ function abortLoad() {
 function modelInfo() {
     const i = state.model.info;
     const hs = state.engine.heapStats();
-    return { ...i, memory_bytes: hs.memoryBytes, max_memory_bytes: hs.maxMemoryBytes, heap_used: hs.used };
+    return { ...i, memory_bytes: hs.memoryBytes, max_memory_bytes: hs.maxMemoryBytes, heap_used: hs.used,
+        model_address: state.modelAddress ?? null };
 }
 
 // The session is created lazily (first generate) so that a tokenizer-only user pays no KV cache.
@@ -257,6 +361,9 @@ const ops = {
     chunk,
     finish,
     abortLoad,
+    storeOpen,
+    storeHead,
+    openHost,
     tokenize: ({ text, addSpecial, parseSpecial }) => state.model.tokenize(text, { addSpecial, parseSpecial }),
     detokenize: ({ tokens }) => state.model.detokenize(Int32Array.from(tokens)),
     generate,
@@ -265,6 +372,8 @@ const ops = {
         state.session?.dispose();
         state.model?.dispose();
         state.loader?.abort();
+        state.store?.close();
+        state.store = null;
         state.engine?.dispose();
         state.session = state.model = state.loader = state.engine = null;
     },
@@ -289,7 +398,7 @@ port.on((msg) => {
         try {
             const fn = ops[msg.op];
             if (!fn) throw new ChordError('invalid_arg', `unknown request ${msg.op}`);
-            if (msg.op !== 'init' && msg.op !== 'dispose' && !state.engine)
+            if (!['init', 'dispose', 'storeOpen', 'storeHead'].includes(msg.op) && !state.engine)
                 throw new ChordError('invalid_arg', 'engine not initialised');
             const result = await fn(msg);
             port.post({ id: msg.id, ok: true, result });

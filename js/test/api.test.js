@@ -235,6 +235,19 @@ test('wasm64 gives the same tokens', { skip: skip || (!memory64 && 'SKIP: no Mem
     }
 });
 
+test('weightsAbove places the weights past an address, same tokens; past the address space is nomem', { skip }, async () => {
+    const above = 512 * 2 ** 20;
+    const model = await loadModel(MODEL, { wasmBase, build: 'wasm32', weightsAbove: above });
+    try {
+        assert.ok(model.info.sizes.modelAddress >= above, `weights at ${model.info.sizes.modelAddress}`);
+        assert.deepEqual((await collect(model, '', GREEDY)).tokens, (await ref()).tokens);
+    } finally {
+        await model.dispose();
+    }
+    await expectChordError(loadModel(MODEL, { wasmBase, build: 'wasm32', weightsAbove: 4 * 2 ** 30 }), 'nomem', /wasm32/);
+    await expectChordError(loadModel(MODEL, { wasmBase, weightsAbove: -1 }), 'invalid_arg', /weightsAbove/);
+});
+
 test('malformed files give ChordError format', { skip: hasWasm ? false : 'SKIP: wasm builds not found' }, async () => {
     await expectChordError(loadModel(new TextEncoder().encode('this is not a model at all, just text'), { wasmBase }), 'format', /GGUF/);
     await expectChordError(loadModel(new Uint8Array(0), { wasmBase }), 'format');

@@ -114,12 +114,35 @@ try {
     for (const [build, threads] of [['wasm32', 1], ['wasm32', 2], ['wasm64', 1], ['wasm64', 2]]) {
         const inf = await loadFile(page, { build, threads });
         assert.match(inf, new RegExp(`build ${build}`));
+        // Chromium has relaxed SIMD: both targets must pick their relaxed build at run time.
+        assert.match(inf, new RegExp(`chord-${build}-relaxed\\.wasm, relaxed`));
         assert.match(inf, new RegExp(`${threads} thread`));
         const r = await generate(page, { maxTokens: GREEDY_TOKENS });
         log(`${build} ${threads} thread(s): ${r.status}, ${r.tps}`);
         assert.equal(r.text, first.text, `${build} ${threads} thread(s) text`);
     }
-    // 5. A page that is not crossOriginIsolated: one thread, stop through messages; same text.
+    // 5. A URL load through the OPFS cache: downloaded once, then "cached" and loaded with no
+    //    network; the delete button removes the copy.
+    await page.selectOption('#build', 'auto');
+    await page.fill('#threads', '');
+    const marker = () => page.evaluate(() => document.getElementById('cached').dataset.cached);
+    await page.waitForFunction(() => document.getElementById('cached').dataset.cached);
+    assert.equal(await marker(), 'no');
+    for (const [visit, re] of [['first', /opfs store \(engine read import, downloaded/], ['later', /from the OPFS cache, no network/]]) {
+        await page.click('#load-url');
+        await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state) &&
+            document.getElementById('cached').dataset.cached === 'yes', null, { timeout: 60000 });
+        const inf = await page.textContent('#info');
+        assert.match(inf, re, `${visit} URL load: ${inf}`);
+        assert.match(await page.textContent('#memory'), /wasm memory in use: [\d.]+ MiB/);
+        const r = await generate(page, { maxTokens: GREEDY_TOKENS });
+        assert.equal(r.text, first.text, `${visit} OPFS load text`);
+        log(`URL via OPFS, ${visit} visit: ${inf.split('\n').pop()}`);
+    }
+    await page.click('#cache-delete');
+    await page.waitForFunction(() => document.getElementById('cached').dataset.cached === 'no');
+
+    // 6. A page that is not crossOriginIsolated: one thread, stop through messages; same text.
     const { serve } = await import(path.join(repo, 'tools/serve.mjs'));
     const plain = await serve({ port: 0, isolation: false });
     try {

@@ -2,7 +2,7 @@
 // chromium_check.mjs — the wasm builds in headless Chromium (Debian's /usr/bin/chromium driven by
 // playwright-core; never downloads a browser): serves the repository with the COOP/COEP headers
 // that SharedArrayBuffer needs, then in the page (1) runs the kernel test modules (simd128,
-// relaxed, wasm64) against the scalar reference and times them, and (2) generates greedy tokens
+// relaxed, wasm64, wasm64-relaxed) against the scalar reference and times them, and (2) generates greedy tokens
 // with each engine build through js/src/core.js with 1 and 2 threads.
 // Prints one JSON line. usage: node chromium_check.mjs WASM_DIR MODEL.gguf N [PROMPT] [--bench]
 import http from 'node:http';
@@ -43,7 +43,7 @@ try {
     const result = await page.evaluate(async ({ n, bench, prompt }) => {
         const out = { crossOriginIsolated, kernels: {}, tokens: {} };
         const cstr = (mem, p) => { const u8 = new Uint8Array(mem.buffer); let e = Number(p); const s = e; while (u8[e]) e++; return new TextDecoder().decode(u8.slice(s, e)); };
-        for (const f of ['test-quant-wasm32.wasm', 'test-quant-wasm32-relaxed.wasm', 'test-quant-wasm64.wasm']) {
+        for (const f of ['test-quant-wasm32.wasm', 'test-quant-wasm32-relaxed.wasm', 'test-quant-wasm64.wasm', 'test-quant-wasm64-relaxed.wasm']) {
             const is64 = f.includes('64');
             const memory = is64 ? new WebAssembly.Memory({ address: 'i64', initial: 64n, maximum: 65536n, shared: true })
                 : new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
@@ -65,7 +65,7 @@ try {
         }
         const { createEngine } = await import('/js/src/core.js');
         const model = new Uint8Array(await (await fetch('/model.gguf')).arrayBuffer());
-        for (const f of ['chord-wasm32.wasm', 'chord-wasm32-relaxed.wasm', 'chord-wasm64.wasm']) {
+        for (const f of ['chord-wasm32.wasm', 'chord-wasm32-relaxed.wasm', 'chord-wasm64.wasm', 'chord-wasm64-relaxed.wasm']) {
             for (const threads of [1, 2]) {
                 try {
                     const engine = await createEngine({ wasm: '/wasm/' + f, threads });

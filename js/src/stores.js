@@ -1,0 +1,269 @@
+// stores.js — host stores: where the engine's read import (env.chord_host_read) finds model
+// bytes when they are not streamed whole into wasm memory. Every store has one interface:
+//
+//   kind, name, size        what it is and its byte length (known after open())
+//   async open()            learns the size, checks the source is usable
+//   canReadSync             true when readSync works on this host (it runs on the engine thread,
+//                           inside a synchronous wasm call)
+//   readSync(off, dst)      fills the Uint8Array dst with bytes [off, off + dst.length)
+//   async read(off, len)    → a fresh Uint8Array of those bytes (every host)
+//   close()                 releases handles; later reads fail with ChordError('io')
+//
+// A failed, short or out-of-range read throws ChordError('io') naming the store, offset and
+// length. Reads are split into pieces of at most PIECE_BYTES, so no store ever makes a buffer of
+// the whole file (a File is read by slices, a URL by Range requests, a path by positioned reads).
+// The OPFS store and the download cache in front of it live in opfs.js.
+
+import { ChordError } from './errors.js';
+
+/** Largest region of a RegionStore: 2 GiB, the ArrayBuffer size every engine allows. */
+export const REGION_MAX = 2 ** 31;
+/** Largest single read a store makes from its backing (a slice, a Range request, a pread). */
+export const PIECE_BYTES = 16 << 20;
+
+export function readError(store, off, len, why) {
+    return new ChordError('io', `${store.kind} store ${store.name}: reading ${len} bytes at offset ${off} failed: ${why}`);
+}
+
+function checkSpan(store, off, len) {
+    if (store.closed) throw readError(store, off, len, 'the store is closed');
+    if (!Number.isSafeInteger(off) || off < 0 || off + len > store.size)
+        throw readError(store, off, len, `outside the ${store.size}-byte source`);
+}
+
+// Reads [off, off + dst.length) in pieces: piece(pos, len) → Uint8Array of exactly len bytes.
+function byPieces(store, off, dst, piece) {
+    for (let done = 0; done < dst.length;) {
+        const len = Math.min(PIECE_BYTES, dst.length - done);
+        const got = piece(off + done, len);
+        if (got.byteLength !== len) throw readError(store, off + done, len, `got ${got.byteLength} bytes`);
+        dst.set(got, done);
+        done += len;
+    }
+}
+
+class BaseStore {
+    constructor(kind, name) { this.kind = kind; this.name = name; this.size = null; this.closed = false; }
+    get canReadSync() { return true; }
+    async open() {}
+    async read(off, len) {
+        const dst = new Uint8Array(len);
+        this.readSync(off, dst);
+        return dst;
+    }
+    close() { this.closed = true; }
+}
+
+// ---- ArrayBuffer regions ------------------------------------------------------------------------
+
+/**
+ * A model held in several ArrayBuffers of at most REGION_MAX bytes each (the seeds'
+ * multi-region layout: portable to every engine, and a model larger than one ArrayBuffer may be
+ * still fits). Reads cross region boundaries transparently.
+ */
+export class RegionStore extends BaseStore {
+    constructor(regions, name = 'regions') {
+        super('regions', name);
+        if (!Array.isArray(regions) || regions.length === 0)
+            throw new ChordError('invalid_arg', 'regions must be a non-empty array of ArrayBuffers');
+        this.regions = regions.map((r, i) => {
+            const ok = r instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && r instanceof SharedArrayBuffer);
+            if (!ok) throw new ChordError('invalid_arg', `region ${i} is not an ArrayBuffer`);
+            if (r.byteLength === 0 || r.byteLength > REGION_MAX)
+                throw new ChordError('invalid_arg', `region ${i} has ${r.byteLength} bytes; each region holds 1 to ${REGION_MAX}`);
+            return new Uint8Array(r);
+        });
+        this.starts = [];
+        let at = 0;
+        for (const r of this.regions) { this.starts.push(at); at += r.byteLength; }
+        this.size = at;
+    }
+
+    /** Fills regions of at most regionBytes from an async iterator of Uint8Array chunks. */
+    static async fromChunks(chunks, size, { regionBytes = 2 ** 30, name } = {}) {
+        if (!(Number.isSafeInteger(regionBytes) && regionBytes > 0 && regionBytes <= REGION_MAX))
+            throw new ChordError('invalid_arg', `regionBytes must be in [1, ${REGION_MAX}], got ${regionBytes}`);
+        if (!(Number.isSafeInteger(size) && size > 0))
+            throw new ChordError('invalid_arg', 'a region store needs the source size up front');
+        const regions = [];
+        let cur = null, fill = 0, total = 0;
+        for await (const c of chunks) {
+            for (let o = 0; o < c.byteLength;) {
+                if (!cur) {
+                    if (total >= size) throw new ChordError('io', `${name ?? 'source'}: more bytes than its size ${size}`);
+                    cur = new Uint8Array(Math.min(regionBytes, size - total));
+                    fill = 0;
+                }
+                const n = Math.min(cur.byteLength - fill, c.byteLength - o);
+                cur.set(c.subarray(o, o + n), fill);
+                fill += n; o += n; total += n;
+                if (fill === cur.byteLength) { regions.push(cur.buffer); cur = null; }
+            }
+        }
+        if (total !== size) throw new ChordError('io', `${name ?? 'source'}: ended after ${total} of ${size} bytes`);
+        return new RegionStore(regions, name);
+    }
+
+    readSync(off, dst) {
+        checkSpan(this, off, dst.length);
+        let lo = 0, hi = this.starts.length - 1;
+        while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (this.starts[mid] <= off) lo = mid; else hi = mid - 1; }
+        for (let i = lo, done = 0; done < dst.length; i++) {
+            const r = this.regions[i], from = off + done - this.starts[i];
+            const n = Math.min(r.byteLength - from, dst.length - done);
+            dst.set(r.subarray(from, from + n), done);
+            done += n;
+        }
+    }
+
+    close() { super.close(); this.regions = []; }
+}
+
+// ---- File / Blob --------------------------------------------------------------------------------
+
+/**
+ * A File or Blob read by slices. Synchronous reads use FileReaderSync (dedicated workers in
+ * browsers); elsewhere (Node, page main thread) only read() works. A File whose backing file
+ * changed or vanished since it was picked fails its reads (NotReadableError) → ChordError('io').
+ */
+export class BlobStore extends BaseStore {
+    constructor(blob) {
+        super('blob', blob.name || 'blob');
+        this.blob = blob;
+        this.size = blob.size;
+    }
+    get canReadSync() { return typeof FileReaderSync !== 'undefined'; }
+    readSync(off, dst) {
+        checkSpan(this, off, dst.length);
+        if (!this.canReadSync) throw readError(this, off, dst.length, 'no FileReaderSync on this host');
+        const reader = new FileReaderSync();
+        byPieces(this, off, dst, (pos, len) => {
+            try { return new Uint8Array(reader.readAsArrayBuffer(this.blob.slice(pos, pos + len))); } catch (e) {
+                throw readError(this, pos, len, `${e.name ?? 'Error'}: ${e.message}`);
+            }
+        });
+    }
+    async read(off, len) {
+        checkSpan(this, off, len);
+        let buf;
+        try { buf = await this.blob.slice(off, off + len).arrayBuffer(); } catch (e) {
+            throw readError(this, off, len, `${e.name ?? 'Error'}: ${e.message}`);
+        }
+        if (buf.byteLength !== len) throw readError(this, off, len, `got ${buf.byteLength} bytes`);
+        return new Uint8Array(buf);
+    }
+    close() { super.close(); this.blob = null; }
+}
+
+// ---- HTTP Range --------------------------------------------------------------------------------
+
+/**
+ * A URL read by HTTP Range requests (the model streams from the network, nothing is stored).
+ * open() learns the size from a one-byte Range request; a server that ignores Range (200) is
+ * refused. Every answer must be 206 with exactly the asked-for bytes. Synchronous reads use a
+ * synchronous XMLHttpRequest (allowed in workers); Node has only read().
+ */
+export class RangeStore extends BaseStore {
+    constructor(url, { headers } = {}) {
+        super('range', String(url).split(/[?#]/)[0].split('/').pop() || String(url));
+        this.url = String(url);
+        this.headers = headers ?? {};
+    }
+    get canReadSync() { return typeof XMLHttpRequest !== 'undefined' && typeof WorkerGlobalScope !== 'undefined'; }
+
+    async open() {
+        let r;
+        try {
+            r = await fetch(this.url, { headers: { ...this.headers, Range: 'bytes=0-0' } });
+        } catch (e) {
+            throw new ChordError('io', `range store ${this.url}: request failed: ${e.message}`);
+        }
+        await r.body?.cancel().catch(() => {});
+        if (r.status === 200)
+            throw new ChordError('unsupported', `range store ${this.url}: the server ignores Range requests (HTTP 200)`);
+        const m = r.status === 206 && /^bytes 0-0\/(\d+)$/.exec(r.headers.get('content-range') ?? '');
+        if (!m) throw new ChordError('io', `range store ${this.url}: HTTP ${r.status}, Content-Range ${r.headers.get('content-range')}`);
+        this.size = Number(m[1]);
+        this.validator = r.headers.get('etag') ?? r.headers.get('last-modified');
+    }
+
+    #check(status, got, off, len, contentRange) {
+        if (status !== 206) throw readError(this, off, len, `HTTP ${status}`);
+        if (contentRange !== null && contentRange !== undefined && !contentRange.startsWith(`bytes ${off}-${off + len - 1}/`))
+            throw readError(this, off, len, `Content-Range ${contentRange}`);
+        if (got !== len) throw readError(this, off, len, `got ${got} bytes`);
+    }
+
+    readSync(off, dst) {
+        checkSpan(this, off, dst.length);
+        if (!this.canReadSync) throw readError(this, off, dst.length, 'no synchronous XMLHttpRequest on this host');
+        byPieces(this, off, dst, (pos, len) => {
+            const x = new XMLHttpRequest();
+            try {
+                x.open('GET', this.url, false);
+                x.responseType = 'arraybuffer';
+                for (const [k, v] of Object.entries(this.headers)) x.setRequestHeader(k, v);
+                x.setRequestHeader('Range', `bytes=${pos}-${pos + len - 1}`);
+                x.send();
+            } catch (e) {
+                throw readError(this, pos, len, `request failed: ${e.message}`);
+            }
+            const body = x.response instanceof ArrayBuffer ? x.response : new ArrayBuffer(0);
+            this.#check(x.status, body.byteLength, pos, len, x.getResponseHeader('content-range'));
+            return new Uint8Array(body);
+        });
+    }
+
+    async read(off, len) {
+        checkSpan(this, off, len);
+        let r, buf;
+        try {
+            r = await fetch(this.url, { headers: { ...this.headers, Range: `bytes=${off}-${off + len - 1}` } });
+            buf = await r.arrayBuffer();
+        } catch (e) {
+            throw readError(this, off, len, `request failed: ${e.message}`);
+        }
+        this.#check(r.status, buf.byteLength, off, len, r.headers.get('content-range'));
+        return new Uint8Array(buf);
+    }
+}
+
+// ---- Node: a file path --------------------------------------------------------------------------
+
+/** A file read with positioned reads (fs.readSync at an offset; no stream, no whole copy). */
+export class PathStore extends BaseStore {
+    constructor(path) {
+        super('path', String(path).split(/[\\/]/).pop());
+        this.path = path;
+        this.fd = null;
+    }
+    async open() {
+        this.fs = await import('node:fs');
+        try {
+            this.fd = this.fs.openSync(this.path, 'r');
+            const st = this.fs.fstatSync(this.fd);
+            if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+            this.size = st.size;
+        } catch (e) {
+            if (this.fd !== null) this.fs.closeSync(this.fd);
+            this.fd = null;
+            throw new ChordError('io', `cannot open model file ${this.path}: ${e.code || e.message}`);
+        }
+    }
+    readSync(off, dst) {
+        checkSpan(this, off, dst.length);
+        for (let done = 0; done < dst.length;) {
+            const len = Math.min(PIECE_BYTES, dst.length - done);
+            let n;
+            try { n = this.fs.readSync(this.fd, dst, done, len, off + done); } catch (e) {
+                throw readError(this, off + done, len, e.code || e.message);
+            }
+            if (n === 0) throw readError(this, off + done, len, 'the file ended early (truncated since it was opened?)');
+            done += n;
+        }
+    }
+    close() {
+        if (this.fd !== null && !this.closed) this.fs.closeSync(this.fd);
+        super.close();
+    }
+}
