@@ -161,6 +161,8 @@ cv cv_stringify(chat_ctx *C, const cv *v);
 void chat_fmt_float(double f, char *buf, size_t cap);
 /* code point count of a UTF-8 string; byte offset of code point i (clamped) */
 size_t chat_utf8_len(const char *p, size_t n);
+/* 1 when p[0..n) is strict UTF-8; else 0 and *bad = offset of the first bad sequence */
+int chat_utf8_valid(const char *p, size_t n, size_t *bad);
 size_t chat_utf8_offset(const char *p, size_t n, size_t cp_index);
 /* iteration: lists as is, dicts -> keys, strings -> characters; else error */
 int cv_iter_list(chat_ctx *C, const cv *v, cv_list **out, uint32_t line, uint32_t col);

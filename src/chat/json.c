@@ -52,8 +52,8 @@ static int jstring(jrd *r, cv *out) {
         if (c != '\\') {
             size_t j = r->i;
             while (j < r->n && r->s[j] != '"' && r->s[j] != '\\' && (uint8_t)r->s[j] >= 0x20) j++;
-            size_t ok = 0;
-            if (!chord_utf8_check((const uint8_t *)r->s + r->i, j - r->i, &ok)) { r->i += ok; return jfail(r, "invalid UTF-8"); }
+            size_t bad = 0;
+            if (!chat_utf8_valid(r->s + r->i, j - r->i, &bad)) { r->i += bad; return jfail(r, "invalid UTF-8"); }
             if (chat_buf_put(r->C, &b, r->s + r->i, j - r->i)) return -1;
             r->i = j;
             continue;

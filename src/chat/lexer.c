@@ -262,7 +262,7 @@ static char *normalize(chat_ctx *C, const char *src, size_t n, size_t *out_n) {
 
 int chat_lex(chat_ctx *C, const char *src, size_t n, chat_tok **toks, size_t *n_toks) {
     size_t ok = 0;
-    if (!chord_utf8_check((const uint8_t *)src, n, &ok)) {
+    if (!chat_utf8_valid(src, n, &ok)) {
         chat_fail(C, CHORD_E_FORMAT, 0, 0, "template is not valid UTF-8 (byte %zu)", ok);
         return -1;
     }

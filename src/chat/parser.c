@@ -235,6 +235,7 @@ static chat_node *parse_postfix(parser *P, chat_node *n) {
             if (parse_call_args(P, &args, &kw)) return NULL;
             chat_node *c = mk(P, N_CALL, t);
             if (!c) return NULL;
+            c->line = n->line; c->col = n->col;   /* errors point at the callee */
             c->a = n; c->items = args.v; c->n_items = args.n; c->items2 = kw.v; c->n_items2 = kw.n;
             n = c;
         } else break;

@@ -381,6 +381,17 @@ cv cv_stringify(chat_ctx *C, const cv *v) {
 }
 
 /* ---- UTF-8 ------------------------------------------------------------------------------ */
+int chat_utf8_valid(const char *p, size_t n, size_t *bad) {
+    size_t i = 0;
+    while (i < n) {
+        if ((uint8_t)p[i] < 0x80) { i++; continue; }
+        size_t len = 0;
+        if (chord_utf8_check((const uint8_t *)p + i, n - i, &len) != 1) { *bad = i; return 0; }
+        i += len;
+    }
+    return 1;
+}
+
 size_t chat_utf8_len(const char *p, size_t n) {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) if (((uint8_t)p[i] & 0xC0) != 0x80) k++;
