@@ -53,4 +53,40 @@ for t in "${templates[@]}"; do
 done
 echo "templates: ${#templates[@]} ($templates_ok all identical), conversations: ${#convs[@]}; identical $total_same/$total_cmp pairs, $total_jerr pairs where jinja2 itself fails"
 [ $fails -eq 0 ] || { echo "FAIL: $fails template(s) differ from jinja2"; exit 1; }
+
+# The other targets render what the native build renders: every pair on the freestanding
+# wasm32/wasm64 builds (one node process each), two conversations per template on WASI.
+same_as_native() {  # $1 = suffix of the target's files; counts over the pairs that exist
+    local sfx=$1 n=0 same=0 f base
+    for f in "$tmp"/*."$sfx" "$tmp"/*."${sfx}err"; do
+        [ -e "$f" ] || continue
+        base=${f%.*}; n=$((n+1))
+        if [ "${f##*.}" = "$sfx" ]; then cmp -s "$f" "$base.ours" && [ ! -s "$base.ourerr" ] && same=$((same+1)) || echo "    $sfx differs: $(basename "$base")"
+        else [ -s "$base.ourerr" ] && same=$((same+1)) || echo "    $sfx fails where native renders: $(basename "$base"): $(head -c 160 "$f")"; fi
+    done
+    echo "$same $n"
+}
+W="$BUILD/wasm"
+if command -v node >/dev/null && [ -f "$W/chord-wasm32.wasm" ] && [ -f "$W/chord-wasm64.wasm" ]; then
+    node tests/wasm/chat_template_wasm.mjs "$W/chord-wasm32.wasm" "$tmp" w32 "$BOS" "$EOS" "${templates[@]}" -- "${convs[@]}" || { echo "FAIL: wasm32 renderer crashed"; exit 1; }
+    node --experimental-wasm-memory64 tests/wasm/chat_template_wasm.mjs "$W/chord-wasm64.wasm" "$tmp" w64 "$BOS" "$EOS" "${templates[@]}" -- "${convs[@]}" 2>/dev/null || { echo "FAIL: wasm64 renderer crashed"; exit 1; }
+    for sfx in w32 w64; do
+        r=$(same_as_native $sfx); set -- $(echo "$r" | tail -1)
+        echo "$r" | head -n -1
+        [ "$1" = "$2" ] && [ "$2" -gt 0 ] && echo "  ok: $sfx renders as native on $1/$2 pairs" || { echo "  FAIL: $sfx same as native on $1/$2 pairs"; fails=$((fails+1)); }
+    done
+else echo "  SKIP: wasm32/wasm64 builds or node absent (make wasm): freestanding targets not compared"; fi
+if command -v node >/dev/null && [ -f "$W/wasm-chord-wasi.wasm" ]; then
+    for t in "${templates[@]}"; do
+        for c in tests/chat/conv/tools.json tests/chat/conv/unicode.json; do
+            base="$tmp/$(basename "$t" .jinja)__$(basename "$c" .json)"
+            node tests/wasm/wasi_run.mjs "$W/wasm-chord-wasi.wasm" template --template "$t" --messages "$c" --bos "$BOS" --eos "$EOS" > "$base.wasi" 2> "$base.wasierr_"
+            if [ $? -ne 0 ]; then mv "$base.wasierr_" "$base.wasierr"; rm -f "$base.wasi"; else rm -f "$base.wasierr_"; fi
+        done
+    done
+    r=$(same_as_native wasi); set -- $(echo "$r" | tail -1)
+    echo "$r" | head -n -1
+    [ "$1" = "$2" ] && [ "$2" -gt 0 ] && echo "  ok: WASI renders as native on $1/$2 pairs" || { echo "  FAIL: WASI same as native on $1/$2 pairs"; fails=$((fails+1)); }
+else echo "  SKIP: WASI build or node absent: WASI not compared"; fi
+[ $fails -eq 0 ] || { echo "FAIL: a target renders differently from the native build"; exit 1; }
 echo "PASS"

@@ -455,3 +455,39 @@ EXPORT const char *chord_wasm_heap_stats(void) {
              (unsigned long long)h.top_free, (unsigned long long)h.memory_bytes);
     return buf;
 }
+
+/* ---- chat templates (src/chat/) ------------------------------------------------------------ */
+/* The rendered prompt as a malloc'd NUL-terminated string (free with chord_wasm_free), its byte
+ * length in *out_len; NULL on error with the last error set (line/column of a template error).
+ * bos/eos are NUL-terminated or NULL; tmpl NULL = the plain fallback format. */
+static char *chat_result(chord_status st, char *out, size_t n, size_t *out_len) {
+    if (st != CHORD_OK) return NULL;
+    ok();
+    if (out_len) *out_len = n;
+    return out;
+}
+
+EXPORT char *chord_wasm_chat_render(wmodel *w, const char *json, size_t len, size_t *out_len) {
+    char *out = NULL;
+    size_t n = 0;
+    chord_status st = chord_chat_render(w ? w->model : NULL, json, len, &out, &n, &g_err);
+    return chat_result(st, out, n, out_len);
+}
+
+EXPORT char *chord_wasm_chat_render_template(const char *tmpl, size_t tlen, const char *bos, const char *eos,
+                                             const char *json, size_t len, size_t *out_len) {
+    char *out = NULL;
+    size_t n = 0;
+    chord_status st = chord_chat_render_template(tmpl, tlen, bos, eos, json, len, &out, &n, &g_err);
+    return chat_result(st, out, n, out_len);
+}
+
+EXPORT int32_t chord_wasm_model_has_chat_template(wmodel *w) { return w ? chord_model_has_chat_template(w->model) : 0; }
+
+/* chord_chat_tokenize: special tokens parsed, BOS not doubled. Same count rule as tokenize. */
+EXPORT int64_t chord_wasm_chat_tokenize(wmodel *w, const char *text, size_t len, int32_t *out, size_t cap) {
+    size_t n = 0;
+    g_err.message[0] = 0;
+    chord_status st = chord_chat_tokenize(w ? w->model : NULL, text, len, out, cap, &n, &g_err);
+    return counted(st, n);
+}
