@@ -30,6 +30,7 @@ typedef struct {
     chord_synth_shape shape;
     const chord_synth_ftype *ftype;
     const char *vocab, *out, *name;
+    const char *chat_template;   /* file whose text becomes tokenizer.chat_template, or NULL */
     float rope_theta, eps;
     uint64_t seed;
     int n_threads, quiet;
@@ -53,6 +54,7 @@ static void usage(FILE *f) {
         "  --tied                 no output.weight: the head reuses token_embd\n"
         "  --seed N               random seed (default 1)\n"
         "  --name S               general.name (default: synthetic-<arch>)\n"
+        "  --chat-template FILE   store FILE (a Jinja chat template) as tokenizer.chat_template\n"
         "  -t N                   threads (default: all cores)\n"
         "  -q                     quiet\n", chord_synth_ftype_names());
 }
@@ -102,6 +104,7 @@ static int parse_args(options *o, int argc, char **argv) {
         } else if (!strcmp(a, "--vocab")) o->vocab = val;
         else if (!strcmp(a, "-o")) o->out = val;
         else if (!strcmp(a, "--name")) o->name = val;
+        else if (!strcmp(a, "--chat-template")) o->chat_template = val;
         else if (!strcmp(a, "--arch")) arch = val;
         else if (!strcmp(a, "--type")) {
             if (!(o->ftype = chord_synth_ftype_find(val))) return fail("unknown --type '%s'", val);
@@ -162,13 +165,33 @@ static chord_status put_hparams(chord_gguf_writer *w, const options *o) {
 
 /* Copies every tokenizer.* key of the vocabulary file (tokens, scores, types, merges, special
  * ids, pre-tokenizer name): llama.cpp and our tokenizer then behave exactly as on the original. */
-static chord_status put_vocab(chord_gguf_writer *w, const chord_gguf *v, chord_error *err) {
+static chord_status put_vocab(chord_gguf_writer *w, const chord_gguf *v, int skip_template, chord_error *err) {
     for (uint64_t i = 0; i < chord_gguf_n_kv(v); i++) {
         if (strncmp(chord_gguf_key(v, i), "tokenizer.", 10)) continue;
+        if (skip_template && !strcmp(chord_gguf_key(v, i), "tokenizer.chat_template")) continue;
         chord_status st = chord_gguf_writer_kv_copy(w, v, i);
         if (st) return chord_fail(err, st, "copying '%s' from the vocabulary", chord_gguf_key(v, i));
     }
     return CHORD_OK;
+}
+
+/* --chat-template: the file's bytes as tokenizer.chat_template (must be UTF-8 text, no NUL). */
+static chord_status put_chat_template(chord_gguf_writer *w, const char *path, chord_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return chord_fail(err, CHORD_E_IO, "cannot open --chat-template %s", path);
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap + 1);
+    for (size_t got; b && (got = fread(b + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) { char *nb = realloc(b, (cap *= 2) + 1); if (!nb) { free(b); b = NULL; } else b = nb; }
+    }
+    fclose(f);
+    if (!b) return chord_fail(err, CHORD_E_NOMEM, "reading %s", path);
+    b[n] = 0;
+    chord_status st = strlen(b) != n ? chord_fail(err, CHORD_E_INVALID_ARG, "%s contains a NUL byte", path)
+                                     : chord_gguf_writer_kv_str(w, "tokenizer.chat_template", b);
+    free(b);
+    return st;
 }
 
 /* ---- tensor data ---------------------------------------------------------------------------- */
@@ -252,7 +275,8 @@ static chord_status build(const options *o_in, resources *r, const char *tmp, ch
     o.shape.n_vocab = (int64_t)n_tok;
     if (!(r->w = chord_gguf_writer_new())) return chord_fail(err, CHORD_E_NOMEM, "GGUF writer");
     if ((st = put_hparams(r->w, &o))) return chord_fail(err, st, "writing hyper-parameters");
-    if ((st = put_vocab(r->w, r->vocab, err))) return st;
+    if ((st = put_vocab(r->w, r->vocab, o.chat_template != NULL, err))) return st;
+    if (o.chat_template && (st = put_chat_template(r->w, o.chat_template, err))) return st;
     size_t cap = chord_synth_plan_count(&o.shape), n;
     char msg[256];
     if (!(r->tensors = calloc(cap, sizeof *r->tensors))) return chord_fail(err, CHORD_E_NOMEM, "tensor list");

@@ -4,7 +4,8 @@
  * test and benchmark ask it what llama.cpp does on the same GGUF file:
  *
  *   oracle quantize IN OUT TYPE [-t N]       llama_model_quantize (Q4_K_M, Q8_0, Q4_0, F16, ...)
- *   oracle tokenize MODEL TEXT [--no-bos]    token ids, one line
+ *   oracle tokenize MODEL TEXT [--no-bos] [--parse-special]
+ *                                            token ids, one line
  *   oracle generate MODEL (--tokens "1 2 3" | -p TEXT) [-n 64] [-t N] [--top 5] [--kv f16|f32]
  *                        [--flash-attn on|off|auto]
  *                                            greedy ids as JSON, with the top-2 logit gap at
@@ -112,6 +113,13 @@ static struct llama_model *load_model(const char *path, bool vocab_only) {
     return m;
 }
 
+static int tokenize_text_special(const struct llama_vocab *v, const char *text, bool add_bos,
+                                 bool parse_special, llama_token *out, int cap) {
+    int32_t n = llama_tokenize(v, text, (int32_t)strlen(text), out, cap, add_bos, parse_special);
+    if (n < 0) die("prompt too long for %s tokens", "8192");
+    return n;
+}
+
 static int tokenize_text(const struct llama_vocab *v, const char *text, bool add_bos,
                          llama_token *out, int cap) {
     int32_t n = llama_tokenize(v, text, (int32_t)strlen(text), out, cap, add_bos, false);
@@ -165,18 +173,19 @@ static int cmd_quantize(int argc, char **argv) {
 
 static int cmd_tokenize(int argc, char **argv) {
     const char *model = NULL, *text = NULL;
-    bool bos = true;
+    bool bos = true, special = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-bos")) bos = false;
+        else if (!strcmp(argv[i], "--parse-special")) special = true;
         else if (!model) model = argv[i];
         else if (!text) text = argv[i];
         else die("unexpected argument '%s'", argv[i]);
     }
-    if (!model || !text) die("usage: oracle tokenize MODEL TEXT [--no-bos]%s", "");
+    if (!model || !text) die("usage: oracle tokenize MODEL TEXT [--no-bos] [--parse-special]%s", "");
     init_backend();
     struct llama_model *m = load_model(model, true);
     static llama_token toks[MAX_TOKENS];
-    int n = tokenize_text(llama_model_get_vocab(m), text, bos, toks, MAX_TOKENS);
+    int n = tokenize_text_special(llama_model_get_vocab(m), text, bos, special, toks, MAX_TOKENS);
     for (int i = 0; i < n; i++) printf(i ? " %d" : "%d", toks[i]);
     printf("\n");
     llama_model_free(m);
@@ -451,7 +460,7 @@ static int cmd_bench(int argc, char **argv) {
 static void usage(FILE *f) {
     fprintf(f, "oracle — llama.cpp %s (prebuilt, from npm) as a reference for wasm-chord\n\n"
                "  oracle quantize IN OUT TYPE [-t N] [--pure]\n"
-               "  oracle tokenize MODEL TEXT [--no-bos]\n"
+               "  oracle tokenize MODEL TEXT [--no-bos] [--parse-special]\n"
                "  oracle generate MODEL (--tokens \"1 2 3\" | -p TEXT) [-n 64] [-t N] [--top 5] [--kv f16|f32] [--flash-attn on|off|auto]\n"
                "  oracle tensors MODEL [--hash]\n"
                "  oracle bench MODEL [-t N] [--prefill 64] [--decode 64] [-r REPS]\n\n"
