@@ -20,6 +20,21 @@ fi
 [ -d "$TPL" ] || { echo "SKIP: llama.cpp templates absent ($TPL; needs node-llama-cpp's source bundle)"; exit 0; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 BOS='<|bos|>'; EOS='<|eos|>'
+
+# The CLI itself: help, one-line errors naming line/column, the plain fallback of a model
+# without a template.
+cli_fail=0
+"$WC" template --help | grep -q "usage: wasm-chord template" || { echo "  FAIL: template --help"; cli_fail=1; }
+printf 'a\n{%% for m in messages %%}{{ m.role }' > "$tmp/bad.jinja"
+"$WC" template --template "$tmp/bad.jinja" --messages tests/chat/conv/basic.json > /dev/null 2> "$tmp/err"
+[ $? -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "line 2 column" "$tmp/err" || { echo "  FAIL: template error: $(cat "$tmp/err")"; cli_fail=1; }
+"$WC" template --messages tests/chat/conv/basic.json >/dev/null 2>&1; [ $? -eq 2 ] || { echo "  FAIL: usage error exit status"; cli_fail=1; }
+SHARED=${CHORD_SHARED:-.}
+if [ -f "$SHARED/models/stories260K.gguf" ]; then
+    "$WC" template -m "$SHARED/models/stories260K.gguf" --messages tests/chat/conv/user_only.json > "$tmp/plain"
+    printf 'user: What is 2 + 2?\n\nassistant: ' | cmp -s - "$tmp/plain" || { echo "  FAIL: plain fallback for a model without a template: $(cat -A "$tmp/plain")"; cli_fail=1; }
+fi
+[ $cli_fail -eq 0 ] && echo "  ok: wasm-chord template --help, errors, plain fallback" || { echo "FAIL: wasm-chord template CLI"; exit 1; }
 templates=("$TPL"/*.jinja)
 convs=(tests/chat/conv/*.json)
 python3 tests/chat/ref_jinja2.py "$tmp" "$BOS" "$EOS" "${templates[@]}" -- "${convs[@]}" || { echo "FAIL: reference renderer crashed"; exit 1; }

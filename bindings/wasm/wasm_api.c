@@ -189,6 +189,8 @@ EXPORT const char *chord_wasm_model_info_json(wmodel *w) {
     jfmt(&b, ",\"file_bytes\":%llu,\"weight_bytes\":%llu,\"n_params\":%llu,\"bos\":%d,\"eos\":%d",
          (unsigned long long)in.file_bytes, (unsigned long long)in.weight_bytes,
          (unsigned long long)in.n_params, in.bos, in.eos);
+    /* "model": tokenizer.chat_template is rendered; "fallback": the plain format of chord.h */
+    jstr(&b, chord_model_has_chat_template(w->model) ? ",\"chat_template\":\"model\"" : ",\"chat_template\":\"fallback\"");
     jstr(&b, ",\"metadata\":{");
     size_t nm = chord_model_meta_count(w->model);
     char *val = malloc(4096);

@@ -26,26 +26,6 @@ static void usage(FILE *f) {
         "  -h, --help             this help\n");
 }
 
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *b = malloc(cap);
-    for (size_t got; b && (got = fread(b + len, 1, cap - len, f)) > 0;) {
-        len += got;
-        if (len == cap) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) { free(b); b = NULL; }
-            else b = nb;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) { free(b); return NULL; }
-    *n = len;
-    return b;
-}
-
 static int print_tokens(const chord_model *m, const char *text, size_t n) {
     chord_error err;
     size_t cap = n + 16, got = 0;
@@ -81,9 +61,9 @@ int chord_cli_template(int argc, char **argv) {
     }
     if (!conv_path || (!model && !tmpl_path) || (tokens && !model)) { usage(stderr); return 2; }
     size_t conv_n = 0, tmpl_n = 0;
-    char *conv = slurp(conv_path, &conv_n), *tmpl = NULL;
+    char *conv = chord_cli_read_file(conv_path, &conv_n), *tmpl = NULL;
     if (!conv) { fprintf(stderr, "wasm-chord: error: cannot read '%s'\n", conv_path); return 1; }
-    if (tmpl_path && !(tmpl = slurp(tmpl_path, &tmpl_n))) {
+    if (tmpl_path && !(tmpl = chord_cli_read_file(tmpl_path, &tmpl_n))) {
         fprintf(stderr, "wasm-chord: error: cannot read '%s'\n", tmpl_path);
         free(conv);
         return 1;
