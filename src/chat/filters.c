@@ -513,7 +513,7 @@ int chat_test(chat_ctx *C, const chat_node *at, const char *name, size_t n, cons
         return 0;
     }
     if (IS("filter")) return v->t == CV_STR && chat_has_filter(v->u.s.p, v->u.s.n);
-    if (IS("escaped")) return 0;
+    if (IS("escaped")) return v->t == CV_STR && v->safe;
 #undef IS
     chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "No test named '%.*s'", (int)n, name);
     return 0;
