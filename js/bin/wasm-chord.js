@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// wasm-chord.js — the Node CLI of the JS package: `npx wasm-chord run -m model.gguf -p "…"`.
+// wasm-chord.js — the Node CLI of the JS package: `npx wasm-chord run -m model.gguf -p "…"`,
+// and `npx wasm-chord chat -m model.gguf [-sys "…"]`, a terminal chat through model.chat().
 // Same flags and --json object as the native CLI (tools/cli/cli_run.c), plus --build to pick the
 // WebAssembly build: wasm32 / wasm64 run through the package API (a worker with N threads),
 // wasi runs the WASI CLI (wasm-chord-wasi.wasm) under node:wasi with the same arguments.
@@ -10,6 +11,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 const HELP = `usage: wasm-chord run -m MODEL [options]
+       wasm-chord chat -m MODEL [-sys TEXT] [--chat-template FILE] [options]
 
   -m, --model PATH       GGUF model file (or http(s) URL)
   -p, --prompt TEXT      prompt (BOS added as the model asks; default empty)
@@ -30,7 +32,11 @@ const HELP = `usage: wasm-chord run -m MODEL [options]
       --logits-top K     with --json: top K logits of the first generated position
       --build B          auto | wasm32 | wasm64 | wasi (default auto)
       --wasm-dir DIR     directory of the .wasm builds
+  -sys, --system TEXT    chat: the system message
+      --chat-template F  chat: a Jinja template file instead of the model's
   -h, --help
+chat reads one message per line; /reset forgets the conversation, /stats shows what the last
+turn prefilled and reused; Ctrl-C stops an answer (at the prompt: leaves); Ctrl-D leaves.
 `;
 
 const SPEC = {
@@ -46,6 +52,7 @@ const SPEC = {
     '-s': ['seed', 'int'], '--seed': ['seed', 'int'],
     '--ignore-eos': ['ignoreEos', 'flag'], '--json': ['json', 'flag'],
     '--build': ['build', 'str'], '--wasm-dir': ['wasmDir', 'str'],
+    '-sys': ['system', 'str'], '--system': ['system', 'str'], '--chat-template': ['chatTemplate', 'str'],
     '-h': ['help', 'flag'], '--help': ['help', 'flag'],
 };
 
@@ -175,12 +182,82 @@ async function runApi(o, wasmDir) {
 
 const round = (x) => Math.round(x * 100) / 100;
 
+// ---- chat: a line-based REPL over model.chat ----------------------------------------------------
+
+async function runChat(o, wasmDir) {
+    const { loadModel, ChordError } = await import('../src/index.js');
+    const readline = await import('node:readline');
+    if (o.build === 'wasi') die('chat runs on the package API: --build auto, wasm32 or wasm64');
+    const template = o.chatTemplate ? fs.readFileSync(o.chatTemplate, 'utf8') : undefined;
+    let model;
+    try {
+        model = await loadModel(o.model, { build: o.build, threads: o.threads || undefined, nCtx: o.ctx, nBatch: o.batch, wasmBase: wasmDir });
+    } catch (e) {
+        process.stderr.write(`wasm-chord: error: ${ChordError.from(e).message}\n`);
+        return 1;
+    }
+    const start = () => (o.system ? [{ role: 'system', content: o.system }] : []);
+    let messages = start();
+    let running = null;
+    const tty = process.stdin.isTTY;
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' });
+    rl.on('SIGINT', () => {
+        if (running) running.abort();
+        else rl.close();
+    });
+    const opts = () => ({
+        template, maxTokens: o.n < 0 ? model.info.sizes.nCtx : o.n, temperature: o.temp, topK: o.topK, topP: o.topP,
+        minP: o.minP, repeatPenalty: o.repeatPenalty, repeatLastN: o.repeatLastN, seed: o.seed, ignoreEos: o.ignoreEos,
+    });
+    if (tty) rl.prompt();
+    try {
+        for await (const line of rl) {
+            if (line === '/quit' || line === '/exit') break;
+            if (line === '/reset') { messages = start(); process.stdout.write('(conversation reset)\n'); }
+            else if (line === '/stats') {
+                const g = model.lastGeneration;
+                if (g?.rendered === undefined) process.stdout.write('no turn yet\n');
+                else process.stdout.write(`last turn: prompt ${g.promptTokens.length} tokens = ${g.reusedTokens} reused from the cache + ` +
+                    `${g.stats?.n_prefill ?? 0} prefilled; ${g.tokens.length} generated\n`);
+            } else if (line.startsWith('/')) process.stdout.write(`unknown command ${line}\n`);
+            else if (line) {
+                messages.push({ role: 'user', content: line });
+                running = new AbortController();
+                let answer = '';
+                try {
+                    for await (const p of model.chat(messages, { ...opts(), signal: running.signal })) {
+                        answer += p.text;
+                        process.stdout.write(p.text);
+                    }
+                    if (model.lastGeneration.status === 'range') process.stdout.write(' [the context is full: /reset to go on]');
+                } catch (e) {
+                    const err = ChordError.from(e);
+                    if (err.code === 'cancelled') process.stdout.write(' [stopped]');
+                    else {
+                        process.stderr.write(`\nwasm-chord: ${err.message} [${err.code}]\n`);
+                        messages.pop();
+                        answer = null;
+                    }
+                }
+                running = null;
+                process.stdout.write('\n');
+                if (answer !== null) messages.push({ role: 'assistant', content: answer });
+            }
+            if (tty) rl.prompt();
+        }
+    } finally {
+        rl.close();
+        await model.dispose();
+    }
+    return 0;
+}
+
 async function main(argv) {
     if (argv[0] === '--help' || argv[0] === '-h' || argv.length === 0) {
         process.stdout.write(HELP);
         return argv.length === 0 ? 2 : 0;
     }
-    if (argv[0] !== 'run') die(`unknown command '${argv[0]}' (only 'run'; try --help)`);
+    if (argv[0] !== 'run' && argv[0] !== 'chat') die(`unknown command '${argv[0]}' (run or chat; try --help)`);
     const o = parseArgs(argv.slice(1));
     if (o.help) { process.stdout.write(HELP); return 0; }
     const here = path.dirname(fileURLToPath(import.meta.url));
@@ -195,6 +272,7 @@ async function main(argv) {
             { stdio: 'inherit', env: { ...process.env, WASM_CHORD_REEXEC: '1' } });
         return r.status ?? 1;
     }
+    if (argv[0] === 'chat') return runChat(o, pathToFileURL(wasmDir + '/').href);
     return runApi(o, pathToFileURL(wasmDir + '/').href);
 }
 

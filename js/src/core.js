@@ -439,6 +439,54 @@ class Model {
 
     isEog(id) { this._live(); return this.engine.x.chord_wasm_token_is_eog(this.engine.P(this.ptr), id | 0) !== 0; }
 
+    // The chat template over a conversation object ({ messages, add_generation_prompt, ... });
+    // `template` (a string) overrides the model's own (BOS/EOS text from this vocabulary).
+    // Returns the rendered text.
+    chatRender(conversation, template = null) {
+        this._live();
+        const e = this.engine;
+        const enc = new TextEncoder();
+        const json = enc.encode(JSON.stringify(conversation));
+        const cstr = (s) => { const b = enc.encode(s); const z = new Uint8Array(b.length + 1); z.set(b); return z; };
+        const tok = (id) => (id >= 0 ? new TextDecoder().decode(this.piece(id)) : '');
+        const jp = e._putBytes(json);
+        const lenp = e._alloc(8);
+        const extra = [];
+        try {
+            e._u8(lenp, 8).fill(0);
+            let out;
+            if (template) {
+                const tb = enc.encode(template);
+                const tp = e._putBytes(tb), bp = e._putBytes(cstr(tok(this.info.bos))), ep = e._putBytes(cstr(tok(this.info.eos)));
+                extra.push(tp, bp, ep);
+                out = e.N(e.x.chord_wasm_chat_render_template(e.P(tp), e.P(tb.length), e.P(bp), e.P(ep), e.P(jp), e.P(json.length), e.P(lenp)));
+            } else {
+                out = e.N(e.x.chord_wasm_chat_render(e.P(this.ptr), e.P(jp), e.P(json.length), e.P(lenp)));
+            }
+            if (!out) throw e._error();
+            // size_t is 4 or 8 bytes: read the low 32 bits (little-endian; the slot was zeroed)
+            const n = new DataView(e.memory.buffer, lenp, 4).getUint32(0, true);
+            try { return e._str(out, n); } finally { e.x.chord_wasm_free(e.P(out)); }
+        } finally {
+            e._free(jp);
+            e._free(lenp);
+            for (const p of extra) e._free(p);
+        }
+    }
+
+    // Rendered chat text → ids: special tokens parsed, BOS added unless the text starts with it.
+    chatTokenize(text) {
+        this._live();
+        const e = this.engine;
+        const bytes = new TextEncoder().encode(String(text));
+        const tp = e._putBytes(bytes);
+        try {
+            const { out, n } = this._counted(4, bytes.length + 8, (o, cap) =>
+                e.x.chord_wasm_chat_tokenize(e.P(this.ptr), e.P(tp), e.P(bytes.length), e.P(o), e.P(cap)));
+            return new Int32Array(out.buffer, 0, n);
+        } finally { e._free(tp); }
+    }
+
     newDetok() {
         this._live();
         const e = this.engine;
@@ -493,6 +541,16 @@ class Session {
     get pos() { return this.engine.x.chord_wasm_session_pos(this.engine.P(this.ptr)); }
     get nCtx() { return this.engine.x.chord_wasm_session_n_ctx(this.engine.P(this.ptr)); }
     reset() { this._live(); this.engine.x.chord_wasm_session_reset(this.engine.P(this.ptr)); }
+    // Keeps the first n cached tokens (KV reuse across chat turns).
+    truncate(n) { this._live(); this.engine._check(this.engine.x.chord_wasm_session_truncate(this.engine.P(this.ptr), n | 0)); }
+    // How many leading ids equal the tokens in the cache.
+    commonPrefix(ids) {
+        this._live();
+        const e = this.engine;
+        const arr = Int32Array.from(ids);
+        const p = e._putBytes(new Uint8Array(arr.buffer));
+        try { return e.x.chord_wasm_session_common_prefix(e.P(this.ptr), e.P(p), e.P(arr.length)); } finally { e._free(p); }
+    }
 
     feed(ids) {
         this._live();

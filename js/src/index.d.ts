@@ -110,6 +110,27 @@ export interface GenerationResult {
     stats: GenerationStats | null;
     /** With generate({ logitsTop: K }): [id, logit] pairs, highest first. */
     firstTopLogits?: Array<[number, number]>;
+    /** After chat(): the prompt text the chat template rendered. */
+    rendered?: string;
+    /** After chat(): prompt tokens that came from the KV cache (not prefilled again). */
+    reusedTokens?: number;
+}
+
+export interface ChatMessage {
+    role: string;
+    content: string | null | Array<{ type: 'text'; text: string }>;
+    [key: string]: unknown;
+}
+
+export interface ChatOptions extends GenerateOptions {
+    /** A Jinja chat template to use instead of the model's tokenizer.chat_template. */
+    template?: string;
+    /** Extra template variables (e.g. { date_string: '1 Dec 2026' }). */
+    templateVars?: Record<string, unknown>;
+    /** Tool definitions, passed to the template as `tools`. */
+    tools?: unknown[];
+    /** Default true: end the prompt with the assistant's turn header. */
+    addGenerationPrompt?: boolean;
 }
 
 export interface ModelSizes {
@@ -159,6 +180,9 @@ export interface Model {
     tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<Int32Array>;
     detokenize(tokens: ArrayLike<number>): Promise<string>;
     generate(prompt: string | ArrayLike<number>, opts?: GenerateOptions): AsyncGenerator<Piece, void, undefined>;
+    /** The answer to a conversation (the whole conversation each turn), through the chat template;
+     * the KV cache is reused across calls, so a turn prefills only its new tokens. */
+    chat(messages: ChatMessage[], opts?: ChatOptions): AsyncGenerator<Piece, void, undefined>;
     /** Frees the model and stops its worker. Safe to call twice. */
     dispose(): Promise<void>;
 }

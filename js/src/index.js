@@ -2,6 +2,7 @@
 //
 //   const model = await loadModel(source, { onProgress, threads, build, signal });
 //   for await (const { token, text } of model.generate(prompt, { maxTokens, temperature, signal })) …
+//   for await (const { text } of model.chat([{ role: 'user', content: 'Hi' }], { maxTokens })) …
 //   await model.tokenize(text); await model.detokenize(ids); model.info; await model.dispose();
 //
 // Everything heavy runs in a worker (worker.js); this file streams the model bytes to it, picks the
@@ -406,6 +407,11 @@ function genParams(o) {
     return p;
 }
 
+// A conversation handed from chat() to generate() (the one request path to the worker).
+class ChatRequest {
+    constructor(chat) { this.chat = chat; }
+}
+
 class Model {
     #ch; #info; #flow; #genCounter = 0; #busy = Promise.resolve(); #cancelWord;
     /** Details of the last finished generate(): { status, promptTokens, tokens, stats }. */
@@ -486,7 +492,7 @@ class Model {
      */
     async *generate(prompt, opts = {}) {
         this.#check();
-        if (typeof prompt !== 'string' && !(prompt && typeof prompt.length === 'number'))
+        if (!(prompt instanceof ChatRequest) && typeof prompt !== 'string' && !(prompt && typeof prompt.length === 'number'))
             throw new ChordError('invalid_arg', 'generate: prompt must be a string or an array of token ids');
         const params = genParams(opts);
         const { signal } = opts;
@@ -500,15 +506,17 @@ class Model {
         const queue = [];
         const all = [];
         let wake = null, done = false, failure = null, result = null, promptTokens = null, consumed = 0, call = null;
-        let firstTopLogits = null;
+        let firstTopLogits = null, rendered = null;
         const ping = () => { const w = wake; wake = null; w?.(); };
         const onAbort = () => { this.#cancel(genId); ping(); };
         try {
             if (signal?.aborted) throw new ChordError('cancelled', 'generation aborted');
             if (this.#flow) { Atomics.store(this.#flow, 0, 0); Atomics.store(this.#flow, 1, 0); }
-            const req = typeof prompt === 'string' ? { prompt } : { tokens: Array.from(prompt) };
+            const req = prompt instanceof ChatRequest ? { chat: prompt.chat }
+                : typeof prompt === 'string' ? { prompt } : { tokens: Array.from(prompt) };
             call = this.#ch.call('generate', { ...req, params, genId, lookahead: LOOKAHEAD }, [], (ev) => {
                 if (ev.event === 'prompt') promptTokens = ev.tokens;
+                else if (ev.event === 'rendered') rendered = { text: ev.text, reused: ev.reused };
                 else if (ev.event === 'logits') firstTopLogits = ev.top;
                 else if (ev.event === 'token') { queue.push({ token: ev.token, text: ev.text }); all.push(ev.token); ping(); }
             });
@@ -545,8 +553,37 @@ class Model {
                 promptTokens, tokens, stats: result?.stats ?? null,
             };
             if (firstTopLogits) this.lastGeneration.firstTopLogits = firstTopLogits;
+            if (rendered) Object.assign(this.lastGeneration, { rendered: rendered.text, reusedTokens: rendered.reused });
             release();
         }
+    }
+
+    /**
+     * Streams the answer to a conversation, like generate(): `messages` ([{ role, content }, …],
+     * the whole conversation including earlier answers) is rendered with the model's chat
+     * template — options.template (a Jinja string) overrides it, options.templateVars adds
+     * variables (e.g. { date_string }), options.tools is passed on — and tokenized with its
+     * special tokens. The KV cache keeps what the conversation shares with the previous chat()
+     * call, so a turn prefills only its new tokens. Afterwards lastGeneration.rendered is the
+     * prompt text and lastGeneration.reusedTokens the part that came from the cache.
+     */
+    async *chat(messages, opts = {}) {
+        this.#check();
+        if (!Array.isArray(messages) || messages.length === 0)
+            throw new ChordError('invalid_arg', 'chat: messages must be a non-empty array of { role, content }');
+        messages.forEach((m, i) => {
+            if (!m || typeof m.role !== 'string')
+                throw new ChordError('invalid_arg', `chat: messages[${i}].role must be a string`);
+            if (m.content !== null && m.content !== undefined && typeof m.content !== 'string' && !Array.isArray(m.content))
+                throw new ChordError('invalid_arg', `chat: messages[${i}].content must be a string, an array of parts or null`);
+        });
+        if (opts.template !== undefined && opts.template !== null && typeof opts.template !== 'string')
+            throw new ChordError('invalid_arg', 'chat: template must be a string');
+        const vars = opts.templateVars ?? {};
+        if (typeof vars !== 'object' || Array.isArray(vars)) throw new ChordError('invalid_arg', 'chat: templateVars must be an object');
+        const conversation = { ...vars, messages, add_generation_prompt: opts.addGenerationPrompt ?? true };
+        if (opts.tools !== undefined) conversation.tools = opts.tools;
+        yield* this.generate(new ChatRequest({ conversation, template: opts.template || null }), opts);
     }
 
     #ack(genId, consumed) {

@@ -16,7 +16,8 @@
 //                                                                    ← { id, ok, result: info }
 //   → { id, op: 'tokenize', text, addSpecial, parseSpecial }         ← { id, ok, result: Int32Array }
 //   → { id, op: 'detokenize', tokens }                               ← { id, ok, result: string }
-//   → { id, op: 'generate', prompt | tokens, params, genId }         ← { id, event: 'prompt', tokens }
+//   → { id, op: 'generate', prompt | tokens | chat, params, genId }  ← { id, event: 'rendered', text, reused } (chat)
+//                                                                    ← { id, event: 'prompt', tokens }
 //                                                                    ← { id, event: 'token', token, text }*
 //                                                                    ← { id, ok, result: { status, stats } }
 //   → { id, op: 'cancel', genId }   (only needed when the cancel word could not be shared)
@@ -250,9 +251,20 @@ async function generate(req) {
     const model = state.model;
     if (!model) throw new ChordError('invalid_arg', 'no model loaded');
     const s = session();
-    s.reset();
-    const ids = req.tokens ? Int32Array.from(req.tokens)
-        : model.tokenize(req.prompt, { addSpecial: params.addSpecial ?? true, parseSpecial: params.parseSpecial ?? false });
+    let ids, keep = 0;
+    if (req.chat) {
+        // model.chat: the template renders the whole conversation; the cache keeps what it
+        // shares with the previous turn, so only the new tokens are prefilled.
+        const text = model.chatRender(req.chat.conversation, req.chat.template);
+        ids = model.chatTokenize(text);
+        keep = Math.max(0, Math.min(s.commonPrefix(ids), ids.length - 1));
+        s.truncate(keep);
+        port.post({ id, event: 'rendered', text, reused: keep });
+    } else {
+        s.reset();
+        ids = req.tokens ? Int32Array.from(req.tokens)
+            : model.tokenize(req.prompt, { addSpecial: params.addSpecial ?? true, parseSpecial: params.parseSpecial ?? false });
+    }
     port.post({ id, event: 'prompt', tokens: Array.from(ids) });
     if (ids.length === 0) throw new ChordError('invalid_arg', 'the prompt has no tokens (empty text and no BOS token)');
     const sampler = state.engine.newSampler({
@@ -268,7 +280,7 @@ async function generate(req) {
     await yieldToEvents();
     try {
         if (state.cancelledGen === genId) return { status: 'cancelled', stats: stats() };
-        s.feed(ids);
+        s.feed(keep ? ids.subarray(keep) : ids);
         if (params.logitsTop > 0) port.post({ id, event: 'logits', top: topLogits(s.logits(), params.logitsTop) });
         if (state.cancelShared) {
             // The C loop (the native CLI's loop, so tokens match native); the main thread stops
