@@ -1,10 +1,12 @@
-// app.js — the demo page: load a GGUF model from a file or URL with progress, then chat or
-// complete with streamed tokens, a stop button and tokens/s. Plain DOM, no framework; all model
+// app.js — the demo page: load a GGUF model from a file or URL with progress, then chat (through
+// model.chat and the model's chat template) or complete with streamed tokens, a stop button and
+// tokens/s. Plain DOM, no framework; all model
 // work goes through the public package API (../js/src/index.js), which runs it in a worker.
 //
 // State for tests and humans: document.body.dataset.state is 'idle' | 'loading' | 'ready' |
 // 'generating' | 'error'; each answer element gets data-status ('ok' | 'cancelled' | 'range' |
-// 'error') and data-tokens when it finishes.
+// 'error') and data-tokens when it finishes; in chat mode also data-prompt (the rendered prompt)
+// and data-reused (prompt tokens taken from the KV cache).
 
 import { loadModel, ChordError, cacheStatus, cacheDelete } from '../js/src/index.js';
 
@@ -96,6 +98,9 @@ async function load(source, label, extra = {}) {
                 : `streamed from ${i.source.kind}`}`;
         $('memory').textContent = `wasm memory in use: ${fmtBytes(i.sizes.memoryBytes)} of ${fmtBytes(i.raw.max_memory_bytes)} (${i.build})`;
         if (extra.store === 'opfs') showCached();
+        $('template-note').textContent = i.chatTemplate ? 'chat: the model\'s own chat template'
+            : 'chat: the model has no chat template — plain "role: text" format';
+        if (i.chatTemplate) $('mode').value = 'chat';   // a chat model: chat by default
         setState('ready', `Ready: ${label}`);
     } catch (e) {
         model = null;
@@ -120,22 +125,13 @@ showCached();
 
 // ---- prompts -----------------------------------------------------------------------------------
 
-// A small set of chat formats, recognised from the model's chat template; plain "User:" otherwise.
-function chatFormat() {
-    const t = model.info.chatTemplate ?? '';
-    if (t.includes('<|im_start|>')) return { user: (m) => `<|im_start|>user\n${m}<|im_end|>\n<|im_start|>assistant\n`, end: '<|im_end|>\n' };
-    if (t.includes('<|start_header_id|>')) return { user: (m) => `<|start_header_id|>user<|end_header_id|>\n\n${m}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`, end: '<|eot_id|>' };
-    if (t.includes('<|user|>')) return { user: (m) => `<|user|>\n${m}</s>\n<|assistant|>\n`, end: '</s>\n' };
-    if (t.includes('[INST]')) return { user: (m) => `[INST] ${m} [/INST]`, end: '</s>' };
-    return { user: (m) => `User: ${m}\nAssistant:`, end: '\n' };
-}
-
-function buildPrompt(text) {
-    if ($('mode').value === 'completion') return { prompt: text, parseSpecial: false };
-    const f = chatFormat();
-    let p = '';
-    for (const turn of history) p += turn.role === 'user' ? f.user(turn.text) : turn.text + f.end;
-    return { prompt: p + f.user(text), parseSpecial: true };
+// Chat mode sends the whole conversation to model.chat(), which renders it with the model's own
+// chat template (tokenizer.chat_template) in the engine — the same renderer as the native CLI —
+// and reuses the KV cache of the previous turn. Models without a template get the engine's
+// documented plain format ("role: text").
+function conversation(text) {
+    const sys = $('system').value.trim();
+    return [...(sys ? [{ role: 'system', content: sys }] : []), ...history, { role: 'user', content: text }];
 }
 
 function addMessage(cls, text) {
@@ -152,7 +148,7 @@ function addMessage(cls, text) {
 async function generate() {
     if (!model || running) return;
     const text = $('prompt').value;
-    const { prompt, parseSpecial } = buildPrompt(text);
+    const chat = $('mode').value === 'chat';
     if (text) addMessage('user', text);
     const out = addMessage('bot running', $('mode').value === 'completion' ? text : '');
     $('prompt').value = '';
@@ -160,15 +156,16 @@ async function generate() {
     setState('generating', 'Generating…');
     let n = 0, first = 0, answer = '';
     try {
-        for await (const piece of model.generate(prompt, {
+        const opts = {
             maxTokens: Number($('max-tokens').value) || 256,
             temperature: Number($('temp').value),
             topK: Number($('top-k').value),
             topP: Number($('top-p').value),
             seed: Number($('seed').value) || 0,
-            parseSpecial,
             signal: running.signal,
-        })) {
+        };
+        const pieces = chat ? model.chat(conversation(text), opts) : model.generate(text, opts);
+        for await (const piece of pieces) {
             if (n++ === 0) first = performance.now();
             answer += piece.text;
             out.textContent += piece.text;
@@ -176,6 +173,11 @@ async function generate() {
             $('messages').scrollTop = $('messages').scrollHeight;
         }
         out.dataset.status = model.lastGeneration.status;
+        if (chat) {
+            // what the template produced and how much of it the cache already held (tests read these)
+            out.dataset.prompt = model.lastGeneration.rendered;
+            out.dataset.reused = String(model.lastGeneration.reusedTokens);
+        }
     } catch (e) {
         if (e instanceof ChordError && e.code === 'cancelled') out.dataset.status = 'cancelled';
         else { out.dataset.status = 'error'; addMessage('error', `Error: ${e.message}`); }
@@ -185,7 +187,7 @@ async function generate() {
     const st = model?.lastGeneration?.stats;
     if (st) $('tps').textContent = `${n} tokens · prefill ${st.prefill_tok_s.toFixed(1)} tok/s · decode ${st.decode_tok_s.toFixed(1)} tok/s`;
     if (st?.peak_memory_bytes) $('memory').textContent = `wasm memory in use: ${fmtBytes(st.peak_memory_bytes)} of ${fmtBytes(model.info.raw.max_memory_bytes)} (${model.info.build})`;
-    if ($('mode').value === 'chat' && out.dataset.status !== 'error') history.push({ role: 'user', text }, { role: 'bot', text: answer });
+    if (chat && out.dataset.status !== 'error') history.push({ role: 'user', content: text }, { role: 'assistant', content: answer });
     running = null;
     setState('ready', out.dataset.status === 'cancelled' ? 'Stopped.' : 'Ready.');
 }
