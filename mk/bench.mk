@@ -1,10 +1,14 @@
 # mk/bench.mk — `make bench`: wasm-chord vs llama.cpp, prefill and decode tokens/s on the
 # TinyLlama-shaped Q4_K_M and Q8_0 models (bench/run.sh; BENCH_ARGS passes options through,
 # e.g. BENCH_ARGS='--threads "1 2 4"'), then the Chromium rows: our wasm32/wasm64 builds vs wllama
-# in headless Chromium on the same files (bench/browser_bench.mjs; BENCH_BROWSER=0 skips them).
+# in headless Chromium on the same files (bench/browser_bench.mjs; BENCH_BROWSER=0 skips them),
+# then the server rows: `wasm-chord serve` at --parallel 1 and 2 beside `run` on the same prompts
+# (bench/server_bench.mjs; BENCH_SERVER=0 skips them).
 BENCH_ARGS ?=
 BENCH_BROWSER ?= 1
+BENCH_SERVER ?= 1
 bench: setup $(BUILD)/wasm-chord $(BUILD)/make_model $(if $(filter 1,$(BENCH_BROWSER)),wasm)
 	@BUILD=$(BUILD) bash bench/run.sh $(BENCH_ARGS)
 	@if [ "$(BENCH_BROWSER)" = 1 ]; then echo; echo "== Chromium: wasm-chord (wasm32, wasm64) vs wllama 3.8.1"; \
 	    node bench/browser_bench.mjs --build-dir $(BUILD) --threads 1,2 --prompt-tokens 64 --decode 64; fi
+	@if [ "$(BENCH_SERVER)" = 1 ]; then echo; node bench/server_bench.mjs --build-dir $(BUILD); fi
