@@ -145,6 +145,23 @@ check "the queued request is answered (200) or refused clearly (503)" 'grep -qE 
 for _ in $(seq 100); do curl -s "$UQ/health" | grep -q '"slots_free":1,"queue":0' && break; sleep 0.05; done
 check "a client killed mid-stream leaves the slot free" 'curl -s "$UQ/health" | grep -q "\"slots_free\":1,\"queue\":0"'
 
+# ---- --cache-prompt: a slot keeps its cache, the same answers cost fewer prefilled tokens -------
+start P --parallel 1 --cache-prompt --chat-template "$TPL"
+conf P "$PORT_P"
+hp() { curl -s "http://127.0.0.1:$PORT_P/health" | node -e "const h=JSON.parse(require('fs').readFileSync(0)); console.log(h.$1)"; }
+node tests/server/client.mjs "$T/P.json" api >"$T/P.out"
+check "--cache-prompt: the API run gives the same answers as run" '[ $? = 0 ] || { cat "$T/P.out"; false; }'
+cached=$(hp prompt_tokens_cached); fed=$(hp prompt_tokens_prefilled)
+check "--cache-prompt: repeated prompts came from the cache ($cached cached, $fed prefilled)" '[ "$cached" -gt "$fed" ]'
+
+# ---- the request time limit: 2000 tokens take longer than 0.2 s → 504, streamed: an error event -
+start L --parallel 1 --timeout 0.2
+UL=http://127.0.0.1:$PORT_L
+err "request time limit" 504 request_timeout "$UL/v1/completions" "${C[@]}" -d '{"prompt":"Once","max_tokens":2000,"temperature":1,"seed":1,"ignore_eos":true}'
+curl -sN "$UL/v1/completions" -d '{"prompt":"Once","max_tokens":2000,"temperature":1,"seed":1,"ignore_eos":true,"stream":true}' >"$T/l2"
+check "request time limit while streaming: an error event, then [DONE]" 'grep -q "^data: {\"error\":{.*request_timeout" "$T/l2" && tail -c 20 "$T/l2" | grep -q "\[DONE\]"'
+check "the slot is free after the time limit" 'curl -s "$UL/health" | grep -q "\"slots_free\":1"'
+
 # ---- API key --------------------------------------------------------------------------------------
 start K --api-key sekret --chat-template "$TPL"
 UK=http://127.0.0.1:$PORT_K

@@ -449,5 +449,7 @@ char *srv_oai_health_json(const srv_health *h) {
     cJSON_AddNumberToObject(o, "requests_served", (double)h->served);
     cJSON_AddNumberToObject(o, "requests_failed", (double)h->failed);
     cJSON_AddNumberToObject(o, "tokens_generated", (double)h->tokens);
+    cJSON_AddNumberToObject(o, "prompt_tokens_prefilled", (double)h->prefilled);
+    cJSON_AddNumberToObject(o, "prompt_tokens_cached", (double)h->cached);
     return print_free(o);
 }

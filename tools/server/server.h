@@ -42,6 +42,7 @@ typedef struct srv_job {
     size_t n_text, cap_text;
     size_t n_ready;                   /* bytes of text that can be sent (no stop prefix held back) */
     int32_t n_completion;             /* tokens generated */
+    size_t n_cached;                  /* prompt tokens taken from the slot's cache (--cache-prompt) */
     const char *finish;               /* "stop" | "length" once DONE without error */
     int http_status;                  /* non-zero: the job failed with this status */
     char error[CHORD_ERROR_MESSAGE_BYTES];
@@ -79,7 +80,7 @@ typedef struct srv_ctx {
 } srv_ctx;
 
 /* ---- slots.c -------------------------------------------------------------------------------- */
-typedef struct srv_health { int slots_total, slots_free, queued, queue_max; uint64_t served, failed, tokens; } srv_health;
+typedef struct srv_health { int slots_total, slots_free, queued, queue_max; uint64_t served, failed, tokens, prefilled, cached; } srv_health;
 
 chord_status srv_pool_new(srv_pool **out, chord_model *m, const srv_config *cfg, chord_error *err);
 void srv_pool_free(srv_pool *p);

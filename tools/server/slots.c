@@ -33,7 +33,7 @@ struct srv_pool {
     pthread_cond_t cv;                /* a job was queued, or shutdown */
     srv_job *head, *tail;
     int n_queued, queue_max, n_busy, n_slots, quit;
-    uint64_t served, failed, tokens;
+    uint64_t served, failed, tokens, prefilled, cached;
     int cache_prompt;
     srv_slot *slots;
 };
@@ -145,6 +145,7 @@ static void run_job(srv_slot *sl, srv_job *j) {
     chord_session *s = sl->s;
     chord_error err = { 0 };
     size_t keep = reuse_prefix(s, j, sl->pool->cache_prompt);
+    j->n_cached = keep;
     chord_status st = chord_session_truncate(s, (uint32_t)keep, &err);
     if (st == CHORD_OK) st = chord_session_feed(s, j->prompt + keep, j->n_prompt - keep, &err);
     int32_t room = (int32_t)(chord_session_n_ctx(s) - chord_session_pos(s));
@@ -200,6 +201,8 @@ static void *worker(void *arg) {
 
         pthread_mutex_lock(&p->mu);
         p->tokens += (uint64_t)j->n_completion;
+        p->cached += j->n_cached;
+        p->prefilled += j->n_prompt - j->n_cached;
         if (j->http_status) p->failed++;
         else p->served++;
         p->n_busy--;
@@ -311,6 +314,8 @@ void srv_pool_health(srv_pool *p, srv_health *h) {
     h->served = p->served;
     h->failed = p->failed;
     h->tokens = p->tokens;
+    h->prefilled = p->prefilled;
+    h->cached = p->cached;
     pthread_mutex_unlock(&p->mu);
 }
 
