@@ -103,11 +103,11 @@ static int is_started(const srv_job *j) { return j->state != JOB_QUEUED; }
 static enum MHD_Result wait_failure(struct MHD_Connection *conn, srv_ctx *c, wait_result w) {
     char msg[160];
     if (w == WAIT_QUEUE_TIMEOUT) {
-        snprintf(msg, sizeof msg, "the server is busy: no slot became free within %.0f s; retry later", c->cfg->queue_timeout_s);
+        snprintf(msg, sizeof msg, "the server is busy: no slot became free within %g s; retry later", c->cfg->queue_timeout_s);
         return send_error_msg(conn, 503, "server_error", "server_busy", msg);
     }
     if (w == WAIT_TIMEOUT) {
-        snprintf(msg, sizeof msg, "the request exceeded the server's time limit of %.0f s", c->cfg->timeout_s);
+        snprintf(msg, sizeof msg, "the request exceeded the server's time limit of %g s", c->cfg->timeout_s);
         return send_error_msg(conn, 504, "timeout", "request_timeout", msg);
     }
     return MHD_NO; /* the client is gone: close the connection */

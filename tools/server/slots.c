@@ -156,7 +156,7 @@ static void run_job(srv_slot *sl, srv_job *j) {
     if (j->http_status) {
         /* on_token failed (out of memory) */
     } else if (cancel == 2) {
-        srv_job_fail_locked(j, 504, "timeout", "request_timeout", "the request exceeded the server's time limit");
+        srv_job_fail_locked(j, 504, "timeout", "request_timeout", "the request exceeded the server's time limit (--timeout)");
     } else if (cancel) {
         srv_job_fail_locked(j, 499, "cancelled", "client_closed", "the client closed the connection");
     } else if (st == CHORD_OK || st == CHORD_E_RANGE) {
