@@ -179,7 +179,6 @@ static chord_status render(chat_state *c, size_t *n_toks, chord_error *err) {
 }
 
 static int on_token(void *user, int32_t token, const char *text, size_t len) {
-    (void)token;
     chat_state *c = user;
     fwrite(text, 1, len, stdout);
     fflush(stdout);
@@ -193,7 +192,7 @@ static int on_token(void *user, int32_t token, const char *text, size_t len) {
     memcpy(c->answer + c->n_answer, text, len);
     c->n_answer += len;
     c->answer[c->n_answer] = 0;
-    c->last_generated++;
+    if (token >= 0) c->last_generated++;   /* -1: held-back bytes flushed at the end */
     return interrupted;
 }
 

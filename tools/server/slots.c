@@ -101,11 +101,10 @@ static int apply_stop(srv_job *j, size_t n_before) {
 }
 
 static int on_token(void *user, int32_t token, const char *text, size_t len) {
-    (void)token;
     srv_job *j = user;
     int stop = 0;
     pthread_mutex_lock(&j->mu);
-    j->n_completion++;
+    if (token >= 0) j->n_completion++;   /* -1: held-back bytes flushed at the end, not a token */
     if (j->n_text + len + 1 > j->cap_text) {
         size_t cap = (j->n_text + len + 1) * 2;
         char *t = realloc(j->text, cap);
