@@ -13,7 +13,7 @@
 WASM_CC      ?= clang-19
 WASM_DIR     := $(BUILD)/wasm
 WASM_LIB_SRC := $(filter-out src/gguf/write.c $(wildcard src/quant/avx*.c src/quant/vnni*.c),$(wildcard src/*/*.c))
-WASM_FREE_SRC := $(WASM_LIB_SRC) platform/wasm.c bindings/wasm/wasm_api.c $(wildcard platform/wasm_libc/*.c)
+WASM_FREE_SRC := $(WASM_LIB_SRC) platform/wasm.c $(wildcard bindings/wasm/*.c) $(wildcard platform/wasm_libc/*.c)
 WASM_WASI_SRC := $(WASM_LIB_SRC) platform/wasi.c platform/wasm_libc/glibc_mathf.c $(wildcard tools/cli/*.c)
 WASM_WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter
 WASM_FEAT    := -msimd128 -matomics -mbulk-memory -mnontrapping-fptoint -msign-ext -mmutable-globals
@@ -68,7 +68,7 @@ $(WASM_DIR)/wasm-chord-wasi.wasm: $(WASM_WASI_SRC:%.c=$(WASM_DIR)/wasi/%.o)
 	$(WASM_CC) --target=wasm32-wasi $^ -o $@ -Wl,-z,stack-size=1048576
 
 # Kernel test module: the simd128 kernels against the scalar reference, driven by node.
-WASM_TQ_SRC := tests/wasm_test_quant.c $(filter-out bindings/wasm/wasm_api.c,$(WASM_FREE_SRC))
+WASM_TQ_SRC := tests/wasm_test_quant.c $(filter-out bindings/wasm/%,$(WASM_FREE_SRC))
 $(WASM_DIR)/test-quant-wasm32.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w32/%.o)
 	$(WASM_CC) --target=wasm32 $^ -o $@ $(call WASM_LDFLAGS,wasm32,4294967296)
 $(WASM_DIR)/test-quant-wasm32-relaxed.wasm: $(WASM_TQ_SRC:%.c=$(WASM_DIR)/w32r/%.o)

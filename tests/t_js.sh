@@ -11,7 +11,7 @@ make -s BUILD="$BUILD" wasm >/dev/null || { echo "FAIL: make wasm"; exit 1; }
 [ -f "$BUILD/wasm/chord-wasm32.wasm" ] || { echo "FAIL: $BUILD/wasm/chord-wasm32.wasm missing after make wasm"; exit 1; }
 export WASM_CHORD_WASM_DIR="$BUILD/wasm"
 rc=0
-timeout 300 node --test --test-reporter=spec js/test/*.test.js || rc=1
+timeout 300 node --expose-gc --test --test-reporter=spec js/test/*.test.js || rc=1
 timeout 120 node --experimental-wasm-memory64 --no-warnings --test --test-reporter=spec \
     --test-name-pattern='wasm64|too-big' js/test/api.test.js || rc=1
 exit $rc

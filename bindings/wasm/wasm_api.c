@@ -3,21 +3,23 @@
  * pointers into wasm memory; errors leave a code and message in one "last error" slot (the
  * engine is driven by one JS thread); strings cross as pointer + length (UTF-8) and JSON.
  *
- * The generate loop is the C chord_generate, the same code the native CLI runs, so a wasm
- * build produces the native token ids by construction of the call sequence; the per-token
- * callback is an import (env.chord_host_token). Cancellation from another JS thread works
- * through a word in wasm memory (chord_wasm_cancel_ptr) that JS sets with Atomics.store.
+ * The binding reaches the engine through chord.h only, plus api/host.h for the one thing a JS
+ * host needs beyond it: the address of a session's cancel word. The generate loop is the C
+ * chord_generate, the same code the native CLI runs, so a wasm build produces the native token
+ * ids by construction; the per-token callback is an import (env.chord_host_token). Cancelling
+ * is the session's own chord_session_cancel: from the engine thread through
+ * chord_wasm_session_cancel, from another JS thread by an Atomics.store of 1 into the word at
+ * chord_wasm_session_cancel_ptr (the same store). JSON is written by json.c.
  */
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chord.h"
+#include "api/host.h"
 #include "core/error.h"
-#include "platform.h"
-#include "engine/session.h"
+#include "json.h"
 #include "wasm_host.h"
 #include "wasm_libc.h"
 
@@ -29,14 +31,12 @@ int32_t chord_host_token(void *user, int32_t token, const char *text, size_t len
 #define ABI_VERSION 1
 
 static chord_error g_err;
-static _Atomic int32_t g_cancel;
 
 static void ok(void) { g_err.code = CHORD_OK; g_err.message[0] = 0; }
 
 EXPORT int32_t chord_wasm_abi_version(void) { return ABI_VERSION; }
 EXPORT int32_t chord_wasm_last_error_code(void) { return (int32_t)g_err.code; }
 EXPORT const char *chord_wasm_last_error_message(void) { return g_err.message; }
-EXPORT _Atomic int32_t *chord_wasm_cancel_ptr(void) { return &g_cancel; }
 
 EXPORT const char *chord_wasm_build_info(void) {
 #if defined(__wasm_relaxed_simd__)
@@ -66,45 +66,6 @@ EXPORT void *chord_wasm_alloc_aligned(size_t n, size_t align) {
     return p;
 }
 EXPORT void chord_wasm_free(void *p) { free(p); }
-
-/* ---- small JSON builder ------------------------------------------------------------------ */
-
-typedef struct { char *s; size_t n, cap; int oom; } jbuf;
-
-static void jput(jbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *t = realloc(b->s, cap);
-        if (!t) { b->oom = 1; return; }
-        b->s = t;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-static void jstr(jbuf *b, const char *s) { jput(b, s, strlen(s)); }
-static void jfmt(jbuf *b, const char *fmt, ...) CHORD_PRINTF(2, 3);
-static void jfmt(jbuf *b, const char *fmt, ...) {
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) jput(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-static void jquote(jbuf *b, const char *s) {
-    jput(b, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { jput(b, "\\", 1); jput(b, s, 1); }
-        else if (c < 0x20) jfmt(b, "\\u%04x", c);
-        else jput(b, s, 1);
-    }
-    jput(b, "\"", 1);
-}
 
 /* ---- model -------------------------------------------------------------------------------- */
 
@@ -177,50 +138,58 @@ EXPORT const char *chord_wasm_model_info_json(wmodel *w) {
         chord_fail(&g_err, CHORD_E_INTERNAL, "cannot read the model info");
         return NULL;
     }
-    jbuf b = {0};
-    jstr(&b, "{\"arch\":");
-    jquote(&b, in.arch ? in.arch : "");
-    jstr(&b, ",\"name\":");
-    jquote(&b, in.name ? in.name : "");
-    jfmt(&b, ",\"n_vocab\":%d,\"n_ctx_train\":%d,\"n_embd\":%d,\"n_layer\":%d,\"n_head\":%d",
-         in.n_vocab, in.n_ctx_train, in.n_embd, in.n_layer, in.n_head);
-    jfmt(&b, ",\"n_head_kv\":%d,\"n_ff\":%d,\"rope_theta\":%.9g", in.n_head_kv, in.n_ff,
-         (double)in.rope_theta);
-    jfmt(&b, ",\"file_bytes\":%llu,\"weight_bytes\":%llu,\"n_params\":%llu,\"bos\":%d,\"eos\":%d",
-         (unsigned long long)in.file_bytes, (unsigned long long)in.weight_bytes,
-         (unsigned long long)in.n_params, in.bos, in.eos);
+    chord_json j = {0};
+    chord_json_raw(&j, "{");
+    chord_json_key(&j, "arch"); chord_json_str(&j, in.arch ? in.arch : "");
+    chord_json_key(&j, "name"); chord_json_str(&j, in.name ? in.name : "");
+    const struct { const char *k; int32_t v; } ints[] = {
+        { "n_vocab", in.n_vocab }, { "n_ctx_train", in.n_ctx_train }, { "n_embd", in.n_embd },
+        { "n_layer", in.n_layer }, { "n_head", in.n_head }, { "n_head_kv", in.n_head_kv }, { "n_ff", in.n_ff },
+        { "bos", in.bos }, { "eos", in.eos },
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) { chord_json_key(&j, ints[i].k); chord_json_num(&j, "%d", ints[i].v); }
+    chord_json_key(&j, "rope_theta"); chord_json_num(&j, "%.9g", (double)in.rope_theta);
+    chord_json_key(&j, "file_bytes"); chord_json_num(&j, "%llu", (unsigned long long)in.file_bytes);
+    chord_json_key(&j, "weight_bytes"); chord_json_num(&j, "%llu", (unsigned long long)in.weight_bytes);
+    chord_json_key(&j, "n_params"); chord_json_num(&j, "%llu", (unsigned long long)in.n_params);
     /* "model": tokenizer.chat_template is rendered; "fallback": the plain format of chord.h */
-    jstr(&b, chord_model_has_chat_template(w->model) ? ",\"chat_template\":\"model\"" : ",\"chat_template\":\"fallback\"");
-    jstr(&b, ",\"metadata\":{");
+    chord_json_key(&j, "chat_template"); chord_json_str(&j, chord_model_has_chat_template(w->model) ? "model" : "fallback");
+    chord_json_key(&j, "metadata");
+    chord_json_raw(&j, "{");
     size_t nm = chord_model_meta_count(w->model);
     char *val = malloc(4096);
+    if (!val) j.oom = 1;
     for (size_t i = 0; i < nm && val; i++) {
         const char *k = chord_model_meta_key(w->model, i);
         if (!k) continue;
-        if (chord_model_meta_value(w->model, i, val, 4096) != CHORD_OK) val[4095] = 0;
-        if (b.n && b.s[b.n - 1] != '{') jstr(&b, ",");
-        jquote(&b, k);
-        jstr(&b, ":");
-        jquote(&b, val);
+        chord_status vs = chord_model_meta_value(w->model, i, val, 4096);
+        if (vs != CHORD_OK && vs != CHORD_E_BUFFER) val[0] = 0; /* BUFFER: cut, still terminated */
+        chord_json_key(&j, k);
+        chord_json_str(&j, val);
     }
     free(val);
-    jstr(&b, "}}");
-    if (b.oom) {
-        free(b.s);
+    chord_json_raw(&j, "}}");
+    char *text = chord_json_take(&j);
+    if (!text) {
         chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory rendering the model info");
         return NULL;
     }
     free(w->info_json);
-    w->info_json = b.s;
-    return b.s;
+    w->info_json = text;
+    return text;
 }
 
 /* ---- tokenizer ---------------------------------------------------------------------------- */
 
-/* Count-returning wrappers: n (possibly > cap: retry with a bigger buffer) or -1 on error. */
+/* Count-returning wrappers: n, or n > cap with last error `buffer` (retry with a buffer of n),
+ * or -1 on any other error (a token id out of range is an error, not a retry). */
 static int64_t counted(chord_status st, size_t n) {
-    if (st == CHORD_OK || st == CHORD_E_RANGE) {
+    if (st == CHORD_OK) {
         ok();
+        return (int64_t)n;
+    }
+    if (st == CHORD_E_BUFFER) {
+        chord_fail(&g_err, CHORD_E_BUFFER, "%zu items needed", n);
         return (int64_t)n;
     }
     if (!g_err.message[0] || g_err.code != st) chord_fail(&g_err, st, "%s", chord_status_message(st));
@@ -246,7 +215,7 @@ EXPORT int64_t chord_wasm_token_piece(wmodel *w, int32_t id, char *buf, size_t c
     size_t got = 0;
     g_err.message[0] = 0;
     chord_status st = chord_token_piece(w ? w->model : NULL, id, buf, cap, &got);
-    if (st != CHORD_OK && st != CHORD_E_RANGE)
+    if (st != CHORD_OK && st != CHORD_E_BUFFER)
         chord_fail(&g_err, st, "token %d: %s", id, chord_status_message(st));
     return counted(st, got);
 }
@@ -272,6 +241,7 @@ EXPORT int64_t chord_wasm_detok_push(chord_detok *d, int32_t id, char *buf, size
     if (st != CHORD_OK) chord_fail(&g_err, st, "detokenizing token %d: %s", id, chord_status_message(st));
     return st == CHORD_OK ? (int64_t)n : -1;
 }
+EXPORT int64_t chord_wasm_detok_max_bytes(wmodel *w) { return w ? (int64_t)chord_detok_max_bytes(w->model) : 0; }
 EXPORT int64_t chord_wasm_detok_flush(chord_detok *d, char *buf, size_t cap) {
     return (int64_t)chord_detok_flush(d, buf, cap);
 }
@@ -359,26 +329,15 @@ EXPORT int32_t chord_wasm_session_n_vocab(wsession *w) {
     return w && chord_model_get_info(w->m->model, &in) == CHORD_OK ? in.n_vocab : 0;
 }
 
-static int take_cancel(void) { return atomic_exchange(&g_cancel, 0) != 0; }
+/* Cancelling (see the top of this file): the session's own word, scoped to the running call. */
+EXPORT void chord_wasm_session_cancel(wsession *w) { if (w) chord_session_cancel(w->s); }
+EXPORT atomic_int *chord_wasm_session_cancel_ptr(wsession *w) { return w ? chord_session_cancel_word(w->s) : NULL; }
 
-/* Feeds in batch-sized pieces so that a cancel request stops between them. */
 EXPORT int32_t chord_wasm_session_feed(wsession *w, const int32_t *ids, size_t n) {
     if (!w) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "feed: session is NULL");
-    size_t step = w->s->n_batch ? w->s->n_batch : 64;
-    if (n > (size_t)(chord_session_n_ctx(w->s) - chord_session_pos(w->s)))
-        step = n; /* let the engine report the overflow without feeding anything */
-    for (size_t done = 0; done < n || n == 0;) {
-        if (take_cancel())
-            return (int32_t)chord_fail(&g_err, CHORD_E_CANCELLED, "feed cancelled after %zu of %zu tokens",
-                                       done, n);
-        size_t b = n - done < step ? n - done : step;
-        chord_status st = chord_session_feed(w->s, ids + done, b, &g_err);
-        if (st != CHORD_OK) return (int32_t)st;
-        done += b;
-        if (n == 0) break;
-    }
-    ok();
-    return 0;
+    chord_status st = chord_session_feed(w->s, ids, n, &g_err);
+    if (st == CHORD_OK) ok();
+    return (int32_t)st;
 }
 
 EXPORT int32_t chord_wasm_session_sample(wsession *w, wsampler *sm) {
@@ -389,33 +348,25 @@ EXPORT int32_t chord_wasm_session_sample(wsession *w, wsampler *sm) {
         return -1;
     }
     int32_t n_vocab = chord_wasm_session_n_vocab(w);
-    int32_t t = chord_sampler_sample(sm->s, w->m->model, logits, n_vocab, w->s->history,
+    int32_t t = chord_sampler_sample(sm->s, w->m->model, logits, n_vocab, chord_session_tokens(w->s),
                                      chord_session_pos(w->s));
     if (t < 0) chord_fail(&g_err, CHORD_E_INTERNAL, "the sampler found no candidate token");
     return t;
 }
 
-typedef struct { void *user; wsession *w; int cancelled; } gen_ctx;
+typedef struct { void *user; wsession *w; } gen_ctx;
 
 static int on_token(void *user, int32_t token, const char *text, size_t len) {
     gen_ctx *g = user;
-    g->w->n_generated++;
-    int stop = chord_host_token(g->user, token, text, len) != 0;
-    if (take_cancel()) {
-        g->cancelled = 1;
-        stop = 1;
-    }
-    return stop;
+    if (token >= 0) g->w->n_generated++; /* -1: held-back bytes flushed at the end */
+    return chord_host_token(g->user, token, text, len) != 0;
 }
 
 EXPORT int32_t chord_wasm_session_generate(wsession *w, wsampler *sm, int32_t max_tokens, void *user) {
     if (!w || !sm) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "generate: NULL session or sampler");
-    gen_ctx g = {user, w, 0};
+    gen_ctx g = {user, w};
     w->n_generated = 0;
-    if (take_cancel()) return (int32_t)chord_fail(&g_err, CHORD_E_CANCELLED, "generation cancelled before it began");
     chord_status st = chord_generate(w->s, &sm->p, max_tokens, on_token, &g, &g_err);
-    if (st == CHORD_OK && g.cancelled)
-        st = chord_fail(&g_err, CHORD_E_CANCELLED, "generation cancelled after %d tokens", w->n_generated);
     if (st == CHORD_OK) ok();
     return (int32_t)st;
 }
@@ -428,21 +379,30 @@ EXPORT const char *chord_wasm_session_stats_json(wsession *w) {
         chord_fail(&g_err, CHORD_E_INVALID_ARG, "stats: no session");
         return NULL;
     }
-    jbuf b = {0};
-    jfmt(&b, "{\"load_ms\":%.3f,\"prefill_ms\":%.3f,\"decode_ms\":%.3f", st.load_ms, st.prefill_ms,
-         st.decode_ms);
-    jfmt(&b, ",\"n_prefill\":%llu,\"n_decode\":%llu", (unsigned long long)st.n_prefill,
-         (unsigned long long)st.n_decode);
-    jfmt(&b, ",\"prefill_tok_s\":%.3f,\"decode_tok_s\":%.3f", st.prefill_tok_s, st.decode_tok_s);
-    jfmt(&b, ",\"weight_bytes\":%llu,\"peak_memory_bytes\":%llu}", (unsigned long long)st.weight_bytes,
-         (unsigned long long)st.peak_memory_bytes);
-    if (b.oom) {
-        free(b.s);
+    chord_json j = {0};
+    chord_json_raw(&j, "{");
+    const struct { const char *k; double v; } ms[] = {
+        { "load_ms", st.load_ms }, { "prefill_ms", st.prefill_ms }, { "decode_ms", st.decode_ms },
+        { "prefill_tok_s", st.prefill_tok_s }, { "decode_tok_s", st.decode_tok_s },
+    };
+    for (size_t i = 0; i < sizeof ms / sizeof *ms; i++) { chord_json_key(&j, ms[i].k); chord_json_num(&j, "%.3f", ms[i].v); }
+    const struct { const char *k; uint64_t v; } counts[] = {
+        { "n_prefill", st.n_prefill }, { "n_decode", st.n_decode }, { "weight_bytes", st.weight_bytes },
+        { "peak_memory_bytes", st.peak_memory_bytes },
+    };
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+        chord_json_key(&j, counts[i].k);
+        chord_json_num(&j, "%llu", (unsigned long long)counts[i].v);
+    }
+    chord_json_raw(&j, "}");
+    char *text = chord_json_take(&j);
+    if (!text) {
+        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory rendering the session stats");
         return NULL;
     }
     free(w->stats_json);
-    w->stats_json = b.s;
-    return b.s;
+    w->stats_json = text;
+    return text;
 }
 
 /* ---- KV reuse across chat turns (model.chat) ----------------------------------------------- */

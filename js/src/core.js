@@ -12,7 +12,8 @@ import { ChordError } from './errors.js';
 export { ChordError };
 
 const STATUS = ['ok', 'invalid_arg', 'io', 'format', 'unsupported', 'nomem', 'range', 'not_found',
-    'type', 'cancelled', 'internal'];
+    'type', 'cancelled', 'internal', 'buffer'];
+const BUFFER = STATUS.indexOf('buffer');
 const PAGE = 65536;
 const STACK_BYTES = 1 << 20;
 const isNode = typeof process !== 'undefined' && !!process.versions?.node &&
@@ -185,7 +186,6 @@ class Engine {
         state.onToken = (user, token, text, len) => this._onToken(token, this._str(this.N(text), Number(len)));
         this._onToken = () => true;
         this.buildInfo = JSON.parse(this._cstr(this.N(this.x.chord_wasm_build_info())));
-        this.cancelWord = { buffer: memory.buffer, index: this.N(this.x.chord_wasm_cancel_ptr()) >> 2 };
     }
 
     get threads() { return 1 + this.x.chord_wasm_threads_ready(); }
@@ -286,14 +286,6 @@ class Engine {
         this._workers = [];
     }
 
-    // ---- cancel
-    cancel() {
-        Atomics.store(new Int32Array(this.memory.buffer, this.cancelWord.index * 4, 1), 0, 1);
-    }
-    resetCancel() {
-        Atomics.store(new Int32Array(this.memory.buffer, this.cancelWord.index * 4, 1), 0, 0);
-    }
-
     // ---- loading
     // `minAddress` (test hook, documented in docs/MEMORY64.md): the model buffer starts at or
     // above this wasm address. A spacer allocation fills the heap up to it and is freed once the
@@ -391,7 +383,8 @@ class Model {
     }
     _live() { if (!this.ptr) throw new ChordError('invalid_arg', 'the model is disposed'); this.engine._live(); }
 
-    // Calls fn(cap, outPtr) → count (BigInt); retries once with the needed capacity.
+    // Calls fn(cap, outPtr) → count (BigInt); retries once with the needed capacity, and only
+    // when the engine said 'buffer' (too small): any other status is thrown.
     _counted(bytesPerItem, cap, fn) {
         const e = this.engine;
         for (let attempt = 0; attempt < 2; attempt++) {
@@ -400,6 +393,7 @@ class Model {
                 const n = Number(fn(out, cap));
                 if (n < 0) throw e._error();
                 if (n <= cap) return { out: e._u8(out, n * bytesPerItem).slice(), n };
+                if (e.x.chord_wasm_last_error_code() !== BUFFER) throw e._error();
                 cap = n;
             } finally { e._free(out); }
         }
@@ -492,7 +486,8 @@ class Model {
         const e = this.engine;
         const d = e.N(e.x.chord_wasm_detok_new(e.P(this.ptr)));
         if (!d) throw e._error();
-        const cap = 1024;
+        // What one push can write for this model (longest piece, measured at load): never short.
+        const cap = Math.max(64, Number(e.x.chord_wasm_detok_max_bytes(e.P(this.ptr))));
         const buf = e._alloc(cap);
         let live = true;
         return {
@@ -536,7 +531,16 @@ class Sampler {
 }
 
 class Session {
-    constructor(engine, model, ptr) { Object.assign(this, { engine, model, ptr }); }
+    constructor(engine, model, ptr) {
+        Object.assign(this, { engine, model, ptr });
+        // The session's cancel word (C chord_session_cancel stores 1 there): another thread
+        // holding the memory cancels with Atomics.store(new Int32Array(buffer, index * 4, 1), 0, 1).
+        // (index * 4 is the byte address; a Number, since wasm64 addresses pass 2^32: use a
+        // one-word view, new Int32Array(buffer, index * 4, 1).)
+        this.cancelWord = { buffer: engine.memory.buffer, index: engine.N(engine.x.chord_wasm_session_cancel_ptr(engine.P(ptr))) / 4 };
+    }
+    // Stops the running feed/generate of this session (cancelled); a no-op when nothing runs.
+    cancel() { if (this.ptr && !this.engine._disposed) this.engine.x.chord_wasm_session_cancel(this.engine.P(this.ptr)); }
     _live() { if (!this.ptr) throw new ChordError('invalid_arg', 'the session is disposed'); this.engine._live(); }
     get pos() { return this.engine.x.chord_wasm_session_pos(this.engine.P(this.ptr)); }
     get nCtx() { return this.engine.x.chord_wasm_session_n_ctx(this.engine.P(this.ptr)); }

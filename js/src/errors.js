@@ -1,6 +1,7 @@
 // errors.js — ChordError, the one error type of the package. `code` is a stable string: the
 // engine's status names (include/chord.h: invalid_arg, io, format, unsupported, nomem, range,
-// not_found, type, cancelled, internal) plus 'disposed' and 'worker' for host-side failures.
+// not_found, type, cancelled, internal, buffer) plus 'disposed', 'worker' and 'busy' (another
+// call while a generation holds the model) for host-side failures.
 
 export class ChordError extends Error {
     constructor(code, message) {

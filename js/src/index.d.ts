@@ -3,7 +3,7 @@
 /** Error codes: the engine's status names plus host-side 'disposed' and 'worker'. */
 export type ChordErrorCode =
     | 'invalid_arg' | 'io' | 'format' | 'unsupported' | 'nomem' | 'range' | 'not_found'
-    | 'type' | 'cancelled' | 'internal' | 'disposed' | 'worker';
+    | 'type' | 'cancelled' | 'internal' | 'buffer' | 'disposed' | 'worker' | 'busy';
 
 /** Every failure of the package is a ChordError. */
 export class ChordError extends Error {
@@ -179,10 +179,12 @@ export interface Model {
     readonly lastGeneration: GenerationResult | null;
     tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<Int32Array>;
     detokenize(tokens: ArrayLike<number>): Promise<string>;
-    generate(prompt: string | ArrayLike<number>, opts?: GenerateOptions): AsyncGenerator<Piece, void, undefined>;
+    /** Nothing starts before the first next(); while it runs, other calls fail with 'busy'. */
+    generate(prompt: string | ArrayLike<number>, opts?: GenerateOptions): AsyncIterableIterator<Piece>;
     /** The answer to a conversation (the whole conversation each turn), through the chat template;
-     * the KV cache is reused across calls, so a turn prefills only its new tokens. */
-    chat(messages: ChatMessage[], opts?: ChatOptions): AsyncGenerator<Piece, void, undefined>;
+     * the KV cache is reused across calls, so a turn prefills only its new tokens. Same lease
+     * rules as generate(). */
+    chat(messages: ChatMessage[], opts?: ChatOptions): AsyncIterableIterator<Piece>;
     /** Frees the model and stops its worker. Safe to call twice. */
     dispose(): Promise<void>;
 }

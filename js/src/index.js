@@ -128,15 +128,23 @@ class Channel {
     send(op, args = {}) {
         if (!this.dead) this.worker.post({ id: 0, op, ...args });
     }
+    // Rejects every call still waiting for its reply (queued in the worker or running).
+    rejectAll(err) {
+        const ps = [...this.pending.values()];
+        this.pending.clear();
+        for (const p of ps) p.reject(err);
+    }
     async close() {
+        const err = new ChordError('disposed', 'the model was disposed');
+        this.rejectAll(err);
         if (!this.dead) {
             // Give the engine a moment to stop its thread workers; terminate regardless.
             let timer;
             await Promise.race([this.call('dispose').catch(() => {}), new Promise((r) => { timer = setTimeout(r, 2000); })]);
             clearTimeout(timer);
         }
-        this.dead ??= new ChordError('disposed', 'the model was disposed');
-        this.pending.clear();
+        this.dead ??= err;
+        this.rejectAll(this.dead);
         await this.worker.terminate();
     }
 }
@@ -407,24 +415,33 @@ function genParams(o) {
     return p;
 }
 
-// A conversation handed from chat() to generate() (the one request path to the worker).
-class ChatRequest {
-    constructor(chat) { this.chat = chat; }
-}
+// Drops the lease of a generation whose iterator was garbage-collected without being finished
+// or returned (taken one step and forgotten): the engine is stopped and the model freed for
+// the next call.
+const abandoned = new FinalizationRegistry((gen) => gen.abandon());
 
+// The request queue and the lease (documented in js/README.md, "Concurrency"):
+// - tokenize/detokenize/generate calls are queued in order in the worker: issued together, they
+//   run one after another;
+// - a generation holds the model from its iterator's first next() until the engine has
+//   stopped (it ran out of tokens, the consumer finished, broke out, called return(), the signal
+//   aborted, or the iterator was dropped and collected). While it holds the model, any other
+//   call fails at once with ChordError 'busy' instead of waiting: the generation waits for its
+//   consumer, so a call that waited for the generation could wait forever (two iterators
+//   advanced alternately, a tokenize awaited inside the loop body);
+// - dispose() rejects what is queued ('disposed') and stops what runs.
 class Model {
-    #ch; #info; #flow; #genCounter = 0; #busy = Promise.resolve(); #cancelWord;
+    #ch; #info; #flow; #genCounter = 0; #lease = null; #memory = null; #cancelIndex = -1; #disposed = false;
     /** Details of the last finished generate(): { status, promptTokens, tokens, stats }. */
     lastGeneration = null;
 
     constructor(channel, raw, { init, need, flow, loadMs, source, chatTemplate, store = null }) {
         this.#ch = channel;
-        // Flow control and cancel through shared memory when the worker could share its cancel
-        // word; otherwise through messages (browsers that are not crossOriginIsolated).
+        // Flow control and cancel through shared memory when the worker could share its memory
+        // (the session's cancel word lives there); otherwise through messages (browsers that are
+        // not crossOriginIsolated).
         this.#flow = init.mode === 'shared' ? flow : null;
-        // A one-word view: a typed array over a whole memory above 4 GiB is not portable.
-        this.#cancelWord = init.cancel ? new Int32Array(init.cancel.buffer, init.cancel.index * 4, 1) : null;
-        this.#cancelIndex = 0;
+        this.#memory = init.mode === 'shared' && init.memory ? init.memory : null; // the SharedArrayBuffer
         const { metadata, ...rest } = raw;
         this.#info = Object.freeze({
             architecture: raw.arch,
@@ -445,35 +462,30 @@ class Model {
             raw: Object.freeze(rest),
         });
     }
-    #cancelIndex;
 
     /** Architecture, metadata, sizes and which build runs. */
     get info() { return this.#info; }
 
-    #check() {
-        if (this.#ch.dead) throw this.#ch.dead;
+    #check(what) {
+        if (this.#disposed || this.#ch.dead) throw this.#ch.dead ?? new ChordError('disposed', 'the model was disposed');
+        if (this.#lease)
+            throw new ChordError('busy', `${what}: the model is generating (finish, break out of or return() ` +
+                'the running generate() iterator first)');
     }
 
     /** Text → token ids (Int32Array). addSpecial adds BOS as the model asks. */
     async tokenize(text, { addSpecial = true, parseSpecial = false } = {}) {
-        this.#check();
+        this.#check('tokenize');
         if (typeof text !== 'string') throw new ChordError('invalid_arg', 'tokenize: text must be a string');
-        return this.#serial(() => this.#ch.call('tokenize', { text, addSpecial, parseSpecial }));
+        return this.#ch.call('tokenize', { text, addSpecial, parseSpecial });
     }
 
     /** Token ids → text. */
     async detokenize(tokens) {
-        this.#check();
+        this.#check('detokenize');
         if (!tokens || typeof tokens.length !== 'number')
             throw new ChordError('invalid_arg', 'detokenize: tokens must be an array of token ids');
-        return this.#serial(() => this.#ch.call('detokenize', { tokens: Array.from(tokens) }));
-    }
-
-    // Requests that share the engine run one after another (a generate holds the engine).
-    #serial(fn) {
-        const run = this.#busy.then(fn, fn);
-        this.#busy = run.catch(() => {});
-        return run;
+        return this.#ch.call('detokenize', { tokens: Array.from(tokens) });
     }
 
     #cancel(genId) {
@@ -481,81 +493,10 @@ class Model {
             Atomics.store(this.#flow, 1, genId);
             Atomics.notify(this.#flow, 0);
         }
-        if (this.#cancelWord) Atomics.store(this.#cancelWord, this.#cancelIndex, 1);
+        // The session's cancel word: the same store as C chord_session_cancel (stops a feed).
+        // A one-word view: a typed array over a whole memory above 4 GiB is not portable.
+        if (this.#memory && this.#cancelIndex >= 0) Atomics.store(new Int32Array(this.#memory, this.#cancelIndex * 4, 1), 0, 1);
         this.#ch.send('cancel', { genId });
-    }
-
-    /**
-     * Streams { token, text } pieces for a prompt (a string, or an array of token ids). The
-     * signal stops generation before the next token; the model stays usable. Breaking out of
-     * the loop stops it too.
-     */
-    async *generate(prompt, opts = {}) {
-        this.#check();
-        if (!(prompt instanceof ChatRequest) && typeof prompt !== 'string' && !(prompt && typeof prompt.length === 'number'))
-            throw new ChordError('invalid_arg', 'generate: prompt must be a string or an array of token ids');
-        const params = genParams(opts);
-        const { signal } = opts;
-        let release;
-        const mine = new Promise((r) => { release = r; });
-        const prev = this.#busy;
-        this.#busy = mine;
-        await prev;
-
-        const genId = ++this.#genCounter;
-        const queue = [];
-        const all = [];
-        let wake = null, done = false, failure = null, result = null, promptTokens = null, consumed = 0, call = null;
-        let firstTopLogits = null, rendered = null;
-        const ping = () => { const w = wake; wake = null; w?.(); };
-        const onAbort = () => { this.#cancel(genId); ping(); };
-        try {
-            if (signal?.aborted) throw new ChordError('cancelled', 'generation aborted');
-            if (this.#flow) { Atomics.store(this.#flow, 0, 0); Atomics.store(this.#flow, 1, 0); }
-            const req = prompt instanceof ChatRequest ? { chat: prompt.chat }
-                : typeof prompt === 'string' ? { prompt } : { tokens: Array.from(prompt) };
-            call = this.#ch.call('generate', { ...req, params, genId, lookahead: LOOKAHEAD }, [], (ev) => {
-                if (ev.event === 'prompt') promptTokens = ev.tokens;
-                else if (ev.event === 'rendered') rendered = { text: ev.text, reused: ev.reused };
-                else if (ev.event === 'logits') firstTopLogits = ev.top;
-                else if (ev.event === 'token') { queue.push({ token: ev.token, text: ev.text }); all.push(ev.token); ping(); }
-            });
-            call.then((r) => { result = r; done = true; ping(); }, (e) => { failure = e; done = true; ping(); });
-            signal?.addEventListener('abort', onAbort, { once: true });
-            for (;;) {
-                if (signal?.aborted) break;
-                if (queue.length) {
-                    const piece = queue.shift();
-                    consumed++;
-                    this.#ack(genId, consumed);
-                    yield piece;
-                    continue;
-                }
-                if (done) break;
-                await new Promise((r) => { wake = r; });
-            }
-            if (signal?.aborted) {
-                await call.catch(() => {});
-                throw new ChordError('cancelled', 'generation aborted' + (signal.reason?.message ? `: ${signal.reason.message}` : ''));
-            }
-            if (failure) throw ChordError.from(failure);
-        } finally {
-            signal?.removeEventListener('abort', onAbort);
-            if (call && !done) {
-                // The consumer left early (break, throw, abort): stop the engine and wait for it,
-                // so the next request finds the model idle.
-                this.#cancel(genId);
-                while (!done) await new Promise((r) => { wake = r; });
-            }
-            const tokens = all.filter((t) => t >= 0);
-            this.lastGeneration = {
-                status: failure ? 'error' : (signal?.aborted ? 'cancelled' : (result?.status ?? 'cancelled')),
-                promptTokens, tokens, stats: result?.stats ?? null,
-            };
-            if (firstTopLogits) this.lastGeneration.firstTopLogits = firstTopLogits;
-            if (rendered) Object.assign(this.lastGeneration, { rendered: rendered.text, reusedTokens: rendered.reused });
-            release();
-        }
     }
 
     /**
@@ -567,23 +508,24 @@ class Model {
      * call, so a turn prefills only its new tokens. Afterwards lastGeneration.rendered is the
      * prompt text and lastGeneration.reusedTokens the part that came from the cache.
      */
-    async *chat(messages, opts = {}) {
-        this.#check();
-        if (!Array.isArray(messages) || messages.length === 0)
-            throw new ChordError('invalid_arg', 'chat: messages must be a non-empty array of { role, content }');
-        messages.forEach((m, i) => {
-            if (!m || typeof m.role !== 'string')
-                throw new ChordError('invalid_arg', `chat: messages[${i}].role must be a string`);
-            if (m.content !== null && m.content !== undefined && typeof m.content !== 'string' && !Array.isArray(m.content))
-                throw new ChordError('invalid_arg', `chat: messages[${i}].content must be a string, an array of parts or null`);
-        });
-        if (opts.template !== undefined && opts.template !== null && typeof opts.template !== 'string')
-            throw new ChordError('invalid_arg', 'chat: template must be a string');
-        const vars = opts.templateVars ?? {};
-        if (typeof vars !== 'object' || Array.isArray(vars)) throw new ChordError('invalid_arg', 'chat: templateVars must be an object');
-        const conversation = { ...vars, messages, add_generation_prompt: opts.addGenerationPrompt ?? true };
-        if (opts.tools !== undefined) conversation.tools = opts.tools;
-        yield* this.generate(new ChatRequest({ conversation, template: opts.template || null }), opts);
+    chat(messages, opts = {}) {
+        return this.#stream(() => {
+            if (!Array.isArray(messages) || messages.length === 0)
+                throw new ChordError('invalid_arg', 'chat: messages must be a non-empty array of { role, content }');
+            messages.forEach((m, i) => {
+                if (!m || typeof m.role !== 'string')
+                    throw new ChordError('invalid_arg', `chat: messages[${i}].role must be a string`);
+                if (m.content !== null && m.content !== undefined && typeof m.content !== 'string' && !Array.isArray(m.content))
+                    throw new ChordError('invalid_arg', `chat: messages[${i}].content must be a string, an array of parts or null`);
+            });
+            if (opts.template !== undefined && opts.template !== null && typeof opts.template !== 'string')
+                throw new ChordError('invalid_arg', 'chat: template must be a string');
+            const vars = opts.templateVars ?? {};
+            if (typeof vars !== 'object' || Array.isArray(vars)) throw new ChordError('invalid_arg', 'chat: templateVars must be an object');
+            const conversation = { ...vars, messages, add_generation_prompt: opts.addGenerationPrompt ?? true };
+            if (opts.tools !== undefined) conversation.tools = opts.tools;
+            return { chat: { conversation, template: opts.template || null } };
+        }, opts, 'chat');
     }
 
     #ack(genId, consumed) {
@@ -595,9 +537,135 @@ class Model {
         }
     }
 
-    /** Frees the model and stops the worker (and its threads). Safe to call twice. */
+    /**
+     * Streams { token, text } pieces for a prompt (a string, or an array of token ids). The
+     * signal stops generation before the next token; the model stays usable. Breaking out of
+     * the loop, return(), or dropping the iterator stops it too. Returns an async iterator;
+     * nothing starts before its first next().
+     */
+    generate(prompt, opts = {}) {
+        return this.#stream(() => {
+            if (typeof prompt !== 'string' && !(prompt && typeof prompt.length === 'number'))
+                throw new ChordError('invalid_arg', 'generate: prompt must be a string or an array of token ids');
+            return typeof prompt === 'string' ? { prompt } : { tokens: Array.from(prompt) };
+        }, opts, 'generate');
+    }
+
+    // The one request path to the worker (generate, chat): makeReq() checks the caller's input
+    // and returns the request, at the first next() like the checks of an async generator.
+    #stream(makeReq, opts, what) {
+        const model = this;
+        const g = {
+            started: false, leased: false, finished: false, settled: false, genId: 0,
+            queue: [], all: [], wake: null, failure: null, result: null, promptTokens: null,
+            consumed: 0, firstTopLogits: null, rendered: null, signal: opts.signal, onAbort: null, settledP: null,
+            stopped: null, // a ChordError once dispose() stopped the generation
+            ping() { const w = g.wake; g.wake = null; w?.(); },
+            // The engine is idle again: give the model back, record the generation.
+            settle() {
+                if (g.settled) return;
+                g.settled = true;
+                g.signal?.removeEventListener('abort', g.onAbort);
+                if (model.#lease === g) model.#lease = null;
+                model.lastGeneration = {
+                    status: g.failure ? 'error' : (g.signal?.aborted ? 'cancelled' : (g.result?.status ?? 'cancelled')),
+                    promptTokens: g.promptTokens, tokens: g.all.filter((t) => t >= 0), stats: g.result?.stats ?? null,
+                };
+                if (g.firstTopLogits) model.lastGeneration.firstTopLogits = g.firstTopLogits;
+                if (g.rendered) Object.assign(model.lastGeneration, { rendered: g.rendered.text, reusedTokens: g.rendered.reused });
+                g.ping();
+            },
+            abandon() { if (g.leased && !g.settled) model.#cancel(g.genId); g.finished = true; g.queue.length = 0; },
+        };
+        const start = () => {
+            g.started = true;
+            model.#check(what);
+            const req = makeReq();
+            const params = genParams(opts);
+            if (g.signal?.aborted) throw new ChordError('cancelled', 'generation aborted');
+            model.#lease = g;
+            g.leased = true;
+            g.genId = ++model.#genCounter;
+            if (model.#flow) { Atomics.store(model.#flow, 0, 0); Atomics.store(model.#flow, 1, 0); }
+            const call = model.#ch.call('generate', { ...req, params, genId: g.genId, lookahead: LOOKAHEAD }, [], (ev) => {
+                if (ev.event === 'prompt') {
+                    g.promptTokens = ev.tokens;
+                    if (ev.cancelIndex >= 0) model.#cancelIndex = ev.cancelIndex;
+                } else if (ev.event === 'rendered') g.rendered = { text: ev.text, reused: ev.reused };
+                else if (ev.event === 'logits') g.firstTopLogits = ev.top;
+                else if (ev.event === 'token') {
+                    g.all.push(ev.token);
+                    if (!g.finished) g.queue.push({ token: ev.token, text: ev.text });
+                    g.ping();
+                }
+            });
+            g.settledP = call.then((r) => { g.result = r; }, (e) => { g.failure = e; }).then(() => g.settle());
+            g.onAbort = () => { model.#cancel(g.genId); g.ping(); };
+            g.signal?.addEventListener('abort', g.onAbort, { once: true });
+        };
+        // Stops the engine (if it still runs) and waits until it is idle.
+        const stop = async () => {
+            g.finished = true;
+            g.queue.length = 0;
+            if (g.leased && !g.settled) {
+                model.#cancel(g.genId);
+                await g.settledP;
+            }
+        };
+        const step = async () => {
+            if (g.finished) return { done: true, value: undefined };
+            try {
+                if (!g.started) start();
+                for (;;) {
+                    if (g.stopped) throw g.stopped;
+                    if (g.signal?.aborted) {
+                        await stop();
+                        throw new ChordError('cancelled', 'generation aborted' +
+                            (g.signal.reason?.message ? `: ${g.signal.reason.message}` : ''));
+                    }
+                    if (g.queue.length) {
+                        const value = g.queue.shift();
+                        g.consumed++;
+                        if (!g.settled) model.#ack(g.genId, g.consumed);
+                        return { done: false, value };
+                    }
+                    if (g.settled) {
+                        g.finished = true;
+                        if (g.failure) throw ChordError.from(g.failure);
+                        return { done: true, value: undefined };
+                    }
+                    await new Promise((r) => { g.wake = r; });
+                }
+            } catch (e) {
+                g.finished = true;
+                if (g.leased && !g.settled) await stop();
+                throw e;
+            }
+        };
+        let chain = Promise.resolve();
+        const serial = (fn) => { const r = chain.then(fn, fn); chain = r.catch(() => {}); return r; };
+        const it = {
+            next: () => serial(step),
+            return: (value) => serial(async () => { await stop(); return { done: true, value }; }),
+            throw: (err) => serial(async () => { await stop(); throw err; }),
+            [Symbol.asyncIterator]() { return this; },
+        };
+        // The registry holds g, never `it`, so a dropped iterator can be collected.
+        abandoned.register(it, g, g);
+        return it;
+    }
+
+    /** Frees the model and stops the worker (and its threads): queued calls are rejected with
+     * 'disposed', a running generation stops (its iterator throws 'disposed'). Safe to call twice. */
     async dispose() {
-        if (this.#ch.dead) return;
+        if (this.#disposed) return;
+        this.#disposed = true;
+        const g = this.#lease;
+        if (g) {
+            g.stopped = new ChordError('disposed', 'the model was disposed during generation');
+            this.#cancel(g.genId);
+            g.ping();
+        }
         await this.#ch.close();
     }
 }

@@ -4,7 +4,7 @@
 // the engine's own thread workers) and at most one model.
 //
 // Protocol (every request has an `id`; replies carry the same id):
-//   → { id, op: 'init', target, wasmUrl, threads, maxMemoryBytes }  ← { id, ok, result: { build, threads, simd, cancel } }
+//   → { id, op: 'init', target, wasmUrl, threads, maxMemoryBytes }  ← { id, ok, result: { build, threads, simd, memory, mode } }
 //   → { id, op: 'begin', size }                                      ← { id, ok }
 //   → { id, op: 'chunk', bytes }        (bytes transferred)          ← { id, ok, result: loaded }
 //   → { id, op: 'finish', nCtx }                                     ← { id, ok, result: info }
@@ -17,18 +17,20 @@
 //   → { id, op: 'tokenize', text, addSpecial, parseSpecial }         ← { id, ok, result: Int32Array }
 //   → { id, op: 'detokenize', tokens }                               ← { id, ok, result: string }
 //   → { id, op: 'generate', prompt | tokens | chat, params, genId }  ← { id, event: 'rendered', text, reused } (chat)
-//                                                                    ← { id, event: 'prompt', tokens }
+//                                                                    ← { id, event: 'prompt', tokens, cancelIndex }
 //                                                                    ← { id, event: 'token', token, text }*
 //                                                                    ← { id, ok, result: { status, stats } }
 //   → { id, op: 'cancel', genId }   (only needed when the cancel word could not be shared)
 //   → { id, op: 'dispose' }                                          ← { id, ok }
 // Errors: { id, ok: false, error: { name: 'ChordError', code, message } }.
 //
-// Cancelling: the engine exposes a cancel word in its shared memory. When that memory can be
-// posted to the main thread (Node always; browsers when crossOriginIsolated) the main thread
-// stores 1 into it and the C generate loop stops before the next token. Otherwise generation
-// runs one token per step here and yields to this worker's event loop between steps, so a
-// 'cancel' message gets through within one token.
+// Cancelling: the session's cancel word lives in the engine's shared memory (what C
+// chord_session_cancel stores 1 into). When that memory can be posted to the main thread (Node
+// always; browsers when crossOriginIsolated) the main thread gets the memory at init and the
+// word's index with the 'prompt' event, and stores 1 there: a running feed stops between
+// batches, the C generate loop before the next token; the flow word's [1] = genId stops the
+// token callback too. Otherwise generation runs one token per step here and yields to this
+// worker's event loop between steps, so a 'cancel' message gets through within one token.
 
 import { createEngine, pickBuild, relaxedSimdSupported } from './core.js';
 import { ChordError } from './errors.js';
@@ -83,15 +85,16 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
     }
     state.engine = engine;
     state.flow = flow ?? null;
-    // Try to share the cancel word; a DataCloneError means the memory cannot leave this thread.
-    let cancel = null;
-    if (engine.cancelWord) {
+    // Try to share the memory (for the cancel word); a DataCloneError means it cannot leave
+    // this thread.
+    let memory = null;
+    if (typeof SharedArrayBuffer !== 'undefined' && engine.memory.buffer instanceof SharedArrayBuffer) {
         try {
             const probe = new MessageChannel();
-            probe.port1.postMessage(engine.cancelWord);
+            probe.port1.postMessage(engine.memory.buffer);
             probe.port1.close();
             probe.port2.close();
-            cancel = engine.cancelWord;
+            memory = engine.memory.buffer;
             state.cancelShared = !!state.flow;
         } catch { /* not crossOriginIsolated: use the message path */ }
     }
@@ -101,7 +104,7 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
         threads: engine.threads,
         simd: engine.buildInfo?.simd ?? null,
         buildInfo: engine.buildInfo,
-        cancel: state.cancelShared ? cancel : null,
+        memory: state.cancelShared ? memory : null,
         mode: state.cancelShared ? 'shared' : 'message',
     };
 }
@@ -265,7 +268,7 @@ async function generate(req) {
         ids = req.tokens ? Int32Array.from(req.tokens)
             : model.tokenize(req.prompt, { addSpecial: params.addSpecial ?? true, parseSpecial: params.parseSpecial ?? false });
     }
-    port.post({ id, event: 'prompt', tokens: Array.from(ids) });
+    port.post({ id, event: 'prompt', tokens: Array.from(ids), cancelIndex: state.cancelShared ? s.cancelWord.index : -1 });
     if (ids.length === 0) throw new ChordError('invalid_arg', 'the prompt has no tokens (empty text and no BOS token)');
     const sampler = state.engine.newSampler({
         temperature: params.temperature, topK: params.topK, topP: params.topP, minP: params.minP,
@@ -275,11 +278,12 @@ async function generate(req) {
     const maxTokens = params.maxTokens;
     const before = s.stats();
     const stats = () => statsSince(before, s.stats());
-    state.engine.resetCancel();
-    // A cancel that raced with resetCancel() arrives as a message too: let it through.
+    // A cancel sent before the main thread knew the cancel word arrives as a message or in the
+    // flow word: let it through before starting.
     await yieldToEvents();
+    const cancelled = () => state.cancelledGen === genId || (state.flow && Atomics.load(state.flow, 1) === genId);
     try {
-        if (state.cancelledGen === genId) return { status: 'cancelled', stats: stats() };
+        if (cancelled()) return { status: 'cancelled', stats: stats() };
         s.feed(keep ? ids.subarray(keep) : ids);
         if (params.logitsTop > 0) port.post({ id, event: 'logits', top: topLogits(s.logits(), params.logitsTop) });
         if (state.cancelShared) {

@@ -113,11 +113,17 @@ test('tokenize / detokenize / streaming detok / cancel word', { skip: !haveModel
         session.feed(ids);
         const sampler = engine.newSampler({ temperature: 0 });
         let n = 0;
-        const r = session.generate(sampler, 50, () => { if (++n === 5) engine.cancel(); return false; });
+        const r = session.generate(sampler, 50, () => { if (++n === 5) session.cancel(); return false; });
         assert.equal(r.status, 'cancelled');
         assert.equal(r.tokens, 5);
         const r2 = session.generate(sampler, 3, () => false); // usable afterwards
         assert.equal(r2.status, 'ok');
+        session.cancel(); // nothing runs: the request must not stop the next call (issue 14)
+        const r3 = session.generate(sampler, 3, () => false);
+        assert.equal(r3.status, 'ok');
+        assert.equal(r3.tokens, 3);
+        // an id out of range is an error, not a "buffer too small" retry that ends in ""
+        assert.throws(() => model.detokenize([1, 99999, -1]), (e) => e.code === 'range' && /99999/.test(e.message));
         assert.throws(() => engine.newSampler({ temperature: -1 }), (e) => e.code === 'invalid_arg');
         assert.throws(() => session.feed([100000]), (e) => e.code === 'range');
         sampler.dispose(); session.dispose(); model.dispose();
