@@ -1,37 +1,60 @@
-# mk/fuzz.mk — libFuzzer targets (tests/fuzz/fuzz_<name>.c): `make fuzz-<name> SECONDS=N`
-# builds the library under AddressSanitizer with fuzzer instrumentation (clang-19, in
-# build-fuzz/, by one sub-make of the Makefile's own library rule), links the target with
-# -fsanitize=fuzzer,address and runs it for N seconds (default 60) on build-fuzz/corpus-<name>/,
-# seeded by fuzz-seeds-<name>. A crash, leak or timeout leaves its file in build-fuzz/ and
-# fails the make.
+# mk/fuzz.mk — libFuzzer targets (tests/fuzz/fuzz_NAME.c; adding a target is adding that one
+# file, and optionally a seed folder tests/fuzz/corpus/NAME/).
+#   make fuzz T=NAME SECONDS=N   fuzz one target (all when T is empty) for N seconds each; new
+#                                inputs go to build-fuzz/corpus/NAME, crashes to build-fuzz/crash/
+#   make fuzz-build              the instrumented binaries only (ASan + UBSan + libFuzzer)
+#   make fuzz-seeds              regenerate the generated seeds (tests/fuzz/make_seeds.c)
+#   make fuzz-NAME SECONDS=N     the same as make fuzz T=NAME
+# tests/t_fuzz_replay.sh replays the committed corpus once (not fuzzing) in `make test`.
 #
-# The sub-make gets CHORD_FUZZ_SUBMAKE=1 and then skips this whole file, so it can never start
-# another sub-make (an earlier version defined build-fuzz/libchord.a here, which the sub-make
-# took instead of the Makefile's rule and recursed on).
+# The sub-make that builds the instrumented library gets CHORD_FUZZ_SUBMAKE=1 and skips this
+# file, so it can never start another sub-make.
 ifndef CHORD_FUZZ_SUBMAKE
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_CC     ?= clang-19
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+# Extra seed folders per target (the malformed GGUF corpus for the file parsers).
+FUZZ_EXTRA_load      := tests/data/bad
+FUZZ_EXTRA_gguf_meta := tests/data/bad
+# llama.cpp's real chat templates, when the oracle's source bundle has been cloned (mk/oracle.mk).
+FUZZ_EXTRA_template  := $(wildcard $(BUILD)/llama.cpp-src/models/templates)
+SECONDS     ?= 60
 
-FUZZ_CC    ?= clang-19
-FUZZ_BUILD := build-fuzz
-FUZZ_FLAGS := -O1 -g -fsanitize=address,fuzzer-no-link -fno-omit-frame-pointer
-SECONDS    ?= 60
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-replay
+fuzz-%:
+	@$(MAKE) --no-print-directory fuzz T=$* SECONDS=$(SECONDS)
 
-fuzz-lib:
-	CFLAGS="$(FUZZ_FLAGS)" $(MAKE) --no-print-directory CHORD_FUZZ_SUBMAKE=1 BUILD=$(FUZZ_BUILD) \
+fuzz-build:
+	@CFLAGS="-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(MAKE) -s CHORD_FUZZ_SUBMAKE=1 BUILD=$(FUZZ_BUILD) \
 	    CC=$(FUZZ_CC) $(FUZZ_BUILD)/libchord.a
+	@mkdir -p $(FUZZ_BUILD)/fuzz
+	@for t in $(FUZZ_NAMES); do \
+	    src=tests/fuzz/fuzz_$$t.c bin=$(FUZZ_BUILD)/fuzz/fuzz_$$t; \
+	    if [ ! -x $$bin ] || [ $$src -nt $$bin ] || [ tests/fuzz/fuzz.h -nt $$bin ] || [ $(FUZZ_BUILD)/libchord.a -nt $$bin ]; then \
+	        echo "  fuzz_$$t"; \
+	        $(FUZZ_CC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Iplatform -Itests \
+	            $$src $(FUZZ_BUILD)/libchord.a -o $$bin -lm -lpthread || exit 1; \
+	    fi; \
+	done
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c fuzz-lib
-	$(FUZZ_CC) -O1 -g -fsanitize=address,fuzzer -Iinclude -Isrc $< $(FUZZ_BUILD)/libchord.a -lm -lpthread -o $@
+# $(call fuzz_run,NAME,libFuzzer flags): run one target over its corpus folders.
+fuzz_run = { [ -f tests/fuzz/fuzz_$(1).c ] || { echo "no fuzz target '$(1)' (have: $(FUZZ_NAMES))"; exit 1; }; \
+    mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/crash tests/fuzz/corpus/$(1); \
+    $(FUZZ_BUILD)/fuzz/fuzz_$(1) $(2) -rss_limit_mb=2048 -timeout=10 -artifact_prefix=$(FUZZ_BUILD)/crash/$(1)- \
+        $(3) tests/fuzz/corpus/$(1) $(FUZZ_EXTRA_$(1)); }
 
-# Seeds for the template fuzzer: llama.cpp's real chat templates (when the source bundle is there).
-fuzz-seeds-template:
-	@mkdir -p $(FUZZ_BUILD)/corpus-template
-	@if [ -d $(BUILD)/llama.cpp-src/models/templates ]; then \
-	    cp -n $(BUILD)/llama.cpp-src/models/templates/*.jinja $(FUZZ_BUILD)/corpus-template/ 2>/dev/null || true; fi
+fuzz: fuzz-build
+	@$(foreach t,$(or $(T),$(FUZZ_NAMES)),echo "== fuzz_$(t) for $(SECONDS) s" && \
+	    $(call fuzz_run,$(t),-max_total_time=$(SECONDS) -print_final_stats=1,$(FUZZ_BUILD)/corpus/$(t)) &&) true
 
-.PHONY: fuzz-lib fuzz-seeds-template
-fuzz-%: $(FUZZ_BUILD)/fuzz_% fuzz-seeds-%
-	cd $(FUZZ_BUILD) && ASAN_OPTIONS=detect_leaks=1 ./fuzz_$* -max_total_time=$(SECONDS) -timeout=10 \
-	    -rss_limit_mb=2048 -max_len=65536 corpus-$* 2>&1 | tail -n 12
-	@cd $(FUZZ_BUILD) && ! ls crash-* leak-* timeout-* oom-* >/dev/null 2>&1 || { echo "fuzz-$*: failures in $(FUZZ_BUILD)/"; exit 1; }
+# Every committed input once (-runs=0: load the corpus, run nothing new); tests/t_fuzz_replay.sh.
+fuzz-replay: fuzz-build
+	@$(foreach t,$(or $(T),$(FUZZ_NAMES)),echo "== replay fuzz_$(t)" && $(call fuzz_run,$(t),-runs=0,) &&) true
+
+fuzz-seeds:
+	$(CC) -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Iplatform -Itests tests/fuzz/make_seeds.c $(BUILD)/libchord.a \
+	    -o $(BUILD)/make_seeds -lm -lpthread
+	$(BUILD)/make_seeds tests/fuzz/corpus
 
 endif

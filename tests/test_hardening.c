@@ -23,7 +23,7 @@
 static char path[96];
 
 static chord_model *open_tiny(const char *const *tokens, int n, int use_mmap) {
-    tiny_spec s = { tokens, n, 0.0f, CHORD_TYPE_F32 };
+    tiny_spec s = { tokens, n, 0.0f, CHORD_TYPE_F32, NULL };
     if (!tiny_model_write(path, &s)) return NULL;
     chord_model_params mp = chord_model_params_default();
     mp.use_mmap = use_mmap;

@@ -20,13 +20,29 @@ typedef struct {
     int n_tokens;
     float scale;                /* weight scale (0: all zero) */
     chord_type type;            /* CHORD_TYPE_F32 (others need matching row sizes) */
+    const char *vocab_from;     /* optional: copy every tokenizer.* key of this GGUF instead */
 } tiny_spec;
 
 __attribute__((unused)) static int tiny_model_write(const char *path, const tiny_spec *s) {
     enum { EMBD = 16, FF = 32, HEADS = 2, KV = 1, CTX = 64 };
-    const int hd = EMBD / HEADS, V = s->n_tokens;
+    const int hd = EMBD / HEADS;
+    int V = s->n_tokens;
     chord_gguf_writer *w = chord_gguf_writer_new();
     if (!w) return 0;
+    chord_source vsrc = { 0 };
+    chord_gguf *vg = NULL;
+    if (s->vocab_from) {
+        chord_error verr;
+        if (chord_source_from_file(&vsrc, s->vocab_from, &verr) != CHORD_OK ||
+            chord_gguf_open(&vg, &vsrc, &verr) != CHORD_OK) {
+            fprintf(stderr, "tiny_model_write: %s\n", verr.message);
+            chord_source_close(&vsrc);
+            chord_gguf_writer_free(w);
+            return 0;
+        }
+        int64_t k = chord_gguf_find_key(vg, "tokenizer.ggml.tokens");
+        V = k < 0 ? 0 : (int)chord_gguf_arr_n(vg, (uint64_t)k);
+    }
     chord_gguf_writer_kv_str(w, "general.architecture", "llama");
     chord_gguf_writer_kv_str(w, "general.name", "tiny");
     chord_gguf_writer_kv_u32(w, "llama.embedding_length", EMBD);
@@ -37,6 +53,13 @@ __attribute__((unused)) static int tiny_model_write(const char *path, const tiny
     chord_gguf_writer_kv_u32(w, "llama.context_length", CTX);
     chord_gguf_writer_kv_u32(w, "llama.rope.dimension_count", hd);
     chord_gguf_writer_kv_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    if (vg) {
+        for (uint64_t i = 0; i < chord_gguf_n_kv(vg); i++)
+            if (!strncmp(chord_gguf_key(vg, i), "tokenizer.", 10)) chord_gguf_writer_kv_copy(w, vg, i);
+        chord_gguf_close(vg);
+        chord_source_close(&vsrc);
+        goto tensors;
+    }
     chord_gguf_writer_kv_str(w, "tokenizer.ggml.model", "llama");
     chord_gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", s->tokens, (uint64_t)V);
     float *scores = calloc((size_t)V, sizeof *scores);
@@ -53,6 +76,7 @@ __attribute__((unused)) static int tiny_model_write(const char *path, const tiny
     free(types);
     chord_gguf_writer_kv_u32(w, "tokenizer.ggml.bos_token_id", 1);
     chord_gguf_writer_kv_u32(w, "tokenizer.ggml.eos_token_id", 2);
+tensors:;
     struct { char name[48]; int64_t ne[2]; } t[16];
     int n = 0;
 #define TT(nm, a, b) do { snprintf(t[n].name, sizeof t[n].name, "%s", nm); t[n].ne[0] = a; t[n].ne[1] = b; n++; } while (0)
