@@ -10,8 +10,8 @@ echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (voi
 clang-19 -fsanitize=fuzzer,address,undefined /tmp/chord_fuzz_probe.c -o /tmp/chord_fuzz_probe 2>/dev/null \
     || { rm -f /tmp/chord_fuzz_probe.c; echo "SKIP: clang-19 has no libFuzzer runtime"; exit 0; }
 rm -f /tmp/chord_fuzz_probe.c /tmp/chord_fuzz_probe
-make -s fuzz-build || { echo "FAIL: make fuzz-build"; exit 1; }
-out=$(ASAN_OPTIONS=detect_leaks=1 make -s fuzz-replay 2>&1); rc=$?
+env -u T make -s fuzz-build || { echo "FAIL: make fuzz-build"; exit 1; }
+out=$(ASAN_OPTIONS=detect_leaks=1 env -u T make -s fuzz-replay 2>&1); rc=$?
 printf '%s\n' "$out" | grep -E '^== |DONE|ERROR|SUMMARY|invariant' 
 n=$(printf '%s\n' "$out" | grep -c 'DONE')
 want=$(ls tests/fuzz/fuzz_*.c | wc -l)
