@@ -11,6 +11,7 @@
  * chord_wasm_session_cancel, from another JS thread by an Atomics.store of 1 into the word at
  * chord_wasm_session_cancel_ptr (the same store). JSON is written by json.c.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,6 @@
 
 #include "chord.h"
 #include "api/host.h"
-#include "core/error.h"
 #include "json.h"
 #include "wasm_host.h"
 #include "wasm_libc.h"
@@ -33,6 +33,17 @@ int32_t chord_host_token(void *user, int32_t token, const char *text, size_t len
 static chord_error g_err;
 
 static void ok(void) { g_err.code = CHORD_OK; g_err.message[0] = 0; }
+
+/* Records an error of the binding itself in the last-error slot; returns the code. */
+static chord_status fail(chord_status code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static chord_status fail(chord_status code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_err.message, sizeof g_err.message, fmt, ap);
+    va_end(ap);
+    g_err.code = code;
+    return code;
+}
 
 EXPORT int32_t chord_wasm_abi_version(void) { return ABI_VERSION; }
 EXPORT int32_t chord_wasm_last_error_code(void) { return (int32_t)g_err.code; }
@@ -57,12 +68,12 @@ EXPORT const char *chord_wasm_build_info(void) {
 
 EXPORT void *chord_wasm_alloc(size_t n) {
     void *p = malloc(n ? n : 1);
-    if (!p) chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory allocating %zu bytes", n);
+    if (!p) fail(CHORD_E_NOMEM, "out of wasm memory allocating %zu bytes", n);
     return p;
 }
 EXPORT void *chord_wasm_alloc_aligned(size_t n, size_t align) {
     void *p = aligned_alloc(align, n ? n : 1);
-    if (!p) chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory allocating %zu bytes", n);
+    if (!p) fail(CHORD_E_NOMEM, "out of wasm memory allocating %zu bytes", n);
     return p;
 }
 EXPORT void chord_wasm_free(void *p) { free(p); }
@@ -89,7 +100,7 @@ static wmodel *open_source(chord_source *src, int32_t vocab_only) {
     wmodel *w = calloc(1, sizeof *w);
     if (!w) {
         chord_source_close(src);
-        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory opening the model");
+        fail(CHORD_E_NOMEM, "out of wasm memory opening the model");
         return NULL;
     }
     chord_model_params mp = chord_model_params_default();
@@ -106,7 +117,7 @@ EXPORT wmodel *chord_wasm_model_open_memory(void *buf, size_t size, int32_t voca
     owned_mem *m = malloc(sizeof *m);
     if (!m) {
         free(buf);
-        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory opening the model");
+        fail(CHORD_E_NOMEM, "out of wasm memory opening the model");
         return NULL;
     }
     m->data = buf;
@@ -118,7 +129,7 @@ EXPORT wmodel *chord_wasm_model_open_memory(void *buf, size_t size, int32_t voca
 EXPORT wmodel *chord_wasm_model_open_host(int32_t handle, uint64_t size, int32_t vocab_only) {
     chord_source src;
     if (chord_wasm_source_from_host(&src, handle, size) != CHORD_OK) {
-        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory opening the model");
+        fail(CHORD_E_NOMEM, "out of wasm memory opening the model");
         return NULL;
     }
     return open_source(&src, vocab_only);
@@ -135,7 +146,7 @@ EXPORT const char *chord_wasm_model_info_json(wmodel *w) {
     if (!w) return NULL;
     chord_model_info in;
     if (chord_model_get_info(w->model, &in) != CHORD_OK) {
-        chord_fail(&g_err, CHORD_E_INTERNAL, "cannot read the model info");
+        fail(CHORD_E_INTERNAL, "cannot read the model info");
         return NULL;
     }
     chord_json j = {0};
@@ -171,7 +182,7 @@ EXPORT const char *chord_wasm_model_info_json(wmodel *w) {
     chord_json_raw(&j, "}}");
     char *text = chord_json_take(&j);
     if (!text) {
-        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory rendering the model info");
+        fail(CHORD_E_NOMEM, "out of wasm memory rendering the model info");
         return NULL;
     }
     free(w->info_json);
@@ -189,10 +200,10 @@ static int64_t counted(chord_status st, size_t n) {
         return (int64_t)n;
     }
     if (st == CHORD_E_BUFFER) {
-        chord_fail(&g_err, CHORD_E_BUFFER, "%zu items needed", n);
+        fail(CHORD_E_BUFFER, "%zu items needed", n);
         return (int64_t)n;
     }
-    if (!g_err.message[0] || g_err.code != st) chord_fail(&g_err, st, "%s", chord_status_message(st));
+    if (!g_err.message[0] || g_err.code != st) fail(st, "%s", chord_status_message(st));
     return -1;
 }
 
@@ -216,7 +227,7 @@ EXPORT int64_t chord_wasm_token_piece(wmodel *w, int32_t id, char *buf, size_t c
     g_err.message[0] = 0;
     chord_status st = chord_token_piece(w ? w->model : NULL, id, buf, cap, &got);
     if (st != CHORD_OK && st != CHORD_E_BUFFER)
-        chord_fail(&g_err, st, "token %d: %s", id, chord_status_message(st));
+        fail(st, "token %d: %s", id, chord_status_message(st));
     return counted(st, got);
 }
 
@@ -228,7 +239,7 @@ EXPORT chord_detok *chord_wasm_detok_new(wmodel *w) {
     chord_detok *d = malloc(sizeof *d);
     if (!d || !w) {
         free(d);
-        chord_fail(&g_err, w ? CHORD_E_NOMEM : CHORD_E_INVALID_ARG, "cannot create a detokenizer");
+        fail(w ? CHORD_E_NOMEM : CHORD_E_INVALID_ARG, "cannot create a detokenizer");
         return NULL;
     }
     chord_detok_init(d, w->model);
@@ -238,7 +249,7 @@ EXPORT int64_t chord_wasm_detok_push(chord_detok *d, int32_t id, char *buf, size
     size_t n = 0;
     g_err.message[0] = 0;
     chord_status st = chord_detok_push(d, id, buf, cap, &n);
-    if (st != CHORD_OK) chord_fail(&g_err, st, "detokenizing token %d: %s", id, chord_status_message(st));
+    if (st != CHORD_OK) fail(st, "detokenizing token %d: %s", id, chord_status_message(st));
     return st == CHORD_OK ? (int64_t)n : -1;
 }
 EXPORT int64_t chord_wasm_detok_max_bytes(wmodel *w) { return w ? (int64_t)chord_detok_max_bytes(w->model) : 0; }
@@ -256,7 +267,7 @@ EXPORT wsampler *chord_wasm_sampler_new(float temp, int32_t top_k, float top_p, 
                                         uint32_t seed_lo, uint32_t seed_hi, int32_t ignore_eos) {
     wsampler *w = calloc(1, sizeof *w);
     if (!w) {
-        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory creating a sampler");
+        fail(CHORD_E_NOMEM, "out of wasm memory creating a sampler");
         return NULL;
     }
     w->p = chord_sampler_params_default();
@@ -287,17 +298,17 @@ typedef struct { chord_session *s; wmodel *m; char *stats_json; int32_t n_genera
 
 EXPORT wsession *chord_wasm_session_new(wmodel *m, int32_t n_ctx, int32_t n_threads, int32_t n_batch) {
     if (!m) {
-        chord_fail(&g_err, CHORD_E_INVALID_ARG, "session_new: model is NULL");
+        fail(CHORD_E_INVALID_ARG, "session_new: model is NULL");
         return NULL;
     }
     if (n_ctx < 0 || n_batch < 0) {
-        chord_fail(&g_err, CHORD_E_INVALID_ARG, "session_new: n_ctx %d / n_batch %d is negative",
+        fail(CHORD_E_INVALID_ARG, "session_new: n_ctx %d / n_batch %d is negative",
                    n_ctx, n_batch);
         return NULL;
     }
     wsession *w = calloc(1, sizeof *w);
     if (!w) {
-        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory creating a session");
+        fail(CHORD_E_NOMEM, "out of wasm memory creating a session");
         return NULL;
     }
     chord_session_params sp = chord_session_params_default();
@@ -334,7 +345,7 @@ EXPORT void chord_wasm_session_cancel(wsession *w) { if (w) chord_session_cancel
 EXPORT atomic_int *chord_wasm_session_cancel_ptr(wsession *w) { return w ? chord_session_cancel_word(w->s) : NULL; }
 
 EXPORT int32_t chord_wasm_session_feed(wsession *w, const int32_t *ids, size_t n) {
-    if (!w) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "feed: session is NULL");
+    if (!w) return (int32_t)fail(CHORD_E_INVALID_ARG, "feed: session is NULL");
     chord_status st = chord_session_feed(w->s, ids, n, &g_err);
     if (st == CHORD_OK) ok();
     return (int32_t)st;
@@ -343,14 +354,14 @@ EXPORT int32_t chord_wasm_session_feed(wsession *w, const int32_t *ids, size_t n
 EXPORT int32_t chord_wasm_session_sample(wsession *w, wsampler *sm) {
     const float *logits = w ? chord_session_logits(w->s) : NULL;
     if (!logits || !sm) {
-        chord_fail(&g_err, CHORD_E_INVALID_ARG, "sample: %s", !sm ? "sampler is NULL" :
+        fail(CHORD_E_INVALID_ARG, "sample: %s", !sm ? "sampler is NULL" :
                    "no logits: feed at least one token first");
         return -1;
     }
     int32_t n_vocab = chord_wasm_session_n_vocab(w);
     int32_t t = chord_sampler_sample(sm->s, w->m->model, logits, n_vocab, chord_session_tokens(w->s),
                                      chord_session_pos(w->s));
-    if (t < 0) chord_fail(&g_err, CHORD_E_INTERNAL, "the sampler found no candidate token");
+    if (t < 0) fail(CHORD_E_INTERNAL, "the sampler found no candidate token");
     return t;
 }
 
@@ -363,7 +374,7 @@ static int on_token(void *user, int32_t token, const char *text, size_t len) {
 }
 
 EXPORT int32_t chord_wasm_session_generate(wsession *w, wsampler *sm, int32_t max_tokens, void *user) {
-    if (!w || !sm) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "generate: NULL session or sampler");
+    if (!w || !sm) return (int32_t)fail(CHORD_E_INVALID_ARG, "generate: NULL session or sampler");
     gen_ctx g = {user, w};
     w->n_generated = 0;
     chord_status st = chord_generate(w->s, &sm->p, max_tokens, on_token, &g, &g_err);
@@ -376,7 +387,7 @@ EXPORT int32_t chord_wasm_session_n_generated(wsession *w) { return w ? w->n_gen
 EXPORT const char *chord_wasm_session_stats_json(wsession *w) {
     chord_stats st;
     if (!w || chord_session_stats(w->s, &st) != CHORD_OK) {
-        chord_fail(&g_err, CHORD_E_INVALID_ARG, "stats: no session");
+        fail(CHORD_E_INVALID_ARG, "stats: no session");
         return NULL;
     }
     chord_json j = {0};
@@ -397,7 +408,7 @@ EXPORT const char *chord_wasm_session_stats_json(wsession *w) {
     chord_json_raw(&j, "}");
     char *text = chord_json_take(&j);
     if (!text) {
-        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory rendering the session stats");
+        fail(CHORD_E_NOMEM, "out of wasm memory rendering the session stats");
         return NULL;
     }
     free(w->stats_json);
