@@ -113,6 +113,12 @@ static void kv_cases(void) {
     emit("key_len_beyond_file.gguf", &b, "format", "kv #0 key: string length 3000 at offset 24 exceeds the 40 bytes left");
     header(&b, 3, 0, 1); u64(&b, 5000); zeros(&b, 5100);
     emit("key_len_cap.gguf", &b, "format", "kv #0 key: string length 5000 at offset 24 exceeds the cap of 4096");
+    /* a key with a NUL byte could never be found by name (fuzz_gguf_meta's first finding) */
+    base_kvs(&b, 0, 3); u64(&b, 4); put(&b, "te\0s", 4); u32(&b, 4); u32(&b, 1);
+    emit("key_nul.gguf", &b, "format", "kv #2 key 'te...' contains a NUL byte");
+    base_kvs(&b, 1, 2); u64(&b, 3); put(&b, "a\0b", 3); u32(&b, 1); u64(&b, 8); u32(&b, 0); u64(&b, 0);
+    pad(&b, 32); zeros(&b, 32);
+    emit("tensor_name_nul.gguf", &b, "format", "tensor #0 name 'a...' contains a NUL byte");
     base_kvs(&b, 0, 3); str(&b, "s"); u32(&b, 8); u64(&b, 1000); zeros(&b, 16);
     emit("str_len_beyond_file.gguf", &b, "format", "kv #2 's': string length 1000 at offset");
     base_kvs(&b, 0, 3); str(&b, "s"); u32(&b, 8); u64(&b, 1ull << 40); zeros(&b, 16);

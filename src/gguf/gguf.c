@@ -429,6 +429,8 @@ static chord_status parse_kv(parser *p, uint64_t i) {
     snprintf(what, sizeof what, "kv #%llu key", (ull)i);
     chord_status s = cur_str(p->c, &p->g->arena, &e->key, CAP_KEY_BYTES, what);
     if (s != CHORD_OK) return s;
+    if (memchr(e->key.ptr, 0, (size_t)e->key.len)) /* found by fuzz_gguf_meta: unreachable by name */
+        return chord_fail(p->err, CHORD_E_FORMAT, "kv #%llu key '%s...' contains a NUL byte", (ull)i, e->key.ptr);
     snprintf(what, sizeof what, "kv #%llu '%.60s'", (ull)i, e->key.ptr);
     uint32_t t;
     s = cur_u32(p->c, &t, what);
@@ -551,6 +553,8 @@ static chord_status parse_tensor_info(parser *p, uint64_t i) {
     if (!t) return chord_fail(p->err, CHORD_E_NOMEM, "out of memory reading tensor #%llu", (ull)i);
     snprintf(what, sizeof what, "tensor #%llu name", (ull)i);
     chord_status s = cur_str(p->c, &p->g->arena, &t->name, CAP_KEY_BYTES, what);
+    if (s == CHORD_OK && memchr(t->name.ptr, 0, (size_t)t->name.len))
+        return chord_fail(p->err, CHORD_E_FORMAT, "tensor #%llu name '%s...' contains a NUL byte", (ull)i, t->name.ptr);
     if (s == CHORD_OK) s = parse_shape(p, t);
     if (s == CHORD_OK) s = cur_u64(p->c, &t->off, "tensor offset");
     if (s != CHORD_OK) return s;
