@@ -420,7 +420,7 @@ EXPORT const char *chord_wasm_session_stats_json(wsession *w) {
 
 /* KV reuse across turns: keep the first n_keep cached tokens, and count the shared prefix. */
 EXPORT int32_t chord_wasm_session_truncate(wsession *w, int32_t n_keep) {
-    if (!w || n_keep < 0) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "truncate: bad session or n_keep %d", n_keep);
+    if (!w || n_keep < 0) return (int32_t)fail(CHORD_E_INVALID_ARG, "truncate: bad session or n_keep %d", n_keep);
     chord_status st = chord_session_truncate(w->s, (uint32_t)n_keep, &g_err);
     if (st == CHORD_OK) ok();
     return (int32_t)st;
