@@ -411,7 +411,8 @@ int cv_iter_list(chat_ctx *C, const cv *v, cv_list **out, uint32_t line, uint32_
         cv_list *g = v->u.l;
         cv rest = cv_new_list(C, 0);
         if (CHAT_FAILED(C)) return -1;
-        rest.u.l->v = g->v + g->gen_pos; rest.u.l->n = rest.u.l->cap = g->n - g->gen_pos;
+        /* an empty generator has no storage: NULL + 0 is undefined (fuzz_template under UBSan) */
+        rest.u.l->v = g->v ? g->v + g->gen_pos : NULL; rest.u.l->n = rest.u.l->cap = g->n - g->gen_pos;
         g->gen_pos = g->n;
         *out = rest.u.l;
         return 0;
