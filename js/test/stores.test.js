@@ -116,6 +116,17 @@ async function faultyServer(mode) {
     return { url: `http://127.0.0.1:${server.address().port}/m.gguf`, close: () => new Promise((r) => server.close(r)) };
 }
 
+test('aborting a store load is cancelled; the next load works', { skip }, async () => {
+    const ac = new AbortController();
+    const p = loadModel(MODEL, { wasmBase, store: 'path', signal: ac.signal });
+    ac.abort();
+    await expectChordError(p, 'cancelled');
+    const pre = new AbortController();
+    pre.abort();
+    await expectChordError(loadModel(MODEL, { wasmBase, store: 'regions', signal: pre.signal }), 'cancelled');
+    await check(MODEL, { store: 'path' }, { kind: 'path', read: 'host' });
+});
+
 test('range faults: wrong length and HTTP errors are io naming the offset; no Range support is refused', { skip }, async () => {
     // The store names its offset and length; the engine adds what it was reading.
     for (const [mode, re] of [['short', /range store m\.gguf: reading \d+ bytes at offset \d+ failed: got \d+ bytes \(reading weights at offset \d+/],
