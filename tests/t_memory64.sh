@@ -34,4 +34,17 @@ if [ -f "$VOCAB" ]; then
         i=$((i + 1))
     done
 fi
-timeout 400 node tests/browser/memory64.mjs "${args[@]}"
+# Opt-in (CHORD_BIG=1): the TinyLlama-shaped Q8_0 (1.2 GB, cached under $BUILD/models by
+# tests/parity/lib.sh) above 4 GiB too, plus any models in CHORD_MEMORY64_MODELS (inside the repository).
+big=${CHORD_MEMORY64_MODELS:-}
+if [ "${CHORD_BIG:-0}" = 1 ] && [ -f tests/parity/lib.sh ]; then
+    big="$big $(. tests/parity/lib.sh && ensure_model tinyllama-q8_0)" || { echo "FAIL: making tinyllama-q8_0"; exit 1; }
+fi
+for m in $big; do
+    "$BUILD/wasm-chord" run -m "$m" -p "The quick brown fox" -n 16 --temp 0 --json > "$TMP/big$i.json" 2>/dev/null \
+        || { echo "FAIL: native run $m"; exit 1; }
+    export "CHORD_PROMPT_$i=The quick brown fox"
+    args+=("$TMP/big$i.json" "$m")
+    i=$((i + 1))
+done
+timeout $((400 + 600 * (i - 3 > 0 ? i - 3 : 0))) node tests/browser/memory64.mjs "${args[@]}"

@@ -15,13 +15,25 @@ export class ChordError extends Error {
 }
 
 /** Where a model comes from. A string is a URL in browsers; in Node a path unless it has a scheme. */
-export type ModelSource = string | URL | Blob | File | ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
+export type ModelSource = string | URL | Blob | File | ArrayBuffer | SharedArrayBuffer | ArrayBufferView | RegionsSource;
+
+/** A model held in several ArrayBuffers (each 1 byte to 2 GiB), in file order. ArrayBuffers are
+ *  transferred to the engine's worker (detached here); SharedArrayBuffers are shared. */
+export interface RegionsSource {
+    regions: (ArrayBuffer | SharedArrayBuffer)[];
+    name?: string;
+}
+
+/** Where the engine's read import finds the bytes (docs/MEMORY64.md, "Host stores"). */
+export type StoreKind = 'regions' | 'blob' | 'opfs' | 'range' | 'path';
 
 export interface LoadProgress {
     /** Bytes read so far. */
     loaded: number;
     /** File size in bytes, or null when the server did not say. */
     total: number | null;
+    /** With a store: 'download' (filling regions or the OPFS cache), 'load' (the engine reading). */
+    phase?: 'download' | 'load';
 }
 
 export type BuildChoice = 'auto' | 'wasm32' | 'wasm64';
@@ -47,6 +59,16 @@ export interface LoadOptions {
     relaxed?: boolean | 'auto';
     /** Cap of the engine's shared memory in bytes. */
     maxMemoryBytes?: number;
+    /** Read the model through a host store instead of streaming it in: 'regions' (ArrayBuffers of
+     *  at most regionBytes, filled once from any source), 'blob' (File/Blob by slices), 'opfs' (a
+     *  URL downloaded once into the Origin Private File System, resumable, then no network),
+     *  'range' (a URL by HTTP Range requests), 'path' (Node: positioned reads of a file). */
+    store?: StoreKind;
+    /** Region size for store 'regions' (default 1 GiB, at most 2 GiB). */
+    regionBytes?: number;
+    /** Test hook: the model buffer starts at or above this wasm address (e.g. past 4 GiB in a
+     *  wasm64 engine, so a small model's weights sit above the mark). */
+    weightsAbove?: number;
     /** Extra fetch options for URL sources. */
     headers?: Record<string, string>;
     credentials?: RequestCredentials;
@@ -150,6 +172,8 @@ export interface ModelSizes {
     memoryBytes: number;
     /** The budget estimate loadModel checked. */
     estimatedBytes: number;
+    /** Wasm address of the model buffer of a streamed load (null when the engine read it itself). */
+    modelAddress: number | null;
 }
 
 export interface ModelInfo {
@@ -169,7 +193,15 @@ export interface ModelInfo {
     simd: 'simd128' | 'relaxed' | null;
     threads: number;
     loadMs: number;
-    source: { kind: 'url' | 'blob' | 'bytes' | 'path'; name: string };
+    source: { kind: 'url' | 'blob' | 'bytes' | 'path' | StoreKind; name: string };
+    /** The host store the model was read through, or null for a streamed load. read: 'host' =
+     *  through the engine's read import (synchronous store reads), 'copy' = store reads copied in
+     *  (hosts without a synchronous read: Node's Blob and Range). */
+    store: {
+        kind: StoreKind; read: 'host' | 'copy'; regions: number | null;
+        /** opfs: true = loaded from a complete cached copy with no request; false = downloaded. */
+        cached: boolean | null; resumedFrom: number | null; fetched: number | null;
+    } | null;
     raw: Readonly<Record<string, unknown>>;
 }
 
@@ -190,6 +222,13 @@ export interface Model {
 }
 
 export function loadModel(source: ModelSource, opts?: LoadOptions): Promise<Model>;
+
+/** The OPFS model cache (store 'opfs'); works on any thread of a browser with OPFS. */
+export interface CacheStatus { url: string; key: string; cached: boolean; bytes: number; size: number | null; inUse: boolean }
+export function cacheStatus(url: string): Promise<CacheStatus>;
+/** Deletes the cached copy (complete or partial); true when there was one. */
+export function cacheDelete(url: string): Promise<boolean>;
+export function cacheList(): Promise<{ url: string; key: string; size: number | null; complete: boolean }[]>;
 
 /** Address-space limit of each build on this host, in bytes. */
 export function memoryLimits(): { wasm32: number; wasm64: number };

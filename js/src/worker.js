@@ -136,8 +136,18 @@ async function storeOpen({ id, desc }) {
     if (state.store || state.model) throw new ChordError('invalid_arg', 'a model is already loaded in this worker');
     let store, extra = {};
     if (desc.kind === 'regions') store = new RegionStore(desc.regions, desc.name);
-    else if (desc.kind === 'blob') store = new BlobStore(desc.blob);
-    else if (desc.kind === 'range') store = new RangeStore(desc.url, { headers: desc.headers });
+    else if (desc.kind === 'blob' || desc.kind === 'range') {
+        store = desc.kind === 'blob' ? new BlobStore(desc.blob) : new RangeStore(desc.url, { headers: desc.headers });
+        // No synchronous read on this host (Node): a Range store moves to a helper worker and
+        // the engine thread waits on an atomic for each piece (store_bridge.js). Not a Node
+        // Blob: its reads stall while the thread it came through is blocked, so it is copied in.
+        if (!store.canReadSync && desc.kind === 'range' && typeof SharedArrayBuffer !== 'undefined' &&
+            typeof Atomics.waitAsync === 'function') {
+            const { BridgedStore } = await import('./store_bridge.js');
+            store = await BridgedStore.create(desc);
+            extra = { bridged: true };
+        }
+    }
     else if (desc.kind === 'path') store = new PathStore(desc.path);
     else if (desc.kind === 'opfs') {
         const { downloadToCache } = await import('./opfs.js');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // bench_kquant_chromium.mjs — bench_kquant.mjs in headless Chromium (Debian's /usr/bin/chromium via
 // playwright-core, as chromium_check.mjs): GB/s of the simd128 / relaxed-SIMD matvec kernels of
-// several test-quant-wasm32*.wasm modules, interleaved repetitions, after a warm-up and after
+// several test-quant-wasm{32,64}*.wasm modules, interleaved repetitions, after a warm-up and after
 // checking each module's kernels against the scalar reference.
 // usage: node bench_kquant_chromium.mjs [--types=q4_K,q6_K] [--reps=5] A.wasm [B.wasm ...]
 import http from 'node:http';
@@ -32,14 +32,15 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    const out = await page.evaluate(async ({ nfiles, types, reps }) => {
+    const out = await page.evaluate(async ({ nfiles, types, reps, is64 }) => {
         const rows = 1024, cols = 4096, iters = 10, mods = [];
         for (let f = 0; f < nfiles; f++) {
-            const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+            const memory = is64[f] ? new WebAssembly.Memory({ address: 'i64', initial: 64n, maximum: 65536n, shared: true })
+                : new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
             const env = { memory, chord_host_now_ms: () => performance.now(), chord_host_read: () => 4, chord_host_token: () => 1 };
             const { instance } = await WebAssembly.instantiate(await (await fetch(`/m${f}.wasm`)).arrayBuffer(), { env });
             const x = instance.exports;
-            const cstr = (p) => { const u8 = new Uint8Array(memory.buffer); let e = p; while (u8[e]) e++; return new TextDecoder().decode(u8.slice(p, e)); };
+            const cstr = (q) => { const p = Number(q), u8 = new Uint8Array(memory.buffer); let e = p; while (u8[e]) e++; return new TextDecoder().decode(u8.slice(p, e)); };
             const idx = {};
             for (let i = 0; i < x.wtq_count(); i++) idx[cstr(x.wtq_name(i))] = i;
             const failures = x.wtq_run();
@@ -53,7 +54,7 @@ try {
                     (m.all[t] ??= []).push(+(m.x.wtq_row_bytes(m.idx[t], cols) * rows / ms / 1e6).toFixed(2));
                 }
         return mods.map((m) => ({ failures: m.failures, lastFailure: m.lastFailure, all: m.all }));
-    }, { nfiles: files.length, types, reps });
+    }, { nfiles: files.length, types, reps, is64: files.map((f) => /wasm64/.test(path.basename(f))) });
     out.forEach((m, i) => console.log(files[i], m.failures ? `FAIL ${m.failures}: ${m.lastFailure}` : 'ok',
         types.map((t) => `${t} best ${Math.max(...m.all[t]).toFixed(2)} GB/s [${m.all[t].join(' ')}]`).join(' | ')));
 } finally {
