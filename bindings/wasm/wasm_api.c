@@ -506,3 +506,46 @@ EXPORT int64_t chord_wasm_chat_tokenize(wmodel *w, const char *text, size_t len,
     chord_status st = chord_chat_tokenize(w ? w->model : NULL, text, len, out, cap, &n, &g_err);
     return counted(st, n);
 }
+
+/* The memory plan (chord_memory_plan_header) of a GGUF from its first `len` bytes, for each
+ * build, as JSON {"wasm32": {...}, "wasm64": {...}}; NULL with the last error on failure.
+ * The string lives until the next call. */
+static void plan_json(jbuf *b, const char *name, const chord_memory_plan *p) {
+    jfmt(b, "\"%s\":{\"residency\":\"%s\",\"n_ctx\":%u,\"n_batch\":%u,\"n_threads\":%d,\"n_slots\":%d,", name,
+         p->residency == CHORD_RESIDENCY_PAGED ? "paged" : "resident", p->n_ctx, p->n_batch, p->n_threads,
+         p->n_slots);
+    jfmt(b, "\"weights\":%llu,\"file_copy\":%llu,\"model\":%llu,\"kv_cache\":%llu,\"scratch\":%llu,",
+         (unsigned long long)p->weights, (unsigned long long)p->file_copy, (unsigned long long)p->model,
+         (unsigned long long)p->kv_cache, (unsigned long long)p->scratch);
+    jfmt(b, "\"fixed\":%llu,\"total\":%llu}", (unsigned long long)p->fixed, (unsigned long long)p->total);
+}
+
+EXPORT const char *chord_wasm_memory_plan(const void *head, size_t len, uint64_t file_size, int32_t n_ctx,
+                                          int32_t n_threads, int32_t n_batch) {
+    static char *last = NULL;
+    chord_session_params sp = chord_session_params_default();
+    sp.n_ctx = n_ctx > 0 ? (uint32_t)n_ctx : 0;
+    sp.n_threads = n_threads > 0 ? n_threads : 1;
+    if (n_batch > 0) sp.n_batch = (uint32_t)n_batch;
+    chord_model_params mp = chord_model_params_default();
+    mp.residency = CHORD_RESIDENCY_RESIDENT;
+    chord_memory_plan p32, p64;
+    if (chord_memory_plan_header(head, len, file_size, &mp, &sp, CHORD_BUILD_WASM32, &p32, &g_err) != CHORD_OK ||
+        chord_memory_plan_header(head, len, file_size, &mp, &sp, CHORD_BUILD_WASM64, &p64, &g_err) != CHORD_OK)
+        return NULL;
+    jbuf b = {0};
+    jput(&b, "{", 1);
+    plan_json(&b, "wasm32", &p32);
+    jput(&b, ",", 1);
+    plan_json(&b, "wasm64", &p64);
+    jput(&b, "}", 1);
+    if (b.oom) {
+        free(b.s);
+        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory for the memory plan");
+        return NULL;
+    }
+    free(last);
+    last = b.s;
+    ok();
+    return b.s;
+}

@@ -57,4 +57,8 @@ const chord_gguf *chord_model_gguf(const chord_model *m);
  * tensor to its slot with shape checks (model.c). Exposed for tests. */
 chord_status chord_model_load_arch(chord_model *m, chord_error *err);
 
+/* Parses the GGUF and binds the tensors of its architecture without reading weights or building
+ * the tokenizer (the memory plan from a file header). Takes ownership of *src. */
+chord_status chord_model_open_tensors(chord_model **out, chord_source *src, chord_error *err);
+
 #endif

@@ -20,7 +20,8 @@ typedef struct {
     const char *model, *prompt, *tokens, *prompt_file;
     long long n_predict, n_ctx, n_threads, n_batch, logits_top;
     chord_sampler_params sp;
-    int json, no_mmap;
+    chord_model_params mp;   /* residency, budget, slots, prefetch, policy (cli_mem.c) */
+    int json;
 } run_opts;
 
 typedef struct {
@@ -54,7 +55,14 @@ static void usage(FILE *f) {
         "      --no-mmap           read the model into memory instead of mapping it (safe when\n"
         "                          the file may change while it runs)\n"
         "      --json              print one JSON object instead of streaming text\n"
-        "      --logits-top K      with --json: top K logits of the first generated position\n");
+        "      --logits-top K      with --json: top K logits of the first generated position\n"
+        "  memory (docs/MEMORY64.md):\n"
+        "      --paged             keep model-wide tensors resident, layers in a cache of slots\n"
+        "      --resident          every tensor addressable (default: auto, by --mem-budget)\n"
+        "      --cache-layers N    layer slots (implies --paged)\n"
+        "      --mem-budget SIZE   bytes for weights + KV + scratch (512M, 2G; default: free RAM)\n"
+        "      --prefetch D        layers read ahead while one computes (default 1)\n"
+        "      --policy pin|lru    slot policy (default pin: pin what fits, stream the rest)\n");
 }
 
 static int fail(const char *msg, const char *arg) {
@@ -80,6 +88,7 @@ static const char *expected(const char *opt) {
 /* Returns 0 on success, else the exit code (-1 for --help). */
 static int parse_args(int argc, char **argv, run_opts *o) {
     o->sp = chord_sampler_params_default();
+    o->mp = chord_model_params_default();
     o->n_predict = 128;
     o->n_batch = 64;
     o->prompt = "";
@@ -88,7 +97,9 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return -1;
         if (!strcmp(a, "--json")) { o->json = 1; continue; }
         if (!strcmp(a, "--ignore-eos")) { o->sp.ignore_eos = 1; continue; }
-        if (!strcmp(a, "--no-mmap")) { o->no_mmap = 1; continue; }
+        int mem = chord_cli_mem_flag(argc, argv, &i, &o->mp, "run");
+        if (mem < 0) return 2;
+        if (mem > 0) continue;
         if (i + 1 >= argc) return fail("missing value after", a);
         const char *v = argv[++i];
         long long l = 0;
@@ -223,8 +234,8 @@ static int run(const run_opts *o) {
     run_out out = { .json = o->json };
     int rc = 1;
     char *file_text = NULL;
-    chord_model_params mp = chord_model_params_default();
-    mp.use_mmap = !o->no_mmap;
+    chord_model_params mp = o->mp;
+    mp.plan_n_ctx = (uint32_t)o->n_ctx;
     if (chord_model_open(&model, o->model, &mp, &err) != CHORD_OK) goto done;
     if (o->tokens) {
         if (!parse_ids(o->tokens, &prompt, &n_prompt)) {
