@@ -157,12 +157,15 @@ typedef struct chord_cache_stats {
     int32_t n_layer;         /* transformer layers of the model */
     int32_t slots;           /* layer slots (= n_layer when resident) */
     int32_t pinned;          /* slots holding a layer that is never evicted */
-    uint64_t hits, misses;   /* layer acquires that found / did not find their layer ready */
+    uint64_t hits;           /* layer acquires served from the cache (resident, pinned, or kept) */
+    uint64_t misses;         /* layer acquires that read their layer on demand */
     uint64_t evictions;      /* layers dropped from a slot to make room for another */
     uint64_t bytes_read;     /* bytes read from the source into slots */
     double read_ms;          /* time spent reading (any thread) */
     double stall_ms;         /* time compute waited for a layer */
-    uint64_t prefetch_hits;  /* acquires served by a prefetched slot */
+    uint64_t prefetch_hits;  /* layer acquires served by a slot the prefetcher filled (or was
+                                filling: then compute waited, counted in stall_ms);
+                                hits + misses + prefetch_hits = layer acquires */
     uint64_t resident_bytes; /* weight bytes addressable now (mapped, owned or in slots) */
 } chord_cache_stats;
 

@@ -66,50 +66,140 @@ static layout model_layout(const chord_model *m) {
     return L;
 }
 
-chord_status chord_model_memory_plan(const chord_model *m, const chord_model_params *mp,
-                                     const chord_session_params *sp, chord_build build,
-                                     chord_memory_plan *out, chord_error *err) {
-    if (!m || !out) return chord_fail(err, CHORD_E_INVALID_ARG, "chord_model_memory_plan: NULL argument");
+/* Fills *out for a residency and slot count (n_slots ignored when resident). */
+static void plan_fill(const chord_model *m, const layout *L, chord_residency res, int32_t n_slots, uint32_t n_ctx,
+                      uint32_t n_batch, int nth, chord_build build, int use_mmap, chord_memory_plan *out) {
     memset(out, 0, sizeof *out);
-    if (m->vocab_only || !m->layers)
-        return chord_fail(err, CHORD_E_INVALID_ARG, "the model was opened vocab_only: no weights to plan");
-    if (build < CHORD_BUILD_NATIVE || build > CHORD_BUILD_WASM64)
-        return chord_fail(err, CHORD_E_INVALID_ARG, "unknown build %d", (int)build);
-    chord_model_params dmp = chord_model_params_default();
-    if (!mp) mp = &dmp;
-    chord_session_params dsp = chord_session_params_default();
-    if (!sp) sp = &dsp;
-    uint32_t n_ctx = 0, n_batch = 0;
-    chord_status st = chord_session_resolve(m, sp, &n_ctx, &n_batch, err);
-    if (st != CHORD_OK) return st;
-    int nth = sp->n_threads > 0 ? sp->n_threads : chord_cpu_count();
-
-    const layout L = model_layout(m);
     out->n_layer = m->hp.n_layer;
     out->n_ctx = n_ctx;
     out->n_batch = n_batch;
     out->n_threads = nth;
-    out->global_bytes = L.global_bytes;
-    out->layer_bytes = L.layer_bytes;
-    out->residency = mp->residency == CHORD_RESIDENCY_PAGED ? CHORD_RESIDENCY_PAGED : CHORD_RESIDENCY_RESIDENT;
-    if (out->residency == CHORD_RESIDENCY_PAGED) {
-        int32_t slots = mp->n_slots > 0 ? mp->n_slots : 2;
-        if (slots > m->hp.n_layer) slots = m->hp.n_layer;
-        out->n_slots = slots;
-        out->weights = L.global_bytes + (uint64_t)slots * L.layer_bytes;
+    out->global_bytes = L->global_bytes;
+    out->layer_bytes = L->layer_bytes;
+    out->residency = res;
+    if (res == CHORD_RESIDENCY_PAGED) {
+        if (n_slots > m->hp.n_layer) n_slots = m->hp.n_layer;
+        out->n_slots = n_slots;
+        out->weights = L->global_bytes + (uint64_t)n_slots * L->layer_bytes;
     } else {
         out->n_slots = m->hp.n_layer;
-        out->weights = L.hi - L.lo;
+        out->weights = L->hi - L->lo;
     }
-    const uint64_t header = L.lo; /* GGUF head: magic, metadata, tensor table */
-    if (build == CHORD_BUILD_NATIVE) out->file_copy = mp->use_mmap ? header : 0;
-    else if (out->residency == CHORD_RESIDENCY_RESIDENT) out->file_copy = m->src.size - out->weights;
+    const uint64_t header = L->lo; /* GGUF head: magic, metadata, tensor table */
+    if (build == CHORD_BUILD_NATIVE) out->file_copy = use_mmap && res == CHORD_RESIDENCY_RESIDENT ? header : 0;
+    else if (res == CHORD_RESIDENCY_RESIDENT) out->file_copy = m->src.size - out->weights;
     else out->file_copy = 0; /* paged wasm reads layers through the host; the file stays outside */
     out->model = MODEL_PER_HEADER_BYTE * header + MODEL_PER_TOKEN * (uint64_t)m->hp.n_vocab;
     out->scratch = chord_session_buffer_bytes(m, n_ctx, n_batch, nth, &out->kv_cache) - out->kv_cache;
     out->fixed = build == CHORD_BUILD_NATIVE ? NATIVE_FIXED + (uint64_t)nth * NATIVE_PER_THREAD
                                              : WASM_FIXED + (uint64_t)(nth - 1) * WASM_PER_THREAD;
     out->total = out->weights + out->file_copy + out->model + out->kv_cache + out->scratch + out->fixed;
+}
+
+static uint64_t address_space(chord_build b) {
+    return b == CHORD_BUILD_WASM32 ? (uint64_t)4 << 30 : b == CHORD_BUILD_WASM64 ? (uint64_t)16 << 30 : UINT64_MAX;
+}
+
+#define GiB_D(x) ((double)(x) / (double)((uint64_t)1 << 30))
+
+/* Residency auto/resident/paged and the slot count for a budget (docs/MEMORY64.md). */
+static chord_status decide(const chord_model *m, const layout *L, const chord_model_params *mp, uint32_t n_ctx,
+                           uint32_t n_batch, int nth, chord_build build, chord_memory_plan *out, chord_error *err) {
+    const int32_t NL = m->hp.n_layer;
+    uint64_t budget = mp->mem_budget;
+    const int explicit_budget = budget != 0;
+    if (!budget) budget = build == CHORD_BUILD_NATIVE ? chord_available_memory_bytes() : 0;
+    if (!budget || budget > address_space(build)) budget = address_space(build);
+    chord_memory_plan res;
+    plan_fill(m, L, CHORD_RESIDENCY_RESIDENT, 0, n_ctx, n_batch, nth, build, mp->use_mmap, &res);
+    /* bytes already in addressable memory (a wasm buffer) are resident whatever we decide */
+    const int in_memory = build != CHORD_BUILD_NATIVE && m->src.data;
+    chord_residency r = mp->residency;
+    if (r == CHORD_RESIDENCY_AUTO)
+        r = (in_memory || (res.total <= budget && res.total <= address_space(build))) ? CHORD_RESIDENCY_RESIDENT
+                                                                                      : CHORD_RESIDENCY_PAGED;
+    if (r == CHORD_RESIDENCY_RESIDENT) {
+        *out = res;
+        return CHORD_OK;
+    }
+    chord_memory_plan base;
+    plan_fill(m, L, CHORD_RESIDENCY_PAGED, 0, n_ctx, n_batch, nth, build, mp->use_mmap, &base);
+    int32_t slots = mp->n_slots;
+    if (slots <= 0) {
+        uint64_t room = budget > base.total ? budget - base.total : 0;
+        uint64_t fit = L->layer_bytes ? room / L->layer_bytes : (uint64_t)NL;
+        slots = fit > (uint64_t)NL ? NL : (int32_t)fit;
+        if (slots < 2 && NL >= 2)
+            return chord_fail(err, CHORD_E_NOMEM,
+                              "the model does not fit a %s budget of %.2f GiB even paged: model-wide tensors %.2f GiB "
+                              "+ KV cache %.2f GiB (n_ctx %u) + scratch and tables %.2f GiB + 2 layer slots of %.2f GiB "
+                              "= %.2f GiB", explicit_budget ? "memory" : "available-memory", GiB_D(budget),
+                              GiB_D(base.global_bytes), GiB_D(base.kv_cache), n_ctx,
+                              GiB_D(base.scratch + base.model + base.fixed), GiB_D(L->layer_bytes),
+                              GiB_D(base.total + 2 * L->layer_bytes));
+        if (slots < 1) slots = 1;
+    }
+    plan_fill(m, L, CHORD_RESIDENCY_PAGED, slots, n_ctx, n_batch, nth, build, mp->use_mmap, out);
+    if (explicit_budget && out->total > budget)
+        return chord_fail(err, CHORD_E_NOMEM, "%d layer slots need %.2f GiB (model-wide %.2f + slots %.2f + KV %.2f + "
+                          "other %.2f), more than the memory budget of %.2f GiB", out->n_slots, GiB_D(out->total),
+                          GiB_D(out->global_bytes), GiB_D((uint64_t)out->n_slots * L->layer_bytes),
+                          GiB_D(out->kv_cache), GiB_D(out->scratch + out->model + out->fixed), GiB_D(budget));
+    return CHORD_OK;
+}
+
+static chord_status check_args(const chord_model *m, chord_build build, chord_error *err) {
+    if (m->vocab_only || !m->layers)
+        return chord_fail(err, CHORD_E_INVALID_ARG, "the model was opened vocab_only: no weights to plan");
+    if (build < CHORD_BUILD_NATIVE || build > CHORD_BUILD_WASM64)
+        return chord_fail(err, CHORD_E_INVALID_ARG, "unknown build %d", (int)build);
+    return CHORD_OK;
+}
+
+chord_status chord_model_memory_plan(const chord_model *m, const chord_model_params *mp,
+                                     const chord_session_params *sp, chord_build build,
+                                     chord_memory_plan *out, chord_error *err) {
+    if (!m || !out) return chord_fail(err, CHORD_E_INVALID_ARG, "chord_model_memory_plan: NULL argument");
+    memset(out, 0, sizeof *out);
+    chord_status st = check_args(m, build, err);
+    if (st != CHORD_OK) return st;
+    chord_model_params dmp = chord_model_params_default();
+    if (!mp) mp = &dmp;
+    chord_session_params dsp = chord_session_params_default();
+    if (!sp) sp = &dsp;
+    uint32_t n_ctx = 0, n_batch = 0;
+    if ((st = chord_session_resolve(m, sp, &n_ctx, &n_batch, err)) != CHORD_OK) return st;
+    int nth = sp->n_threads > 0 ? sp->n_threads : chord_cpu_count();
+    const layout L = model_layout(m);
+    return decide(m, &L, mp, n_ctx, n_batch, nth, build, out, err);
+}
+
+chord_build chord_plan_this_build(void) {
+#if defined(__wasm64__)
+    return CHORD_BUILD_WASM64;
+#elif defined(__wasm__)
+    return CHORD_BUILD_WASM32;
+#else
+    return CHORD_BUILD_NATIVE;
+#endif
+}
+
+chord_status chord_plan_weights(const chord_model *m, const chord_model_params *mp, chord_weights_config *cfg,
+                                chord_error *err) {
+    memset(cfg, 0, sizeof *cfg);
+    chord_session_params sp = chord_session_params_default();
+    sp.n_ctx = mp->plan_n_ctx;
+    if (sp.n_ctx > (uint32_t)m->hp.n_ctx_train) sp.n_ctx = 0; /* the session will refuse it; plan the default */
+    if (mp->residency == CHORD_RESIDENCY_RESIDENT) return CHORD_OK;
+    chord_memory_plan plan;
+    chord_status st = chord_model_memory_plan(m, mp, &sp, chord_plan_this_build(), &plan, err);
+    if (st != CHORD_OK) return st;
+    if (plan.residency == CHORD_RESIDENCY_PAGED) {
+        cfg->policy = CHORD_WPOLICY_PAGED;
+        cfg->n_slots = plan.n_slots;
+        cfg->prefetch = mp->prefetch;
+        cfg->cache_policy = mp->cache_policy;
+    }
     return CHORD_OK;
 }
 

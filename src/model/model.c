@@ -254,7 +254,11 @@ static chord_status open_parts(chord_model *m, const chord_model_params *p, chor
     if (!p->vocab_only) {
         if ((st = detect_arch(m, err)) || (st = chord_model_load_arch(m, err))) return st;
         n_vocab_expected = m->hp.n_vocab;
-        st = chord_weights_open(&m->weights, &m->src, m->layers, m->hp.n_layer, &m->global, NULL, err);
+        /* resident, or paged with how many slots: decided from the memory plan before any
+         * weight is read (plan.c) */
+        chord_weights_config wc;
+        if ((st = chord_plan_weights(m, p, &wc, err)) != CHORD_OK) return st;
+        st = chord_weights_open(&m->weights, &m->src, m->layers, m->hp.n_layer, &m->global, &wc, err);
         if (st != CHORD_OK) return st;
     } else {
         chord_str a;

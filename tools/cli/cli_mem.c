@@ -175,3 +175,27 @@ int chord_cli_plan(int argc, char **argv) {
     chord_model_free(m);
     return fflush(stdout) == 0 ? 0 : 1;
 }
+
+void chord_cli_cache_json(FILE *f, const chord_model *m) {
+    chord_cache_stats c;
+    if (chord_model_cache_stats(m, &c) != CHORD_OK) {
+        fputs("null", f);
+        return;
+    }
+    fprintf(f, "{\"policy\": \"%s\", \"slots\": %d, \"pinned\": %d, \"hits\": %llu, \"misses\": %llu, "
+               "\"evictions\": %llu, \"bytes_read\": %llu, \"read_ms\": %.3f, \"stall_ms\": %.3f, "
+               "\"prefetch_hits\": %llu, \"resident_bytes\": %llu}",
+            c.policy, c.slots, c.pinned, (ull)c.hits, (ull)c.misses, (ull)c.evictions, (ull)c.bytes_read,
+            c.read_ms, c.stall_ms, (ull)c.prefetch_hits, (ull)c.resident_bytes);
+}
+
+void chord_cli_cache_summary(FILE *f, const chord_model *m, uint64_t n_tokens) {
+    chord_cache_stats c;
+    if (chord_model_cache_stats(m, &c) != CHORD_OK || strncmp(c.policy, "paged", 5) != 0) return;
+    uint64_t acq = c.hits + c.misses + c.prefetch_hits;
+    fprintf(f, "wasm-chord: cache %s: %d slots (%d pinned) of %d layers, hit rate %.1f%% (%llu hits, %llu misses, "
+               "%llu prefetch hits, %llu evictions), read %.1f MiB in %.0f ms (%.1f MiB/token), stalled %.0f ms\n",
+            c.policy, c.slots, c.pinned, c.n_layer, acq ? 100.0 * (double)c.hits / (double)acq : 0.0, (ull)c.hits,
+            (ull)c.misses, (ull)c.prefetch_hits, (ull)c.evictions, (double)c.bytes_read / 1048576.0, c.read_ms,
+            n_tokens ? (double)c.bytes_read / 1048576.0 / (double)n_tokens : 0.0, c.stall_ms);
+}

@@ -2,7 +2,8 @@
  * cli_run.c — `wasm-chord run`: generate text from a prompt with llama.cpp-style flags,
  * streaming it to stdout, or printing one JSON object with --json:
  *   {"prompt_tokens": [...], "tokens": [...], "text": "...",
- *    "timings": {"load_ms": .., "prefill_tok_s": .., "decode_tok_s": ..}, "peak_memory_bytes": ..
+ *    "timings": {"load_ms": .., "prefill_tok_s": .., "decode_tok_s": ..},
+ *    "cache": {"policy": .., "slots": .., "pinned": .., "hits": .., ...}, "peak_memory_bytes": ..
  *    [, "first_top_logits": [[id, logit], ...]]}
  * --tokens "1 2 3" gives the prompt as ids (used as is, no BOS added) and --logits-top K adds
  * the top K logits of the first generated position — the two hooks the parity tests use.
@@ -298,12 +299,16 @@ static int run(const run_opts *o) {
         json_string(out.text ? out.text : "", out.n_text);
         printf(", \"timings\": {\"load_ms\": %.3f, \"prefill_tok_s\": %.3f, \"decode_tok_s\": %.3f}",
                stats.load_ms, stats.prefill_tok_s, stats.decode_tok_s);
+        printf(", \"cache\": ");
+        chord_cli_cache_json(stdout, model);
         printf(", \"peak_memory_bytes\": %llu}\n", (unsigned long long)stats.peak_memory_bytes);
+        chord_cli_cache_summary(stderr, model, stats.n_prefill + stats.n_decode);
     } else {
         putchar('\n');
         fprintf(stderr, "\nwasm-chord: %llu prompt tokens at %.1f tok/s, %llu generated at %.1f tok/s, load %.0f ms\n",
                 (unsigned long long)stats.n_prefill, stats.prefill_tok_s, (unsigned long long)stats.n_decode,
                 stats.decode_tok_s, stats.load_ms);
+        chord_cli_cache_summary(stderr, model, stats.n_prefill + stats.n_decode);
     }
     fflush(stdout);
     rc = (st == CHORD_OK && !out.oom) ? 0 : 1;
