@@ -15,6 +15,7 @@
  * The same numbers decide the JS build choice (bindings/wasm, js/src/index.js) and the paged
  * path (model.c, residency auto), so there is one estimate, not one per host.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -60,7 +61,9 @@ static layout model_layout(const chord_model *m) {
         uint64_t lo = UINT64_MAX, hi = 0;
         span_add(&m->layers[il], &lo, &hi);
         span_add(&m->layers[il], &L.lo, &L.hi);
-        if (hi > lo && hi - lo > L.layer_bytes) L.layer_bytes = hi - lo;
+        /* a slot holds the span from its 4 KiB-aligned start (paged.c reads aligned) */
+        uint64_t base = lo & ~(uint64_t)4095;
+        if (hi > lo && hi - base > L.layer_bytes) L.layer_bytes = hi - base;
     }
     if (L.lo > L.hi) L.lo = L.hi = 0;
     return L;
@@ -100,7 +103,14 @@ static uint64_t address_space(chord_build b) {
     return b == CHORD_BUILD_WASM32 ? (uint64_t)4 << 30 : b == CHORD_BUILD_WASM64 ? (uint64_t)16 << 30 : UINT64_MAX;
 }
 
-#define GiB_D(x) ((double)(x) / (double)((uint64_t)1 << 30))
+/* "1.25 GiB" or "3.4 MiB": messages stay readable for small and large models. */
+typedef struct { char s[32]; } human;
+static human hb(uint64_t n) {
+    human h;
+    if (n >= ((uint64_t)1 << 30)) snprintf(h.s, sizeof h.s, "%.2f GiB", (double)n / (double)((uint64_t)1 << 30));
+    else snprintf(h.s, sizeof h.s, "%.1f MiB", (double)n / (double)((uint64_t)1 << 20));
+    return h;
+}
 
 /* Residency auto/resident/paged and the slot count for a budget (docs/MEMORY64.md). */
 static chord_status decide(const chord_model *m, const layout *L, const chord_model_params *mp, uint32_t n_ctx,
@@ -131,20 +141,19 @@ static chord_status decide(const chord_model *m, const layout *L, const chord_mo
         slots = fit > (uint64_t)NL ? NL : (int32_t)fit;
         if (slots < 2 && NL >= 2)
             return chord_fail(err, CHORD_E_NOMEM,
-                              "the model does not fit a %s budget of %.2f GiB even paged: model-wide tensors %.2f GiB "
-                              "+ KV cache %.2f GiB (n_ctx %u) + scratch and tables %.2f GiB + 2 layer slots of %.2f GiB "
-                              "= %.2f GiB", explicit_budget ? "memory" : "available-memory", GiB_D(budget),
-                              GiB_D(base.global_bytes), GiB_D(base.kv_cache), n_ctx,
-                              GiB_D(base.scratch + base.model + base.fixed), GiB_D(L->layer_bytes),
-                              GiB_D(base.total + 2 * L->layer_bytes));
+                              "the model does not fit a %s budget of %s even paged: model-wide tensors %s "
+                              "+ KV cache %s (n_ctx %u) + scratch and tables %s + 2 layer slots of %s = %s",
+                              explicit_budget ? "memory" : "available-memory", hb(budget).s, hb(base.global_bytes).s,
+                              hb(base.kv_cache).s, n_ctx, hb(base.scratch + base.model + base.fixed).s,
+                              hb(L->layer_bytes).s, hb(base.total + 2 * L->layer_bytes).s);
         if (slots < 1) slots = 1;
     }
     plan_fill(m, L, CHORD_RESIDENCY_PAGED, slots, n_ctx, n_batch, nth, build, mp->use_mmap, out);
     if (explicit_budget && out->total > budget)
-        return chord_fail(err, CHORD_E_NOMEM, "%d layer slots need %.2f GiB (model-wide %.2f + slots %.2f + KV %.2f + "
-                          "other %.2f), more than the memory budget of %.2f GiB", out->n_slots, GiB_D(out->total),
-                          GiB_D(out->global_bytes), GiB_D((uint64_t)out->n_slots * L->layer_bytes),
-                          GiB_D(out->kv_cache), GiB_D(out->scratch + out->model + out->fixed), GiB_D(budget));
+        return chord_fail(err, CHORD_E_NOMEM, "%d layer slots need %s (model-wide %s + slots %s + KV cache %s + "
+                          "other %s), more than the memory budget of %s", out->n_slots, hb(out->total).s,
+                          hb(out->global_bytes).s, hb((uint64_t)out->n_slots * L->layer_bytes).s,
+                          hb(out->kv_cache).s, hb(out->scratch + out->model + out->fixed).s, hb(budget).s);
     return CHORD_OK;
 }
 
