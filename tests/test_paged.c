@@ -364,7 +364,7 @@ static void stories(void) {
     mp.mem_budget = 200 * 1024;
     m = NULL;
     CHECK(chord_model_open(&m, path, &mp, err) == CHORD_E_NOMEM);
-    CHECKF(strstr(err->message, "GiB") && strstr(err->message, "KV cache") && strstr(err->message, "slots"), "%s",
+    CHECKF(strstr(err->message, "budget of 0.2 MiB") && strstr(err->message, "KV cache") && strstr(err->message, "slots"), "%s",
            err->message);
     CHECK(m == NULL);
 }

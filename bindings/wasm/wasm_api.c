@@ -434,8 +434,18 @@ EXPORT const char *chord_wasm_session_stats_json(wsession *w) {
     jfmt(&b, ",\"n_prefill\":%llu,\"n_decode\":%llu", (unsigned long long)st.n_prefill,
          (unsigned long long)st.n_decode);
     jfmt(&b, ",\"prefill_tok_s\":%.3f,\"decode_tok_s\":%.3f", st.prefill_tok_s, st.decode_tok_s);
-    jfmt(&b, ",\"weight_bytes\":%llu,\"peak_memory_bytes\":%llu}", (unsigned long long)st.weight_bytes,
+    jfmt(&b, ",\"weight_bytes\":%llu,\"peak_memory_bytes\":%llu", (unsigned long long)st.weight_bytes,
          (unsigned long long)st.peak_memory_bytes);
+    chord_cache_stats c;
+    if (chord_model_cache_stats(w->m->model, &c) == CHORD_OK) {
+        jfmt(&b, ",\"cache\":{\"policy\":\"%s\",\"slots\":%d,\"pinned\":%d,\"hits\":%llu,\"misses\":%llu,", c.policy,
+             c.slots, c.pinned, (unsigned long long)c.hits, (unsigned long long)c.misses);
+        jfmt(&b, "\"evictions\":%llu,\"bytes_read\":%llu,\"read_ms\":%.3f,\"stall_ms\":%.3f,\"prefetch_hits\":%llu,",
+             (unsigned long long)c.evictions, (unsigned long long)c.bytes_read, c.read_ms, c.stall_ms,
+             (unsigned long long)c.prefetch_hits);
+        jfmt(&b, "\"resident_bytes\":%llu}", (unsigned long long)c.resident_bytes);
+    }
+    jput(&b, "}", 1);
     if (b.oom) {
         free(b.s);
         return NULL;
