@@ -44,16 +44,17 @@ for f in "${files[@]}"; do
     bw=$(python3 - "$f" <<'PY'
 import sys, time
 t = time.perf_counter(); n = 0
+buf = bytearray(64 << 20)
 with open(sys.argv[1], 'rb', buffering=0) as fh:
     while True:
-        b = fh.read(64 << 20)
-        if not b: break
-        n += len(b)
+        k = fh.readinto(buf)
+        if not k: break
+        n += k
 print(f"{n / (time.perf_counter() - t) / 2**20:.0f}")
 PY
 )
     res_tps=""
-    for cfg in "--resident" "--paged --cache-layers $L" "--paged --cache-layers $half" "--paged --cache-layers $half --policy lru" \
+    for cfg in "--resident" "--paged --cache-layers $L --preload" "--paged --cache-layers $half" "--paged --cache-layers $half --policy lru" \
                "--paged --cache-layers 4" "--paged --cache-layers 4 --policy lru"; do
         j=$("$BUILD/wasm-chord" run -m "$f" --tokens "1 450 4996 338" -n "$N_DECODE" --temp 0 --ignore-eos -c 256 \
              -t "$THREADS" $cfg --json 2>/dev/null) || { echo "| $(basename "$f") | $cfg | failed | | | | | |"; continue; }
@@ -62,7 +63,7 @@ import json, sys
 j = json.loads(sys.argv[1]); name, cfg, n, bw, res = sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
 c = j["cache"]; tps = j["timings"]["decode_tok_s"]
 acq = c["hits"] + c["misses"] + c["prefetch_hits"]
-passes = max(1, n + 1)
+passes = max(1, n + 1)  # forward passes: the prompt batch + one per generated token
 mib_tok = c["bytes_read"] / 2**20 / passes
 stall = c["stall_ms"] / passes
 bound = min(res or tps, bw / mib_tok) if mib_tok > 0 else (res or tps)

@@ -30,6 +30,8 @@ int chord_cli_mem_flag(int argc, char **argv, int *i, chord_model_params *mp, co
  * them for a paged model (nothing for a resident one). */
 void chord_cli_cache_json(FILE *f, const chord_model *m);
 void chord_cli_cache_summary(FILE *f, const chord_model *m, uint64_t n_tokens);
+/* Set by --preload: run fills every layer slot before the prompt. */
+extern int chord_cli_want_preload;
 /* "2G", "512M", "1.5G", "4096" → bytes (K/M/G/T are powers of 1024). */
 int chord_cli_parse_size(const char *s, uint64_t *out);
 #endif

@@ -8,6 +8,7 @@
  *   --prefetch D            layers read ahead (default 1)
  *   --policy pin|lru        slot policy (default pin: pin what fits, stream the rest)
  *   --no-mmap               read resident weights into memory instead of mapping the file
+ *   --preload               fill every layer slot before the prompt (chord_model_preload)
  */
 #include <errno.h>
 #include <math.h>
@@ -19,6 +20,8 @@
 #include "cli.h"
 
 typedef unsigned long long ull;
+
+int chord_cli_want_preload = 0;
 
 int chord_cli_parse_size(const char *s, uint64_t *out) {
     char *end;
@@ -57,6 +60,7 @@ int chord_cli_mem_flag(int argc, char **argv, int *i, chord_model_params *mp, co
     if (!strcmp(a, "--paged")) { mp->residency = CHORD_RESIDENCY_PAGED; return 1; }
     if (!strcmp(a, "--resident")) { mp->residency = CHORD_RESIDENCY_RESIDENT; return 1; }
     if (!strcmp(a, "--no-mmap")) { mp->use_mmap = 0; return 1; }
+    if (!strcmp(a, "--preload")) { chord_cli_want_preload = 1; return 1; }
     int takes = !strcmp(a, "--cache-layers") || !strcmp(a, "--mem-budget") || !strcmp(a, "--prefetch") ||
                 !strcmp(a, "--policy");
     if (!takes) return 0;

@@ -63,7 +63,8 @@ static void usage(FILE *f) {
         "      --cache-layers N    layer slots (implies --paged)\n"
         "      --mem-budget SIZE   bytes for weights + KV + scratch (512M, 2G; default: free RAM)\n"
         "      --prefetch D        layers read ahead while one computes (default 1)\n"
-        "      --policy pin|lru    slot policy (default pin: pin what fits, stream the rest)\n");
+        "      --policy pin|lru    slot policy (default pin: pin what fits, stream the rest)\n"
+        "      --preload           fill every layer slot before the prompt\n");
 }
 
 static int fail(const char *msg, const char *arg) {
@@ -238,6 +239,7 @@ static int run(const run_opts *o) {
     chord_model_params mp = o->mp;
     mp.plan_n_ctx = (uint32_t)o->n_ctx;
     if (chord_model_open(&model, o->model, &mp, &err) != CHORD_OK) goto done;
+    if (chord_cli_want_preload && chord_model_preload(model, &err) != CHORD_OK) goto done;
     if (o->tokens) {
         if (!parse_ids(o->tokens, &prompt, &n_prompt)) {
             snprintf(err.message, sizeof err.message, "--tokens: expected integers separated by spaces");
