@@ -106,9 +106,28 @@ void chord_source_close(chord_source *src);
  * ------------------------------------------------------------------------------------------- */
 typedef struct chord_model chord_model;
 
+/* Where the weights live (docs/MEMORY64.md). */
+typedef enum {
+    CHORD_RESIDENCY_AUTO = 0,     /* resident when the memory plan fits the budget, else paged */
+    CHORD_RESIDENCY_RESIDENT = 1, /* every tensor addressable (mapped in place or read once) */
+    CHORD_RESIDENCY_PAGED = 2,    /* model-wide tensors resident; layers in a cache of slots */
+} chord_residency;
+typedef enum {
+    CHORD_CACHE_PIN = 0,  /* pin what fits, stream the rest through a small ring (cyclic scans) */
+    CHORD_CACHE_LRU = 1,  /* least recently used (for comparison: 0 hits on a cyclic scan) */
+} chord_cache_policy;
+
 typedef struct chord_model_params {
     int vocab_only;   /* load metadata and tokenizer only (e.g. the vocab test files) */
     int use_mmap;     /* native: map the file instead of reading it (default 1) */
+    chord_residency residency;  /* default auto */
+    uint64_t mem_budget;        /* bytes for weights + KV + scratch; 0 = natively available RAM,
+                                   in wasm the build's address space */
+    int32_t n_slots;            /* paged: layer slots (0 = as many as the budget allows) */
+    int32_t prefetch;           /* paged: layers read ahead (default 1; 0 = none) */
+    chord_cache_policy cache_policy;
+    uint32_t plan_n_ctx;        /* auto: the context length the budget must also hold (0 = 4096
+                                   or the trained length when smaller) */
 } chord_model_params;
 chord_model_params chord_model_params_default(void);
 
@@ -138,14 +157,18 @@ typedef struct chord_cache_stats {
     int32_t n_layer;         /* transformer layers of the model */
     int32_t slots;           /* layer slots (= n_layer when resident) */
     int32_t pinned;          /* slots holding a layer that is never evicted */
-    uint64_t hits, misses;   /* layer acquires that found / did not find their layer ready */
+    uint64_t hits;           /* layer acquires served from the cache (resident, pinned, or kept) */
+    uint64_t misses;         /* layer acquires that read their layer on demand */
     uint64_t evictions;      /* layers dropped from a slot to make room for another */
     uint64_t bytes_read;     /* bytes read from the source into slots */
     double read_ms;          /* time spent reading (any thread) */
     double stall_ms;         /* time compute waited for a layer */
-    uint64_t prefetch_hits;  /* acquires served by a prefetched slot */
+    uint64_t prefetch_hits;  /* layer acquires served by a slot the prefetcher filled (or was
+                                filling: then compute waited, counted in stall_ms);
+                                hits + misses + prefetch_hits = layer acquires */
     uint64_t resident_bytes; /* weight bytes addressable now (mapped, owned or in slots) */
 } chord_cache_stats;
+
 chord_status chord_model_cache_stats(const chord_model *m, chord_cache_stats *out);
 /* Fills every slot (every layer when all fit). */
 chord_status chord_model_preload(chord_model *m, chord_error *err);
@@ -343,6 +366,38 @@ chord_status chord_chat_tokenize(const chord_model *m, const char *rendered, siz
                                  int32_t *out, size_t cap, size_t *n_out, chord_error *err);
 /* Frees memory the library handed to the caller (chord_chat_render's output). NULL is fine. */
 void chord_free(void *p);
+
+/* ---------------------------------------------------------------------------------------------
+ * Memory plan
+ * ------------------------------------------------------------------------------------------- */
+/* The memory plan: what a model costs in a build, for a context length and thread count, as the
+ * engine really allocates it (docs/MEMORY64.md). Natively "weights" of a mapped file count as
+ * the resident pages they become once every layer has been used. */
+typedef enum { CHORD_BUILD_NATIVE = 0, CHORD_BUILD_WASM32 = 1, CHORD_BUILD_WASM64 = 2 } chord_build;
+typedef struct chord_memory_plan {
+    chord_residency residency;  /* resident or paged (never auto) */
+    int32_t n_layer, n_slots;   /* n_slots = n_layer when resident */
+    uint32_t n_ctx, n_batch;
+    int32_t n_threads;
+    uint64_t weights;           /* weight bytes held: all tensors, or model-wide + slots */
+    uint64_t global_bytes;      /* model-wide tensors (embeddings, output norm and head) */
+    uint64_t layer_bytes;       /* one slot: the largest layer's span */
+    uint64_t file_copy;         /* wasm: the rest of the GGUF, copied into memory with it */
+    uint64_t model;             /* parsed metadata, tensor table, tokenizer */
+    uint64_t kv_cache;          /* F16 K and V for n_layer x n_ctx positions */
+    uint64_t scratch;           /* the session's activation buffers */
+    uint64_t fixed;             /* runtime, stacks, allocator slack */
+    uint64_t total;
+} chord_memory_plan;
+/* sp NULL = session defaults; mp NULL = model defaults (its residency settings apply). */
+chord_status chord_model_memory_plan(const chord_model *m, const chord_model_params *mp,
+                                     const chord_session_params *sp, chord_build build,
+                                     chord_memory_plan *out, chord_error *err);
+/* The same from the first `len` bytes of a GGUF of `file_size` bytes (header, metadata and
+ * tensor table must be inside them), before anything is loaded. */
+chord_status chord_memory_plan_header(const void *head, size_t len, uint64_t file_size,
+                                      const chord_model_params *mp, const chord_session_params *sp,
+                                      chord_build build, chord_memory_plan *out, chord_error *err);
 
 #ifdef __cplusplus
 }

@@ -12,3 +12,10 @@ bench: setup $(BUILD)/wasm-chord $(BUILD)/make_model $(if $(filter 1,$(BENCH_BRO
 	@if [ "$(BENCH_BROWSER)" = 1 ]; then echo; echo "== Chromium: wasm-chord (wasm32, wasm64) vs wllama 3.8.1"; \
 	    node bench/browser_bench.mjs --build-dir $(BUILD) --threads 1,2 --prompt-tokens 64 --decode 64; fi
 	@if [ "$(BENCH_SERVER)" = 1 ]; then echo; node bench/server_bench.mjs --build-dir $(BUILD); fi
+
+# `make bench-paged`: resident vs paged weights (bench/paged.sh; BENCH_PAGED_ARGS passes options,
+# CHORD_BIG=1 adds the 7B-shaped Q4_K_M).
+BENCH_PAGED_ARGS ?=
+.PHONY: bench-paged
+bench-paged: $(BUILD)/wasm-chord $(BUILD)/make_model
+	@BUILD=$(BUILD) bash bench/paged.sh $(BENCH_PAGED_ARGS)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,3 +213,82 @@ chord_status chord_source_from_file(chord_source *src, const char *path, chord_e
     return CHORD_OK;
 }
 
+
+/* ---- memory and helper thread ------------------------------------------------------------------ */
+
+uint64_t chord_available_memory_bytes(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kib = 0;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) break;
+        fclose(f);
+        if (kib) return (uint64_t)kib * 1024u;
+    }
+    long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+}
+
+void chord_cpu_relax(void) { sched_yield(); }
+
+struct chord_helper {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int kicked, stop;
+    void (*fn)(void *);
+    void *arg;
+};
+
+static void *helper_main(void *p) {
+    chord_helper *h = p;
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        while (!h->kicked && !h->stop) pthread_cond_wait(&h->cv, &h->mu);
+        if (h->stop) break;
+        h->kicked = 0;
+        pthread_mutex_unlock(&h->mu);
+        h->fn(h->arg);
+        pthread_mutex_lock(&h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+chord_status chord_helper_new(chord_helper **out, void (*fn)(void *), void *arg, chord_error *err) {
+    *out = NULL;
+    chord_helper *h = calloc(1, sizeof *h);
+    if (!h) return chord_fail(err, CHORD_E_NOMEM, "out of memory for a helper thread");
+    h->fn = fn;
+    h->arg = arg;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    if (pthread_create(&h->th, NULL, helper_main, h) != 0) {
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
+        free(h);
+        return chord_fail(err, CHORD_E_NOMEM, "cannot start a helper thread");
+    }
+    *out = h;
+    return CHORD_OK;
+}
+
+void chord_helper_kick(chord_helper *h) {
+    pthread_mutex_lock(&h->mu);
+    h->kicked = 1;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+void chord_helper_free(chord_helper *h) {
+    if (!h) return;
+    pthread_mutex_lock(&h->mu);
+    h->stop = 1;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->th, NULL);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h);
+}

@@ -24,4 +24,19 @@ void chord_pool_free(chord_pool *p);
 int chord_pool_size(const chord_pool *p);
 void chord_pool_run(chord_pool *p, chord_task_fn fn, void *ctx);
 
+/* Memory the system could give this process now (natively MemAvailable); 0 when unknown. The
+ * default memory budget of residency auto (docs/MEMORY64.md). */
+uint64_t chord_available_memory_bytes(void);
+/* Gives the CPU to another thread while waiting for one (natively sched_yield). */
+void chord_cpu_relax(void);
+
+/* A helper thread that runs fn(arg) after chord_helper_kick; kicks that arrive while fn runs
+ * make it run once more (they coalesce). The paged weights' prefetcher. CHORD_E_UNSUPPORTED on
+ * targets that cannot start a thread from C (WASI, freestanding wasm): callers then do the work
+ * synchronously. */
+typedef struct chord_helper chord_helper;
+chord_status chord_helper_new(chord_helper **out, void (*fn)(void *arg), void *arg, chord_error *err);
+void chord_helper_kick(chord_helper *h);
+void chord_helper_free(chord_helper *h); /* waits for a running fn, joins; NULL is fine */
+
 #endif

@@ -405,6 +405,27 @@ EXPORT const char *chord_wasm_session_stats_json(wsession *w) {
         chord_json_key(&j, counts[i].k);
         chord_json_num(&j, "%llu", (unsigned long long)counts[i].v);
     }
+    chord_cache_stats c;
+    if (chord_model_cache_stats(w->m->model, &c) == CHORD_OK) {
+        chord_json_key(&j, "cache");
+        chord_json_raw(&j, "{");
+        chord_json_key(&j, "policy");
+        chord_json_str(&j, c.policy);
+        const struct { const char *k; uint64_t v; } cc[] = {
+            { "slots", (uint64_t)c.slots }, { "pinned", (uint64_t)c.pinned }, { "hits", c.hits },
+            { "misses", c.misses }, { "evictions", c.evictions }, { "bytes_read", c.bytes_read },
+            { "prefetch_hits", c.prefetch_hits }, { "resident_bytes", c.resident_bytes },
+        };
+        for (size_t i = 0; i < sizeof cc / sizeof *cc; i++) {
+            chord_json_key(&j, cc[i].k);
+            chord_json_num(&j, "%llu", (unsigned long long)cc[i].v);
+        }
+        chord_json_key(&j, "read_ms");
+        chord_json_num(&j, "%.3f", c.read_ms);
+        chord_json_key(&j, "stall_ms");
+        chord_json_num(&j, "%.3f", c.stall_ms);
+        chord_json_raw(&j, "}");
+    }
     chord_json_raw(&j, "}");
     char *text = chord_json_take(&j);
     if (!text) {
@@ -476,4 +497,54 @@ EXPORT int64_t chord_wasm_chat_tokenize(wmodel *w, const char *text, size_t len,
     g_err.message[0] = 0;
     chord_status st = chord_chat_tokenize(w ? w->model : NULL, text, len, out, cap, &n, &g_err);
     return counted(st, n);
+}
+
+/* The memory plan (chord_memory_plan_header) of a GGUF from its first `len` bytes, for each
+ * build, as JSON {"wasm32": {...}, "wasm64": {...}}; NULL with the last error on failure.
+ * The string lives until the next call. */
+static void plan_json(chord_json *j, const char *name, const chord_memory_plan *p) {
+    chord_json_key(j, name);
+    chord_json_raw(j, "{");
+    chord_json_key(j, "residency");
+    chord_json_str(j, p->residency == CHORD_RESIDENCY_PAGED ? "paged" : "resident");
+    const struct { const char *k; uint64_t v; } f[] = {
+        { "n_ctx", p->n_ctx }, { "n_batch", p->n_batch }, { "n_threads", (uint64_t)p->n_threads },
+        { "n_slots", (uint64_t)p->n_slots }, { "weights", p->weights }, { "file_copy", p->file_copy },
+        { "model", p->model }, { "kv_cache", p->kv_cache }, { "scratch", p->scratch }, { "fixed", p->fixed },
+        { "total", p->total },
+    };
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+        chord_json_key(j, f[i].k);
+        chord_json_num(j, "%llu", (unsigned long long)f[i].v);
+    }
+    chord_json_raw(j, "}");
+}
+
+EXPORT const char *chord_wasm_memory_plan(const void *head, size_t len, uint64_t file_size, int32_t n_ctx,
+                                          int32_t n_threads, int32_t n_batch) {
+    static char *last = NULL;
+    chord_session_params sp = chord_session_params_default();
+    sp.n_ctx = n_ctx > 0 ? (uint32_t)n_ctx : 0;
+    sp.n_threads = n_threads > 0 ? n_threads : 1;
+    if (n_batch > 0) sp.n_batch = (uint32_t)n_batch;
+    chord_model_params mp = chord_model_params_default();
+    mp.residency = CHORD_RESIDENCY_RESIDENT;
+    chord_memory_plan p32, p64;
+    if (chord_memory_plan_header(head, len, file_size, &mp, &sp, CHORD_BUILD_WASM32, &p32, &g_err) != CHORD_OK ||
+        chord_memory_plan_header(head, len, file_size, &mp, &sp, CHORD_BUILD_WASM64, &p64, &g_err) != CHORD_OK)
+        return NULL;
+    chord_json j = {0};
+    chord_json_raw(&j, "{");
+    plan_json(&j, "wasm32", &p32);
+    plan_json(&j, "wasm64", &p64);
+    chord_json_raw(&j, "}");
+    char *text = chord_json_take(&j);
+    if (!text) {
+        fail(CHORD_E_NOMEM, "out of wasm memory for the memory plan");
+        return NULL;
+    }
+    free(last);
+    last = text;
+    ok();
+    return text;
 }

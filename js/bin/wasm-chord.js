@@ -28,7 +28,7 @@ const HELP = `usage: wasm-chord run -m MODEL [options]
       --repeat-last-n N  window of the repetition penalty (default 64)
   -s, --seed N           sampling seed (default 0)
       --ignore-eos       never stop at end-of-generation
-      --json             print one JSON object: prompt_tokens, tokens, text, timings, peak_memory_bytes
+      --json             print one JSON object: prompt_tokens, tokens, text, timings, cache, peak_memory_bytes
       --logits-top K     with --json: top K logits of the first generated position
       --build B          auto | wasm32 | wasm64 | wasi (default auto)
       --wasm-dir DIR     directory of the .wasm builds
@@ -157,6 +157,7 @@ async function runApi(o, wasmDir) {
                     tokens: g.tokens,
                     text,
                     timings: { load_ms: round(model.info.loadMs), prefill_tok_s: round(st.prefill_tok_s), decode_tok_s: round(st.decode_tok_s) },
+                    cache: st.cache ?? null,
                     peak_memory_bytes: st.peak_memory_bytes,
                     build: model.info.build,
                     simd: model.info.simd,

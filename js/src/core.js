@@ -230,6 +230,22 @@ class Engine {
         return p;
     }
 
+    // The engine's memory plan (chord_memory_plan_header) of a GGUF from its first bytes, for
+    // wasm32 and wasm64: { wasm32: { weights, fileCopy, model, kvCache, scratch, fixed, total, nCtx }, wasm64 }.
+    memoryPlan(head, fileSize, { nCtx = 0, threads = 1, nBatch = 0 } = {}) {
+        this._live();
+        const p = this._putBytes(head);
+        try {
+            const r = this.N(this.x.chord_wasm_memory_plan(this.P(p), this.P(head.length), BigInt(fileSize), nCtx | 0,
+                threads | 0, nBatch | 0));
+            if (!r) throw this._error();
+            const raw = JSON.parse(this._cstr(r));
+            const conv = (q) => ({ nCtx: q.n_ctx, weights: q.weights, fileCopy: q.file_copy, model: q.model,
+                kvCache: q.kv_cache, scratch: q.scratch, fixed: q.fixed, total: q.total });
+            return { wasm32: conv(raw.wasm32), wasm64: conv(raw.wasm64) };
+        } finally { this._free(p); }
+    }
+
     heapStats() {
         const h = JSON.parse(this._cstr(this.N(this.x.chord_wasm_heap_stats())));
         h.free = h.memoryBytes - h.used;

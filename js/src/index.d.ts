@@ -233,27 +233,24 @@ export function cacheList(): Promise<{ url: string; key: string; size: number | 
 /** Address-space limit of each build on this host, in bytes. */
 export function memoryLimits(): { wasm32: number; wasm64: number };
 
-export interface MemoryEstimate {
+/** One build's memory plan, computed by the C engine (chord_memory_plan_header, docs/MEMORY64.md). */
+export interface MemoryPlan {
     nCtx: number;
+    /** Weight bytes (the tensor data, used in place in wasm memory). */
+    weights: number;
+    /** The rest of the GGUF, copied into wasm memory with the weights. */
+    fileCopy: number;
+    /** Parsed metadata, tensor table and tokenizer. */
     model: number;
+    /** F16 K and V cache. */
     kvCache: number;
     scratch: number;
     fixed: number;
     total: number;
 }
 
-/** Hyper-parameters read from a GGUF header (as used by the budget check). */
-export interface HyperParams {
-    arch: string; nLayer: number; nEmbd: number; nHead: number; nHeadKv: number; nFf: number;
-    nCtxTrain: number; nVocab: number; headDim: number;
-}
-
-/** The budget estimate: file + KV cache (f32 upper bound) + scratch + per-thread stacks. */
-export function estimateMemory(hp: HyperParams, fileBytes: number,
-    opts?: { nCtx?: number; threads?: number; nBatch?: number }): MemoryEstimate;
-
-/** 'wasm32' or 'wasm64' for an estimate, or a ChordError ('nomem' / 'unsupported'). */
-export function chooseBuild(build: BuildChoice, need: MemoryEstimate): Promise<'wasm32' | 'wasm64'>;
+/** 'wasm32' or 'wasm64' for the engine's plan of both builds, or a ChordError ('nomem' / 'unsupported'). */
+export function chooseBuild(build: BuildChoice, plan: { wasm32: MemoryPlan; wasm64: MemoryPlan }): Promise<'wasm32' | 'wasm64'>;
 
 /** The class behind the Model interface (instances come from loadModel). */
 export declare const Model: { prototype: Model };

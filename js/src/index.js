@@ -8,13 +8,13 @@
 // Everything heavy runs in a worker (worker.js); this file streams the model bytes to it, picks the
 // build and checks the memory budget first, and turns the worker's messages back into promises
 // and async iterators. Flow of loadModel: open the source → read until the GGUF header is complete
-// → estimate model + KV cache + scratch bytes → pick wasm32 / wasm64 or fail with ChordError
-// 'nomem' (nothing large allocated yet) → start the worker and engine → reserve the model buffer
+// → start the worker with a wasm32 engine, which plans the memory from the header (C) → keep it,
+// restart it as wasm64, or fail with ChordError 'nomem' (nothing large allocated yet) → reserve the model buffer
 // in wasm memory → stream the rest of the file into it → the engine parses and opens the model.
 
 import { ChordError } from './errors.js';
 import { toSource, readSource, CHUNK_BYTES } from './sources.js';
-import { tryParseHeader, hyperParams } from './gguf.js';
+import { tryParseHeader } from './gguf.js';
 import { isNode, nodeMajor, sharedMemoryAvailable, defaultThreads, spawnWorker, resolveWasmBase } from './env.js';
 import { RegionStore, REGION_MAX } from './stores.js';
 
@@ -39,20 +39,6 @@ export function memoryLimits() {
     };
 }
 
-/**
- * Bytes the engine needs for a model: the GGUF file (copied whole into wasm memory, tensors are
- * used in place), the KV cache (f32 K and V for every layer and position: a safe upper bound),
- * scratch for one batch of activations, attention scores and logits, and per-thread stacks.
- */
-export function estimateMemory(hp, fileBytes, { nCtx = 0, threads = 1, nBatch = 64 } = {}) {
-    const ctx = nCtx > 0 ? nCtx : Math.min(hp.nCtxTrain > 0 ? hp.nCtxTrain : 4096, 4096);
-    const kvDim = hp.nHeadKv * hp.headDim;
-    const kv = 2 * hp.nLayer * ctx * kvDim * 4;
-    const scratch = 4 * (nBatch * (4 * hp.nEmbd + 3 * hp.nFf + hp.nVocab) + nBatch * hp.nHead * ctx + 2 * hp.nVocab);
-    const fixed = 8 * MiB + threads * 2 * MiB;
-    return { nCtx: ctx, model: fileBytes, kvCache: kv, scratch, fixed, total: fileBytes + kv + scratch + fixed };
-}
-
 const gib = (n) => `${(n / GiB).toFixed(2)} GiB`;
 
 // (module (memory i64 1)): validates only where the engine has Memory64.
@@ -61,28 +47,52 @@ async function memory64Supported() {
     return WebAssembly.validate(MEMORY64_PROBE);
 }
 
-/** Picks 'wasm32' or 'wasm64' for a need in bytes, or throws ChordError before any allocation. */
-export async function chooseBuild(build, need) {
+// The weightsAbove test hook puts the model buffer above that address: count the gap.
+function placeAbove(plan, above) {
+    if (!above) return;
+    for (const k of ['wasm32', 'wasm64']) { plan[k].placement = above; plan[k].total += above; }
+}
+
+// The engine's memory plan for a header when no engine runs yet (store loads: the worker that
+// holds the store cannot be re-initialised for another build): a one-thread wasm32 engine in a
+// short-lived worker computes it.
+async function planInWorker(wasmUrl, head, size, { nCtx, threads, nBatch, relaxed }) {
+    const ch = new Channel(await spawnWorker(new URL('./worker.js', import.meta.url)));
+    try {
+        await ch.alive;
+        await ch.call('init', { target: 'wasm32', wasmUrl, threads: 1, relaxed: relaxed ?? 'auto' });
+        return await ch.call('plan', { head, size, nCtx, threads, nBatch });
+    } finally {
+        await ch.close().catch(() => {});
+    }
+}
+
+/**
+ * Picks 'wasm32' or 'wasm64' from the engine's memory plan ({ wasm32, wasm64 }: what each build
+ * would allocate, computed by the C engine from the GGUF header — chord_memory_plan_header), or
+ * throws ChordError before the model is loaded.
+ */
+export async function chooseBuild(build, plan) {
     const lim = memoryLimits();
     const m64 = await memory64Supported();
-    const why = `the model needs about ${gib(need.total)} (file ${gib(need.model)} + KV cache ${gib(need.kvCache)} ` +
-        `for ${need.nCtx} positions + scratch ${gib(need.scratch + need.fixed)})`;
+    const why = (need) => `the model needs about ${gib(need.total)} (weights ${gib(need.weights + need.fileCopy)} + ` +
+        `KV cache ${gib(need.kvCache)} for ${need.nCtx} positions + scratch ${gib(need.scratch + need.model + need.fixed)})`;
     if (build === 'wasm32') {
-        if (need.total > lim.wasm32)
-            throw new ChordError('nomem', `${why}, more than wasm32's ${gib(lim.wasm32)} address space; use build 'wasm64' or a smaller nCtx`);
+        if (plan.wasm32.total > lim.wasm32)
+            throw new ChordError('nomem', `${why(plan.wasm32)}, more than wasm32's ${gib(lim.wasm32)} address space; use build 'wasm64' or a smaller nCtx`);
         return 'wasm32';
     }
     if (build === 'wasm64') {
         if (!m64)
             throw new ChordError('unsupported', 'this JavaScript engine has no Memory64 (wasm64)' +
                 (isNode ? '; on Node 20/22 run node with --experimental-wasm-memory64' : ''));
-        if (need.total > lim.wasm64)
-            throw new ChordError('nomem', `${why}, more than wasm64's ${gib(lim.wasm64)} limit on this engine`);
+        if (plan.wasm64.total > lim.wasm64)
+            throw new ChordError('nomem', `${why(plan.wasm64)}, more than wasm64's ${gib(lim.wasm64)} limit on this engine`);
         return 'wasm64';
     }
-    if (need.total <= lim.wasm32) return 'wasm32';
-    if (m64 && need.total <= lim.wasm64) return 'wasm64';
-    throw new ChordError('nomem', `${why}: too big for wasm32 (${gib(lim.wasm32)})` +
+    if (plan.wasm32.total <= lim.wasm32) return 'wasm32';
+    if (m64 && plan.wasm64.total <= lim.wasm64) return 'wasm64';
+    throw new ChordError('nomem', `${why(plan.wasm64)}: too big for wasm32 (${gib(lim.wasm32)})` +
         (m64 ? ` and for wasm64 (${gib(lim.wasm64)} on this engine)` : ' and this engine has no Memory64'));
 }
 
@@ -247,20 +257,29 @@ export async function loadModel(source, opts = {}) {
             done = true;
         }
         const size = src.size ?? bytes;
-        const hp = hyperParams(header);
-        const need = estimateMemory(hp, size, { nCtx: opts.nCtx ?? 0, threads, nBatch: Math.max(64, opts.nBatch ?? 0) });
-        // The weightsAbove test hook puts the model buffer above that address: count the gap.
-        if (opts.weightsAbove) { need.placement = opts.weightsAbove; need.total += opts.weightsAbove; }
-        const target = await chooseBuild(build, need);
-
         const wasmUrl = await resolveWasmBase(opts.wasmBase);
-        channel = new Channel(await spawnWorker(new URL('./worker.js', import.meta.url)));
-        await channel.alive;
         const flow = shared ? new Int32Array(new SharedArrayBuffer(8)) : null;
-        const init = await channel.call('init', {
-            target, wasmUrl, threads, relaxed: opts.relaxed ?? 'auto',
-            maxMemoryBytes: opts.maxMemoryBytes, flow,
-        });
+        const start = async (target) => {
+            channel = new Channel(await spawnWorker(new URL('./worker.js', import.meta.url)));
+            await channel.alive;
+            return channel.call('init', {
+                target, wasmUrl, threads, relaxed: opts.relaxed ?? 'auto',
+                maxMemoryBytes: opts.maxMemoryBytes, flow,
+            });
+        };
+        // The engine plans its own memory from the header (one estimate, in C); a wasm32 engine
+        // is started first and replaced only when the plan needs wasm64.
+        let init = await start(build === 'wasm64' ? 'wasm64' : 'wasm32');
+        const plan = await channel.call('plan', { head: concat(head, bytes), size, nCtx: opts.nCtx ?? 0, threads,
+            nBatch: opts.nBatch ?? 0 });
+        placeAbove(plan, opts.weightsAbove);
+        const target = await chooseBuild(build, plan);
+        if (target !== init.build) {
+            await channel.close().catch(() => {});
+            channel = null;
+            init = await start(target);
+        }
+        const need = plan[target];
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
         await channel.call('begin', { size, weightsAbove: opts.weightsAbove ?? 0 });
 
@@ -300,8 +319,8 @@ export async function loadModel(source, opts = {}) {
 // are transferred), 'blob' (a File/Blob read by slices), 'opfs' (a URL downloaded once into the
 // Origin Private File System, resumable, then read from there with no network), 'range' (a URL
 // read by HTTP Range requests), 'path' (Node: positioned reads of a file). The worker opens the
-// store, the header is parsed here from its first bytes, the build is picked from the estimate
-// as for streamed loads, and the engine then reads the model through the store.
+// store, the header is parsed here from its first bytes, the build is picked from the engine's
+// memory plan (computed by a short-lived wasm32 engine), and the engine then reads the model through the store.
 
 const STORE_KINDS = ['regions', 'blob', 'opfs', 'range', 'path'];
 
@@ -366,17 +385,19 @@ async function loadViaStore(source, opts, { build, threads, shared, t0 }) {
         channel = new Channel(await spawnWorker(new URL('./worker.js', import.meta.url)));
         await step(channel.alive);
         const opened = await step(channel.call('storeOpen', { desc }, transfer, progress));
-        let header = null;
+        let header = null, head = null;
         for (let len = 1 << 20; !header; len *= 4) {
-            const head = await step(channel.call('storeHead', { len }));
+            head = await step(channel.call('storeHead', { len }));
             header = tryParseHeader(head, opened.size);
             if (!header && head.byteLength >= opened.size)
                 throw new ChordError('format', `GGUF: the file ends inside its header (${opened.size} bytes)`);
             if (!header && len > MAX_HEADER_BYTES) throw new ChordError('format', `GGUF: header larger than ${MAX_HEADER_BYTES} bytes`);
         }
-        const need = estimateMemory(hyperParams(header), opened.size, { nCtx: opts.nCtx ?? 0, threads, nBatch: Math.max(64, opts.nBatch ?? 0) });
-        const target = await chooseBuild(build, need);
         const wasmUrl = await resolveWasmBase(opts.wasmBase);
+        const plan = await step(planInWorker(wasmUrl, head, opened.size,
+            { nCtx: opts.nCtx ?? 0, threads, nBatch: opts.nBatch ?? 0, relaxed: opts.relaxed }));
+        const target = await chooseBuild(build, plan);
+        const need = plan[target];
         const flow = shared ? new Int32Array(new SharedArrayBuffer(8)) : null;
         const init = await step(channel.call('init', { target, wasmUrl, threads, relaxed: opts.relaxed ?? 'auto',
             maxMemoryBytes: opts.maxMemoryBytes, flow }));

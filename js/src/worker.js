@@ -5,6 +5,7 @@
 //
 // Protocol (every request has an `id`; replies carry the same id):
 //   → { id, op: 'init', target, wasmUrl, threads, maxMemoryBytes }  ← { id, ok, result: { build, threads, simd, memory, mode } }
+//   → { id, op: 'plan', head, size, nCtx, threads, nBatch }         ← { id, ok, result: { wasm32, wasm64 } }
 //   → { id, op: 'begin', size }                                      ← { id, ok }
 //   → { id, op: 'chunk', bytes }        (bytes transferred)          ← { id, ok, result: loaded }
 //   → { id, op: 'finish', nCtx }                                     ← { id, ok, result: info }
@@ -390,6 +391,7 @@ const ops = {
     storeOpen,
     storeHead,
     openHost,
+    plan: ({ head, size, nCtx, threads, nBatch }) => state.engine.memoryPlan(head, size, { nCtx, threads, nBatch }),
     tokenize: ({ text, addSpecial, parseSpecial }) => state.model.tokenize(text, { addSpecial, parseSpecial }),
     detokenize: ({ tokens }) => state.model.detokenize(Int32Array.from(tokens)),
     generate,

@@ -2,6 +2,7 @@
 // greedy reference story, and a writer for small synthetic GGUF headers (for the error tests).
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -67,13 +68,44 @@ export function makeGguf({ meta = {}, tensors = [], dataBytes = 0 }) {
         for (const d of t.dims) w.u64(d);
         w.u32(t.type ?? 0);
         w.u64(off);
-        off += 32;
+        off += t.bytes !== undefined ? Math.ceil(t.bytes / 32) * 32 : 32;
     }
     const head = w.bytes();
     const pad = (32 - (head.length % 32)) % 32;
     const out = new Uint8Array(head.length + pad + dataBytes);
     out.set(head);
     return out;
+}
+
+/**
+ * A 13B-shaped F16 llama (40 layers, 5120 wide, ~26 GB) as a sparse file: a real header and tensor
+ * table, then a hole up to the end of the tensor data. Loading must fail the engine's memory plan
+ * (read from the header) before any tensor byte is read. Returns the path; the caller removes it.
+ */
+export function hugeModelFile() {
+    const E = 5120, F = 13824, V = 32000, L = 40;
+    const t = (name, ne0, ne1, type = 1) => ({ name, dims: ne1 > 1 ? [ne0, ne1] : [ne0], type, bytes: ne0 * ne1 * (type === 1 ? 2 : 4) });
+    const tensors = [t('token_embd.weight', E, V), t('output_norm.weight', E, 1, 0), t('output.weight', E, V)];
+    for (let l = 0; l < L; l++) {
+        tensors.push(t(`blk.${l}.attn_norm.weight`, E, 1, 0), t(`blk.${l}.attn_q.weight`, E, E), t(`blk.${l}.attn_k.weight`, E, E),
+            t(`blk.${l}.attn_v.weight`, E, E), t(`blk.${l}.attn_output.weight`, E, E), t(`blk.${l}.ffn_norm.weight`, E, 1, 0),
+            t(`blk.${l}.ffn_gate.weight`, E, F), t(`blk.${l}.ffn_up.weight`, E, F), t(`blk.${l}.ffn_down.weight`, F, E));
+    }
+    const head = makeGguf({
+        meta: {
+            'general.architecture': 'llama', 'general.name': 'huge',
+            'llama.block_count': L, 'llama.embedding_length': E, 'llama.feed_forward_length': F,
+            'llama.attention.head_count': 40, 'llama.attention.head_count_kv': 40,
+            'llama.context_length': 4096, 'llama.attention.layer_norm_rms_epsilon': 1e-5,
+            'tokenizer.ggml.model': 'llama', 'tokenizer.ggml.tokens': ['<unk>', '<s>', '</s>'],
+        },
+        tensors,
+    });
+    const total = head.length + tensors.reduce((a, x) => a + Math.ceil(x.bytes / 32) * 32, 0);
+    const path = `${os.tmpdir()}/chord-huge-${process.pid}.gguf`;
+    fs.writeFileSync(path, head);
+    fs.truncateSync(path, total);
+    return path;
 }
 
 /** Header of a 70B-shaped llama (80 layers, 8192 wide): its KV cache alone is over 16 GiB. */

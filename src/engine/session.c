@@ -46,42 +46,62 @@ static void *alloc_floats(uint64_t n, uint64_t elem, int *failed) {
     return p;
 }
 
+/* Element counts of every session buffer (bytes = count × element size). The memory plan
+ * (plan.c) adds these up, so it counts exactly what alloc_buffers allocates. */
+typedef struct buf_sizes {
+    uint64_t kv;                      /* uint16 each, K and V */
+    uint64_t history;                 /* int32 */
+    uint64_t embd, q, kvrow, ff;      /* floats per buffer */
+    uint64_t logits, rope, attn_per_thread, attn;
+    uint64_t act;                     /* bytes */
+} buf_sizes;
+
+static buf_sizes buffer_sizes(const chord_model *m, uint32_t n_ctx, uint32_t n_batch, int nth) {
+    const chord_hparams *hp = &m->hp;
+    const uint64_t B = n_batch, D = (uint64_t)hp->n_embd_head;
+    buf_sizes z;
+    z.kv = (uint64_t)hp->n_layer * n_ctx * ((uint64_t)hp->n_head_kv * D);
+    z.history = n_ctx;
+    z.embd = B * (uint64_t)hp->n_embd;
+    z.q = B * (uint64_t)hp->n_head * D;
+    z.kvrow = B * (uint64_t)hp->n_head_kv * D;
+    z.ff = B * (uint64_t)hp->n_ff;
+    z.logits = (uint64_t)hp->n_vocab;
+    z.rope = (uint64_t)hp->n_rot + 2;
+    z.attn_per_thread = (chord_attn_scratch_floats(hp->n_embd_head, n_ctx) + 15) & ~(uint64_t)15;
+    z.attn = z.attn_per_thread * (uint64_t)nth;
+    z.act = B * max_act_row(m);
+    return z;
+}
+
 static chord_status alloc_buffers(chord_session *s, chord_error *err) {
-    const chord_hparams *hp = &s->model->hp;
-    const uint64_t B = s->n_batch, D = (uint64_t)hp->n_embd_head;
-    const uint64_t nq = (uint64_t)hp->n_head * D, nkv = (uint64_t)hp->n_head_kv * D;
-    const uint64_t kv = (uint64_t)hp->n_layer * s->n_ctx * nkv;
-    const int nth = chord_pool_size(s->pool);
+    const buf_sizes z = buffer_sizes(s->model, s->n_ctx, s->n_batch, chord_pool_size(s->pool));
     int failed = 0;
-    s->k_cache = alloc_floats(kv, sizeof(uint16_t), &failed);
-    s->v_cache = alloc_floats(kv, sizeof(uint16_t), &failed);
-    s->history = alloc_floats(s->n_ctx, sizeof(int32_t), &failed);
-    s->x = alloc_floats(B * (uint64_t)hp->n_embd, sizeof(float), &failed);
-    s->xn = alloc_floats(B * (uint64_t)hp->n_embd, sizeof(float), &failed);
-    s->q = alloc_floats(B * nq, sizeof(float), &failed);
-    s->k = alloc_floats(B * nkv, sizeof(float), &failed);
-    s->v = alloc_floats(B * nkv, sizeof(float), &failed);
-    s->attn = alloc_floats(B * nq, sizeof(float), &failed);
-    s->gate = alloc_floats(B * (uint64_t)hp->n_ff, sizeof(float), &failed);
-    s->up = alloc_floats(B * (uint64_t)hp->n_ff, sizeof(float), &failed);
-    s->logits = alloc_floats((uint64_t)hp->n_vocab, sizeof(float), &failed);
-    s->rope = alloc_floats((uint64_t)hp->n_rot + 2, sizeof(float), &failed);
-    s->attn_scratch_per_thread = (chord_attn_scratch_floats(hp->n_embd_head, s->n_ctx) + 15) & ~(uint64_t)15;
-    s->attn_scratch = alloc_floats(s->attn_scratch_per_thread * (uint64_t)nth, sizeof(float), &failed);
-    s->act.cap = B * max_act_row(s->model);
+    s->k_cache = alloc_floats(z.kv, sizeof(uint16_t), &failed);
+    s->v_cache = alloc_floats(z.kv, sizeof(uint16_t), &failed);
+    s->history = alloc_floats(z.history, sizeof(int32_t), &failed);
+    s->x = alloc_floats(z.embd, sizeof(float), &failed);
+    s->xn = alloc_floats(z.embd, sizeof(float), &failed);
+    s->q = alloc_floats(z.q, sizeof(float), &failed);
+    s->k = alloc_floats(z.kvrow, sizeof(float), &failed);
+    s->v = alloc_floats(z.kvrow, sizeof(float), &failed);
+    s->attn = alloc_floats(z.q, sizeof(float), &failed);
+    s->gate = alloc_floats(z.ff, sizeof(float), &failed);
+    s->up = alloc_floats(z.ff, sizeof(float), &failed);
+    s->logits = alloc_floats(z.logits, sizeof(float), &failed);
+    s->rope = alloc_floats(z.rope, sizeof(float), &failed);
+    s->attn_scratch_per_thread = z.attn_per_thread;
+    s->attn_scratch = alloc_floats(z.attn, sizeof(float), &failed);
+    s->act.cap = z.act;
     s->act.buf = alloc_floats(s->act.cap, 1, &failed);
     if (failed)
         return chord_fail(err, CHORD_E_NOMEM, "out of memory for a session of %u tokens (KV cache %llu bytes)",
-                          s->n_ctx, (unsigned long long)(2 * kv * sizeof(uint16_t)));
+                          s->n_ctx, (unsigned long long)(2 * z.kv * sizeof(uint16_t)));
     return CHORD_OK;
 }
 
-chord_status chord_session_new(chord_session **out, chord_model *m, const chord_session_params *p,
-                               chord_error *err) {
-    if (!out || !m) return chord_fail(err, CHORD_E_INVALID_ARG, "chord_session_new: NULL argument");
-    *out = NULL;
-    if (m->vocab_only || !m->weights)
-        return chord_fail(err, CHORD_E_INVALID_ARG, "the model was opened vocab_only: no weights to run");
+chord_status chord_session_resolve(const chord_model *m, const chord_session_params *p, uint32_t *n_ctx_out,
+                                   uint32_t *n_batch_out, chord_error *err) {
     chord_session_params d = chord_session_params_default();
     if (!p) p = &d;
     uint32_t train = (uint32_t)m->hp.n_ctx_train;
@@ -92,6 +112,30 @@ chord_status chord_session_new(chord_session **out, chord_model *m, const chord_
     uint32_t n_batch = p->n_batch ? p->n_batch : DEFAULT_BATCH;
     if (n_batch > MAX_BATCH) return chord_fail(err, CHORD_E_RANGE, "n_batch %u exceeds %d", n_batch, MAX_BATCH);
     if (n_batch > n_ctx) n_batch = n_ctx;
+    *n_ctx_out = n_ctx;
+    *n_batch_out = n_batch;
+    return CHORD_OK;
+}
+
+uint64_t chord_session_buffer_bytes(const chord_model *m, uint32_t n_ctx, uint32_t n_batch, int n_threads,
+                                    uint64_t *kv_bytes) {
+    const buf_sizes z = buffer_sizes(m, n_ctx, n_batch, n_threads);
+    *kv_bytes = 2 * z.kv * sizeof(uint16_t);
+    return *kv_bytes + z.history * sizeof(int32_t) +
+           (2 * z.embd + 2 * z.q + 2 * z.kvrow + 2 * z.ff + z.logits + z.rope + z.attn) * sizeof(float) + z.act;
+}
+
+chord_status chord_session_new(chord_session **out, chord_model *m, const chord_session_params *p,
+                               chord_error *err) {
+    if (!out || !m) return chord_fail(err, CHORD_E_INVALID_ARG, "chord_session_new: NULL argument");
+    *out = NULL;
+    if (m->vocab_only || !m->weights)
+        return chord_fail(err, CHORD_E_INVALID_ARG, "the model was opened vocab_only: no weights to run");
+    chord_session_params d = chord_session_params_default();
+    if (!p) p = &d;
+    uint32_t n_ctx = 0, n_batch = 0;
+    chord_status st0 = chord_session_resolve(m, p, &n_ctx, &n_batch, err);
+    if (st0 != CHORD_OK) return st0;
     chord_session *s = calloc(1, sizeof *s);
     if (!s) return chord_fail(err, CHORD_E_NOMEM, "out of memory allocating a session");
     s->model = m;

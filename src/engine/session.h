@@ -50,6 +50,13 @@ chord_status chord_session_feed_decode(chord_session *s, int32_t token, chord_er
  * and consume a request between steps. */
 void chord_session_call_begin(chord_session *s);
 int chord_session_take_cancel(chord_session *s);
+/* The n_ctx and n_batch a session with params p (NULL = defaults) would get, or the error
+ * chord_session_new would give. */
+chord_status chord_session_resolve(const chord_model *m, const chord_session_params *p, uint32_t *n_ctx,
+                                   uint32_t *n_batch, chord_error *err);
+/* Bytes of every buffer a session allocates (KV cache included); *kv_bytes = the KV cache. */
+uint64_t chord_session_buffer_bytes(const chord_model *m, uint32_t n_ctx, uint32_t n_batch, int n_threads,
+                                    uint64_t *kv_bytes);
 
 /* Sampler internals shared with chord_generate: make room for n_vocab candidates. */
 chord_status chord_sampler_reserve(chord_sampler *s, int32_t n_vocab, chord_error *err);

@@ -254,7 +254,11 @@ static chord_status open_parts(chord_model *m, const chord_model_params *p, chor
     if (!p->vocab_only) {
         if ((st = detect_arch(m, err)) || (st = chord_model_load_arch(m, err))) return st;
         n_vocab_expected = m->hp.n_vocab;
-        st = chord_weights_open(&m->weights, &m->src, m->layers, m->hp.n_layer, &m->global, NULL, err);
+        /* resident, or paged with how many slots: decided from the memory plan before any
+         * weight is read (plan.c) */
+        chord_weights_config wc;
+        if ((st = chord_plan_weights(m, p, &wc, err)) != CHORD_OK) return st;
+        st = chord_weights_open(&m->weights, &m->src, m->layers, m->hp.n_layer, &m->global, &wc, err);
         if (st != CHORD_OK) return st;
     } else {
         chord_str a;
@@ -271,8 +275,30 @@ static chord_status open_parts(chord_model *m, const chord_model_params *p, chor
 }
 
 chord_model_params chord_model_params_default(void) {
-    chord_model_params p = { .vocab_only = 0, .use_mmap = 1 };
+    chord_model_params p = { .vocab_only = 0, .use_mmap = 1, .residency = CHORD_RESIDENCY_AUTO, .prefetch = 1 };
     return p;
+}
+
+chord_status chord_model_open_tensors(chord_model **out, chord_source *src, chord_error *err) {
+    *out = NULL;
+    chord_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        chord_source_close(src);
+        return chord_fail(err, CHORD_E_NOMEM, "out of memory allocating the model");
+    }
+    m->src = *src;
+    memset(src, 0, sizeof *src);
+    chord_quant_init();
+    chord_status st = chord_gguf_open(&m->gguf, &m->src, err);
+    if (st == CHORD_OK) st = detect_arch(m, err);
+    if (st == CHORD_OK) st = chord_model_load_arch(m, err);
+    if (st != CHORD_OK) {
+        chord_model_free(m);
+        return st;
+    }
+    file_totals(m);
+    *out = m;
+    return CHORD_OK;
 }
 
 chord_status chord_model_open_source(chord_model **out, chord_source *src, const chord_model_params *p,

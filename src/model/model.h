@@ -57,4 +57,15 @@ const chord_gguf *chord_model_gguf(const chord_model *m);
  * tensor to its slot with shape checks (model.c). Exposed for tests. */
 chord_status chord_model_load_arch(chord_model *m, chord_error *err);
 
+/* Parses the GGUF and binds the tensors of its architecture without reading weights or building
+ * the tokenizer (the memory plan from a file header). Takes ownership of *src. */
+chord_status chord_model_open_tensors(chord_model **out, chord_source *src, chord_error *err);
+
+/* The build this engine was compiled for, and the weights configuration that residency
+ * auto/resident/paged resolves to for this model and params (engine/plan.c, from the memory
+ * plan; model.c calls it before any weight is read, so `nomem` comes before a large allocation). */
+chord_build chord_plan_this_build(void);
+chord_status chord_plan_weights(const chord_model *m, const chord_model_params *mp, chord_weights_config *cfg,
+                                chord_error *err);
+
 #endif

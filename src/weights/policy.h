@@ -57,5 +57,6 @@ static inline int32_t chord_wslot_index(const chord_weights *w, int32_t layer) {
 }
 
 extern const chord_weights_policy chord_wpolicy_resident;
+extern const chord_weights_policy chord_wpolicy_paged;
 
 #endif

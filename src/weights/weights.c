@@ -11,6 +11,7 @@
 
 static const chord_weights_policy *const POLICIES[CHORD_WPOLICY_COUNT] = {
     [CHORD_WPOLICY_RESIDENT] = &chord_wpolicy_resident,
+    [CHORD_WPOLICY_PAGED] = &chord_wpolicy_paged,
 };
 
 static const chord_layer_tensors *tensors_of(const chord_weights *w, int32_t layer) {

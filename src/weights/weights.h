@@ -8,6 +8,9 @@
  * in place when chord_source.data is non-NULL (mmap, wasm heap buffer), else one owned buffer
  * holding the tensor-data span, read once at open.
  *
+ * The second entry is *paged* (paged.c): model-wide tensors resident, transformer layers read
+ * on demand into a few slots (slots.h says which slot a layer goes into).
+ *
  * Threads: one model serves several sessions on several threads, so acquire/release/stats may
  * be called concurrently; pins and counters are atomics. open/preload/clear/free are not meant
  * to race with a forward pass of the same model (preload/clear are safe, but see policy.h).
@@ -43,11 +46,15 @@ typedef struct chord_layer_view {
 /* Which policy serves the layers (index into the table in weights.c). */
 typedef enum {
     CHORD_WPOLICY_RESIDENT = 0,
+    CHORD_WPOLICY_PAGED = 1,    /* paged.c: model-wide tensors resident, layers in slots */
     CHORD_WPOLICY_COUNT
 } chord_wpolicy;
 
 typedef struct chord_weights_config {
     chord_wpolicy policy;
+    int32_t n_slots;                  /* paged: layer slots (clamped to [1, n_layer]) */
+    int32_t prefetch;                 /* paged: layers read ahead by the helper thread */
+    chord_cache_policy cache_policy;  /* paged: pin (default) or lru */
 } chord_weights_config;
 
 typedef struct chord_weights chord_weights;

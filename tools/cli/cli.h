@@ -3,6 +3,7 @@
 #define CHORD_CLI_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 int chord_cli_inspect(int argc, char **argv);
 int chord_cli_run(int argc, char **argv);
@@ -17,4 +18,20 @@ int chord_cli_float(const char *s, float *out);
 char *chord_cli_read_file(const char *path, size_t *n);
 int chord_cli_chat(int argc, char **argv);  /* tools/chat, native only */
 int chord_cli_serve(int argc, char **argv); /* tools/server, native only */
+
+/* `inspect --plan`: the memory plan (cli_mem.c). */
+int chord_cli_plan(int argc, char **argv);
+/* Memory flags shared by run and inspect --plan (--paged, --cache-layers N, --mem-budget SIZE,
+ * --prefetch D, --policy pin|lru, --resident, --no-mmap): 1 = consumed argv[*i] (and its value),
+ * 0 = not a memory flag, -1 = bad value (message printed). */
+#include "chord.h"
+int chord_cli_mem_flag(int argc, char **argv, int *i, chord_model_params *mp, const char *cmd);
+/* The layer cache's statistics as a JSON object (run --json "cache"), and a one-line summary of
+ * them for a paged model (nothing for a resident one). */
+void chord_cli_cache_json(FILE *f, const chord_model *m);
+void chord_cli_cache_summary(FILE *f, const chord_model *m, uint64_t n_tokens);
+/* Set by --preload: run fills every layer slot before the prompt. */
+extern int chord_cli_want_preload;
+/* "2G", "512M", "1.5G", "4096" → bytes (K/M/G/T are powers of 1024). */
+int chord_cli_parse_size(const char *s, uint64_t *out);
 #endif

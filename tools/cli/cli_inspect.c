@@ -8,6 +8,7 @@
  *    "tensors": [{"name": .., "type": "q4_K", "shape": [4096, 32000], "offset": .., "bytes": ..}],
  *    "totals": {"tensors": .., "elements": .., "bytes": ..}}
  * Strings are escaped (JSON rules; invalid UTF-8 becomes U+FFFD) so any file prints valid JSON.
+ * --plan prints the memory plan (cli_mem.c) instead.
  * Bad input: one line "wasm-chord: error: FILE: message" on stderr and exit status 1.
  */
 #include <math.h>
@@ -29,6 +30,9 @@ static void usage(FILE *f) {
         "usage: wasm-chord inspect -m FILE [--json]\n"
         "  -m, --model FILE   GGUF file to describe\n"
         "      --json         print one JSON object (metadata, tensors, totals)\n"
+        "      --plan         print the memory plan instead: with -c N, -t N, -b N,\n"
+        "                     --build native|wasm32|wasm64, --mem-budget SIZE, --paged,\n"
+        "                     --cache-layers N (the weights, KV cache, scratch and fixed bytes)\n"
         "  -h, --help         this help\n");
 }
 
@@ -214,6 +218,8 @@ static void print_json(FILE *f, const char *path, const chord_source *src, const
 int chord_cli_inspect(int argc, char **argv) {
     const char *path = NULL;
     int json = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--plan")) return chord_cli_plan(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);

@@ -2,7 +2,8 @@
  * cli_run.c — `wasm-chord run`: generate text from a prompt with llama.cpp-style flags,
  * streaming it to stdout, or printing one JSON object with --json:
  *   {"prompt_tokens": [...], "tokens": [...], "text": "...",
- *    "timings": {"load_ms": .., "prefill_tok_s": .., "decode_tok_s": ..}, "peak_memory_bytes": ..
+ *    "timings": {"load_ms": .., "prefill_tok_s": .., "decode_tok_s": ..},
+ *    "cache": {"policy": .., "slots": .., "pinned": .., "hits": .., ...}, "peak_memory_bytes": ..
  *    [, "first_top_logits": [[id, logit], ...]]}
  * --tokens "1 2 3" gives the prompt as ids (used as is, no BOS added) and --logits-top K adds
  * the top K logits of the first generated position — the two hooks the parity tests use.
@@ -20,7 +21,8 @@ typedef struct {
     const char *model, *prompt, *tokens, *prompt_file;
     long long n_predict, n_ctx, n_threads, n_batch, logits_top;
     chord_sampler_params sp;
-    int json, no_mmap;
+    chord_model_params mp;   /* residency, budget, slots, prefetch, policy (cli_mem.c) */
+    int json;
 } run_opts;
 
 typedef struct {
@@ -54,7 +56,15 @@ static void usage(FILE *f) {
         "      --no-mmap           read the model into memory instead of mapping it (safe when\n"
         "                          the file may change while it runs)\n"
         "      --json              print one JSON object instead of streaming text\n"
-        "      --logits-top K      with --json: top K logits of the first generated position\n");
+        "      --logits-top K      with --json: top K logits of the first generated position\n"
+        "  memory (docs/MEMORY64.md):\n"
+        "      --paged             keep model-wide tensors resident, layers in a cache of slots\n"
+        "      --resident          every tensor addressable (default: auto, by --mem-budget)\n"
+        "      --cache-layers N    layer slots (implies --paged)\n"
+        "      --mem-budget SIZE   bytes for weights + KV + scratch (512M, 2G; default: free RAM)\n"
+        "      --prefetch D        layers read ahead while one computes (default 1)\n"
+        "      --policy pin|lru    slot policy (default pin: pin what fits, stream the rest)\n"
+        "      --preload           fill every layer slot before the prompt\n");
 }
 
 static int fail(const char *msg, const char *arg) {
@@ -80,6 +90,7 @@ static const char *expected(const char *opt) {
 /* Returns 0 on success, else the exit code (-1 for --help). */
 static int parse_args(int argc, char **argv, run_opts *o) {
     o->sp = chord_sampler_params_default();
+    o->mp = chord_model_params_default();
     o->n_predict = 128;
     o->n_batch = 64;
     o->prompt = "";
@@ -88,7 +99,9 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return -1;
         if (!strcmp(a, "--json")) { o->json = 1; continue; }
         if (!strcmp(a, "--ignore-eos")) { o->sp.ignore_eos = 1; continue; }
-        if (!strcmp(a, "--no-mmap")) { o->no_mmap = 1; continue; }
+        int mem = chord_cli_mem_flag(argc, argv, &i, &o->mp, "run");
+        if (mem < 0) return 2;
+        if (mem > 0) continue;
         if (i + 1 >= argc) return fail("missing value after", a);
         const char *v = argv[++i];
         long long l = 0;
@@ -223,9 +236,10 @@ static int run(const run_opts *o) {
     run_out out = { .json = o->json };
     int rc = 1;
     char *file_text = NULL;
-    chord_model_params mp = chord_model_params_default();
-    mp.use_mmap = !o->no_mmap;
+    chord_model_params mp = o->mp;
+    mp.plan_n_ctx = (uint32_t)o->n_ctx;
     if (chord_model_open(&model, o->model, &mp, &err) != CHORD_OK) goto done;
+    if (chord_cli_want_preload && chord_model_preload(model, &err) != CHORD_OK) goto done;
     if (o->tokens) {
         if (!parse_ids(o->tokens, &prompt, &n_prompt)) {
             snprintf(err.message, sizeof err.message, "--tokens: expected integers separated by spaces");
@@ -287,12 +301,16 @@ static int run(const run_opts *o) {
         json_string(out.text ? out.text : "", out.n_text);
         printf(", \"timings\": {\"load_ms\": %.3f, \"prefill_tok_s\": %.3f, \"decode_tok_s\": %.3f}",
                stats.load_ms, stats.prefill_tok_s, stats.decode_tok_s);
+        printf(", \"cache\": ");
+        chord_cli_cache_json(stdout, model);
         printf(", \"peak_memory_bytes\": %llu}\n", (unsigned long long)stats.peak_memory_bytes);
+        chord_cli_cache_summary(stderr, model, stats.n_prefill + stats.n_decode);
     } else {
         putchar('\n');
         fprintf(stderr, "\nwasm-chord: %llu prompt tokens at %.1f tok/s, %llu generated at %.1f tok/s, load %.0f ms\n",
                 (unsigned long long)stats.n_prefill, stats.prefill_tok_s, (unsigned long long)stats.n_decode,
                 stats.decode_tok_s, stats.load_ms);
+        chord_cli_cache_summary(stderr, model, stats.n_prefill + stats.n_decode);
     }
     fflush(stdout);
     rc = (st == CHORD_OK && !out.oom) ? 0 : 1;

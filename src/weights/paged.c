@@ -1,0 +1,326 @@
+/*
+ * paged.c — the paged policy: model-wide tensors (embeddings, output norm, output head) are
+ * read once into owned buffers; transformer layers live in n_slots slots filled on demand from
+ * the model's chord_source (natively and under WASI pread, in wasm the host read import). The
+ * file is never touched through a mapping, so RSS is the slots plus the model-wide tensors.
+ *
+ * A layer's tensors are contiguous in a GGUF, so a slot is filled by reading the layer's span
+ * [lo aligned down to 4 KiB, hi) in at most a few reads of up to CHUNK_BYTES — one read per
+ * layer, not one per tensor. Which slot a layer goes into is slots.c's decision (pin or lru).
+ *
+ * Slot life: EMPTY → LOADING (assigned under the lock, read outside it) → READY; a failed read
+ * returns the slot to EMPTY (never used half-filled) and the acquire fails with `io` naming the
+ * layer, offset and byte count; the next call reads again. A READY slot is evictable while its
+ * layer has no pins. Waiting for a LOADING slot spins on its atomic state — the hook a host
+ * that fills slots asynchronously (the next issue's browser stores) uses: it marks a slot
+ * LOADING, fills it and stores READY; compute waits on that atomic.
+ *
+ * Prefetch: the forward pass hints the next layer when it starts one; with a helper thread
+ * (native) the next `prefetch` layers are assigned LOADING and read by the helper while the
+ * current layer computes. Without threads (WASI, wasm) hints are ignored and layers are read
+ * when acquired.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "platform.h"
+#include "weights/policy.h"
+#include "weights/slots.h"
+
+#define ALIGN ((uint64_t)4096)
+#define CHUNK_BYTES ((uint64_t)64 << 20)
+
+enum { SLOT_EMPTY = 0, SLOT_LOADING = 1, SLOT_READY = 2 };
+
+typedef struct slot {
+    uint8_t *buf;        /* ALIGN-aligned, slot_bytes long */
+    void *alloc;
+    atomic_int state;
+    int prefetched;      /* filled by the helper and not yet used */
+    uint64_t base;       /* source offset of buf[0] */
+} slot;
+
+typedef struct paged {
+    chord_slots dir;
+    slot *slots;
+    uint64_t slot_bytes;
+    void *gmem[CHORD_W_NSLOTS];         /* owned copies of the global tensors */
+    const uint8_t *gptr[CHORD_W_NSLOTS];
+    uint64_t global_bytes;
+    atomic_flag lock;
+    chord_helper *helper;
+    int32_t depth;
+    int32_t *queue;                     /* slots for the helper to fill (ring of n_slots) */
+    int32_t q_head, q_len;
+} paged;
+
+static void lock(paged *p) {
+    while (atomic_flag_test_and_set_explicit(&p->lock, memory_order_acquire)) chord_cpu_relax();
+}
+static void unlock(paged *p) { atomic_flag_clear_explicit(&p->lock, memory_order_release); }
+
+static void *alloc_aligned(uint64_t n, void **raw) {
+    if (n > (uint64_t)SIZE_MAX - ALIGN) return NULL;
+    uint8_t *m = malloc((size_t)(n + ALIGN));
+    *raw = m;
+    if (!m) return NULL;
+    return (void *)(((uintptr_t)m + (ALIGN - 1)) & ~(uintptr_t)(ALIGN - 1));
+}
+
+/* Reads [off, off + n) into dst in chunks; counts bytes and time. */
+static chord_status read_span(chord_weights *w, uint64_t off, uint8_t *dst, uint64_t n, uint64_t *failed_at) {
+    double t0 = chord_time_ms();
+    chord_status st = CHORD_OK;
+    for (uint64_t done = 0; done < n && st == CHORD_OK;) {
+        uint64_t len = n - done < CHUNK_BYTES ? n - done : CHUNK_BYTES;
+        st = w->src->read(w->src->ctx, off + done, dst + done, (size_t)len);
+        if (st != CHORD_OK) *failed_at = off + done;
+        done += len;
+    }
+    if (st == CHORD_OK) atomic_fetch_add(&w->bytes_read, n);
+    atomic_fetch_add(&w->read_us, (uint64_t)((chord_time_ms() - t0) * 1000.0));
+    return st;
+}
+
+static uint64_t layer_base(const chord_weights *w, int32_t layer) { return w->spans[layer].lo & ~(ALIGN - 1); }
+
+/* Fills slot s with `layer` (the slot is LOADING and owned by the caller). */
+static chord_status fill(chord_weights *w, paged *p, int32_t s, int32_t layer, chord_error *err) {
+    slot *sl = &p->slots[s];
+    uint64_t base = layer_base(w, layer), n = w->spans[layer].hi - base, at = base;
+    sl->base = base;
+    chord_status st = read_span(w, base, sl->buf, n, &at);
+    if (st != CHORD_OK)
+        return chord_fail(err, CHORD_E_IO, "reading layer %d failed at offset %llu (%llu bytes from %llu): %s; "
+                          "the slot was left empty (the model file may have been truncated or changed)",
+                          layer, (unsigned long long)at, (unsigned long long)n, (unsigned long long)base,
+                          chord_status_message(st));
+    return CHORD_OK;
+}
+
+typedef struct { chord_weights *w; paged *p; } evict_ctx;
+static int evictable(void *ctx, int32_t s) {
+    const evict_ctx *e = ctx;
+    int32_t layer = e->p->dir.slot_layer[s];
+    return atomic_load(&e->p->slots[s].state) == SLOT_READY && atomic_load(&e->w->pins[layer]) == 0;
+}
+
+/* Makes `layer` READY in some slot; *slot_out = its slot. count: 1 for an acquire (hits,
+ * misses, stalls), 0 for preload. Called without the lock. */
+static chord_status ensure(chord_weights *w, paged *p, int32_t layer, int count, int32_t *slot_out, chord_error *err) {
+    evict_ctx ec = { w, p };
+    lock(p);
+    for (;;) {
+        int32_t s = chord_slots_find(&p->dir, layer);
+        if (s >= 0) {
+            int st = atomic_load(&p->slots[s].state);
+            if (st == SLOT_READY) {
+                chord_slots_touch(&p->dir, s);
+                if (count) atomic_fetch_add(p->slots[s].prefetched ? &w->prefetch_hits : &w->hits, 1);
+                p->slots[s].prefetched = 0;
+                unlock(p);
+                *slot_out = s;
+                return CHORD_OK;
+            }
+            /* LOADING by the helper (or another session): wait for it, then look again */
+            unlock(p);
+            double t0 = chord_time_ms();
+            while (atomic_load(&p->slots[s].state) == SLOT_LOADING) chord_cpu_relax();
+            if (count) atomic_fetch_add(&w->stall_us, (uint64_t)((chord_time_ms() - t0) * 1000.0));
+            lock(p);
+            continue;
+        }
+        s = chord_slots_victim(&p->dir, layer, evictable, &ec);
+        if (s < 0 || (p->dir.slot_layer[s] >= 0 && !evictable(&ec, s))) {
+            /* every slot is in use by other sessions or being read: wait for one */
+            unlock(p);
+            chord_cpu_relax();
+            lock(p);
+            continue;
+        }
+        if (chord_slots_assign(&p->dir, s, layer) >= 0) atomic_fetch_add(&w->evictions, 1);
+        atomic_store(&p->slots[s].state, SLOT_LOADING);
+        p->slots[s].prefetched = 0;
+        if (count) atomic_fetch_add(&w->misses, 1);
+        unlock(p);
+        double t0 = chord_time_ms();
+        chord_status st = fill(w, p, s, layer, err);
+        if (count) atomic_fetch_add(&w->stall_us, (uint64_t)((chord_time_ms() - t0) * 1000.0));
+        lock(p);
+        if (st != CHORD_OK) chord_slots_drop(&p->dir, s);
+        atomic_store(&p->slots[s].state, st == CHORD_OK ? SLOT_READY : SLOT_EMPTY);
+        unlock(p);
+        *slot_out = s;
+        return st;
+    }
+}
+
+static void helper_run(void *arg) {
+    chord_weights *w = arg;
+    paged *p = w->impl;
+    for (;;) {
+        lock(p);
+        if (p->q_len == 0) {
+            unlock(p);
+            return;
+        }
+        int32_t s = p->queue[p->q_head];
+        p->q_head = (p->q_head + 1) % p->dir.n_slots;
+        p->q_len--;
+        int32_t layer = p->dir.slot_layer[s];
+        unlock(p);
+        /* a failed prefetch leaves the slot empty; the acquire then reads and reports the error */
+        chord_status st = layer >= 0 ? fill(w, p, s, layer, NULL) : CHORD_E_INTERNAL;
+        lock(p);
+        if (st != CHORD_OK) {
+            chord_slots_drop(&p->dir, s);
+            p->slots[s].prefetched = 0;
+        }
+        atomic_store(&p->slots[s].state, st == CHORD_OK ? SLOT_READY : SLOT_EMPTY);
+        unlock(p);
+    }
+}
+
+static void pg_prefetch(chord_weights *w, int32_t layer) {
+    paged *p = w->impl;
+    if (!p->helper || p->depth <= 0) return;
+    evict_ctx ec = { w, p };
+    int queued = 0;
+    lock(p);
+    for (int32_t d = 0; d < p->depth && d < w->n_layer; d++) {
+        int32_t t = (layer + d) % w->n_layer;
+        if (chord_slots_find(&p->dir, t) >= 0 || p->q_len >= p->dir.n_slots) continue;
+        int32_t s = chord_slots_victim(&p->dir, t, evictable, &ec);
+        if (s < 0 || (p->dir.slot_layer[s] >= 0 && !evictable(&ec, s))) break;
+        if (chord_slots_assign(&p->dir, s, t) >= 0) atomic_fetch_add(&w->evictions, 1);
+        atomic_store(&p->slots[s].state, SLOT_LOADING);
+        p->slots[s].prefetched = 1;
+        p->queue[(p->q_head + p->q_len) % p->dir.n_slots] = s;
+        p->q_len++;
+        queued = 1;
+    }
+    unlock(p);
+    if (queued) chord_helper_kick(p->helper);
+}
+
+static chord_status pg_open(chord_weights *w, chord_error *err) {
+    if (w->n_layer <= 0) return chord_fail(err, CHORD_E_INVALID_ARG, "paged weights need at least one layer");
+    paged *p = calloc(1, sizeof *p);
+    if (!p) return chord_fail(err, CHORD_E_NOMEM, "out of memory allocating the paged weights");
+    w->impl = p;
+    atomic_flag_clear(&p->lock);
+    int32_t depth = w->cfg.prefetch < 0 ? 0 : w->cfg.prefetch;
+    chord_status st = chord_slots_init(&p->dir, w->cfg.cache_policy, w->cfg.n_slots, w->n_layer, 1 + depth, err);
+    if (st != CHORD_OK) return st;
+    for (int32_t l = 0; l < w->n_layer; l++) {
+        uint64_t n = w->spans[l].hi - layer_base(w, l);
+        if (n > p->slot_bytes) p->slot_bytes = n;
+    }
+    /* the model-wide tensors, each read once (a tied head aliases the embeddings) */
+    for (int s = 0; s < CHORD_W_NSLOTS; s++) {
+        const chord_gguf_tensor *t = w->global->t[s];
+        if (!t) continue;
+        for (int r = 0; r < s; r++)
+            if (w->global->t[r] == t) p->gptr[s] = p->gptr[r];
+        if (p->gptr[s]) continue;
+        uint8_t *buf = alloc_aligned(t->n_bytes ? t->n_bytes : 1, &p->gmem[s]);
+        const char *name = t->name.ptr ? t->name.ptr : "?";
+        if (!buf)
+            return chord_fail(err, CHORD_E_NOMEM, "out of memory for tensor '%s' (%llu bytes)", name,
+                              (unsigned long long)t->n_bytes);
+        uint64_t at = t->off;
+        if ((st = read_span(w, t->off, buf, t->n_bytes, &at)) != CHORD_OK)
+            return chord_fail(err, CHORD_E_IO, "reading tensor '%s' failed at offset %llu (%llu bytes): %s",
+                              name, (unsigned long long)at, (unsigned long long)t->n_bytes,
+                              chord_status_message(st));
+        p->gptr[s] = buf;
+        p->global_bytes += t->n_bytes;
+    }
+    const int32_t S = p->dir.n_slots;
+    p->slots = calloc((size_t)S, sizeof *p->slots);
+    p->queue = calloc((size_t)S, sizeof *p->queue);
+    if (!p->slots || !p->queue) return chord_fail(err, CHORD_E_NOMEM, "out of memory for %d slots", S);
+    for (int32_t s = 0; s < S; s++) {
+        atomic_init(&p->slots[s].state, SLOT_EMPTY);
+        if (!(p->slots[s].buf = alloc_aligned(p->slot_bytes, &p->slots[s].alloc)))
+            return chord_fail(err, CHORD_E_NOMEM, "out of memory for layer slot %d of %d (%llu bytes each)", s + 1, S,
+                              (unsigned long long)p->slot_bytes);
+    }
+    p->depth = depth;
+    if (depth > 0 && S > 1 && chord_helper_new(&p->helper, helper_run, w, NULL) != CHORD_OK) p->helper = NULL;
+    return CHORD_OK;
+}
+
+static chord_status pg_acquire(chord_weights *w, int32_t layer, const uint8_t *ptr[CHORD_W_NSLOTS], chord_error *err) {
+    paged *p = w->impl;
+    if (layer == CHORD_LAYER_GLOBAL) {
+        for (int s = 0; s < CHORD_W_NSLOTS; s++) ptr[s] = p->gptr[s];
+        return CHORD_OK;
+    }
+    int32_t s = -1;
+    chord_status st = ensure(w, p, layer, 1, &s, err);
+    if (st != CHORD_OK) return st;
+    const slot *sl = &p->slots[s];
+    const chord_layer_tensors *lt = &w->layers[layer];
+    for (int i = 0; i < CHORD_W_NSLOTS; i++)
+        if (lt->t[i]) ptr[i] = sl->buf + (lt->t[i]->off - sl->base);
+    return CHORD_OK;
+}
+
+static chord_status pg_preload(chord_weights *w, chord_error *err) {
+    paged *p = w->impl;
+    /* pinned layers first, then as many following layers as the ring holds */
+    int32_t n = p->dir.n_slots < w->n_layer ? p->dir.n_slots : w->n_layer;
+    for (int32_t l = 0; l < n; l++) {
+        int32_t s;
+        chord_status st = ensure(w, p, l, 0, &s, err);
+        if (st != CHORD_OK) return st;
+    }
+    return CHORD_OK;
+}
+
+static void pg_clear(chord_weights *w) {
+    paged *p = w->impl;
+    lock(p);
+    for (int32_t s = p->dir.n_pinned; s < p->dir.n_slots; s++) {
+        int32_t layer = p->dir.slot_layer[s];
+        if (layer < 0 || atomic_load(&p->slots[s].state) != SLOT_READY || atomic_load(&w->pins[layer]) != 0) continue;
+        chord_slots_drop(&p->dir, s);
+        atomic_store(&p->slots[s].state, SLOT_EMPTY);
+        p->slots[s].prefetched = 0;
+    }
+    unlock(p);
+}
+
+static void pg_stats(const chord_weights *w, chord_cache_stats *out) {
+    const paged *p = w->impl;
+    out->policy = p->dir.policy == CHORD_CACHE_LRU ? "paged-lru" : "paged-pin";
+    out->slots = p->dir.n_slots;
+    out->pinned = p->dir.n_pinned;
+    out->resident_bytes = p->global_bytes + (uint64_t)p->dir.n_slots * p->slot_bytes;
+}
+
+static void pg_close(chord_weights *w) {
+    paged *p = w->impl;
+    chord_helper_free(p->helper); /* joins: no fill runs after this */
+    if (p->slots)
+        for (int32_t s = 0; s < p->dir.n_slots; s++) free(p->slots[s].alloc);
+    for (int s = 0; s < CHORD_W_NSLOTS; s++) free(p->gmem[s]);
+    free(p->slots);
+    free(p->queue);
+    chord_slots_free(&p->dir);
+    free(p);
+    w->impl = NULL;
+}
+
+const chord_weights_policy chord_wpolicy_paged = {
+    .name = "paged",
+    .open = pg_open,
+    .acquire = pg_acquire,
+    .prefetch = pg_prefetch,
+    .preload = pg_preload,
+    .clear = pg_clear,
+    .stats = pg_stats,
+    .close = pg_close,
+};
