@@ -193,7 +193,6 @@ typedef struct chat_args {
 cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, const cv *v, const chat_args *a);
 int chat_test(chat_ctx *C, const chat_node *at, const char *name, size_t n, const cv *v, const chat_args *a);
 int chat_has_filter(const char *name, size_t n);
-int chat_has_test(const char *name, size_t n);
 cv chat_method(chat_ctx *C, const chat_node *at, const cv *obj, const char *name, size_t n, const chat_args *a);
 cv chat_call_func(chat_ctx *C, const chat_node *at, int fn, const chat_args *a);
 cv chat_getattr(chat_ctx *C, const chat_node *at, const cv *obj, const char *name, size_t n);

@@ -554,7 +554,6 @@ cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, con
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */
-int chat_has_test(const char *name, size_t n) { (void)name; (void)n; return 1; }
 
 int chat_test(chat_ctx *C, const chat_node *at, const char *name, size_t n, const cv *v, const chat_args *a) {
 #define IS(x) chat_name_eq(name, n, x)
