@@ -82,6 +82,10 @@ same_as_native() {  # $1 = suffix of the target's files; counts over the pairs t
     echo "$same $n"
 }
 W="$BUILD/wasm"
+if command -v clang-19 >/dev/null && command -v node >/dev/null; then   # the same builds t_wasm.sh makes
+    make -s BUILD="$BUILD" "$W/chord-wasm32.wasm" "$W/chord-wasm64.wasm" "$W/wasm-chord-wasi.wasm" > "$tmp/make_wasm.log" 2>&1 \
+        || { cat "$tmp/make_wasm.log"; echo "FAIL: building the wasm targets"; exit 1; }
+fi
 if command -v node >/dev/null && [ -f "$W/chord-wasm32.wasm" ] && [ -f "$W/chord-wasm64.wasm" ]; then
     node tests/wasm/chat_template_wasm.mjs "$W/chord-wasm32.wasm" "$tmp" w32 "$BOS" "$EOS" "${templates[@]}" -- "${convs[@]}" || { echo "FAIL: wasm32 renderer crashed"; exit 1; }
     node --experimental-wasm-memory64 tests/wasm/chat_template_wasm.mjs "$W/chord-wasm64.wasm" "$tmp" w64 "$BOS" "$EOS" "${templates[@]}" -- "${convs[@]}" 2>/dev/null || { echo "FAIL: wasm64 renderer crashed"; exit 1; }

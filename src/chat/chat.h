@@ -61,7 +61,8 @@ typedef struct cv {
  * (gen_pos = items already taken). Templates observe all of these. */
 typedef struct cv_list { size_t n, cap; cv *v; int is_tuple, is_gen; size_t gen_pos; } cv_list;
 typedef struct cv_dict { size_t n, cap; cv *k, *v; } cv_dict;
-typedef struct chat_loop { int64_t index0, length; const cv_list *items; struct chat_loop *parent; int depth; } chat_loop;
+/* items NULL: a `for x in range(...)` loop, item i = r_start + i * r_step (never materialised). */
+typedef struct chat_loop { int64_t index0, length, r_start, r_step; const cv_list *items; struct chat_loop *parent; int depth; } chat_loop;
 
 /* ---- growable byte buffer (arena-backed) ------------------------------------------------ */
 typedef struct chat_buf { char *p; size_t n, cap; } chat_buf;
@@ -192,7 +193,6 @@ typedef struct chat_args {
 cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, const cv *v, const chat_args *a);
 int chat_test(chat_ctx *C, const chat_node *at, const char *name, size_t n, const cv *v, const chat_args *a);
 int chat_has_filter(const char *name, size_t n);
-int chat_has_test(const char *name, size_t n);
 cv chat_method(chat_ctx *C, const chat_node *at, const cv *obj, const char *name, size_t n, const chat_args *a);
 cv chat_call_func(chat_ctx *C, const chat_node *at, int fn, const chat_args *a);
 cv chat_getattr(chat_ctx *C, const chat_node *at, const cv *obj, const char *name, size_t n);

@@ -428,7 +428,40 @@ static int assign(chat_ctx *C, chat_node *const *targets, size_t n_targets, cons
     return CHAT_FAILED(C) ? -1 : 0;
 }
 
+static int exec_for_items(chat_ctx *C, const chat_node *s, const cv_list *items, int64_t r_start, int64_t r_step, int64_t n);
+
+/* `range(...)` of the builtin as a for loop's iterable: its start/step/count without building
+ * the list (templates loop `range(i - 1, -1, -1)` inside a loop over messages: quadratic in
+ * steps, which the step limit bounds, but it must not be quadratic in memory too).
+ * 1 = it is one, 0 = it is not, -1 = error. */
+static int range_loop(chat_ctx *C, const chat_node *e, int64_t *start, int64_t *step, int64_t *count) {
+    if (e->kind != N_CALL || e->a->kind != N_NAME || e->n_items2 || e->n_items < 1 || e->n_items > 3) return 0;
+    cv f = chat_scope_lookup(C, e->a->s, e->a->n);
+    if (f.t != CV_FUNC || f.u.fn != FN_RANGE) return 0;
+    int64_t x[3] = { 0, 0, 0 };
+    for (size_t i = 0; i < e->n_items; i++) {
+        cv v = chat_eval(C, e->items[i]);
+        if (CHAT_FAILED(C)) return -1;
+        if (v.t != CV_INT && v.t != CV_BOOL) {
+            chat_fail(C, CHORD_E_FORMAT, e->line, e->col, "'%s' object cannot be interpreted as an integer", cv_type_name(&v));
+            return -1;
+        }
+        x[i] = v.t == CV_INT ? v.u.i : v.u.b;
+    }
+    int64_t lo = e->n_items == 1 ? 0 : x[0], hi = e->n_items == 1 ? x[0] : x[1], st = e->n_items == 3 ? x[2] : 1, span;
+    if (!st) { chat_fail(C, CHORD_E_FORMAT, e->line, e->col, "range() arg 3 must not be zero"); return -1; }
+    if (__builtin_sub_overflow(hi, lo, &span)) { chat_fail(C, CHORD_E_RANGE, e->line, e->col, "range() too long"); return -1; }
+    *start = lo; *step = st;
+    if ((st > 0 && span <= 0) || (st < 0 && span >= 0)) *count = 0;
+    else *count = st > 0 ? (span - 1) / st + 1 : (-span - 1) / -st + 1;
+    return 1;
+}
+
 static int exec_for(chat_ctx *C, const chat_node *s) {
+    int64_t r_start = 0, r_step = 1, r_count = 0;
+    int is_range = s->b ? 0 : range_loop(C, s->a, &r_start, &r_step, &r_count);
+    if (is_range < 0) return -1;
+    if (is_range) return exec_for_items(C, s, NULL, r_start, r_step, r_count);
     cv it = chat_eval(C, s->a);
     if (CHAT_FAILED(C)) return -1;
     if (it.t == CV_NONE || (it.t != CV_LIST && it.t != CV_DICT && it.t != CV_STR && it.t != CV_UNDEF && it.t != CV_NS)) {
@@ -440,11 +473,13 @@ static int exec_for(chat_ctx *C, const chat_node *s) {
     chat_scope *outer = C->scope;
     if (s->b) {   /* `for x in xs if cond`: filter first, loop.* counts what remains */
         cv kept = cv_new_list(C, 0);
+        chat_scope *fs = scope_push(C, outer);
         if (CHAT_FAILED(C)) return -1;
         for (size_t i = 0; i < items->n; i++) {
             if (chat_step(C, s)) return -1;
-            C->scope = scope_push(C, outer);
-            if (CHAT_FAILED(C) || assign(C, s->targets, s->n_targets, &items->v[i], s)) { C->scope = outer; return -1; }
+            fs->vars.n = 0;
+            C->scope = fs;
+            if (assign(C, s->targets, s->n_targets, &items->v[i], s)) { C->scope = outer; return -1; }
             cv c = chat_eval(C, s->b);
             C->scope = outer;
             if (CHAT_FAILED(C)) return -1;
@@ -452,22 +487,32 @@ static int exec_for(chat_ctx *C, const chat_node *s) {
         }
         items = kept.u.l;
     }
+    return exec_for_items(C, s, items, 0, 1, (int64_t)items->n);
+}
+
+/* The loop proper over items (or, items NULL, over range(start, ..., step) of n items). One
+ * scope serves every iteration, emptied at its start: a `set` in the body never reaches the
+ * next iteration (as in jinja2) and a long loop does not allocate per iteration. */
+static int exec_for_items(chat_ctx *C, const chat_node *s, const cv_list *items, int64_t r_start, int64_t r_step, int64_t n) {
+    chat_scope *outer = C->scope;
     chat_loop *lp = chat_alloc(C, sizeof *lp);
-    if (!lp) return -1;
-    lp->length = (int64_t)items->n; lp->items = items;
+    chat_scope *it_scope = scope_push(C, outer);
+    if (!lp || !it_scope) return -1;
+    lp->length = n; lp->items = items; lp->r_start = r_start; lp->r_step = r_step;
     cv prev_loop = chat_scope_lookup(C, "loop", 4);
     lp->parent = prev_loop.t == CV_LOOP ? prev_loop.u.loop : NULL;
     lp->depth = lp->parent ? lp->parent->depth + 1 : 1;
     cv lv = cv_none(); lv.t = CV_LOOP; lv.u.loop = lp;
     int saved_in_loop = C->in_loop;
     C->in_loop = 1;
-    for (size_t i = 0; i < items->n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         if (chat_step(C, s)) break;
-        lp->index0 = (int64_t)i;
-        C->scope = scope_push(C, outer);
-        if (CHAT_FAILED(C)) break;
+        lp->index0 = i;
+        it_scope->vars.n = 0;
+        C->scope = it_scope;
         scope_set(C, "loop", 4, lv);
-        if (assign(C, s->targets, s->n_targets, &items->v[i], s)) break;
+        cv item = items ? items->v[i] : cv_int(r_start + i * r_step);
+        if (assign(C, s->targets, s->n_targets, &item, s)) break;
         chat_exec_body(C, s->items, s->n_items);
         C->scope = outer;
         if (CHAT_FAILED(C)) break;
@@ -478,7 +523,7 @@ static int exec_for(chat_ctx *C, const chat_node *s) {
     C->scope = outer;
     C->in_loop = saved_in_loop;
     if (CHAT_FAILED(C)) return -1;
-    if (!items->n && s->n_items2) return chat_exec_body(C, s->items2, s->n_items2);
+    if (!n && s->n_items2) return chat_exec_body(C, s->items2, s->n_items2);
     return 0;
 }
 

@@ -195,17 +195,6 @@ static cv indent_filter(chat_ctx *C, const chat_node *at, const cv *s, const cha
     return cv_str(b.p, b.n);
 }
 
-static const char *const filter_names[] = {
-    "trim", "tojson", "length", "count", "items", "join", "upper", "lower", "capitalize", "title",
-    "replace", "default", "d", "first", "last", "list", "string", "int", "float", "abs", "round",
-    "sum", "min", "max", "unique", "sort", "reverse", "dictsort", "selectattr", "rejectattr",
-    "select", "reject", "map", "indent", "safe", "e", "escape", "attr", "format", "wordcount",
-    "center", "batch", NULL };
-
-int chat_has_filter(const char *name, size_t n) {
-    for (size_t i = 0; filter_names[i]; i++) if (chat_name_eq(name, n, filter_names[i])) return 1;
-    return 0;
-}
 
 cv chat_escape_html(chat_ctx *C, const cv *s) {
     chat_buf b = { 0 };
@@ -226,230 +215,345 @@ cv chat_escape_html(chat_ctx *C, const cv *s) {
     return r;
 }
 
-cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, const cv *v, const chat_args *a) {
+/* ---- the filters: one function each, found by name in `filters` ----------------------- */
+/* One signature for all; `name` tells a function serving several names which one was asked. */
+#define U __attribute__((unused))
+#define FILTER(fn) static cv fn(U chat_ctx *C, U const chat_node *at, U const char *name, U size_t n, \
+                                U const cv *v, U const chat_args *a)
 #define IS(x) chat_name_eq(name, n, x)
-    const cv *a0 = chat_arg(a, 0, NULL);
-    if (IS("tojson")) return tojson(C, at, v, a);
-    if (IS("safe")) { cv s = cv_stringify(C, v); s.safe = 1; return s; }
-    if (IS("default") || IS("d")) {
-        const cv *dv = chat_arg(a, 0, "default_value"), *b = chat_arg(a, 1, "boolean");
-        int use = v->t == CV_UNDEF || (b && cv_truthy(b) && !cv_truthy(v));
-        return use ? (dv ? *dv : cv_str("", 0)) : *v;
+FILTER(filter_tojson) {
+    return tojson(C, at, v, a);
+}
+
+FILTER(filter_safe) {
+    cv s = cv_stringify(C, v);
+    s.safe = 1;
+    return s;
+}
+
+FILTER(filter_default) {
+    const cv *dv = chat_arg(a, 0, "default_value"), *b = chat_arg(a, 1, "boolean");
+    int use = v->t == CV_UNDEF || (b && cv_truthy(b) && !cv_truthy(v));
+    return use ? (dv ? *dv : cv_str("", 0)) : *v;
+}
+
+FILTER(filter_length) {
+    switch (v->t) {
+    case CV_UNDEF: return cv_int(0);
+    case CV_STR: return cv_int((int64_t)chat_utf8_len(v->u.s.p, v->u.s.n));
+    case CV_LIST:
+        if (v->u.l->is_gen) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "object of type 'generator' has no len()"); return cv_none(); }
+        return cv_int((int64_t)v->u.l->n);
+    case CV_DICT: case CV_NS: return cv_int((int64_t)v->u.d->n);
+    default: chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "object of type '%s' has no len()", cv_type_name(v)); return cv_none();
     }
-    if (IS("length") || IS("count")) {
-        switch (v->t) {
-        case CV_UNDEF: return cv_int(0);
-        case CV_STR: return cv_int((int64_t)chat_utf8_len(v->u.s.p, v->u.s.n));
-        case CV_LIST:
-            if (v->u.l->is_gen) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "object of type 'generator' has no len()"); return cv_none(); }
-            return cv_int((int64_t)v->u.l->n);
-        case CV_DICT: case CV_NS: return cv_int((int64_t)v->u.d->n);
-        default: chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "object of type '%s' has no len()", cv_type_name(v)); return cv_none();
-        }
+}
+
+FILTER(filter_string) {
+    return cv_stringify(C, v);
+}
+
+FILTER(filter_trim) {
+    cv s = cv_stringify(C, v);
+    return chat_str_strip(&s, chat_arg(a, 0, "chars"), 3);
+}
+
+FILTER(filter_upper) {
+    cv s = cv_stringify(C, v);
+    return chat_str_case(C, &s, IS("lower") ? 0 : IS("upper") ? 1 : IS("title") ? 2 : 3);
+}
+
+FILTER(filter_e) {
+    if (v->t == CV_STR && v->safe) return *v;   /* already Markup */
+    cv s = cv_stringify(C, v);
+    return chat_escape_html(C, &s);
+}
+
+FILTER(filter_replace) {
+    cv s = cv_stringify(C, v);
+    const cv *o = chat_arg(a, 0, "old"), *r = chat_arg(a, 1, "new"), *c = chat_arg(a, 2, "count");
+    if (!o || !r) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "replace needs old and new"); return cv_none(); }
+    cv os = cv_stringify(C, o), rs = cv_stringify(C, r);
+    return chat_str_replace(C, &s, &os, &rs, c && c->t == CV_INT ? c->u.i : -1);
+}
+
+FILTER(filter_items) {
+    if (v->t == CV_UNDEF) return cv_new_list(C, 0);
+    if (v->t != CV_DICT) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "Can only get item pairs from a mapping."); return cv_none(); }
+    return chat_dict_items(C, v->u.d);
+}
+
+FILTER(filter_list) {
+    cv_list *l;
+    if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
+    cv out = cv_new_list(C, l->n); TRY(C);
+    for (size_t i = 0; i < l->n; i++) cv_list_push(C, out.u.l, l->v[i]);
+    return out;
+}
+
+FILTER(filter_join) {
+    cv_list *l;
+    if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
+    const cv *sep = chat_arg(a, 0, "d"), *attr = chat_arg(a, 1, "attribute");
+    cv ss = sep ? cv_stringify(C, sep) : cv_str("", 0);
+    chat_buf b = { 0 };
+    chat_buf_put(C, &b, "", 0);
+    for (size_t i = 0; i < l->n; i++) {
+        if (i) chat_buf_put(C, &b, ss.u.s.p, ss.u.s.n);
+        cv x = attr ? get_path(C, at, &l->v[i], attr) : l->v[i];
+        TRY(C);
+        cv_to_str(C, &b, &x, 0);
     }
-    if (IS("string")) return cv_stringify(C, v);
-    if (IS("trim")) { cv s = cv_stringify(C, v); return chat_str_strip(&s, chat_arg(a, 0, "chars"), 3); }
-    if (IS("upper") || IS("lower") || IS("capitalize") || IS("title")) {
-        cv s = cv_stringify(C, v);
-        return chat_str_case(C, &s, IS("lower") ? 0 : IS("upper") ? 1 : IS("title") ? 2 : 3);
+    return cv_str(b.p, b.n);
+}
+
+FILTER(filter_first) {
+    if (v->t == CV_LIST && v->u.l->is_gen) {
+        cv_list *g = v->u.l;
+        if (IS("first")) return g->gen_pos < g->n ? g->v[g->gen_pos++] : cv_undef(NULL);   /* next() */
+        chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "'generator' object is not reversible");
+        return cv_none();
     }
-    if (IS("e") || IS("escape")) { if (v->t == CV_STR && v->safe) return *v; cv s = cv_stringify(C, v); return chat_escape_html(C, &s); }
-    if (IS("replace")) {
-        cv s = cv_stringify(C, v);
-        const cv *o = chat_arg(a, 0, "old"), *r = chat_arg(a, 1, "new"), *c = chat_arg(a, 2, "count");
-        if (!o || !r) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "replace needs old and new"); return cv_none(); }
-        cv os = cv_stringify(C, o), rs = cv_stringify(C, r);
-        return chat_str_replace(C, &s, &os, &rs, c && c->t == CV_INT ? c->u.i : -1);
-    }
-    if (IS("items")) {
-        if (v->t == CV_UNDEF) return cv_new_list(C, 0);
-        if (v->t != CV_DICT) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "Can only get item pairs from a mapping."); return cv_none(); }
-        return chat_dict_items(C, v->u.d);
-    }
-    if (IS("list")) {
+    cv_list *l;
+    if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
+    if (!l->n) return cv_undef(NULL);
+    return IS("first") ? l->v[0] : l->v[l->n - 1];
+}
+
+FILTER(filter_reverse) {
+    if (v->t == CV_STR) {
         cv_list *l;
         if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
-        cv out = cv_new_list(C, l->n); TRY(C);
-        for (size_t i = 0; i < l->n; i++) cv_list_push(C, out.u.l, l->v[i]);
-        return out;
-    }
-    if (IS("join")) {
-        cv_list *l;
-        if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
-        const cv *sep = chat_arg(a, 0, "d"), *attr = chat_arg(a, 1, "attribute");
-        cv ss = sep ? cv_stringify(C, sep) : cv_str("", 0);
         chat_buf b = { 0 };
         chat_buf_put(C, &b, "", 0);
-        for (size_t i = 0; i < l->n; i++) {
-            if (i) chat_buf_put(C, &b, ss.u.s.p, ss.u.s.n);
-            cv x = attr ? get_path(C, at, &l->v[i], attr) : l->v[i];
-            TRY(C);
-            cv_to_str(C, &b, &x, 0);
-        }
+        for (size_t i = l->n; i > 0; i--) chat_buf_put(C, &b, l->v[i - 1].u.s.p, l->v[i - 1].u.s.n);
         return cv_str(b.p, b.n);
     }
-    if (IS("first") && v->t == CV_LIST && v->u.l->is_gen) {   /* next(): takes one item */
-        cv_list *g = v->u.l;
-        return g->gen_pos < g->n ? g->v[g->gen_pos++] : cv_undef(NULL);
-    }
-    if (IS("last") && v->t == CV_LIST && v->u.l->is_gen) {
-        chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "'generator' object is not reversible"); return cv_none();
-    }
-    if (IS("first") || IS("last")) {
-        cv_list *l;
-        if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
-        if (!l->n) return cv_undef(NULL);
-        return IS("first") ? l->v[0] : l->v[l->n - 1];
-    }
-    if (IS("reverse")) {
-        if (v->t == CV_STR) {
-            cv_list *l;
-            if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
-            chat_buf b = { 0 };
-            chat_buf_put(C, &b, "", 0);
-            for (size_t i = l->n; i > 0; i--) chat_buf_put(C, &b, l->v[i - 1].u.s.p, l->v[i - 1].u.s.n);
-            return cv_str(b.p, b.n);
+    cv_list *l;
+    if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
+    if (v->t == CV_LIST && v->u.l->is_gen) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "'generator' object is not reversible"); return cv_none(); }
+    cv out = cv_new_list(C, l->n); TRY(C);
+    for (size_t i = l->n; i > 0; i--) cv_list_push(C, out.u.l, l->v[i - 1]);
+    return gen(out);
+}
+
+FILTER(filter_int) {
+    const cv *def = chat_arg(a, 0, "default");
+    int is_int = IS("int");
+    if (v->t == CV_INT) return is_int ? *v : cv_float((double)v->u.i);
+    if (v->t == CV_BOOL) return is_int ? cv_int(v->u.b) : cv_float(v->u.b);
+    if (v->t == CV_FLOAT) return is_int ? cv_int((int64_t)v->u.f) : *v;
+    if (v->t == CV_STR) {
+        char tmp[64];
+        cv t = chat_str_strip(v, NULL, 3);
+        if (t.u.s.n && t.u.s.n < sizeof tmp) {
+            memcpy(tmp, t.u.s.p, t.u.s.n); tmp[t.u.s.n] = 0;
+            char *end;
+            long long iv = strtoll(tmp, &end, 10);
+            if (!*end) return is_int ? cv_int(iv) : cv_float((double)iv);
+            double d = strtod(tmp, &end);
+            if (!*end) return is_int ? cv_int((int64_t)d) : cv_float(d);
         }
-        cv_list *l;
-        if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
-        if (v->t == CV_LIST && v->u.l->is_gen) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "'generator' object is not reversible"); return cv_none(); }
-        cv out = cv_new_list(C, l->n); TRY(C);
-        for (size_t i = l->n; i > 0; i--) cv_list_push(C, out.u.l, l->v[i - 1]);
+    }
+    return def ? *def : is_int ? cv_int(0) : cv_float(0.0);
+}
+
+FILTER(filter_abs) {
+    if (v->t == CV_INT) return cv_int(v->u.i < 0 ? -v->u.i : v->u.i);
+    if (v->t == CV_FLOAT) return cv_float(v->u.f < 0 ? -v->u.f : v->u.f);
+    chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "bad operand type for abs(): '%s'", cv_type_name(v)); return cv_none();
+}
+
+FILTER(filter_sum) {
+    cv_list *l;
+    if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
+    const cv *attr = chat_arg(a, 0, "attribute"), *start = chat_arg(a, 1, "start");
+    int64_t si = 0; double sf = 0; int fl = 0;
+    if (start && start->t == CV_FLOAT) { fl = 1; sf = start->u.f; } else if (start && start->t == CV_INT) si = start->u.i;
+    for (size_t i = 0; i < l->n; i++) {
+        cv x = attr ? get_path(C, at, &l->v[i], attr) : l->v[i];
+        TRY(C);
+        if (x.t == CV_FLOAT) { if (!fl) { fl = 1; sf = (double)si; } sf += x.u.f; }
+        else if (x.t == CV_INT || x.t == CV_BOOL) { int64_t k = x.t == CV_INT ? x.u.i : x.u.b; if (fl) sf += (double)k; else si += k; }
+        else { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "unsupported operand type(s) for +: 'int' and '%s'", cv_type_name(&x)); return cv_none(); }
+    }
+    return fl ? cv_float(sf) : cv_int(si);
+}
+
+FILTER(filter_min) {
+    cv_list *l;
+    if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
+    const cv *rev = IS("sort") ? chat_arg(a, 0, "reverse") : NULL;
+    const cv *cs = chat_arg(a, IS("sort") ? 1 : 0, "case_sensitive");
+    const cv *attr = chat_arg(a, IS("sort") ? 2 : 1, "attribute");
+    int ci = !(cs && cv_truthy(cs));
+    if (IS("unique")) {
+        cv out = cv_new_list(C, 0); TRY(C);
+        sort_ctx S = { C, at, ci, 0 };
+        for (size_t i = 0; i < l->n; i++) {
+            cv ki = attr ? get_path(C, at, &l->v[i], attr) : l->v[i];
+            ki = sort_key(&S, &ki);
+            int dup = 0;
+            for (size_t j = 0; j < out.u.l->n && !dup; j++) {
+                cv kj = attr ? get_path(C, at, &out.u.l->v[j], attr) : out.u.l->v[j];
+                kj = sort_key(&S, &kj);
+                dup = cv_equal(&ki, &kj);
+            }
+            if (!dup) cv_list_push(C, out.u.l, l->v[i]);
+        }
         return gen(out);
     }
-    if (IS("int") || IS("float")) {
-        const cv *def = chat_arg(a, 0, "default");
-        int is_int = IS("int");
-        if (v->t == CV_INT) return is_int ? *v : cv_float((double)v->u.i);
-        if (v->t == CV_BOOL) return is_int ? cv_int(v->u.b) : cv_float(v->u.b);
-        if (v->t == CV_FLOAT) return is_int ? cv_int((int64_t)v->u.f) : *v;
-        if (v->t == CV_STR) {
-            char tmp[64];
-            cv t = chat_str_strip(v, NULL, 3);
-            if (t.u.s.n && t.u.s.n < sizeof tmp) {
-                memcpy(tmp, t.u.s.p, t.u.s.n); tmp[t.u.s.n] = 0;
-                char *end;
-                long long iv = strtoll(tmp, &end, 10);
-                if (!*end) return is_int ? cv_int(iv) : cv_float((double)iv);
-                double d = strtod(tmp, &end);
-                if (!*end) return is_int ? cv_int((int64_t)d) : cv_float(d);
-            }
-        }
-        return def ? *def : is_int ? cv_int(0) : cv_float(0.0);
+    cv s = sorted(C, at, l, attr && attr->t == CV_STR ? attr : NULL, -1, ci, rev && cv_truthy(rev));
+    TRY(C);
+    if (IS("sort")) return s;
+    if (!s.u.l->n) return cv_undef(NULL);
+    return IS("min") ? s.u.l->v[0] : s.u.l->v[s.u.l->n - 1];
+}
+
+FILTER(filter_dictsort) {
+    if (v->t != CV_DICT) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "You can only sort by either \"key\" or \"value\" of a mapping"); return cv_none(); }
+    const cv *cs = chat_arg(a, 0, "case_sensitive"), *by = chat_arg(a, 1, "by"), *rev = chat_arg(a, 2, "reverse");
+    int idx = by && by->t == CV_STR && chat_name_eq(by->u.s.p, by->u.s.n, "value") ? 1 : 0;
+    cv items = chat_dict_items(C, v->u.d); TRY(C);
+    return sorted(C, at, items.u.l, NULL, idx, !(cs && cv_truthy(cs)), rev && cv_truthy(rev));
+}
+
+FILTER(filter_selectattr) {
+    return select_items(C, at, v, a, 1, 1);
+}
+
+FILTER(filter_rejectattr) {
+    return select_items(C, at, v, a, 1, 0);
+}
+
+FILTER(filter_select) {
+    return select_items(C, at, v, a, 0, 1);
+}
+
+FILTER(filter_reject) {
+    return select_items(C, at, v, a, 0, 0);
+}
+
+FILTER(filter_map) {
+    return map_items(C, at, v, a);
+}
+
+FILTER(filter_indent) {
+    cv s = cv_stringify(C, v);
+    return indent_filter(C, at, &s, a);
+}
+
+FILTER(filter_attr) {
+    const cv *a0 = chat_arg(a, 0, NULL);
+    if (need_str(C, at, a0, "attr")) return cv_none();
+    return chat_getattr(C, at, v, a0->u.s.p, a0->u.s.n);
+}
+
+FILTER(filter_format) {
+    if (need_str(C, at, v, "format")) return cv_none();
+    return chat_method(C, at, v, "__mod__", 7, a);
+}
+
+FILTER(filter_wordcount) {
+    cv s = cv_stringify(C, v);
+    int64_t k = 0; int in = 0;
+    for (size_t i = 0; i < s.u.s.n; i++) {
+        char c = s.u.s.p[i];
+        int w = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || ((uint8_t)c >= 0x80);
+        if (w && !in) k++;
+        in = w;
     }
-    if (IS("abs")) {
-        if (v->t == CV_INT) return cv_int(v->u.i < 0 ? -v->u.i : v->u.i);
-        if (v->t == CV_FLOAT) return cv_float(v->u.f < 0 ? -v->u.f : v->u.f);
-        chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "bad operand type for abs(): '%s'", cv_type_name(v)); return cv_none();
-    }
-    if (IS("sum")) {
-        cv_list *l;
-        if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
-        const cv *attr = chat_arg(a, 0, "attribute"), *start = chat_arg(a, 1, "start");
-        int64_t si = 0; double sf = 0; int fl = 0;
-        if (start && start->t == CV_FLOAT) { fl = 1; sf = start->u.f; } else if (start && start->t == CV_INT) si = start->u.i;
-        for (size_t i = 0; i < l->n; i++) {
-            cv x = attr ? get_path(C, at, &l->v[i], attr) : l->v[i];
-            TRY(C);
-            if (x.t == CV_FLOAT) { if (!fl) { fl = 1; sf = (double)si; } sf += x.u.f; }
-            else if (x.t == CV_INT || x.t == CV_BOOL) { int64_t k = x.t == CV_INT ? x.u.i : x.u.b; if (fl) sf += (double)k; else si += k; }
-            else { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "unsupported operand type(s) for +: 'int' and '%s'", cv_type_name(&x)); return cv_none(); }
-        }
-        return fl ? cv_float(sf) : cv_int(si);
-    }
-    if (IS("min") || IS("max") || IS("sort") || IS("unique")) {
-        cv_list *l;
-        if (cv_iter_list(C, v, &l, at->line, at->col)) return cv_none();
-        const cv *rev = IS("sort") ? chat_arg(a, 0, "reverse") : NULL;
-        const cv *cs = chat_arg(a, IS("sort") ? 1 : 0, "case_sensitive");
-        const cv *attr = chat_arg(a, IS("sort") ? 2 : 1, "attribute");
-        int ci = !(cs && cv_truthy(cs));
-        if (IS("unique")) {
-            cv out = cv_new_list(C, 0); TRY(C);
-            sort_ctx S = { C, at, ci, 0 };
-            for (size_t i = 0; i < l->n; i++) {
-                cv ki = attr ? get_path(C, at, &l->v[i], attr) : l->v[i];
-                ki = sort_key(&S, &ki);
-                int dup = 0;
-                for (size_t j = 0; j < out.u.l->n && !dup; j++) {
-                    cv kj = attr ? get_path(C, at, &out.u.l->v[j], attr) : out.u.l->v[j];
-                    kj = sort_key(&S, &kj);
-                    dup = cv_equal(&ki, &kj);
-                }
-                if (!dup) cv_list_push(C, out.u.l, l->v[i]);
-            }
-            return gen(out);
-        }
-        cv s = sorted(C, at, l, attr && attr->t == CV_STR ? attr : NULL, -1, ci, rev && cv_truthy(rev));
-        TRY(C);
-        if (IS("sort")) return s;
-        if (!s.u.l->n) return cv_undef(NULL);
-        return IS("min") ? s.u.l->v[0] : s.u.l->v[s.u.l->n - 1];
-    }
-    if (IS("dictsort")) {
-        if (v->t != CV_DICT) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "You can only sort by either \"key\" or \"value\" of a mapping"); return cv_none(); }
-        const cv *cs = chat_arg(a, 0, "case_sensitive"), *by = chat_arg(a, 1, "by"), *rev = chat_arg(a, 2, "reverse");
-        int idx = by && by->t == CV_STR && chat_name_eq(by->u.s.p, by->u.s.n, "value") ? 1 : 0;
-        cv items = chat_dict_items(C, v->u.d); TRY(C);
-        return sorted(C, at, items.u.l, NULL, idx, !(cs && cv_truthy(cs)), rev && cv_truthy(rev));
-    }
-    if (IS("selectattr")) return select_items(C, at, v, a, 1, 1);
-    if (IS("rejectattr")) return select_items(C, at, v, a, 1, 0);
-    if (IS("select")) return select_items(C, at, v, a, 0, 1);
-    if (IS("reject")) return select_items(C, at, v, a, 0, 0);
-    if (IS("map")) return map_items(C, at, v, a);
-    if (IS("indent")) { cv s = cv_stringify(C, v); return indent_filter(C, at, &s, a); }
-    if (IS("attr")) {
-        if (need_str(C, at, a0, "attr")) return cv_none();
-        return chat_getattr(C, at, v, a0->u.s.p, a0->u.s.n);
-    }
-    if (IS("format")) {
-        if (need_str(C, at, v, "format")) return cv_none();
-        return chat_method(C, at, v, "__mod__", 7, a);
-    }
-    if (IS("wordcount")) {
-        cv s = cv_stringify(C, v);
-        int64_t k = 0; int in = 0;
-        for (size_t i = 0; i < s.u.s.n; i++) {
-            char c = s.u.s.p[i];
-            int w = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || ((uint8_t)c >= 0x80);
-            if (w && !in) k++;
-            in = w;
-        }
-        return cv_int(k);
-    }
-    if (IS("center")) {
-        cv s = cv_stringify(C, v);
-        const cv *w = chat_arg(a, 0, "width");
-        int64_t width = w && w->t == CV_INT ? w->u.i : 80, len = (int64_t)chat_utf8_len(s.u.s.p, s.u.s.n);
-        if (width <= len) return s;
-        int64_t total = width - len, left = total / 2 + (total & width & 1);
-        chat_buf b = { 0 };
-        chat_buf_put(C, &b, "", 0);
-        for (int64_t i = 0; i < left; i++) chat_buf_putc(C, &b, ' ');
-        chat_buf_put(C, &b, s.u.s.p, s.u.s.n);
-        for (int64_t i = 0; i < total - left; i++) chat_buf_putc(C, &b, ' ');
-        return cv_str(b.p, b.n);
-    }
-    if (IS("round")) {
-        const cv *pr = chat_arg(a, 0, "precision"), *m = chat_arg(a, 1, "method");
-        if (v->t != CV_INT && v->t != CV_FLOAT) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "round expects a number"); return cv_none(); }
-        double x = v->t == CV_INT ? (double)v->u.i : v->u.f, sc = 1;
-        for (int64_t i = 0; pr && pr->t == CV_INT && i < pr->u.i && i < 15; i++) sc *= 10;
-        const char *meth = m && m->t == CV_STR ? m->u.s.p : "common";
-        double y = x * sc;
-        if (meth[0] == 'f') y = __builtin_floor(y);
-        else if (meth[0] == 'c' && meth[1] == 'e') y = __builtin_ceil(y);
-        else y = y < 0 ? -__builtin_floor(-y + 0.5) : __builtin_floor(y + 0.5);
-        return cv_float(y / sc);
-    }
+    return cv_int(k);
+}
+
+FILTER(filter_center) {
+    cv s = cv_stringify(C, v);
+    const cv *w = chat_arg(a, 0, "width");
+    int64_t width = w && w->t == CV_INT ? w->u.i : 80, len = (int64_t)chat_utf8_len(s.u.s.p, s.u.s.n);
+    if (width <= len) return s;
+    int64_t total = width - len, left = total / 2 + (total & width & 1);
+    chat_buf b = { 0 };
+    chat_buf_put(C, &b, "", 0);
+    for (int64_t i = 0; i < left; i++) chat_buf_putc(C, &b, ' ');
+    chat_buf_put(C, &b, s.u.s.p, s.u.s.n);
+    for (int64_t i = 0; i < total - left; i++) chat_buf_putc(C, &b, ' ');
+    return cv_str(b.p, b.n);
+}
+
+FILTER(filter_round) {
+    const cv *pr = chat_arg(a, 0, "precision"), *m = chat_arg(a, 1, "method");
+    if (v->t != CV_INT && v->t != CV_FLOAT) { chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "round expects a number"); return cv_none(); }
+    double x = v->t == CV_INT ? (double)v->u.i : v->u.f, sc = 1;
+    for (int64_t i = 0; pr && pr->t == CV_INT && i < pr->u.i && i < 15; i++) sc *= 10;
+    const char *meth = m && m->t == CV_STR ? m->u.s.p : "common";
+    double y = x * sc;
+    if (meth[0] == 'f') y = __builtin_floor(y);
+    else if (meth[0] == 'c' && meth[1] == 'e') y = __builtin_ceil(y);
+    else y = y < 0 ? -__builtin_floor(-y + 0.5) : __builtin_floor(y + 0.5);
+    return cv_float(y / sc);
+}
 #undef IS
+#undef FILTER
+#undef U
+
+typedef cv (*filter_fn)(chat_ctx *, const chat_node *, const char *, size_t, const cv *, const chat_args *);
+static const struct { const char *name; filter_fn fn; } filters[] = {
+    { "abs", filter_abs },
+    { "attr", filter_attr },
+    { "capitalize", filter_upper },
+    { "center", filter_center },
+    { "count", filter_length },
+    { "d", filter_default },
+    { "default", filter_default },
+    { "dictsort", filter_dictsort },
+    { "e", filter_e },
+    { "escape", filter_e },
+    { "first", filter_first },
+    { "float", filter_int },
+    { "format", filter_format },
+    { "indent", filter_indent },
+    { "int", filter_int },
+    { "items", filter_items },
+    { "join", filter_join },
+    { "last", filter_first },
+    { "length", filter_length },
+    { "list", filter_list },
+    { "lower", filter_upper },
+    { "map", filter_map },
+    { "max", filter_min },
+    { "min", filter_min },
+    { "reject", filter_reject },
+    { "rejectattr", filter_rejectattr },
+    { "replace", filter_replace },
+    { "reverse", filter_reverse },
+    { "round", filter_round },
+    { "safe", filter_safe },
+    { "select", filter_select },
+    { "selectattr", filter_selectattr },
+    { "sort", filter_min },
+    { "string", filter_string },
+    { "sum", filter_sum },
+    { "title", filter_upper },
+    { "tojson", filter_tojson },
+    { "trim", filter_trim },
+    { "unique", filter_min },
+    { "upper", filter_upper },
+    { "wordcount", filter_wordcount },
+};
+
+int chat_has_filter(const char *name, size_t n) {
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) if (chat_name_eq(name, n, filters[i].name)) return 1;
+    return 0;
+}
+
+cv chat_filter(chat_ctx *C, const chat_node *at, const char *name, size_t n, const cv *v, const chat_args *a) {
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++)
+        if (chat_name_eq(name, n, filters[i].name)) return filters[i].fn(C, at, name, n, v, a);
     chat_fail(C, CHORD_E_FORMAT, at->line, at->col, "No filter named '%.*s'", (int)n, name);
     return cv_none();
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */
-int chat_has_test(const char *name, size_t n) { (void)name; (void)n; return 1; }
 
 int chat_test(chat_ctx *C, const chat_node *at, const char *name, size_t n, const cv *v, const chat_args *a) {
 #define IS(x) chat_name_eq(name, n, x)

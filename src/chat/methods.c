@@ -37,8 +37,11 @@ static cv loop_attr(chat_ctx *C, const chat_node *at, const chat_loop *lp, const
     if (chat_name_eq(name, n, "length")) return cv_int(len);
     if (chat_name_eq(name, n, "depth")) return cv_int(lp->depth);
     if (chat_name_eq(name, n, "depth0")) return cv_int(lp->depth - 1);
-    if (chat_name_eq(name, n, "previtem")) return i > 0 ? lp->items->v[i - 1] : cv_undef("previtem");
-    if (chat_name_eq(name, n, "nextitem")) return i + 1 < len ? lp->items->v[i + 1] : cv_undef("nextitem");
+    if (chat_name_eq(name, n, "previtem") || chat_name_eq(name, n, "nextitem")) {
+        int64_t k = name[0] == 'p' ? i - 1 : i + 1;
+        if (k < 0 || k >= len) return cv_undef(name[0] == 'p' ? "previtem" : "nextitem");
+        return lp->items ? lp->items->v[k] : cv_int(lp->r_start + k * lp->r_step);
+    }
     (void)C; (void)at;
     return cv_undef(NULL);
 }
