@@ -34,6 +34,9 @@ typedef struct {
     float rope_theta, eps;
     uint64_t seed;
     int n_threads, quiet;
+    int64_t rope_dim;          /* rope.dimension_count (0: the head size) */
+    const char *kv[16];        /* extra metadata "KEY=TYPE:VALUE", written last (override copies) */
+    int n_kv;
 } options;
 
 static void usage(FILE *f) {
@@ -41,7 +44,7 @@ static void usage(FILE *f) {
         "usage: make_model --vocab VOCAB.gguf -o OUT.gguf [options]\n\n"
         "Writes a llama/qwen2 GGUF with deterministic random weights (GPT-2-style scaling) and the\n"
         "tokenizer of VOCAB.gguf (n_vocab = its token count).\n\n"
-        "  --arch llama|qwen2     architecture (default llama)\n"
+        "  --arch llama|qwen2|qwen3  architecture (default llama)\n"
         "  --layers N             blocks (default 2)\n"
         "  --embd N               embedding width (default 256)\n"
         "  --ff N                 feed-forward width (default 768)\n"
@@ -52,6 +55,16 @@ static void usage(FILE *f) {
         "  --eps F                RMSNorm epsilon (default 1e-5; qwen2 1e-6)\n"
         "  --type T               %s (default f32)\n"
         "  --tied                 no output.weight: the head reuses token_embd\n"
+        "  --head-dim N           attention.key_length/value_length (default embd/heads)\n"
+        "  --rope-dim N           rope.dimension_count (default: the head size)\n"
+        "  --rope-freqs llama3|wide  add rope_freqs.weight: Llama 3.1's factors, or 0.5/1/2/4 in turn\n"
+        "                         (wide also changes the fast pairs, so tiny tests see it; llama)\n"
+        "  --bias-o, --bias-ffn   add attn_output.bias / ffn_{gate,up,down}.bias (llama)\n"
+        "  --fused-qkv            one attn_qkv.weight per layer instead of attn_{q,k,v}\n"
+        "  --kv KEY=TYPE:VALUE    extra metadata (TYPE u32|i32|f32|bool|str); replaces a copied key\n"
+        "  --extra-tensor NAME    an extra 256-float tensor no architecture uses (up to 4)\n"
+        "  --wstd F               std of the block matrices (default 0.02); larger makes attention\n"
+        "                         and position matter more (key/tensor tests), at the cost of chaos\n"
         "  --seed N               random seed (default 1)\n"
         "  --name S               general.name (default: synthetic-<arch>)\n"
         "  --chat-template FILE   store FILE (a Jinja chat template) as tokenizer.chat_template\n"
@@ -84,6 +97,8 @@ static int64_t *int_opt(options *o, const char *a) {
     if (!strcmp(a, "--heads")) return &s->n_head;
     if (!strcmp(a, "--kv-heads")) return &s->n_head_kv;
     if (!strcmp(a, "--ctx")) return &s->n_ctx;
+    if (!strcmp(a, "--head-dim")) return &s->head_dim;
+    if (!strcmp(a, "--rope-dim")) return &o->rope_dim;
     return NULL;
 }
 
@@ -93,6 +108,9 @@ static int parse_args(options *o, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--tied")) { o->shape.tied = 1; continue; }
+        if (!strcmp(a, "--bias-o")) { o->shape.bias_o = 1; continue; }
+        if (!strcmp(a, "--bias-ffn")) { o->shape.bias_ffn = 1; continue; }
+        if (!strcmp(a, "--fused-qkv")) { o->shape.fused_qkv = 1; continue; }
         if (!strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
         if (i + 1 >= argc) return fail("option %s needs a value (or is unknown; try --help)", a);
@@ -106,12 +124,29 @@ static int parse_args(options *o, int argc, char **argv) {
         else if (!strcmp(a, "--name")) o->name = val;
         else if (!strcmp(a, "--chat-template")) o->chat_template = val;
         else if (!strcmp(a, "--arch")) arch = val;
+        else if (!strcmp(a, "--rope-freqs")) {
+            if (!strcmp(val, "llama3")) o->shape.rope_freqs = 1;
+            else if (!strcmp(val, "wide")) o->shape.rope_freqs = 2;
+            else return fail("--rope-freqs takes llama3 or wide, not '%s'", val);
+        }
+        else if (!strcmp(a, "--kv")) {
+            if (o->n_kv >= 16 || !strchr(val, '=') || !strchr(strchr(val, '='), ':'))
+                return fail("--kv takes KEY=TYPE:VALUE (at most 16), not '%s'", val);
+            o->kv[o->n_kv++] = val;
+        } else if (!strcmp(a, "--extra-tensor")) {
+            if (o->shape.n_extra >= 4 || strlen(val) >= sizeof o->shape.extra[0])
+                return fail("--extra-tensor: at most 4 names under 48 bytes ('%s')", val);
+            strcpy(o->shape.extra[o->shape.n_extra++], val);
+        }
         else if (!strcmp(a, "--type")) {
             if (!(o->ftype = chord_synth_ftype_find(val))) return fail("unknown --type '%s'", val);
         } else if (!strcmp(a, "--rope-theta")) {
             if (!num(val, 1, 1e12, &theta)) return fail("--rope-theta must be in 1..1e12, not '%s'", val);
         } else if (!strcmp(a, "--eps")) {
             if (!num(val, 1e-12, 1, &eps)) return fail("--eps must be in 1e-12..1, not '%s'", val);
+        } else if (!strcmp(a, "--wstd")) {
+            if (!num(val, 1e-6, 10, &v)) return fail("--wstd must be in 1e-6..10, not '%s'", val);
+            o->shape.wstd = (float)v;
         } else if (!strcmp(a, "--seed")) {
             if (!num(val, 0, 9007199254740992.0, &v)) return fail("bad --seed '%s'", val);
             o->seed = (uint64_t)v;
@@ -122,10 +157,12 @@ static int parse_args(options *o, int argc, char **argv) {
     }
     if (!strcmp(arch, "llama")) o->shape.arch = CHORD_ARCH_LLAMA;
     else if (!strcmp(arch, "qwen2")) o->shape.arch = CHORD_ARCH_QWEN2;
-    else return fail("--arch must be llama or qwen2, not '%s'", arch);
-    int qwen = o->shape.arch == CHORD_ARCH_QWEN2;
+    else if (!strcmp(arch, "qwen3")) o->shape.arch = CHORD_ARCH_QWEN3;
+    else return fail("--arch must be llama, qwen2 or qwen3, not '%s'", arch);
+    int qwen = o->shape.arch != CHORD_ARCH_LLAMA;
     o->rope_theta = (float)(theta > 0 ? theta : qwen ? 1e6 : 1e4);
     o->eps = (float)(eps > 0 ? eps : qwen ? 1e-6 : 1e-5);
+    o->shape.rope_theta = o->rope_theta;
     if (!o->shape.n_head_kv) o->shape.n_head_kv = o->shape.n_head;
     if (!o->vocab) return fail("--vocab FILE.gguf is required (a tokenizer to copy, e.g. %s)", "../shared/vocab/ggml-vocab-llama-spm.gguf");
     if (!o->out) return fail("-o OUT.gguf is required%s", "");
@@ -134,9 +171,14 @@ static int parse_args(options *o, int argc, char **argv) {
 
 /* ---- metadata ------------------------------------------------------------------------------- */
 
+static const char *arch_name(chord_synth_arch a) {
+    return a == CHORD_ARCH_QWEN2 ? "qwen2" : a == CHORD_ARCH_QWEN3 ? "qwen3" : "llama";
+}
+
 static chord_status put_hparams(chord_gguf_writer *w, const options *o) {
     const chord_synth_shape *s = &o->shape;
-    const char *arch = s->arch == CHORD_ARCH_QWEN2 ? "qwen2" : "llama";
+    const char *arch = arch_name(s->arch);
+    const int64_t head = s->head_dim ? s->head_dim : s->n_embd / s->n_head;
     char key[96], name[64];
     chord_status st = CHORD_OK;
     snprintf(name, sizeof name, "synthetic-%s", arch);
@@ -153,7 +195,11 @@ static chord_status put_hparams(chord_gguf_writer *w, const options *o) {
     KV_U32("feed_forward_length", s->n_ff);
     KV_U32("attention.head_count", s->n_head);
     KV_U32("attention.head_count_kv", s->n_head_kv);
-    KV_U32("rope.dimension_count", s->n_embd / s->n_head);
+    KV_U32("rope.dimension_count", o->rope_dim ? o->rope_dim : head);
+    if (s->head_dim) {
+        KV_U32("attention.key_length", head);
+        KV_U32("attention.value_length", head);
+    }
     KV_U32("vocab_size", s->n_vocab);
 #undef KV_U32
     snprintf(key, sizeof key, "%s.rope.freq_base", arch);
@@ -163,11 +209,39 @@ static chord_status put_hparams(chord_gguf_writer *w, const options *o) {
     return st;
 }
 
+/* --kv KEY=TYPE:VALUE */
+static chord_status put_extra_kv(chord_gguf_writer *w, const char *spec, chord_error *err) {
+    char key[256], type[16];
+    const char *eq = strchr(spec, '='), *colon = strchr(eq, ':'), *val = colon + 1;
+    if ((size_t)(eq - spec) >= sizeof key || (size_t)(colon - eq - 1) >= sizeof type)
+        return chord_fail(err, CHORD_E_INVALID_ARG, "--kv '%s': key or type too long", spec);
+    memcpy(key, spec, (size_t)(eq - spec)); key[eq - spec] = 0;
+    memcpy(type, eq + 1, (size_t)(colon - eq - 1)); type[colon - eq - 1] = 0;
+    double v = 0;
+    int is_num = num(val, -1e30, 1e30, &v);
+    if (!strcmp(type, "str")) return chord_gguf_writer_kv_str(w, key, val);
+    if (!strcmp(type, "bool") && (!strcmp(val, "true") || !strcmp(val, "false")))
+        return chord_gguf_writer_kv_bool(w, key, !strcmp(val, "true"));
+    if (is_num && !strcmp(type, "f32")) return chord_gguf_writer_kv_f32(w, key, (float)v);
+    if (is_num && !strcmp(type, "u32") && v >= 0 && v <= 4294967295.0 && v == (double)(uint32_t)v)
+        return chord_gguf_writer_kv_u32(w, key, (uint32_t)v);
+    if (is_num && !strcmp(type, "i32") && v >= -2147483648.0 && v <= 2147483647.0 && v == (double)(int32_t)v)
+        return chord_gguf_writer_kv_i32(w, key, (int32_t)v);
+    return chord_fail(err, CHORD_E_INVALID_ARG, "--kv '%s': TYPE must be u32|i32|f32|bool|str with a matching value", spec);
+}
+
+static int kv_overridden(const options *o, const char *key) {
+    for (int i = 0; i < o->n_kv; i++)
+        if (!strncmp(o->kv[i], key, strlen(key)) && o->kv[i][strlen(key)] == '=') return 1;
+    return 0;
+}
+
 /* Copies every tokenizer.* key of the vocabulary file (tokens, scores, types, merges, special
  * ids, pre-tokenizer name): llama.cpp and our tokenizer then behave exactly as on the original. */
-static chord_status put_vocab(chord_gguf_writer *w, const chord_gguf *v, int skip_template, chord_error *err) {
+static chord_status put_vocab(chord_gguf_writer *w, const options *o, const chord_gguf *v, int skip_template,
+                              chord_error *err) {
     for (uint64_t i = 0; i < chord_gguf_n_kv(v); i++) {
-        if (strncmp(chord_gguf_key(v, i), "tokenizer.", 10)) continue;
+        if (strncmp(chord_gguf_key(v, i), "tokenizer.", 10) || kv_overridden(o, chord_gguf_key(v, i))) continue;
         if (skip_template && !strcmp(chord_gguf_key(v, i), "tokenizer.chat_template")) continue;
         chord_status st = chord_gguf_writer_kv_copy(w, v, i);
         if (st) return chord_fail(err, st, "copying '%s' from the vocabulary", chord_gguf_key(v, i));
@@ -211,10 +285,13 @@ static void fill_rows(void *ctx, int ith, int nth) {
     for (int64_t r = ith; r < j->t->ne[1]; r += nth) {
         if (j->t->init == CHORD_INIT_ONES) {
             for (int64_t k = 0; k < ne0; k++) row[k] = 1.0f;
+        } else if (j->t->init == CHORD_INIT_ROPE_FREQS) {
+            for (int64_t k = 0; k < ne0; k++) row[k] = j->t->std > 1 ? 0.5f * (float)(1 << (k % 4)) : chord_synth_rope_freq(j->t->theta, k, ne0);
         } else {
             chord_rng rng;
             chord_rng_seed(&rng, j->tensor_seed, (uint64_t)r);
             chord_rng_normal(&rng, row, ne0, j->t->std);
+            for (int64_t k = 0; k < ne0; k++) row[k] += j->t->mean;
         }
         uint8_t *out = j->dst + (uint64_t)r * j->row_bytes;
         if (j->t->type == CHORD_TYPE_F32) memcpy(out, row, (size_t)ne0 * sizeof(float));
@@ -275,8 +352,10 @@ static chord_status build(const options *o_in, resources *r, const char *tmp, ch
     o.shape.n_vocab = (int64_t)n_tok;
     if (!(r->w = chord_gguf_writer_new())) return chord_fail(err, CHORD_E_NOMEM, "GGUF writer");
     if ((st = put_hparams(r->w, &o))) return chord_fail(err, st, "writing hyper-parameters");
-    if ((st = put_vocab(r->w, r->vocab, o.chat_template != NULL, err))) return st;
+    if ((st = put_vocab(r->w, &o, r->vocab, o.chat_template != NULL, err))) return st;
     if (o.chat_template && (st = put_chat_template(r->w, o.chat_template, err))) return st;
+    for (int i = 0; i < o.n_kv; i++)
+        if ((st = put_extra_kv(r->w, o.kv[i], err))) return st;
     size_t cap = chord_synth_plan_count(&o.shape), n;
     char msg[256];
     if (!(r->tensors = calloc(cap, sizeof *r->tensors))) return chord_fail(err, CHORD_E_NOMEM, "tensor list");
@@ -324,7 +403,7 @@ int main(int argc, char **argv) {
     if (rename(tmp, o.out) != 0) { remove(tmp); return fail("cannot rename the output to %s", o.out); }
     if (!o.quiet)
         fprintf(stderr, "make_model: wrote %s (%s, %s, %lld layers, %lld embd) in %.1f s\n", o.out,
-                o.shape.arch == CHORD_ARCH_QWEN2 ? "qwen2" : "llama", o.ftype->name,
+                arch_name(o.shape.arch), o.ftype->name,
                 (long long)o.shape.n_layer, (long long)o.shape.n_embd, (chord_time_ms() - t0) / 1e3);
     return 0;
 }

@@ -4,12 +4,14 @@
  *   x = embed(tokens)
  *   for each layer (a view of its weights acquired from the weights module, released after):
  *       h = rmsnorm(x) · attn_norm
- *       q, k, v = Wq h (+bq), Wk h (+bk), Wv h (+bv)      qwen2 has the biases
- *       rope(q), rope(k); append k, v to the F16 cache
- *       x += Wo · attention(q, cache)
+ *       q, k, v = Wq h (+bq), Wk h (+bk), Wv h (+bv)      or one fused Wqkv h (+bqkv), split
+ *       q, k = rmsnorm_per_head(q) · q_norm, … · k_norm  (qwen3)
+ *       rope(q), rope(k) (frequency factors, linear/YaRN scaling); append k, v to the F16 cache
+ *       x += Wo · attention(q, cache) (+bo)
  *       h = rmsnorm(x) · ffn_norm
- *       x += Wdown · (silu(Wgate h) ⊙ Wup h)
+ *       x += Wdown · (silu(Wgate h (+bg)) ⊙ (Wup h (+bu))) (+bd)
  *   logits = Woutput · (rmsnorm(x_last) · output_norm)
+ * Which optional tensors a family may carry is decided by model/arch.c; absent ones are NULL.
  *
  * A batch (prefill) goes through every matrix as one matrix × matrix product, so each weight
  * row is read once per batch rather than once per token. All buffers live in the session.
@@ -34,24 +36,56 @@ static void embed(chord_session *s, const chord_layer_view *g, const int32_t *to
         tr->to_float((const uint8_t *)t->data + (uint64_t)tokens[i] * t->row_bytes, s->x + i * E, E);
 }
 
-static void attention_block(chord_session *s, int32_t il, const chord_layer_view *lv, uint32_t n) {
+/* y += b when the bias exists */
+static void add_bias(float *y, const chord_layer_view *lv, chord_wslot slot, uint32_t n, int64_t width) {
+    if (lv->w[slot].data) chord_add_rows(y, lv->w[slot].data, (int)n, width);
+}
+
+/* q, k, v of n tokens from the normed input s->xn: three products, or one fused product whose
+ * rows [q | k | v] are split (llama.cpp's attn_qkv views). */
+static void qkv_proj(chord_session *s, const chord_layer_view *lv, uint32_t n, int64_t nq, int64_t nkv) {
+    if (lv->w[CHORD_W_QKV].data) {
+        const int64_t w = nq + 2 * nkv;
+        matmul(s, s->qkv, &lv->w[CHORD_W_QKV], s->xn, n);
+        add_bias(s->qkv, lv, CHORD_W_QKV_B, n, w);
+        for (uint32_t t = 0; t < n; t++) {
+            memcpy(s->q + t * nq, s->qkv + t * w, (size_t)nq * sizeof(float));
+            memcpy(s->k + t * nkv, s->qkv + t * w + nq, (size_t)nkv * sizeof(float));
+            memcpy(s->v + t * nkv, s->qkv + t * w + nq + nkv, (size_t)nkv * sizeof(float));
+        }
+    } else {
+        matmul(s, s->q, &lv->w[CHORD_W_Q], s->xn, n);
+        matmul(s, s->k, &lv->w[CHORD_W_K], s->xn, n);
+        matmul(s, s->v, &lv->w[CHORD_W_V], s->xn, n);
+    }
+    add_bias(s->q, lv, CHORD_W_Q_B, n, nq);
+    add_bias(s->k, lv, CHORD_W_K_B, n, nkv);
+    add_bias(s->v, lv, CHORD_W_V_B, n, nkv);
+}
+
+static void attention_block(chord_session *s, int32_t il, const chord_layer_view *lv, const chord_layer_view *g,
+                            uint32_t n) {
     const chord_hparams *hp = &s->model->hp;
     const int64_t E = hp->n_embd, D = hp->n_embd_head;
     const int64_t nq = (int64_t)hp->n_head * D, nkv = (int64_t)hp->n_head_kv * D;
     for (uint32_t t = 0; t < n; t++)
         chord_rmsnorm(s->xn + t * E, s->x + t * E, lv->w[CHORD_W_ATTN_NORM].data, E, hp->norm_eps);
     chord_act_invalidate(&s->act);
-    matmul(s, s->q, &lv->w[CHORD_W_Q], s->xn, n);
-    matmul(s, s->k, &lv->w[CHORD_W_K], s->xn, n);
-    matmul(s, s->v, &lv->w[CHORD_W_V], s->xn, n);
-    if (lv->w[CHORD_W_Q_B].data) chord_add_rows(s->q, lv->w[CHORD_W_Q_B].data, (int)n, nq);
-    if (lv->w[CHORD_W_K_B].data) chord_add_rows(s->k, lv->w[CHORD_W_K_B].data, (int)n, nkv);
-    if (lv->w[CHORD_W_V_B].data) chord_add_rows(s->v, lv->w[CHORD_W_V_B].data, (int)n, nkv);
+    qkv_proj(s, lv, n, nq, nkv);
+    if (lv->w[CHORD_W_Q_NORM].data)
+        chord_rmsnorm_heads(s->q, lv->w[CHORD_W_Q_NORM].data, (int)n * hp->n_head, D, hp->norm_eps);
+    if (lv->w[CHORD_W_K_NORM].data)
+        chord_rmsnorm_heads(s->k, lv->w[CHORD_W_K_NORM].data, (int)n * hp->n_head_kv, D, hp->norm_eps);
 
     const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16);
     const uint64_t layer_off = (uint64_t)il * s->n_ctx * (uint64_t)nkv;
+    const chord_rope_params rp = {
+        .n_rot = hp->n_rot, .freq_base = hp->rope_theta, .freq_scale = hp->rope_freq_scale,
+        .ext_factor = hp->rope_ext_factor, .attn_factor = hp->rope_attn_factor,
+        .corr = { hp->rope_corr[0], hp->rope_corr[1] }, .freq_factors = g->w[CHORD_W_ROPE_FREQS].data,
+    };
     for (uint32_t t = 0; t < n; t++) {
-        chord_rope_cache(s->rope, hp->n_rot, (int32_t)(s->pos + t), hp->rope_theta, hp->rope_freq_scale);
+        chord_rope_cache(s->rope, &rp, (int32_t)(s->pos + t));
         chord_rope_apply(s->q + t * nq, hp->n_head, (int32_t)D, hp->n_rot, s->rope, hp->rope_neox);
         chord_rope_apply(s->k + t * nkv, hp->n_head_kv, (int32_t)D, hp->n_rot, s->rope, hp->rope_neox);
         const uint64_t at = layer_off + (uint64_t)(s->pos + t) * (uint64_t)nkv;
@@ -67,6 +101,7 @@ static void attention_block(chord_session *s, int32_t il, const chord_layer_view
     chord_attention(s->pool, &a);
     chord_act_invalidate(&s->act);
     matmul(s, s->xn, &lv->w[CHORD_W_O], s->attn, n);
+    add_bias(s->xn, lv, CHORD_W_O_B, n, E);
     for (int64_t i = 0; i < (int64_t)n * E; i++) s->x[i] += s->xn[i];
 }
 
@@ -78,9 +113,12 @@ static void ffn_block(chord_session *s, const chord_layer_view *lv, uint32_t n) 
     chord_act_invalidate(&s->act);
     matmul(s, s->gate, &lv->w[CHORD_W_GATE], s->xn, n);
     matmul(s, s->up, &lv->w[CHORD_W_UP], s->xn, n);
+    add_bias(s->up, lv, CHORD_W_UP_B, n, F);
+    add_bias(s->gate, lv, CHORD_W_GATE_B, n, F);
     chord_swiglu(s->gate, s->up, (int64_t)n * F);
     chord_act_invalidate(&s->act);
     matmul(s, s->xn, &lv->w[CHORD_W_DOWN], s->gate, n);
+    add_bias(s->xn, lv, CHORD_W_DOWN_B, n, E);
     for (int64_t i = 0; i < (int64_t)n * E; i++) s->x[i] += s->xn[i];
 }
 
@@ -95,7 +133,7 @@ chord_status chord_forward(chord_session *s, const int32_t *tokens, uint32_t n, 
         if ((st = chord_weights_acquire(m->weights, il, &lv, err)) != CHORD_OK) break;
         /* a hint: the next layers (the first ones after the last) are read while this computes */
         chord_weights_prefetch(m->weights, il + 1 < m->hp.n_layer ? il + 1 : 0);
-        attention_block(s, il, &lv, n);
+        attention_block(s, il, &lv, &g, n);
         ffn_block(s, &lv, n);
         chord_weights_release(m->weights, il);
     }

@@ -119,13 +119,28 @@ void chord_rmsnorm(float *y, const float *x, const float *w, int64_t n, float ep
     for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale * w[i];
 }
 
-void chord_rope_cache(float *cache, int32_t n_rot, int32_t pos, float freq_base, float freq_scale) {
-    const float theta_scale = powf(freq_base, -2.0f / (float)n_rot);
+/* ggml's rope_yarn_ramp: 1 below the low correction dimension, 0 above the high one. */
+static float yarn_ramp(float low, float high, int32_t i0) {
+    const float y = ((float)(i0 / 2) - low) / (0.001f > high - low ? 0.001f : high - low);
+    return 1 - (1 < (0 > y ? 0 : y) ? 1 : (0 > y ? 0 : y));
+}
+
+void chord_rope_cache(float *cache, const chord_rope_params *p, int32_t pos) {
+    const float theta_scale = powf(p->freq_base, -2.0f / (float)p->n_rot);
+    float mscale = p->attn_factor;
+    if (p->ext_factor != 0.0f) mscale *= 1.0f + 0.1f * logf(1.0f / p->freq_scale);
     float theta = (float)pos;
-    for (int32_t i = 0; i < n_rot; i += 2) {
-        const float th = freq_scale * theta;
-        cache[i] = cosf(th);
-        cache[i + 1] = sinf(th);
+    for (int32_t i = 0; i < p->n_rot; i += 2) {
+        /* ggml_rope_cache_init + rope_yarn: frequency factor, interpolation, YaRN mix, scale */
+        const float extrap = theta / (p->freq_factors ? p->freq_factors[i / 2] : 1.0f);
+        const float interp = p->freq_scale * extrap;
+        float th = interp;
+        if (p->ext_factor != 0.0f) {
+            const float mix = yarn_ramp(p->corr[0], p->corr[1], i) * p->ext_factor;
+            th = interp * (1 - mix) + extrap * mix;
+        }
+        cache[i] = cosf(th) * mscale;
+        cache[i + 1] = sinf(th) * mscale;
         theta *= theta_scale;
     }
 }
@@ -150,6 +165,10 @@ void chord_swiglu(float *gate, const float *up, int64_t n) {
         const float g = gate[i];
         gate[i] = g / (1.0f + expf(-g)) * up[i];
     }
+}
+
+void chord_rmsnorm_heads(float *x, const float *w, int n_rows, int64_t n, float eps) {
+    for (int r = 0; r < n_rows; r++) chord_rmsnorm(x + (int64_t)r * n, x + (int64_t)r * n, w, n, eps);
 }
 
 void chord_add_rows(float *y, const float *b, int n_tok, int64_t n) {

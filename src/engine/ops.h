@@ -40,13 +40,22 @@ void chord_matmul(chord_pool *pool, float *y, const chord_mat *w, const chord_ac
 
 /* y = x / sqrt(mean(x²) + eps) * w (y may equal x). */
 void chord_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps);
+/* RoPE of one model as ggml_rope_ext takes it: base, linear/YaRN scaling, cos/sin scale, and
+ * optional per-pair frequency divisors (llama3's rope_freqs.weight, n_rot/2 floats). */
+typedef struct chord_rope_params {
+    int32_t n_rot;
+    float freq_base, freq_scale, ext_factor, attn_factor, corr[2];
+    const float *freq_factors;   /* NULL: all 1 */
+} chord_rope_params;
 /* cos/sin table for one position: cache[2i] = cos, cache[2i+1] = sin of pair i (n_rot/2 pairs). */
-void chord_rope_cache(float *cache, int32_t n_rot, int32_t pos, float freq_base, float freq_scale);
+void chord_rope_cache(float *cache, const chord_rope_params *p, int32_t pos);
 /* Rotates the first n_rot dims of each of n_heads heads (head_dim apart) in place. */
 void chord_rope_apply(float *x, int32_t n_heads, int32_t head_dim, int32_t n_rot, const float *cache,
                       int neox);
 /* gate[i] = silu(gate[i]) * up[i] */
 void chord_swiglu(float *gate, const float *up, int64_t n);
+/* In-place RMSNorm of n_rows rows of n (per-head q/k norms), each multiplied by w[n]. */
+void chord_rmsnorm_heads(float *x, const float *w, int n_rows, int64_t n, float eps);
 /* y += b over n_tok rows of n */
 void chord_add_rows(float *y, const float *b, int n_tok, int64_t n);
 

@@ -54,6 +54,7 @@ typedef struct buf_sizes {
     uint64_t embd, q, kvrow, ff;      /* floats per buffer */
     uint64_t logits, rope, attn_per_thread, attn;
     uint64_t act;                     /* bytes */
+    uint64_t qkv;                     /* floats: the fused q|k|v product (0 when unused) */
 } buf_sizes;
 
 static buf_sizes buffer_sizes(const chord_model *m, uint32_t n_ctx, uint32_t n_batch, int nth) {
@@ -71,6 +72,9 @@ static buf_sizes buffer_sizes(const chord_model *m, uint32_t n_ctx, uint32_t n_b
     z.attn_per_thread = (chord_attn_scratch_floats(hp->n_embd_head, n_ctx) + 15) & ~(uint64_t)15;
     z.attn = z.attn_per_thread * (uint64_t)nth;
     z.act = B * max_act_row(m);
+    int fused = 0; /* any layer with attn_qkv (phi3, or fused llama files) */
+    for (int32_t il = 0; il < hp->n_layer; il++) fused |= m->layers[il].t[CHORD_W_QKV] != NULL;
+    z.qkv = fused ? z.q + 2 * z.kvrow : 0;
     return z;
 }
 
@@ -86,6 +90,7 @@ static chord_status alloc_buffers(chord_session *s, chord_error *err) {
     s->k = alloc_floats(z.kvrow, sizeof(float), &failed);
     s->v = alloc_floats(z.kvrow, sizeof(float), &failed);
     s->attn = alloc_floats(z.q, sizeof(float), &failed);
+    if (z.qkv) s->qkv = alloc_floats(z.qkv, sizeof(float), &failed);
     s->gate = alloc_floats(z.ff, sizeof(float), &failed);
     s->up = alloc_floats(z.ff, sizeof(float), &failed);
     s->logits = alloc_floats(z.logits, sizeof(float), &failed);
@@ -122,7 +127,8 @@ uint64_t chord_session_buffer_bytes(const chord_model *m, uint32_t n_ctx, uint32
     const buf_sizes z = buffer_sizes(m, n_ctx, n_batch, n_threads);
     *kv_bytes = 2 * z.kv * sizeof(uint16_t);
     return *kv_bytes + z.history * sizeof(int32_t) +
-           (2 * z.embd + 2 * z.q + 2 * z.kvrow + 2 * z.ff + z.logits + z.rope + z.attn) * sizeof(float) + z.act;
+           (2 * z.embd + 2 * z.q + 2 * z.kvrow + 2 * z.ff + z.logits + z.rope + z.attn + z.qkv) *
+               sizeof(float) + z.act;
 }
 
 chord_status chord_session_new(chord_session **out, chord_model *m, const chord_session_params *p,
@@ -156,7 +162,7 @@ void chord_session_free(chord_session *s) {
     if (!s) return;
     chord_pool_free(s->pool);
     free(s->k_cache); free(s->v_cache); free(s->history);
-    free(s->x); free(s->xn); free(s->q); free(s->k); free(s->v); free(s->attn);
+    free(s->x); free(s->xn); free(s->q); free(s->k); free(s->v); free(s->attn); free(s->qkv);
     free(s->gate); free(s->up); free(s->logits); free(s->rope); free(s->attn_scratch);
     free(s->act.buf);
     free(s);

@@ -27,6 +27,7 @@ struct chord_session {
     float *x;                    /* residual stream [n_embd] */
     float *xn;                   /* normed input / block output [n_embd] */
     float *q, *k, *v;            /* [n_head*hd], [n_head_kv*hd] x2 */
+    float *qkv;                  /* fused q|k|v product (models with attn_qkv), else NULL */
     float *attn;                 /* attention output [n_head*hd] */
     float *gate, *up;            /* [n_ff] */
     float *logits;               /* [n_vocab] of the last token */

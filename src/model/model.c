@@ -1,13 +1,12 @@
 /*
  * model.c — opening a model: GGUF metadata → architecture and hyper-parameters (validated),
- * tensor names → layer slots (shape-checked), then the weights module and the tokenizer.
+ * tensor names → slots (shape-checked; every tensor of the file must land in a slot), then the
+ * weights module and the tokenizer.
  *
- * Architectures (llama.cpp's names and conventions):
- *   llama — RMSNorm, RoPE on adjacent pairs ("normal"), grouped-query attention, SwiGLU FFN,
- *           output head `output.weight` or, when absent, tied to `token_embd.weight`.
- *   qwen2 — the same block with biases on q/k/v and RoPE on halves ("neox").
- * Hyper-parameter keys are `<arch>.<name>`; every one that the forward pass relies on is checked
- * here so that a bad file fails at load with a message, never later inside a kernel.
+ * The families and what each may carry are one table (model/arch.c). Hyper-parameter keys are
+ * `<arch>.<name>`; every one the forward pass relies on is checked here so that a bad file fails
+ * at load with a message, never later inside a kernel, and every key that would change the
+ * computation without being implemented is refused (arch.c, docs/MODELS.md).
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,21 +14,11 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "model/arch.h"
 #include "model/model.h"
 #include "platform.h"
 #include "quant/quant.h"
 #include "tokenizer/tokenizer.h"
-
-typedef struct arch_desc {
-    const char *name;
-    int rope_neox;
-    int qkv_bias;   /* q/k/v biases required */
-} arch_desc;
-
-static const arch_desc ARCHS[CHORD_ARCH_COUNT] = {
-    [CHORD_ARCH_LLAMA] = { .name = "llama", .rope_neox = 0, .qkv_bias = 0 },
-    [CHORD_ARCH_QWEN2] = { .name = "qwen2", .rope_neox = 1, .qkv_bias = 1 },
-};
 
 /* Caps that no real model reaches; they keep products of dimensions far from overflow. */
 #define MAX_DIM   (1 << 20)
@@ -72,21 +61,53 @@ static chord_status get_float(const chord_gguf *g, const char *arch, const char 
     return CHORD_OK;
 }
 
+static int has_key(const chord_gguf *g, const char *arch, const char *key) {
+    char full[128];
+    snprintf(full, sizeof full, "%s.%s", arch, key);
+    return chord_gguf_find_key(g, full) >= 0;
+}
+
+/* YaRN correction dimension (ggml_rope_yarn_corr_dim, same float operations). */
+static float yarn_corr_dim(int n_dims, int n_ctx_orig, float n_rot, float base) {
+    return (float)n_dims * logf((float)n_ctx_orig / (n_rot * 2 * (float)M_PI)) / (2 * logf(base));
+}
+
+/* RoPE scaling as llama.cpp derives it (llama_model::load_hparams, llama_context's cparams):
+ * rope.scaling.type defaults to linear; the factor is rope.scaling.factor or the older
+ * rope.scale_linear; type none means no scaling whatever the factor; yarn mixes interpolation
+ * and extrapolation per dimension and rescales cos/sin; rope.scaling.attn_factor multiplies
+ * cos/sin in every case. longrope (Phi-3 long context) is refused. */
 static chord_status rope_scaling(const chord_gguf *g, const char *arch, chord_hparams *hp, chord_error *err) {
     char full[128];
     snprintf(full, sizeof full, "%s.rope.scaling.type", arch);
-    chord_str type;
-    hp->rope_freq_scale = 1.0f;
+    chord_str type = { "linear", 6 };
     chord_status st = chord_gguf_get_str(g, full, &type, err);
-    if (st == CHORD_E_NOT_FOUND) return CHORD_OK;
-    if (st != CHORD_OK) return st;
-    if (!strcmp(type.ptr, "none")) return CHORD_OK;
-    if (strcmp(type.ptr, "linear") != 0)
-        return chord_fail(err, CHORD_E_UNSUPPORTED, "'%s' = '%s' is not supported (only none, linear)", full, type.ptr);
-    float factor = 1.0f;
-    st = get_float(g, arch, "rope.scaling.factor", 0, 1.0f, &factor, err);
-    if (st != CHORD_OK) return st;
-    if (factor != 0.0f) hp->rope_freq_scale = 1.0f / factor;
+    if (st != CHORD_OK && st != CHORD_E_NOT_FOUND) return st;
+    const int none = !strcmp(type.ptr, "none"), yarn = !strcmp(type.ptr, "yarn");
+    if (!none && !yarn && strcmp(type.ptr, "linear") != 0)
+        return chord_fail(err, CHORD_E_UNSUPPORTED, "'%s' = '%s' is not supported (none, linear, yarn)", full, type.ptr);
+    float factor = 0.0f, attn = 1.0f;
+    if ((st = get_float(g, arch, has_key(g, arch, "rope.scaling.factor") ? "rope.scaling.factor" : "rope.scale_linear",
+                        0, 0.0f, &factor, err)) ||
+        (st = get_float(g, arch, "rope.scaling.attn_factor", 0, 1.0f, &attn, err)))
+        return st;
+    hp->rope_freq_scale = none || factor == 0.0f ? 1.0f : 1.0f / factor;
+    hp->rope_ext_factor = yarn ? 1.0f : 0.0f;
+    hp->rope_attn_factor = 1.0f;
+    int32_t n_ctx_orig = hp->n_ctx_train;
+    if ((st = get_dim(g, arch, "rope.scaling.original_context_length", 0, hp->n_ctx_train, &n_ctx_orig, err)))
+        return st;
+    if (yarn) {
+        const float f = 1.0f / hp->rope_freq_scale;
+        const float mscale = f <= 1.0f ? 1.0f : 0.1f * 1.0f * logf(f) + 1.0f;
+        hp->rope_attn_factor = mscale * (1.0f / (1.0f + 0.1f * logf(f)));
+    }
+    hp->rope_attn_factor *= attn;
+    /* beta_fast 32, beta_slow 1: llama.cpp's defaults (no key sets them for these families) */
+    const float start = floorf(yarn_corr_dim(hp->n_rot, n_ctx_orig, 32.0f, hp->rope_theta));
+    const float end = ceilf(yarn_corr_dim(hp->n_rot, n_ctx_orig, 1.0f, hp->rope_theta));
+    hp->rope_corr[0] = start > 0 ? start : 0;
+    hp->rope_corr[1] = end < (float)(hp->n_rot - 1) ? end : (float)(hp->n_rot - 1);
     return CHORD_OK;
 }
 
@@ -110,25 +131,33 @@ static chord_status load_hparams(chord_model *m, chord_error *err) {
     if (hp->n_head % hp->n_head_kv != 0)
         return chord_fail(err, CHORD_E_FORMAT, "%s.attention.head_count_kv = %d does not divide %s.attention.head_count = %d",
                           a, hp->n_head_kv, a, hp->n_head);
-    int32_t head = hp->n_embd / hp->n_head, klen = 0, vlen = 0;
-    if ((st = get_dim(g, a, "attention.key_length", 0, head, &klen, err)) ||
-        (st = get_dim(g, a, "attention.value_length", 0, head, &vlen, err)))
+    /* head size: attention.key_length (Qwen3 and Gemma heads are wider than n_embd / n_head) */
+    int32_t klen = 0, vlen = 0;
+    if ((st = get_dim(g, a, "attention.key_length", 0, hp->n_embd / hp->n_head, &klen, err)) ||
+        (st = get_dim(g, a, "attention.value_length", 0, klen, &vlen, err)))
         return st;
-    if (klen != head || vlen != head)
-        return chord_fail(err, CHORD_E_UNSUPPORTED, "%s.attention.key_length/value_length = %d/%d differ from "
-                          "embedding_length/head_count = %d", a, klen, vlen, head);
+    if (klen != vlen)
+        return chord_fail(err, CHORD_E_UNSUPPORTED, "%s.attention.key_length = %d differs from value_length = %d",
+                          a, klen, vlen);
+    if (klen % 2 != 0) return chord_fail(err, CHORD_E_FORMAT, "%s.attention.key_length = %d is odd", a, klen);
+    const int32_t head = klen;
     hp->n_embd_head = head;
     if ((st = get_dim(g, a, "rope.dimension_count", 0, head, &hp->n_rot, err))) return st;
     if (hp->n_rot > head || hp->n_rot % 2 != 0)
         return chord_fail(err, CHORD_E_FORMAT, "%s.rope.dimension_count = %d must be even and at most the head size %d",
                           a, hp->n_rot, head);
+    /* llama.cpp refuses partial rotary for llama ("invalid n_rot") and asserts n_rot == head size
+     * in the qwen2/qwen3 graphs */
+    if (hp->n_rot != head)
+        return chord_fail(err, CHORD_E_UNSUPPORTED, "%s.rope.dimension_count = %d is not supported: RoPE on part of "
+                          "the head (head size %d)", a, hp->n_rot, head);
     if ((st = get_float(g, a, "rope.freq_base", 0, 10000.0f, &hp->rope_theta, err)) ||
-        (st = get_float(g, a, "attention.layer_norm_rms_epsilon", 1, 0, &hp->norm_eps, err)) ||
-        (st = rope_scaling(g, a, hp, err)))
+        (st = get_float(g, a, "attention.layer_norm_rms_epsilon", 1, 0, &hp->norm_eps, err)))
         return st;
     if (hp->rope_theta <= 0)
         return chord_fail(err, CHORD_E_FORMAT, "%s.rope.freq_base must be positive", a);
-    hp->rope_neox = ARCHS[m->arch].rope_neox;
+    if ((st = rope_scaling(g, a, hp, err))) return st;
+    hp->rope_neox = chord_arch_get(m->arch)->rope_neox;
     return CHORD_OK;
 }
 
@@ -159,37 +188,100 @@ static chord_status need_f32(const chord_gguf_tensor *t, chord_error *err) {
     return CHORD_OK;
 }
 
-static chord_status bind_layer(chord_model *m, int32_t il, chord_error *err) {
-    const chord_hparams *hp = &m->hp;
-    const int64_t E = hp->n_embd, Q = (int64_t)hp->n_head * hp->n_embd_head,
-                  KV = (int64_t)hp->n_head_kv * hp->n_embd_head, F = hp->n_ff;
-    const int bias = ARCHS[m->arch].qkv_bias;
-    static const struct { chord_wslot slot; const char *suffix; int dims; int required_bias; } spec[] = {
-        { CHORD_W_ATTN_NORM, "attn_norm.weight", 0, -1 }, { CHORD_W_Q, "attn_q.weight", 1, -1 },
-        { CHORD_W_K, "attn_k.weight", 2, -1 }, { CHORD_W_V, "attn_v.weight", 2, -1 },
-        { CHORD_W_Q_B, "attn_q.bias", 3, 1 }, { CHORD_W_K_B, "attn_k.bias", 4, 1 },
-        { CHORD_W_V_B, "attn_v.bias", 4, 1 }, { CHORD_W_O, "attn_output.weight", 5, -1 },
-        { CHORD_W_FFN_NORM, "ffn_norm.weight", 0, -1 }, { CHORD_W_GATE, "ffn_gate.weight", 6, -1 },
-        { CHORD_W_UP, "ffn_up.weight", 6, -1 }, { CHORD_W_DOWN, "ffn_down.weight", 7, -1 },
-    };
-    /* shapes by `dims` code: {ne0, ne1} */
-    const int64_t shapes[8][2] = { { E, 1 }, { E, Q }, { E, KV }, { Q, 1 }, { KV, 1 }, { Q, E }, { E, F }, { F, E } };
-    chord_layer_tensors *lt = &m->layers[il];
-    for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
-        char name[96];
-        snprintf(name, sizeof name, "blk.%d.%s", il, spec[i].suffix);
-        int required = spec[i].required_bias < 0 ? 1 : bias;
-        chord_status st = bind(m, name, required, shapes[spec[i].dims][0], shapes[spec[i].dims][1],
-                               &lt->t[spec[i].slot], err);
-        if (st != CHORD_OK) return st;
-        if (spec[i].dims == 0 || spec[i].required_bias > 0)
-            if ((st = need_f32(lt->t[spec[i].slot], err)) != CHORD_OK) return st;
+/* Expected shape {ne0, ne1} of a slot (ne1 = 1 for vectors). */
+static void slot_shape(const chord_hparams *hp, chord_wslot slot, int64_t *ne0, int64_t *ne1) {
+    const int64_t E = hp->n_embd, D = hp->n_embd_head, Q = (int64_t)hp->n_head * D,
+                  KV = (int64_t)hp->n_head_kv * D, F = hp->n_ff, V = hp->n_vocab;
+    *ne1 = 1;
+    switch (slot) {
+    case CHORD_W_Q: *ne0 = E; *ne1 = Q; break;
+    case CHORD_W_K: case CHORD_W_V: *ne0 = E; *ne1 = KV; break;
+    case CHORD_W_QKV: *ne0 = E; *ne1 = Q + 2 * KV; break;
+    case CHORD_W_O: *ne0 = Q; *ne1 = E; break;
+    case CHORD_W_GATE: case CHORD_W_UP: *ne0 = E; *ne1 = F; break;
+    case CHORD_W_DOWN: *ne0 = F; *ne1 = E; break;
+    case CHORD_W_TOK_EMBD: case CHORD_W_OUTPUT: *ne0 = E; *ne1 = V; break;
+    case CHORD_W_Q_B: *ne0 = Q; break;
+    case CHORD_W_K_B: case CHORD_W_V_B: *ne0 = KV; break;
+    case CHORD_W_QKV_B: *ne0 = Q + 2 * KV; break;
+    case CHORD_W_GATE_B: case CHORD_W_UP_B: *ne0 = F; break;
+    case CHORD_W_Q_NORM: case CHORD_W_K_NORM: *ne0 = D; break;
+    case CHORD_W_ROPE_FREQS: *ne0 = hp->n_rot / 2; break;
+    case CHORD_W_OUTPUT_B: *ne0 = V; break;
+    default: *ne0 = E; break; /* norms, attn_output / ffn_down biases */
+    }
+}
+
+/* Binds one slot of layer il (or a global slot when il < 0) as the architecture allows. */
+static chord_status bind_slot(chord_model *m, int32_t il, chord_wslot slot, chord_layer_tensors *lt,
+                              chord_error *err) {
+    const chord_arch_desc *a = chord_arch_get(m->arch);
+    char name[96];
+    if (il >= 0) snprintf(name, sizeof name, "blk.%d.%s", il, chord_slot_name(slot));
+    else snprintf(name, sizeof name, "%s", chord_slot_name(slot));
+    int need = a->t[slot];
+    const int fused = lt->t[CHORD_W_QKV] != NULL;
+    if (fused && (slot == CHORD_W_Q || slot == CHORD_W_K || slot == CHORD_W_V)) need = CHORD_T_NO;
+    if (fused && (slot == CHORD_W_Q_B || slot == CHORD_W_K_B || slot == CHORD_W_V_B) && need == CHORD_T_REQ)
+        need = lt->t[CHORD_W_QKV_B] ? CHORD_T_NO : CHORD_T_REQ;
+    if (need == CHORD_T_NO) {
+        lt->t[slot] = NULL; /* present or not: a present one is reported as unused later */
+        return CHORD_OK;
+    }
+    int64_t ne0, ne1;
+    slot_shape(&m->hp, slot, &ne0, &ne1);
+    chord_status st = bind(m, name, need == CHORD_T_REQ, ne0, ne1, &lt->t[slot], err);
+    if (st == CHORD_OK && ne1 == 1) st = need_f32(lt->t[slot], err);
+    return st;
+}
+
+/* Slots in binding order: the fused qkv first, since it decides whether q/k/v are needed. */
+static chord_status bind_all(chord_model *m, int32_t il, chord_layer_tensors *lt, chord_error *err) {
+    chord_status st;
+    if (il >= 0) {
+        if ((st = bind_slot(m, il, CHORD_W_QKV, lt, err)) || (st = bind_slot(m, il, CHORD_W_QKV_B, lt, err)))
+            return st;
+    }
+    for (int s = 0; s < CHORD_W_NSLOTS; s++) {
+        if (s == CHORD_W_QKV || s == CHORD_W_QKV_B || chord_slot_is_global((chord_wslot)s) != (il < 0)) continue;
+        if ((st = bind_slot(m, il, (chord_wslot)s, lt, err)) != CHORD_OK) return st;
     }
     return CHORD_OK;
 }
 
+static int cmp_ptr(const void *a, const void *b) {
+    const uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Every tensor of the file must be bound to some slot: llama.cpp refuses files with tensors its
+ * graph does not use, and an unread tensor (a bias, frequency factors) means wrong output. */
+static chord_status check_all_used(chord_model *m, chord_error *err) {
+    const uint64_t n = chord_gguf_n_tensors(m->gguf);
+    const size_t cap = ((size_t)m->hp.n_layer + 1) * CHORD_W_NSLOTS;
+    const void **bound = malloc(cap * sizeof *bound);
+    if (!bound) return chord_fail(err, CHORD_E_NOMEM, "out of memory checking the tensor list");
+    size_t nb = 0;
+    for (int32_t il = -1; il < m->hp.n_layer; il++) {
+        const chord_layer_tensors *lt = il < 0 ? &m->global : &m->layers[il];
+        for (int s = 0; s < CHORD_W_NSLOTS; s++)
+            if (lt->t[s]) bound[nb++] = lt->t[s];
+    }
+    qsort(bound, nb, sizeof *bound, cmp_ptr);
+    chord_status st = CHORD_OK;
+    for (uint64_t i = 0; i < n && st == CHORD_OK; i++) {
+        const chord_gguf_tensor *t = chord_gguf_tensor_at(m->gguf, i);
+        if (!bsearch(&t, bound, nb, sizeof *bound, cmp_ptr))
+            st = chord_fail(err, CHORD_E_UNSUPPORTED, "tensor '%s' is not used by architecture %s", t->name.ptr,
+                            m->arch_name);
+    }
+    free(bound);
+    return st;
+}
+
 chord_status chord_model_load_arch(chord_model *m, chord_error *err) {
-    chord_status st = load_hparams(m, err);
+    chord_status st = chord_arch_check_keys(m->gguf, chord_arch_get(m->arch), err);
+    if (st == CHORD_OK) st = load_hparams(m, err);
     if (st != CHORD_OK) return st;
     const chord_gguf_tensor *emb = chord_gguf_find_tensor(m->gguf, "token_embd.weight");
     if (!emb) return chord_fail(err, CHORD_E_FORMAT, "missing tensor 'token_embd.weight'");
@@ -197,17 +289,13 @@ chord_status chord_model_load_arch(chord_model *m, chord_error *err) {
         return chord_fail(err, CHORD_E_FORMAT, "tensor 'token_embd.weight' has %lld rows (vocabulary size)",
                           (long long)emb->ne[1]);
     m->hp.n_vocab = (int32_t)emb->ne[1];
-    const int64_t E = m->hp.n_embd, V = m->hp.n_vocab;
-    if ((st = bind(m, "token_embd.weight", 1, E, V, &m->global.t[CHORD_W_TOK_EMBD], err)) ||
-        (st = bind(m, "output_norm.weight", 1, E, 1, &m->global.t[CHORD_W_OUT_NORM], err)) ||
-        (st = need_f32(m->global.t[CHORD_W_OUT_NORM], err)) ||
-        (st = bind(m, "output.weight", 0, E, V, &m->global.t[CHORD_W_OUTPUT], err)))
-        return st;
-    if (!m->global.t[CHORD_W_OUTPUT]) m->global.t[CHORD_W_OUTPUT] = m->global.t[CHORD_W_TOK_EMBD]; /* tied */
+    if ((st = bind_all(m, -1, &m->global, err))) return st;
     m->layers = calloc((size_t)m->hp.n_layer, sizeof *m->layers);
     if (!m->layers) return chord_fail(err, CHORD_E_NOMEM, "out of memory for %d layers", m->hp.n_layer);
     for (int32_t il = 0; il < m->hp.n_layer; il++)
-        if ((st = bind_layer(m, il, err)) != CHORD_OK) return st;
+        if ((st = bind_all(m, il, &m->layers[il], err)) != CHORD_OK) return st;
+    if ((st = check_all_used(m, err)) != CHORD_OK) return st;
+    if (!m->global.t[CHORD_W_OUTPUT]) m->global.t[CHORD_W_OUTPUT] = m->global.t[CHORD_W_TOK_EMBD]; /* tied */
     return CHORD_OK;
 }
 
@@ -218,13 +306,11 @@ static chord_status detect_arch(chord_model *m, chord_error *err) {
     chord_status st = chord_gguf_get_str(m->gguf, "general.architecture", &a, err);
     if (st == CHORD_E_NOT_FOUND) return chord_fail(err, CHORD_E_FORMAT, "missing 'general.architecture'");
     if (st != CHORD_OK) return st;
-    for (int i = 0; i < CHORD_ARCH_COUNT; i++)
-        if (!strcmp(a.ptr, ARCHS[i].name)) {
-            m->arch = (chord_arch)i;
-            m->arch_name = ARCHS[i].name;
-            return CHORD_OK;
-        }
-    return chord_fail(err, CHORD_E_UNSUPPORTED, "architecture '%s' is not supported (llama, qwen2)", a.ptr);
+    int i = chord_arch_find(a.ptr);
+    if (i < 0) return chord_fail(err, CHORD_E_UNSUPPORTED, "architecture '%s' is not supported (%s)", a.ptr, chord_arch_names());
+    m->arch = (chord_arch)i;
+    m->arch_name = chord_arch_get(m->arch)->name;
+    return CHORD_OK;
 }
 
 static int32_t special_id(const chord_gguf *g, const char *key) {

@@ -11,7 +11,8 @@
 #include "gguf/gguf.h"
 #include "weights/weights.h"
 
-typedef enum { CHORD_ARCH_LLAMA = 0, CHORD_ARCH_QWEN2 = 1, CHORD_ARCH_COUNT } chord_arch;
+/* Rows of the architecture table (model/arch.c). */
+typedef enum { CHORD_ARCH_LLAMA = 0, CHORD_ARCH_QWEN2 = 1, CHORD_ARCH_QWEN3 = 2, CHORD_ARCH_COUNT } chord_arch;
 
 typedef struct chord_hparams {
     int32_t n_vocab;      /* rows of token_embd */
@@ -20,10 +21,13 @@ typedef struct chord_hparams {
     int32_t n_layer;
     int32_t n_head, n_head_kv;
     int32_t n_ff;
-    int32_t n_embd_head;  /* dimension of one q/k/v head */
-    int32_t n_rot;        /* leading dimensions of a head that RoPE rotates */
+    int32_t n_embd_head;  /* dimension of one q/k/v head (attention.key_length) */
+    int32_t n_rot;        /* dimensions of a head that RoPE rotates (= n_embd_head, as llama.cpp) */
     float rope_theta;     /* rope.freq_base */
-    float rope_freq_scale;/* 1 / linear scaling factor */
+    float rope_freq_scale;/* 1 / scaling factor (linear or YaRN) */
+    float rope_ext_factor;/* YaRN extrapolation mix: 1 for rope.scaling.type yarn, else 0 */
+    float rope_attn_factor; /* multiplies RoPE's cos/sin (llama.cpp's yarn_attn_factor) */
+    float rope_corr[2];   /* YaRN correction dimensions */
     float norm_eps;       /* RMSNorm epsilon */
     int rope_neox;        /* 1: rotate (i, i + n_rot/2) halves (qwen2); 0: adjacent pairs (llama) */
 } chord_hparams;

@@ -174,8 +174,10 @@ static int str_in(chord_str s, const char *const *list) {
 /* tokenizer.ggml.pre values llama.cpp maps to each split we implement, and whether they keep
  * clean_spaces (the detokenizer's " ." -> "." pass) on. */
 static const char *const PRE_LLAMA3[] = { "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral",
-                                          "midm-2.0", "lfm2", "jina-v5-nano", "dbrx", "smaug-bpe",
-                                          "glm4", "chatglm-bpe", NULL };
+                                          "midm-2.0", "lfm2", "jina-v5-nano", "glm4", "chatglm-bpe", NULL };
+/* llama.cpp splits these with Llama 3's expression but, unlike llama3, adds no BOS and runs the
+ * merges on every word (LLAMA_VOCAB_PRE_TYPE_DBRX / _SMAUG). */
+static const char *const PRE_LLAMA3_SPLIT[] = { "dbrx", "smaug-bpe", NULL };
 static const char *const PRE_GPT2[] = { "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es",
                                         "jina-v2-de", "a.x-4.0", "mellum", "modern-bert", "exaone4", "mpt",
                                         "olmo", "jais", "trillion", "granite-docling", NULL };
@@ -186,6 +188,50 @@ static const char *const PRE_STARCODER[] = { "starcoder", "refact", "command-r",
 static const char *const PRE_NO_CLEAN[] = { "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan",
                                             "solar-open", "command-r", "smollm", "trillion", "granite-docling",
                                             NULL };
+
+/* ---- 0. which tokenizer.ggml.* keys we read ---------------------------------------------- */
+
+/* Read and implemented (here and in tok_vocab.c). */
+static const char *const KEYS_USED[] = {
+    "model", "pre", "tokens", "scores", "token_type", "merges", "bos_token_id", "eos_token_id",
+    "eot_token_id", "eom_token_id", "unknown_token_id", "padding_token_id", "add_bos_token",
+    "add_eos_token", "add_space_prefix", "fim_pre_token_id", "fim_suf_token_id", "fim_mid_token_id",
+    "fim_pad_token_id", "fim_rep_token_id", "fim_sep_token_id", "prefix_token_id", "suffix_token_id",
+    "middle_token_id", NULL,
+};
+/* Ignored on purpose — they do not change what llama.cpp computes for the `llama` (SPM) and
+ * `gpt2` (BPE) tokenizer models we support:
+ *   seperator_token_id, cls_token_id, mask_token_id  used only with add_sep_token (BERT-style
+ *                                  encoders) and by embedding heads;
+ *   token_type_count               BERT's segment count;
+ *   remove_extra_whitespaces, precompiled_charsmap   read only by the UGM (T5) tokenizer;
+ *   add_sep_token = false          the default. */
+static const char *const KEYS_IGNORED[] = {
+    "seperator_token_id", "cls_token_id", "mask_token_id", "token_type_count", "remove_extra_whitespaces",
+    "precompiled_charsmap", NULL,
+};
+
+static int in_list(const char *s, const char *const *list) {
+    for (; *list; list++)
+        if (!strcmp(s, *list)) return 1;
+    return 0;
+}
+
+/* Any other tokenizer.ggml.* key may change tokenization (add_sep_token, normalizer.*,
+ * suppress_tokens, ...) and is refused by name. */
+static chord_status check_keys(const chord_gguf *g, chord_error *err) {
+    for (uint64_t i = 0; i < chord_gguf_n_kv(g); i++) {
+        const char *key = chord_gguf_key(g, i);
+        if (strncmp(key, "tokenizer.ggml.", 15) || in_list(key + 15, KEYS_USED) || in_list(key + 15, KEYS_IGNORED))
+            continue;
+        int v = 1;
+        if (!strcmp(key, "tokenizer.ggml.add_sep_token") && chord_gguf_get_bool(g, key, &v, NULL) == CHORD_OK && !v)
+            continue;
+        return chord_fail(err, CHORD_E_UNSUPPORTED, "tokenizer metadata '%s' is not supported (it may change "
+                          "tokenization; see docs/MODELS.md)", key);
+    }
+    return CHORD_OK;
+}
 
 static chord_status read_kind(chord_tokenizer *t, const chord_gguf *g, chord_error *err) {
     chord_str model, pre = { "", 0 };
@@ -212,7 +258,8 @@ static chord_status read_kind(chord_tokenizer *t, const chord_gguf *g, chord_err
         t->pre = CHORD_PRE_LLAMA3;
         if (str_eq(pre, "glm4") || str_eq(pre, "chatglm-bpe")) t->bos = -1;
         else t->ignore_merges = t->add_bos = 1;
-    } else if (str_in(pre, PRE_GPT2)) t->pre = CHORD_PRE_GPT2;
+    } else if (str_in(pre, PRE_LLAMA3_SPLIT)) t->pre = CHORD_PRE_LLAMA3;
+    else if (str_in(pre, PRE_GPT2)) t->pre = CHORD_PRE_GPT2;
     else if (str_in(pre, PRE_QWEN2)) t->pre = CHORD_PRE_QWEN2;
     else if (str_in(pre, PRE_STARCODER)) t->pre = CHORD_PRE_STARCODER;
     else
@@ -430,7 +477,7 @@ chord_status chord_tokenizer_new(chord_tokenizer **out, const chord_gguf *g, int
     chord_tokenizer *t = calloc(1, sizeof *t);
     if (!t) return chord_fail(err, CHORD_E_NOMEM, "out of memory for the tokenizer");
     chord_status s;
-    if ((s = read_kind(t, g, err)) || (s = read_tokens(t, g, n_vocab_expected, err)) ||
+    if ((s = check_keys(g, err)) || (s = read_kind(t, g, err)) || (s = read_tokens(t, g, n_vocab_expected, err)) ||
         (s = read_scores_types(t, g, err)) ||
         (t->kind == CHORD_VOCAB_BPE && (s = read_merges(t, g, err))) ||
         (s = read_specials(t, g, err)) || (s = chord_tok_finish(t, g, err))) {

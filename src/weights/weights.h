@@ -27,6 +27,11 @@ typedef enum {
     CHORD_W_ATTN_NORM, CHORD_W_Q, CHORD_W_K, CHORD_W_V, CHORD_W_Q_B, CHORD_W_K_B, CHORD_W_V_B,
     CHORD_W_O, CHORD_W_FFN_NORM, CHORD_W_GATE, CHORD_W_UP, CHORD_W_DOWN,
     CHORD_W_TOK_EMBD, CHORD_W_OUT_NORM, CHORD_W_OUTPUT,
+    /* optional per-layer tensors (model/model.c decides per architecture which may appear) */
+    CHORD_W_QKV, CHORD_W_QKV_B, CHORD_W_O_B, CHORD_W_GATE_B, CHORD_W_UP_B, CHORD_W_DOWN_B,
+    CHORD_W_Q_NORM, CHORD_W_K_NORM,
+    /* optional model-wide tensors: llama3 per-dimension RoPE frequency factors, output bias */
+    CHORD_W_ROPE_FREQS, CHORD_W_OUTPUT_B,
     CHORD_W_NSLOTS
 } chord_wslot;
 

@@ -49,8 +49,21 @@ const char *chord_synth_ftype_names(void) {
 }
 
 size_t chord_synth_plan_count(const chord_synth_shape *s) {
-    size_t per_layer = s->arch == CHORD_ARCH_QWEN2 ? 12 : 9;
-    return 2 + (s->tied ? 0 : 1) + (size_t)s->n_layer * per_layer;
+    size_t per_layer = 9 + 3 + 2 + 1 + 3; /* block, q/k/v biases, q/k norms, o bias, ffn biases */
+    return 4 + (size_t)s->n_extra + (size_t)s->n_layer * per_layer;
+}
+
+/* Llama 3.1 (convert_hf_to_gguf.py, rope_type llama3): factor 8, low/high frequency factors 1
+ * and 4, original context 8192. Pairs whose wavelength exceeds 8192 are slowed 8×, those below
+ * 2048 kept, those between smoothly mixed. */
+float chord_synth_rope_freq(double theta, int64_t i, int64_t n) {
+    const double factor = 8, lo = 1, hi = 4, old_ctx = 8192;
+    const double freq = 1.0 / pow(theta, (double)(2 * i) / (double)(2 * n));
+    const double wavelen = 2 * M_PI / freq;
+    if (wavelen < old_ctx / hi) return 1.0f;
+    if (wavelen > old_ctx / lo) return (float)factor;
+    const double smooth = (old_ctx / wavelen - lo) / (hi - lo);
+    return (float)(1 / ((1 - smooth) / factor + smooth));
 }
 
 /* ---- type selection -------------------------------------------------------------------------- */
@@ -108,26 +121,45 @@ static void add(builder *b, const char *name, int64_t layer, role r, int64_t ne0
     t->type = t->n_dims == 1 ? CHORD_TYPE_F32 : pick_type(b->ft, b->s, r, layer, ne0);
     t->init = init;
     t->std = std;
+    t->mean = 0.0f;
 }
+
+static int64_t head_dim(const chord_synth_shape *s) { return s->head_dim ? s->head_dim : s->n_embd / s->n_head; }
 
 static void add_layer(builder *b, int64_t l) {
     const chord_synth_shape *s = b->s;
-    const int64_t d = s->n_embd, d_kv = s->n_embd / s->n_head * s->n_head_kv;
-    const float std = 0.02f, resid = 0.02f / sqrtf(2.0f * (float)s->n_layer);
+    const int64_t d = s->n_embd, hd = head_dim(s), d_q = hd * s->n_head, d_kv = hd * s->n_head_kv;
+    const float std = s->wstd > 0 ? s->wstd : 0.02f, resid = std / sqrtf(2.0f * (float)s->n_layer);
     add(b, "attn_norm.weight", l, ROLE_OTHER, d, 0, CHORD_INIT_ONES, 0);
-    add(b, "attn_q.weight", l, ROLE_OTHER, d, d, CHORD_INIT_NORMAL, std);
-    add(b, "attn_k.weight", l, ROLE_OTHER, d, d_kv, CHORD_INIT_NORMAL, std);
-    add(b, "attn_v.weight", l, ROLE_ATTN_V, d, d_kv, CHORD_INIT_NORMAL, std);
+    if (s->fused_qkv) {
+        add(b, "attn_qkv.weight", l, ROLE_ATTN_V, d, d_q + 2 * d_kv, CHORD_INIT_NORMAL, std);
+    } else {
+        add(b, "attn_q.weight", l, ROLE_OTHER, d, d_q, CHORD_INIT_NORMAL, std);
+        add(b, "attn_k.weight", l, ROLE_OTHER, d, d_kv, CHORD_INIT_NORMAL, std);
+        add(b, "attn_v.weight", l, ROLE_ATTN_V, d, d_kv, CHORD_INIT_NORMAL, std);
+    }
     if (s->arch == CHORD_ARCH_QWEN2) {
-        add(b, "attn_q.bias", l, ROLE_OTHER, d, 0, CHORD_INIT_NORMAL, std);
+        add(b, "attn_q.bias", l, ROLE_OTHER, d_q, 0, CHORD_INIT_NORMAL, std);
         add(b, "attn_k.bias", l, ROLE_OTHER, d_kv, 0, CHORD_INIT_NORMAL, std);
         add(b, "attn_v.bias", l, ROLE_OTHER, d_kv, 0, CHORD_INIT_NORMAL, std);
     }
-    add(b, "attn_output.weight", l, ROLE_OTHER, d, d, CHORD_INIT_NORMAL, resid);
+    if (s->arch == CHORD_ARCH_QWEN3) {
+        /* per-head norms: N(1, 0.1) rather than ones, so that a missing norm would show */
+        add(b, "attn_q_norm.weight", l, ROLE_OTHER, hd, 0, CHORD_INIT_NORMAL, 0.1f);
+        add(b, "attn_k_norm.weight", l, ROLE_OTHER, hd, 0, CHORD_INIT_NORMAL, 0.1f);
+        b->out[b->n - 1].mean = b->out[b->n - 2].mean = 1.0f;
+    }
+    add(b, "attn_output.weight", l, ROLE_OTHER, d_q, d, CHORD_INIT_NORMAL, resid);
+    if (s->bias_o) add(b, "attn_output.bias", l, ROLE_OTHER, d, 0, CHORD_INIT_NORMAL, 0.02f);
     add(b, "ffn_norm.weight", l, ROLE_OTHER, d, 0, CHORD_INIT_ONES, 0);
     add(b, "ffn_gate.weight", l, ROLE_OTHER, d, s->n_ff, CHORD_INIT_NORMAL, std);
     add(b, "ffn_up.weight", l, ROLE_OTHER, d, s->n_ff, CHORD_INIT_NORMAL, std);
     add(b, "ffn_down.weight", l, ROLE_FFN_DOWN, s->n_ff, d, CHORD_INIT_NORMAL, resid);
+    if (s->bias_ffn) {
+        add(b, "ffn_gate.bias", l, ROLE_OTHER, s->n_ff, 0, CHORD_INIT_NORMAL, 0.5f);
+        add(b, "ffn_up.bias", l, ROLE_OTHER, s->n_ff, 0, CHORD_INIT_NORMAL, 0.02f);
+        add(b, "ffn_down.bias", l, ROLE_OTHER, d, 0, CHORD_INIT_NORMAL, 0.02f);
+    }
 }
 
 static int check_shape(const chord_synth_shape *s, char *msg, size_t cap) {
@@ -139,8 +171,8 @@ static int check_shape(const chord_synth_shape *s, char *msg, size_t cap) {
         return snprintf(msg, cap, "--heads %lld must divide --embd %lld", (long long)s->n_head, (long long)s->n_embd), 0;
     if (s->n_head_kv < 1 || s->n_head % s->n_head_kv)
         return snprintf(msg, cap, "--kv-heads %lld must divide --heads %lld", (long long)s->n_head_kv, (long long)s->n_head), 0;
-    if ((s->n_embd / s->n_head) % 2)
-        return snprintf(msg, cap, "head size %lld must be even (RoPE rotates pairs)", (long long)(s->n_embd / s->n_head)), 0;
+    if (head_dim(s) % 2 || head_dim(s) < 2)
+        return snprintf(msg, cap, "head size %lld must be even (RoPE rotates pairs)", (long long)head_dim(s)), 0;
     if (s->n_vocab < 1 || s->n_vocab > lim) return snprintf(msg, cap, "vocabulary size %lld out of range", (long long)s->n_vocab), 0;
     return 1;
 }
@@ -154,6 +186,12 @@ size_t chord_synth_plan(const chord_synth_shape *s, const chord_synth_ftype *ft,
     }
     builder b = { s, ft, out, 0, cap };
     add(&b, "token_embd.weight", -1, ROLE_EMBD, s->n_embd, s->n_vocab, CHORD_INIT_NORMAL, 1.0f);
+    if (s->rope_freqs) {
+        /* std tells fill_rows which values: 1 = Llama 3.1's, 2 = "wide" (see make_model --help) */
+        add(&b, "rope_freqs.weight", -1, ROLE_OTHER, head_dim(s) / 2, 0, CHORD_INIT_ROPE_FREQS, (float)s->rope_freqs);
+        b.out[b.n - 1].theta = s->rope_theta;
+    }
+    for (int i = 0; i < s->n_extra; i++) add(&b, s->extra[i], -1, ROLE_OTHER, 256, 0, CHORD_INIT_NORMAL, 0.02f);
     for (int64_t l = 0; l < s->n_layer; l++) add_layer(&b, l);
     add(&b, "output_norm.weight", -1, ROLE_OTHER, s->n_embd, 0, CHORD_INIT_ONES, 0);
     if (!s->tied) add(&b, "output.weight", -1, ROLE_OUTPUT, s->n_embd, s->n_vocab, CHORD_INIT_NORMAL, 0.02f);
