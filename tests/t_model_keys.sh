@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# t_model_keys.sh — issue 8's principle: a file with an extra tensor or metadata key gives either
+# llama.cpp's tokens or a clear refusal naming the tensor/key, never different tokens.
+#
+# Each case is a tiny synthetic model from tools/make_model with one extra tensor or key. "same"
+# cases: wasm-chord's 32 greedy tokens must equal llama.cpp's (tests/parity/compare.mjs, near-ties
+# as in t_parity.sh), and llama.cpp's own tokens must differ from those of the base model without
+# the extra — proof that the case exercises the feature (a test that ignoring it would fail).
+# "refuse" cases: `wasm-chord run` must exit non-zero with `unsupported` and the name in its one
+# error line; where llama.cpp refuses too, the oracle must fail to load the file as well.
+# "tok" cases: `wasm-chord tokenize` must print llama.cpp's ids for a few strings.
+# Matrices use --wstd 0.1 so that attention and positions visibly move the logits.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+SHARED=${CHORD_SHARED:-../shared}
+CLI=$BUILD/wasm-chord
+BPE=$SHARED/vocab/ggml-vocab-llama-bpe.gguf
+SPM=$SHARED/vocab/ggml-vocab-llama-spm.gguf
+for f in "$BPE" "$SPM" "$SHARED/vocab/ggml-vocab-gpt-2.gguf"; do [ -f "$f" ] || { echo "SKIP: $f not found (set CHORD_SHARED)"; exit 0; }; done
+if [ ! -f node_modules/node-llama-cpp/llama/gitRelease.bundle ]; then
+    echo "SKIP: the llama.cpp oracle is not installed (run 'make setup')"; exit 0
+fi
+make -s BUILD="$BUILD" "$BUILD/make_model" "$BUILD/oracle" "$BUILD/wasm-chord" >/dev/null || { echo "FAIL: build"; exit 1; }
+D=$BUILD/model_keys
+rm -rf "$D"; mkdir -p "$D"
+fails=0; n=0
+ok()  { echo "ok   $1"; n=$((n+1)); }
+bad() { echo "FAIL $1"; fails=$((fails+1)); n=$((n+1)); }
+
+LLAMA="--vocab $SPM --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --rope-theta 500000 --wstd 0.1"
+QWEN2="--arch qwen2 --vocab $SHARED/vocab/ggml-vocab-gpt-2.gguf --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --wstd 0.1"
+PROMPT="Once upon a time, there was a little robot who lived in a lighthouse."
+
+make_m() { # NAME ARGS... -> path
+    local name=$1; shift
+    "$BUILD/make_model" -q "$@" -o "$D/$name.gguf" >&2 || return 1
+    echo "$D/$name.gguf"
+}
+oracle_tokens() { "$BUILD/oracle" generate "$1" --tokens "$2" -n 32 2>/dev/null | node -e \
+    'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).tokens.join(" "))}catch{console.log("")}})'; }
+
+base_llama=$(make_m base-llama $LLAMA) || { echo "FAIL: make_model"; exit 1; }
+base_qwen2=$(make_m base-qwen2 $QWEN2) || { echo "FAIL: make_model"; exit 1; }
+ids_llama=$("$BUILD/oracle" tokenize "$base_llama" "$PROMPT")
+ids_qwen2=$("$BUILD/oracle" tokenize "$base_qwen2" "$PROMPT")
+ref_llama=$(oracle_tokens "$base_llama" "$ids_llama")
+ref_qwen2=$(oracle_tokens "$base_qwen2" "$ids_qwen2")
+
+# same NAME BASE(llama|qwen2) TYPE MAKE_MODEL_ARGS... : llama.cpp's tokens, and a real difference
+same() {
+    local name=$1 base=$2 type=$3; shift 3
+    local shape=$LLAMA ids=$ids_llama ref=$ref_llama
+    [ "$base" = qwen2 ] && { shape=$QWEN2; ids=$ids_qwen2; ref=$ref_qwen2; }
+    local f; f=$(make_m "$name" $shape --type "$type" "$@") || { bad "$name: make_model failed"; return; }
+    local theirs; theirs=$(oracle_tokens "$f" "$ids")
+    [ -n "$theirs" ] || { bad "$name: llama.cpp did not run the file"; return; }
+    if [ "$type" = f32 ] && [ "$theirs" = "$ref" ]; then
+        bad "$name: llama.cpp gives the base model's tokens, the case proves nothing"; return
+    fi
+    if node tests/parity/compare.mjs run --oracle "$BUILD/oracle" --cli "$CLI" --model "$f" --tokens "$ids" \
+        --threads 1 --n 32 --label "$name" --type "$type" --dir "$D" --out "$D/results.jsonl" > "$D/$name.log" 2>&1 &&
+        tail -1 "$D/$name.log" | grep -q '^ok'; then
+        ok "$name: llama.cpp's tokens ($(tail -1 "$D/$name.log" | sed 's/^ok *//'))"
+    else
+        bad "$name: $(tail -1 "$D/$name.log")"
+    fi
+}
+
+# refuse NAME EXPECTED_TEXT ORACLE(refuses|loads) MAKE_MODEL_ARGS...
+refuse() {
+    local name=$1 want=$2 oracle=$3; shift 3
+    local f; f=$(make_m "$name" "$@") || { bad "$name: make_model failed"; return; }
+    local err rc
+    err=$("$CLI" run -m "$f" -p "hi" -n 2 2>&1 >/dev/null); rc=$?
+    if [ $rc -eq 0 ]; then bad "$name: wasm-chord ran the file (expected a refusal naming $want)"; return; fi
+    if ! grep -q "unsupported\|not supported\|not used" <<<"$err" || ! grep -qF -- "$want" <<<"$err"; then
+        bad "$name: error does not name '$want': $err"; return
+    fi
+    if [ "$oracle" = refuses ] && "$BUILD/oracle" generate "$f" --tokens "1 2" -n 1 >/dev/null 2>&1; then
+        bad "$name: llama.cpp loads the file (the case claims it refuses)"; return
+    fi
+    ok "$name: refused ($err)"
+}
+
+# tok NAME PRE : the llama-bpe vocabulary with tokenizer.ggml.pre = PRE tokenizes like llama.cpp
+tok() {
+    local name=$1 pre=$2
+    local f; f=$(make_m "$name" $LLAMA --vocab "$BPE" --layers 1 --embd 32 --ff 32 --heads 1 --kv-heads 1 --kv "tokenizer.ggml.pre=str:$pre") || { bad "$name: make_model failed"; return; }
+    local s ours theirs bad_one=""
+    for s in "Cửa Việt" "Hello world" " hello" "I'm 1234567 ok?!" $'line\n\n  two'; do
+        ours=$("$CLI" tokenize -m "$f" -p "$s" 2>&1); theirs=$("$BUILD/oracle" tokenize "$f" "$s" 2>&1)
+        [ "$ours" = "$theirs" ] || bad_one="'$s': ours [$ours] llama.cpp [$theirs]"
+    done
+    [ -z "$bad_one" ] && ok "$name: tokenizes like llama.cpp" || bad "$name: $bad_one"
+}
+
+echo "== extra tensors and keys that llama.cpp implements: same tokens =="
+same rope-freqs-wide llama f32 --rope-freqs wide
+same rope-freqs-wide-tied llama f32 --rope-freqs wide --tied
+same rope-freqs-llama3-q4_k_m llama q4_k_m --rope-freqs llama3
+same rope-freqs-wide-q8_0 llama q8_0 --rope-freqs wide
+same scaling-factor-no-type llama f32 --kv llama.rope.scaling.factor=f32:4
+same scale-linear llama f32 --kv llama.rope.scale_linear=f32:4
+same scaling-linear llama f32 --kv llama.rope.scaling.type=str:linear --kv llama.rope.scaling.factor=f32:2
+same attn-factor llama f32 --kv llama.rope.scaling.attn_factor=f32:0.7
+same yarn llama f32 --kv llama.rope.scaling.type=str:yarn --kv llama.rope.scaling.factor=f32:4 \
+    --kv llama.rope.scaling.original_context_length=u32:128
+same yarn-qwen2 qwen2 f32 --kv qwen2.rope.scaling.type=str:yarn --kv qwen2.rope.scaling.factor=f32:4 \
+    --kv qwen2.rope.scaling.original_context_length=u32:128
+same attn-output-bias llama f32 --bias-o
+same ffn-bias llama f32 --bias-ffn
+same ffn-bias-q8_0 llama q8_0 --bias-o --bias-ffn
+same fused-qkv llama f32 --fused-qkv
+
+echo "== extra tensors and keys that are not implemented: refused by name =="
+refuse extra-tensor "blk.0.foo.weight" refuses $LLAMA --extra-tensor blk.0.foo.weight
+refuse rope-freqs-qwen2 "rope_freqs.weight" refuses $QWEN2 --rope-freqs wide
+refuse bias-o-qwen2 "blk.0.attn_output.bias" refuses $QWEN2 --bias-o
+refuse rope-dim "rope.dimension_count" refuses $LLAMA --rope-dim 32
+refuse unknown-key "llama.attention.layer_norm_epsilon" loads $LLAMA --kv llama.attention.layer_norm_epsilon=f32:0.001
+refuse attn-scale "llama.attention.scale" loads $LLAMA --kv llama.attention.scale=f32:0.5
+refuse longrope "longrope" loads $LLAMA --kv llama.rope.scaling.type=str:longrope
+refuse moe "llama.expert_count" refuses $LLAMA --kv llama.expert_count=u32:8 --kv llama.expert_used_count=u32:2
+refuse adapter "general.type" loads $LLAMA --kv general.type=str:adapter
+refuse tok-key "tokenizer.ggml.add_sep_token" loads $LLAMA --kv tokenizer.ggml.add_sep_token=bool:true
+
+echo "== pre-tokenizers that llama.cpp treats apart from llama3 =="
+tok pre-smaug smaug-bpe
+tok pre-dbrx dbrx
+tok pre-llama3 llama-bpe
+
+echo
+[ $fails -eq 0 ] && echo "t_model_keys: all $n cases pass" || { echo "t_model_keys: $fails of $n cases FAIL"; exit 1; }
