@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-SHARED=${CHORD_SHARED:-../shared}
+SHARED=${CHORD_SHARED:-.}
 CLI=$BUILD/wasm-chord
 BPE=$SHARED/vocab/ggml-vocab-llama-bpe.gguf
 SPM=$SHARED/vocab/ggml-vocab-llama-spm.gguf
