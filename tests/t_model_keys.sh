@@ -46,12 +46,17 @@ ids_llama=$("$BUILD/oracle" tokenize "$base_llama" "$PROMPT")
 ids_qwen2=$("$BUILD/oracle" tokenize "$base_qwen2" "$PROMPT")
 ref_llama=$(oracle_tokens "$base_llama" "$ids_llama")
 ref_qwen2=$(oracle_tokens "$base_qwen2" "$ids_qwen2")
+PHI3="--arch phi3 --vocab $BUILD/llama.cpp-src/models/ggml-vocab-phi-3.gguf --layers 1 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512"
+base_phi3=$(make_m base-phi3 $PHI3 --wstd 0.1) || { echo "FAIL: make_model"; exit 1; }
+ids_phi3=$("$BUILD/oracle" tokenize "$base_phi3" "$PROMPT")
+ref_phi3=$(oracle_tokens "$base_phi3" "$ids_phi3")
 
 # same NAME BASE(llama|qwen2) TYPE MAKE_MODEL_ARGS... : llama.cpp's tokens, and a real difference
 same() {
     local name=$1 base=$2 type=$3; shift 3
     local shape=$LLAMA ids=$ids_llama ref=$ref_llama
     [ "$base" = qwen2 ] && { shape=$QWEN2; ids=$ids_qwen2; ref=$ref_qwen2; }
+    [ "$base" = phi3 ] && { shape="$PHI3 --wstd 0.1"; ids=$ids_phi3; ref=$ref_phi3; }
     local f; f=$(make_m "$name" $shape --type "$type" "$@") || { bad "$name: make_model failed"; return; }
     local theirs; theirs=$(oracle_tokens "$f" "$ids")
     [ -n "$theirs" ] || { bad "$name: llama.cpp did not run the file"; return; }
@@ -67,7 +72,7 @@ same() {
     fi
 }
 
-# refuse NAME EXPECTED_TEXT ORACLE(refuses|loads) MAKE_MODEL_ARGS...
+# refuse NAME EXPECTED_TEXT ORACLE(refuses|loads|-) MAKE_MODEL_ARGS...  (only "refuses" is checked)
 refuse() {
     local name=$1 want=$2 oracle=$3; shift 3
     local f; f=$(make_m "$name" "$@") || { bad "$name: make_model failed"; return; }
@@ -112,6 +117,7 @@ same attn-output-bias llama f32 --bias-o
 same ffn-bias llama f32 --bias-ffn
 same ffn-bias-q8_0 llama q8_0 --bias-o --bias-ffn
 same fused-qkv llama f32 --fused-qkv
+same phi3-attn-factor phi3 f32 --kv phi3.rope.scaling.attn_factor=f32:0.7
 
 echo "== extra tensors and keys that are not implemented: refused by name =="
 refuse extra-tensor "blk.0.foo.weight" refuses $LLAMA --extra-tensor blk.0.foo.weight
@@ -123,6 +129,8 @@ refuse attn-scale "llama.attention.scale" loads $LLAMA --kv llama.attention.scal
 refuse longrope "longrope" loads $LLAMA --kv llama.rope.scaling.type=str:longrope
 refuse moe "llama.expert_count" refuses $LLAMA --kv llama.expert_count=u32:8 --kv llama.expert_used_count=u32:2
 refuse adapter "general.type" loads $LLAMA --kv general.type=str:adapter
+refuse phi3-longrope "rope_factors_long.weight" - $PHI3 --extra-tensor rope_factors_long.weight
+refuse phi3-rope-freqs "rope_freqs.weight" refuses $PHI3 --rope-freqs wide
 refuse tok-key "tokenizer.ggml.add_sep_token" loads $LLAMA --kv tokenizer.ggml.add_sep_token=bool:true
 
 echo "== pre-tokenizers that llama.cpp treats apart from llama3 =="

@@ -79,6 +79,15 @@ if [ -x "$BUILD/make_model" ] && [ -f "$SHARED/vocab/ggml-vocab-llama-spm.gguf" 
             --layers 2 --embd 256 --ff 768 --heads 4 --kv-heads 2 --type $ty -q || { echo "FAIL: make_model $ty"; fail=1; continue; }
         table_row "$TMP/m-$ty.gguf" "make_model-$ty"
     done
+    # the ops of issue 8's families: rope_freqs (wide factors) + YaRN + attn_output/FFN biases;
+    # qwen3's per-head q/k norms with a head wider than embd/heads
+    "$BUILD/make_model" --vocab "$SHARED/vocab/ggml-vocab-llama-spm.gguf" -o "$TMP/m-llama3x.gguf" -q \
+        --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --rope-theta 500000 --wstd 0.1 --type q8_0 \
+        --rope-freqs wide --bias-o --bias-ffn --kv llama.rope.scaling.type=str:yarn --kv llama.rope.scaling.factor=f32:4 \
+        && table_row "$TMP/m-llama3x.gguf" "llama-ropefreqs-yarn" || { echo "FAIL: make_model llama3x"; fail=1; }
+    "$BUILD/make_model" --arch qwen3 --vocab "$SHARED/vocab/ggml-vocab-gpt-2.gguf" -o "$TMP/m-qwen3.gguf" -q \
+        --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --head-dim 128 --type q4_k_m \
+        && table_row "$TMP/m-qwen3.gguf" "qwen3-q4_k_m" || { echo "FAIL: make_model qwen3"; fail=1; }
 fi
 # TinyLlama-shaped models (22 layers, 2048 wide, 32000 vocab; ~0.7/1.2 GB, minutes to make
 # and run): only with CHORD_WASM_BIG=1, or on models given as CHORD_WASM_BIG_MODELS="a.gguf b.gguf".

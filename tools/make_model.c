@@ -1,5 +1,5 @@
 /*
- * make_model.c — writes a synthetic llama- or qwen2-architecture GGUF: any shape, any tensor
+ * make_model.c — writes a synthetic llama, qwen2, qwen3 or phi3 GGUF: any shape, any tensor
  * type (or llama.cpp's Q4_K_M mixture), deterministic pseudo-random weights, and the real
  * tokenizer of another GGUF (one of ../shared/vocab) so that text round-trips. These files are
  * what the parity tests and benchmarks run on: llama.cpp and wasm-chord load the same bytes.
@@ -44,7 +44,7 @@ static void usage(FILE *f) {
         "usage: make_model --vocab VOCAB.gguf -o OUT.gguf [options]\n\n"
         "Writes a llama/qwen2 GGUF with deterministic random weights (GPT-2-style scaling) and the\n"
         "tokenizer of VOCAB.gguf (n_vocab = its token count).\n\n"
-        "  --arch llama|qwen2|qwen3  architecture (default llama)\n"
+        "  --arch llama|qwen2|qwen3|phi3  architecture (default llama)\n"
         "  --layers N             blocks (default 2)\n"
         "  --embd N               embedding width (default 256)\n"
         "  --ff N                 feed-forward width (default 768)\n"
@@ -158,8 +158,9 @@ static int parse_args(options *o, int argc, char **argv) {
     if (!strcmp(arch, "llama")) o->shape.arch = CHORD_ARCH_LLAMA;
     else if (!strcmp(arch, "qwen2")) o->shape.arch = CHORD_ARCH_QWEN2;
     else if (!strcmp(arch, "qwen3")) o->shape.arch = CHORD_ARCH_QWEN3;
-    else return fail("--arch must be llama, qwen2 or qwen3, not '%s'", arch);
-    int qwen = o->shape.arch != CHORD_ARCH_LLAMA;
+    else if (!strcmp(arch, "phi3")) o->shape.arch = CHORD_ARCH_PHI3;
+    else return fail("--arch must be llama, qwen2, qwen3 or phi3, not '%s'", arch);
+    int qwen = o->shape.arch == CHORD_ARCH_QWEN2 || o->shape.arch == CHORD_ARCH_QWEN3;
     o->rope_theta = (float)(theta > 0 ? theta : qwen ? 1e6 : 1e4);
     o->eps = (float)(eps > 0 ? eps : qwen ? 1e-6 : 1e-5);
     o->shape.rope_theta = o->rope_theta;
@@ -172,7 +173,7 @@ static int parse_args(options *o, int argc, char **argv) {
 /* ---- metadata ------------------------------------------------------------------------------- */
 
 static const char *arch_name(chord_synth_arch a) {
-    return a == CHORD_ARCH_QWEN2 ? "qwen2" : a == CHORD_ARCH_QWEN3 ? "qwen3" : "llama";
+    return a == CHORD_ARCH_QWEN2 ? "qwen2" : a == CHORD_ARCH_QWEN3 ? "qwen3" : a == CHORD_ARCH_PHI3 ? "phi3" : "llama";
 }
 
 static chord_status put_hparams(chord_gguf_writer *w, const options *o) {

@@ -9,8 +9,8 @@
  *       rope(q), rope(k) (frequency factors, linear/YaRN scaling); append k, v to the F16 cache
  *       x += Wo · attention(q, cache) (+bo)
  *       h = rmsnorm(x) · ffn_norm
- *       x += Wdown · (silu(Wgate h (+bg)) ⊙ (Wup h (+bu))) (+bd)
- *   logits = Woutput · (rmsnorm(x_last) · output_norm)
+ *       x += Wdown · (silu(Wgate h (+bg)) ⊙ (Wup h (+bu))) (+bd)  phi3: [gate | up] = Wup h
+ *   logits = Woutput · (rmsnorm(x_last) · output_norm) (+b)
  * Which optional tensors a family may carry is decided by model/arch.c; absent ones are NULL.
  *
  * A batch (prefill) goes through every matrix as one matrix × matrix product, so each weight
@@ -88,6 +88,8 @@ static void attention_block(chord_session *s, int32_t il, const chord_layer_view
         chord_rope_cache(s->rope, &rp, (int32_t)(s->pos + t));
         chord_rope_apply(s->q + t * nq, hp->n_head, (int32_t)D, hp->n_rot, s->rope, hp->rope_neox);
         chord_rope_apply(s->k + t * nkv, hp->n_head_kv, (int32_t)D, hp->n_rot, s->rope, hp->rope_neox);
+        if (hp->q_prescale) /* phi3: ggml_scale(q, 1/sqrt(head)) after RoPE, attention scale 1 */
+            for (int64_t i = 0; i < nq; i++) s->q[t * nq + i] *= 1.0f / sqrtf((float)D);
         const uint64_t at = layer_off + (uint64_t)(s->pos + t) * (uint64_t)nkv;
         f16->from_float(s->k + t * nkv, s->k_cache + at, nkv);
         f16->from_float(s->v + t * nkv, s->v_cache + at, nkv);
@@ -95,7 +97,7 @@ static void attention_block(chord_session *s, int32_t il, const chord_layer_view
     chord_attn a = {
         .q = s->q, .k = s->k_cache + layer_off, .v = s->v_cache + layer_off, .out = s->attn,
         .n_tok = (int32_t)n, .pos0 = (int32_t)s->pos, .n_head = hp->n_head, .n_head_kv = hp->n_head_kv,
-        .head_dim = (int32_t)D, .scale = 1.0f / sqrtf((float)D),
+        .head_dim = (int32_t)D, .scale = hp->q_prescale ? 1.0f : 1.0f / sqrtf((float)D),
         .scratch = s->attn_scratch, .scratch_per_thread = s->attn_scratch_per_thread,
     };
     chord_attention(s->pool, &a);
@@ -111,8 +113,16 @@ static void ffn_block(chord_session *s, const chord_layer_view *lv, uint32_t n) 
     for (uint32_t t = 0; t < n; t++)
         chord_rmsnorm(s->xn + t * E, s->x + t * E, lv->w[CHORD_W_FFN_NORM].data, E, hp->norm_eps);
     chord_act_invalidate(&s->act);
-    matmul(s, s->gate, &lv->w[CHORD_W_GATE], s->xn, n);
-    matmul(s, s->up, &lv->w[CHORD_W_UP], s->xn, n);
+    if (hp->ffn_fused) { /* one product [gate | up] per token, split (ggml_swiglu's halves) */
+        matmul(s, s->ffn2, &lv->w[CHORD_W_UP], s->xn, n);
+        for (uint32_t t = 0; t < n; t++) {
+            memcpy(s->gate + t * F, s->ffn2 + t * 2 * F, (size_t)F * sizeof(float));
+            memcpy(s->up + t * F, s->ffn2 + t * 2 * F + F, (size_t)F * sizeof(float));
+        }
+    } else {
+        matmul(s, s->gate, &lv->w[CHORD_W_GATE], s->xn, n);
+        matmul(s, s->up, &lv->w[CHORD_W_UP], s->xn, n);
+    }
     add_bias(s->up, lv, CHORD_W_UP_B, n, F);
     add_bias(s->gate, lv, CHORD_W_GATE_B, n, F);
     chord_swiglu(s->gate, s->up, (int64_t)n * F);
@@ -143,6 +153,7 @@ chord_status chord_forward(chord_session *s, const int32_t *tokens, uint32_t n, 
         chord_rmsnorm(last, s->x + (int64_t)(n - 1) * E, g.w[CHORD_W_OUT_NORM].data, E, m->hp.norm_eps);
         chord_act_invalidate(&s->act);
         matmul(s, s->logits, &g.w[CHORD_W_OUTPUT], last, 1);
+        if (g.w[CHORD_W_OUTPUT_B].data) chord_add_rows(s->logits, g.w[CHORD_W_OUTPUT_B].data, 1, m->hp.n_vocab);
         s->pos += n;
         s->has_logits = 1;
     }

@@ -54,7 +54,7 @@ typedef struct buf_sizes {
     uint64_t embd, q, kvrow, ff;      /* floats per buffer */
     uint64_t logits, rope, attn_per_thread, attn;
     uint64_t act;                     /* bytes */
-    uint64_t qkv;                     /* floats: the fused q|k|v product (0 when unused) */
+    uint64_t qkv, ffn2;               /* floats: fused q|k|v and gate|up products (0 when unused) */
 } buf_sizes;
 
 static buf_sizes buffer_sizes(const chord_model *m, uint32_t n_ctx, uint32_t n_batch, int nth) {
@@ -75,6 +75,7 @@ static buf_sizes buffer_sizes(const chord_model *m, uint32_t n_ctx, uint32_t n_b
     int fused = 0; /* any layer with attn_qkv (phi3, or fused llama files) */
     for (int32_t il = 0; il < hp->n_layer; il++) fused |= m->layers[il].t[CHORD_W_QKV] != NULL;
     z.qkv = fused ? z.q + 2 * z.kvrow : 0;
+    z.ffn2 = hp->ffn_fused ? 2 * z.ff : 0;
     return z;
 }
 
@@ -91,6 +92,7 @@ static chord_status alloc_buffers(chord_session *s, chord_error *err) {
     s->v = alloc_floats(z.kvrow, sizeof(float), &failed);
     s->attn = alloc_floats(z.q, sizeof(float), &failed);
     if (z.qkv) s->qkv = alloc_floats(z.qkv, sizeof(float), &failed);
+    if (z.ffn2) s->ffn2 = alloc_floats(z.ffn2, sizeof(float), &failed);
     s->gate = alloc_floats(z.ff, sizeof(float), &failed);
     s->up = alloc_floats(z.ff, sizeof(float), &failed);
     s->logits = alloc_floats(z.logits, sizeof(float), &failed);
@@ -127,7 +129,7 @@ uint64_t chord_session_buffer_bytes(const chord_model *m, uint32_t n_ctx, uint32
     const buf_sizes z = buffer_sizes(m, n_ctx, n_batch, n_threads);
     *kv_bytes = 2 * z.kv * sizeof(uint16_t);
     return *kv_bytes + z.history * sizeof(int32_t) +
-           (2 * z.embd + 2 * z.q + 2 * z.kvrow + 2 * z.ff + z.logits + z.rope + z.attn + z.qkv) *
+           (2 * z.embd + 2 * z.q + 2 * z.kvrow + 2 * z.ff + z.logits + z.rope + z.attn + z.qkv + z.ffn2) *
                sizeof(float) + z.act;
 }
 
@@ -162,7 +164,7 @@ void chord_session_free(chord_session *s) {
     if (!s) return;
     chord_pool_free(s->pool);
     free(s->k_cache); free(s->v_cache); free(s->history);
-    free(s->x); free(s->xn); free(s->q); free(s->k); free(s->v); free(s->attn); free(s->qkv);
+    free(s->x); free(s->xn); free(s->q); free(s->k); free(s->v); free(s->attn); free(s->qkv); free(s->ffn2);
     free(s->gate); free(s->up); free(s->logits); free(s->rope); free(s->attn_scratch);
     free(s->act.buf);
     free(s);

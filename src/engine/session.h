@@ -30,6 +30,7 @@ struct chord_session {
     float *qkv;                  /* fused q|k|v product (models with attn_qkv), else NULL */
     float *attn;                 /* attention output [n_head*hd] */
     float *gate, *up;            /* [n_ff] */
+    float *ffn2;                 /* [2 n_ff] fused gate|up product (phi3), else NULL */
     float *logits;               /* [n_vocab] of the last token */
     float *rope;                 /* [n_rot] cos/sin of one position */
     float *attn_scratch;         /* per thread */

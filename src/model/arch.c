@@ -9,6 +9,10 @@
  *           output.weight is absent.
  *   qwen2 — the same block with (required) q/k/v biases and NeoX RoPE.
  *   qwen3 — qwen2 without biases, plus per-head RMSNorm of q and k (attn_{q,k}_norm) before RoPE.
+ *   phi3  — fused attn_qkv (or separate q/k/v), fused ffn_up = [gate | up] with SwiGLU, NeoX
+ *           RoPE, q scaled by 1/sqrt(head) before attention, optional output.bias. Phi-3's
+ *           long-context factors (rope_factors_long/short, rope.scaling.type longrope) are
+ *           refused: llama.cpp picks one of the two by the context size.
  *
  * A tensor whose slot is CHORD_T_NO for the family is not used by llama.cpp either, and it
  * refuses such files ("wrong number of tensors"); so do we, naming the tensor.
@@ -44,25 +48,31 @@ int chord_slot_is_global(chord_wslot s) {
 /* Mistral-7B-v0.1-style files carry attention.sliding_window under `llama`; llama.cpp's llama,
  * qwen2 and qwen3 graphs never read it (full causal attention), so neither do we. */
 static const char *const IGNORED_NO_SWA[] = { "attention.sliding_window", NULL };
+/* phi3: llama.cpp reads attention.sliding_window and then switches SWA off ("Phi SWA is
+ * currently disabled"), so the computation is full causal attention. */
 
 #define REQ CHORD_T_REQ
 #define OPT CHORD_T_OPT
-/* The block every family here shares: norms, q/k/v (or fused qkv), output, SwiGLU FFN. */
+/* The block every family here shares: norms, q/k/v (or fused qkv), output, FFN up/down (ffn_gate
+ * separately: phi3 has it fused into ffn_up). */
 #define DENSE_BLOCK \
     [CHORD_W_ATTN_NORM] = REQ, [CHORD_W_Q] = REQ, [CHORD_W_K] = REQ, [CHORD_W_V] = REQ, [CHORD_W_QKV] = OPT, \
-    [CHORD_W_O] = REQ, [CHORD_W_FFN_NORM] = REQ, [CHORD_W_GATE] = REQ, [CHORD_W_UP] = REQ, [CHORD_W_DOWN] = REQ, \
+    [CHORD_W_O] = REQ, [CHORD_W_FFN_NORM] = REQ, [CHORD_W_UP] = REQ, [CHORD_W_DOWN] = REQ, \
     [CHORD_W_TOK_EMBD] = REQ, [CHORD_W_OUT_NORM] = REQ, [CHORD_W_OUTPUT] = OPT
 
 static const chord_arch_desc ARCHS[CHORD_ARCH_COUNT] = {
     [CHORD_ARCH_LLAMA] = { .name = "llama", .rope_neox = 0, .ignored = IGNORED_NO_SWA, .t = {
-        DENSE_BLOCK, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT, [CHORD_W_QKV_B] = OPT,
-        [CHORD_W_O_B] = OPT, [CHORD_W_GATE_B] = OPT, [CHORD_W_UP_B] = OPT, [CHORD_W_DOWN_B] = OPT,
+        DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
+        [CHORD_W_QKV_B] = OPT, [CHORD_W_O_B] = OPT, [CHORD_W_GATE_B] = OPT, [CHORD_W_UP_B] = OPT, [CHORD_W_DOWN_B] = OPT,
         [CHORD_W_ROPE_FREQS] = OPT } },
     [CHORD_ARCH_QWEN2] = { .name = "qwen2", .rope_neox = 1, .ignored = IGNORED_NO_SWA, .t = {
-        DENSE_BLOCK, [CHORD_W_Q_B] = REQ, [CHORD_W_K_B] = REQ, [CHORD_W_V_B] = REQ, [CHORD_W_QKV_B] = OPT } },
+        DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = REQ, [CHORD_W_K_B] = REQ, [CHORD_W_V_B] = REQ, [CHORD_W_QKV_B] = OPT } },
     [CHORD_ARCH_QWEN3] = { .name = "qwen3", .rope_neox = 1, .ignored = IGNORED_NO_SWA, .t = {
-        DENSE_BLOCK, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT, [CHORD_W_QKV_B] = OPT,
-        [CHORD_W_Q_NORM] = REQ, [CHORD_W_K_NORM] = REQ } },
+        DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
+        [CHORD_W_QKV_B] = OPT, [CHORD_W_Q_NORM] = REQ, [CHORD_W_K_NORM] = REQ } },
+    [CHORD_ARCH_PHI3] = { .name = "phi3", .rope_neox = 1, .ffn_fused = 1, .q_prescale = 1, .ignored = IGNORED_NO_SWA,
+        .t = { DENSE_BLOCK, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
+               [CHORD_W_QKV_B] = OPT, [CHORD_W_OUTPUT_B] = OPT } },
 };
 #undef REQ
 #undef OPT
@@ -75,7 +85,7 @@ int chord_arch_find(const char *name) {
     return -1;
 }
 
-const char *chord_arch_names(void) { return "llama, qwen2, qwen3"; }
+const char *chord_arch_names(void) { return "llama, qwen2, qwen3, phi3"; }
 
 /* ---- metadata-key policy --------------------------------------------------------------------- */
 

@@ -158,6 +158,8 @@ static chord_status load_hparams(chord_model *m, chord_error *err) {
         return chord_fail(err, CHORD_E_FORMAT, "%s.rope.freq_base must be positive", a);
     if ((st = rope_scaling(g, a, hp, err))) return st;
     hp->rope_neox = chord_arch_get(m->arch)->rope_neox;
+    hp->ffn_fused = chord_arch_get(m->arch)->ffn_fused;
+    hp->q_prescale = chord_arch_get(m->arch)->q_prescale;
     return CHORD_OK;
 }
 
@@ -198,7 +200,8 @@ static void slot_shape(const chord_hparams *hp, chord_wslot slot, int64_t *ne0, 
     case CHORD_W_K: case CHORD_W_V: *ne0 = E; *ne1 = KV; break;
     case CHORD_W_QKV: *ne0 = E; *ne1 = Q + 2 * KV; break;
     case CHORD_W_O: *ne0 = Q; *ne1 = E; break;
-    case CHORD_W_GATE: case CHORD_W_UP: *ne0 = E; *ne1 = F; break;
+    case CHORD_W_GATE: *ne0 = E; *ne1 = F; break;
+    case CHORD_W_UP: *ne0 = E; *ne1 = hp->ffn_fused ? 2 * F : F; break;
     case CHORD_W_DOWN: *ne0 = F; *ne1 = E; break;
     case CHORD_W_TOK_EMBD: case CHORD_W_OUTPUT: *ne0 = E; *ne1 = V; break;
     case CHORD_W_Q_B: *ne0 = Q; break;

@@ -12,7 +12,7 @@
 #include "weights/weights.h"
 
 /* Rows of the architecture table (model/arch.c). */
-typedef enum { CHORD_ARCH_LLAMA = 0, CHORD_ARCH_QWEN2 = 1, CHORD_ARCH_QWEN3 = 2, CHORD_ARCH_COUNT } chord_arch;
+typedef enum { CHORD_ARCH_LLAMA = 0, CHORD_ARCH_QWEN2 = 1, CHORD_ARCH_QWEN3 = 2, CHORD_ARCH_PHI3 = 3, CHORD_ARCH_COUNT } chord_arch;
 
 typedef struct chord_hparams {
     int32_t n_vocab;      /* rows of token_embd */
@@ -30,6 +30,8 @@ typedef struct chord_hparams {
     float rope_corr[2];   /* YaRN correction dimensions */
     float norm_eps;       /* RMSNorm epsilon */
     int rope_neox;        /* 1: rotate (i, i + n_rot/2) halves (qwen2); 0: adjacent pairs (llama) */
+    int ffn_fused;        /* ffn_up holds [gate | up] (2 n_ff rows) and there is no ffn_gate (phi3) */
+    int q_prescale;       /* q is multiplied by 1/sqrt(head) before attention, scale 1 (phi3) */
 } chord_hparams;
 
 struct chord_tokenizer;

@@ -11,6 +11,16 @@ TINY_SHAPE="--vocab $SPM --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 -
 TINY_TYPES="f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k q4_k_m"
 # Qwen2-shaped: biases on q/k/v, NeoX RoPE, theta 1e6, a byte-level BPE vocabulary (GPT-2's).
 QWEN2_SHAPE="--arch qwen2 --vocab $GPT2 --layers 6 --embd 512 --ff 1536 --heads 8 --kv-heads 2 --ctx 1024"
+# Llama-3.2-shaped in small: Llama 3's BPE vocabulary (128256 tokens), theta 500000, GQA, and
+# rope_freqs.weight with Llama 3.1's frequency factors (tied and untied heads).
+BPE=$SHARED/vocab/ggml-vocab-llama-bpe.gguf
+LLAMA3_SHAPE="--vocab $BPE --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --rope-theta 500000 --rope-freqs llama3"
+# Qwen3-shaped: per-head q/k RMSNorm, no biases, head size 128 wider than embd/heads (key_length).
+QWEN3_SHAPE="--arch qwen3 --vocab $GPT2 --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 --head-dim 128 --ctx 512"
+# Phi-3-shaped: fused attn_qkv and [gate | up] ffn_up, q pre-scaled; Phi-3's SPM vocabulary from
+# llama.cpp's test vocabularies (its special tokens get RSTRIP like llama.cpp's "phi3" names).
+PHI3_VOCAB=${PHI3_VOCAB:-$BUILD/llama.cpp-src/models/ggml-vocab-phi-3.gguf}
+PHI3_SHAPE="--arch phi3 --vocab $PHI3_VOCAB --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512"
 # TinyLlama-1.1B-shaped (same arguments as bench/browser_bench.mjs, so they share the files).
 TINYLLAMA_SHAPE="--vocab $SPM --layers 22 --embd 2048 --ff 5632 --heads 32 --kv-heads 4 --ctx 2048"
 
@@ -20,6 +30,11 @@ model_args() {
         tiny-*)        echo "$TINY_SHAPE --type ${1#tiny-}" ;;
         qwen2-tied-*)  echo "$QWEN2_SHAPE --tied --type ${1#qwen2-tied-}" ;;
         qwen2-*)       echo "$QWEN2_SHAPE --type ${1#qwen2-}" ;;
+        llama3-tied-*) echo "$LLAMA3_SHAPE --tied --type ${1#llama3-tied-}" ;;
+        llama3-*)      echo "$LLAMA3_SHAPE --type ${1#llama3-}" ;;
+        qwen3-tied-*)  echo "$QWEN3_SHAPE --tied --type ${1#qwen3-tied-}" ;;
+        phi3-*)        echo "$PHI3_SHAPE --type ${1#phi3-}" ;;
+        qwen3-*)       echo "$QWEN3_SHAPE --type ${1#qwen3-}" ;;
         tinyllama-*)   echo "$TINYLLAMA_SHAPE --type ${1#tinyllama-} --name tinyllama-shaped-${1#tinyllama-}" ;;
     esac
 }

@@ -1,7 +1,9 @@
 /*
  * plan.c — the tensor list of a synthetic llama/qwen2 model and the type of each tensor.
  *
- * Names and shapes follow llama.cpp (src/llama-arch.cpp, llama-model.cpp): token_embd.weight
+ * Names and shapes follow llama.cpp (src/llama-arch.cpp, llama-model.cpp, src/models/ of each
+ * attn_{q,k}_norm, phi3's fused attn_qkv and [gate | up] ffn_up, llama's optional biases and
+ * rope_freqs): token_embd.weight
  * (n_embd, n_vocab), blk.N.{attn_norm,attn_q,attn_k,attn_v,attn_output,ffn_norm,ffn_gate,
  * ffn_up,ffn_down}.weight, qwen2's blk.N.attn_{q,k,v}.bias, output_norm.weight and, unless the
  * head is tied to the embeddings, output.weight (n_embd, n_vocab).
@@ -131,7 +133,7 @@ static void add_layer(builder *b, int64_t l) {
     const int64_t d = s->n_embd, hd = head_dim(s), d_q = hd * s->n_head, d_kv = hd * s->n_head_kv;
     const float std = s->wstd > 0 ? s->wstd : 0.02f, resid = std / sqrtf(2.0f * (float)s->n_layer);
     add(b, "attn_norm.weight", l, ROLE_OTHER, d, 0, CHORD_INIT_ONES, 0);
-    if (s->fused_qkv) {
+    if (s->fused_qkv || s->arch == CHORD_ARCH_PHI3) { /* phi3: always fused, as its converter writes */
         add(b, "attn_qkv.weight", l, ROLE_ATTN_V, d, d_q + 2 * d_kv, CHORD_INIT_NORMAL, std);
     } else {
         add(b, "attn_q.weight", l, ROLE_OTHER, d, d_q, CHORD_INIT_NORMAL, std);
@@ -152,8 +154,12 @@ static void add_layer(builder *b, int64_t l) {
     add(b, "attn_output.weight", l, ROLE_OTHER, d_q, d, CHORD_INIT_NORMAL, resid);
     if (s->bias_o) add(b, "attn_output.bias", l, ROLE_OTHER, d, 0, CHORD_INIT_NORMAL, 0.02f);
     add(b, "ffn_norm.weight", l, ROLE_OTHER, d, 0, CHORD_INIT_ONES, 0);
-    add(b, "ffn_gate.weight", l, ROLE_OTHER, d, s->n_ff, CHORD_INIT_NORMAL, std);
-    add(b, "ffn_up.weight", l, ROLE_OTHER, d, s->n_ff, CHORD_INIT_NORMAL, std);
+    if (s->arch == CHORD_ARCH_PHI3) { /* phi3: ffn_up = [gate | up], no ffn_gate */
+        add(b, "ffn_up.weight", l, ROLE_OTHER, d, 2 * s->n_ff, CHORD_INIT_NORMAL, std);
+    } else {
+        add(b, "ffn_gate.weight", l, ROLE_OTHER, d, s->n_ff, CHORD_INIT_NORMAL, std);
+        add(b, "ffn_up.weight", l, ROLE_OTHER, d, s->n_ff, CHORD_INIT_NORMAL, std);
+    }
     add(b, "ffn_down.weight", l, ROLE_FFN_DOWN, s->n_ff, d, CHORD_INIT_NORMAL, resid);
     if (s->bias_ffn) {
         add(b, "ffn_gate.bias", l, ROLE_OTHER, s->n_ff, 0, CHORD_INIT_NORMAL, 0.5f);
