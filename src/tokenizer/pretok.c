@@ -16,6 +16,10 @@
  *   default  four splits chained, each applied to every piece of the previous one:
  *            [\p{P}\$\+<=>\^~\|]+   then gpt-2   then \p{N}+   then [0-9][0-9][0-9]
  *   starcoder  \p{N} then gpt-2
+ *   qwen35   as qwen2 with combining marks in words: [^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+ and
+ *            ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*
+ *   falcon   [\p{P}\$\+<=>\^~\|`]+   then gpt-2 (without its last "|\s+", which changes no split)
+ *            then [0-9][0-9][0-9]
  * A chained split keeps the text between matches as pieces of their own.
  */
 #include <stdlib.h>
@@ -109,16 +113,18 @@ static void split_gpt2(splitter *s) {
     }
 }
 
-static void split_llama3(splitter *s, size_t max_digits) {
+/* llama3 / qwen2 / qwen35: `word` is the class of word code points (\p{L}, or \p{L}\p{M}). */
+static void split_llama3(splitter *s, size_t max_digits, uint32_t word) {
+    const uint32_t wln = WLN | word;
     size_t pos = s->ini;
     while (pos < s->end && !s->oom) {
         uint32_t c = cp_at(s, pos), f = fl_at(s, pos);
         size_t k = contraction(s, pos, 1);
         if (k) { pos += k; emit(s, pos); continue; }
         if (!(c == '\r' || c == '\n' || (f & CHORD_UCD_NUMBER)) &&
-            ((f & CHORD_UCD_LETTER) || (fl_at(s, pos + 1) & CHORD_UCD_LETTER))) {
+            ((f & word) || (!(f & CHORD_UCD_LETTER) && (fl_at(s, pos + 1) & word)))) {
             pos++;                                              /* [^\r\n\p{L}\p{N}]?\p{L}+ */
-            while (fl_at(s, pos) & CHORD_UCD_LETTER) pos++;
+            while (fl_at(s, pos) & word) pos++;
             emit(s, pos);
             continue;
         }
@@ -129,9 +135,9 @@ static void split_llama3(splitter *s, size_t max_digits) {
             continue;
         }
         uint32_t f2 = c == ' ' ? fl_at(s, pos + 1) : f;
-        if (!(f2 & WLN) && f) {                                 /*  ?[^\s\p{L}\p{N}]+[\r\n]* */
+        if (!(f2 & wln) && f) {                                 /*  ?[^\s\p{L}\p{N}]+[\r\n]* */
             pos += c == ' ';
-            while (!(fl_at(s, pos) & WLN) && fl_at(s, pos)) pos++;
+            while (!(fl_at(s, pos) & wln) && fl_at(s, pos)) pos++;
             while (cp_at(s, pos) == '\r' || cp_at(s, pos) == '\n') pos++;
             emit(s, pos);
             continue;
@@ -142,18 +148,19 @@ static void split_llama3(splitter *s, size_t max_digits) {
 
 /* Runs of code points inside / outside a class become pieces: the regex "[class]+". With
  * single = 1 every class code point is a piece of its own: the regex "[class]". */
-static int in_punct_class(uint32_t cp, uint32_t f) {       /* [\p{P}\$\+<=>\^~\|] */
+static int in_punct_class(uint32_t cp, uint32_t f, int tick) { /* [\p{P}\$\+<=>\^~\|] (+ ` for falcon) */
     return (f & CHORD_UCD_PUNCT) || cp == '$' || cp == '+' || cp == '<' || cp == '=' || cp == '>' ||
-           cp == '^' || cp == '~' || cp == '|';
+           cp == '^' || cp == '~' || cp == '|' || (tick && cp == '`');
 }
 
+/* punct: 0 = \p{N}, 1 = the punctuation class, 2 = the punctuation class with a backtick */
 static void split_class(splitter *s, int punct, int single) {
     for (size_t pos = s->ini; pos < s->end && !s->oom; pos++) {
         uint32_t f = s->fl[pos];
-        int in = punct ? in_punct_class(s->cps[pos], f) : (f & CHORD_UCD_NUMBER) != 0;
+        int in = punct ? in_punct_class(s->cps[pos], f, punct == 2) : (f & CHORD_UCD_NUMBER) != 0;
         if (pos == s->ini) { if (single && in) emit(s, pos + 1); continue; }
         uint32_t pf = s->fl[pos - 1];
-        int prev_in = punct ? in_punct_class(s->cps[pos - 1], pf) : (pf & CHORD_UCD_NUMBER) != 0;
+        int prev_in = punct ? in_punct_class(s->cps[pos - 1], pf, punct == 2) : (pf & CHORD_UCD_NUMBER) != 0;
         if (single && in) { emit(s, pos); emit(s, pos + 1); }
         else if (in != prev_in) emit(s, pos);
     }
@@ -174,14 +181,17 @@ static void split_digit3(splitter *s) {
     emit(s, s->end);
 }
 
-typedef enum { ST_GPT2, ST_LLAMA3, ST_QWEN2, ST_PUNCT_RUNS, ST_NUMBER_RUNS, ST_NUMBER_EACH, ST_DIGIT3 } stage;
+typedef enum { ST_GPT2, ST_LLAMA3, ST_QWEN2, ST_QWEN35, ST_PUNCT_RUNS, ST_PUNCT_TICK_RUNS, ST_NUMBER_RUNS,
+               ST_NUMBER_EACH, ST_DIGIT3 } stage;
 
 static void run_stage(splitter *s, stage st) {
     switch (st) {
     case ST_GPT2: split_gpt2(s); break;
-    case ST_LLAMA3: split_llama3(s, 3); break;
-    case ST_QWEN2: split_llama3(s, 1); break;
+    case ST_LLAMA3: split_llama3(s, 3, CHORD_UCD_LETTER); break;
+    case ST_QWEN2: split_llama3(s, 1, CHORD_UCD_LETTER); break;
+    case ST_QWEN35: split_llama3(s, 1, CHORD_UCD_LETTER | CHORD_UCD_MARK); break;
     case ST_PUNCT_RUNS: split_class(s, 1, 0); break;
+    case ST_PUNCT_TICK_RUNS: split_class(s, 2, 0); break;
     case ST_NUMBER_RUNS: split_class(s, 0, 0); break;
     case ST_NUMBER_EACH: split_class(s, 0, 1); break;
     case ST_DIGIT3: split_digit3(s); break;
@@ -192,7 +202,8 @@ chord_status chord_pretokenize(chord_pre_kind pre, const uint32_t *cps, size_t n
                                size_t *n_lens) {
     static const stage DEFAULT[] = { ST_PUNCT_RUNS, ST_GPT2, ST_NUMBER_RUNS, ST_DIGIT3 };
     static const stage GPT2[] = { ST_GPT2 }, LLAMA3[] = { ST_LLAMA3 }, QWEN2[] = { ST_QWEN2 };
-    static const stage STARCODER[] = { ST_NUMBER_EACH, ST_GPT2 };
+    static const stage STARCODER[] = { ST_NUMBER_EACH, ST_GPT2 }, QWEN35[] = { ST_QWEN35 };
+    static const stage FALCON[] = { ST_PUNCT_TICK_RUNS, ST_GPT2, ST_DIGIT3 };
     const stage *stages = DEFAULT;
     size_t n_stages = 4;
     switch (pre) {
@@ -201,6 +212,8 @@ chord_status chord_pretokenize(chord_pre_kind pre, const uint32_t *cps, size_t n
     case CHORD_PRE_LLAMA3: stages = LLAMA3; n_stages = 1; break;
     case CHORD_PRE_QWEN2: stages = QWEN2; n_stages = 1; break;
     case CHORD_PRE_STARCODER: stages = STARCODER; n_stages = 2; break;
+    case CHORD_PRE_QWEN35: stages = QWEN35; n_stages = 1; break;
+    case CHORD_PRE_FALCON: stages = FALCON; n_stages = 3; break;
     }
     *lens = NULL;
     *n_lens = 0;

@@ -74,6 +74,8 @@ typedef enum {
     CHORD_PRE_LLAMA3,       /* (?i:'s|…)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
     CHORD_PRE_QWEN2,        /* as LLAMA3 with \p{N} (single digits) */
     CHORD_PRE_STARCODER,    /* \p{N} then gpt-2 */
+    CHORD_PRE_QWEN35,       /* as QWEN2 with marks: [\p{L}\p{M}]+ words, [^\s\p{L}\p{M}\p{N}]+ symbols */
+    CHORD_PRE_FALCON,       /* [\p{P}\$\+<=>\^~\|`]+ | gpt-2 | [0-9]{3} chained */
 } chord_pre_kind;
 
 /* Token attributes (llama.cpp's llama_token_attr bits). */
