@@ -131,6 +131,8 @@ refuse moe "llama.expert_count" refuses $LLAMA --kv llama.expert_count=u32:8 --k
 refuse adapter "general.type" loads $LLAMA --kv general.type=str:adapter
 refuse phi3-longrope "rope_factors_long.weight" - $PHI3 --extra-tensor rope_factors_long.weight
 refuse phi3-rope-freqs "rope_freqs.weight" refuses $PHI3 --rope-freqs wide
+refuse gemma2-output "output.weight" refuses --arch gemma2 --vocab $SPM --layers 1 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --extra-tensor output.weight
+refuse gemma2-swa-pattern "gemma2.attention.sliding_window_pattern" - --arch gemma2 --vocab $SPM --layers 1 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --kv gemma2.attention.sliding_window_pattern=u32:3
 refuse tok-key "tokenizer.ggml.add_sep_token" loads $LLAMA --kv tokenizer.ggml.add_sep_token=bool:true
 
 echo "== pre-tokenizers that llama.cpp treats apart from llama3 =="

@@ -88,6 +88,14 @@ if [ -x "$BUILD/make_model" ] && [ -f "$SHARED/vocab/ggml-vocab-llama-spm.gguf" 
     "$BUILD/make_model" --arch qwen3 --vocab "$SHARED/vocab/ggml-vocab-gpt-2.gguf" -o "$TMP/m-qwen3.gguf" -q \
         --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --head-dim 128 --type q4_k_m \
         && table_row "$TMP/m-qwen3.gguf" "qwen3-q4_k_m" || { echo "FAIL: make_model qwen3"; fail=1; }
+    "$BUILD/make_model" --arch gemma2 --vocab "$SHARED/vocab/ggml-vocab-llama-spm.gguf" -o "$TMP/m-gemma2.gguf" -q \
+        --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --wstd 0.1 --swa 8 --type q8_0 \
+        && table_row "$TMP/m-gemma2.gguf" "gemma2-q8_0" || { echo "FAIL: make_model gemma2"; fail=1; }
+    if [ -f "$BUILD/llama.cpp-src/models/ggml-vocab-phi-3.gguf" ]; then
+        "$BUILD/make_model" --arch phi3 --vocab "$BUILD/llama.cpp-src/models/ggml-vocab-phi-3.gguf" -o "$TMP/m-phi3.gguf" -q \
+            --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --type q8_0 \
+            && table_row "$TMP/m-phi3.gguf" "phi3-q8_0" || { echo "FAIL: make_model phi3"; fail=1; }
+    fi
 fi
 # TinyLlama-shaped models (22 layers, 2048 wide, 32000 vocab; ~0.7/1.2 GB, minutes to make
 # and run): only with CHORD_WASM_BIG=1, or on models given as CHORD_WASM_BIG_MODELS="a.gguf b.gguf".

@@ -1,5 +1,5 @@
 /*
- * test_wasm_mathf.c — the wasm builds' expf/sinf/cosf/sincosf (platform/wasm_libc/glibc_mathf.c)
+ * test_wasm_mathf.c — the wasm builds' expf/sinf/cosf/sincosf/expm1f/tanhf (platform/wasm_libc/glibc_mathf.c)
  * must return what the native build's glibc returns, bit for bit, or wasm and native logits
  * drift apart (rope and attention amplify a single ulp). Compiled natively here against glibc:
  * 20 million random inputs over the ranges the engine uses plus edge values. glibc picks its FMA
@@ -15,7 +15,11 @@
 #define sinf wtest_sinf
 #define cosf wtest_cosf
 #define sincosf wtest_sincosf
+#define expm1f wtest_expm1f
+#define tanhf wtest_tanhf
 #include "../platform/wasm_libc/glibc_mathf.c"
+#undef expm1f
+#undef tanhf
 #undef expf
 #undef sinf
 #undef cosf
@@ -34,7 +38,7 @@ int main(void) {
         return 0;
     }
 #endif
-    long bad_e = 0, bad_s = 0;
+    long bad_e = 0, bad_s = 0, bad_t = 0;
     const float edges[] = {0.0f, -0.0f, 1e-40f, 0x1p-12f, 0.785398f, 0.7854f, 119.9f, 120.0f, 88.72f, -103.9f, -104.0f,
                            89.0f, 1e10f, -1e30f, 3.4e38f, INFINITY, -INFINITY, NAN};
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
@@ -58,7 +62,15 @@ int main(void) {
         float e1 = expf(x * 0.02f), e2 = wtest_expf(x * 0.02f);
         if (!same(e1, e2) && bad_e++ < 3) fprintf(stderr, "expf(%a): glibc %a, ours %a\n", x * 0.02f, e1, e2);
         if (!same(sinf(x), wtest_sinf(x)) || !same(cosf(x), wtest_cosf(x))) bad_s++;
+        /* tanhf: soft-capping and GELU arguments (|x| up to ~30), and any float */
+        const float xt = (i & 1) ? x : x * 0.008f;
+        if ((!same(tanhf(xt), wtest_tanhf(xt)) || !same(expm1f(xt * 0.03f), wtest_expm1f(xt * 0.03f))) && bad_t++ < 3)
+            fprintf(stderr, "tanhf/expm1f(%a): glibc %a %a, ours %a %a\n", xt, tanhf(xt), expm1f(xt * 0.03f),
+                    wtest_tanhf(xt), wtest_expm1f(xt * 0.03f));
     }
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        bad_t += !same(tanhf(edges[i]), wtest_tanhf(edges[i])) || !same(expm1f(edges[i]), wtest_expm1f(edges[i]));
+    CHECKF(bad_t == 0, "%ld tanhf/expm1f results differ from glibc", bad_t);
     CHECKF(bad_s == 0, "%ld sinf/cosf/sincosf results differ from glibc", bad_s);
     CHECKF(bad_e <= 1, "%ld expf results differ from glibc", bad_e); /* measured: 1 in 1.43e9 */
     return check_report("test_wasm_mathf");

@@ -35,6 +35,7 @@ typedef struct {
     uint64_t seed;
     int n_threads, quiet;
     int64_t rope_dim;          /* rope.dimension_count (0: the head size) */
+    int64_t swa;               /* gemma2 attention.sliding_window */
     const char *kv[16];        /* extra metadata "KEY=TYPE:VALUE", written last (override copies) */
     int n_kv;
 } options;
@@ -44,7 +45,8 @@ static void usage(FILE *f) {
         "usage: make_model --vocab VOCAB.gguf -o OUT.gguf [options]\n\n"
         "Writes a llama/qwen2 GGUF with deterministic random weights (GPT-2-style scaling) and the\n"
         "tokenizer of VOCAB.gguf (n_vocab = its token count).\n\n"
-        "  --arch llama|qwen2|qwen3|phi3  architecture (default llama)\n"
+        "  --arch llama|qwen2|qwen3|phi3|gemma2  architecture (default llama; gemma2 is always tied)\n"
+        "  --swa N                gemma2: attention.sliding_window (default 4096)\n"
         "  --layers N             blocks (default 2)\n"
         "  --embd N               embedding width (default 256)\n"
         "  --ff N                 feed-forward width (default 768)\n"
@@ -99,6 +101,7 @@ static int64_t *int_opt(options *o, const char *a) {
     if (!strcmp(a, "--ctx")) return &s->n_ctx;
     if (!strcmp(a, "--head-dim")) return &s->head_dim;
     if (!strcmp(a, "--rope-dim")) return &o->rope_dim;
+    if (!strcmp(a, "--swa")) return &o->swa;
     return NULL;
 }
 
@@ -159,7 +162,8 @@ static int parse_args(options *o, int argc, char **argv) {
     else if (!strcmp(arch, "qwen2")) o->shape.arch = CHORD_ARCH_QWEN2;
     else if (!strcmp(arch, "qwen3")) o->shape.arch = CHORD_ARCH_QWEN3;
     else if (!strcmp(arch, "phi3")) o->shape.arch = CHORD_ARCH_PHI3;
-    else return fail("--arch must be llama, qwen2, qwen3 or phi3, not '%s'", arch);
+    else if (!strcmp(arch, "gemma2")) o->shape.arch = CHORD_ARCH_GEMMA2;
+    else return fail("--arch must be llama, qwen2, qwen3, phi3 or gemma2, not '%s'", arch);
     int qwen = o->shape.arch == CHORD_ARCH_QWEN2 || o->shape.arch == CHORD_ARCH_QWEN3;
     o->rope_theta = (float)(theta > 0 ? theta : qwen ? 1e6 : 1e4);
     o->eps = (float)(eps > 0 ? eps : qwen ? 1e-6 : 1e-5);
@@ -173,7 +177,7 @@ static int parse_args(options *o, int argc, char **argv) {
 /* ---- metadata ------------------------------------------------------------------------------- */
 
 static const char *arch_name(chord_synth_arch a) {
-    return a == CHORD_ARCH_QWEN2 ? "qwen2" : a == CHORD_ARCH_QWEN3 ? "qwen3" : a == CHORD_ARCH_PHI3 ? "phi3" : "llama";
+    return a == CHORD_ARCH_QWEN2 ? "qwen2" : a == CHORD_ARCH_QWEN3 ? "qwen3" : a == CHORD_ARCH_PHI3 ? "phi3" : a == CHORD_ARCH_GEMMA2 ? "gemma2" : "llama";
 }
 
 static chord_status put_hparams(chord_gguf_writer *w, const options *o) {
@@ -202,6 +206,13 @@ static chord_status put_hparams(chord_gguf_writer *w, const options *o) {
         KV_U32("attention.value_length", head);
     }
     KV_U32("vocab_size", s->n_vocab);
+    if (s->arch == CHORD_ARCH_GEMMA2) { /* Gemma 2's soft-caps and window (config.json values) */
+        KV_U32("attention.sliding_window", o->swa ? o->swa : 4096);
+        snprintf(key, sizeof key, "%s.attn_logit_softcapping", arch);
+        st = st ? st : chord_gguf_writer_kv_f32(w, key, 50.0f);
+        snprintf(key, sizeof key, "%s.final_logit_softcapping", arch);
+        st = st ? st : chord_gguf_writer_kv_f32(w, key, 30.0f);
+    }
 #undef KV_U32
     snprintf(key, sizeof key, "%s.rope.freq_base", arch);
     st = st ? st : chord_gguf_writer_kv_f32(w, key, o->rope_theta);

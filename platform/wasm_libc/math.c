@@ -64,7 +64,7 @@ double expm1(double x) {
     if (__builtin_fabs(x) < 0.34) return exp_kernel(x);
     return exp(x) - 1.0;
 }
-float expm1f(float x) { return (float)expm1(x); }
+/* expm1f: glibc_mathf.c (glibc's bits) */
 
 double exp(double x) {
     if (__builtin_isnan(x)) return x;
@@ -198,7 +198,7 @@ double tanh(double x) {
     }
     return x < 0 ? -t : t;
 }
-float tanhf(float x) { return (float)tanh(x); }
+/* tanhf: glibc_mathf.c (glibc's bits) */
 
 double round(double x) {
     double t = __builtin_trunc(x);

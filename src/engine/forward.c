@@ -34,6 +34,17 @@ static void embed(chord_session *s, const chord_layer_view *g, const int32_t *to
     const int64_t E = s->model->hp.n_embd;
     for (uint32_t i = 0; i < n; i++)
         tr->to_float((const uint8_t *)t->data + (uint64_t)tokens[i] * t->row_bytes, s->x + i * E, E);
+    const float sc = s->model->hp.embd_scale; /* gemma2: ggml_scale(embeddings, sqrt(n_embd)) */
+    if (sc != 0.0f)
+        for (int64_t i = 0; i < (int64_t)n * E; i++) s->x[i] *= sc;
+}
+
+/* gemma2's RMSNorm of a block's output before it joins the residual stream (when present) */
+static void post_norm(chord_session *s, const chord_layer_view *lv, chord_wslot slot, uint32_t n) {
+    const int64_t E = s->model->hp.n_embd;
+    if (!lv->w[slot].data) return;
+    for (uint32_t t = 0; t < n; t++)
+        chord_rmsnorm(s->xn + t * E, s->xn + t * E, lv->w[slot].data, E, s->model->hp.norm_eps);
 }
 
 /* y += b when the bias exists */
@@ -79,8 +90,9 @@ static void attention_block(chord_session *s, int32_t il, const chord_layer_view
 
     const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16);
     const uint64_t layer_off = (uint64_t)il * s->n_ctx * (uint64_t)nkv;
+    const int swa = hp->n_swa > 0 && il % hp->swa_pattern < hp->swa_pattern - 1; /* sliding-window layer */
     const chord_rope_params rp = {
-        .n_rot = hp->n_rot, .freq_base = hp->rope_theta, .freq_scale = hp->rope_freq_scale,
+        .n_rot = hp->n_rot, .freq_base = swa ? hp->rope_theta_swa : hp->rope_theta, .freq_scale = hp->rope_freq_scale,
         .ext_factor = hp->rope_ext_factor, .attn_factor = hp->rope_attn_factor,
         .corr = { hp->rope_corr[0], hp->rope_corr[1] }, .freq_factors = g->w[CHORD_W_ROPE_FREQS].data,
     };
@@ -88,8 +100,8 @@ static void attention_block(chord_session *s, int32_t il, const chord_layer_view
         chord_rope_cache(s->rope, &rp, (int32_t)(s->pos + t));
         chord_rope_apply(s->q + t * nq, hp->n_head, (int32_t)D, hp->n_rot, s->rope, hp->rope_neox);
         chord_rope_apply(s->k + t * nkv, hp->n_head_kv, (int32_t)D, hp->n_rot, s->rope, hp->rope_neox);
-        if (hp->q_prescale) /* phi3: ggml_scale(q, 1/sqrt(head)) after RoPE, attention scale 1 */
-            for (int64_t i = 0; i < nq; i++) s->q[t * nq + i] *= 1.0f / sqrtf((float)D);
+        if (hp->q_scale != 0.0f) /* phi3, gemma2: ggml_scale(q, ...) after RoPE, attention scale 1 */
+            for (int64_t i = 0; i < nq; i++) s->q[t * nq + i] *= hp->q_scale;
         const uint64_t at = layer_off + (uint64_t)(s->pos + t) * (uint64_t)nkv;
         f16->from_float(s->k + t * nkv, s->k_cache + at, nkv);
         f16->from_float(s->v + t * nkv, s->v_cache + at, nkv);
@@ -97,13 +109,15 @@ static void attention_block(chord_session *s, int32_t il, const chord_layer_view
     chord_attn a = {
         .q = s->q, .k = s->k_cache + layer_off, .v = s->v_cache + layer_off, .out = s->attn,
         .n_tok = (int32_t)n, .pos0 = (int32_t)s->pos, .n_head = hp->n_head, .n_head_kv = hp->n_head_kv,
-        .head_dim = (int32_t)D, .scale = hp->q_prescale ? 1.0f : 1.0f / sqrtf((float)D),
+        .head_dim = (int32_t)D, .scale = hp->q_scale != 0.0f ? 1.0f : 1.0f / sqrtf((float)D),
+        .softcap = hp->attn_softcap, .window = swa ? hp->n_swa : 0,
         .scratch = s->attn_scratch, .scratch_per_thread = s->attn_scratch_per_thread,
     };
     chord_attention(s->pool, &a);
     chord_act_invalidate(&s->act);
     matmul(s, s->xn, &lv->w[CHORD_W_O], s->attn, n);
     add_bias(s->xn, lv, CHORD_W_O_B, n, E);
+    post_norm(s, lv, CHORD_W_ATTN_POST_NORM, n);
     for (int64_t i = 0; i < (int64_t)n * E; i++) s->x[i] += s->xn[i];
 }
 
@@ -125,10 +139,12 @@ static void ffn_block(chord_session *s, const chord_layer_view *lv, uint32_t n) 
     }
     add_bias(s->up, lv, CHORD_W_UP_B, n, F);
     add_bias(s->gate, lv, CHORD_W_GATE_B, n, F);
-    chord_swiglu(s->gate, s->up, (int64_t)n * F);
+    if (hp->gelu) chord_geglu(s->gate, s->up, (int64_t)n * F);
+    else chord_swiglu(s->gate, s->up, (int64_t)n * F);
     chord_act_invalidate(&s->act);
     matmul(s, s->xn, &lv->w[CHORD_W_DOWN], s->gate, n);
     add_bias(s->xn, lv, CHORD_W_DOWN_B, n, E);
+    post_norm(s, lv, CHORD_W_FFN_POST_NORM, n);
     for (int64_t i = 0; i < (int64_t)n * E; i++) s->x[i] += s->xn[i];
 }
 
@@ -154,6 +170,7 @@ chord_status chord_forward(chord_session *s, const int32_t *tokens, uint32_t n, 
         chord_act_invalidate(&s->act);
         matmul(s, s->logits, &g.w[CHORD_W_OUTPUT], last, 1);
         if (g.w[CHORD_W_OUTPUT_B].data) chord_add_rows(s->logits, g.w[CHORD_W_OUTPUT_B].data, 1, m->hp.n_vocab);
+        if (m->hp.final_softcap != 0.0f) chord_softcap(s->logits, m->hp.n_vocab, m->hp.final_softcap);
         s->pos += n;
         s->has_logits = 1;
     }

@@ -167,6 +167,36 @@ void chord_swiglu(float *gate, const float *up, int64_t n) {
     }
 }
 
+/* ggml_gelu_f32 (tanh approximation) */
+static float gelu_f32(float x) {
+    const float a = 0.044715f, s2p = 0.79788456080286535587989211986876f;
+    return 0.5f * x * (1.0f + tanhf(s2p * x * (1.0f + a * x * x)));
+}
+
+/* ggml-cpu's ggml_vec_geglu_f32 with GGML_GELU_FP16: outside (-10, 10) exact limits, inside the
+ * GELU of x rounded to F16, itself rounded to F16 (its lookup table holds exactly that). */
+void chord_geglu(float *gate, const float *up, int64_t n) {
+    const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16);
+    for (int64_t i = 0; i < n; i++) {
+        const float x = gate[i];
+        if (x <= -10.0f) { gate[i] = 0.0f; continue; }
+        if (x >= 10.0f) { gate[i] = x * up[i]; continue; }
+        uint16_t h;
+        float xr, y;
+        f16->from_float(&x, &h, 1);
+        f16->to_float(&h, &xr, 1);
+        y = gelu_f32(xr);
+        f16->from_float(&y, &h, 1);
+        f16->to_float(&h, &y, 1);
+        gate[i] = y * up[i];
+    }
+}
+
+void chord_softcap(float *x, int64_t n, float c) {
+    const float inv = 1.0f / c;
+    for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i] * inv) * c;
+}
+
 void chord_rmsnorm_heads(float *x, const float *w, int n_rows, int64_t n, float eps) {
     for (int r = 0; r < n_rows; r++) chord_rmsnorm(x + (int64_t)r * n, x + (int64_t)r * n, w, n, eps);
 }
@@ -188,7 +218,7 @@ uint64_t chord_attn_scratch_floats(int32_t head_dim, uint32_t n_ctx) {
 
 /* One query head, F16 path (ggml flash_attn_ext_f16_one_chunk with an F16 V). */
 static void attend_f16(const chord_attn *a, const float *q, const uint16_t *k, const uint16_t *v,
-                       uint64_t kv_stride, int32_t n_kv, float *out, float *scratch) {
+                       uint64_t kv_stride, int32_t ic0, int32_t n_kv, float *out, float *scratch) {
     const int32_t D = a->head_dim;
     const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16);
     uint16_t *q16 = (uint16_t *)scratch, *acc16 = q16 + D;
@@ -196,8 +226,10 @@ static void attend_f16(const chord_attn *a, const float *q, const uint16_t *k, c
     f16->from_float(q, q16, D);
     memset(acc16, 0, (size_t)D * sizeof *acc16);
     float S = 0.0f, M = -INFINITY;
-    for (int32_t ic = 0; ic < n_kv; ic++) {
-        float s = f16->vec_dot(D, k + (uint64_t)ic * kv_stride, q16) * a->scale;
+    const float scale = a->softcap != 0.0f ? a->scale / a->softcap : a->scale;
+    for (int32_t ic = ic0; ic < n_kv; ic++) {
+        float s = f16->vec_dot(D, k + (uint64_t)ic * kv_stride, q16) * scale;
+        if (a->softcap != 0.0f) s = a->softcap * tanhf(s);
         float ms = 1.0f, vs = 1.0f;
         f16->to_float(acc16, accf, D);
         if (s > M) {
@@ -222,23 +254,25 @@ static void attend_f16(const chord_attn *a, const float *q, const uint16_t *k, c
 
 /* One query head, F32 path (ggml's tiled kernel: F32 Q, K and V, F32 softmax). */
 static void attend_f32(const chord_attn *a, const float *q, const uint16_t *k, const uint16_t *v,
-                       uint64_t kv_stride, int32_t n_kv, float *out, float *scratch) {
+                       uint64_t kv_stride, int32_t ic0, int32_t n_kv, float *out, float *scratch) {
     const int32_t D = a->head_dim;
     const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16), *f32 = chord_type_get(CHORD_TYPE_F32);
     float *kf = scratch, *scores = scratch + 2 * D;
     float M = -INFINITY;
-    for (int32_t ic = 0; ic < n_kv; ic++) {
+    const float scale = a->softcap != 0.0f ? a->scale / a->softcap : a->scale;
+    for (int32_t ic = ic0; ic < n_kv; ic++) {
         f16->to_float(k + (uint64_t)ic * kv_stride, kf, D);
-        scores[ic] = f32->vec_dot(D, kf, q) * a->scale;
+        scores[ic] = f32->vec_dot(D, kf, q) * scale;
+        if (a->softcap != 0.0f) scores[ic] = tanhf(scores[ic]) * a->softcap;
         if (scores[ic] > M) M = scores[ic];
     }
     double S = 0.0;
-    for (int32_t ic = 0; ic < n_kv; ic++) {
+    for (int32_t ic = ic0; ic < n_kv; ic++) {
         scores[ic] = expf(scores[ic] - M);
         S += scores[ic];
     }
     memset(out, 0, (size_t)D * sizeof *out);
-    for (int32_t ic = 0; ic < n_kv; ic++) {
+    for (int32_t ic = ic0; ic < n_kv; ic++) {
         f16->to_float(v + (uint64_t)ic * kv_stride, kf, D);
         const float p = scores[ic];
         for (int32_t d = 0; d < D; d++) out[d] += p * kf[d];
@@ -256,11 +290,13 @@ static void attn_task(void *ctx, int ith, int nth) {
     for (int64_t job = ith; job < n_jobs; job += nth) {
         const int32_t t = (int32_t)(job / a->n_head), h = (int32_t)(job % a->n_head);
         const int32_t kvh = h / group, n_kv = a->pos0 + t + 1;
+        /* sliding window: llama.cpp masks key p0 for query p1 when p1 - p0 >= n_swa */
+        const int32_t ic0 = a->window > 0 && n_kv > a->window ? n_kv - a->window : 0;
         const float *q = a->q + (uint64_t)t * q_stride + (uint64_t)h * D;
         float *out = a->out + (uint64_t)t * q_stride + (uint64_t)h * D;
         const uint16_t *k = a->k + (uint64_t)kvh * D, *v = a->v + (uint64_t)kvh * D;
-        if (a->n_tok >= TILED_MIN_QUERIES) attend_f32(a, q, k, v, kv_stride, n_kv, out, scratch);
-        else attend_f16(a, q, k, v, kv_stride, n_kv, out, scratch);
+        if (a->n_tok >= TILED_MIN_QUERIES) attend_f32(a, q, k, v, kv_stride, ic0, n_kv, out, scratch);
+        else attend_f16(a, q, k, v, kv_stride, ic0, n_kv, out, scratch);
     }
 }
 

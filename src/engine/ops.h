@@ -52,6 +52,10 @@ void chord_rope_cache(float *cache, const chord_rope_params *p, int32_t pos);
 /* Rotates the first n_rot dims of each of n_heads heads (head_dim apart) in place. */
 void chord_rope_apply(float *x, int32_t n_heads, int32_t head_dim, int32_t n_rot, const float *cache,
                       int neox);
+/* gate[i] = gelu(gate[i]) * up[i], ggml's GeGLU: tanh-approximated GELU looked up at F16 precision */
+void chord_geglu(float *gate, const float *up, int64_t n);
+/* x = c·tanh(x·(1/c)), as ggml_scale, ggml_tanh, ggml_scale (final logit soft-capping) */
+void chord_softcap(float *x, int64_t n, float c);
 /* gate[i] = silu(gate[i]) * up[i] */
 void chord_swiglu(float *gate, const float *up, int64_t n);
 /* In-place RMSNorm of n_rows rows of n (per-head q/k norms), each multiplied by w[n]. */
@@ -67,6 +71,8 @@ typedef struct chord_attn {
     float *out;
     int32_t n_tok, pos0, n_head, n_head_kv, head_dim;
     float scale;
+    float softcap;         /* scores -> softcap·tanh(scale·s / softcap) when non-zero (gemma2) */
+    int32_t window;        /* sliding window: a query at p sees keys p-window+1..p (0: all) */
     float *scratch;        /* per thread: chord_attn_scratch_floats(head_dim, n_ctx) floats */
     uint64_t scratch_per_thread;
 } chord_attn;

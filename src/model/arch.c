@@ -9,6 +9,9 @@
  *           output.weight is absent.
  *   qwen2 — the same block with (required) q/k/v biases and NeoX RoPE.
  *   qwen3 — qwen2 without biases, plus per-head RMSNorm of q and k (attn_{q,k}_norm) before RoPE.
+ *   gemma2 — embeddings scaled by sqrt(n_embd), GeGLU FFN, RMSNorm after attention and after the
+ *           FFN too (post_attention_norm, post_ffw_norm), attention and final logit soft-capping,
+ *           sliding-window attention on even layers, q scaled before attention, tied head.
  *   phi3  — fused attn_qkv (or separate q/k/v), fused ffn_up = [gate | up] with SwiGLU, NeoX
  *           RoPE, q scaled by 1/sqrt(head) before attention, optional output.bias. Phi-3's
  *           long-context factors (rope_factors_long/short, rope.scaling.type longrope) are
@@ -33,7 +36,8 @@ static const char *const SLOT_NAMES[CHORD_W_NSLOTS] = {
     [CHORD_W_O_B] = "attn_output.bias", [CHORD_W_GATE_B] = "ffn_gate.bias", [CHORD_W_UP_B] = "ffn_up.bias",
     [CHORD_W_DOWN_B] = "ffn_down.bias", [CHORD_W_Q_NORM] = "attn_q_norm.weight",
     [CHORD_W_K_NORM] = "attn_k_norm.weight", [CHORD_W_ROPE_FREQS] = "rope_freqs.weight",
-    [CHORD_W_OUTPUT_B] = "output.bias",
+    [CHORD_W_OUTPUT_B] = "output.bias", [CHORD_W_ATTN_POST_NORM] = "post_attention_norm.weight",
+    [CHORD_W_FFN_POST_NORM] = "post_ffw_norm.weight",
 };
 
 const char *chord_slot_name(chord_wslot s) { return s < CHORD_W_NSLOTS ? SLOT_NAMES[s] : "?"; }
@@ -50,29 +54,37 @@ int chord_slot_is_global(chord_wslot s) {
 static const char *const IGNORED_NO_SWA[] = { "attention.sliding_window", NULL };
 /* phi3: llama.cpp reads attention.sliding_window and then switches SWA off ("Phi SWA is
  * currently disabled"), so the computation is full causal attention. */
+/* gemma2: implemented in model.c (soft-capping, sliding window, SWA RoPE base). */
+static const char *const GEMMA2_KEYS[] = { "attn_logit_softcapping", "final_logit_softcapping",
+                                           "attention.sliding_window", "rope.freq_base_swa", NULL };
 
 #define REQ CHORD_T_REQ
 #define OPT CHORD_T_OPT
 /* The block every family here shares: norms, q/k/v (or fused qkv), output, FFN up/down (ffn_gate
- * separately: phi3 has it fused into ffn_up). */
+ * separately: phi3 has it fused into ffn_up; output.weight separately: gemma2 never has one). */
 #define DENSE_BLOCK \
     [CHORD_W_ATTN_NORM] = REQ, [CHORD_W_Q] = REQ, [CHORD_W_K] = REQ, [CHORD_W_V] = REQ, [CHORD_W_QKV] = OPT, \
     [CHORD_W_O] = REQ, [CHORD_W_FFN_NORM] = REQ, [CHORD_W_UP] = REQ, [CHORD_W_DOWN] = REQ, \
-    [CHORD_W_TOK_EMBD] = REQ, [CHORD_W_OUT_NORM] = REQ, [CHORD_W_OUTPUT] = OPT
+    [CHORD_W_TOK_EMBD] = REQ, [CHORD_W_OUT_NORM] = REQ
 
 static const chord_arch_desc ARCHS[CHORD_ARCH_COUNT] = {
     [CHORD_ARCH_LLAMA] = { .name = "llama", .rope_neox = 0, .ignored = IGNORED_NO_SWA, .t = {
-        DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
+        DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
         [CHORD_W_QKV_B] = OPT, [CHORD_W_O_B] = OPT, [CHORD_W_GATE_B] = OPT, [CHORD_W_UP_B] = OPT, [CHORD_W_DOWN_B] = OPT,
         [CHORD_W_ROPE_FREQS] = OPT } },
     [CHORD_ARCH_QWEN2] = { .name = "qwen2", .rope_neox = 1, .ignored = IGNORED_NO_SWA, .t = {
-        DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = REQ, [CHORD_W_K_B] = REQ, [CHORD_W_V_B] = REQ, [CHORD_W_QKV_B] = OPT } },
+        DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = REQ, [CHORD_W_K_B] = REQ, [CHORD_W_V_B] = REQ, [CHORD_W_QKV_B] = OPT } },
     [CHORD_ARCH_QWEN3] = { .name = "qwen3", .rope_neox = 1, .ignored = IGNORED_NO_SWA, .t = {
-        DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
+        DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
         [CHORD_W_QKV_B] = OPT, [CHORD_W_Q_NORM] = REQ, [CHORD_W_K_NORM] = REQ } },
     [CHORD_ARCH_PHI3] = { .name = "phi3", .rope_neox = 1, .ffn_fused = 1, .q_prescale = 1, .ignored = IGNORED_NO_SWA,
-        .t = { DENSE_BLOCK, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
+        .t = { DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
                [CHORD_W_QKV_B] = OPT, [CHORD_W_OUTPUT_B] = OPT } },
+    /* gemma2: the head is always token_embd (llama.cpp never reads output.weight) */
+    [CHORD_ARCH_GEMMA2] = { .name = "gemma2", .rope_neox = 1, .gemma = 1, .keys = GEMMA2_KEYS,
+        .t = { DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT,
+               [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT, [CHORD_W_QKV_B] = OPT, [CHORD_W_ATTN_POST_NORM] = REQ,
+               [CHORD_W_FFN_POST_NORM] = REQ } },
 };
 #undef REQ
 #undef OPT
@@ -85,7 +97,7 @@ int chord_arch_find(const char *name) {
     return -1;
 }
 
-const char *chord_arch_names(void) { return "llama, qwen2, qwen3, phi3"; }
+const char *chord_arch_names(void) { return "llama, qwen2, qwen3, phi3, gemma2"; }
 
 /* ---- metadata-key policy --------------------------------------------------------------------- */
 

@@ -111,6 +111,27 @@ static chord_status rope_scaling(const chord_gguf *g, const char *arch, chord_hp
     return CHORD_OK;
 }
 
+/* gemma2 as llama_model_gemma2::load_arch_hparams: soft-caps 50 / 30 unless given, a 4096
+ * sliding window on even layers, q scaled by 1/sqrt(head) (27B, 46 layers: by
+ * 1/sqrt(n_embd/n_head)), embeddings by sqrt(n_embd). */
+static chord_status gemma_hparams(chord_model *m, chord_error *err) {
+    const chord_gguf *g = m->gguf;
+    const char *a = m->arch_name;
+    chord_hparams *hp = &m->hp;
+    chord_status st;
+    if ((st = get_float(g, a, "attn_logit_softcapping", 0, 50.0f, &hp->attn_softcap, err)) ||
+        (st = get_float(g, a, "final_logit_softcapping", 0, 30.0f, &hp->final_softcap, err)) ||
+        (st = get_float(g, a, "rope.freq_base_swa", 0, hp->rope_theta, &hp->rope_theta_swa, err)) ||
+        (st = get_dim(g, a, "attention.sliding_window", 0, 4096, &hp->n_swa, err)))
+        return st;
+    if (hp->rope_theta_swa <= 0) return chord_fail(err, CHORD_E_FORMAT, "%s.rope.freq_base_swa must be positive", a);
+    hp->swa_pattern = 2;
+    hp->gelu = 1;
+    hp->embd_scale = sqrtf((float)hp->n_embd);
+    hp->q_scale = hp->n_layer == 46 ? 1.0f / sqrtf((float)(hp->n_embd / hp->n_head)) : 1.0f / sqrtf((float)hp->n_embd_head);
+    return CHORD_OK;
+}
+
 static chord_status load_hparams(chord_model *m, chord_error *err) {
     const chord_gguf *g = m->gguf;
     const char *a = m->arch_name;
@@ -159,7 +180,9 @@ static chord_status load_hparams(chord_model *m, chord_error *err) {
     if ((st = rope_scaling(g, a, hp, err))) return st;
     hp->rope_neox = chord_arch_get(m->arch)->rope_neox;
     hp->ffn_fused = chord_arch_get(m->arch)->ffn_fused;
-    hp->q_prescale = chord_arch_get(m->arch)->q_prescale;
+    hp->q_scale = chord_arch_get(m->arch)->q_prescale ? 1.0f / sqrtf((float)head) : 0.0f;
+    hp->rope_theta_swa = hp->rope_theta;
+    if (chord_arch_get(m->arch)->gemma && (st = gemma_hparams(m, err))) return st;
     return CHORD_OK;
 }
 

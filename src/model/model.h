@@ -12,7 +12,7 @@
 #include "weights/weights.h"
 
 /* Rows of the architecture table (model/arch.c). */
-typedef enum { CHORD_ARCH_LLAMA = 0, CHORD_ARCH_QWEN2 = 1, CHORD_ARCH_QWEN3 = 2, CHORD_ARCH_PHI3 = 3, CHORD_ARCH_COUNT } chord_arch;
+typedef enum { CHORD_ARCH_LLAMA = 0, CHORD_ARCH_QWEN2 = 1, CHORD_ARCH_QWEN3 = 2, CHORD_ARCH_PHI3 = 3, CHORD_ARCH_GEMMA2 = 4, CHORD_ARCH_COUNT } chord_arch;
 
 typedef struct chord_hparams {
     int32_t n_vocab;      /* rows of token_embd */
@@ -31,7 +31,14 @@ typedef struct chord_hparams {
     float norm_eps;       /* RMSNorm epsilon */
     int rope_neox;        /* 1: rotate (i, i + n_rot/2) halves (qwen2); 0: adjacent pairs (llama) */
     int ffn_fused;        /* ffn_up holds [gate | up] (2 n_ff rows) and there is no ffn_gate (phi3) */
-    int q_prescale;       /* q is multiplied by 1/sqrt(head) before attention, scale 1 (phi3) */
+    float q_scale;        /* q *= q_scale after RoPE and attention scale 1 (phi3, gemma2); 0: none */
+    int gelu;             /* GeGLU (tanh-approximated GELU, as ggml) instead of SwiGLU (gemma2) */
+    float embd_scale;     /* token embeddings *= this (gemma2: sqrt(n_embd)); 0: none */
+    float attn_softcap;   /* attention logits -> c·tanh(s/c) (gemma2); 0: none */
+    float final_softcap;  /* output logits -> c·tanh(l/c) (gemma2); 0: none */
+    int32_t n_swa;        /* sliding window of the SWA layers (0: none) */
+    int swa_pattern;      /* layer il is SWA when il % swa_pattern < swa_pattern - 1 (gemma2: 2) */
+    float rope_theta_swa; /* RoPE base of SWA layers (rope.freq_base_swa) */
 } chord_hparams;
 
 struct chord_tokenizer;

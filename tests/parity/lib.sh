@@ -21,6 +21,10 @@ QWEN3_SHAPE="--arch qwen3 --vocab $GPT2 --layers 4 --embd 256 --ff 512 --heads 4
 # llama.cpp's test vocabularies (its special tokens get RSTRIP like llama.cpp's "phi3" names).
 PHI3_VOCAB=${PHI3_VOCAB:-$BUILD/llama.cpp-src/models/ggml-vocab-phi-3.gguf}
 PHI3_SHAPE="--arch phi3 --vocab $PHI3_VOCAB --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512"
+# Gemma-2-shaped: embeddings × sqrt(n_embd), GeGLU, post-norms, soft-capping (50 / 30), tied head,
+# and a sliding window of 8 on the even layers so that the window is exercised by the prompt;
+# --wstd 0.1 keeps the tied random network from echoing its last input token.
+GEMMA2_SHAPE="--arch gemma2 --vocab $SPM --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --wstd 0.1 --swa 8"
 # TinyLlama-1.1B-shaped (same arguments as bench/browser_bench.mjs, so they share the files).
 TINYLLAMA_SHAPE="--vocab $SPM --layers 22 --embd 2048 --ff 5632 --heads 32 --kv-heads 4 --ctx 2048"
 
@@ -34,6 +38,7 @@ model_args() {
         llama3-*)      echo "$LLAMA3_SHAPE --type ${1#llama3-}" ;;
         qwen3-tied-*)  echo "$QWEN3_SHAPE --tied --type ${1#qwen3-tied-}" ;;
         phi3-*)        echo "$PHI3_SHAPE --type ${1#phi3-}" ;;
+        gemma2-*)      echo "$GEMMA2_SHAPE --type ${1#gemma2-}" ;;
         qwen3-*)       echo "$QWEN3_SHAPE --type ${1#qwen3-}" ;;
         tinyllama-*)   echo "$TINYLLAMA_SHAPE --type ${1#tinyllama-} --name tinyllama-shaped-${1#tinyllama-}" ;;
     esac

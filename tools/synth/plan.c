@@ -126,6 +126,11 @@ static void add(builder *b, const char *name, int64_t layer, role r, int64_t ne0
     t->mean = 0.0f;
 }
 
+static void post_norm(builder *b, const char *name, int64_t l) {
+    add(b, name, l, ROLE_OTHER, b->s->n_embd, 0, CHORD_INIT_NORMAL, 0.1f);
+    b->out[b->n - 1].mean = 1.0f;
+}
+
 static int64_t head_dim(const chord_synth_shape *s) { return s->head_dim ? s->head_dim : s->n_embd / s->n_head; }
 
 static void add_layer(builder *b, int64_t l) {
@@ -152,6 +157,8 @@ static void add_layer(builder *b, int64_t l) {
         b->out[b->n - 1].mean = b->out[b->n - 2].mean = 1.0f;
     }
     add(b, "attn_output.weight", l, ROLE_OTHER, d_q, d, CHORD_INIT_NORMAL, resid);
+    /* gemma2's post-norms: N(1, 0.1) (not exactly ones, so that a missing one would show) */
+    if (s->arch == CHORD_ARCH_GEMMA2) post_norm(b, "post_attention_norm.weight", l);
     if (s->bias_o) add(b, "attn_output.bias", l, ROLE_OTHER, d, 0, CHORD_INIT_NORMAL, 0.02f);
     add(b, "ffn_norm.weight", l, ROLE_OTHER, d, 0, CHORD_INIT_ONES, 0);
     if (s->arch == CHORD_ARCH_PHI3) { /* phi3: ffn_up = [gate | up], no ffn_gate */
@@ -161,6 +168,7 @@ static void add_layer(builder *b, int64_t l) {
         add(b, "ffn_up.weight", l, ROLE_OTHER, d, s->n_ff, CHORD_INIT_NORMAL, std);
     }
     add(b, "ffn_down.weight", l, ROLE_FFN_DOWN, s->n_ff, d, CHORD_INIT_NORMAL, resid);
+    if (s->arch == CHORD_ARCH_GEMMA2) post_norm(b, "post_ffw_norm.weight", l);
     if (s->bias_ffn) {
         add(b, "ffn_gate.bias", l, ROLE_OTHER, s->n_ff, 0, CHORD_INIT_NORMAL, 0.5f);
         add(b, "ffn_up.bias", l, ROLE_OTHER, s->n_ff, 0, CHORD_INIT_NORMAL, 0.02f);
@@ -191,7 +199,10 @@ size_t chord_synth_plan(const chord_synth_shape *s, const chord_synth_ftype *ft,
         return 0;
     }
     builder b = { s, ft, out, 0, cap };
-    add(&b, "token_embd.weight", -1, ROLE_EMBD, s->n_embd, s->n_vocab, CHORD_INIT_NORMAL, 1.0f);
+    /* gemma2 multiplies embeddings by sqrt(n_embd): std 1/sqrt(n_embd) gives the residual stream
+     * the usual unit scale (with std 1 the tied head would echo every input token) */
+    add(&b, "token_embd.weight", -1, ROLE_EMBD, s->n_embd, s->n_vocab, CHORD_INIT_NORMAL,
+        s->arch == CHORD_ARCH_GEMMA2 ? 1.0f / sqrtf((float)s->n_embd) : 1.0f);
     if (s->rope_freqs) {
         /* std tells fill_rows which values: 1 = Llama 3.1's, 2 = "wide" (see make_model --help) */
         add(&b, "rope_freqs.weight", -1, ROLE_OTHER, head_dim(s) / 2, 0, CHORD_INIT_ROPE_FREQS, (float)s->rope_freqs);
@@ -200,6 +211,7 @@ size_t chord_synth_plan(const chord_synth_shape *s, const chord_synth_ftype *ft,
     for (int i = 0; i < s->n_extra; i++) add(&b, s->extra[i], -1, ROLE_OTHER, 256, 0, CHORD_INIT_NORMAL, 0.02f);
     for (int64_t l = 0; l < s->n_layer; l++) add_layer(&b, l);
     add(&b, "output_norm.weight", -1, ROLE_OTHER, s->n_embd, 0, CHORD_INIT_ONES, 0);
-    if (!s->tied) add(&b, "output.weight", -1, ROLE_OUTPUT, s->n_embd, s->n_vocab, CHORD_INIT_NORMAL, 0.02f);
+    if (!s->tied && s->arch != CHORD_ARCH_GEMMA2) /* gemma2's head is always token_embd */
+        add(&b, "output.weight", -1, ROLE_OUTPUT, s->n_embd, s->n_vocab, CHORD_INIT_NORMAL, 0.02f);
     return b.n;
 }
