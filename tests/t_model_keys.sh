@@ -117,6 +117,8 @@ same attn-output-bias llama f32 --bias-o
 same ffn-bias llama f32 --bias-ffn
 same ffn-bias-q8_0 llama q8_0 --bias-o --bias-ffn
 same fused-qkv llama f32 --fused-qkv
+same qwen2-output-bias qwen2 f32 --bias-out
+same phi3-output-bias phi3 f32 --bias-out
 same phi3-attn-factor phi3 f32 --kv phi3.rope.scaling.attn_factor=f32:0.7
 
 echo "== extra tensors and keys that are not implemented: refused by name =="

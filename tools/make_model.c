@@ -62,6 +62,7 @@ static void usage(FILE *f) {
         "  --rope-freqs llama3|wide  add rope_freqs.weight: Llama 3.1's factors, or 0.5/1/2/4 in turn\n"
         "                         (wide also changes the fast pairs, so tiny tests see it; llama)\n"
         "  --bias-o, --bias-ffn   add attn_output.bias / ffn_{gate,up,down}.bias (llama)\n"
+        "  --bias-out             add output.bias (qwen2, phi3)\n"
         "  --fused-qkv            one attn_qkv.weight per layer instead of attn_{q,k,v}\n"
         "  --kv KEY=TYPE:VALUE    extra metadata (TYPE u32|i32|f32|bool|str); replaces a copied key\n"
         "  --extra-tensor NAME    an extra 256-float tensor no architecture uses (up to 4)\n"
@@ -113,6 +114,7 @@ static int parse_args(options *o, int argc, char **argv) {
         if (!strcmp(a, "--tied")) { o->shape.tied = 1; continue; }
         if (!strcmp(a, "--bias-o")) { o->shape.bias_o = 1; continue; }
         if (!strcmp(a, "--bias-ffn")) { o->shape.bias_ffn = 1; continue; }
+        if (!strcmp(a, "--bias-out")) { o->shape.bias_out = 1; continue; }
         if (!strcmp(a, "--fused-qkv")) { o->shape.fused_qkv = 1; continue; }
         if (!strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
@@ -379,7 +381,9 @@ static chord_status build(const options *o_in, resources *r, const char *tmp, ch
             return chord_fail(err, st, "adding tensor '%s'", r->tensors[i].name);
     int nth = o.n_threads ? o.n_threads : chord_cpu_count();
     if ((st = chord_pool_new(&r->pool, nth, err))) return st;
-    if (!(r->scratch = malloc((size_t)nth * (size_t)(o.shape.n_embd > o.shape.n_ff ? o.shape.n_embd : o.shape.n_ff) * sizeof(float))))
+    int64_t widest = 1; /* one row of the widest tensor per thread (output.bias is n_vocab long) */
+    for (size_t i = 0; i < n; i++) widest = r->tensors[i].ne[0] > widest ? r->tensors[i].ne[0] : widest;
+    if (!(r->scratch = malloc((size_t)nth * (size_t)widest * sizeof(float))))
         return chord_fail(err, CHORD_E_NOMEM, "scratch rows");
     if ((st = chord_gguf_writer_begin(r->w, tmp, err))) return st;
     uint64_t buf_cap = 0;

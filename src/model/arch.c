@@ -7,7 +7,7 @@
  *           attn_output and on ffn_{gate,up,down}; optional fused attn_qkv; optional
  *           `rope_freqs.weight` (Llama 3.1+ frequency factors); output tied to token_embd when
  *           output.weight is absent.
- *   qwen2 — the same block with (required) q/k/v biases and NeoX RoPE.
+ *   qwen2 — the same block with (required) q/k/v biases and NeoX RoPE; optional output.bias.
  *   qwen3 — qwen2 without biases, plus per-head RMSNorm of q and k (attn_{q,k}_norm) before RoPE.
  *   gemma2 — embeddings scaled by sqrt(n_embd), GeGLU FFN, RMSNorm after attention and after the
  *           FFN too (post_attention_norm, post_ffw_norm), attention and final logit soft-capping,
@@ -73,7 +73,8 @@ static const chord_arch_desc ARCHS[CHORD_ARCH_COUNT] = {
         [CHORD_W_QKV_B] = OPT, [CHORD_W_O_B] = OPT, [CHORD_W_GATE_B] = OPT, [CHORD_W_UP_B] = OPT, [CHORD_W_DOWN_B] = OPT,
         [CHORD_W_ROPE_FREQS] = OPT } },
     [CHORD_ARCH_QWEN2] = { .name = "qwen2", .rope_neox = 1, .ignored = IGNORED_NO_SWA, .t = {
-        DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = REQ, [CHORD_W_K_B] = REQ, [CHORD_W_V_B] = REQ, [CHORD_W_QKV_B] = OPT } },
+        DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = REQ, [CHORD_W_K_B] = REQ,
+        [CHORD_W_V_B] = REQ, [CHORD_W_QKV_B] = OPT, [CHORD_W_OUTPUT_B] = OPT } },
     [CHORD_ARCH_QWEN3] = { .name = "qwen3", .rope_neox = 1, .ignored = IGNORED_NO_SWA, .t = {
         DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
         [CHORD_W_QKV_B] = OPT, [CHORD_W_Q_NORM] = REQ, [CHORD_W_K_NORM] = REQ } },

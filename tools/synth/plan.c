@@ -213,5 +213,6 @@ size_t chord_synth_plan(const chord_synth_shape *s, const chord_synth_ftype *ft,
     add(&b, "output_norm.weight", -1, ROLE_OTHER, s->n_embd, 0, CHORD_INIT_ONES, 0);
     if (!s->tied && s->arch != CHORD_ARCH_GEMMA2) /* gemma2's head is always token_embd */
         add(&b, "output.weight", -1, ROLE_OUTPUT, s->n_embd, s->n_vocab, CHORD_INIT_NORMAL, 0.02f);
+    if (s->bias_out) add(&b, "output.bias", -1, ROLE_OTHER, s->n_vocab, 0, CHORD_INIT_NORMAL, 0.5f);
     return b.n;
 }
