@@ -18,6 +18,8 @@
  *   starcoder  \p{N} then gpt-2
  *   qwen35   as qwen2 with combining marks in words: [^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+ and
  *            ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*
+ *   deepseek-coder  [\r\n]  then \s?\p{L}+  then \s?\p{P}+  then [一-龥ࠀ-一가-퟿]+  then \p{N}
+ *            (llama.cpp runs these through std::regex: one optional whitespace before a run)
  *   falcon   [\p{P}\$\+<=>\^~\|`]+   then gpt-2 (without its last "|\s+", which changes no split)
  *            then [0-9][0-9][0-9]
  * A chained split keeps the text between matches as pieces of their own.
@@ -167,6 +169,38 @@ static void split_class(splitter *s, int punct, int single) {
     emit(s, s->end);
 }
 
+/* The CJK-and-more class of deepseek's "[一-龥ࠀ-一가-퟿]": U+0800..U+9FA5 and U+AC00..U+D7FF. */
+static int in_cjk(uint32_t cp) { return (cp >= 0x0800 && cp <= 0x9FA5) || (cp >= 0xAC00 && cp <= 0xD7FF); }
+
+/* deepseek-coder's stages: "[\r\n]" (ST_CRLF), "\s?\p{L}+", "\s?\p{P}+" (one optional whitespace
+ * before a run of the class), "[cjk]+" (runs). Unmatched text between matches stays a piece. */
+typedef enum { DS_CRLF, DS_LETTERS, DS_PUNCT, DS_CJK } ds_class;
+static int ds_in(const splitter *s, size_t i, ds_class c) {
+    if (i < s->ini || i >= s->end) return 0;
+    switch (c) {
+    case DS_CRLF: return s->cps[i] == '\r' || s->cps[i] == '\n';
+    case DS_LETTERS: return (s->fl[i] & CHORD_UCD_LETTER) != 0;
+    case DS_PUNCT: return (s->fl[i] & CHORD_UCD_PUNCT) != 0;
+    case DS_CJK: return in_cjk(s->cps[i]);
+    }
+    return 0;
+}
+
+static void split_deepseek(splitter *s, ds_class c) {
+    const int ws_prefix = c == DS_LETTERS || c == DS_PUNCT;
+    size_t pos = s->ini;
+    while (pos < s->end && !s->oom) {
+        size_t start = pos;
+        if (ws_prefix && (fl_at(s, pos) & CHORD_UCD_WHITESPACE) && ds_in(s, pos + 1, c)) pos++;
+        else if (!ds_in(s, pos, c)) { pos++; continue; }
+        if (c == DS_CRLF) pos++;
+        else while (ds_in(s, pos, c)) pos++;
+        emit(s, start); /* the unmatched text before, then the match */
+        emit(s, pos);
+    }
+    emit(s, s->end);
+}
+
 /* [0-9][0-9][0-9]: successive non-overlapping triples of ASCII digits; the rest stays between. */
 static void split_digit3(splitter *s) {
     size_t pos = s->ini;
@@ -182,7 +216,7 @@ static void split_digit3(splitter *s) {
 }
 
 typedef enum { ST_GPT2, ST_LLAMA3, ST_QWEN2, ST_QWEN35, ST_PUNCT_RUNS, ST_PUNCT_TICK_RUNS, ST_NUMBER_RUNS,
-               ST_NUMBER_EACH, ST_DIGIT3 } stage;
+               ST_NUMBER_EACH, ST_DIGIT3, ST_DS_CRLF, ST_DS_LETTERS, ST_DS_PUNCT, ST_DS_CJK } stage;
 
 static void run_stage(splitter *s, stage st) {
     switch (st) {
@@ -195,6 +229,10 @@ static void run_stage(splitter *s, stage st) {
     case ST_NUMBER_RUNS: split_class(s, 0, 0); break;
     case ST_NUMBER_EACH: split_class(s, 0, 1); break;
     case ST_DIGIT3: split_digit3(s); break;
+    case ST_DS_CRLF: split_deepseek(s, DS_CRLF); break;
+    case ST_DS_LETTERS: split_deepseek(s, DS_LETTERS); break;
+    case ST_DS_PUNCT: split_deepseek(s, DS_PUNCT); break;
+    case ST_DS_CJK: split_deepseek(s, DS_CJK); break;
     }
 }
 
@@ -204,6 +242,7 @@ chord_status chord_pretokenize(chord_pre_kind pre, const uint32_t *cps, size_t n
     static const stage GPT2[] = { ST_GPT2 }, LLAMA3[] = { ST_LLAMA3 }, QWEN2[] = { ST_QWEN2 };
     static const stage STARCODER[] = { ST_NUMBER_EACH, ST_GPT2 }, QWEN35[] = { ST_QWEN35 };
     static const stage FALCON[] = { ST_PUNCT_TICK_RUNS, ST_GPT2, ST_DIGIT3 };
+    static const stage DS_CODER[] = { ST_DS_CRLF, ST_DS_LETTERS, ST_DS_PUNCT, ST_DS_CJK, ST_NUMBER_EACH };
     const stage *stages = DEFAULT;
     size_t n_stages = 4;
     switch (pre) {
@@ -214,6 +253,7 @@ chord_status chord_pretokenize(chord_pre_kind pre, const uint32_t *cps, size_t n
     case CHORD_PRE_STARCODER: stages = STARCODER; n_stages = 2; break;
     case CHORD_PRE_QWEN35: stages = QWEN35; n_stages = 1; break;
     case CHORD_PRE_FALCON: stages = FALCON; n_stages = 3; break;
+    case CHORD_PRE_DEEPSEEK_CODER: stages = DS_CODER; n_stages = 5; break;
     }
     *lens = NULL;
     *n_lens = 0;
