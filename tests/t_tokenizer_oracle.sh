@@ -4,8 +4,9 @@
 # many scripts, emoji, special-token texts, malformed UTF-8 and NULs. For every text both sides
 # print the ids without BOS / special parsing, the ids with both, and the detokenized bytes;
 # the outputs must be identical. Vocabularies: the three in vocab/, plus copies of the
-# Llama 3 one relabelled with the qwen2, default and starcoder pre-tokenizers so that every
-# split we implement meets llama.cpp's on a real vocabulary.
+# Llama 3 one relabelled with every other pre-tokenizer we implement (qwen2, default, starcoder,
+# qwen35, falcon, deepseek-coder, deepseek-llm, smaug-bpe, dbrx) so that every split meets
+# llama.cpp's on a real vocabulary, and llama.cpp's own qwen35/falcon/deepseek test vocabularies.
 # Skips (exit 0, "SKIP:") without the npm llama.cpp or the shared vocabularies.
 set -u
 cd "$(dirname "$0")/.."
@@ -29,10 +30,15 @@ DIR="$BUILD/tok-oracle"
 rm -rf "$DIR" && mkdir -p "$DIR"
 vocabs=()
 for v in llama-spm llama-bpe gpt-2; do vocabs+=("$SHARED/vocab/ggml-vocab-$v.gguf"); done
-for pre in qwen2 default starcoder; do
+for pre in qwen2 default starcoder qwen35 falcon deepseek-coder deepseek-llm smaug-bpe dbrx; do
     "$T" --repre "$SHARED/vocab/ggml-vocab-llama-bpe.gguf" "$DIR/llama-bpe-as-$pre.gguf" "$pre" \
         || { echo "FAIL: cannot write the $pre copy"; exit 1; }
     vocabs+=("$DIR/llama-bpe-as-$pre.gguf")
+done
+# llama.cpp's own test vocabularies of those pre-tokenizers (cloned with the oracle's source)
+for v in qwen35 falcon deepseek-coder deepseek-llm; do
+    f="$BUILD/llama.cpp-src/models/ggml-vocab-$v.gguf"
+    [ -f "$f" ] && vocabs+=("$f")
 done
 status=0
 for v in "${vocabs[@]}"; do

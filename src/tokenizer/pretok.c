@@ -20,6 +20,10 @@
  *            ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*
  *   deepseek-coder  [\r\n]  then \s?\p{L}+  then \s?\p{P}+  then [一-龥ࠀ-一가-퟿]+  then \p{N}
  *            (llama.cpp runs these through std::regex: one optional whitespace before a run)
+ *   deepseek-llm  [\r\n]  then \s?[Latin, Greek, Cyrillic, ... letters]+  then
+ *            \s?[!-/:-~！-／：-～‘-‟　-。]+  then \s+$  then [一-龥ࠀ-一가-퟿]+  then \p{N}+ (the two
+ *            explicit classes below are the code point ranges of llama.cpp's expressions; its
+ *            std::wregex sees non-ASCII whitespace as U+000B, so U+3000 is whitespace, not in a class)
  *   falcon   [\p{P}\$\+<=>\^~\|`]+   then gpt-2 (without its last "|\s+", which changes no split)
  *            then [0-9][0-9][0-9]
  * A chained split keeps the text between matches as pieces of their own.
@@ -174,7 +178,50 @@ static int in_cjk(uint32_t cp) { return (cp >= 0x0800 && cp <= 0x9FA5) || (cp >=
 
 /* deepseek-coder's stages: "[\r\n]" (ST_CRLF), "\s?\p{L}+", "\s?\p{P}+" (one optional whitespace
  * before a run of the class), "[cjk]+" (runs). Unmatched text between matches stays a piece. */
-typedef enum { DS_CRLF, DS_LETTERS, DS_PUNCT, DS_CJK } ds_class;
+typedef struct { uint32_t lo, hi; } cp_range;
+/* deepseek-llm's letter class, sorted */
+static const cp_range DS_LATIN[] = {
+    { 0x0041, 0x005A }, { 0x0061, 0x007A }, { 0x00B5, 0x00B5 }, { 0x00C0, 0x00D6 },
+    { 0x00D8, 0x00F6 }, { 0x00F8, 0x01BA }, { 0x01BC, 0x01BF }, { 0x01C4, 0x0293 },
+    { 0x0295, 0x02AF }, { 0x0370, 0x0373 }, { 0x0376, 0x0376 }, { 0x0377, 0x0377 },
+    { 0x037B, 0x037D }, { 0x037F, 0x037F }, { 0x0386, 0x0386 }, { 0x0388, 0x038A },
+    { 0x038C, 0x038C }, { 0x038E, 0x03A1 }, { 0x03A3, 0x03F5 }, { 0x03F7, 0x0481 },
+    { 0x048A, 0x052F }, { 0x0531, 0x0556 }, { 0x10A0, 0x10C5 }, { 0x13A0, 0x13F5 },
+    { 0x13F8, 0x13FD }, { 0x1C90, 0x1CBA }, { 0x1CBD, 0x1CBF }, { 0x1D00, 0x1D2B },
+    { 0x1D6B, 0x1D77 }, { 0x1D79, 0x1D9A }, { 0x1E00, 0x1F15 }, { 0x1F18, 0x1F1D },
+    { 0x1F20, 0x1F45 }, { 0x1F48, 0x1F4D }, { 0x1F50, 0x1F57 }, { 0x1F59, 0x1F59 },
+    { 0x1F5B, 0x1F5B }, { 0x1F5D, 0x1F5D }, { 0x1F5F, 0x1F7D }, { 0x1F80, 0x1FB4 },
+    { 0x1FB6, 0x1FBC }, { 0x1FBE, 0x1FBE }, { 0x1FC2, 0x1FC4 }, { 0x1FC6, 0x1FCC },
+    { 0x1FD0, 0x1FD3 }, { 0x1FD6, 0x1FDB }, { 0x1FE0, 0x1FEC }, { 0x1FF2, 0x1FF4 },
+    { 0x1FF6, 0x1FFC }, { 0x2102, 0x2102 }, { 0x2107, 0x2107 }, { 0x210A, 0x2113 },
+    { 0x2115, 0x2115 }, { 0x2119, 0x211D }, { 0x2124, 0x2124 }, { 0x2126, 0x2126 },
+    { 0x2128, 0x2128 }, { 0x212A, 0x212D }, { 0x212F, 0x2134 }, { 0x2139, 0x2139 },
+    { 0x213C, 0x213F }, { 0x2145, 0x2149 }, { 0x214E, 0x214E }, { 0x2183, 0x2183 },
+    { 0x2184, 0x2184 }, { 0x2C00, 0x2C7B }, { 0x2C7E, 0x2CE4 }, { 0x2CEB, 0x2CEE },
+    { 0x2CF2, 0x2CF2 }, { 0x2CF3, 0x2CF3 }, { 0xA640, 0xA66D }, { 0xA680, 0xA69B },
+    { 0xA722, 0xA76F }, { 0xA771, 0xA787 }, { 0xA78B, 0xA78E }, { 0xAB70, 0xABBF },
+    { 0xFB00, 0xFB06 }, { 0xFB13, 0xFB17 }, { 0xFF21, 0xFF3A }, { 0xFF41, 0xFF5A },
+    { 0x10400, 0x1044F }, { 0x104B0, 0x104D3 }, { 0x104D8, 0x104FB }, { 0x10C80, 0x10CB2 },
+    { 0x10CC0, 0x10CF2 }, { 0x118A0, 0x118DF }, { 0x1E900, 0x1E943 },
+};
+/* deepseek-llm's punctuation class, sorted */
+static const cp_range DS_ASCII_PUNCT[] = {
+    { 0x0021, 0x002F }, { 0x003A, 0x007E }, { 0x2018, 0x201F }, { 0x3000, 0x3002 },
+    { 0xFF01, 0xFF0F }, { 0xFF1A, 0xFF5E },
+};
+
+static int in_ranges(uint32_t cp, const cp_range *r, size_t n) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < r[mid].lo) hi = mid;
+        else if (cp > r[mid].hi) lo = mid + 1;
+        else return 1;
+    }
+    return 0;
+}
+
+typedef enum { DS_CRLF, DS_LETTERS, DS_PUNCT, DS_CJK, DS_LATIN_RUNS, DS_ASCII_PUNCT_RUNS } ds_class;
 static int ds_in(const splitter *s, size_t i, ds_class c) {
     if (i < s->ini || i >= s->end) return 0;
     switch (c) {
@@ -182,12 +229,16 @@ static int ds_in(const splitter *s, size_t i, ds_class c) {
     case DS_LETTERS: return (s->fl[i] & CHORD_UCD_LETTER) != 0;
     case DS_PUNCT: return (s->fl[i] & CHORD_UCD_PUNCT) != 0;
     case DS_CJK: return in_cjk(s->cps[i]);
+    case DS_LATIN_RUNS: case DS_ASCII_PUNCT_RUNS:
+        if (s->cps[i] > 0x7F && (s->fl[i] & CHORD_UCD_WHITESPACE)) return 0; /* seen as U+000B */
+        return c == DS_LATIN_RUNS ? in_ranges(s->cps[i], DS_LATIN, sizeof DS_LATIN / sizeof DS_LATIN[0])
+                                  : in_ranges(s->cps[i], DS_ASCII_PUNCT, sizeof DS_ASCII_PUNCT / sizeof DS_ASCII_PUNCT[0]);
     }
     return 0;
 }
 
 static void split_deepseek(splitter *s, ds_class c) {
-    const int ws_prefix = c == DS_LETTERS || c == DS_PUNCT;
+    const int ws_prefix = c != DS_CRLF && c != DS_CJK;
     size_t pos = s->ini;
     while (pos < s->end && !s->oom) {
         size_t start = pos;
@@ -198,6 +249,14 @@ static void split_deepseek(splitter *s, ds_class c) {
         emit(s, start); /* the unmatched text before, then the match */
         emit(s, pos);
     }
+    emit(s, s->end);
+}
+
+/* \s+$ : the whitespace run that ends the chunk becomes a piece */
+static void split_trailing_space(splitter *s) {
+    size_t start = s->end;
+    while (start > s->ini && (s->fl[start - 1] & CHORD_UCD_WHITESPACE)) start--;
+    emit(s, start);
     emit(s, s->end);
 }
 
@@ -216,7 +275,8 @@ static void split_digit3(splitter *s) {
 }
 
 typedef enum { ST_GPT2, ST_LLAMA3, ST_QWEN2, ST_QWEN35, ST_PUNCT_RUNS, ST_PUNCT_TICK_RUNS, ST_NUMBER_RUNS,
-               ST_NUMBER_EACH, ST_DIGIT3, ST_DS_CRLF, ST_DS_LETTERS, ST_DS_PUNCT, ST_DS_CJK } stage;
+               ST_NUMBER_EACH, ST_DIGIT3, ST_DS_CRLF, ST_DS_LETTERS, ST_DS_PUNCT, ST_DS_CJK,
+               ST_DS_LATIN, ST_DS_ASCII_PUNCT, ST_TRAILING_SPACE } stage;
 
 static void run_stage(splitter *s, stage st) {
     switch (st) {
@@ -233,6 +293,9 @@ static void run_stage(splitter *s, stage st) {
     case ST_DS_LETTERS: split_deepseek(s, DS_LETTERS); break;
     case ST_DS_PUNCT: split_deepseek(s, DS_PUNCT); break;
     case ST_DS_CJK: split_deepseek(s, DS_CJK); break;
+    case ST_DS_LATIN: split_deepseek(s, DS_LATIN_RUNS); break;
+    case ST_DS_ASCII_PUNCT: split_deepseek(s, DS_ASCII_PUNCT_RUNS); break;
+    case ST_TRAILING_SPACE: split_trailing_space(s); break;
     }
 }
 
@@ -243,6 +306,8 @@ chord_status chord_pretokenize(chord_pre_kind pre, const uint32_t *cps, size_t n
     static const stage STARCODER[] = { ST_NUMBER_EACH, ST_GPT2 }, QWEN35[] = { ST_QWEN35 };
     static const stage FALCON[] = { ST_PUNCT_TICK_RUNS, ST_GPT2, ST_DIGIT3 };
     static const stage DS_CODER[] = { ST_DS_CRLF, ST_DS_LETTERS, ST_DS_PUNCT, ST_DS_CJK, ST_NUMBER_EACH };
+    static const stage DS_LLM[] = { ST_DS_CRLF, ST_DS_LATIN, ST_DS_ASCII_PUNCT, ST_TRAILING_SPACE, ST_DS_CJK,
+                                    ST_NUMBER_RUNS };
     const stage *stages = DEFAULT;
     size_t n_stages = 4;
     switch (pre) {
@@ -254,6 +319,7 @@ chord_status chord_pretokenize(chord_pre_kind pre, const uint32_t *cps, size_t n
     case CHORD_PRE_QWEN35: stages = QWEN35; n_stages = 1; break;
     case CHORD_PRE_FALCON: stages = FALCON; n_stages = 3; break;
     case CHORD_PRE_DEEPSEEK_CODER: stages = DS_CODER; n_stages = 5; break;
+    case CHORD_PRE_DEEPSEEK_LLM: stages = DS_LLM; n_stages = 6; break;
     }
     *lens = NULL;
     *n_lens = 0;

@@ -185,7 +185,7 @@ static const char *const PRE_QWEN2[] = { "qwen2", "deepseek-r1-qwen", "kormo", "
                                          "hunyuan", "solar-open", NULL };
 static const char *const PRE_STARCODER[] = { "starcoder", "refact", "command-r", "smollm", "codeshell", "exaone",
                                              "minerva-7b", "mellum2", NULL };
-static const char *const PRE_NO_CLEAN[] = { "qwen2", "qwen35", "deepseek-coder", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan",
+static const char *const PRE_NO_CLEAN[] = { "qwen2", "qwen35", "deepseek-coder", "deepseek-llm", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan",
                                             "solar-open", "command-r", "smollm", "trillion", "granite-docling",
                                             NULL };
 
@@ -265,9 +265,10 @@ static chord_status read_kind(chord_tokenizer *t, const chord_gguf *g, chord_err
     else if (str_eq(pre, "qwen35")) t->pre = CHORD_PRE_QWEN35;
     else if (str_eq(pre, "falcon")) t->pre = CHORD_PRE_FALCON;
     else if (str_eq(pre, "deepseek-coder")) t->pre = CHORD_PRE_DEEPSEEK_CODER;
+    else if (str_eq(pre, "deepseek-llm")) t->pre = CHORD_PRE_DEEPSEEK_LLM;
     else
         return chord_fail(err, CHORD_E_UNSUPPORTED, "tokenizer.ggml.pre '%.64s' is not a supported pre-tokenizer "
-                          "(default, llama-bpe, qwen2, qwen35, gpt-2, starcoder, falcon, deepseek-coder and their aliases)", pre.ptr);
+                          "(default, llama-bpe, qwen2, qwen35, gpt-2, starcoder, falcon, deepseek-coder, deepseek-llm and their aliases)", pre.ptr);
     if (str_in(pre, PRE_NO_CLEAN)) t->clean_spaces = 0;
     return CHORD_OK;
 }

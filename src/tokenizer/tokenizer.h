@@ -77,6 +77,7 @@ typedef enum {
     CHORD_PRE_QWEN35,       /* as QWEN2 with marks: [\p{L}\p{M}]+ words, [^\s\p{L}\p{M}\p{N}]+ symbols */
     CHORD_PRE_FALCON,       /* [\p{P}\$\+<=>\^~\|`]+ | gpt-2 | [0-9]{3} chained */
     CHORD_PRE_DEEPSEEK_CODER, /* [\r\n] | \s?\p{L}+ | \s?\p{P}+ | [一-龥ࠀ-一가-퟿]+ | \p{N} chained */
+    CHORD_PRE_DEEPSEEK_LLM, /* [\r\n] | \s?[letters]+ | \s?[punct]+ | \s+$ | [cjk]+ | \p{N}+ chained */
 } chord_pre_kind;
 
 /* Token attributes (llama.cpp's llama_token_attr bits). */
