@@ -118,7 +118,6 @@ same ffn-bias llama f32 --bias-ffn
 same ffn-bias-q8_0 llama q8_0 --bias-o --bias-ffn
 same fused-qkv llama f32 --fused-qkv
 same qwen2-output-bias qwen2 f32 --bias-out
-same phi3-output-bias phi3 f32 --bias-out
 same phi3-attn-factor phi3 f32 --kv phi3.rope.scaling.attn_factor=f32:0.7
 
 echo "== extra tensors and keys that are not implemented: refused by name =="
@@ -132,6 +131,7 @@ refuse longrope "longrope" loads $LLAMA --kv llama.rope.scaling.type=str:longrop
 refuse moe "llama.expert_count" refuses $LLAMA --kv llama.expert_count=u32:8 --kv llama.expert_used_count=u32:2
 refuse adapter "general.type" loads $LLAMA --kv general.type=str:adapter
 refuse phi3-longrope "rope_factors_long.weight" - $PHI3 --extra-tensor rope_factors_long.weight
+refuse phi3-output-bias "output.bias" refuses $PHI3 --bias-out
 refuse phi3-rope-freqs "rope_freqs.weight" refuses $PHI3 --rope-freqs wide
 refuse gemma2-output "output.weight" refuses --arch gemma2 --vocab $SPM --layers 1 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --extra-tensor output.weight
 refuse gemma2-swa-pattern "gemma2.attention.sliding_window_pattern" - --arch gemma2 --vocab $SPM --layers 1 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --kv gemma2.attention.sliding_window_pattern=u32:3

@@ -62,7 +62,7 @@ static void usage(FILE *f) {
         "  --rope-freqs llama3|wide  add rope_freqs.weight: Llama 3.1's factors, or 0.5/1/2/4 in turn\n"
         "                         (wide also changes the fast pairs, so tiny tests see it; llama)\n"
         "  --bias-o, --bias-ffn   add attn_output.bias / ffn_{gate,up,down}.bias (llama)\n"
-        "  --bias-out             add output.bias (qwen2, phi3)\n"
+        "  --bias-out             add output.bias (qwen2)\n"
         "  --fused-qkv            one attn_qkv.weight per layer instead of attn_{q,k,v}\n"
         "  --kv KEY=TYPE:VALUE    extra metadata (TYPE u32|i32|f32|bool|str); replaces a copied key\n"
         "  --extra-tensor NAME    an extra 256-float tensor no architecture uses (up to 4)\n"

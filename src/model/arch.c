@@ -13,7 +13,8 @@
  *           FFN too (post_attention_norm, post_ffw_norm), attention and final logit soft-capping,
  *           sliding-window attention on even layers, q scaled before attention, tied head.
  *   phi3  — fused attn_qkv (or separate q/k/v), fused ffn_up = [gate | up] with SwiGLU, NeoX
- *           RoPE, q scaled by 1/sqrt(head) before attention, optional output.bias. Phi-3's
+ *           RoPE, q scaled by 1/sqrt(head) before attention (llama.cpp's graph would add an
+ *           output.bias, but its loader never reads one, so a file with it is refused). Phi-3's
  *           long-context factors (rope_factors_long/short, rope.scaling.type longrope) are
  *           refused: llama.cpp picks one of the two by the context size.
  *
@@ -80,7 +81,7 @@ static const chord_arch_desc ARCHS[CHORD_ARCH_COUNT] = {
         [CHORD_W_QKV_B] = OPT, [CHORD_W_Q_NORM] = REQ, [CHORD_W_K_NORM] = REQ } },
     [CHORD_ARCH_PHI3] = { .name = "phi3", .rope_neox = 1, .ffn_fused = 1, .q_prescale = 1, .ignored = IGNORED_NO_SWA,
         .t = { DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
-               [CHORD_W_QKV_B] = OPT, [CHORD_W_OUTPUT_B] = OPT } },
+               [CHORD_W_QKV_B] = OPT } },
     /* gemma2: the head is always token_embd (llama.cpp never reads output.weight) */
     [CHORD_ARCH_GEMMA2] = { .name = "gemma2", .rope_neox = 1, .gemma = 1, .keys = GEMMA2_KEYS,
         .t = { DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT,

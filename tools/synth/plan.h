@@ -18,7 +18,7 @@ typedef struct chord_synth_shape {
     float wstd;                /* std of the block matrices (0: GPT-2's 0.02) */
     int tied;                  /* no output.weight: the head reuses token_embd */
     int bias_o, bias_ffn;      /* attn_output.bias; ffn_{gate,up,down}.bias (llama) */
-    int bias_out;              /* output.bias (qwen2, phi3) */
+    int bias_out;              /* output.bias (qwen2) */
     int fused_qkv;             /* one blk.N.attn_qkv.weight instead of attn_{q,k,v} */
     int rope_freqs;            /* llama3 rope_freqs.weight (values: synth/plan.c) */
     double rope_theta;         /* for the rope_freqs values */
