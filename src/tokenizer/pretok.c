@@ -228,9 +228,11 @@ static int ds_in(const splitter *s, size_t i, ds_class c) {
     case DS_CRLF: return s->cps[i] == '\r' || s->cps[i] == '\n';
     case DS_LETTERS: return (s->fl[i] & CHORD_UCD_LETTER) != 0;
     case DS_PUNCT: return (s->fl[i] & CHORD_UCD_PUNCT) != 0;
-    case DS_CJK: return in_cjk(s->cps[i]);
-    case DS_LATIN_RUNS: case DS_ASCII_PUNCT_RUNS:
-        if (s->cps[i] > 0x7F && (s->fl[i] & CHORD_UCD_WHITESPACE)) return 0; /* seen as U+000B */
+    case DS_CJK: case DS_LATIN_RUNS: case DS_ASCII_PUNCT_RUNS:
+        /* these classes go through std::wregex, which sees non-ASCII whitespace as U+000B (so
+         * U+2009 is not in the U+0800..U+9FA5 range, nor U+3000 in the punctuation one) */
+        if (s->cps[i] > 0x7F && (s->fl[i] & CHORD_UCD_WHITESPACE)) return 0;
+        if (c == DS_CJK) return in_cjk(s->cps[i]);
         return c == DS_LATIN_RUNS ? in_ranges(s->cps[i], DS_LATIN, sizeof DS_LATIN / sizeof DS_LATIN[0])
                                   : in_ranges(s->cps[i], DS_ASCII_PUNCT, sizeof DS_ASCII_PUNCT / sizeof DS_ASCII_PUNCT[0]);
     }
