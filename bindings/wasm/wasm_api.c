@@ -96,21 +96,25 @@ static void owned_close(void *ctx) {
 
 typedef struct { chord_model *model; char *info_json; } wmodel;
 
-static wmodel *open_source(chord_source *src, int32_t vocab_only) {
+static wmodel *open_source_params(chord_source *src, const chord_model_params *mp) {
     wmodel *w = calloc(1, sizeof *w);
     if (!w) {
         chord_source_close(src);
         fail(CHORD_E_NOMEM, "out of wasm memory opening the model");
         return NULL;
     }
-    chord_model_params mp = chord_model_params_default();
-    mp.vocab_only = vocab_only;
-    if (chord_model_open_source(&w->model, src, &mp, &g_err) != CHORD_OK) {
+    if (chord_model_open_source(&w->model, src, mp, &g_err) != CHORD_OK) {
         free(w);
         return NULL;
     }
     ok();
     return w;
+}
+
+static wmodel *open_source(chord_source *src, int32_t vocab_only) {
+    chord_model_params mp = chord_model_params_default();
+    mp.vocab_only = vocab_only;
+    return open_source_params(src, &mp);
 }
 
 EXPORT wmodel *chord_wasm_model_open_memory(void *buf, size_t size, int32_t vocab_only) {
@@ -133,6 +137,67 @@ EXPORT wmodel *chord_wasm_model_open_host(int32_t handle, uint64_t size, int32_t
         return NULL;
     }
     return open_source(&src, vocab_only);
+}
+
+/* A host model with the residency settings of chord_model_params (docs/MEMORY64.md): residency
+ * 0 auto / 1 resident / 2 paged, a budget in bytes (0 = the build's address space), slots (0 =
+ * as many as the budget allows), prefetch depth, policy 0 pin+stream / 1 LRU, and the context the
+ * budget must hold. Paged layers are read through env.chord_host_read while generating. */
+EXPORT wmodel *chord_wasm_model_open_host_ex(int32_t handle, uint64_t size, int32_t residency, uint64_t budget,
+                                             int32_t n_slots, int32_t prefetch, int32_t policy, int32_t plan_n_ctx) {
+    if (residency < CHORD_RESIDENCY_AUTO || residency > CHORD_RESIDENCY_PAGED || policy < 0 || policy > 1 ||
+        n_slots < 0 || prefetch < 0 || plan_n_ctx < 0) {
+        chord_fail(&g_err, CHORD_E_INVALID_ARG, "open_host_ex: residency %d, policy %d, slots %d, prefetch %d "
+                   "or n_ctx %d out of range", residency, policy, n_slots, prefetch, plan_n_ctx);
+        return NULL;
+    }
+    chord_source src;
+    if (chord_wasm_source_from_host(&src, handle, size) != CHORD_OK) {
+        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory opening the model");
+        return NULL;
+    }
+    chord_model_params mp = chord_model_params_default();
+    mp.residency = (chord_residency)residency;
+    mp.mem_budget = budget;
+    mp.n_slots = n_slots;
+    mp.prefetch = prefetch;
+    mp.cache_policy = (chord_cache_policy)policy;
+    mp.plan_n_ctx = (uint32_t)plan_n_ctx;
+    return open_source_params(&src, &mp);
+}
+
+EXPORT int32_t chord_wasm_model_preload(wmodel *w) {
+    if (!w) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "preload: model is NULL");
+    chord_status st = chord_model_preload(w->model, &g_err);
+    if (st == CHORD_OK) ok();
+    return (int32_t)st;
+}
+
+EXPORT int32_t chord_wasm_model_clear_cache(wmodel *w) {
+    if (!w) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "clear_cache: model is NULL");
+    chord_status st = chord_model_clear_cache(w->model);
+    if (st != CHORD_OK) return (int32_t)chord_fail(&g_err, st, "clear_cache: %s", chord_status_message(st));
+    ok();
+    return 0;
+}
+
+/* chord_model_cache_stats as JSON (static buffer, until the next call). */
+EXPORT const char *chord_wasm_model_cache_stats_json(wmodel *w) {
+    static char buf[512];
+    chord_cache_stats c;
+    if (!w || chord_model_cache_stats(w->model, &c) != CHORD_OK) {
+        chord_fail(&g_err, CHORD_E_INVALID_ARG, "cache_stats: no model");
+        return NULL;
+    }
+    snprintf(buf, sizeof buf,
+             "{\"policy\":\"%s\",\"n_layer\":%d,\"slots\":%d,\"pinned\":%d,\"hits\":%llu,\"misses\":%llu,"
+             "\"prefetch_hits\":%llu,\"evictions\":%llu,\"bytes_read\":%llu,\"read_ms\":%.3f,\"stall_ms\":%.3f,"
+             "\"resident_bytes\":%llu}",
+             c.policy, c.n_layer, c.slots, c.pinned, (unsigned long long)c.hits, (unsigned long long)c.misses,
+             (unsigned long long)c.prefetch_hits, (unsigned long long)c.evictions, (unsigned long long)c.bytes_read,
+             c.read_ms, c.stall_ms, (unsigned long long)c.resident_bytes);
+    ok();
+    return buf;
 }
 
 EXPORT void chord_wasm_model_free(wmodel *w) {
