@@ -280,7 +280,20 @@ export async function loadModel(source, opts = {}) {
         const plan = await channel.call('plan', { head: concat(head, bytes), size, nCtx: opts.nCtx ?? 0, threads,
             nBatch: opts.nBatch ?? 0 });
         placeAbove(plan, opts.weightsAbove);
-        const target = await chooseBuild(build, plan);
+        // residency 'auto': a model that no build can hold resident, or that exceeds
+        // memoryBudget, is paged from a store over the same source (re-opened).
+        let target;
+        try {
+            target = await chooseBuild(build, plan);
+            if (opts.memoryBudget && plan[target].total > opts.memoryBudget && !opts.weightsAbove)
+                throw new ChordError('nomem', `resident needs ${plan[target].total} bytes, over memoryBudget ${opts.memoryBudget}`);
+        } catch (e) {
+            if (e?.code !== 'nomem' || (opts.residency ?? 'auto') !== 'auto' || !pageable(source)) throw e;
+            await stream.return?.().catch(() => {});
+            await channel.close().catch(() => {});
+            channel = null;
+            return loadViaStore(source, opts, { build, threads, shared, t0 });
+        }
         if (target !== init.build) {
             await channel.close().catch(() => {});
             channel = null;
@@ -338,6 +351,13 @@ function absoluteUrl(source) {
     return globalThis.location ? new URL(s, globalThis.location.href).href : null;
 }
 
+// Sources a paged load can re-open through a store (a one-shot stream could not be).
+function pageable(source) {
+    if (typeof Blob !== 'undefined' && source instanceof Blob) return typeof FileReaderSync !== 'undefined';
+    if (typeof source === 'string' || source instanceof URL) return true;
+    return source instanceof ArrayBuffer || ArrayBuffer.isView(source);
+}
+
 // The store a paged load reads from when none is named: the source's own kind.
 function defaultStore(source) {
     if (typeof Blob !== 'undefined' && source instanceof Blob) return 'blob';
@@ -373,7 +393,7 @@ async function choosePath(build, plan, opts) {
 }
 
 async function storeDescriptor(source, opts) {
-    const kind = opts.store ?? (opts.residency === 'paged' ? defaultStore(source) : 'regions');
+    const kind = opts.store ?? defaultStore(source);
     const bad = (what) => new ChordError('invalid_arg', `store '${kind}' needs ${what}`);
     if (kind === 'regions') {
         if (source && Array.isArray(source.regions)) {

@@ -128,6 +128,24 @@ test('a store read failing mid-generation is io naming the offset; the model sta
     }
 });
 
+test('residency auto pages a streamed load that exceeds memoryBudget', { skip }, async () => {
+    const resident = await loadModel(MODEL, { wasmBase, nCtx: 256, threads: 1 });
+    const need = resident.info.sizes.estimatedBytes;
+    await resident.dispose();
+    const model = await loadModel(MODEL, { wasmBase, nCtx: 256, threads: 1, memoryBudget: need - (need >> 4) });
+    try {
+        assert.equal(model.info.path.residency, 'paged', JSON.stringify(model.info.path));
+        assert.match(model.info.path.why, /memoryBudget/);
+        assert.equal(model.info.store.kind, 'path');
+        const t = await tokensOf(model);
+        if (ref()) assert.deepEqual(t, ref());
+        const c = await model.cacheStats();
+        assert.ok(c.slots >= 2 && c.slots <= c.n_layer, JSON.stringify(c));
+    } finally {
+        await model.dispose();
+    }
+});
+
 test('paging refusals: a budget below two slots is nomem naming the numbers; a Node Blob cannot page', { skip }, async () => {
     await expectChordError(loadModel(MODEL, { wasmBase, residency: 'paged', memoryBudget: 1 << 20 }), 'nomem',
         /does not fit a memory budget of 1\.0 MiB even paged: model-wide tensors .* \+ 2 layer slots/);
