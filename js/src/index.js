@@ -288,7 +288,7 @@ export async function loadModel(source, opts = {}) {
             if (opts.memoryBudget && plan[target].total > opts.memoryBudget && !opts.weightsAbove)
                 throw new ChordError('nomem', `resident needs ${plan[target].total} bytes, over memoryBudget ${opts.memoryBudget}`);
         } catch (e) {
-            if (e?.code !== 'nomem' || (opts.residency ?? 'auto') !== 'auto' || !pageable(source)) throw e;
+            if (e?.code !== 'nomem' || (opts.residency ?? 'auto') !== 'auto' || opts.weightsAbove || !pageable(source)) throw e;
             await stream.return?.().catch(() => {});
             await channel.close().catch(() => {});
             channel = null;
@@ -431,7 +431,7 @@ async function storeDescriptor(source, opts) {
 
 async function loadViaStore(source, opts, { build, threads, shared, t0 }) {
     const { signal, onProgress } = opts;
-    let channel = null;
+    let channel = null, pagingWhy = null;
     let onAbort = null;
     const aborted = new Promise((_, reject) => {
         onAbort = () => reject(new ChordError('cancelled', 'model load aborted'));
@@ -458,6 +458,7 @@ async function loadViaStore(source, opts, { build, threads, shared, t0 }) {
         const plan = await step(planInWorker(wasmUrl, head, opened.size,
             { nCtx: opts.nCtx ?? 0, threads, nBatch: opts.nBatch ?? 0, relaxed: opts.relaxed }));
         const { target, paging } = await choosePath(build, plan, opts);
+        if (paging && opts.residency !== 'paged') pagingWhy = paging.why;
         const need = plan[target];
         const flow = shared ? new Int32Array(new SharedArrayBuffer(8)) : null;
         const init = await step(channel.call('init', { target, wasmUrl, threads, relaxed: opts.relaxed ?? 'auto',
@@ -471,6 +472,8 @@ async function loadViaStore(source, opts, { build, threads, shared, t0 }) {
             path: { residency: info.cache?.policy === 'resident' || !info.cache ? 'resident' : 'paged', why: paging?.why ?? null } });
     } catch (e) {
         if (channel) await channel.close().catch(() => {});
+        // Paging was the fallback for a resident plan that did not fit: say why both failed.
+        if (e?.code === 'nomem' && pagingWhy) throw new ChordError('nomem', `${pagingWhy}; ${e.message}`);
         throw ChordError.from(e);
     } finally {
         signal?.removeEventListener('abort', onAbort);
