@@ -147,13 +147,13 @@ EXPORT wmodel *chord_wasm_model_open_host_ex(int32_t handle, uint64_t size, int3
                                              int32_t n_slots, int32_t prefetch, int32_t policy, int32_t plan_n_ctx) {
     if (residency < CHORD_RESIDENCY_AUTO || residency > CHORD_RESIDENCY_PAGED || policy < 0 || policy > 1 ||
         n_slots < 0 || prefetch < 0 || plan_n_ctx < 0) {
-        chord_fail(&g_err, CHORD_E_INVALID_ARG, "open_host_ex: residency %d, policy %d, slots %d, prefetch %d "
+        fail(CHORD_E_INVALID_ARG, "open_host_ex: residency %d, policy %d, slots %d, prefetch %d "
                    "or n_ctx %d out of range", residency, policy, n_slots, prefetch, plan_n_ctx);
         return NULL;
     }
     chord_source src;
     if (chord_wasm_source_from_host(&src, handle, size) != CHORD_OK) {
-        chord_fail(&g_err, CHORD_E_NOMEM, "out of wasm memory opening the model");
+        fail(CHORD_E_NOMEM, "out of wasm memory opening the model");
         return NULL;
     }
     chord_model_params mp = chord_model_params_default();
@@ -167,37 +167,60 @@ EXPORT wmodel *chord_wasm_model_open_host_ex(int32_t handle, uint64_t size, int3
 }
 
 EXPORT int32_t chord_wasm_model_preload(wmodel *w) {
-    if (!w) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "preload: model is NULL");
+    if (!w) return (int32_t)fail(CHORD_E_INVALID_ARG, "preload: model is NULL");
     chord_status st = chord_model_preload(w->model, &g_err);
     if (st == CHORD_OK) ok();
     return (int32_t)st;
 }
 
 EXPORT int32_t chord_wasm_model_clear_cache(wmodel *w) {
-    if (!w) return (int32_t)chord_fail(&g_err, CHORD_E_INVALID_ARG, "clear_cache: model is NULL");
+    if (!w) return (int32_t)fail(CHORD_E_INVALID_ARG, "clear_cache: model is NULL");
     chord_status st = chord_model_clear_cache(w->model);
-    if (st != CHORD_OK) return (int32_t)chord_fail(&g_err, st, "clear_cache: %s", chord_status_message(st));
+    if (st != CHORD_OK) return (int32_t)fail(st, "clear_cache: %s", chord_status_message(st));
     ok();
     return 0;
 }
 
-/* chord_model_cache_stats as JSON (static buffer, until the next call). */
+/* chord_cache_stats as a JSON object (model.cacheStats(), and "cache" in the session stats). */
+static void cache_json(chord_json *j, const chord_cache_stats *c) {
+    chord_json_raw(j, "{");
+    chord_json_key(j, "policy");
+    chord_json_str(j, c->policy);
+    const struct { const char *k; uint64_t v; } cc[] = {
+        { "n_layer", (uint64_t)c->n_layer }, { "slots", (uint64_t)c->slots }, { "pinned", (uint64_t)c->pinned },
+        { "hits", c->hits }, { "misses", c->misses }, { "evictions", c->evictions }, { "bytes_read", c->bytes_read },
+        { "prefetch_hits", c->prefetch_hits }, { "resident_bytes", c->resident_bytes },
+    };
+    for (size_t i = 0; i < sizeof cc / sizeof *cc; i++) {
+        chord_json_key(j, cc[i].k);
+        chord_json_num(j, "%llu", (unsigned long long)cc[i].v);
+    }
+    chord_json_key(j, "read_ms");
+    chord_json_num(j, "%.3f", c->read_ms);
+    chord_json_key(j, "stall_ms");
+    chord_json_num(j, "%.3f", c->stall_ms);
+    chord_json_raw(j, "}");
+}
+
+/* chord_model_cache_stats as JSON; the string lives until the next call. */
 EXPORT const char *chord_wasm_model_cache_stats_json(wmodel *w) {
-    static char buf[512];
+    static char *last = NULL;
     chord_cache_stats c;
     if (!w || chord_model_cache_stats(w->model, &c) != CHORD_OK) {
-        chord_fail(&g_err, CHORD_E_INVALID_ARG, "cache_stats: no model");
+        fail(CHORD_E_INVALID_ARG, "cache_stats: no model");
         return NULL;
     }
-    snprintf(buf, sizeof buf,
-             "{\"policy\":\"%s\",\"n_layer\":%d,\"slots\":%d,\"pinned\":%d,\"hits\":%llu,\"misses\":%llu,"
-             "\"prefetch_hits\":%llu,\"evictions\":%llu,\"bytes_read\":%llu,\"read_ms\":%.3f,\"stall_ms\":%.3f,"
-             "\"resident_bytes\":%llu}",
-             c.policy, c.n_layer, c.slots, c.pinned, (unsigned long long)c.hits, (unsigned long long)c.misses,
-             (unsigned long long)c.prefetch_hits, (unsigned long long)c.evictions, (unsigned long long)c.bytes_read,
-             c.read_ms, c.stall_ms, (unsigned long long)c.resident_bytes);
+    chord_json j = {0};
+    cache_json(&j, &c);
+    char *text = chord_json_take(&j);
+    if (!text) {
+        fail(CHORD_E_NOMEM, "out of wasm memory rendering the cache stats");
+        return NULL;
+    }
+    free(last);
+    last = text;
     ok();
-    return buf;
+    return text;
 }
 
 EXPORT void chord_wasm_model_free(wmodel *w) {
@@ -473,23 +496,7 @@ EXPORT const char *chord_wasm_session_stats_json(wsession *w) {
     chord_cache_stats c;
     if (chord_model_cache_stats(w->m->model, &c) == CHORD_OK) {
         chord_json_key(&j, "cache");
-        chord_json_raw(&j, "{");
-        chord_json_key(&j, "policy");
-        chord_json_str(&j, c.policy);
-        const struct { const char *k; uint64_t v; } cc[] = {
-            { "slots", (uint64_t)c.slots }, { "pinned", (uint64_t)c.pinned }, { "hits", c.hits },
-            { "misses", c.misses }, { "evictions", c.evictions }, { "bytes_read", c.bytes_read },
-            { "prefetch_hits", c.prefetch_hits }, { "resident_bytes", c.resident_bytes },
-        };
-        for (size_t i = 0; i < sizeof cc / sizeof *cc; i++) {
-            chord_json_key(&j, cc[i].k);
-            chord_json_num(&j, "%llu", (unsigned long long)cc[i].v);
-        }
-        chord_json_key(&j, "read_ms");
-        chord_json_num(&j, "%.3f", c.read_ms);
-        chord_json_key(&j, "stall_ms");
-        chord_json_num(&j, "%.3f", c.stall_ms);
-        chord_json_raw(&j, "}");
+        cache_json(&j, &c);
     }
     chord_json_raw(&j, "}");
     char *text = chord_json_take(&j);
