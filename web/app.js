@@ -38,6 +38,16 @@ $('threads').placeholder = String(self.crossOriginIsolated ? Math.min(8, navigat
 
 // ---- loading -----------------------------------------------------------------------------------
 
+// The layer cache after each load and generation (a paged model reads layers while generating).
+async function showCacheStats() {
+    if (!model) return;
+    const c = await model.cacheStats();
+    const acq = c.hits + c.misses + c.prefetch_hits;
+    $('cache-stats').textContent = `layer cache (${c.policy}): ${c.slots} slots of ${c.n_layer} layers, ` +
+        `hit rate ${acq ? ((100 * (c.hits + c.prefetch_hits)) / acq).toFixed(0) : '—'}%, ${fmtBytes(c.bytes_read)} read, ` +
+        `stall ${c.stall_ms.toFixed(0)} ms`;
+}
+
 // ---- the OPFS cache of URL loads ---------------------------------------------------------------
 
 const opfs = !!navigator.storage?.getDirectory;
@@ -79,6 +89,8 @@ async function load(source, label, extra = {}) {
             threads,
             wasmBase,
             nCtx: Number($('nctx').value) || 0,
+            ...($('residency').value === 'auto' ? {} : { residency: $('residency').value }),
+            ...(Number($('cache-layers').value) > 0 ? { cacheLayers: Number($('cache-layers').value) } : {}),
             ...extra,
             onProgress: ({ loaded, total, phase }) => {
                 $('progress').value = total ? loaded / total : 0;
@@ -93,7 +105,7 @@ async function load(source, label, extra = {}) {
             `${i.sizes.nLayer} layers, vocab ${i.sizes.nVocab}, context ${i.sizes.nCtx}\n` +
             `build ${i.build} (${i.wasmFile}, ${i.simd}), ${i.threads} thread(s), memory ${fmtBytes(i.sizes.memoryBytes)}, ` +
             `loaded in ${(performance.now() - t0).toFixed(0)} ms\n` +
-            `path: resident, ${i.store ? `${i.store.kind} store (${i.store.read === 'host' ? 'engine read import' : 'copied in'}` +
+            `path: ${i.path.residency}${i.path.why ? ` (${i.path.why})` : ''}, ${i.store ? `${i.store.kind} store (${i.store.read === 'host' ? 'engine read import' : 'copied in'}` +
                 `${i.store.cached === true ? ', from the OPFS cache, no network' : i.store.cached === false ? `, downloaded ${fmtBytes(i.store.fetched)}` : ''})`
                 : `streamed from ${i.source.kind}`}`;
         $('memory').textContent = `wasm memory in use: ${fmtBytes(i.sizes.memoryBytes)} of ${fmtBytes(i.raw.max_memory_bytes)} (${i.build})`;
@@ -101,6 +113,7 @@ async function load(source, label, extra = {}) {
         $('template-note').textContent = i.chatTemplate ? 'chat: the model\'s own chat template'
             : 'chat: the model has no chat template — plain "role: text" format';
         if (i.chatTemplate) $('mode').value = 'chat';   // a chat model: chat by default
+        showCacheStats();
         setState('ready', `Ready: ${label}`);
     } catch (e) {
         model = null;
@@ -118,6 +131,14 @@ $('load-url').addEventListener('click', () => {
 });
 $('url').addEventListener('change', showCached);
 $('cache-delete').addEventListener('click', async () => {
+    // A paged model keeps reading its cached copy: unload it first.
+    if (model?.info.store?.kind === 'opfs' && model.info.path.residency === 'paged') {
+        const m = model;
+        model = null;
+        await m.dispose();
+        $('info').textContent = $('cache-stats').textContent = '';
+        setState('idle', 'Model unloaded: its cached copy was deleted.');
+    }
     try { await cacheDelete(urlValue()); } catch (e) { $('status').textContent = e.message; }
     showCached();
 });
@@ -186,6 +207,7 @@ async function generate() {
     out.dataset.tokens = String(n);
     const st = model?.lastGeneration?.stats;
     if (st) $('tps').textContent = `${n} tokens · prefill ${st.prefill_tok_s.toFixed(1)} tok/s · decode ${st.decode_tok_s.toFixed(1)} tok/s`;
+    if (model) showCacheStats();
     if (st?.peak_memory_bytes) $('memory').textContent = `wasm memory in use: ${fmtBytes(st.peak_memory_bytes)} of ${fmtBytes(model.info.raw.max_memory_bytes)} (${model.info.build})`;
     if (chat && out.dataset.status !== 'error') history.push({ role: 'user', content: text }, { role: 'assistant', content: answer });
     running = null;

@@ -96,21 +96,25 @@ static void owned_close(void *ctx) {
 
 typedef struct { chord_model *model; char *info_json; } wmodel;
 
-static wmodel *open_source(chord_source *src, int32_t vocab_only) {
+static wmodel *open_source_params(chord_source *src, const chord_model_params *mp) {
     wmodel *w = calloc(1, sizeof *w);
     if (!w) {
         chord_source_close(src);
         fail(CHORD_E_NOMEM, "out of wasm memory opening the model");
         return NULL;
     }
-    chord_model_params mp = chord_model_params_default();
-    mp.vocab_only = vocab_only;
-    if (chord_model_open_source(&w->model, src, &mp, &g_err) != CHORD_OK) {
+    if (chord_model_open_source(&w->model, src, mp, &g_err) != CHORD_OK) {
         free(w);
         return NULL;
     }
     ok();
     return w;
+}
+
+static wmodel *open_source(chord_source *src, int32_t vocab_only) {
+    chord_model_params mp = chord_model_params_default();
+    mp.vocab_only = vocab_only;
+    return open_source_params(src, &mp);
 }
 
 EXPORT wmodel *chord_wasm_model_open_memory(void *buf, size_t size, int32_t vocab_only) {
@@ -133,6 +137,90 @@ EXPORT wmodel *chord_wasm_model_open_host(int32_t handle, uint64_t size, int32_t
         return NULL;
     }
     return open_source(&src, vocab_only);
+}
+
+/* A host model with the residency settings of chord_model_params (docs/MEMORY64.md): residency
+ * 0 auto / 1 resident / 2 paged, a budget in bytes (0 = the build's address space), slots (0 =
+ * as many as the budget allows), prefetch depth, policy 0 pin+stream / 1 LRU, and the context the
+ * budget must hold. Paged layers are read through env.chord_host_read while generating. */
+EXPORT wmodel *chord_wasm_model_open_host_ex(int32_t handle, uint64_t size, int32_t residency, uint64_t budget,
+                                             int32_t n_slots, int32_t prefetch, int32_t policy, int32_t plan_n_ctx) {
+    if (residency < CHORD_RESIDENCY_AUTO || residency > CHORD_RESIDENCY_PAGED || policy < 0 || policy > 1 ||
+        n_slots < 0 || prefetch < 0 || plan_n_ctx < 0) {
+        fail(CHORD_E_INVALID_ARG, "open_host_ex: residency %d, policy %d, slots %d, prefetch %d "
+                   "or n_ctx %d out of range", residency, policy, n_slots, prefetch, plan_n_ctx);
+        return NULL;
+    }
+    chord_source src;
+    if (chord_wasm_source_from_host(&src, handle, size) != CHORD_OK) {
+        fail(CHORD_E_NOMEM, "out of wasm memory opening the model");
+        return NULL;
+    }
+    chord_model_params mp = chord_model_params_default();
+    mp.residency = (chord_residency)residency;
+    mp.mem_budget = budget;
+    mp.n_slots = n_slots;
+    mp.prefetch = prefetch;
+    mp.cache_policy = (chord_cache_policy)policy;
+    mp.plan_n_ctx = (uint32_t)plan_n_ctx;
+    return open_source_params(&src, &mp);
+}
+
+EXPORT int32_t chord_wasm_model_preload(wmodel *w) {
+    if (!w) return (int32_t)fail(CHORD_E_INVALID_ARG, "preload: model is NULL");
+    chord_status st = chord_model_preload(w->model, &g_err);
+    if (st == CHORD_OK) ok();
+    return (int32_t)st;
+}
+
+EXPORT int32_t chord_wasm_model_clear_cache(wmodel *w) {
+    if (!w) return (int32_t)fail(CHORD_E_INVALID_ARG, "clear_cache: model is NULL");
+    chord_status st = chord_model_clear_cache(w->model);
+    if (st != CHORD_OK) return (int32_t)fail(st, "clear_cache: %s", chord_status_message(st));
+    ok();
+    return 0;
+}
+
+/* chord_cache_stats as a JSON object (model.cacheStats(), and "cache" in the session stats). */
+static void cache_json(chord_json *j, const chord_cache_stats *c) {
+    chord_json_raw(j, "{");
+    chord_json_key(j, "policy");
+    chord_json_str(j, c->policy);
+    const struct { const char *k; uint64_t v; } cc[] = {
+        { "n_layer", (uint64_t)c->n_layer }, { "slots", (uint64_t)c->slots }, { "pinned", (uint64_t)c->pinned },
+        { "hits", c->hits }, { "misses", c->misses }, { "evictions", c->evictions }, { "bytes_read", c->bytes_read },
+        { "prefetch_hits", c->prefetch_hits }, { "resident_bytes", c->resident_bytes },
+    };
+    for (size_t i = 0; i < sizeof cc / sizeof *cc; i++) {
+        chord_json_key(j, cc[i].k);
+        chord_json_num(j, "%llu", (unsigned long long)cc[i].v);
+    }
+    chord_json_key(j, "read_ms");
+    chord_json_num(j, "%.3f", c->read_ms);
+    chord_json_key(j, "stall_ms");
+    chord_json_num(j, "%.3f", c->stall_ms);
+    chord_json_raw(j, "}");
+}
+
+/* chord_model_cache_stats as JSON; the string lives until the next call. */
+EXPORT const char *chord_wasm_model_cache_stats_json(wmodel *w) {
+    static char *last = NULL;
+    chord_cache_stats c;
+    if (!w || chord_model_cache_stats(w->model, &c) != CHORD_OK) {
+        fail(CHORD_E_INVALID_ARG, "cache_stats: no model");
+        return NULL;
+    }
+    chord_json j = {0};
+    cache_json(&j, &c);
+    char *text = chord_json_take(&j);
+    if (!text) {
+        fail(CHORD_E_NOMEM, "out of wasm memory rendering the cache stats");
+        return NULL;
+    }
+    free(last);
+    last = text;
+    ok();
+    return text;
 }
 
 EXPORT void chord_wasm_model_free(wmodel *w) {
@@ -408,23 +496,7 @@ EXPORT const char *chord_wasm_session_stats_json(wsession *w) {
     chord_cache_stats c;
     if (chord_model_cache_stats(w->m->model, &c) == CHORD_OK) {
         chord_json_key(&j, "cache");
-        chord_json_raw(&j, "{");
-        chord_json_key(&j, "policy");
-        chord_json_str(&j, c.policy);
-        const struct { const char *k; uint64_t v; } cc[] = {
-            { "slots", (uint64_t)c.slots }, { "pinned", (uint64_t)c.pinned }, { "hits", c.hits },
-            { "misses", c.misses }, { "evictions", c.evictions }, { "bytes_read", c.bytes_read },
-            { "prefetch_hits", c.prefetch_hits }, { "resident_bytes", c.resident_bytes },
-        };
-        for (size_t i = 0; i < sizeof cc / sizeof *cc; i++) {
-            chord_json_key(&j, cc[i].k);
-            chord_json_num(&j, "%llu", (unsigned long long)cc[i].v);
-        }
-        chord_json_key(&j, "read_ms");
-        chord_json_num(&j, "%.3f", c.read_ms);
-        chord_json_key(&j, "stall_ms");
-        chord_json_num(&j, "%.3f", c.stall_ms);
-        chord_json_raw(&j, "}");
+        cache_json(&j, &c);
     }
     chord_json_raw(&j, "}");
     char *text = chord_json_take(&j);

@@ -341,9 +341,21 @@ class Engine {
         return new Loader(this, ptr, total);
     }
 
-    openHostModel(handle, size, { vocabOnly = false } = {}) {
+    // residency: 'auto' | 'resident' | 'paged' — anything but the default opens the model with
+    // chord_model_params' residency settings (paged layers are read through hostRead while
+    // generating, on this thread).
+    openHostModel(handle, size, { vocabOnly = false, residency, memoryBudget = 0, cacheLayers = 0, prefetch = 1,
+        policy = 'pin', nCtx = 0 } = {}) {
         this._live();
-        const m = this.N(this.x.chord_wasm_model_open_host(handle | 0, BigInt(size), vocabOnly ? 1 : 0));
+        let m;
+        if (residency === undefined) {
+            m = this.N(this.x.chord_wasm_model_open_host(handle | 0, BigInt(size), vocabOnly ? 1 : 0));
+        } else {
+            const r = ['auto', 'resident', 'paged'].indexOf(residency), pol = ['pin', 'lru'].indexOf(policy);
+            if (r < 0 || pol < 0) throw new ChordError('invalid_arg', `residency ${residency} / policy ${policy} unknown`);
+            m = this.N(this.x.chord_wasm_model_open_host_ex(handle | 0, BigInt(size), r, BigInt(memoryBudget),
+                cacheLayers | 0, prefetch | 0, pol, nCtx | 0));
+        }
         if (!m) throw this._error();
         return new Model(this, m);
     }
@@ -446,6 +458,19 @@ class Model {
         const e = this.engine;
         return this._counted(1, 64, (o, cap) => e.x.chord_wasm_token_piece(e.P(this.ptr), id | 0, e.P(o), e.P(cap))).out;
     }
+
+    /** chord_model_cache_stats: { policy, n_layer, slots, pinned, hits, misses, prefetch_hits,
+     *  evictions, bytes_read, read_ms, stall_ms, resident_bytes }. */
+    cacheStats() {
+        this._live();
+        const p = this.engine.N(this.engine.x.chord_wasm_model_cache_stats_json(this.engine.P(this.ptr)));
+        if (!p) throw this.engine._error();
+        return JSON.parse(this.engine._cstr(p));
+    }
+    /** Fills every slot (every layer when all fit). */
+    preload() { this._live(); this.engine._check(this.engine.x.chord_wasm_model_preload(this.engine.P(this.ptr))); }
+    /** Drops cached layers that are not pinned. */
+    clearCache() { this._live(); this.engine._check(this.engine.x.chord_wasm_model_clear_cache(this.engine.P(this.ptr))); }
 
     isEog(id) { this._live(); return this.engine.x.chord_wasm_token_is_eog(this.engine.P(this.ptr), id | 0) !== 0; }
 

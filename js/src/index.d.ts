@@ -64,6 +64,18 @@ export interface LoadOptions {
      *  URL downloaded once into the Origin Private File System, resumable, then no network),
      *  'range' (a URL by HTTP Range requests), 'path' (Node: positioned reads of a file). */
     store?: StoreKind;
+    /** Where the weights live: 'auto' (default; store loads page when resident does not fit
+     *  wasm32, wasm64 or memoryBudget), 'resident', 'paged' (layers in cacheLayers slots read
+     *  through the store while generating; picks a store from the source when none is named). */
+    residency?: 'auto' | 'resident' | 'paged';
+    /** Paged: layer slots (0 = as many as memoryBudget allows). */
+    cacheLayers?: number;
+    /** Paged: layers read ahead (default 1). */
+    prefetch?: number;
+    /** Paged: 'pin' (pin what fits, stream the rest; default) or 'lru'. */
+    cachePolicy?: 'pin' | 'lru';
+    /** Bytes the model may use (weights + KV cache + scratch); 0 = the build's address space. */
+    memoryBudget?: number;
     /** Region size for store 'regions' (default 1 GiB, at most 2 GiB). */
     regionBytes?: number;
     /** Test hook: the model buffer starts at or above this wasm address (e.g. past 4 GiB in a
@@ -202,6 +214,8 @@ export interface ModelInfo {
         /** opfs: true = loaded from a complete cached copy with no request; false = downloaded. */
         cached: boolean | null; resumedFrom: number | null; fetched: number | null;
     } | null;
+    /** Which path runs and why. */
+    path: { residency: 'resident' | 'paged'; why: string | null };
     raw: Readonly<Record<string, unknown>>;
 }
 
@@ -217,8 +231,20 @@ export interface Model {
      * the KV cache is reused across calls, so a turn prefills only its new tokens. Same lease
      * rules as generate(). */
     chat(messages: ChatMessage[], opts?: ChatOptions): AsyncIterableIterator<Piece>;
+    /** Layer cache counters (chord_model_cache_stats). */
+    cacheStats(): Promise<CacheStats>;
+    /** Fills every slot (every layer when all fit). */
+    preload(): Promise<void>;
+    /** Drops cached layers that are not pinned. */
+    clearCache(): Promise<void>;
     /** Frees the model and stops its worker. Safe to call twice. */
     dispose(): Promise<void>;
+}
+
+export interface CacheStats {
+    policy: 'resident' | 'paged-pin' | 'paged-lru'; n_layer: number; slots: number; pinned: number;
+    hits: number; misses: number; prefetch_hits: number; evictions: number; bytes_read: number;
+    read_ms: number; stall_ms: number; resident_bytes: number;
 }
 
 export function loadModel(source: ModelSource, opts?: LoadOptions): Promise<Model>;

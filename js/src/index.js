@@ -218,6 +218,13 @@ function checkOptions(opts) {
             throw new ChordError('invalid_arg', `${k} must be a non-negative integer, got ${opts[k]}`);
     if (opts.weightsAbove !== undefined && !(Number.isSafeInteger(opts.weightsAbove) && opts.weightsAbove >= 0))
         throw new ChordError('invalid_arg', `weightsAbove must be a non-negative byte count, got ${opts.weightsAbove}`);
+    if (opts.residency !== undefined && !['auto', 'resident', 'paged'].includes(opts.residency))
+        throw new ChordError('invalid_arg', `residency must be 'auto', 'resident' or 'paged', got ${JSON.stringify(opts.residency)}`);
+    if (opts.cachePolicy !== undefined && !['pin', 'lru'].includes(opts.cachePolicy))
+        throw new ChordError('invalid_arg', `cachePolicy must be 'pin' or 'lru', got ${JSON.stringify(opts.cachePolicy)}`);
+    for (const k of ['cacheLayers', 'prefetch', 'memoryBudget'])
+        if (opts[k] !== undefined && !(Number.isSafeInteger(opts[k]) && opts[k] >= 0))
+            throw new ChordError('invalid_arg', `${k} must be a non-negative integer, got ${opts[k]}`);
     if (opts.store !== undefined && !STORE_KINDS.includes(opts.store))
         throw new ChordError('invalid_arg', `store must be one of ${STORE_KINDS.join(', ')}; got ${JSON.stringify(opts.store)}`);
     if (opts.regionBytes !== undefined && !(Number.isSafeInteger(opts.regionBytes) && opts.regionBytes > 0 && opts.regionBytes <= REGION_MAX))
@@ -242,7 +249,7 @@ export async function loadModel(source, opts = {}) {
     let threads = opts.threads ?? await defaultThreads();
     if (!shared) threads = 1;
     const t0 = performance.now();
-    if (opts.store !== undefined || (source && Array.isArray(source.regions)))
+    if (opts.store !== undefined || (source && Array.isArray(source.regions)) || opts.residency === 'paged')
         return loadViaStore(source, opts, { build, threads, shared, t0 });
 
     const src = toSource(source, opts);
@@ -273,7 +280,20 @@ export async function loadModel(source, opts = {}) {
         const plan = await channel.call('plan', { head: concat(head, bytes), size, nCtx: opts.nCtx ?? 0, threads,
             nBatch: opts.nBatch ?? 0 });
         placeAbove(plan, opts.weightsAbove);
-        const target = await chooseBuild(build, plan);
+        // residency 'auto': a model that no build can hold resident, or that exceeds
+        // memoryBudget, is paged from a store over the same source (re-opened).
+        let target;
+        try {
+            target = await chooseBuild(build, plan);
+            if (opts.memoryBudget && plan[target].total > opts.memoryBudget && !opts.weightsAbove)
+                throw new ChordError('nomem', `resident needs ${plan[target].total} bytes, over memoryBudget ${opts.memoryBudget}`);
+        } catch (e) {
+            if (e?.code !== 'nomem' || (opts.residency ?? 'auto') !== 'auto' || opts.weightsAbove || !pageable(source)) throw e;
+            await stream.return?.().catch(() => {});
+            await channel.close().catch(() => {});
+            channel = null;
+            return loadViaStore(source, opts, { build, threads, shared, t0 });
+        }
         if (target !== init.build) {
             await channel.close().catch(() => {});
             channel = null;
@@ -331,8 +351,49 @@ function absoluteUrl(source) {
     return globalThis.location ? new URL(s, globalThis.location.href).href : null;
 }
 
+// Sources a paged load can re-open through a store (a one-shot stream could not be).
+function pageable(source) {
+    if (typeof Blob !== 'undefined' && source instanceof Blob) return typeof FileReaderSync !== 'undefined';
+    if (typeof source === 'string' || source instanceof URL) return true;
+    return source instanceof ArrayBuffer || ArrayBuffer.isView(source);
+}
+
+// The store a paged load reads from when none is named: the source's own kind.
+function defaultStore(source) {
+    if (typeof Blob !== 'undefined' && source instanceof Blob) return 'blob';
+    if (typeof source === 'string' || source instanceof URL) {
+        const s = source instanceof URL ? source.href : source;
+        return isNode && !/^(https?|blob|data):/i.test(s) ? 'path' : 'range';
+    }
+    return 'regions';
+}
+
+/**
+ * The build and residency of a store load, in the issue's order: wasm32 resident → wasm64
+ * resident → paged (wasm32 unless build 'wasm64') → the engine's own 'nomem' naming the numbers
+ * when not even two slots fit. residency 'paged' / 'resident' skip the choice; memoryBudget
+ * (bytes) caps what resident may use. → { target, paging } (paging null = resident as today).
+ */
+async function choosePath(build, plan, opts) {
+    const residency = opts.residency ?? 'auto';
+    const paging = (why) => ({ residency: 'paged', memoryBudget: opts.memoryBudget ?? 0, cacheLayers: opts.cacheLayers ?? 0,
+        prefetch: opts.prefetch ?? 1, policy: opts.cachePolicy ?? 'pin', why });
+    const pagedTarget = build === 'wasm64' ? 'wasm64' : 'wasm32';
+    if (residency === 'paged') return { target: pagedTarget, paging: paging('residency paged was asked for') };
+    let target;
+    try {
+        target = await chooseBuild(build, plan);
+    } catch (e) {
+        if (residency !== 'auto' || e.code !== 'nomem') throw e;
+        return { target: pagedTarget, paging: paging(`resident does not fit: ${e.message}`) };
+    }
+    if (residency === 'auto' && opts.memoryBudget && plan[target].total > opts.memoryBudget)
+        return { target: pagedTarget, paging: paging(`resident needs ${plan[target].total} bytes, over memoryBudget ${opts.memoryBudget}`) };
+    return { target, paging: null };
+}
+
 async function storeDescriptor(source, opts) {
-    const kind = opts.store ?? 'regions';
+    const kind = opts.store ?? defaultStore(source);
     const bad = (what) => new ChordError('invalid_arg', `store '${kind}' needs ${what}`);
     if (kind === 'regions') {
         if (source && Array.isArray(source.regions)) {
@@ -370,7 +431,7 @@ async function storeDescriptor(source, opts) {
 
 async function loadViaStore(source, opts, { build, threads, shared, t0 }) {
     const { signal, onProgress } = opts;
-    let channel = null;
+    let channel = null, pagingWhy = null;
     let onAbort = null;
     const aborted = new Promise((_, reject) => {
         onAbort = () => reject(new ChordError('cancelled', 'model load aborted'));
@@ -396,19 +457,23 @@ async function loadViaStore(source, opts, { build, threads, shared, t0 }) {
         const wasmUrl = await resolveWasmBase(opts.wasmBase);
         const plan = await step(planInWorker(wasmUrl, head, opened.size,
             { nCtx: opts.nCtx ?? 0, threads, nBatch: opts.nBatch ?? 0, relaxed: opts.relaxed }));
-        const target = await chooseBuild(build, plan);
+        const { target, paging } = await choosePath(build, plan, opts);
+        if (paging && opts.residency !== 'paged') pagingWhy = paging.why;
         const need = plan[target];
         const flow = shared ? new Int32Array(new SharedArrayBuffer(8)) : null;
         const init = await step(channel.call('init', { target, wasmUrl, threads, relaxed: opts.relaxed ?? 'auto',
             maxMemoryBytes: opts.maxMemoryBytes, flow }));
-        const info = await step(channel.call('openHost', { nCtx: need.nCtx, nBatch: opts.nBatch ?? 0 }, [], progress));
+        const info = await step(channel.call('openHost', { nCtx: need.nCtx, nBatch: opts.nBatch ?? 0, paging }, [], progress));
         const tpl = header.meta['tokenizer.chat_template'];
         return new Model(channel, info, { init, need, flow, loadMs: performance.now() - t0,
             source: { kind: opened.kind, name: opened.name }, chatTemplate: typeof tpl === 'string' ? tpl : null,
             store: { kind: opened.kind, read: info.read_mode, regions: opened.regions ?? null, cached: opened.cached ?? null,
-                resumedFrom: opened.resumedFrom ?? null, fetched: opened.fetched ?? null } });
+                resumedFrom: opened.resumedFrom ?? null, fetched: opened.fetched ?? null },
+            path: { residency: info.cache?.policy === 'resident' || !info.cache ? 'resident' : 'paged', why: paging?.why ?? null } });
     } catch (e) {
         if (channel) await channel.close().catch(() => {});
+        // Paging was the fallback for a resident plan that did not fit: say why both failed.
+        if (e?.code === 'nomem' && pagingWhy) throw new ChordError('nomem', `${pagingWhy}; ${e.message}`);
         throw ChordError.from(e);
     } finally {
         signal?.removeEventListener('abort', onAbort);
@@ -456,7 +521,7 @@ class Model {
     /** Details of the last finished generate(): { status, promptTokens, tokens, stats }. */
     lastGeneration = null;
 
-    constructor(channel, raw, { init, need, flow, loadMs, source, chatTemplate, store = null }) {
+    constructor(channel, raw, { init, need, flow, loadMs, source, chatTemplate, store = null, path = null }) {
         this.#ch = channel;
         // Flow control and cancel through shared memory when the worker could share its memory
         // (the session's cancel word lives there); otherwise through messages (browsers that are
@@ -480,6 +545,8 @@ class Model {
             // The host store the model was read through ({ kind, read: 'host'|'copy', regions,
             // cached, resumedFrom, fetched }), or null for a streamed load.
             store: store ? Object.freeze({ ...store }) : null,
+            // Which path runs and why: { residency: 'resident' | 'paged', why }.
+            path: Object.freeze(path ?? { residency: 'resident', why: null }),
             raw: Object.freeze(rest),
         });
     }
@@ -674,6 +741,25 @@ class Model {
         // The registry holds g, never `it`, so a dropped iterator can be collected.
         abandoned.register(it, g, g);
         return it;
+    }
+
+    /** Layer cache counters (chord_model_cache_stats): { policy, n_layer, slots, pinned, hits,
+     *  misses, prefetch_hits, evictions, bytes_read, read_ms, stall_ms, resident_bytes }. */
+    async cacheStats() {
+        this.#check('cacheStats');
+        return this.#ch.call('cacheStats');
+    }
+
+    /** Fills every slot (every layer when all fit); store read errors are ChordError('io'). */
+    async preload() {
+        this.#check('preload');
+        await this.#ch.call('preload');
+    }
+
+    /** Drops cached layers that are not pinned. */
+    async clearCache() {
+        this.#check('clearCache');
+        await this.#ch.call('clearCache');
     }
 
     /** Frees the model and stops the worker (and its threads): queued calls are rejected with

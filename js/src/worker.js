@@ -13,8 +13,9 @@
 //   → { id, op: 'storeOpen', desc }     (a host store, stores.js)    ← { id, event: 'progress', phase: 'download', … }*
 //                                                                    ← { id, ok, result: { kind, name, size, sync, cached? } }
 //   → { id, op: 'storeHead', len }                                   ← { id, ok, result: Uint8Array }
-//   → { id, op: 'openHost', nCtx, nBatch }  (after init)             ← { id, event: 'progress', phase: 'load', … }*
+//   → { id, op: 'openHost', nCtx, nBatch, paging? }  (after init)    ← { id, event: 'progress', phase: 'load', … }*
 //                                                                    ← { id, ok, result: info }
+//   → { id, op: 'cacheStats' | 'preload' | 'clearCache' }            ← { id, ok, result: stats | undefined }
 //   → { id, op: 'tokenize', text, addSpecial, parseSpecial }         ← { id, ok, result: Int32Array }
 //   → { id, op: 'detokenize', tokens }                               ← { id, ok, result: string }
 //   → { id, op: 'generate', prompt | tokens | chat, params, genId }  ← { id, event: 'rendered', text, reused } (chat)
@@ -201,15 +202,24 @@ function storeFailure(e) {
 // Opens the model from the store: through the engine's read import when the store reads
 // synchronously here (the path paged weights use), else by streaming store.read() pieces into
 // the model buffer. The resident policy holds every byte afterwards, so the store is closed.
-async function openHost({ id, nCtx, nBatch }) {
+// `paging` ({ residency, memoryBudget, cacheLayers, prefetch, policy }) opens the model with
+// those settings; a paged model keeps its store open and reads layers from it while generating.
+async function openHost({ id, nCtx, nBatch, paging }) {
     const s = state.store;
     if (!s) throw new ChordError('invalid_arg', 'openHost without a store');
     state.storeError = null;
+    let keep = false;
     try {
+        if (paging && !s.canReadSync)
+            throw new ChordError('unsupported', `residency '${paging.residency}' needs a store with synchronous reads; ` +
+                `the ${s.kind} store has none on this host`);
         if (s.canReadSync) {
             state.progress = { id, loaded: 0, last: 0 };
-            try { state.model = state.engine.openHostModel(1, s.size); } finally { state.progress = null; }
+            try {
+                state.model = state.engine.openHostModel(1, s.size, paging ? { ...paging, nCtx: nCtx || 0 } : {});
+            } finally { state.progress = null; }
             state.readMode = 'host';
+            keep = state.model.cacheStats().policy !== 'resident';
         } else {
             const loader = state.engine.beginLoad(s.size);
             state.modelAddress = loader.ptr;
@@ -225,12 +235,19 @@ async function openHost({ id, nCtx, nBatch }) {
     } catch (e) {
         throw storeFailure(e);
     } finally {
-        s.close();
-        state.store = null;
+        if (!keep) {
+            s.close();
+            state.store = null;
+        }
     }
     state.nCtx = nCtx || 0;
     state.nBatch = nBatch || 0;
-    return { ...modelInfo(), read_mode: state.readMode };
+    return { ...modelInfo(), read_mode: state.readMode, cache: state.model.cacheStats() };
+}
+
+function withStore(fn) {
+    state.storeError = null;
+    try { return fn(); } catch (e) { throw storeFailure(e); }
 }
 
 function abortLoad() {
@@ -264,6 +281,7 @@ async function generate(req) {
     const { id, params, genId, lookahead } = req;
     const model = state.model;
     if (!model) throw new ChordError('invalid_arg', 'no model loaded');
+    state.storeError = null;
     const s = session();
     let ids, keep = 0;
     if (req.chat) {
@@ -327,7 +345,7 @@ async function generate(req) {
         return { status: r.status, stats: st };
     } catch (e) {
         if (e?.code === 'cancelled') return { status: 'cancelled', stats: stats() };
-        throw e;
+        throw storeFailure(e);
     } finally {
         sampler.dispose();
     }
@@ -396,6 +414,9 @@ const ops = {
     detokenize: ({ tokens }) => state.model.detokenize(Int32Array.from(tokens)),
     generate,
     info: () => modelInfo(),
+    cacheStats: () => state.model.cacheStats(),
+    preload: () => withStore(() => state.model.preload()),
+    clearCache: () => state.model.clearCache(),
     dispose: () => {
         state.session?.dispose();
         state.model?.dispose();

@@ -139,6 +139,20 @@ try {
         assert.equal(r.text, first.text, `${visit} OPFS load text`);
         log(`URL via OPFS, ${visit} visit: ${inf.split('\n').pop()}`);
     }
+    // Paged with 2 slots from the cached copy: same text, the cache line shows slots and reads.
+    await page.selectOption('#residency', 'paged');
+    await page.fill('#cache-layers', '2');
+    await page.click('#load-url');
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state) &&
+        /path: paged/.test(document.getElementById('info').textContent), null, { timeout: 60000 });
+    const paged = await generate(page, { maxTokens: GREEDY_TOKENS });
+    assert.equal(paged.text, first.text, 'paged (2 slots) text');
+    await page.waitForFunction(() => /bytes? read|[KMG]iB read/.test(document.getElementById('cache-stats').textContent));
+    const cs = await page.textContent('#cache-stats');
+    assert.match(cs, /layer cache \(paged-pin\): 2 slots of 5 layers/);
+    log(`paged from OPFS: ${cs}`);
+    await page.selectOption('#residency', 'auto');
+    await page.fill('#cache-layers', '0');
     await page.click('#cache-delete');
     await page.waitForFunction(() => document.getElementById('cached').dataset.cached === 'no');
 

@@ -3,7 +3,8 @@
 // read with synchronous Range requests, ArrayBuffer regions filled from a URL (>= 3 regions), and
 // the OPFS cache — downloaded once, then loaded with no request to the server; an interrupted
 // download fails with io, and the next load resumes it with a Range request; cacheStatus and
-// cacheDelete. Every load must give the native token ids. Faults: a Range answer of the wrong
+// cacheDelete; paged weights (2 slots) from a Blob, Range and OPFS. Every load must give the
+// native token ids. Faults: a Range answer of the wrong
 // length is ChordError('io') naming the offset.
 //
 //   node tests/browser/stores.mjs NATIVE.json MODEL.gguf    (MODEL inside the repository)
@@ -121,6 +122,13 @@ try {
     assert.equal(f2.store.resumedFrom, st.bytes);
     assert.equal(f2.store.fetched, bytes.length - st.bytes);
     assert.equal(requestsTo(flaky).at(-1).range, `bytes=${st.bytes}-`);
+
+    // Paged: 2 layer slots read through the engine's read import while generating.
+    for (const [what, source, opts] of [['blob', { url: modelUrl, blob: true }, { store: 'blob' }],
+        ['range', { url: modelUrl }, {}], ['opfs', { url: modelUrl }, { store: 'opfs' }]]) {
+        const r = ok(await run(source, { ...opts, residency: 'paged', cacheLayers: 2, threads: 2 }), `paged from ${what}, 2 slots`);
+        assert.equal(r.store.kind, what);
+    }
 
     // Status, list, delete.
     const cache = await page.evaluate(async (u) => {

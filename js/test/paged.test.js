@@ -1,0 +1,155 @@
+// paged.test.js — paged weights through host stores in Node (issue 11): residency 'paged' with 2
+// layer slots from a path (positioned reads), ArrayBuffer regions and HTTP Range (through the
+// store bridge) give the native token ids with 1 and 2 threads; pin+stream and LRU; cacheStats
+// counts add up; preload fills every slot and clearCache drops the ring; a store read that fails
+// mid-generation ends that generate with ChordError('io') naming the offset and the model stays
+// usable; a budget that cannot hold two slots is 'nomem' naming the numbers; a Node Blob (no
+// synchronous read) is refused for paging.
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { loadModel, ChordError } from '../src/index.js';
+import { serve } from '../../tools/serve.mjs';
+import { MODEL, SKIP_MODEL, hasWasm, wasmBase, NATIVE_CLI } from './helpers.js';
+
+const skip = SKIP_MODEL || (hasWasm ? false : 'SKIP: wasm builds not found (make wasm)');
+const N = 24;
+const bytes = skip ? null : new Uint8Array(fs.readFileSync(MODEL));
+let native = null;
+function ref() {
+    if (!native && fs.existsSync(NATIVE_CLI)) {
+        const out = execFileSync(NATIVE_CLI, ['run', '-m', MODEL, '-p', '', '-n', String(N), '--temp', '0', '--json'],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        native = JSON.parse(out.trim().split('\n').pop()).tokens;
+    }
+    return native;
+}
+async function tokensOf(model, n = N) {
+    const t = [];
+    for await (const p of model.generate('', { temperature: 0, maxTokens: n })) if (p.token >= 0) t.push(p.token);
+    return t;
+}
+async function expectChordError(promise, code, re) {
+    await assert.rejects(promise, (e) => {
+        assert.ok(e instanceof ChordError, `expected ChordError, got ${e?.constructor?.name}: ${e?.message}`);
+        assert.equal(e.code, code, `code of: ${e.message}`);
+        if (re) assert.match(e.message, re);
+        return true;
+    });
+}
+
+async function pagedRun(source, opts, kind) {
+    const model = await loadModel(source, { wasmBase, residency: 'paged', cacheLayers: 2, ...opts });
+    try {
+        assert.equal(model.info.path.residency, 'paged');
+        assert.equal(model.info.store.kind, kind);
+        const t = await tokensOf(model);
+        if (ref()) assert.deepEqual(t, ref(), `${kind} ${JSON.stringify(opts)}: token ids differ from native`);
+        else assert.equal(t.length, N);
+        const c = await model.cacheStats();
+        assert.equal(c.slots, 2);
+        assert.equal(c.policy, opts.cachePolicy === 'lru' ? 'paged-lru' : 'paged-pin');
+        assert.ok(c.misses > 0 && c.bytes_read > 0, JSON.stringify(c));
+        return c;
+    } finally {
+        await model.dispose();
+    }
+}
+
+test('paged, 2 slots, from a path / regions / HTTP Range; 1 and 2 threads; pin and LRU', { skip }, async () => {
+    const srv = await serve({ port: 0 });
+    try {
+        for (const threads of [1, 2]) {
+            await pagedRun(MODEL, { threads }, 'path');
+            await pagedRun(MODEL, { threads, store: 'regions', regionBytes: Math.ceil(bytes.length / 3) }, 'regions');
+            await pagedRun(`${srv.url}models/stories260K.gguf`, { threads }, 'range');
+        }
+        const lru = await pagedRun(MODEL, { cachePolicy: 'lru' }, 'path');
+        assert.equal(lru.hits, 0, 'LRU on a cyclic scan with fewer slots than layers hits nothing');
+    } finally { await srv.close(); }
+});
+
+test('cacheStats, preload and clearCache', { skip }, async () => {
+    const model = await loadModel(MODEL, { wasmBase, residency: 'paged', cacheLayers: 64, threads: 1 });
+    try {
+        const c0 = await model.cacheStats();
+        assert.equal(c0.slots, c0.n_layer, 'more slots than layers: one per layer');
+        await model.preload();
+        const c1 = await model.cacheStats();
+        const t = await tokensOf(model, 8);
+        if (ref()) assert.deepEqual(t, ref().slice(0, 8));
+        const c2 = await model.cacheStats();
+        assert.equal(c2.misses, c1.misses, 'after preload every acquire is a hit');
+        assert.ok(c2.hits > c1.hits);
+        await model.clearCache();
+        assert.deepEqual(await tokensOf(model, 8), t, 'same tokens after clearCache');
+    } finally {
+        await model.dispose();
+    }
+});
+
+// A Range server that starts failing after `okRequests` data requests (the header read and the
+// model-wide tensors succeed; layer reads during generation fail) until `heal()` is called.
+async function breakingServer(okRequests) {
+    let n = 0, broken = true;
+    const server = http.createServer((req, res) => {
+        const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+        if (!m) { res.writeHead(200, { 'Content-Length': bytes.length }); res.end(bytes); return; }
+        const a = Number(m[1]), b = Math.min(Number(m[2]), bytes.length - 1);
+        if (++n > okRequests && broken) { res.writeHead(503); res.end(); return; }
+        res.writeHead(206, { 'Content-Range': `bytes ${a}-${b}/${bytes.length}`, 'Content-Length': b - a + 1 });
+        res.end(bytes.subarray(a, b + 1));
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${server.address().port}/m.gguf`, heal: () => { broken = false; },
+        requests: () => n, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('a store read failing mid-generation is io naming the offset; the model stays usable', { skip }, async () => {
+    // Count the requests a paged open makes, then break the server right after them.
+    const probe = await breakingServer(1e9);
+    const m0 = await loadModel(probe.url, { wasmBase, residency: 'paged', cacheLayers: 2, threads: 1 });
+    const opened = probe.requests();
+    await m0.dispose();
+    await probe.close();
+    const s = await breakingServer(opened);
+    const model = await loadModel(s.url, { wasmBase, residency: 'paged', cacheLayers: 2, threads: 1 });
+    try {
+        await expectChordError(tokensOf(model), 'io', /range store m\.gguf: reading \d+ bytes at offset \d+ failed: HTTP 503/);
+        s.heal();
+        const t = await tokensOf(model);
+        if (ref()) assert.deepEqual(t, ref(), 'the model works again once the store does');
+    } finally {
+        await model.dispose();
+        await s.close();
+    }
+});
+
+test('residency auto pages a streamed load that exceeds memoryBudget', { skip }, async () => {
+    const resident = await loadModel(MODEL, { wasmBase, nCtx: 256, threads: 1 });
+    const need = resident.info.sizes.estimatedBytes;
+    await resident.dispose();
+    const model = await loadModel(MODEL, { wasmBase, nCtx: 256, threads: 1, memoryBudget: need - (need >> 4) });
+    try {
+        assert.equal(model.info.path.residency, 'paged', JSON.stringify(model.info.path));
+        assert.match(model.info.path.why, /memoryBudget/);
+        assert.equal(model.info.store.kind, 'path');
+        const t = await tokensOf(model);
+        if (ref()) assert.deepEqual(t, ref());
+        const c = await model.cacheStats();
+        assert.ok(c.slots >= 2 && c.slots <= c.n_layer, JSON.stringify(c));
+    } finally {
+        await model.dispose();
+    }
+});
+
+test('paging refusals: a budget below two slots is nomem naming the numbers; a Node Blob cannot page', { skip }, async () => {
+    await expectChordError(loadModel(MODEL, { wasmBase, residency: 'paged', memoryBudget: 1 << 20 }), 'nomem',
+        /does not fit a memory budget of 1\.0 MiB even paged: model-wide tensors .* \+ 2 layer slots/);
+    await expectChordError(loadModel(new Blob([bytes]), { wasmBase, residency: 'paged' }), 'unsupported', /synchronous reads/);
+    await expectChordError(loadModel(MODEL, { wasmBase, residency: 'swapped' }), 'invalid_arg', /residency/);
+    await expectChordError(loadModel(MODEL, { wasmBase, cacheLayers: -1 }), 'invalid_arg', /cacheLayers/);
+});
