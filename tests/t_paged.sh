@@ -5,7 +5,7 @@
 # WASI CLI under node (1 thread, synchronous reads); make_model types get a cross-section. Also: run --json carries the cache object,
 # --mem-budget too small is a clear nomem, inspect --plan shows the paged plan for a budget.
 # CHORD_BIG=1 adds the 7B-shaped Q4_K_M check (cached under $BUILD/models): --cache-layers 4
-# -c 512 natively with peak RSS < 1 GiB, tokens equal to the resident run.
+# -c 512 natively with peak RSS < 1 GiB, tokens equal to the resident run and to llama.cpp's.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -110,6 +110,14 @@ sys.exit(0 if rss < 2**30 else 1)
 PY
     ref=$("$BUILD/wasm-chord" run -m "$BIG" --tokens "1 450 4996" -n 8 --temp 0 --ignore-eos -c 512 -t 2 --resident --json | ids)
     [ "$ref" = "$(ids < "$TMP/big.json")" ] && echo "ok   7B paged tokens = resident tokens" || { echo "FAIL: 7B tokens differ"; fail=1; }
+    # llama.cpp's greedy tokens on the same file (tools/oracle; built by make oracle)
+    if [ -x "$BUILD/oracle" ]; then
+        lc=$("$BUILD/oracle" generate "$BIG" --tokens "1 450 4996" -n 8 -t 2 2>/dev/null | ids)
+        [ -n "$lc" ] && [ "$lc" = "$(ids < "$TMP/big.json")" ] && echo "ok   7B paged tokens = llama.cpp's ($lc)" ||
+            { echo "FAIL: 7B paged tokens differ from llama.cpp's ($lc)"; fail=1; }
+    else
+        echo "note: $BUILD/oracle not built: llama.cpp comparison skipped"
+    fi
 fi
 [ $fail = 0 ] && echo "t_paged: all passed" || echo "t_paged: FAILED"
 exit $fail
