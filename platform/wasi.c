@@ -87,13 +87,5 @@ chord_status chord_source_from_file(chord_source *src, const char *path, chord_e
 uint64_t chord_available_memory_bytes(void) { return 0; }
 void chord_cpu_relax(void) {}
 
-/* No thread can be started from C on this target; the paged weights read synchronously. (A host
- * that fills slots asynchronously plugs in behind the weights module, see docs/MEMORY64.md.) */
-struct chord_helper { int unused; };
-chord_status chord_helper_new(chord_helper **out, void (*fn)(void *), void *arg, chord_error *err) {
-    (void)fn; (void)arg;
-    *out = NULL;
-    return chord_fail(err, CHORD_E_UNSUPPORTED, "no helper threads on this target");
-}
-void chord_helper_kick(chord_helper *h) { (void)h; }
-void chord_helper_free(chord_helper *h) { (void)h; }
+/* No thread can be started from C on this target: the paged weights read synchronously. */
+#include "no_helper.h"

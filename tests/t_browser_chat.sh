@@ -5,9 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || { echo "FAIL: $CHROMIUM not installed (scripts/setup.sh installs it)"; exit 1; }
-[ -d node_modules/playwright-core ] || { echo "FAIL: node_modules/playwright-core missing (scripts/setup.sh)"; exit 1; }
+. tests/lib/browser.sh
 make -s BUILD="$BUILD" wasm >/dev/null || { echo "FAIL: make wasm"; exit 1; }
 export BUILD
 timeout 240 node tests/browser/chat.mjs

@@ -9,9 +9,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
 SHARED=${CHORD_SHARED:-.}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || { echo "FAIL: $CHROMIUM not installed (scripts/setup.sh installs it)"; exit 1; }
-[ -d node_modules/playwright-core ] || { echo "FAIL: node_modules/playwright-core missing (scripts/setup.sh)"; exit 1; }
+. tests/lib/browser.sh
 MODEL=$SHARED/models/stories260K.gguf
 [ -f "$MODEL" ] || { echo "SKIP: $MODEL not found"; exit 0; }
 make -s BUILD="$BUILD" wasm "$BUILD/wasm-chord" "$BUILD/make_model" >/dev/null || { echo "FAIL: make"; exit 1; }
