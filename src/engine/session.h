@@ -1,7 +1,12 @@
 /*
- * session.h — internal view of a chord_session (session.c) for the forward pass (forward.c) and
- * the public API (chord.c): the KV cache, scratch buffers sized once at creation (no allocation
- * per token), the token history and the timing counters.
+ * session.h — internal view of a chord_session. Who owns what (allocation, lifetime, writes):
+ *   session.c   creates and frees everything below, sized once at creation (no allocation per
+ *               token); owns the state block and the statistics; feed/reset/truncate move pos.
+ *   forward.c   the only writer of the KV cache, the scratch block and the logits; reads the
+ *               state block; advances pos and has_logits at the end of a forward pass.
+ *   api/generate.c  reads the state block (pos, n_ctx, logits, history) between tokens; never
+ *               touches the cache or scratch.
+ * Nothing else includes this header (the wasm binding goes through chord.h + api/host.h).
  */
 #ifndef CHORD_SESSION_H
 #define CHORD_SESSION_H
@@ -13,17 +18,19 @@
 #include "platform.h"
 
 struct chord_session {
+    /* ---- state (session.c; read by forward.c and api/generate.c) ---- */
     chord_model *model;
     chord_pool *pool;
     uint32_t n_ctx, n_batch;
     uint32_t pos;                /* tokens in the KV cache */
     int has_logits;              /* logits hold the prediction after the last token */
-    atomic_int cancel;
-
-    uint16_t *k_cache, *v_cache; /* F16 [n_layer][n_ctx][n_head_kv * head_dim] */
+    atomic_int cancel;           /* one word, scoped to the running call (session.c) */
     int32_t *history;            /* [n_ctx] tokens in the cache, in order */
 
-    /* scratch, all [n_batch][...] */
+    /* ---- KV cache (allocated by session.c, written only by forward.c) ---- */
+    uint16_t *k_cache, *v_cache; /* F16 [n_layer][n_ctx][n_head_kv * head_dim] */
+
+    /* ---- scratch (allocated by session.c, used only by forward.c), all [n_batch][...] ---- */
     float *x;                    /* residual stream [n_embd] */
     float *xn;                   /* normed input / block output [n_embd] */
     float *q, *k, *v;            /* [n_head*hd], [n_head_kv*hd] x2 */
@@ -31,12 +38,13 @@ struct chord_session {
     float *attn;                 /* attention output [n_head*hd] */
     float *gate, *up;            /* [n_ff] */
     float *ffn2;                 /* [2 n_ff] fused gate|up product (phi3), else NULL */
-    float *logits;               /* [n_vocab] of the last token */
+    float *logits;               /* [n_vocab] of the last token (read by generate.c) */
     float *rope;                 /* [n_rot] cos/sin of one position */
     float *attn_scratch;         /* per thread */
     uint64_t attn_scratch_per_thread;
     chord_act act;               /* quantized activations [n_batch][max row] */
 
+    /* ---- statistics (session.c) ---- */
     double prefill_ms, decode_ms;
     uint64_t n_prefill, n_decode;
 };
