@@ -6,7 +6,8 @@
  *               state block; advances pos and has_logits at the end of a forward pass.
  *   api/generate.c  reads the state block (pos, n_ctx, logits, history) between tokens; never
  *               touches the cache or scratch.
- * Nothing else includes this header (the wasm binding goes through chord.h + api/host.h).
+ * engine/sampler.c and engine/plan.c include it only for the functions declared below; nothing
+ * outside src/ includes it (the wasm binding goes through chord.h + api/host.h).
  */
 #ifndef CHORD_SESSION_H
 #define CHORD_SESSION_H
