@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 W=$(pwd)/$BUILD/wasm-chord
-M=${CHORD_SHARED:-../shared}/models/stories260K.gguf
+M=${CHORD_SHARED:-.}/models/stories260K.gguf
 TPL=$(pwd)/tests/data/chat/chatml.jinja
 [ -f "$M" ] || { echo "SKIP: $M not found (set CHORD_SHARED)"; exit 0; }
 command -v tmux >/dev/null || { echo "SKIP: tmux is not installed (make setup)"; exit 0; }

@@ -14,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 W=$BUILD/wasm-chord
-M=${CHORD_SHARED:-../shared}/models/stories260K.gguf
+M=${CHORD_SHARED:-.}/models/stories260K.gguf
 TPL=tests/data/chat/chatml.jinja
 [ -f "$M" ] || { echo "SKIP: $M not found (set CHORD_SHARED)"; exit 0; }
 node -e "import('openai')" 2>/dev/null || { echo "SKIP: the openai npm package is missing (make setup)"; exit 0; }

@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 W=$BUILD/wasm-chord
-M=${CHORD_SHARED:-../shared}/models/stories260K.gguf
+M=${CHORD_SHARED:-.}/models/stories260K.gguf
 TPL=tests/data/chat/chatml.jinja
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -f "$M" ] || { echo "SKIP: $M not found (set CHORD_SHARED)"; exit 0; }

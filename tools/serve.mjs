@@ -8,7 +8,7 @@
 //   node tools/serve.mjs [--port N] [--host H] [--root DIR] [--mount /url/=DIR ...] [--no-isolation]
 //                        [--page PATH]   (the page whose address is printed; default web/)
 //
-// The repository root is served at /, ../shared at /shared/. Prints "serving http://H:P/web/".
+// The repository root is served at /, the test material ($CHORD_SHARED or the repository) at /shared/. Prints "serving http://H:P/web/".
 // As a module: `const srv = await serve({ port: 0 })` → { url, port, close() }.
 
 import http from 'node:http';

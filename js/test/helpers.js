@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, '../..');
-// The shared test material: $CHORD_SHARED (set by scripts/run_tests.sh) or ../shared.
+// The test material: $CHORD_SHARED (set by scripts/run_tests.sh) or the repository (models/, vocab/).
 export const SHARED = (process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(repo));
 export const MODEL = path.join(SHARED, 'models/stories260K.gguf');
 export const hasModel = fs.existsSync(MODEL);

@@ -1,5 +1,5 @@
 // demo.mjs — the demo page (web/) in headless Chromium, driven like a user: pick
-// ../shared/models/stories260K.gguf with the file input, press Generate, read the streamed text
+// models/stories260K.gguf with the file input, press Generate, read the streamed text
 // and check it is the model card's greedy story; press Stop mid-way and check it stopped and the
 // model still works; then the same story with the other builds and thread counts.
 //

@@ -1,6 +1,6 @@
 // engine.test.mjs — node --test suite for the wasm engine layer (js/src/core.js over the builds
 // of mk/wasm.mk). Environment: CHORD_WASM_DIR (default build/wasm), CHORD_MODEL (default
-// ../shared/models/stories260K.gguf), CHORD_NATIVE_JSON (optional: the native CLI's --json
+// models/stories260K.gguf), CHORD_NATIVE_JSON (optional: the native CLI's --json
 // output for the same greedy run, whose token ids every build must reproduce).
 import test from 'node:test';
 import assert from 'node:assert/strict';
