@@ -13,6 +13,7 @@ fails=0
 ok()  { echo "  ok: $1"; }
 bad() { echo "  FAIL: $1"; fails=$((fails+1)); }
 [ -x "$WC" ] || { echo "FAIL: $WC not built"; exit 1; }
+. tests/lib/vocab_vectors.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 if [ -f /usr/share/unicode/UnicodeData.txt ] && command -v node >/dev/null; then
@@ -35,27 +36,9 @@ if ! command -v node >/dev/null; then echo "SKIP: node not found (needed to spli
 
 for v in llama-spm llama-bpe gpt-2; do
     f="$SHARED/vocab/ggml-vocab-$v.gguf"
-    mkdir -p "$tmp/$v"
-    # Split the .inp file into one file per input (bytes preserved).
-    node -e '
-        const fs = require("fs");
-        const raw = fs.readFileSync(process.argv[1]);
-        const sep = Buffer.from("\n__ggml_vocab_test__\n");
-        let pos = 0, i = 0;
-        while (pos < raw.length) {
-            const next = raw.indexOf(sep, pos);
-            const end = next < 0 ? raw.length : next;
-            fs.writeFileSync(`${process.argv[2]}/${i++}.txt`, raw.subarray(pos, end));
-            if (next < 0) break;
-            pos = next + sep.length;
-        }' "$f.inp" "$tmp/$v"
-    n=0; match=0
-    while IFS= read -r want; do
-        got=$("$WC" tokenize -m "$f" --file "$tmp/$v/$n.txt" --no-bos)
-        want=$(echo "$want" | sed 's/^ *//; s/ *$//')
-        [ "$got" = "$want" ] && match=$((match+1)) || echo "    $v vector $n: got '$got' want '$want'"
-        n=$((n+1))
-    done < "$f.out"
+    vocab_vectors "$WC" "$f" "$tmp/$v"
+    match=$VV_MATCH; n=$VV_N
+    [ -z "$VV_DIFFS" ] || echo "$VV_DIFFS" | sed "s/^/    $v /"
     [ $match -eq $n ] && ok "$v: $match/$n vectors via --file --no-bos" || bad "$v: $match/$n vectors"
 done
 

@@ -14,6 +14,7 @@ if [ ! -f node_modules/node-llama-cpp/llama/gitRelease.bundle ]; then
     echo "SKIP: llama.cpp's source bundle is not installed (run 'make setup')"; exit 0
 fi
 make -s BUILD="$BUILD" "$BUILD/wasm-chord" "$BUILD/llama.cpp-src/include/llama.h" >/dev/null || { echo "FAIL: build"; exit 1; }
+. tests/lib/vocab_vectors.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0; supported=0; refused=0
 for f in "$BUILD"/llama.cpp-src/models/ggml-vocab-*.gguf; do
@@ -30,26 +31,8 @@ for f in "$BUILD"/llama.cpp-src/models/ggml-vocab-*.gguf; do
     if [ ! -f "$f.inp" ] || [ ! -f "$f.out" ]; then
         printf "  %-16s loads (llama.cpp ships no vectors for it)\n" "$v"; continue
     fi
-    mkdir -p "$tmp/$v"
-    node -e '
-        const fs = require("fs");
-        const raw = fs.readFileSync(process.argv[1]);
-        const sep = Buffer.from("\n__ggml_vocab_test__\n");
-        let pos = 0, i = 0;
-        while (pos < raw.length) {
-            const next = raw.indexOf(sep, pos);
-            const end = next < 0 ? raw.length : next;
-            fs.writeFileSync(`${process.argv[2]}/${i++}.txt`, raw.subarray(pos, end));
-            if (next < 0) break;
-            pos = next + sep.length;
-        }' "$f.inp" "$tmp/$v"
-    n=0; match=0; first=""
-    while IFS= read -r want; do
-        got=$("$WC" tokenize -m "$f" --file "$tmp/$v/$n.txt" --no-bos 2>&1)
-        want=$(echo "$want" | sed 's/^ *//; s/ *$//')
-        if [ "$got" = "$want" ]; then match=$((match+1)); elif [ -z "$first" ]; then first="vector $n: got '$got' want '$want'"; fi
-        n=$((n+1))
-    done < "$f.out"
+    vocab_vectors "$WC" "$f" "$tmp/$v"
+    match=$VV_MATCH; n=$VV_N; first=${VV_DIFFS%%$'\n'*}
     if [ $match -eq $n ]; then
         printf "  %-16s %d/%d vectors\n" "$v" "$match" "$n"; supported=$((supported+1))
     else

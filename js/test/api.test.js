@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { loadModel, ChordError } from '../src/index.js';
 import { serve } from '../../tools/serve.mjs';
-import { MODEL, SKIP_MODEL, hasWasm, wasmBase, STORY, memory64, NATIVE_CLI, hugeModelFile, hugeModelHeader, makeGguf, repo } from './helpers.js';
+import { MODEL, SKIP_MODEL, hasWasm, wasmBase, STORY, memory64, NATIVE_CLI, hugeModelFile, hugeModelHeader, makeGguf, repo, expectChordError } from './helpers.js';
 
 const skip = SKIP_MODEL || (hasWasm ? false : `SKIP: wasm builds not found (make wasm)`);
 const bytes = hasWasm && !SKIP_MODEL ? fs.readFileSync(MODEL) : null;
@@ -22,14 +22,6 @@ async function collect(model, prompt, opts) {
     return { text, tokens };
 }
 
-async function expectChordError(promise, code, re) {
-    await assert.rejects(promise, (e) => {
-        assert.ok(e instanceof ChordError, `expected ChordError, got ${e?.constructor?.name}: ${e?.message}`);
-        assert.equal(e.code, code, `code of: ${e.message}`);
-        if (re) assert.match(e.message, re);
-        return true;
-    });
-}
 
 // Greedy tokens of a wasm32 single-thread load from a path, compared against every other way.
 let reference = null;

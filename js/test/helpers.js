@@ -5,6 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { ChordError } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, '../..');
@@ -176,4 +179,33 @@ export function tinyModel(tokens) {
         if (dims.length === 1) for (let j = 0; j < dims[0]; j++) dv.setFloat32(start + offs[i] + j * 4, 1, true);
     });
     return out;
+}
+
+/** Asserts that `promise` rejects with a ChordError of `code` (and a message matching `re`). */
+export async function expectChordError(promise, code, re) {
+    await assert.rejects(promise, (e) => {
+        assert.ok(e instanceof ChordError, `expected ChordError, got ${e?.constructor?.name}: ${e?.message}`);
+        assert.equal(e.code, code, `code of: ${e.message}`);
+        if (re) assert.match(e.message, re);
+        return true;
+    });
+}
+
+/** The native CLI's first n greedy ids of stories260K from an empty prompt (null when the CLI
+ * is not built); computed once per n. */
+const nativeCache = new Map();
+export function nativeTokens(n) {
+    if (!nativeCache.has(n) && fs.existsSync(NATIVE_CLI)) {
+        const out = execFileSync(NATIVE_CLI, ['run', '-m', MODEL, '-p', '', '-n', String(n), '--temp', '0', '--json'],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        nativeCache.set(n, JSON.parse(out.trim().split('\n').pop()).tokens);
+    }
+    return nativeCache.get(n) ?? null;
+}
+
+/** The first n greedy ids a model generates from an empty prompt (the flush call, token -1, left out). */
+export async function greedyTokens(model, n) {
+    const t = [];
+    for await (const p of model.generate('', { temperature: 0, maxTokens: n })) if (p.token >= 0) t.push(p.token);
+    return t;
 }

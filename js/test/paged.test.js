@@ -10,36 +10,15 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import { execFileSync } from 'node:child_process';
-import { loadModel, ChordError } from '../src/index.js';
+import { loadModel } from '../src/index.js';
 import { serve } from '../../tools/serve.mjs';
-import { MODEL, SKIP_MODEL, hasWasm, wasmBase, NATIVE_CLI } from './helpers.js';
+import { MODEL, SKIP_MODEL, hasWasm, wasmBase, expectChordError, nativeTokens, greedyTokens } from './helpers.js';
 
 const skip = SKIP_MODEL || (hasWasm ? false : 'SKIP: wasm builds not found (make wasm)');
 const N = 24;
 const bytes = skip ? null : new Uint8Array(fs.readFileSync(MODEL));
-let native = null;
-function ref() {
-    if (!native && fs.existsSync(NATIVE_CLI)) {
-        const out = execFileSync(NATIVE_CLI, ['run', '-m', MODEL, '-p', '', '-n', String(N), '--temp', '0', '--json'],
-            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-        native = JSON.parse(out.trim().split('\n').pop()).tokens;
-    }
-    return native;
-}
-async function tokensOf(model, n = N) {
-    const t = [];
-    for await (const p of model.generate('', { temperature: 0, maxTokens: n })) if (p.token >= 0) t.push(p.token);
-    return t;
-}
-async function expectChordError(promise, code, re) {
-    await assert.rejects(promise, (e) => {
-        assert.ok(e instanceof ChordError, `expected ChordError, got ${e?.constructor?.name}: ${e?.message}`);
-        assert.equal(e.code, code, `code of: ${e.message}`);
-        if (re) assert.match(e.message, re);
-        return true;
-    });
-}
+const ref = () => nativeTokens(N);
+const tokensOf = (model, n = N) => greedyTokens(model, n);
 
 async function pagedRun(source, opts, kind) {
     const model = await loadModel(source, { wasmBase, residency: 'paged', cacheLayers: 2, ...opts });

@@ -12,41 +12,19 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { loadModel, ChordError } from '../src/index.js';
+import { loadModel } from '../src/index.js';
 import { RegionStore, PathStore, RangeStore, BlobStore, REGION_MAX } from '../src/stores.js';
 import { serve } from '../../tools/serve.mjs';
-import { MODEL, SKIP_MODEL, hasWasm, wasmBase, NATIVE_CLI } from './helpers.js';
+import { MODEL, SKIP_MODEL, hasWasm, wasmBase, expectChordError, nativeTokens, greedyTokens } from './helpers.js';
 
 const skip = SKIP_MODEL || (hasWasm ? false : 'SKIP: wasm builds not found (make wasm)');
 const N = 24;
 const bytes = skip ? null : new Uint8Array(fs.readFileSync(MODEL));
 
-let native = null;
-function ref() {
-    if (native) return native;
-    if (fs.existsSync(NATIVE_CLI)) {
-        const out = execFileSync(NATIVE_CLI, ['run', '-m', MODEL, '-p', '', '-n', String(N), '--temp', '0', '--json'],
-            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-        native = JSON.parse(out.trim().split('\n').pop()).tokens;
-    }
-    return native;
-}
+const ref = () => nativeTokens(N);
 
-async function tokensOf(model) {
-    const t = [];
-    for await (const p of model.generate('', { temperature: 0, maxTokens: N })) if (p.token >= 0) t.push(p.token);
-    return t;
-}
+const tokensOf = (model, n = N) => greedyTokens(model, n);
 
-async function expectChordError(promise, code, re) {
-    await assert.rejects(promise, (e) => {
-        assert.ok(e instanceof ChordError, `expected ChordError, got ${e?.constructor?.name}: ${e?.message}`);
-        assert.equal(e.code, code, `code of: ${e.message}`);
-        if (re) assert.match(e.message, re);
-        return true;
-    });
-}
 
 function splitRegions(n) {
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
