@@ -92,7 +92,19 @@ typedef struct chord_source {
      * (a mapped file truncated since it was opened: touching the lost pages would raise SIGBUS).
      * The session calls it before each forward pass. */
     chord_status (*check)(void *ctx, chord_error *err);
+    /* optional: starts an asynchronous read of [off, off + len) into dst by the host (a wasm
+     * host's store in another worker) and returns CHORD_OK at once; any other status = not
+     * started (the caller reads synchronously). `state` is the caller's slot word, set to
+     * CHORD_ASYNC_PENDING before the call; the host moves it (atomically, then wakes waiters):
+     * PENDING → WRITING (compare-and-swap, before it touches dst) → PENDING (between pieces) or
+     * DONE (all bytes there) or FAILED. A caller that no longer wants the bytes swaps PENDING
+     * back to CHORD_ASYNC_CANCELLED, and the host stops without writing. docs/MEMORY64.md. */
+    chord_status (*read_async)(void *ctx, uint64_t off, void *dst, size_t len, int32_t *state);
 } chord_source;
+
+/* The slot word of chord_source.read_async. */
+enum { CHORD_ASYNC_CANCELLED = 0, CHORD_ASYNC_PENDING = 1, CHORD_ASYNC_DONE = 2, CHORD_ASYNC_WRITING = 3,
+       CHORD_ASYNC_FAILED = 4 };
 
 /* A source over caller memory; the caller keeps `data` alive while the source is in use. */
 chord_status chord_source_from_memory(chord_source *src, const void *data, uint64_t size);

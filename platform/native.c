@@ -231,6 +231,9 @@ uint64_t chord_available_memory_bytes(void) {
 }
 
 void chord_cpu_relax(void) { sched_yield(); }
+void chord_wait_while(atomic_int *word, int value) {
+    if (atomic_load(word) == value) sched_yield();
+}
 
 struct chord_helper {
     pthread_t th;

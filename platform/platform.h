@@ -8,6 +8,7 @@
 #ifndef CHORD_PLATFORM_H
 #define CHORD_PLATFORM_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include "chord.h"
 
@@ -29,6 +30,10 @@ void chord_pool_run(chord_pool *p, chord_task_fn fn, void *ctx);
 uint64_t chord_available_memory_bytes(void);
 /* Gives the CPU to another thread while waiting for one (natively sched_yield). */
 void chord_cpu_relax(void);
+/* Waits a little while *word == value (returns at once otherwise; may return early): natively a
+ * yield, in wasm memory.atomic.wait32 with a short timeout, woken by the host's Atomics.notify
+ * (an async slot read, docs/MEMORY64.md). Callers loop on their own condition. */
+void chord_wait_while(atomic_int *word, int value);
 
 /* A helper thread that runs fn(arg) after chord_helper_kick; kicks that arrive while fn runs
  * make it run once more (they coalesce). The paged weights' prefetcher. CHORD_E_UNSUPPORTED on

@@ -86,6 +86,7 @@ chord_status chord_source_from_file(chord_source *src, const char *path, chord_e
 /* Unknown here: a budget must be given (the JS host knows the engine's address space). */
 uint64_t chord_available_memory_bytes(void) { return 0; }
 void chord_cpu_relax(void) {}
+void chord_wait_while(atomic_int *word, int value) { (void)word; (void)value; }
 
 /* No thread can be started from C on this target: the paged weights read synchronously. */
 #include "no_helper.h"

@@ -23,6 +23,10 @@
 #define WASM_IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
 WASM_IMPORT(chord_host_now_ms) double chord_host_now_ms(void);
 WASM_IMPORT(chord_host_read) int32_t chord_host_read(int32_t handle, uint64_t off, void *dst, size_t len);
+/* Starts an asynchronous read into dst (the store side writes it and moves *state; chord.h's
+ * chord_source.read_async); 0 = started. */
+WASM_IMPORT(chord_host_read_async) int32_t chord_host_read_async(int32_t handle, uint64_t off, void *dst, size_t len,
+                                                                 int32_t *state);
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_THREADS 64
@@ -137,7 +141,13 @@ static chord_status host_read(void *ctx, uint64_t off, void *dst, size_t len) {
     return st == 0 ? CHORD_OK : (st > 0 && st <= CHORD_E_INTERNAL ? (chord_status)st : CHORD_E_IO);
 }
 
-chord_status chord_wasm_source_from_host(chord_source *src, int32_t handle, uint64_t size) {
+static chord_status host_read_async(void *ctx, uint64_t off, void *dst, size_t len, int32_t *state) {
+    host_ctx *h = ctx;
+    if (off > h->size || len > h->size - off) return CHORD_E_IO;
+    return chord_host_read_async(h->handle, off, dst, len, state) == 0 ? CHORD_OK : CHORD_E_UNSUPPORTED;
+}
+
+chord_status chord_wasm_source_from_host(chord_source *src, int32_t handle, uint64_t size, int async_reads) {
     if (!src) return CHORD_E_INVALID_ARG;
     memset(src, 0, sizeof *src);
     host_ctx *h = malloc(sizeof *h);
@@ -147,6 +157,7 @@ chord_status chord_wasm_source_from_host(chord_source *src, int32_t handle, uint
     src->ctx = h;
     src->size = size;
     src->read = host_read;
+    if (async_reads) src->read_async = host_read_async;
     src->close = free;
     return CHORD_OK;
 }
@@ -157,6 +168,14 @@ chord_status chord_wasm_source_from_host(chord_source *src, int32_t handle, uint
 /* Unknown here: a budget must be given (the JS host knows the engine's address space). */
 uint64_t chord_available_memory_bytes(void) { return 0; }
 void chord_cpu_relax(void) {}
+
+/* Only ever called on a worker thread (the package's engine worker): wait32 traps on a browser's
+ * main thread, and no async source is given there. Spins first: a slot that is almost there. */
+void chord_wait_while(atomic_int *word, int value) {
+    for (int i = 0; i < 2000; i++)
+        if (atomic_load(word) != value) return;
+    __builtin_wasm_memory_atomic_wait32((int32_t *)word, value, 1000000); /* 1 ms; the host notifies */
+}
 
 /* No thread can be started from C on this target: the paged weights read synchronously. */
 #include "no_helper.h"

@@ -7,6 +7,10 @@
  *   - faults: a failing or short read ends the acquire with `io` naming layer, offset and bytes,
  *     the slot is left empty and the next acquire works;
  *   - two threads acquiring layers of one paged handle with 2 slots always see the right bytes;
+ *   - an asynchronous source (chord_source.read_async, the wasm host's protocol, served here by a
+ *     thread writing slots in pieces): every acquire after the first is a prefetch hit, a failed
+ *     async read is read again on demand, freeing with reads pending cancels them (no write after);
+ *     stories260K over it gives the resident tokens;
  *   - stories260K: paged (all, half, 2 slots; pin and LRU; prefetch on/off; 1 and 2 threads)
  *     generates exactly the resident tokens; a budget too small is `nomem` naming the numbers.
  */
@@ -14,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chord.h"
 #include "check.h"
@@ -288,6 +293,148 @@ static void threads(const table *tb) {
 
 /* ---- stories260K: paged tokens = resident tokens --------------------------------------------------- */
 
+/* ---- an asynchronous source: a host thread that fills slots in pieces ---------------------------- */
+
+typedef struct { uint64_t off; uint8_t *dst; size_t len; int32_t *state; } areq;
+typedef struct {
+    const uint8_t *data;
+    uint64_t size;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    areq q[64];
+    int head, n, quit, hold;   /* hold: requests wait (a slow host) */
+    int fail_req, n_req;       /* the fail_req-th request fails (1-based; 0 = none) */
+    int cancelled, written_after_cancel;
+    pthread_t th;
+} ahost;
+
+static chord_status ahost_read(void *ctx, uint64_t off, void *dst, size_t len) {
+    ahost *h = ctx;
+    if (off > h->size || len > h->size - off) return CHORD_E_IO;
+    memcpy(dst, h->data + off, len);
+    return CHORD_OK;
+}
+
+static chord_status ahost_read_async(void *ctx, uint64_t off, void *dst, size_t len, int32_t *state) {
+    ahost *h = ctx;
+    pthread_mutex_lock(&h->mu);
+    int ok = h->n < 64;
+    if (ok) {
+        h->q[(h->head + h->n) % 64] = (areq){ off, dst, len, state };
+        h->n++;
+        pthread_cond_signal(&h->cv);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return ok ? CHORD_OK : CHORD_E_UNSUPPORTED;
+}
+
+static void *ahost_main(void *arg) {
+    ahost *h = arg;
+    for (;;) {
+        pthread_mutex_lock(&h->mu);
+        while (!h->quit && (h->n == 0 || h->hold)) pthread_cond_wait(&h->cv, &h->mu);
+        if (h->quit) { pthread_mutex_unlock(&h->mu); return NULL; }
+        areq r = h->q[h->head];
+        h->head = (h->head + 1) % 64;
+        h->n--;
+        int fail = ++h->n_req == h->fail_req;
+        pthread_mutex_unlock(&h->mu);
+        /* the protocol of chord.h: PENDING → WRITING (CAS) → PENDING … → DONE, or FAILED */
+        for (size_t done = 0; done < r.len;) {
+            size_t n = r.len - done < 1000 ? r.len - done : 1000;
+            int32_t e = CHORD_ASYNC_PENDING;
+            if (fail) {
+                __atomic_compare_exchange_n(r.state, &e, CHORD_ASYNC_FAILED, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+                break;
+            }
+            if (!__atomic_compare_exchange_n(r.state, &e, CHORD_ASYNC_WRITING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                __atomic_fetch_add(&h->cancelled, 1, __ATOMIC_SEQ_CST);
+                break;
+            }
+            memcpy(r.dst + done, h->data + r.off + done, n);
+            done += n;
+            __atomic_store_n(r.state, done == r.len ? CHORD_ASYNC_DONE : CHORD_ASYNC_PENDING, __ATOMIC_SEQ_CST);
+        }
+    }
+}
+
+static void ahost_start(ahost *h, const uint8_t *data, uint64_t size, chord_source *src) {
+    memset(h, 0, sizeof *h);
+    h->data = data;
+    h->size = size;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    pthread_create(&h->th, NULL, ahost_main, h);
+    *src = (chord_source){ .ctx = h, .size = size, .read = ahost_read, .read_async = ahost_read_async };
+}
+
+static void ahost_set(ahost *h, int *field, int v) {
+    pthread_mutex_lock(&h->mu);
+    *field = v;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void ahost_stop(ahost *h) {
+    ahost_set(h, &h->quit, 1);
+    pthread_join(h->th, NULL);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+}
+
+static void async_source(const table *tb) {
+    chord_error err_, *err = &err_;
+    ahost h;
+    chord_source src;
+    ahost_start(&h, tb->buf, tb->size, &src);
+    chord_weights_config cfg = { .policy = CHORD_WPOLICY_PAGED, .n_slots = 2, .prefetch = 1, .cache_policy = CHORD_CACHE_PIN };
+    chord_weights *w = NULL;
+    CHECK_OK(chord_weights_open(&w, &src, tb->layers, NL, &tb->global, &cfg, err), err);
+    if (!w) { ahost_stop(&h); return; }
+    chord_layer_view v;
+    const int T = 5;
+    int bad = 0;
+    /* as the forward pass does: acquire l, hint l + 1, compute, release */
+    for (int t = 0; t < T; t++)
+        for (int l = 0; l < NL; l++) {
+            CHECK_OK(chord_weights_acquire(w, l, &v, err), err);
+            chord_weights_prefetch(w, (l + 1) % NL);
+            bad += !view_ok(tb, &tb->layers[l], &v);
+            chord_weights_release(w, l);
+        }
+    CHECK(bad == 0);
+    chord_cache_stats st;
+    chord_weights_stats(w, &st);
+    CHECKF(st.misses == 1 && st.prefetch_hits == (uint64_t)(NL * T - 1) && st.hits == 0,
+           "async: %llu misses %llu prefetch hits %llu hits", (unsigned long long)st.misses,
+           (unsigned long long)st.prefetch_hits, (unsigned long long)st.hits);
+    /* the next async read fails: the acquire reads it on demand (a miss) and gets the right bytes */
+    ahost_set(&h, &h.fail_req, h.n_req + 1);
+    CHECK_OK(chord_weights_acquire(w, 0, &v, err), err);
+    chord_weights_prefetch(w, 1);
+    chord_weights_release(w, 0);
+    CHECK_OK(chord_weights_acquire(w, 1, &v, err), err);
+    CHECK(view_ok(tb, &tb->layers[1], &v));
+    chord_weights_release(w, 1);
+    chord_cache_stats st2;
+    chord_weights_stats(w, &st2);
+    CHECKF(st2.misses == st.misses + 1, "a failed async read is a demand miss: %llu", (unsigned long long)st2.misses);
+    /* a slow host: reads pending when the handle is freed are cancelled, never written after */
+    ahost_set(&h, &h.hold, 1);
+    CHECK_OK(chord_weights_acquire(w, 2, &v, err), err);
+    chord_weights_prefetch(w, 3);
+    chord_weights_release(w, 2);
+    int before = h.cancelled;
+    chord_weights_free(w);
+    ahost_set(&h, &h.hold, 0);
+    for (int i = 0; i < 1000 && __atomic_load_n(&h.cancelled, __ATOMIC_SEQ_CST) == before; i++) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    CHECKF(h.cancelled == before + 1, "the pending read was cancelled (%d)", h.cancelled - before);
+    ahost_stop(&h);
+}
+
 typedef struct { int32_t ids[128]; int n; } toks;
 static int collect(void *user, int32_t token, const char *text, size_t len) {
     (void)text; (void)len;
@@ -353,6 +500,37 @@ static void stories(void) {
             if (cfg[i].slots == 5) CHECK(st.misses + st.prefetch_hits <= 5 && st.evictions == 0);
             chord_model_free(m);
         }
+    /* the file through an asynchronous source (the wasm host's protocol): the same tokens */
+    FILE *f = fopen(path, "rb");
+    uint8_t *file = NULL;
+    long fsz = 0;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (fsz = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (file = malloc((size_t)fsz)) && fread(file, 1, (size_t)fsz, f) == (size_t)fsz) {
+        for (int nth = 1; nth <= 2; nth++) {
+            ahost h;
+            chord_source src;
+            ahost_start(&h, file, (uint64_t)fsz, &src);
+            mp = chord_model_params_default();
+            mp.residency = CHORD_RESIDENCY_PAGED;
+            mp.n_slots = 2;
+            m = NULL;
+            CHECK_OK(chord_model_open_source(&m, &src, &mp, err), err);
+            toks got;
+            if (m) {
+                CHECK(generate(m, nth, &got));
+                CHECKF(got.n == ref.n && memcmp(got.ids, ref.ids, sizeof(int32_t) * (size_t)ref.n) == 0,
+                       "async source, %d threads: tokens differ", nth);
+                chord_cache_stats st;
+                CHECK_OK(chord_model_cache_stats(m, &st), err);
+                CHECKF(st.prefetch_hits > 0 && st.prefetch_hits + st.misses + st.hits == 5u * 101u, "async: %llu prefetch hits",
+                       (unsigned long long)st.prefetch_hits);
+                chord_model_free(m);
+            }
+            ahost_stop(&h);
+        }
+    } else CHECK(0 && "cannot read the model file");
+    if (f) fclose(f);
+    free(file);
     /* budgets: auto stays resident when it fits; too small for 2 slots is nomem naming numbers */
     mp = chord_model_params_default();
     mp.mem_budget = (uint64_t)1 << 30;
@@ -376,6 +554,7 @@ int main(void) {
     contract(&tb);
     faults(&tb);
     threads(&tb);
+    async_source(&tb);
     free(tb.buf);
     stories();
     return check_report("test_paged");

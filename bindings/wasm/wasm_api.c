@@ -132,7 +132,7 @@ EXPORT wmodel *chord_wasm_model_open_memory(void *buf, size_t size, int32_t voca
 
 EXPORT wmodel *chord_wasm_model_open_host(int32_t handle, uint64_t size, int32_t vocab_only) {
     chord_source src;
-    if (chord_wasm_source_from_host(&src, handle, size) != CHORD_OK) {
+    if (chord_wasm_source_from_host(&src, handle, size, 0) != CHORD_OK) {
         fail(CHORD_E_NOMEM, "out of wasm memory opening the model");
         return NULL;
     }
@@ -142,17 +142,20 @@ EXPORT wmodel *chord_wasm_model_open_host(int32_t handle, uint64_t size, int32_t
 /* A host model with the residency settings of chord_model_params (docs/MEMORY64.md): residency
  * 0 auto / 1 resident / 2 paged, a budget in bytes (0 = the build's address space), slots (0 =
  * as many as the budget allows), prefetch depth, policy 0 pin+stream / 1 LRU, and the context the
- * budget must hold. Paged layers are read through env.chord_host_read while generating. */
+ * budget must hold. Paged layers are read through env.chord_host_read while generating; with
+ * host_flags bit 0 the host also reads asynchronously (env.chord_host_read_async), and the paged
+ * policy's prefetch hands it the next layers' slots. */
 EXPORT wmodel *chord_wasm_model_open_host_ex(int32_t handle, uint64_t size, int32_t residency, uint64_t budget,
-                                             int32_t n_slots, int32_t prefetch, int32_t policy, int32_t plan_n_ctx) {
+                                             int32_t n_slots, int32_t prefetch, int32_t policy, int32_t plan_n_ctx,
+                                             int32_t host_flags) {
     if (residency < CHORD_RESIDENCY_AUTO || residency > CHORD_RESIDENCY_PAGED || policy < 0 || policy > 1 ||
-        n_slots < 0 || prefetch < 0 || plan_n_ctx < 0) {
+        n_slots < 0 || prefetch < 0 || plan_n_ctx < 0 || (host_flags & ~1)) {
         fail(CHORD_E_INVALID_ARG, "open_host_ex: residency %d, policy %d, slots %d, prefetch %d "
                    "or n_ctx %d out of range", residency, policy, n_slots, prefetch, plan_n_ctx);
         return NULL;
     }
     chord_source src;
-    if (chord_wasm_source_from_host(&src, handle, size) != CHORD_OK) {
+    if (chord_wasm_source_from_host(&src, handle, size, host_flags & 1) != CHORD_OK) {
         fail(CHORD_E_NOMEM, "out of wasm memory opening the model");
         return NULL;
     }

@@ -115,6 +115,7 @@ function hostImports(state) {
     return {
         chord_host_now_ms: now,
         chord_host_read: (handle, off, dst, len) => state.hostRead(handle, off, dst, len),
+        chord_host_read_async: (handle, off, dst, len, st) => state.hostReadAsync(handle, off, dst, len, st),
         chord_host_token: (user, token, text, len) => state.onToken(user, token, text, len),
     };
 }
@@ -129,6 +130,7 @@ export async function createEngine(opts = {}) {
         throw new ChordError('invalid_arg', `the build is ${detected}, not ${opts.target}`);
     const state = {
         hostRead: () => STATUS.indexOf('unsupported'),
+        hostReadAsync: () => STATUS.indexOf('unsupported'),
         onToken: () => 1,
     };
     const env = hostImports(state);
@@ -180,6 +182,15 @@ class Engine {
                 try {
                     const view = new Uint8Array(this.memory.buffer, this.N(dst), Number(len));
                     return opts.hostRead(handle, Number(off), view) | 0;
+                } catch { return STATUS.indexOf('io'); }
+            };
+        }
+        if (opts.hostReadAsync) {
+            // Starts a read of len bytes at off into wasm memory at dst; the host writes them from
+            // another thread and moves the i32 state word at stateAddr (chord.h, read_async).
+            state.hostReadAsync = (handle, off, dst, len, st) => {
+                try {
+                    return opts.hostReadAsync(handle, Number(off), this.N(dst), Number(len), this.N(st)) | 0;
                 } catch { return STATUS.indexOf('io'); }
             };
         }
@@ -344,8 +355,10 @@ class Engine {
     // residency: 'auto' | 'resident' | 'paged' — anything but the default opens the model with
     // chord_model_params' residency settings (paged layers are read through hostRead while
     // generating, on this thread).
+    // asyncReads: the host also reads asynchronously (hostReadAsync), so a paged model's prefetch
+    // hands it the next layers' slots and computes meanwhile.
     openHostModel(handle, size, { vocabOnly = false, residency, memoryBudget = 0, cacheLayers = 0, prefetch = 1,
-        policy = 'pin', nCtx = 0 } = {}) {
+        policy = 'pin', nCtx = 0, asyncReads = false } = {}) {
         this._live();
         let m;
         if (residency === undefined) {
@@ -354,7 +367,7 @@ class Engine {
             const r = ['auto', 'resident', 'paged'].indexOf(residency), pol = ['pin', 'lru'].indexOf(policy);
             if (r < 0 || pol < 0) throw new ChordError('invalid_arg', `residency ${residency} / policy ${policy} unknown`);
             m = this.N(this.x.chord_wasm_model_open_host_ex(handle | 0, BigInt(size), r, BigInt(memoryBudget),
-                cacheLayers | 0, prefetch | 0, pol, nCtx | 0));
+                cacheLayers | 0, prefetch | 0, pol, nCtx | 0, asyncReads ? 1 : 0));
         }
         if (!m) throw this._error();
         return new Model(this, m);

@@ -469,7 +469,10 @@ async function loadViaStore(source, opts, { build, threads, shared, t0 }) {
             source: { kind: opened.kind, name: opened.name }, chatTemplate: typeof tpl === 'string' ? tpl : null,
             store: { kind: opened.kind, read: info.read_mode, regions: opened.regions ?? null, cached: opened.cached ?? null,
                 resumedFrom: opened.resumedFrom ?? null, fetched: opened.fetched ?? null },
-            path: { residency: info.cache?.policy === 'resident' || !info.cache ? 'resident' : 'paged', why: paging?.why ?? null } });
+            path: { residency: info.cache?.policy === 'resident' || !info.cache ? 'resident' : 'paged', why: paging?.why ?? null,
+                // paged: 'async' (a store worker fills the next layers' slots while one computes)
+                // or 'on-demand' (layers read when needed; prefetchWhy says why)
+                prefetch: info.prefetch?.mode ?? null, prefetchWhy: info.prefetch?.why ?? null } });
     } catch (e) {
         if (channel) await channel.close().catch(() => {});
         // Paging was the fallback for a resident plan that did not fit: say why both failed.

@@ -129,6 +129,31 @@ export class OpfsStore {
     }
 }
 
+/**
+ * Opens the complete, checked cached copy of `url` (record, size, GGUF magic) for reading —
+ * in another worker than the one that downloaded it (store_helper.js: paged prefetch). A copy
+ * that is not complete is refused with `io`, never read.
+ */
+export async function openCached(url) {
+    url = String(url);
+    const dir = await cacheDir();
+    const key = await cacheKey(url);
+    const rec = await readRecord(dir, key);
+    let h;
+    try {
+        h = await (await dir.getFileHandle(key)).createSyncAccessHandle();
+    } catch (e) {
+        throw new ChordError('io', `cannot open the OPFS cache file for ${url}: ${e?.name}: ${e?.message}`);
+    }
+    const size = h.getSize(), head = new Uint8Array(4);
+    if (size >= 4) h.read(head, { at: 0 });
+    if (!(rec?.complete && rec.url === url && size === rec.size && magicOk(head))) {
+        h.close();
+        throw new ChordError('io', `the OPFS copy of ${url} is not complete (${size} bytes, record ${JSON.stringify(rec)})`);
+    }
+    return new OpfsStore(h, url.split(/[?#]/)[0].split('/').pop() || key, size);
+}
+
 function contentLength(r) {
     const len = r.headers.get('content-length'), enc = r.headers.get('content-encoding');
     return len !== null && (!enc || enc === 'identity') ? Number(len) : null;

@@ -1,12 +1,20 @@
-// store_bridge.js — a synchronous read over a store that can only read asynchronously (the
-// fetch-based Range store in Node): the store lives in a helper worker, and readSync() on the
-// engine thread posts the request through a SharedArrayBuffer, then blocks in Atomics.wait until
-// the helper has read the piece into a shared slot. This is the "engine waits on an atomic while
-// the host fills a slot" half of the prefetch design; the helper runs only when asked.
+// store_bridge.js — a store that lives in a helper worker (store_helper.js), so it can be read
+// while the engine thread is inside a wasm call:
+//
+// - readSync() (the engine's env.chord_host_read): posts the request through a SharedArrayBuffer,
+//   then blocks in Atomics.wait until the helper has read the piece into a shared slot. This is
+//   how a store that reads only asynchronously (the fetch-based Range store in Node) serves a
+//   synchronous read.
+// - prefetch() (env.chord_host_read_async, paged weights): posts { off, dst, len, state } and
+//   returns at once; the helper reads the bytes straight into the engine's wasm memory (given
+//   at create()) while the engine computes, moving the slot's state word with compare-and-swap
+//   (chord.h, chord_source.read_async: PENDING → WRITING → PENDING … DONE | FAILED) and
+//   Atomics.notify; the engine waits on that word only if the layer is not there yet.
 //
 // Control words (Int32Array on a SharedArrayBuffer): [0] state, [1] offset low 32 bits,
 // [2] offset high bits, [3] length (or, on error, the message's byte length). The slot holds
-// the bytes, or the UTF-8 error message.
+// the bytes, or the UTF-8 error message. `stats` (Float64Array, shared): async reads done,
+// bytes, ms spent reading them, failed, cancelled.
 
 import { ChordError } from './errors.js';
 import { PIECE_BYTES, readError } from './stores.js';
@@ -17,19 +25,22 @@ const HELPER_TIMEOUT_MS = 300000;
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof globalThis.WorkerGlobalScope === 'undefined';
 
 export class BridgedStore {
-    constructor(kind, name, size, worker, ctrl, slot) {
-        Object.assign(this, { kind, name, size, worker, ctrl, slot, closed: false });
+    constructor(kind, name, size, worker, ctrl, slot, stats, post) {
+        Object.assign(this, { kind, name, size, worker, ctrl, slot, stats, post, closed: false });
     }
     get canReadSync() { return true; }
 
-    /** Starts the helper with the store described by `desc` ({ kind: 'range', url, headers };
-     *  the helper also takes { kind: 'blob', blob } where a Blob can be read from any thread)
-     *  and opens it there. */
-    static async create(desc) {
+    /** Starts the helper with the store described by `desc` and opens it there: { kind: 'range',
+     *  url, headers }, { kind: 'blob', blob } (where a Blob can be read from any thread),
+     *  { kind: 'path', path }, { kind: 'regions', regions, name } (`transfer` moves them) or
+     *  { kind: 'opfs', url } (a complete cached copy). `memory` (the engine's shared
+     *  WebAssembly.Memory) enables prefetch(). */
+    static async create(desc, { transfer = [], memory = null } = {}) {
         if (typeof SharedArrayBuffer === 'undefined')
             throw new ChordError('unsupported', 'a bridged store needs SharedArrayBuffer');
         const ctrl = new Int32Array(new SharedArrayBuffer(16));
         const slot = new Uint8Array(new SharedArrayBuffer(PIECE_BYTES));
+        const stats = new Float64Array(new SharedArrayBuffer(8 * STAT_FIELDS.length));
         const url = new URL('./store_helper.js', import.meta.url);
         let worker, onMessage;
         if (isNode) {
@@ -41,12 +52,28 @@ export class BridgedStore {
             worker = new Worker(url, { type: 'module' });
             onMessage = (fn) => { worker.onmessage = (e) => fn(e.data); worker.onerror = (e) => fn({ error: { code: 'internal', message: e.message } }); };
         }
-        const ready = await new Promise((resolve) => { onMessage(resolve); worker.postMessage({ desc, ctrl, slot }); });
+        const ready = await new Promise((resolve) => { onMessage(resolve); worker.postMessage({ desc, ctrl, slot, stats, memory }, transfer); });
         if (ready.error) {
             worker.terminate();
             throw new ChordError(ready.error.code, ready.error.message);
         }
-        return new BridgedStore(ready.kind, ready.name, ready.size, worker, ctrl, slot);
+        return new BridgedStore(ready.kind, ready.name, ready.size, worker, ctrl, slot, stats,
+            memory ? (m) => worker.postMessage(m) : null);
+    }
+
+    /** Starts an asynchronous read of len bytes at off into wasm memory at dst; the helper moves
+     *  the i32 word at stateAddr. → 0 (started) or 4 (unsupported: no memory was given). */
+    prefetch(off, dst, len, stateAddr) {
+        if (!this.post || this.closed) return 4;
+        this.post({ op: 'prefetch', off, dst, len, state: stateAddr });
+        return 0;
+    }
+
+    /** The helper's counters of asynchronous reads. */
+    asyncStats() {
+        const o = {};
+        STAT_FIELDS.forEach((k, i) => { o[k] = this.stats[i]; });
+        return o;
     }
 
     async open() {}
@@ -98,3 +125,4 @@ export class BridgedStore {
 }
 
 export const BRIDGE_STATES = { IDLE, REQUEST, DONE, FAILED, QUIT };
+export const STAT_FIELDS = ['async_reads', 'async_bytes', 'async_read_ms', 'async_failed', 'async_cancelled'];

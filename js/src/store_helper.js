@@ -1,19 +1,33 @@
-// store_helper.js — the helper worker of store_bridge.js: owns an asynchronous store (a Blob or a
-// Range store where the host has no synchronous read), waits (Atomics.waitAsync, so its event
-// loop stays free for the reads) for a request in the shared control words, reads the piece into
-// the shared slot, and wakes the engine thread. See store_bridge.js for the protocol.
+// store_helper.js — the helper worker of store_bridge.js: owns a store and serves two kinds of
+// requests while the engine thread is busy inside wasm:
+//
+// - synchronous reads: waits (Atomics.waitAsync, so its event loop stays free for the reads) for
+//   a request in the shared control words, reads the piece into the shared slot, and wakes the
+//   engine thread;
+// - asynchronous slot reads (messages { op: 'prefetch', off, dst, len, state }): reads the bytes
+//   straight into the engine's wasm memory and moves the slot's state word (chord.h,
+//   chord_source.read_async): before each piece is written, compare-and-swap PENDING → WRITING
+//   (if the engine cancelled, the word is no longer PENDING and nothing is written), then
+//   PENDING again, DONE after the last piece, FAILED on an error; Atomics.notify after each.
+//
+// See store_bridge.js for the protocol of the control words.
 
-import { BlobStore, RangeStore } from './stores.js';
-import { BRIDGE_STATES as S } from './store_bridge.js';
+import { BlobStore, RangeStore, PathStore, RegionStore, PIECE_BYTES } from './stores.js';
+import { BRIDGE_STATES as S, STAT_FIELDS } from './store_bridge.js';
 
-let post, onFirst;
+const PENDING = 1, DONE = 2, WRITING = 3, FAILED = 4; // CHORD_ASYNC_* (include/chord.h)
+const STAT = Object.fromEntries(STAT_FIELDS.map((k, i) => [k, i]));
+
+let post, onFirst, onMessage;
 if (typeof process !== 'undefined' && process.versions?.node && typeof globalThis.WorkerGlobalScope === 'undefined') {
     const wt = await import('node:worker_threads');
     post = (m) => wt.parentPort.postMessage(m);
     onFirst = (fn) => wt.parentPort.once('message', fn);
+    onMessage = (fn) => wt.parentPort.on('message', fn);
 } else {
     post = (m) => self.postMessage(m);
     onFirst = (fn) => self.addEventListener('message', (e) => fn(e.data), { once: true });
+    onMessage = (fn) => self.addEventListener('message', (e) => fn(e.data));
 }
 
 async function waitWhile(ctrl, value) {
@@ -21,14 +35,69 @@ async function waitWhile(ctrl, value) {
     if (w.async) await w.value;
 }
 
-onFirst(async ({ desc, ctrl, slot }) => {
+async function openStore(desc) {
+    if (desc.kind === 'blob') return new BlobStore(desc.blob);
+    if (desc.kind === 'range') return new RangeStore(desc.url, { headers: desc.headers });
+    if (desc.kind === 'path') return new PathStore(desc.path);
+    if (desc.kind === 'regions') return new RegionStore(desc.regions, desc.name);
+    if (desc.kind === 'opfs') return (await import('./opfs.js')).openCached(desc.url);
+    throw new Error(`unknown store kind ${desc.kind}`);
+}
+
+// Stores whose synchronous read fills a view of wasm memory directly (a local copy or a
+// positioned read); the others (network, Blob) read a piece first, then copy it in.
+const DIRECT = new Set(['path', 'opfs', 'regions']);
+
+function asyncReader(store, memory, stats) {
+    const word = (addr) => new Int32Array(memory.buffer, addr, 1);
+    const wake = (w, v) => { Atomics.store(w, 0, v); Atomics.notify(w, 0); };
+    return async ({ off, dst, len, state }) => {
+        const t0 = performance.now();
+        const direct = DIRECT.has(store.kind) && store.canReadSync;
+        for (let done = 0; done < len;) {
+            const n = Math.min(PIECE_BYTES, len - done);
+            let bytes = null;
+            try {
+                if (!direct) bytes = await store.read(off + done, n);
+            } catch {
+                // the engine reads this layer again on demand and reports the error itself
+                if (Atomics.compareExchange(word(state), 0, PENDING, FAILED) === PENDING) Atomics.notify(word(state), 0);
+                stats[STAT.async_failed]++;
+                return;
+            }
+            const w = word(state);
+            if (Atomics.compareExchange(w, 0, PENDING, WRITING) !== PENDING) { stats[STAT.async_cancelled]++; return; }
+            try {
+                const view = new Uint8Array(memory.buffer, dst + done, n);
+                if (bytes) view.set(bytes); else store.readSync(off + done, view);
+            } catch {
+                wake(w, FAILED);
+                stats[STAT.async_failed]++;
+                return;
+            }
+            done += n;
+            wake(w, done === len ? DONE : PENDING);
+        }
+        stats[STAT.async_reads]++;
+        stats[STAT.async_bytes] += len;
+        stats[STAT.async_read_ms] += performance.now() - t0;
+    };
+}
+
+onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
     let store;
     try {
-        store = desc.kind === 'blob' ? new BlobStore(desc.blob) : new RangeStore(desc.url, { headers: desc.headers });
+        store = await openStore(desc);
         await store.open();
     } catch (e) {
         post({ error: { code: e?.code ?? 'io', message: e?.message ?? String(e) } });
         return;
+    }
+    if (memory) {
+        const read = asyncReader(store, memory, stats);
+        // Requests are served in arrival order, one at a time (each is a whole layer).
+        let chain = Promise.resolve();
+        onMessage((m) => { if (m?.op === 'prefetch') chain = chain.then(() => read(m)); });
     }
     post({ kind: store.kind, name: store.name, size: store.size });
     // A pending Atomics.waitAsync is not an event-loop handle: without this timer Node would end

@@ -80,7 +80,8 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
     const url = new URL(file, wasmUrl).href;
     let engine;
     try {
-        engine = await createEngine({ wasm: url, target, threads, maxMemoryBytes, hostRead: (handle, off, dst) => hostRead(off, dst) });
+        engine = await createEngine({ wasm: url, target, threads, maxMemoryBytes, hostRead: (handle, off, dst) => hostRead(off, dst),
+            hostReadAsync: (handle, off, dst, len, st) => (state.store?.prefetch ? state.store.prefetch(off, dst, len, st) : 4) });
     } catch (e) {
         if (e?.name === 'ChordError') throw e;
         throw new ChordError('io', `cannot load the wasm build ${url}: ${e?.message ?? e}`);
@@ -98,6 +99,7 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
             probe.port2.close();
             memory = engine.memory.buffer;
             state.cancelShared = !!state.flow;
+            state.memoryShareable = true;
         } catch { /* not crossOriginIsolated: use the message path */ }
     }
     return {
@@ -160,6 +162,7 @@ async function storeOpen({ id, desc }) {
     } else throw new ChordError('invalid_arg', `unknown store kind ${desc.kind}`);
     await store.open();
     state.store = store;
+    state.storeDesc = desc.kind === 'regions' ? { kind: 'regions', name: desc.name } : desc;
     if (store.regions) extra.regions = store.regions.length;
     return { kind: store.kind, name: store.name, size: store.size, sync: store.canReadSync, ...extra };
 }
@@ -199,6 +202,35 @@ function storeFailure(e) {
     return se ? new ChordError(se.code, `${se.message} (${e?.message ?? e})`) : e;
 }
 
+// Paged weights with prefetch: the store moves to a helper worker (store_bridge.js) that reads
+// the next layers straight into their slots while the engine computes (env.chord_host_read_async);
+// the engine's demand reads go to the same helper. → { mode: 'async' } or { mode: 'on-demand',
+// why } when this host cannot (then layers are read when acquired, on the engine thread).
+async function moveStoreToHelper(paging) {
+    const s = state.store;
+    if (!(paging.prefetch > 0)) return { mode: 'on-demand', why: 'prefetch 0' };
+    if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics.waitAsync !== 'function' || !state.memoryShareable)
+        return { mode: 'on-demand', why: 'this host cannot share the engine memory with a store worker (SharedArrayBuffer, Atomics.waitAsync, crossOriginIsolated)' };
+    const d = state.storeDesc;
+    let desc, transfer = [];
+    if (s.kind === 'regions') {
+        const bufs = s.regions.map((r) => r.buffer);
+        desc = { kind: 'regions', regions: bufs, name: s.name };
+        transfer = bufs.filter((b) => b instanceof ArrayBuffer);
+    } else if (s.kind === 'path') desc = { kind: 'path', path: d.path };
+    else if (s.kind === 'range') desc = { kind: 'range', url: d.url, headers: d.headers };
+    else if (s.kind === 'blob' && typeof FileReaderSync !== 'undefined') desc = { kind: 'blob', blob: d.blob };
+    else if (s.kind === 'opfs') desc = { kind: 'opfs', url: d.url };
+    else return { mode: 'on-demand', why: `the ${s.kind} store cannot move to a store worker on this host` };
+    const { BridgedStore } = await import('./store_bridge.js');
+    // The OPFS sync handle is exclusive: the helper opens the file only after this one let go.
+    if (s.kind === 'opfs') s.close();
+    const b = await BridgedStore.create(desc, { transfer, memory: state.engine.memory });
+    if (s.kind !== 'opfs') s.close();
+    state.store = b;
+    return { mode: 'async' };
+}
+
 // Opens the model from the store: through the engine's read import when the store reads
 // synchronously here (the path paged weights use), else by streaming store.read() pieces into
 // the model buffer. The resident policy holds every byte afterwards, so the store is closed.
@@ -214,9 +246,11 @@ async function openHost({ id, nCtx, nBatch, paging }) {
             throw new ChordError('unsupported', `residency '${paging.residency}' needs a store with synchronous reads; ` +
                 `the ${s.kind} store has none on this host`);
         if (s.canReadSync) {
+            state.prefetch = paging ? await moveStoreToHelper(paging) : null;
             state.progress = { id, loaded: 0, last: 0 };
             try {
-                state.model = state.engine.openHostModel(1, s.size, paging ? { ...paging, nCtx: nCtx || 0 } : {});
+                state.model = state.engine.openHostModel(1, s.size, paging ?
+                    { ...paging, nCtx: nCtx || 0, asyncReads: state.prefetch.mode === 'async' } : {});
             } finally { state.progress = null; }
             state.readMode = 'host';
             keep = state.model.cacheStats().policy !== 'resident';
@@ -236,13 +270,20 @@ async function openHost({ id, nCtx, nBatch, paging }) {
         throw storeFailure(e);
     } finally {
         if (!keep) {
-            s.close();
+            (state.store ?? s).close();
+            if (state.store !== s) s.close();
             state.store = null;
         }
     }
     state.nCtx = nCtx || 0;
     state.nBatch = nBatch || 0;
-    return { ...modelInfo(), read_mode: state.readMode, cache: state.model.cacheStats() };
+    return { ...modelInfo(), read_mode: state.readMode, cache: cacheStats(), prefetch: state.prefetch };
+}
+
+// The engine's counters plus, with async prefetch, the store worker's (async_reads, async_bytes,
+// async_read_ms, async_failed, async_cancelled).
+function cacheStats() {
+    return { ...state.model.cacheStats(), ...(state.store?.asyncStats?.() ?? {}) };
 }
 
 function withStore(fn) {
@@ -414,7 +455,7 @@ const ops = {
     detokenize: ({ tokens }) => state.model.detokenize(Int32Array.from(tokens)),
     generate,
     info: () => modelInfo(),
-    cacheStats: () => state.model.cacheStats(),
+    cacheStats: () => cacheStats(),
     preload: () => withStore(() => state.model.preload()),
     clearCache: () => state.model.clearCache(),
     dispose: () => {

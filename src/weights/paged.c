@@ -15,10 +15,17 @@
  * that fills slots asynchronously (the next issue's browser stores) uses: it marks a slot
  * LOADING, fills it and stores READY; compute waits on that atomic.
  *
- * Prefetch: the forward pass hints the next layer when it starts one; with a helper thread
- * (native) the next `prefetch` layers are assigned LOADING and read by the helper while the
- * current layer computes. Without threads (WASI, wasm) hints are ignored and layers are read
- * when acquired.
+ * Prefetch: the forward pass hints the next layer when it starts one; the next `prefetch`
+ * layers are assigned LOADING and read while the current layer computes — by the source itself
+ * when it reads asynchronously (chord_source.read_async: a wasm host's store in another worker
+ * writes the slot and moves its state word, chord.h), else by a helper thread (native). With
+ * neither (WASI, a wasm host without async reads) hints are ignored and layers are read when
+ * acquired.
+ *
+ * Async slot states (the state word is shared with the host): LOADING (= CHORD_ASYNC_PENDING)
+ * → FILLING (the host is writing; = CHORD_ASYNC_WRITING) → READY, or FAILED (the acquire then
+ * reads it again synchronously and reports the error). Closing cancels a pending read by
+ * swapping LOADING → EMPTY, and waits for a host that is writing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +38,18 @@
 #define ALIGN ((uint64_t)4096)
 #define CHUNK_BYTES ((uint64_t)64 << 20)
 
-enum { SLOT_EMPTY = 0, SLOT_LOADING = 1, SLOT_READY = 2 };
+enum { SLOT_EMPTY = CHORD_ASYNC_CANCELLED, SLOT_LOADING = CHORD_ASYNC_PENDING, SLOT_READY = CHORD_ASYNC_DONE,
+       SLOT_FILLING = CHORD_ASYNC_WRITING, SLOT_FAILED = CHORD_ASYNC_FAILED };
+/* A pending async read with no progress for this long is taken back and read synchronously
+ * (a host that died never answers). */
+#define ASYNC_PATIENCE_MS 300000.0
 
 typedef struct slot {
     uint8_t *buf;        /* ALIGN-aligned, slot_bytes long */
     void *alloc;
-    atomic_int state;
-    int prefetched;      /* filled by the helper and not yet used */
+    atomic_int state;    /* SLOT_*; written by the host too for an async read */
+    int prefetched;      /* filled by the helper (or the host) and not yet used */
+    int async;           /* the pending read is the host's (chord_source.read_async) */
     uint64_t base;       /* source offset of buf[0] */
 } slot;
 
@@ -50,6 +62,7 @@ typedef struct paged {
     uint64_t global_bytes;
     atomic_flag lock;
     chord_helper *helper;
+    int async;                          /* the source reads asynchronously: no helper */
     int32_t depth;
     int32_t *queue;                     /* slots for the helper to fill (ring of n_slots) */
     int32_t q_head, q_len;
@@ -103,7 +116,42 @@ typedef struct { chord_weights *w; paged *p; } evict_ctx;
 static int evictable(void *ctx, int32_t s) {
     const evict_ctx *e = ctx;
     int32_t layer = e->p->dir.slot_layer[s];
-    return atomic_load(&e->p->slots[s].state) == SLOT_READY && atomic_load(&e->w->pins[layer]) == 0;
+    int st = atomic_load(&e->p->slots[s].state);
+    return (st == SLOT_READY || st == SLOT_FAILED) && atomic_load(&e->w->pins[layer]) == 0;
+}
+
+/* Waits while a slot is being read (LOADING or FILLING). A pending async read with no progress
+ * for ASYNC_PATIENCE_MS is cancelled (LOADING → FAILED), so the acquire reads it itself. */
+static void wait_slot(slot *sl) {
+    double t0 = chord_time_ms();
+    for (int st; (st = atomic_load(&sl->state)) == SLOT_LOADING || st == SLOT_FILLING;) {
+        chord_wait_while(&sl->state, st);
+        if (st == SLOT_LOADING && sl->async && chord_time_ms() - t0 > ASYNC_PATIENCE_MS) {
+            int e = SLOT_LOADING;
+            atomic_compare_exchange_strong(&sl->state, &e, SLOT_FAILED);
+        }
+        if (atomic_load(&sl->state) != st) t0 = chord_time_ms();
+    }
+}
+
+/* Slot s is assigned to `layer` (lock held): marks it LOADING, reads it here (a demand read,
+ * counted as a miss and stall when count) and unlocks. */
+static chord_status claim_and_fill(chord_weights *w, paged *p, int32_t s, int32_t layer, int count, int32_t *slot_out,
+                                   chord_error *err) {
+    atomic_store(&p->slots[s].state, SLOT_LOADING);
+    p->slots[s].prefetched = 0;
+    p->slots[s].async = 0;
+    if (count) atomic_fetch_add(&w->misses, 1);
+    unlock(p);
+    double t0 = chord_time_ms();
+    chord_status st = fill(w, p, s, layer, err);
+    if (count) atomic_fetch_add(&w->stall_us, (uint64_t)((chord_time_ms() - t0) * 1000.0));
+    lock(p);
+    if (st != CHORD_OK) chord_slots_drop(&p->dir, s);
+    atomic_store(&p->slots[s].state, st == CHORD_OK ? SLOT_READY : SLOT_EMPTY);
+    unlock(p);
+    *slot_out = s;
+    return st;
 }
 
 /* Makes `layer` READY in some slot; *slot_out = its slot. count: 1 for an acquire (hits,
@@ -123,10 +171,15 @@ static chord_status ensure(chord_weights *w, paged *p, int32_t layer, int count,
                 *slot_out = s;
                 return CHORD_OK;
             }
-            /* LOADING by the helper (or another session): wait for it, then look again */
+            if (st == SLOT_FAILED) {
+                /* an async prefetch failed: read it here, which reports the error */
+                if (p->slots[s].prefetched) atomic_fetch_sub(&w->bytes_read, w->spans[layer].hi - layer_base(w, layer));
+                return claim_and_fill(w, p, s, layer, count, slot_out, err);
+            }
+            /* LOADING or FILLING by the helper, the host or another session: wait, look again */
             unlock(p);
             double t0 = chord_time_ms();
-            while (atomic_load(&p->slots[s].state) == SLOT_LOADING) chord_cpu_relax();
+            wait_slot(&p->slots[s]);
             if (count) atomic_fetch_add(&w->stall_us, (uint64_t)((chord_time_ms() - t0) * 1000.0));
             lock(p);
             continue;
@@ -140,19 +193,7 @@ static chord_status ensure(chord_weights *w, paged *p, int32_t layer, int count,
             continue;
         }
         if (chord_slots_assign(&p->dir, s, layer) >= 0) atomic_fetch_add(&w->evictions, 1);
-        atomic_store(&p->slots[s].state, SLOT_LOADING);
-        p->slots[s].prefetched = 0;
-        if (count) atomic_fetch_add(&w->misses, 1);
-        unlock(p);
-        double t0 = chord_time_ms();
-        chord_status st = fill(w, p, s, layer, err);
-        if (count) atomic_fetch_add(&w->stall_us, (uint64_t)((chord_time_ms() - t0) * 1000.0));
-        lock(p);
-        if (st != CHORD_OK) chord_slots_drop(&p->dir, s);
-        atomic_store(&p->slots[s].state, st == CHORD_OK ? SLOT_READY : SLOT_EMPTY);
-        unlock(p);
-        *slot_out = s;
-        return st;
+        return claim_and_fill(w, p, s, layer, count, slot_out, err);
     }
 }
 
@@ -184,24 +225,44 @@ static void helper_run(void *arg) {
 
 static void pg_prefetch(chord_weights *w, int32_t layer) {
     paged *p = w->impl;
-    if (!p->helper || p->depth <= 0) return;
+    if ((!p->helper && !p->async) || p->depth <= 0) return;
     evict_ctx ec = { w, p };
     int queued = 0;
+    int32_t issue[8], n_issue = 0; /* async: reads to start once the lock is dropped */
     lock(p);
     for (int32_t d = 0; d < p->depth && d < w->n_layer; d++) {
         int32_t t = (layer + d) % w->n_layer;
         if (chord_slots_find(&p->dir, t) >= 0 || p->q_len >= p->dir.n_slots) continue;
         int32_t s = chord_slots_victim(&p->dir, t, evictable, &ec);
         if (s < 0 || (p->dir.slot_layer[s] >= 0 && !evictable(&ec, s))) break;
+        if (p->async && n_issue == (int32_t)(sizeof issue / sizeof issue[0])) break;
         if (chord_slots_assign(&p->dir, s, t) >= 0) atomic_fetch_add(&w->evictions, 1);
         atomic_store(&p->slots[s].state, SLOT_LOADING);
         p->slots[s].prefetched = 1;
+        p->slots[s].async = p->async;
+        if (p->async) {
+            p->slots[s].base = layer_base(w, t);
+            issue[n_issue++] = s;
+            continue;
+        }
         p->queue[(p->q_head + p->q_len) % p->dir.n_slots] = s;
         p->q_len++;
         queued = 1;
     }
     unlock(p);
     if (queued) chord_helper_kick(p->helper);
+    /* The slots stay LOADING (not evictable, not re-read) until the host moves their state. */
+    for (int32_t i = 0; i < n_issue; i++) {
+        slot *sl = &p->slots[issue[i]];
+        uint64_t n = w->spans[p->dir.slot_layer[issue[i]]].hi - sl->base;
+        atomic_fetch_add(&w->bytes_read, n);
+        if (w->src->read_async(w->src->ctx, sl->base, sl->buf, (size_t)n, (int32_t *)&sl->state) != CHORD_OK) {
+            atomic_fetch_sub(&w->bytes_read, n);
+            int e = SLOT_LOADING;
+            atomic_compare_exchange_strong(&sl->state, &e, SLOT_FAILED);
+            sl->prefetched = 0;
+        }
+    }
 }
 
 static chord_status pg_open(chord_weights *w, chord_error *err) {
@@ -248,7 +309,9 @@ static chord_status pg_open(chord_weights *w, chord_error *err) {
                               (unsigned long long)p->slot_bytes);
     }
     p->depth = depth;
-    if (depth > 0 && S > 1 && chord_helper_new(&p->helper, helper_run, w, NULL) != CHORD_OK) p->helper = NULL;
+    p->async = w->src->read_async != NULL && depth > 0 && S > 1;
+    if (!p->async && depth > 0 && S > 1 && chord_helper_new(&p->helper, helper_run, w, NULL) != CHORD_OK)
+        p->helper = NULL;
     return CHORD_OK;
 }
 
@@ -285,7 +348,8 @@ static void pg_clear(chord_weights *w) {
     lock(p);
     for (int32_t s = p->dir.n_pinned; s < p->dir.n_slots; s++) {
         int32_t layer = p->dir.slot_layer[s];
-        if (layer < 0 || atomic_load(&p->slots[s].state) != SLOT_READY || atomic_load(&w->pins[layer]) != 0) continue;
+        int st = atomic_load(&p->slots[s].state);
+        if (layer < 0 || (st != SLOT_READY && st != SLOT_FAILED) || atomic_load(&w->pins[layer]) != 0) continue;
         chord_slots_drop(&p->dir, s);
         atomic_store(&p->slots[s].state, SLOT_EMPTY);
         p->slots[s].prefetched = 0;
@@ -301,11 +365,24 @@ static void pg_stats(const chord_weights *w, chord_cache_stats *out) {
     out->resident_bytes = p->global_bytes + (uint64_t)p->dir.n_slots * p->slot_bytes;
 }
 
+/* Cancels a pending async read of the slot and waits for a host that is writing it; 0 when the
+ * host never finished (its buffer is then leaked, not freed under a writer). */
+static int async_quiet(slot *sl) {
+    double t0 = chord_time_ms();
+    for (;;) {
+        int e = SLOT_LOADING;
+        if (atomic_compare_exchange_strong(&sl->state, &e, SLOT_EMPTY) || e != SLOT_FILLING) return 1;
+        chord_wait_while(&sl->state, SLOT_FILLING);
+        if (chord_time_ms() - t0 > ASYNC_PATIENCE_MS) return 0;
+    }
+}
+
 static void pg_close(chord_weights *w) {
     paged *p = w->impl;
     chord_helper_free(p->helper); /* joins: no fill runs after this */
     if (p->slots)
-        for (int32_t s = 0; s < p->dir.n_slots; s++) free(p->slots[s].alloc);
+        for (int32_t s = 0; s < p->dir.n_slots; s++)
+            if (async_quiet(&p->slots[s])) free(p->slots[s].alloc);
     for (int s = 0; s < CHORD_W_NSLOTS; s++) free(p->gmem[s]);
     free(p->slots);
     free(p->queue);
