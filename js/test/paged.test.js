@@ -1,6 +1,8 @@
 // paged.test.js — paged weights through host stores in Node (issue 11): residency 'paged' with 2
 // layer slots from a path (positioned reads), ArrayBuffer regions and HTTP Range (through the
-// store bridge) give the native token ids with 1 and 2 threads; pin+stream and LRU; cacheStats
+// store bridge) give the native token ids with 1 and 2 threads, with the asynchronous slot
+// prefetch (a store worker fills the next layer's slot while one computes: every acquire after
+// the first is a prefetch hit) and without it (prefetch 0); pin+stream and LRU; cacheStats
 // counts add up; preload fills every slot and clearCache drops the ring; a store read that fails
 // mid-generation ends that generate with ChordError('io') naming the offset and the model stays
 // usable; a budget that cannot hold two slots is 'nomem' naming the numbers; a Node Blob (no
@@ -32,6 +34,21 @@ async function pagedRun(source, opts, kind) {
         assert.equal(c.slots, 2);
         assert.equal(c.policy, opts.cachePolicy === 'lru' ? 'paged-lru' : 'paged-pin');
         assert.ok(c.misses > 0 && c.bytes_read > 0, JSON.stringify(c));
+        // N tokens from an empty prompt (BOS): N + 1 forward passes over every layer
+        const acquires = (N + 1) * c.n_layer;
+        assert.equal(c.hits + c.misses + c.prefetch_hits, acquires, JSON.stringify(c));
+        if (opts.prefetch === 0) {
+            assert.equal(model.info.path.prefetch, 'on-demand');
+            assert.equal(c.prefetch_hits, 0);
+        } else {
+            assert.equal(model.info.path.prefetch, 'async', JSON.stringify(model.info.path));
+            // only the very first layer is a demand read; the store worker read the others ahead
+            assert.equal(c.misses, 1, JSON.stringify(c));
+            assert.equal(c.prefetch_hits, acquires - 1, JSON.stringify(c));
+            // one async read per prefetched layer, + the one read ahead at the end (done or in flight)
+            assert.ok(c.async_reads === c.prefetch_hits || c.async_reads === c.prefetch_hits + 1, JSON.stringify(c));
+            assert.equal(c.async_failed, 0);
+        }
         return c;
     } finally {
         await model.dispose();
@@ -46,6 +63,9 @@ test('paged, 2 slots, from a path / regions / HTTP Range; 1 and 2 threads; pin a
             await pagedRun(MODEL, { threads, store: 'regions', regionBytes: Math.ceil(bytes.length / 3) }, 'regions');
             await pagedRun(`${srv.url}models/stories260K.gguf`, { threads }, 'range');
         }
+        // without the prefetch: layers read when acquired, on the engine thread
+        await pagedRun(MODEL, { threads: 2, prefetch: 0 }, 'path');
+        await pagedRun(`${srv.url}models/stories260K.gguf`, { threads: 1, prefetch: 0 }, 'range');
         const lru = await pagedRun(MODEL, { cachePolicy: 'lru' }, 'path');
         assert.equal(lru.hits, 0, 'LRU on a cyclic scan with fewer slots than layers hits nothing');
     } finally { await srv.close(); }
@@ -94,10 +114,16 @@ test('a store read failing mid-generation is io naming the offset; the model sta
     const opened = probe.requests();
     await m0.dispose();
     await probe.close();
-    const s = await breakingServer(opened);
+    // The first layer of the generate is a demand read (request opened + 1); the next one is the
+    // store worker's asynchronous read (opened + 2): it fails, the engine reads the layer itself
+    // (opened + 3), which fails too and is reported.
+    const s = await breakingServer(opened + 1);
     const model = await loadModel(s.url, { wasmBase, residency: 'paged', cacheLayers: 2, threads: 1 });
     try {
-        await expectChordError(tokensOf(model), 'io', /range store m\.gguf: reading \d+ bytes at offset \d+ failed: HTTP 503/);
+        await expectChordError(tokensOf(model), 'io',
+            /range store m\.gguf: reading \d+ bytes at offset \d+ failed: HTTP 503 \(reading layer \d+ failed at offset \d+/);
+        // the asynchronous read failed first; the engine then read the layer itself and reported it
+        assert.ok((await model.cacheStats()).async_failed >= 1);
         s.heal();
         const t = await tokensOf(model);
         if (ref()) assert.deepEqual(t, ref(), 'the model works again once the store does');
