@@ -178,10 +178,19 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
     const key = await cacheKey(url);
     const rec = await readRecord(dir, key);
     const name = url.split(/[?#]/)[0].split('/').pop() || key;
-    let h;
+    let h, at = 0, size = null;
+    // Over the quota at any step (creating the file, writing the record or the bytes): the
+    // partial copy and its record are deleted, and the load fails with nomem saying so.
+    const quota = async () => {
+        try { h?.close(); } catch { /* closed */ }
+        await removeEntries(dir, key);
+        return new ChordError('nomem', `the OPFS quota is exhausted after ${at} of ${size ?? '?'} bytes of ${url}; ` +
+            'the partial copy was deleted (free storage or load without the cache)');
+    };
     try {
         h = await (await dir.getFileHandle(key, { create: true })).createSyncAccessHandle();
     } catch (e) {
+        if (e?.name === 'QuotaExceededError') throw await quota();
         throw new ChordError('io', `cannot open the OPFS cache file for ${url}: ${e?.name}: ${e?.message} (is it open in another tab?)`);
     }
     try {
@@ -193,7 +202,6 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
         const canResume = rec && rec.url === url && rec.validator && rec.size && have > 0 && have < rec.size;
         if (!canResume) have = 0;
         let r = await request(url, have ? { ...headers, Range: `bytes=${have}-`, 'If-Range': rec.validator } : headers);
-        let size;
         const m = r.status === 206 && /^bytes (\d+)-(\d+)\/(\d+)$/.exec(r.headers.get('content-range') ?? '');
         if (have && m && Number(m[1]) === have && Number(m[3]) === rec.size) {
             size = rec.size;
@@ -212,7 +220,7 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
         const validator = r.headers.get('etag') ?? r.headers.get('last-modified');
         await writeRecord(dir, key, { url, size, validator, complete: false });
         const resumedFrom = have;
-        let at = have;
+        at = have;
         onProgress?.({ loaded: at, total: size, resumedFrom });
         const reader = r.body.getReader();
         for (;;) {
@@ -230,12 +238,7 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
                 if (n !== chunk.value.byteLength) throw Object.assign(new Error('short write'), { name: 'QuotaExceededError' });
             } catch (e) {
                 await reader.cancel().catch(() => {});
-                if (e?.name === 'QuotaExceededError') {
-                    h.close();
-                    await removeEntries(dir, key);
-                    throw new ChordError('nomem', `the OPFS quota is exhausted after ${at} of ${size ?? '?'} bytes of ${url}; ` +
-                        'the partial copy was deleted (free storage or load without the cache)');
-                }
+                if (e?.name === 'QuotaExceededError') throw e; // below
                 throw new ChordError('io', `writing the OPFS copy of ${url} at offset ${at} failed: ${e?.name}: ${e?.message}`);
             }
             at += chunk.value.byteLength;
@@ -254,6 +257,7 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
         await writeRecord(dir, key, { url, size: at, validator, complete: true });
         return { store: new OpfsStore(h, name, at), cached: false, resumedFrom, fetched: at - resumedFrom };
     } catch (e) {
+        if (e?.name === 'QuotaExceededError') throw await quota();
         try { h.close(); } catch { /* closed */ }
         throw e;
     }

@@ -3,9 +3,14 @@
 // read with synchronous Range requests, ArrayBuffer regions filled from a URL (>= 3 regions), and
 // the OPFS cache — downloaded once, then loaded with no request to the server; an interrupted
 // download fails with io, and the next load resumes it with a Range request; cacheStatus and
-// cacheDelete; paged weights (2 slots) from a Blob, Range and OPFS. Every load must give the
-// native token ids. Faults: a Range answer of the wrong
-// length is ChordError('io') naming the offset.
+// cacheDelete; paged weights (2 slots) from a Blob, Range, OPFS and regions with 1 and 2 threads,
+// each with the asynchronous slot prefetch (a store worker fills the next layer's slot while one
+// computes: 1 demand read, every other acquire a prefetch hit). Every load must give the native
+// token ids. Faults: a Range answer of the wrong length is ChordError('io') naming the offset;
+// mid-generation (paged), a Range server that starts failing (HTTP 503) or answering short, and
+// a picked File changed on disk (NotReadableError), end that generate with io naming the layer
+// and offset, and the model stays usable; an OPFS quota too small for the model (DevTools
+// Storage.overrideQuotaForOrigin) is ChordError('nomem') and leaves no partial copy.
 //
 //   node tests/browser/stores.mjs NATIVE.json MODEL.gguf    (MODEL inside the repository)
 
@@ -25,12 +30,24 @@ const buildDir = process.env.BUILD ?? 'build';
 
 // The repository with COOP/COEP, plus: a request log, /flaky/<path> (the same file; the next
 // whole-file answer is cut after `cutNext` bytes), /bad/<path> (Range answers past the first
-// MiB are 100 bytes short).
+// MiB are 100 bytes short), /breakable/<path> (Range answers are HTTP 503 while `broken` is
+// 'fail', and 100 bytes short while it is 'short').
 const base = handler([['/', repo]], true, null);
 const log = [];
-let cutNext = 0;
+let cutNext = 0, broken = null;
 const server = http.createServer((req, res) => {
     log.push({ url: req.url, range: req.headers.range ?? null });
+    if (req.url.startsWith('/breakable/') && broken && req.headers.range) {
+        const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range);
+        if (broken === 'fail' || !m) { res.writeHead(503, { 'Cross-Origin-Resource-Policy': 'same-origin' }); res.end(); return; }
+        const a = Number(m[1]), b = Math.min(Number(m[2]), bytes.length - 1);
+        const body = bytes.subarray(a, Math.max(a, b + 1 - 100));
+        res.writeHead(206, { 'Content-Range': `bytes ${a}-${b}/${bytes.length}`, 'Content-Length': body.length,
+            'Cross-Origin-Resource-Policy': 'same-origin' });
+        res.end(body);
+        return;
+    }
+    if (req.url.startsWith('/breakable/')) req.url = req.url.replace(/^\/breakable/, '');
     if (req.url.startsWith('/flaky/') && cutNext && !req.headers.range) {
         const n = cutNext;
         cutNext = 0;
@@ -78,7 +95,8 @@ try {
             const m = await loadModel(src, { wasmBase, ...opts, onProgress: () => { progress++; } });
             const tokens = [];
             for await (const p of m.generate('', { temperature: 0, maxTokens: n })) if (p.token >= 0) tokens.push(p.token);
-            const r = { tokens, store: m.info.store, threads: m.info.threads, progress };
+            const r = { tokens, store: m.info.store, threads: m.info.threads, progress, path: m.info.path,
+                cache: m.info.path.residency === 'paged' ? await m.cacheStats() : null };
             await m.dispose();
             return r;
         } catch (e) { return { error: { code: e.code, message: e.message } }; }
@@ -123,12 +141,25 @@ try {
     assert.equal(f2.store.fetched, bytes.length - st.bytes);
     assert.equal(requestsTo(flaky).at(-1).range, `bytes=${st.bytes}-`);
 
-    // Paged: 2 layer slots read through the engine's read import while generating.
-    for (const [what, source, opts] of [['blob', { url: modelUrl, blob: true }, { store: 'blob' }],
-        ['range', { url: modelUrl }, {}], ['opfs', { url: modelUrl }, { store: 'opfs' }]]) {
-        const r = ok(await run(source, { ...opts, residency: 'paged', cacheLayers: 2, threads: 2 }), `paged from ${what}, 2 slots`);
-        assert.equal(r.store.kind, what);
-    }
+    // Paged: 2 layer slots, the next layer's slot filled by the store worker while one computes.
+    for (const threads of [1, 2])
+        for (const [what, source, opts] of [['blob', { url: modelUrl, blob: true }, { store: 'blob' }],
+            ['range', { url: modelUrl }, {}], ['opfs', { url: modelUrl }, { store: 'opfs' }],
+            ['regions', { url: modelUrl }, { store: 'regions', regionBytes: Math.ceil(bytes.length / 3) }]]) {
+            const r = ok(await run(source, { ...opts, residency: 'paged', cacheLayers: 2, threads }), `paged from ${what}, 2 slots, ${threads}t`);
+            const c = r.cache;
+            assert.equal(r.store.kind, what);
+            assert.equal(r.path.prefetch, 'async', JSON.stringify(r.path));
+            assert.equal(c.hits + c.misses + c.prefetch_hits, (ref.length + 1) * c.n_layer, JSON.stringify(c));
+            assert.equal(c.misses, 1, `only the first layer is a demand read: ${JSON.stringify(c)}`);
+            assert.equal(c.prefetch_hits, (ref.length + 1) * c.n_layer - 1);
+            console.log(`    cache: ${c.misses} miss, ${c.prefetch_hits} prefetch hits, stall ${c.stall_ms.toFixed(1)} ms, ` +
+                `store worker read ${c.async_reads} layers in ${c.async_read_ms.toFixed(1)} ms`);
+        }
+    // Without the prefetch: read when acquired.
+    const r0 = ok(await run({ url: modelUrl }, { residency: 'paged', cacheLayers: 2, threads: 2, prefetch: 0 }), 'paged from range, prefetch 0');
+    assert.equal(r0.path.prefetch, 'on-demand');
+    assert.equal(r0.cache.prefetch_hits, 0);
 
     // Status, list, delete.
     const cache = await page.evaluate(async (u) => {
@@ -144,6 +175,76 @@ try {
     assert.equal(cache.deleted, true);
     assert.equal(cache.b.cached, false);
     console.log(`  opfs cache: status/list/delete ok (${cache.list} entries before delete)`);
+
+    // Faults mid-generation (paged, 2 slots): the generate ends with io naming the layer and the
+    // offset; the model stays usable.
+    const session = (expr, arg) => page.evaluate(expr, arg);
+    const load = (src, opts) => session(async ({ src, opts, wasmBase }) => {
+        const { loadModel } = await import('/js/src/index.js');
+        const s = src.input ? document.querySelector('#pick').files[0] : src.url;
+        window.__m = await loadModel(s, { wasmBase, residency: 'paged', cacheLayers: 2, threads: 2, ...opts });
+        return window.__m.info.path;
+    }, { src, opts, wasmBase });
+    const gen = () => session(async (n) => {
+        try {
+            const tokens = [];
+            for await (const p of window.__m.generate('', { temperature: 0, maxTokens: n })) if (p.token >= 0) tokens.push(p.token);
+            return { tokens };
+        } catch (e) { return { error: { code: e.code, message: e.message } }; }
+    }, ref.length);
+    const failsMidway = async (what, breakIt, healIt, re) => {
+        const g = await gen();
+        assert.equal(g.error?.code, 'io', `${what}: ${JSON.stringify(g)}`);
+        assert.match(g.error.message, re, what);
+        assert.match(g.error.message, /reading layer \d+ failed at offset \d+/, `${what}: names the layer and offset`);
+        console.log(`  ${what} mid-generation: ${g.error.message.slice(0, 160)}…`);
+        assert.deepEqual((await session(async () => Array.from(await window.__m.tokenize('Lily')))).length > 0, true,
+            `${what}: the model is still usable`);
+        if (healIt) {
+            healIt();
+            assert.deepEqual((await gen()).tokens, ref, `${what}: native tokens again once the store works`);
+        }
+    };
+    const bu = '/breakable' + modelUrl;
+    assert.equal((await load({ url: bu }, {})).prefetch, 'async');
+    assert.deepEqual((await gen()).tokens, ref);
+    broken = 'fail';
+    await failsMidway('range HTTP 503', null, () => { broken = null; }, /range store .*failed: HTTP 503/);
+    broken = 'short';
+    await failsMidway('range short answer', null, () => { broken = null; }, /range store .*failed: got \d+ bytes/);
+    await session(() => window.__m.dispose());
+    // A picked File whose file changes on disk: reads fail with NotReadableError.
+    const picked = path.join(fs.mkdtempSync('/tmp/t_stores-'), 'picked.gguf');
+    fs.writeFileSync(picked, bytes);
+    await session(() => { const i = document.createElement('input'); i.type = 'file'; i.id = 'pick'; document.body.append(i); });
+    await page.setInputFiles('#pick', picked);
+    assert.equal((await load({ input: true }, { store: 'blob' })).prefetch, 'async');
+    assert.deepEqual((await gen()).tokens, ref, 'picked File, before the change');
+    fs.writeFileSync(picked, Buffer.concat([bytes, Buffer.alloc(1)]));
+    await failsMidway('a picked File changed on disk', null, null, /blob store .*NotReadableError/);
+    await session(() => window.__m.dispose());
+    fs.rmSync(path.dirname(picked), { recursive: true, force: true });
+
+    // OPFS quota: a quota smaller than the model (DevTools) fails the download with nomem and
+    // leaves nothing a later visit could trust.
+    const cdp = await browser.context.newCDPSession(page);
+    const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 600000 });
+    const qUrl = modelUrl + '?quota';
+    const q = await run({ url: qUrl }, { store: 'opfs' });
+    assert.equal(q.error?.code, 'nomem', JSON.stringify(q));
+    assert.match(q.error.message, /OPFS quota is exhausted after \d+ of \d+ bytes.*partial copy was deleted/);
+    console.log(`  opfs quota: ${q.error.message}`);
+    const qs = await page.evaluate(async (u) => {
+        const { cacheStatus, cacheList } = await import('/js/src/index.js');
+        const url = new URL(u, location.href).href;
+        return { st: await cacheStatus(url), listed: (await cacheList()).some((e) => e.url === url) };
+    }, qUrl);
+    assert.equal(qs.st.cached, false);
+    assert.equal(qs.st.bytes, 0, 'no partial copy left');
+    assert.equal(qs.listed, false, 'no record left');
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    ok(await run({ url: qUrl }, { store: 'opfs' }), 'opfs after the quota was lifted');
 
     // Faults.
     const bad = await run({ url: '/bad' + modelUrl }, { store: 'range' });
