@@ -30,6 +30,14 @@ const HELP = `usage: wasm-chord run -m MODEL [options]
       --ignore-eos       never stop at end-of-generation
       --json             print one JSON object: prompt_tokens, tokens, text, timings, cache, peak_memory_bytes
       --logits-top K     with --json: top K logits of the first generated position
+      --paged            keep model-wide tensors resident, layers in a cache of slots
+      --resident         every tensor addressable (default: auto, by --mem-budget)
+      --cache-layers N   layer slots (implies --paged)
+      --mem-budget SIZE  bytes for weights + KV + scratch (512M, 2G; default: the build's address space)
+      --prefetch D       layers read ahead while one computes (default 1)
+      --policy pin|lru   slot policy (default pin: pin what fits, stream the rest)
+      --preload          fill every layer slot before the prompt
+      --no-mmap          accepted (the WebAssembly builds never map the file)
       --build B          auto | wasm32 | wasm64 | wasi (default auto)
       --wasm-dir DIR     directory of the .wasm builds
   -sys, --system TEXT    chat: the system message
@@ -54,7 +62,30 @@ const SPEC = {
     '--build': ['build', 'str'], '--wasm-dir': ['wasmDir', 'str'],
     '-sys': ['system', 'str'], '--system': ['system', 'str'], '--chat-template': ['chatTemplate', 'str'],
     '-h': ['help', 'flag'], '--help': ['help', 'flag'],
+    // the native CLI's memory flags (tools/cli/cli_mem.c): same names, values and errors
+    '--paged': ['paged', 'flag'], '--resident': ['resident', 'flag'], '--preload': ['preload', 'flag'],
+    '--no-mmap': ['noMmap', 'flag'],
+    '--cache-layers': ['cacheLayers', 'mem'], '--mem-budget': ['memBudget', 'mem'], '--prefetch': ['prefetch', 'mem'],
+    '--policy': ['policy', 'mem'],
 };
+
+// chord_cli_parse_size: bytes, or a number with K/M/G/T (optionally followed by i and/or B).
+export function parseSize(s) {
+    const m = /^\s*([+]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([kKmMgGtT]?)(?:[iI]?)(?:[bB]?)$/.exec(s);
+    if (!m || (!m[2] && /[iIbB]$/.test(s))) return null;
+    const v = Number(m[1]) * ({ '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 })[m[2].toLowerCase()];
+    return Number.isFinite(v) && v < 2 ** 64 ? Math.floor(v) : null;
+}
+
+// The value of a memory flag, checked as natively (chord_cli_mem_flag); null = bad value.
+function memValue(flag, v, o) {
+    const int = (lo, hi) => (/^[+-]?\d+$/.test(v.trim()) && Number(v) >= lo && Number(v) <= hi ? Number(v) : null);
+    if (flag === '--cache-layers') return int(1, 1 << 20);
+    if (flag === '--prefetch') return int(0, 64);
+    if (flag === '--policy') return v === 'pin' || v === 'lru' ? v : null;
+    const b = parseSize(v);
+    return b > 0 ? b : null;
+}
 
 function die(msg, code = 2) {
     process.stderr.write(`wasm-chord: error: ${msg}\n`);
@@ -74,10 +105,14 @@ export function parseArgs(argv) {
         const [key, kind] = s;
         if (kind === 'flag') { o[key] = true; continue; }
         if (val === null) {
-            if (i + 1 >= argv.length) die(`option ${a} needs a value`);
+            if (i + 1 >= argv.length) die(kind === 'mem' ? `missing value after ${a}` : `option ${a} needs a value`);
             val = argv[++i];
         }
         if (kind === 'str') o[key] = val;
+        else if (kind === 'mem') {
+            o[key] = memValue(a, val, o);
+            if (o[key] === null) die(`bad value '${val}' for ${a}`);
+        }
         else {
             const x = Number(val);
             if (val.trim() === '' || !Number.isFinite(x) || (kind === 'int' && !Number.isInteger(x)))
@@ -97,7 +132,35 @@ export function parseArgs(argv) {
         if (!parts.length || parts.some((t) => !/^-?\d+$/.test(t))) die('--tokens: expected integers separated by spaces');
         o.tokenIds = parts.map(Number);
     }
+    // as natively: the last of --paged/--resident wins; --cache-layers implies --paged unless a
+    // residency was given
+    for (const a of argv) {
+        if (a === '--paged') o.residency = 'paged';
+        else if (a === '--resident') o.residency = 'resident';
+    }
+    if (o.cacheLayers !== undefined && !o.residency) o.residency = 'paged';
     return o;
+}
+
+// loadModel's paging options from the memory flags.
+function pagingOptions(o) {
+    const p = {};
+    if (o.residency) p.residency = o.residency;
+    if (o.cacheLayers !== undefined) p.cacheLayers = o.cacheLayers;
+    if (o.memBudget !== undefined) p.memoryBudget = o.memBudget;
+    if (o.prefetch !== undefined) p.prefetch = o.prefetch;
+    if (o.policy !== undefined) p.cachePolicy = o.policy;
+    return p;
+}
+
+// The native CLI's one-line stderr summary of a paged run (chord_cli_cache_summary).
+function cacheSummary(c, nTokens) {
+    if (!c || !String(c.policy).startsWith('paged')) return '';
+    const acq = c.hits + c.misses + c.prefetch_hits, mib = c.bytes_read / 2 ** 20;
+    return `wasm-chord: cache ${c.policy}: ${c.slots} slots (${c.pinned} pinned) of ${c.n_layer} layers, hit rate ` +
+        `${(acq ? (100 * c.hits) / acq : 0).toFixed(1)}% (${c.hits} hits, ${c.misses} misses, ${c.prefetch_hits} prefetch hits, ` +
+        `${c.evictions} evictions), read ${mib.toFixed(1)} MiB in ${c.read_ms.toFixed(0)} ms (${(nTokens ? mib / nTokens : 0).toFixed(1)} ` +
+        `MiB/token), stalled ${c.stall_ms.toFixed(0)} ms\n`;
 }
 
 // ---- WASI: the C CLI under node:wasi ------------------------------------------------------------
@@ -133,10 +196,11 @@ async function runApi(o, wasmDir) {
     const { loadModel, ChordError } = await import('../src/index.js');
     try {
         const model = await loadModel(o.model, {
-            build: o.build, threads: o.threads || undefined, nCtx: o.ctx, nBatch: o.batch, wasmBase: wasmDir,
+            build: o.build, threads: o.threads || undefined, nCtx: o.ctx, nBatch: o.batch, wasmBase: wasmDir, ...pagingOptions(o),
         });
         let text = '';
         try {
+            if (o.preload) await model.preload();
             const maxTokens = o.n < 0 ? model.info.sizes.nCtx : o.n;
             for await (const piece of model.generate(o.tokenIds ?? o.prompt, {
                 maxTokens, temperature: o.temp, topK: o.topK, topP: o.topP, minP: o.minP,
@@ -170,6 +234,8 @@ async function runApi(o, wasmDir) {
                     `(${model.info.build}, ${model.info.simd}, ${model.info.threads} thread${model.info.threads > 1 ? 's' : ''}, ` +
                     `${(st.peak_memory_bytes / 2 ** 20).toFixed(1)} MiB)\n`);
             }
+            if (model.info.path.residency === 'paged')
+                process.stderr.write(cacheSummary(await model.cacheStats(), st.n_prefill + st.n_decode));
         } finally {
             await model.dispose();
         }
@@ -192,7 +258,9 @@ async function runChat(o, wasmDir) {
     const template = o.chatTemplate ? fs.readFileSync(o.chatTemplate, 'utf8') : undefined;
     let model;
     try {
-        model = await loadModel(o.model, { build: o.build, threads: o.threads || undefined, nCtx: o.ctx, nBatch: o.batch, wasmBase: wasmDir });
+        model = await loadModel(o.model, { build: o.build, threads: o.threads || undefined, nCtx: o.ctx, nBatch: o.batch, wasmBase: wasmDir,
+            ...pagingOptions(o) });
+        if (o.preload) await model.preload();
     } catch (e) {
         process.stderr.write(`wasm-chord: error: ${ChordError.from(e).message}\n`);
         return 1;

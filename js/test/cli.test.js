@@ -75,3 +75,66 @@ test('bad arguments exit non-zero with a one-line error', () => {
     assert.equal(r.status, 0);
     assert.match(r.stdout, /--build B/);
 });
+
+// The native CLI's memory flags (tools/cli/cli_mem.c) with the same meanings and errors.
+test('paging flags: --cache-layers / --paged / --prefetch / --policy / --mem-budget / --preload give the native tokens', {
+    skip: skip || (!fs.existsSync(NATIVE_CLI) && `SKIP: ${NATIVE_CLI} not built`) }, () => {
+    const native = (...a) => JSON.parse(execFileSync(NATIVE_CLI, ['run', ...ARGS, ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const run = (...a) => {
+        const r = cli('run', ...ARGS, '--build', 'wasm32', ...a);
+        assert.equal(r.status, 0, r.stderr);
+        return JSON.parse(r.stdout);
+    };
+    for (const threads of ['1', '2']) {
+        const j = run('--cache-layers', '2', '-t', threads);
+        const n = native('--cache-layers', '2', '-t', threads);
+        assert.deepEqual(j.tokens, n.tokens, `--cache-layers 2 -t ${threads}`);
+        assert.equal(j.cache.policy, 'paged-pin');
+        assert.equal(j.cache.slots, 2);
+        assert.equal(j.cache.misses, 1, 'the async prefetch read every layer after the first');
+        assert.ok(j.cache.prefetch_hits > 0, JSON.stringify(j.cache));
+        assert.equal(j.cache.prefetch_hits + j.cache.hits + j.cache.misses, n.cache.prefetch_hits + n.cache.hits + n.cache.misses);
+    }
+    const lru = run('--paged', '--cache-layers', '3', '--prefetch', '0', '--policy', 'lru');
+    assert.deepEqual(lru.tokens, wasm32.tokens);
+    assert.equal(lru.cache.policy, 'paged-lru');
+    assert.equal(lru.cache.prefetch_hits, 0);
+    assert.equal(lru.cache.hits, 0, 'LRU with fewer slots than layers on a cyclic scan');
+    const pre = run('--cache-layers', '64', '--preload');
+    assert.deepEqual(pre.tokens, wasm32.tokens);
+    assert.equal(pre.cache.misses, 0, '--preload filled every slot');
+    // --resident wins over an earlier --paged; --mem-budget big enough stays resident
+    assert.equal(run('--paged', '--resident').cache.policy, 'resident');
+    assert.equal(run('--mem-budget', '1G').cache.policy, 'resident');
+    // a paged run prints the native one-line summary on stderr
+    const plain = cli('run', ...ARGS.slice(0, -1), '--build', 'wasm32', '--cache-layers', '2');
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stderr, /wasm-chord: cache paged-pin: 2 slots \(0 pinned\) of 5 layers, hit rate .* prefetch hits.*stalled \d+ ms\n/);
+    // the WASI build takes the same flags (the C CLI itself)
+    if (fs.existsSync(path.join(WASM_DIR, 'wasm-chord-wasi.wasm'))) {
+        const rw = cli('run', ...ARGS, '--build', 'wasi', '--cache-layers', '2');
+        assert.equal(rw.status, 0, rw.stderr);
+        assert.deepEqual(JSON.parse(rw.stdout).tokens, wasm32.tokens, 'wasi --cache-layers 2');
+    }
+});
+
+test('paging flags: bad values and a budget too small fail as natively', { skip }, () => {
+    for (const [flag, v] of [['--cache-layers', '0'], ['--cache-layers', 'x'], ['--mem-budget', '2X'], ['--mem-budget', '0'],
+        ['--prefetch', '65'], ['--prefetch', '-1'], ['--policy', 'fifo']]) {
+        const r = cli('run', '-m', MODEL, flag, v);
+        assert.equal(r.status, 2, `${flag} ${v}`);
+        assert.equal(r.stderr, `wasm-chord: error: bad value '${v}' for ${flag}\n`);
+        if (fs.existsSync(NATIVE_CLI)) {
+            const n = spawnSync(NATIVE_CLI, ['run', '-m', MODEL, flag, v], { encoding: 'utf8' });
+            assert.equal(n.status, 2);
+            assert.equal(n.stderr.replace(/^wasm-chord run: /, 'wasm-chord: '), r.stderr, 'the native error');
+        }
+    }
+    // (cli() appends --wasm-dir, which would be taken as the value)
+    const miss = spawnSync(process.execPath, [CLI, 'run', '-m', MODEL, '--cache-layers'], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(miss.status, 2);
+    assert.equal(miss.stderr, 'wasm-chord: error: missing value after --cache-layers\n');
+    const r = cli('run', '-m', MODEL, '-n', '4', '--build', 'wasm32', '--mem-budget', '100K');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /does not fit a memory budget of 0\.1 MiB even paged: model-wide tensors .* layer slots .*\[nomem\]/);
+});
