@@ -1,5 +1,5 @@
 /*
- * make_model.c — writes a synthetic llama, qwen2, qwen3 or phi3 GGUF: any shape, any tensor
+ * make_model.c — writes a synthetic llama, qwen2, qwen3, phi3, gemma2 or gemma3 GGUF: any shape, any tensor
  * type (or llama.cpp's Q4_K_M mixture), deterministic pseudo-random weights, and the real
  * tokenizer of another GGUF (one of ../shared/vocab) so that text round-trips. These files are
  * what the parity tests and benchmarks run on: llama.cpp and wasm-chord load the same bytes.
@@ -35,7 +35,7 @@ typedef struct {
     uint64_t seed;
     int n_threads, quiet;
     int64_t rope_dim;          /* rope.dimension_count (0: the head size) */
-    int64_t swa;               /* gemma2 attention.sliding_window */
+    int64_t swa;               /* gemma2/3 attention.sliding_window (gemma3: written only if set) */
     const char *kv[16];        /* extra metadata "KEY=TYPE:VALUE", written last (override copies) */
     int n_kv;
 } options;
@@ -45,8 +45,9 @@ static void usage(FILE *f) {
         "usage: make_model --vocab VOCAB.gguf -o OUT.gguf [options]\n\n"
         "Writes a llama/qwen2 GGUF with deterministic random weights (GPT-2-style scaling) and the\n"
         "tokenizer of VOCAB.gguf (n_vocab = its token count).\n\n"
-        "  --arch llama|qwen2|qwen3|phi3|gemma2  architecture (default llama; gemma2 is always tied)\n"
-        "  --swa N                gemma2: attention.sliding_window (default 4096)\n"
+        "  --arch llama|qwen2|qwen3|phi3|gemma2|gemma3  architecture (default llama; gemma2 is always tied)\n"
+        "  --swa N                gemma2: attention.sliding_window (default 4096); gemma3: written\n"
+        "                         only when given (without it every gemma3 layer is global)\n"
         "  --layers N             blocks (default 2)\n"
         "  --embd N               embedding width (default 256)\n"
         "  --ff N                 feed-forward width (default 768)\n"
@@ -64,7 +65,8 @@ static void usage(FILE *f) {
         "  --bias-o, --bias-ffn   add attn_output.bias / ffn_{gate,up,down}.bias (llama)\n"
         "  --bias-out             add output.bias (qwen2)\n"
         "  --fused-qkv            one attn_qkv.weight per layer instead of attn_{q,k,v}\n"
-        "  --kv KEY=TYPE:VALUE    extra metadata (TYPE u32|i32|f32|bool|str); replaces a copied key\n"
+        "  --kv KEY=TYPE:VALUE    extra metadata (TYPE u32|i32|f32|bool|str, or an array bools|u32s|i32s\n"
+        "                         of comma-separated numbers); replaces a copied key\n"
         "  --extra-tensor NAME    an extra 256-float tensor no architecture uses (up to 4)\n"
         "  --wstd F               std of the block matrices (default 0.02); larger makes attention\n"
         "                         and position matter more (key/tensor tests), at the cost of chaos\n"
@@ -165,10 +167,12 @@ static int parse_args(options *o, int argc, char **argv) {
     else if (!strcmp(arch, "qwen3")) o->shape.arch = CHORD_ARCH_QWEN3;
     else if (!strcmp(arch, "phi3")) o->shape.arch = CHORD_ARCH_PHI3;
     else if (!strcmp(arch, "gemma2")) o->shape.arch = CHORD_ARCH_GEMMA2;
-    else return fail("--arch must be llama, qwen2, qwen3, phi3 or gemma2, not '%s'", arch);
-    int qwen = o->shape.arch == CHORD_ARCH_QWEN2 || o->shape.arch == CHORD_ARCH_QWEN3;
-    o->rope_theta = (float)(theta > 0 ? theta : qwen ? 1e6 : 1e4);
-    o->eps = (float)(eps > 0 ? eps : qwen ? 1e-6 : 1e-5);
+    else if (!strcmp(arch, "gemma3")) o->shape.arch = CHORD_ARCH_GEMMA3;
+    else return fail("--arch must be llama, qwen2, qwen3, phi3, gemma2 or gemma3, not '%s'", arch);
+    /* Qwen's and Gemma 3's converters write a 1e6 RoPE base and 1e-6 epsilon */
+    int e6 = o->shape.arch == CHORD_ARCH_QWEN2 || o->shape.arch == CHORD_ARCH_QWEN3 || o->shape.arch == CHORD_ARCH_GEMMA3;
+    o->rope_theta = (float)(theta > 0 ? theta : e6 ? 1e6 : 1e4);
+    o->eps = (float)(eps > 0 ? eps : e6 ? 1e-6 : 1e-5);
     o->shape.rope_theta = o->rope_theta;
     if (!o->shape.n_head_kv) o->shape.n_head_kv = o->shape.n_head;
     if (!o->vocab) return fail("--vocab FILE.gguf is required (a tokenizer to copy, e.g. %s)", "../shared/vocab/ggml-vocab-llama-spm.gguf");
@@ -179,7 +183,8 @@ static int parse_args(options *o, int argc, char **argv) {
 /* ---- metadata ------------------------------------------------------------------------------- */
 
 static const char *arch_name(chord_synth_arch a) {
-    return a == CHORD_ARCH_QWEN2 ? "qwen2" : a == CHORD_ARCH_QWEN3 ? "qwen3" : a == CHORD_ARCH_PHI3 ? "phi3" : a == CHORD_ARCH_GEMMA2 ? "gemma2" : "llama";
+    return a == CHORD_ARCH_QWEN2 ? "qwen2" : a == CHORD_ARCH_QWEN3 ? "qwen3" : a == CHORD_ARCH_PHI3 ? "phi3"
+         : a == CHORD_ARCH_GEMMA2 ? "gemma2" : a == CHORD_ARCH_GEMMA3 ? "gemma3" : "llama";
 }
 
 static chord_status put_hparams(chord_gguf_writer *w, const options *o) {
@@ -215,12 +220,37 @@ static chord_status put_hparams(chord_gguf_writer *w, const options *o) {
         snprintf(key, sizeof key, "%s.final_logit_softcapping", arch);
         st = st ? st : chord_gguf_writer_kv_f32(w, key, 30.0f);
     }
+    if (s->arch == CHORD_ARCH_GEMMA3 && o->swa) KV_U32("attention.sliding_window", o->swa); /* no soft-caps */
 #undef KV_U32
     snprintf(key, sizeof key, "%s.rope.freq_base", arch);
     st = st ? st : chord_gguf_writer_kv_f32(w, key, o->rope_theta);
     snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", arch);
     st = st ? st : chord_gguf_writer_kv_f32(w, key, o->eps);
     return st;
+}
+
+/* --kv KEY=bools|u32s|i32s:1,0,3 — a numeric array (gemma's per-layer sliding_window_pattern) */
+static chord_status put_kv_array(chord_gguf_writer *w, const char *key, const char *type, const char *val,
+                                 chord_error *err) {
+    const int is_bool = !strcmp(type, "bools"), is_i32 = !strcmp(type, "i32s");
+    uint32_t data[512];
+    uint8_t bytes[512];
+    uint64_t n = 0;
+    char item[32];
+    for (const char *p = val; *p; n++) {
+        size_t len = strcspn(p, ",");
+        double v;
+        if (n >= 512 || len >= sizeof item) return chord_fail(err, CHORD_E_INVALID_ARG, "--kv %s: at most 512 numbers", key);
+        memcpy(item, p, len); item[len] = 0;
+        if (!num(item, is_i32 ? -2147483648.0 : 0, is_bool ? 1 : 4294967295.0, &v) || v != (double)(int64_t)v)
+            return chord_fail(err, CHORD_E_INVALID_ARG, "--kv %s: bad %s element '%s'", key, type, item);
+        if (is_i32) { int32_t x = (int32_t)v; memcpy(&data[n], &x, 4); }
+        else data[n] = (uint32_t)v;
+        bytes[n] = (uint8_t)v;
+        p += len + (p[len] == ',');
+    }
+    return chord_gguf_writer_kv_arr(w, key, is_bool ? CHORD_GGUF_BOOL : is_i32 ? CHORD_GGUF_INT32 : CHORD_GGUF_UINT32,
+                                    is_bool ? (const void *)bytes : (const void *)data, n);
 }
 
 /* --kv KEY=TYPE:VALUE */
@@ -231,6 +261,7 @@ static chord_status put_extra_kv(chord_gguf_writer *w, const char *spec, chord_e
         return chord_fail(err, CHORD_E_INVALID_ARG, "--kv '%s': key or type too long", spec);
     memcpy(key, spec, (size_t)(eq - spec)); key[eq - spec] = 0;
     memcpy(type, eq + 1, (size_t)(colon - eq - 1)); type[colon - eq - 1] = 0;
+    if (!strcmp(type, "bools") || !strcmp(type, "u32s") || !strcmp(type, "i32s")) return put_kv_array(w, key, type, val, err);
     double v = 0;
     int is_num = num(val, -1e30, 1e30, &v);
     if (!strcmp(type, "str")) return chord_gguf_writer_kv_str(w, key, val);

@@ -5,7 +5,7 @@
  *   for each layer (a view of its weights acquired from the weights module, released after):
  *       h = rmsnorm(x) · attn_norm
  *       q, k, v = Wq h (+bq), Wk h (+bk), Wv h (+bv)      or one fused Wqkv h (+bqkv), split
- *       q, k = rmsnorm_per_head(q) · q_norm, … · k_norm  (qwen3)
+ *       q, k = rmsnorm_per_head(q) · q_norm, … · k_norm  (qwen3, gemma3)
  *       rope(q), rope(k) (frequency factors, linear/YaRN scaling); append k, v to the F16 cache
  *       x += Wo · attention(q, cache) (+bo)
  *       h = rmsnorm(x) · ffn_norm
@@ -90,11 +90,14 @@ static void attention_block(chord_session *s, int32_t il, const chord_layer_view
 
     const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16);
     const uint64_t layer_off = (uint64_t)il * s->n_ctx * (uint64_t)nkv;
-    const int swa = hp->n_swa > 0 && il % hp->swa_pattern < hp->swa_pattern - 1; /* sliding-window layer */
+    /* a sliding-window layer (gemma2/3) has its own RoPE base and scale (llama_model::get_rope_freq_*) */
+    const int swa = hp->n_swa > 0 && s->model->swa_layer && s->model->swa_layer[il];
     const chord_rope_params rp = {
-        .n_rot = hp->n_rot, .freq_base = swa ? hp->rope_theta_swa : hp->rope_theta, .freq_scale = hp->rope_freq_scale,
+        .n_rot = hp->n_rot, .freq_base = swa ? hp->rope_theta_swa : hp->rope_theta,
+        .freq_scale = swa ? hp->rope_freq_scale_swa : hp->rope_freq_scale,
         .ext_factor = hp->rope_ext_factor, .attn_factor = hp->rope_attn_factor,
-        .corr = { hp->rope_corr[0], hp->rope_corr[1] }, .freq_factors = g->w[CHORD_W_ROPE_FREQS].data,
+        .corr = { swa ? hp->rope_corr_swa[0] : hp->rope_corr[0], swa ? hp->rope_corr_swa[1] : hp->rope_corr[1] },
+        .freq_factors = g->w[CHORD_W_ROPE_FREQS].data,
     };
     for (uint32_t t = 0; t < n; t++) {
         chord_rope_cache(s->rope, &rp, (int32_t)(s->pos + t));

@@ -12,6 +12,10 @@
  *   gemma2 — embeddings scaled by sqrt(n_embd), GeGLU FFN, RMSNorm after attention and after the
  *           FFN too (post_attention_norm, post_ffw_norm), attention and final logit soft-capping,
  *           sliding-window attention on even layers, q scaled before attention, tied head.
+ *   gemma3 — gemma2 without attention soft-capping (final soft-cap only if the file sets it),
+ *           plus per-head q/k RMSNorm before RoPE; sliding window (only when the file sets
+ *           attention.sliding_window) on 5 of every 6 layers, whose RoPE has its own base
+ *           (rope.freq_base_swa, default 10000) and no scaling; output.weight optional.
  *   phi3  — fused attn_qkv (or separate q/k/v), fused ffn_up = [gate | up] with SwiGLU, NeoX
  *           RoPE, q scaled by 1/sqrt(head) before attention (llama.cpp's graph would add an
  *           output.bias, but its loader never reads one, so a file with it is refused). Phi-3's
@@ -55,9 +59,15 @@ int chord_slot_is_global(chord_wslot s) {
 static const char *const IGNORED_NO_SWA[] = { "attention.sliding_window", NULL };
 /* phi3: llama.cpp reads attention.sliding_window and then switches SWA off ("Phi SWA is
  * currently disabled"), so the computation is full causal attention. */
-/* gemma2: implemented in model.c (soft-capping, sliding window, SWA RoPE base). */
+/* gemma2/3: implemented in model.c (soft-capping, sliding window and its layer pattern, SWA RoPE base). */
 static const char *const GEMMA2_KEYS[] = { "attn_logit_softcapping", "final_logit_softcapping",
-                                           "attention.sliding_window", "rope.freq_base_swa", NULL };
+                                           "attention.sliding_window", "attention.sliding_window_pattern",
+                                           "rope.freq_base_swa", NULL };
+static const char *const GEMMA3_KEYS[] = { "final_logit_softcapping", "attention.sliding_window",
+                                           "attention.sliding_window_pattern", "rope.freq_base_swa", NULL };
+/* gemma3: llama.cpp's gemma3 never reads attn_logit_softcapping (Gemma 3 has no attention
+ * soft-cap; its converter asserts the config has none), so the key cannot change its tokens. */
+static const char *const GEMMA3_IGNORED[] = { "attn_logit_softcapping", NULL };
 
 #define REQ CHORD_T_REQ
 #define OPT CHORD_T_OPT
@@ -87,6 +97,12 @@ static const chord_arch_desc ARCHS[CHORD_ARCH_COUNT] = {
         .t = { DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT,
                [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT, [CHORD_W_QKV_B] = OPT, [CHORD_W_ATTN_POST_NORM] = REQ,
                [CHORD_W_FFN_POST_NORM] = REQ } },
+    /* gemma3: gemma2's block plus per-head q/k RMSNorm; output.weight optional (else tied) */
+    [CHORD_ARCH_GEMMA3] = { .name = "gemma3", .rope_neox = 1, .gemma = 1, .keys = GEMMA3_KEYS,
+        .ignored = GEMMA3_IGNORED,
+        .t = { DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT,
+               [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT, [CHORD_W_QKV_B] = OPT, [CHORD_W_Q_NORM] = REQ,
+               [CHORD_W_K_NORM] = REQ, [CHORD_W_ATTN_POST_NORM] = REQ, [CHORD_W_FFN_POST_NORM] = REQ } },
 };
 #undef REQ
 #undef OPT
@@ -99,7 +115,7 @@ int chord_arch_find(const char *name) {
     return -1;
 }
 
-const char *chord_arch_names(void) { return "llama, qwen2, qwen3, phi3, gemma2"; }
+const char *chord_arch_names(void) { return "llama, qwen2, qwen3, phi3, gemma2, gemma3"; }
 
 /* ---- metadata-key policy --------------------------------------------------------------------- */
 

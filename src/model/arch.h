@@ -19,7 +19,7 @@ typedef struct chord_arch_desc {
     int rope_neox;                    /* RoPE on halves (i, i + n_rot/2) instead of adjacent pairs */
     int ffn_fused;                    /* ffn_up = [gate | up], no ffn_gate (phi3) */
     int q_prescale;                   /* q scaled by 1/sqrt(head) before attention (phi3's graph) */
-    int gemma;                        /* gemma2: embedding scale, GeGLU, post-norms, soft-capping, SWA */
+    int gemma;                        /* gemma2/3: embedding scale, GeGLU, post-norms, soft-capping, SWA */
     unsigned char t[CHORD_W_NSLOTS];  /* chord_tneed per slot (layer and global slots alike) */
     const char *const *keys;          /* extra `<arch>.` suffixes read for this family (NULL-ended) */
     const char *const *ignored;       /* extra suffixes ignored on purpose (NULL-ended), see arch.c */
@@ -28,7 +28,7 @@ typedef struct chord_arch_desc {
 const chord_arch_desc *chord_arch_get(chord_arch a);
 /* Index of architecture `name`, or -1. */
 int chord_arch_find(const char *name);
-/* "llama, qwen2, qwen3, phi3, gemma2" */
+/* "llama, qwen2, qwen3, phi3, gemma2, gemma3" */
 const char *chord_arch_names(void);
 
 /* GGUF name of a slot: "attn_q.weight" (layer slots, prefixed "blk.N.") or "rope_freqs.weight". */

@@ -103,32 +103,92 @@ static chord_status rope_scaling(const chord_gguf *g, const char *arch, chord_hp
         hp->rope_attn_factor = mscale * (1.0f / (1.0f + 0.1f * logf(f)));
     }
     hp->rope_attn_factor *= attn;
-    /* beta_fast 32, beta_slow 1: llama.cpp's defaults (no key sets them for these families) */
-    const float start = floorf(yarn_corr_dim(hp->n_rot, n_ctx_orig, 32.0f, hp->rope_theta));
-    const float end = ceilf(yarn_corr_dim(hp->n_rot, n_ctx_orig, 1.0f, hp->rope_theta));
-    hp->rope_corr[0] = start > 0 ? start : 0;
-    hp->rope_corr[1] = end < (float)(hp->n_rot - 1) ? end : (float)(hp->n_rot - 1);
+    hp->n_ctx_orig = n_ctx_orig;
     return CHORD_OK;
 }
 
-/* gemma2 as llama_model_gemma2::load_arch_hparams: soft-caps 50 / 30 unless given, a 4096
- * sliding window on even layers, q scaled by 1/sqrt(head) (27B, 46 layers: by
- * 1/sqrt(n_embd/n_head)), embeddings by sqrt(n_embd). */
+/* YaRN correction dimensions for RoPE base `base` (ggml_rope_yarn_corr_dims: ggml derives them
+ * from the base each rope call gets, so SWA layers with their own base get their own). beta_fast
+ * 32, beta_slow 1: llama.cpp's defaults (no key sets them for these families). */
+static void yarn_corr(const chord_hparams *hp, float base, float corr[2]) {
+    const float start = floorf(yarn_corr_dim(hp->n_rot, hp->n_ctx_orig, 32.0f, base));
+    const float end = ceilf(yarn_corr_dim(hp->n_rot, hp->n_ctx_orig, 1.0f, base));
+    corr[0] = start > 0 ? start : 0;
+    corr[1] = end < (float)(hp->n_rot - 1) ? end : (float)(hp->n_rot - 1);
+}
+
+/* Which layers slide (llama_model_base::load_swa_pattern): `attention.sliding_window_pattern` is
+ * either one flag per layer (an array of bool / u32 / i32: nonzero = SWA) or a period n (every
+ * n-th layer, the last of each period, is global; 0: all slide); absent, the family's period. */
+static chord_status swa_layers(chord_model *m, uint32_t period, chord_error *err) {
+    const chord_gguf *g = m->gguf;
+    const int32_t L = m->hp.n_layer;
+    char key[128];
+    snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", m->arch_name);
+    if (!(m->swa_layer = calloc((size_t)L, 1))) return chord_fail(err, CHORD_E_NOMEM, "out of memory for %d layers", L);
+    const int64_t k = chord_gguf_find_key(g, key);
+    if (k >= 0 && chord_gguf_kv_type(g, (uint64_t)k) == CHORD_GGUF_ARRAY) {
+        const chord_gguf_vtype et = chord_gguf_arr_type(g, (uint64_t)k);
+        const uint64_t n = chord_gguf_arr_n(g, (uint64_t)k);
+        if (et != CHORD_GGUF_BOOL && et != CHORD_GGUF_UINT32 && et != CHORD_GGUF_INT32)
+            return chord_fail(err, CHORD_E_FORMAT, "'%s' is an array of %s (bool, u32 or i32 expected)", key,
+                              chord_gguf_vtype_name(et));
+        if (n != (uint64_t)L)
+            return chord_fail(err, CHORD_E_FORMAT, "'%s' has %llu entries, block_count is %d", key,
+                              (unsigned long long)n, L);
+        const uint8_t *b = chord_gguf_arr_data(g, (uint64_t)k);
+        for (int32_t il = 0; il < L; il++) {
+            uint32_t v = 0;
+            if (et == CHORD_GGUF_BOOL) v = b[il];
+            else memcpy(&v, b + 4 * (size_t)il, 4);
+            m->swa_layer[il] = v != 0;
+        }
+        return CHORD_OK;
+    }
+    if (k >= 0) {
+        chord_status st = chord_gguf_get_u32(g, key, &period, err);
+        if (st != CHORD_OK) return st;
+    }
+    for (int32_t il = 0; il < L; il++) m->swa_layer[il] = period == 0 || (uint32_t)il % period < period - 1;
+    return CHORD_OK;
+}
+
+/* Gemma 2 and 3 as llama_model_gemma2/gemma3::load_arch_hparams: embeddings × sqrt(n_embd), GeGLU,
+ * q × 1/sqrt(head) (the 27B, 46 / 62 layers: 1/sqrt(n_embd/n_head)).
+ *   gemma2: soft-caps 50 / 30 unless given; a 4096 window unless given on every other layer;
+ *           SWA layers' RoPE base rope.freq_base_swa (default the global one), same scaling.
+ *   gemma3: no attention soft-cap; final soft-cap only when given; a window only when
+ *           attention.sliding_window is given (> 0), then on 5 of every 6 layers, whose RoPE has
+ *           base rope.freq_base_swa (default 10000) and no scaling (rope scaling is global-only). */
 static chord_status gemma_hparams(chord_model *m, chord_error *err) {
     const chord_gguf *g = m->gguf;
     const char *a = m->arch_name;
     chord_hparams *hp = &m->hp;
+    const int g3 = m->arch == CHORD_ARCH_GEMMA3;
     chord_status st;
-    if ((st = get_float(g, a, "attn_logit_softcapping", 0, 50.0f, &hp->attn_softcap, err)) ||
-        (st = get_float(g, a, "final_logit_softcapping", 0, 30.0f, &hp->final_softcap, err)) ||
-        (st = get_float(g, a, "rope.freq_base_swa", 0, hp->rope_theta, &hp->rope_theta_swa, err)) ||
-        (st = get_dim(g, a, "attention.sliding_window", 0, 4096, &hp->n_swa, err)))
+    char key[128];
+    snprintf(key, sizeof key, "%s.attention.sliding_window", a);
+    uint32_t swa = 4096;
+    if ((st = chord_gguf_get_u32(g, key, &swa, err)) == CHORD_E_NOT_FOUND) swa = g3 ? 0 : 4096;
+    else if (st != CHORD_OK) return st;
+    if (swa > MAX_DIM) return chord_fail(err, CHORD_E_FORMAT, "'%s' = %u exceeds %d", key, swa, MAX_DIM);
+    if (!g3 && swa == 0) return chord_fail(err, CHORD_E_FORMAT, "'%s' = 0 (gemma2 needs a window)", key);
+    hp->n_swa = (int32_t)swa;
+    hp->attn_softcap = 0.0f;
+    if ((!g3 && (st = get_float(g, a, "attn_logit_softcapping", 0, 50.0f, &hp->attn_softcap, err))) ||
+        (st = get_float(g, a, "final_logit_softcapping", 0, g3 ? 0.0f : 30.0f, &hp->final_softcap, err)))
         return st;
-    if (hp->rope_theta_swa <= 0) return chord_fail(err, CHORD_E_FORMAT, "%s.rope.freq_base_swa must be positive", a);
-    hp->swa_pattern = 2;
+    if (hp->n_swa > 0) {
+        if ((st = get_float(g, a, "rope.freq_base_swa", 0, g3 ? 10000.0f : hp->rope_theta, &hp->rope_theta_swa, err)) ||
+            (st = swa_layers(m, g3 ? 6 : 2, err)))
+            return st;
+        if (hp->rope_theta_swa <= 0) return chord_fail(err, CHORD_E_FORMAT, "%s.rope.freq_base_swa must be positive", a);
+        hp->rope_freq_scale_swa = g3 ? 1.0f : hp->rope_freq_scale;
+    }
     hp->gelu = 1;
     hp->embd_scale = sqrtf((float)hp->n_embd);
-    hp->q_scale = hp->n_layer == 46 ? 1.0f / sqrtf((float)(hp->n_embd / hp->n_head)) : 1.0f / sqrtf((float)hp->n_embd_head);
+    hp->q_scale = hp->n_layer == (g3 ? 62 : 46) ? 1.0f / sqrtf((float)(hp->n_embd / hp->n_head))
+                                                : 1.0f / sqrtf((float)hp->n_embd_head);
     return CHORD_OK;
 }
 
@@ -182,7 +242,10 @@ static chord_status load_hparams(chord_model *m, chord_error *err) {
     hp->ffn_fused = chord_arch_get(m->arch)->ffn_fused;
     hp->q_scale = chord_arch_get(m->arch)->q_prescale ? 1.0f / sqrtf((float)head) : 0.0f;
     hp->rope_theta_swa = hp->rope_theta;
+    hp->rope_freq_scale_swa = hp->rope_freq_scale;
     if (chord_arch_get(m->arch)->gemma && (st = gemma_hparams(m, err))) return st;
+    yarn_corr(hp, hp->rope_theta, hp->rope_corr);
+    yarn_corr(hp, hp->rope_theta_swa, hp->rope_corr_swa);
     return CHORD_OK;
 }
 
@@ -463,6 +526,7 @@ void chord_model_free(chord_model *m) {
     chord_tokenizer_free(m->tok);
     chord_weights_free(m->weights);
     free(m->layers);
+    free(m->swa_layer);
     chord_gguf_close(m->gguf);
     chord_source_close(&m->src);
     free(m);

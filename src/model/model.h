@@ -12,7 +12,8 @@
 #include "weights/weights.h"
 
 /* Rows of the architecture table (model/arch.c). */
-typedef enum { CHORD_ARCH_LLAMA = 0, CHORD_ARCH_QWEN2 = 1, CHORD_ARCH_QWEN3 = 2, CHORD_ARCH_PHI3 = 3, CHORD_ARCH_GEMMA2 = 4, CHORD_ARCH_COUNT } chord_arch;
+typedef enum { CHORD_ARCH_LLAMA = 0, CHORD_ARCH_QWEN2 = 1, CHORD_ARCH_QWEN3 = 2, CHORD_ARCH_PHI3 = 3, CHORD_ARCH_GEMMA2 = 4,
+               CHORD_ARCH_GEMMA3 = 5, CHORD_ARCH_COUNT } chord_arch;
 
 typedef struct chord_hparams {
     int32_t n_vocab;      /* rows of token_embd */
@@ -27,7 +28,8 @@ typedef struct chord_hparams {
     float rope_freq_scale;/* 1 / scaling factor (linear or YaRN) */
     float rope_ext_factor;/* YaRN extrapolation mix: 1 for rope.scaling.type yarn, else 0 */
     float rope_attn_factor; /* multiplies RoPE's cos/sin (llama.cpp's yarn_attn_factor) */
-    float rope_corr[2];   /* YaRN correction dimensions */
+    float rope_corr[2];   /* YaRN correction dimensions (from rope_theta) */
+    int32_t n_ctx_orig;   /* rope.scaling.original_context_length (default context_length) */
     float norm_eps;       /* RMSNorm epsilon */
     int rope_neox;        /* 1: rotate (i, i + n_rot/2) halves (qwen2); 0: adjacent pairs (llama) */
     int ffn_fused;        /* ffn_up holds [gate | up] (2 n_ff rows) and there is no ffn_gate (phi3) */
@@ -36,9 +38,10 @@ typedef struct chord_hparams {
     float embd_scale;     /* token embeddings *= this (gemma2: sqrt(n_embd)); 0: none */
     float attn_softcap;   /* attention logits -> c·tanh(s/c) (gemma2); 0: none */
     float final_softcap;  /* output logits -> c·tanh(l/c) (gemma2); 0: none */
-    int32_t n_swa;        /* sliding window of the SWA layers (0: none) */
-    int swa_pattern;      /* layer il is SWA when il % swa_pattern < swa_pattern - 1 (gemma2: 2) */
-    float rope_theta_swa; /* RoPE base of SWA layers (rope.freq_base_swa) */
+    int32_t n_swa;        /* sliding window of the SWA layers (0: none; which layers: model->swa_layer) */
+    float rope_theta_swa; /* RoPE base of SWA layers (rope.freq_base_swa; gemma3 default 10000) */
+    float rope_freq_scale_swa; /* RoPE frequency scale of SWA layers (gemma2: as global; gemma3: 1) */
+    float rope_corr_swa[2];    /* YaRN correction dimensions from rope_theta_swa */
 } chord_hparams;
 
 struct chord_tokenizer;
@@ -52,6 +55,7 @@ struct chord_model {
     chord_hparams hp;
     chord_layer_tensors global;  /* token_embd, output_norm, output (output may alias token_embd) */
     chord_layer_tensors *layers; /* n_layer blocks */
+    uint8_t *swa_layer;          /* n_layer flags: 1 = sliding-window layer (NULL: none is) */
     chord_weights *weights;      /* NULL for vocab_only models */
     struct chord_tokenizer *tok; /* NULL if the file has no tokenizer metadata */
     int vocab_only;

@@ -25,6 +25,11 @@ PHI3_SHAPE="--arch phi3 --vocab $PHI3_VOCAB --layers 4 --embd 256 --ff 512 --hea
 # and a sliding window of 8 on the even layers so that the window is exercised by the prompt;
 # --wstd 0.1 keeps the tied random network from echoing its last input token.
 GEMMA2_SHAPE="--arch gemma2 --vocab $SPM --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --wstd 0.1 --swa 8"
+# Gemma-3-shaped: gemma2's block without attention soft-capping, plus per-head q/k RMSNorm; 6
+# layers so that the default pattern gives five sliding-window layers (window 8, shorter than the
+# prompt, RoPE base 10000) and one global layer (base 1e6, linear RoPE scaling ×8 as the 4B+
+# models have, which llama.cpp applies to global layers only); tied head as Gemma 3 ships.
+GEMMA3_SHAPE="--arch gemma3 --vocab $SPM --layers 6 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --wstd 0.1 --swa 8 --tied --kv gemma3.rope.scaling.type=str:linear --kv gemma3.rope.scaling.factor=f32:8"
 # TinyLlama-1.1B-shaped (same arguments as bench/browser_bench.mjs, so they share the files).
 TINYLLAMA_SHAPE="--vocab $SPM --layers 22 --embd 2048 --ff 5632 --heads 32 --kv-heads 4 --ctx 2048"
 
@@ -39,6 +44,7 @@ model_args() {
         qwen3-tied-*)  echo "$QWEN3_SHAPE --tied --type ${1#qwen3-tied-}" ;;
         phi3-*)        echo "$PHI3_SHAPE --type ${1#phi3-}" ;;
         gemma2-*)      echo "$GEMMA2_SHAPE --type ${1#gemma2-}" ;;
+        gemma3-*)      echo "$GEMMA3_SHAPE --type ${1#gemma3-}" ;;
         qwen3-*)       echo "$QWEN3_SHAPE --type ${1#qwen3-}" ;;
         tinyllama-*)   echo "$TINYLLAMA_SHAPE --type ${1#tinyllama-} --name tinyllama-shaped-${1#tinyllama-}" ;;
     esac

@@ -131,6 +131,8 @@ static void post_norm(builder *b, const char *name, int64_t l) {
     b->out[b->n - 1].mean = 1.0f;
 }
 
+static int gemma(const chord_synth_shape *s) { return s->arch == CHORD_ARCH_GEMMA2 || s->arch == CHORD_ARCH_GEMMA3; }
+
 static int64_t head_dim(const chord_synth_shape *s) { return s->head_dim ? s->head_dim : s->n_embd / s->n_head; }
 
 static void add_layer(builder *b, int64_t l) {
@@ -150,15 +152,15 @@ static void add_layer(builder *b, int64_t l) {
         add(b, "attn_k.bias", l, ROLE_OTHER, d_kv, 0, CHORD_INIT_NORMAL, std);
         add(b, "attn_v.bias", l, ROLE_OTHER, d_kv, 0, CHORD_INIT_NORMAL, std);
     }
-    if (s->arch == CHORD_ARCH_QWEN3) {
+    if (s->arch == CHORD_ARCH_QWEN3 || s->arch == CHORD_ARCH_GEMMA3) {
         /* per-head norms: N(1, 0.1) rather than ones, so that a missing norm would show */
         add(b, "attn_q_norm.weight", l, ROLE_OTHER, hd, 0, CHORD_INIT_NORMAL, 0.1f);
         add(b, "attn_k_norm.weight", l, ROLE_OTHER, hd, 0, CHORD_INIT_NORMAL, 0.1f);
         b->out[b->n - 1].mean = b->out[b->n - 2].mean = 1.0f;
     }
     add(b, "attn_output.weight", l, ROLE_OTHER, d_q, d, CHORD_INIT_NORMAL, resid);
-    /* gemma2's post-norms: N(1, 0.1) (not exactly ones, so that a missing one would show) */
-    if (s->arch == CHORD_ARCH_GEMMA2) post_norm(b, "post_attention_norm.weight", l);
+    /* gemma2/3's post-norms: N(1, 0.1) (not exactly ones, so that a missing one would show) */
+    if (gemma(s)) post_norm(b, "post_attention_norm.weight", l);
     if (s->bias_o) add(b, "attn_output.bias", l, ROLE_OTHER, d, 0, CHORD_INIT_NORMAL, 0.02f);
     add(b, "ffn_norm.weight", l, ROLE_OTHER, d, 0, CHORD_INIT_ONES, 0);
     if (s->arch == CHORD_ARCH_PHI3) { /* phi3: ffn_up = [gate | up], no ffn_gate */
@@ -168,7 +170,7 @@ static void add_layer(builder *b, int64_t l) {
         add(b, "ffn_up.weight", l, ROLE_OTHER, d, s->n_ff, CHORD_INIT_NORMAL, std);
     }
     add(b, "ffn_down.weight", l, ROLE_FFN_DOWN, s->n_ff, d, CHORD_INIT_NORMAL, resid);
-    if (s->arch == CHORD_ARCH_GEMMA2) post_norm(b, "post_ffw_norm.weight", l);
+    if (gemma(s)) post_norm(b, "post_ffw_norm.weight", l);
     if (s->bias_ffn) {
         add(b, "ffn_gate.bias", l, ROLE_OTHER, s->n_ff, 0, CHORD_INIT_NORMAL, 0.5f);
         add(b, "ffn_up.bias", l, ROLE_OTHER, s->n_ff, 0, CHORD_INIT_NORMAL, 0.02f);
@@ -202,7 +204,7 @@ size_t chord_synth_plan(const chord_synth_shape *s, const chord_synth_ftype *ft,
     /* gemma2 multiplies embeddings by sqrt(n_embd): std 1/sqrt(n_embd) gives the residual stream
      * the usual unit scale (with std 1 the tied head would echo every input token) */
     add(&b, "token_embd.weight", -1, ROLE_EMBD, s->n_embd, s->n_vocab, CHORD_INIT_NORMAL,
-        s->arch == CHORD_ARCH_GEMMA2 ? 1.0f / sqrtf((float)s->n_embd) : 1.0f);
+        gemma(s) ? 1.0f / sqrtf((float)s->n_embd) : 1.0f);
     if (s->rope_freqs) {
         /* std tells fill_rows which values: 1 = Llama 3.1's, 2 = "wide" (see make_model --help) */
         add(&b, "rope_freqs.weight", -1, ROLE_OTHER, head_dim(s) / 2, 0, CHORD_INIT_ROPE_FREQS, (float)s->rope_freqs);
@@ -211,7 +213,7 @@ size_t chord_synth_plan(const chord_synth_shape *s, const chord_synth_ftype *ft,
     for (int i = 0; i < s->n_extra; i++) add(&b, s->extra[i], -1, ROLE_OTHER, 256, 0, CHORD_INIT_NORMAL, 0.02f);
     for (int64_t l = 0; l < s->n_layer; l++) add_layer(&b, l);
     add(&b, "output_norm.weight", -1, ROLE_OTHER, s->n_embd, 0, CHORD_INIT_ONES, 0);
-    if (!s->tied && s->arch != CHORD_ARCH_GEMMA2) /* gemma2's head is always token_embd */
+    if (!s->tied && s->arch != CHORD_ARCH_GEMMA2) /* gemma2's head is always token_embd (gemma3's may not be) */
         add(&b, "output.weight", -1, ROLE_OUTPUT, s->n_embd, s->n_vocab, CHORD_INIT_NORMAL, 0.02f);
     if (s->bias_out) add(&b, "output.bias", -1, ROLE_OTHER, s->n_vocab, 0, CHORD_INIT_NORMAL, 0.5f);
     return b.n;

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include "quant/quant.h"
 
-typedef enum { CHORD_ARCH_LLAMA, CHORD_ARCH_QWEN2, CHORD_ARCH_QWEN3, CHORD_ARCH_PHI3, CHORD_ARCH_GEMMA2 } chord_synth_arch;
+typedef enum { CHORD_ARCH_LLAMA, CHORD_ARCH_QWEN2, CHORD_ARCH_QWEN3, CHORD_ARCH_PHI3, CHORD_ARCH_GEMMA2,
+               CHORD_ARCH_GEMMA3 } chord_synth_arch;
 
 typedef struct chord_synth_shape {
     chord_synth_arch arch;
