@@ -51,16 +51,40 @@ base_phi3=$(make_m base-phi3 $PHI3 --wstd 0.1) || { echo "FAIL: make_model"; exi
 ids_phi3=$("$BUILD/oracle" tokenize "$base_phi3" "$PROMPT")
 ref_phi3=$(oracle_tokens "$base_phi3" "$ids_phi3")
 
-# same NAME BASE(llama|qwen2) TYPE MAKE_MODEL_ARGS... : llama.cpp's tokens, and a real difference
+# Gemma bases: gemma2 with a window of 8 (< the prompt) on 4 layers; gemma3 on 6 layers (the
+# default pattern: 5 sliding, 1 global) untied and without a window, and gemma3w with window 8.
+GEMMA2="--arch gemma2 --vocab $SPM --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --wstd 0.1 --swa 8"
+GEMMA3="--arch gemma3 --vocab $SPM --layers 6 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --wstd 0.1"
+declare -A SHAPE=([llama]=$LLAMA [qwen2]=$QWEN2 [phi3]="$PHI3 --wstd 0.1" [gemma2]=$GEMMA2 [gemma3]=$GEMMA3
+                  [gemma3w]="$GEMMA3 --swa 8")
+declare -A IDS=([llama]=$ids_llama [qwen2]=$ids_qwen2 [phi3]=$ids_phi3)
+declare -A REF=([llama]=$ref_llama [qwen2]=$ref_qwen2 [phi3]=$ref_phi3)
+declare -A TOP=()
+oracle_top() { "$BUILD/oracle" generate "$1" --tokens "$2" -n 1 2>/dev/null | node -e \
+    'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).first_top_logits.map(p=>p[0]+":"+p[1].toFixed(3)).join(" "))}catch{console.log("")}})'; }
+for b in gemma2 gemma3 gemma3w; do
+    f=$(make_m "base-$b" ${SHAPE[$b]}) || { echo "FAIL: make_model"; exit 1; }
+    IDS[$b]=$("$BUILD/oracle" tokenize "$f" "$PROMPT")
+    REF[$b]=$(oracle_tokens "$f" "${IDS[$b]}")
+    TOP[$b]=$(oracle_top "$f" "${IDS[$b]}")
+done
+
+# same NAME BASE TYPE MAKE_MODEL_ARGS... : llama.cpp's tokens, and a real difference from BASE's
+# (BASE = llama|qwen2|phi3|gemma2|gemma3|gemma3w). Monotone changes (final soft-capping) cannot
+# move greedy tokens: with SAME_BY=logits the difference is in llama.cpp's first top-5 logits.
 same() {
     local name=$1 base=$2 type=$3; shift 3
-    local shape=$LLAMA ids=$ids_llama ref=$ref_llama
-    [ "$base" = qwen2 ] && { shape=$QWEN2; ids=$ids_qwen2; ref=$ref_qwen2; }
-    [ "$base" = phi3 ] && { shape="$PHI3 --wstd 0.1"; ids=$ids_phi3; ref=$ref_phi3; }
+    local shape=${SHAPE[$base]} ids=${IDS[$base]} ref=${REF[$base]}
     local f; f=$(make_m "$name" $shape --type "$type" "$@") || { bad "$name: make_model failed"; return; }
     local theirs; theirs=$(oracle_tokens "$f" "$ids")
     [ -n "$theirs" ] || { bad "$name: llama.cpp did not run the file"; return; }
-    if [ "$type" = f32 ] && [ "$theirs" = "$ref" ]; then
+    if [ "${SAME_BY:-tokens}" = logits ]; then
+        if [ "$(oracle_top "$f" "$ids")" = "${TOP[$base]}" ]; then
+            bad "$name: llama.cpp gives the base model's logits, the case proves nothing"; return
+        fi
+    elif [ "${SAME_BY:-tokens}" = ignored ]; then
+        if [ "$theirs" != "$ref" ]; then bad "$name: llama.cpp does not ignore it (tokens changed)"; return; fi
+    elif [ "$type" = f32 ] && [ "$theirs" = "$ref" ]; then
         bad "$name: llama.cpp gives the base model's tokens, the case proves nothing"; return
     fi
     if node tests/parity/compare.mjs run --oracle "$BUILD/oracle" --cli "$CLI" --model "$f" --tokens "$ids" \
@@ -119,6 +143,21 @@ same ffn-bias-q8_0 llama q8_0 --bias-o --bias-ffn
 same fused-qkv llama f32 --fused-qkv
 same qwen2-output-bias qwen2 f32 --bias-out
 same phi3-attn-factor phi3 f32 --kv phi3.rope.scaling.attn_factor=f32:0.7
+same gemma2-swa-pattern gemma2 f32 --kv gemma2.attention.sliding_window_pattern=u32:3
+same gemma2-swa-pattern-array gemma2 f32 --kv gemma2.attention.sliding_window_pattern=bools:1,1,0,0
+same gemma2-27b-scale gemma2 f32 --layers 46 --embd 128 --heads 2 --kv-heads 1 --head-dim 128
+same gemma3-swa gemma3 f32 --swa 8
+same gemma3-tied gemma3 f32 --tied
+same gemma3-swa-q4_k_m gemma3w q4_k_m --tied
+same gemma3-swa-pattern gemma3w f32 --kv gemma3.attention.sliding_window_pattern=u32:2
+same gemma3-swa-pattern-array gemma3w f32 --kv gemma3.attention.sliding_window_pattern=u32s:1,0,1,1,0,1
+same gemma3-freq-base-swa gemma3w f32 --kv gemma3.rope.freq_base_swa=f32:100
+same gemma3-scaling-global gemma3w f32 --kv gemma3.rope.scaling.type=str:linear --kv gemma3.rope.scaling.factor=f32:8
+same gemma3-yarn gemma3w f32 --kv gemma3.rope.scaling.type=str:yarn --kv gemma3.rope.scaling.factor=f32:4 \
+    --kv gemma3.rope.scaling.original_context_length=u32:128 --kv gemma3.rope.freq_base_swa=f32:1000
+same gemma3-27b-scale gemma3w f32 --layers 62 --embd 128 --heads 2 --kv-heads 1 --head-dim 128
+SAME_BY=logits same gemma3-final-softcap gemma3w f32 --kv gemma3.final_logit_softcapping=f32:2
+SAME_BY=ignored same gemma3-attn-softcap-ignored gemma3w f32 --kv gemma3.attn_logit_softcapping=f32:1
 
 echo "== extra tensors and keys that are not implemented: refused by name =="
 refuse extra-tensor "blk.0.foo.weight" refuses $LLAMA --extra-tensor blk.0.foo.weight
@@ -134,7 +173,7 @@ refuse phi3-longrope "rope_factors_long.weight" - $PHI3 --extra-tensor rope_fact
 refuse phi3-output-bias "output.bias" refuses $PHI3 --bias-out
 refuse phi3-rope-freqs "rope_freqs.weight" refuses $PHI3 --rope-freqs wide
 refuse gemma2-output "output.weight" refuses --arch gemma2 --vocab $SPM --layers 1 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --extra-tensor output.weight
-refuse gemma2-swa-pattern "gemma2.attention.sliding_window_pattern" - --arch gemma2 --vocab $SPM --layers 1 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --kv gemma2.attention.sliding_window_pattern=u32:3
+refuse gemma3-swa-pattern-length "gemma3.attention.sliding_window_pattern" - $GEMMA3 --swa 8 --kv gemma3.attention.sliding_window_pattern=bools:1,0,1
 refuse tok-key "tokenizer.ggml.add_sep_token" loads $LLAMA --kv tokenizer.ggml.add_sep_token=bool:true
 
 echo "== pre-tokenizers that llama.cpp treats apart from llama3 =="

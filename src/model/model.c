@@ -134,8 +134,8 @@ static chord_status swa_layers(chord_model *m, uint32_t period, chord_error *err
             return chord_fail(err, CHORD_E_FORMAT, "'%s' is an array of %s (bool, u32 or i32 expected)", key,
                               chord_gguf_vtype_name(et));
         if (n != (uint64_t)L)
-            return chord_fail(err, CHORD_E_FORMAT, "'%s' has %llu entries, block_count is %d", key,
-                              (unsigned long long)n, L);
+            return chord_fail(err, CHORD_E_UNSUPPORTED, "'%s' with %llu entries for %d layers is not supported",
+                              key, (unsigned long long)n, L);
         const uint8_t *b = chord_gguf_arr_data(g, (uint64_t)k);
         for (int32_t il = 0; il < L; il++) {
             uint32_t v = 0;
