@@ -156,6 +156,12 @@ same gemma3-scaling-global gemma3w f32 --kv gemma3.rope.scaling.type=str:linear 
 same gemma3-yarn gemma3w f32 --kv gemma3.rope.scaling.type=str:yarn --kv gemma3.rope.scaling.factor=f32:4 \
     --kv gemma3.rope.scaling.original_context_length=u32:128 --kv gemma3.rope.freq_base_swa=f32:1000
 same gemma3-27b-scale gemma3w f32 --layers 62 --embd 128 --heads 2 --kv-heads 1 --head-dim 128
+# Phi-3 128k: the long factors when the context (here 32 + 19 + 16, rounded up to 256 as llama.cpp
+# does) exceeds rope.scaling.original_context_length, else the short ones (default: context_length)
+same phi3-longrope-long phi3 f32 --rope-factors --kv phi3.rope.scaling.original_context_length=u32:128 \
+    --kv phi3.rope.scaling.attn_factor=f32:1.19
+same phi3-longrope-short phi3 f32 --rope-factors
+same phi3-longrope-long-q8_0 phi3 q8_0 --rope-factors --kv phi3.rope.scaling.original_context_length=u32:255
 SAME_BY=logits same gemma3-final-softcap gemma3w f32 --kv gemma3.final_logit_softcapping=f32:2
 SAME_BY=ignored same gemma3-attn-softcap-ignored gemma3w f32 --kv gemma3.attn_logit_softcapping=f32:1
 
@@ -169,7 +175,6 @@ refuse attn-scale "llama.attention.scale" loads $LLAMA --kv llama.attention.scal
 refuse longrope "longrope" loads $LLAMA --kv llama.rope.scaling.type=str:longrope
 refuse moe "llama.expert_count" refuses $LLAMA --kv llama.expert_count=u32:8 --kv llama.expert_used_count=u32:2
 refuse adapter "general.type" loads $LLAMA --kv general.type=str:adapter
-refuse phi3-longrope "rope_factors_long.weight" - $PHI3 --extra-tensor rope_factors_long.weight
 refuse phi3-output-bias "output.bias" refuses $PHI3 --bias-out
 refuse phi3-rope-freqs "rope_freqs.weight" refuses $PHI3 --rope-freqs wide
 refuse gemma2-output "output.weight" refuses --arch gemma2 --vocab $SPM --layers 1 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512 --extra-tensor output.weight

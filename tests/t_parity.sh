@@ -37,7 +37,7 @@ ALL="$(for t in $TINY_TYPES; do printf 'tiny-%s ' "$t"; done)qwen2-q8_0 qwen2-q4
 # the families of issue 8: F32, Q8_0 and Q4_K_M each, tied and untied heads
 ALL="$ALL llama3-f32 llama3-q8_0 llama3-q4_k_m llama3-tied-q8_0 llama3-tied-q4_k_m"
 ALL="$ALL qwen3-f32 qwen3-q8_0 qwen3-q4_k_m qwen3-tied-q8_0 phi3-f32 phi3-q8_0 phi3-q4_k_m"
-ALL="$ALL gemma2-f32 gemma2-q8_0 gemma2-q4_k_m gemma3-f32 gemma3-q8_0 gemma3-q4_k_m"
+ALL="$ALL phi3long-f32 phi3long-q8_0 phi3long-q4_k_m gemma2-f32 gemma2-q8_0 gemma2-q4_k_m gemma3-f32 gemma3-q8_0 gemma3-q4_k_m"
 [ "${PARITY_SKIP_BIG:-0}" = 1 ] || ALL="$ALL tinyllama-q4_k_m tinyllama-q8_0"
 LIST=${PARITY_MODELS:-$ALL}
 PROMPT="Once upon a time, there was a little robot who lived in a lighthouse."

@@ -63,6 +63,8 @@ static void usage(FILE *f) {
         "  --rope-freqs llama3|wide  add rope_freqs.weight: Llama 3.1's factors, or 0.5/1/2/4 in turn\n"
         "                         (wide also changes the fast pairs, so tiny tests see it; llama)\n"
         "  --bias-o, --bias-ffn   add attn_output.bias / ffn_{gate,up,down}.bias (llama)\n"
+        "  --rope-factors         add rope_factors_long/short.weight (phi3 long context; set\n"
+        "                         phi3.rope.scaling.original_context_length with --kv)\n"
         "  --bias-out             add output.bias (qwen2)\n"
         "  --fused-qkv            one attn_qkv.weight per layer instead of attn_{q,k,v}\n"
         "  --kv KEY=TYPE:VALUE    extra metadata (TYPE u32|i32|f32|bool|str, or an array bools|u32s|i32s\n"
@@ -118,6 +120,7 @@ static int parse_args(options *o, int argc, char **argv) {
         if (!strcmp(a, "--bias-ffn")) { o->shape.bias_ffn = 1; continue; }
         if (!strcmp(a, "--bias-out")) { o->shape.bias_out = 1; continue; }
         if (!strcmp(a, "--fused-qkv")) { o->shape.fused_qkv = 1; continue; }
+        if (!strcmp(a, "--rope-factors")) { o->shape.rope_factors = 1; continue; }
         if (!strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
         if (i + 1 >= argc) return fail("option %s needs a value (or is unknown; try --help)", a);
@@ -331,7 +334,10 @@ static void fill_rows(void *ctx, int ith, int nth) {
         if (j->t->init == CHORD_INIT_ONES) {
             for (int64_t k = 0; k < ne0; k++) row[k] = 1.0f;
         } else if (j->t->init == CHORD_INIT_ROPE_FREQS) {
-            for (int64_t k = 0; k < ne0; k++) row[k] = j->t->std > 1 ? 0.5f * (float)(1 << (k % 4)) : chord_synth_rope_freq(j->t->theta, k, ne0);
+            static const float SHORT[3] = { 1.0f, 1.5f, 2.5f };
+            for (int64_t k = 0; k < ne0; k++)
+                row[k] = j->t->std > 2 ? SHORT[k % 3] : j->t->std > 1 ? 0.5f * (float)(1 << (k % 4))
+                                                      : chord_synth_rope_freq(j->t->theta, k, ne0);
         } else {
             chord_rng rng;
             chord_rng_seed(&rng, j->tensor_seed, (uint64_t)r);

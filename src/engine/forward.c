@@ -92,12 +92,17 @@ static void attention_block(chord_session *s, int32_t il, const chord_layer_view
     const uint64_t layer_off = (uint64_t)il * s->n_ctx * (uint64_t)nkv;
     /* a sliding-window layer (gemma2/3) has its own RoPE base and scale (llama_model::get_rope_freq_*) */
     const int swa = hp->n_swa > 0 && s->model->swa_layer && s->model->swa_layer[il];
+    /* per-pair frequency factors: llama3's rope_freqs, else phi3's long ones when the context
+     * llama.cpp would allocate (n_ctx rounded up to 256) exceeds the original context, else its
+     * short ones (llama_model::get_rope_factors); all absent: none */
+    const float *ff = g->w[CHORD_W_ROPE_FREQS].data;
+    if (!ff) ff = g->w[((uint64_t)s->n_ctx + 255) / 256 * 256 > (uint64_t)hp->n_ctx_orig ? CHORD_W_ROPE_LONG : CHORD_W_ROPE_SHORT].data;
     const chord_rope_params rp = {
         .n_rot = hp->n_rot, .freq_base = swa ? hp->rope_theta_swa : hp->rope_theta,
         .freq_scale = swa ? hp->rope_freq_scale_swa : hp->rope_freq_scale,
         .ext_factor = hp->rope_ext_factor, .attn_factor = hp->rope_attn_factor,
         .corr = { swa ? hp->rope_corr_swa[0] : hp->rope_corr[0], swa ? hp->rope_corr_swa[1] : hp->rope_corr[1] },
-        .freq_factors = g->w[CHORD_W_ROPE_FREQS].data,
+        .freq_factors = ff,
     };
     for (uint32_t t = 0; t < n; t++) {
         chord_rope_cache(s->rope, &rp, (int32_t)(s->pos + t));

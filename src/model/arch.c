@@ -19,8 +19,10 @@
  *   phi3  — fused attn_qkv (or separate q/k/v), fused ffn_up = [gate | up] with SwiGLU, NeoX
  *           RoPE, q scaled by 1/sqrt(head) before attention (llama.cpp's graph would add an
  *           output.bias, but its loader never reads one, so a file with it is refused). Phi-3's
- *           long-context factors (rope_factors_long/short, rope.scaling.type longrope) are
- *           refused: llama.cpp picks one of the two by the context size.
+ *           long-context RoPE factors rope_factors_long/short.weight (128k models): per-pair
+ *           frequency divisors like rope_freqs, the long ones when the context (rounded up to
+ *           256, as llama_context does) exceeds rope.scaling.original_context_length, else the
+ *           short ones; their attention factor is rope.scaling.attn_factor.
  *
  * A tensor whose slot is CHORD_T_NO for the family is not used by llama.cpp either, and it
  * refuses such files ("wrong number of tensors"); so do we, naming the tensor.
@@ -42,14 +44,15 @@ static const char *const SLOT_NAMES[CHORD_W_NSLOTS] = {
     [CHORD_W_DOWN_B] = "ffn_down.bias", [CHORD_W_Q_NORM] = "attn_q_norm.weight",
     [CHORD_W_K_NORM] = "attn_k_norm.weight", [CHORD_W_ROPE_FREQS] = "rope_freqs.weight",
     [CHORD_W_OUTPUT_B] = "output.bias", [CHORD_W_ATTN_POST_NORM] = "post_attention_norm.weight",
-    [CHORD_W_FFN_POST_NORM] = "post_ffw_norm.weight",
+    [CHORD_W_FFN_POST_NORM] = "post_ffw_norm.weight", [CHORD_W_ROPE_LONG] = "rope_factors_long.weight",
+    [CHORD_W_ROPE_SHORT] = "rope_factors_short.weight",
 };
 
 const char *chord_slot_name(chord_wslot s) { return s < CHORD_W_NSLOTS ? SLOT_NAMES[s] : "?"; }
 
 int chord_slot_is_global(chord_wslot s) {
     return s == CHORD_W_TOK_EMBD || s == CHORD_W_OUT_NORM || s == CHORD_W_OUTPUT || s == CHORD_W_ROPE_FREQS ||
-           s == CHORD_W_OUTPUT_B;
+           s == CHORD_W_OUTPUT_B || s == CHORD_W_ROPE_LONG || s == CHORD_W_ROPE_SHORT;
 }
 
 /* ---- per-family key lists ---------------------------------------------------------------------- */
@@ -91,7 +94,7 @@ static const chord_arch_desc ARCHS[CHORD_ARCH_COUNT] = {
         [CHORD_W_QKV_B] = OPT, [CHORD_W_Q_NORM] = REQ, [CHORD_W_K_NORM] = REQ } },
     [CHORD_ARCH_PHI3] = { .name = "phi3", .rope_neox = 1, .ffn_fused = 1, .q_prescale = 1, .ignored = IGNORED_NO_SWA,
         .t = { DENSE_BLOCK, [CHORD_W_OUTPUT] = OPT, [CHORD_W_Q_B] = OPT, [CHORD_W_K_B] = OPT, [CHORD_W_V_B] = OPT,
-               [CHORD_W_QKV_B] = OPT } },
+               [CHORD_W_QKV_B] = OPT, [CHORD_W_ROPE_LONG] = OPT, [CHORD_W_ROPE_SHORT] = OPT } },
     /* gemma2: the head is always token_embd (llama.cpp never reads output.weight) */
     [CHORD_ARCH_GEMMA2] = { .name = "gemma2", .rope_neox = 1, .gemma = 1, .keys = GEMMA2_KEYS,
         .t = { DENSE_BLOCK, [CHORD_W_GATE] = REQ, [CHORD_W_Q_B] = OPT,

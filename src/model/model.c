@@ -295,7 +295,7 @@ static void slot_shape(const chord_hparams *hp, chord_wslot slot, int64_t *ne0, 
     case CHORD_W_QKV_B: *ne0 = Q + 2 * KV; break;
     case CHORD_W_GATE_B: case CHORD_W_UP_B: *ne0 = F; break;
     case CHORD_W_Q_NORM: case CHORD_W_K_NORM: *ne0 = D; break;
-    case CHORD_W_ROPE_FREQS: *ne0 = hp->n_rot / 2; break;
+    case CHORD_W_ROPE_FREQS: case CHORD_W_ROPE_LONG: case CHORD_W_ROPE_SHORT: *ne0 = hp->n_rot / 2; break;
     case CHORD_W_OUTPUT_B: *ne0 = V; break;
     default: *ne0 = E; break; /* norms, attn_output / ffn_down biases */
     }

@@ -30,8 +30,9 @@ typedef enum {
     /* optional per-layer tensors (model/model.c decides per architecture which may appear) */
     CHORD_W_QKV, CHORD_W_QKV_B, CHORD_W_O_B, CHORD_W_GATE_B, CHORD_W_UP_B, CHORD_W_DOWN_B,
     CHORD_W_Q_NORM, CHORD_W_K_NORM, CHORD_W_ATTN_POST_NORM, CHORD_W_FFN_POST_NORM,
-    /* optional model-wide tensors: llama3 per-dimension RoPE frequency factors, output bias */
-    CHORD_W_ROPE_FREQS, CHORD_W_OUTPUT_B,
+    /* optional model-wide tensors: llama3 per-dimension RoPE frequency factors, output bias,
+     * phi3's long-context RoPE factors (one of the two is used, by the context size) */
+    CHORD_W_ROPE_FREQS, CHORD_W_OUTPUT_B, CHORD_W_ROPE_LONG, CHORD_W_ROPE_SHORT,
     CHORD_W_NSLOTS
 } chord_wslot;
 

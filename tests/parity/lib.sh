@@ -21,6 +21,11 @@ QWEN3_SHAPE="--arch qwen3 --vocab $GPT2 --layers 4 --embd 256 --ff 512 --heads 4
 # llama.cpp's test vocabularies (its special tokens get RSTRIP like llama.cpp's "phi3" names).
 PHI3_VOCAB=${PHI3_VOCAB:-$BUILD/llama.cpp-src/models/ggml-vocab-phi-3.gguf}
 PHI3_SHAPE="--arch phi3 --vocab $PHI3_VOCAB --layers 4 --embd 256 --ff 512 --heads 4 --kv-heads 2 --ctx 512"
+# Phi-3-128k-shaped: the same (matrices std 0.05, so positions move the tokens: serving the short
+# factors instead fails every row) with rope_factors_long/short.weight and an original context of 128,
+# below the 256 llama.cpp allocates for the test (so the long factors apply), and Phi-3's
+# attention factor sqrt(1 + ln(scale) / ln(original context)) for scale 4.
+PHI3LONG_SHAPE="$PHI3_SHAPE --wstd 0.05 --rope-factors --kv phi3.rope.scaling.original_context_length=u32:128 --kv phi3.rope.scaling.attn_factor=f32:1.1339"
 # Gemma-2-shaped: embeddings × sqrt(n_embd), GeGLU, post-norms, soft-capping (50 / 30), tied head,
 # and a sliding window of 8 on the even layers so that the window is exercised by the prompt;
 # --wstd 0.1 keeps the tied random network from echoing its last input token.
@@ -43,6 +48,7 @@ model_args() {
         llama3-*)      echo "$LLAMA3_SHAPE --type ${1#llama3-}" ;;
         qwen3-tied-*)  echo "$QWEN3_SHAPE --tied --type ${1#qwen3-tied-}" ;;
         phi3-*)        echo "$PHI3_SHAPE --type ${1#phi3-}" ;;
+        phi3long-*)    echo "$PHI3LONG_SHAPE --type ${1#phi3long-}" ;;
         gemma2-*)      echo "$GEMMA2_SHAPE --type ${1#gemma2-}" ;;
         gemma3-*)      echo "$GEMMA3_SHAPE --type ${1#gemma3-}" ;;
         qwen3-*)       echo "$QWEN3_SHAPE --type ${1#qwen3-}" ;;

@@ -52,7 +52,7 @@ const char *chord_synth_ftype_names(void) {
 
 size_t chord_synth_plan_count(const chord_synth_shape *s) {
     size_t per_layer = 9 + 3 + 2 + 1 + 3; /* block, q/k/v biases, q/k norms, o bias, ffn biases */
-    return 4 + (size_t)s->n_extra + (size_t)s->n_layer * per_layer;
+    return 6 + (size_t)s->n_extra + (size_t)s->n_layer * per_layer;
 }
 
 /* Llama 3.1 (convert_hf_to_gguf.py, rope_type llama3): factor 8, low/high frequency factors 1
@@ -209,6 +209,10 @@ size_t chord_synth_plan(const chord_synth_shape *s, const chord_synth_ftype *ft,
         /* std tells fill_rows which values: 1 = Llama 3.1's, 2 = "wide" (see make_model --help) */
         add(&b, "rope_freqs.weight", -1, ROLE_OTHER, head_dim(s) / 2, 0, CHORD_INIT_ROPE_FREQS, (float)s->rope_freqs);
         b.out[b.n - 1].theta = s->rope_theta;
+    }
+    if (s->rope_factors) { /* phi3 long context: long = 0.5/1/2/4 in turn, short = 1/1.5/2.5 in turn */
+        add(&b, "rope_factors_long.weight", -1, ROLE_OTHER, head_dim(s) / 2, 0, CHORD_INIT_ROPE_FREQS, 2);
+        add(&b, "rope_factors_short.weight", -1, ROLE_OTHER, head_dim(s) / 2, 0, CHORD_INIT_ROPE_FREQS, 3);
     }
     for (int i = 0; i < s->n_extra; i++) add(&b, s->extra[i], -1, ROLE_OTHER, 256, 0, CHORD_INIT_NORMAL, 0.02f);
     for (int64_t l = 0; l < s->n_layer; l++) add_layer(&b, l);

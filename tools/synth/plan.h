@@ -22,6 +22,7 @@ typedef struct chord_synth_shape {
     int bias_out;              /* output.bias (qwen2) */
     int fused_qkv;             /* one blk.N.attn_qkv.weight instead of attn_{q,k,v} */
     int rope_freqs;            /* llama3 rope_freqs.weight (values: synth/plan.c) */
+    int rope_factors;          /* phi3 rope_factors_long.weight and rope_factors_short.weight */
     double rope_theta;         /* for the rope_freqs values */
     char extra[4][48];         /* extra tensors (1-D, 256 floats) that no architecture uses */
     int n_extra;
