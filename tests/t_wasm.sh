@@ -80,7 +80,7 @@ if [ -x "$BUILD/make_model" ] && [ -f "$SHARED/vocab/ggml-vocab-llama-spm.gguf" 
         table_row "$TMP/m-$ty.gguf" "make_model-$ty"
     done
     # the ops of issue 8's families: rope_freqs (wide factors) + YaRN + attn_output/FFN biases;
-    # qwen3's per-head q/k norms with a head wider than embd/heads
+    # qwen3's per-head q/k norms with a head wider than embd/heads; gemma2, gemma3, phi3 below
     "$BUILD/make_model" --vocab "$SHARED/vocab/ggml-vocab-llama-spm.gguf" -o "$TMP/m-llama3x.gguf" -q \
         --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --rope-theta 500000 --wstd 0.1 --type q8_0 \
         --rope-freqs wide --bias-o --bias-ffn --kv llama.rope.scaling.type=str:yarn --kv llama.rope.scaling.factor=f32:4 \
@@ -91,10 +91,18 @@ if [ -x "$BUILD/make_model" ] && [ -f "$SHARED/vocab/ggml-vocab-llama-spm.gguf" 
     "$BUILD/make_model" --arch gemma2 --vocab "$SHARED/vocab/ggml-vocab-llama-spm.gguf" -o "$TMP/m-gemma2.gguf" -q \
         --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --wstd 0.1 --swa 8 --type q8_0 \
         && table_row "$TMP/m-gemma2.gguf" "gemma2-q8_0" || { echo "FAIL: make_model gemma2"; fail=1; }
+    # gemma3: q/k norms, five sliding-window layers (window 8 < prompt + generation, RoPE base
+    # 10000) and a global one with linear RoPE scaling
+    "$BUILD/make_model" --arch gemma3 --vocab "$SHARED/vocab/ggml-vocab-llama-spm.gguf" -o "$TMP/m-gemma3.gguf" -q \
+        --layers 6 --embd 256 --ff 512 --heads 4 --kv-heads 2 --wstd 0.1 --swa 8 --tied --type q4_k_m \
+        --kv gemma3.rope.scaling.type=str:linear --kv gemma3.rope.scaling.factor=f32:8 \
+        && table_row "$TMP/m-gemma3.gguf" "gemma3-q4_k_m" || { echo "FAIL: make_model gemma3"; fail=1; }
+    # phi3 with its long-context RoPE factors (original context 128 < any context used here: long)
     if [ -f "$BUILD/llama.cpp-src/models/ggml-vocab-phi-3.gguf" ]; then
         "$BUILD/make_model" --arch phi3 --vocab "$BUILD/llama.cpp-src/models/ggml-vocab-phi-3.gguf" -o "$TMP/m-phi3.gguf" -q \
-            --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --type q8_0 \
-            && table_row "$TMP/m-phi3.gguf" "phi3-q8_0" || { echo "FAIL: make_model phi3"; fail=1; }
+            --layers 2 --embd 256 --ff 512 --heads 4 --kv-heads 2 --wstd 0.05 --type q8_0 --rope-factors \
+            --kv phi3.rope.scaling.original_context_length=u32:128 --kv phi3.rope.scaling.attn_factor=f32:1.1339 \
+            && table_row "$TMP/m-phi3.gguf" "phi3-longrope-q8_0" || { echo "FAIL: make_model phi3"; fail=1; }
     fi
 fi
 # TinyLlama-shaped models (22 layers, 2048 wide, 32000 vocab; ~0.7/1.2 GB, minutes to make

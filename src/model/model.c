@@ -76,7 +76,8 @@ static float yarn_corr_dim(int n_dims, int n_ctx_orig, float n_rot, float base) 
  * rope.scaling.type defaults to linear; the factor is rope.scaling.factor or the older
  * rope.scale_linear; type none means no scaling whatever the factor; yarn mixes interpolation
  * and extrapolation per dimension and rescales cos/sin; rope.scaling.attn_factor multiplies
- * cos/sin in every case. longrope (Phi-3 long context) is refused. */
+ * cos/sin in every case. The type longrope is refused: no converter writes it (Phi-3 128k files
+ * carry rope_factors_long/short with the default type; forward.c picks one by the context). */
 static chord_status rope_scaling(const chord_gguf *g, const char *arch, chord_hparams *hp, chord_error *err) {
     char full[128];
     snprintf(full, sizeof full, "%s.rope.scaling.type", arch);
