@@ -1,18 +1,23 @@
-// browser_bench.mjs — Chromium rows of `make bench`: our wasm32 and wasm64 builds vs wllama
-// (@wllama/wllama 3.8.1, llama.cpp on emscripten, from node_modules — no CDN) in the same
-// headless Debian Chromium, on the TinyLlama-shaped Q4_K_M and Q8_0 models from make_model, with
-// 1 and 2 threads. Every engine gets the model as a Blob, the same prompt and greedy decoding with
-// end-of-generation ignored. Columns: load time (Blob → ready), prefill tok/s, decode tok/s (each
-// engine's own timers: ours from chord_session_stats, wllama's llama.cpp timings), and peak RSS of
-// the renderer process (one fresh browser per row, so the peaks do not mix).
+// browser_bench.mjs — Chromium rows of `make bench`: our wasm32 and wasm64 builds (relaxed SIMD,
+// as loadModel picks them in Chromium) vs wllama (@wllama/wllama from node_modules — llama.cpp on
+// emscripten, no CDN; the version printed is the one loaded, read from its package.json) in the
+// same headless Debian Chromium, on the TinyLlama-shaped Q4_K_M and Q8_0 models from make_model,
+// with 1 and 2 threads; plus the Node row: our plain-simd128 wasm32 build in this Node (the build
+// loadModel picks there), against Chromium's wasm32-relaxed. Every engine gets the same prompt and
+// greedy decoding with end-of-generation ignored. Columns: load time (Blob → ready), prefill tok/s,
+// decode tok/s (each engine's own timers: ours from chord_session_stats, wllama's llama.cpp
+// timings), the ratios to the row's reference (wllama for Chromium rows, Chromium wasm32-relaxed
+// for the Node row), the 1 → N threads speed-up, and peak RSS of the renderer process (one fresh
+// browser per row, so the peaks do not mix). The header names the CPU and the load average.
 //
 //   node bench/browser_bench.mjs [--build-dir build] [--model PATH]... [--threads 1,2]
-//        [--engines wasm32,wasm64,wllama] [--prompt-tokens 64] [--decode 64] [--json FILE]
+//        [--engines wasm32,wasm64,wllama,node] [--prompt-tokens 64] [--decode 64] [--json FILE]
 //
 // Models default to $BUILD/models/tinyllama-{q4_k_m,q8_0}.gguf, made with $BUILD/make_model when
 // missing. The page is served by tools/serve.mjs with COOP/COEP (threads need it).
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { launch, startServer, rendererPeakRss, repo } from '../tests/browser/chromium.mjs';
@@ -20,7 +25,7 @@ import { launch, startServer, rendererPeakRss, repo } from '../tests/browser/chr
 const SHARED = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(repo);
 
 const args = process.argv.slice(2);
-const opt = { buildDir: process.env.BUILD ?? 'build', models: [], threads: [1, 2], engines: ['wasm32', 'wasm64', 'wllama'],
+const opt = { buildDir: process.env.BUILD ?? 'build', models: [], threads: [1, 2], engines: ['wasm32', 'wasm64', 'wllama', 'node'],
     promptTokens: 64, decode: 64, json: null };
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => args[++i];
@@ -34,6 +39,20 @@ for (let i = 0; i < args.length; i++) {
     else { console.error(`browser_bench: unknown option ${a}`); process.exit(2); }
 }
 const buildDir = path.resolve(repo, opt.buildDir);
+
+// The wllama actually installed (the bench peer; scripts/setup.sh pins it in package.json).
+const WLLAMA_DIR = path.join(repo, 'node_modules/@wllama/wllama');
+const wllamaVersion = (() => {
+    try { return JSON.parse(fs.readFileSync(path.join(WLLAMA_DIR, 'package.json'), 'utf8')).version; } catch { return null; }
+})();
+if (!wllamaVersion && opt.engines.includes('wllama')) {
+    console.log(`SKIP wllama: ${WLLAMA_DIR} is not installed (make setup)`);
+    opt.engines = opt.engines.filter((e) => e !== 'wllama');
+}
+const cpuModel = (() => {
+    try { return /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model; } catch { return os.cpus()[0]?.model ?? '?'; }
+})();
+const loadAtStart = os.loadavg();
 
 // TinyLlama 1.1B shape (22 layers, 2048 wide, 5632 ff, 32 heads, 4 KV heads, llama SPM vocab).
 const TINYLLAMA = ['--layers', '22', '--embd', '2048', '--ff', '5632', '--heads', '32', '--kv-heads', '4', '--ctx', '2048'];
@@ -94,7 +113,7 @@ async function runOurs({ modelUrl, build, threads, prompt, decode, wasmBase }) {
     };
 }
 
-async function runWllama({ modelUrl, threads, prompt, decode }) {
+async function runWllama({ modelUrl, threads, prompt, decode, version }) {
     const { Wllama } = await import('/node_modules/@wllama/wllama/esm/index.js');
     const quiet = { debug() {}, log() {}, warn() {}, error: (...a) => console.error(...a) };
     const w = new Wllama({ default: '/node_modules/@wllama/wllama/esm/wasm/wllama.wasm' }, { suppressNativeLog: true, logger: quiet });
@@ -109,8 +128,27 @@ async function runWllama({ modelUrl, threads, prompt, decode }) {
     const t = r.timings ?? {};
     await w.exit();
     return {
-        engine: 'wllama 3.8.1', threads, loadMs, promptTokens: t.prompt_n, decoded: t.predicted_n,
+        engine: `wllama ${version}`, threads, loadMs, promptTokens: t.prompt_n, decoded: t.predicted_n,
         prefill: t.prompt_per_second, decodeTps: t.predicted_per_second, wasmMemory: null,
+    };
+}
+
+// Our plain-simd128 wasm32 build in this Node process (Node 20's relaxed SIMD computes wrong dot
+// products, so loadModel never picks the relaxed build there), with the same prompt and timers.
+async function runNode({ modelPath, threads, prompt, decode }) {
+    const { loadModel } = await import(path.join(repo, 'js/src/index.js'));
+    const t0 = performance.now();
+    const model = await loadModel(modelPath, { build: 'wasm32', threads, wasmBase: path.join(buildDir, 'wasm'), nCtx: 512 });
+    const loadMs = performance.now() - t0;
+    for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: 2, ignoreEos: true }));
+    let n = 0;
+    for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: decode, ignoreEos: true })) n++;
+    const g = model.lastGeneration, info = model.info;
+    await model.dispose();
+    return {
+        engine: `wasm-chord ${info.build}${info.simd === 'relaxed' ? ' (relaxed)' : ' simd128'} in Node ${process.versions.node}`,
+        threads: info.threads, loadMs, promptTokens: g.promptTokens.length, decoded: n,
+        prefill: g.stats.prefill_tok_s, decodeTps: g.stats.decode_tok_s, wasmMemory: info.sizes.memoryBytes,
     };
 }
 
@@ -121,6 +159,8 @@ if (!models.length) process.exit(0);
 const srv = await startServer();
 const rows = [];
 const prompt = 'Once upon a time, there was a little girl named Lily who loved to play in the park with her friends. '.repeat(8);
+// The prompt: about promptTokens tokens of it (same text for every engine).
+const promptText = prompt.slice(0, Math.round(opt.promptTokens * 4.3));
 try {
     for (const modelPath of models) {
         const rel = path.relative(repo, modelPath);
@@ -129,20 +169,29 @@ try {
         if (!modelUrl) { console.log(`SKIP: ${modelPath} is outside the served tree`); continue; }
         for (const threads of opt.threads) {
             for (const engine of opt.engines) {
-                const b = await launch();
                 const row = { model: path.basename(modelPath), engineKey: engine, threads };
+                if (engine === 'node') {
+                    try {
+                        Object.assign(row, await runNode({ modelPath, threads, prompt: promptText, decode: opt.decode }),
+                            { peakRss: null });
+                    } catch (e) {
+                        row.error = e.message.split('\n')[0].slice(0, 160);
+                    }
+                    rows.push(row);
+                    console.error(`browser_bench: ${row.model} ${engine} ${threads} thr: ${row.error ?? `${row.decodeTps?.toFixed(2)} tok/s decode`}`);
+                    continue;
+                }
+                const b = await launch();
                 try {
                     const page = await b.page();
                     // Nothing may come from the network: only the local server.
                     await b.context.route(/^(?!http:\/\/127\.0\.0\.1)/, (r) => r.abort());
                     page.on('pageerror', (e) => console.error(`  page error: ${e.message}`));
                     await page.goto(`${srv.url}web/`);
-                    // The prompt: about promptTokens tokens of it (same text for every engine).
-                    const p = prompt.slice(0, Math.round(opt.promptTokens * 4.3));
                     const wasmBase = `/${path.relative(repo, path.join(buildDir, 'wasm'))}/`;
                     const r = engine === 'wllama'
-                        ? await page.evaluate(runWllama, { modelUrl, threads, prompt: p, decode: opt.decode })
-                        : await page.evaluate(runOurs, { modelUrl, build: engine, threads, prompt: p, decode: opt.decode, wasmBase });
+                        ? await page.evaluate(runWllama, { modelUrl, threads, prompt: promptText, decode: opt.decode, version: wllamaVersion })
+                        : await page.evaluate(runOurs, { modelUrl, build: engine, threads, prompt: promptText, decode: opt.decode, wasmBase });
                     Object.assign(row, r, { peakRss: rendererPeakRss(b.profile) });
                 } catch (e) {
                     row.error = e.message.split('\n')[0].slice(0, 160);
@@ -158,33 +207,38 @@ try {
     await srv.close();
 }
 
+// ---- the table ------------------------------------------------------------------------------
+
 const f = (x, d = 1) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 const mib = (x) => (x ? (x / 2 ** 20).toFixed(0) : '—');
-console.log('\n### Chromium (headless, Debian chromium): wasm-chord vs wllama\n');
-console.log('| model | engine | threads | load ms | prompt tok | prefill tok/s | decode tok/s | peak RSS MiB | wasm memory MiB |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+const ratio = (a, b) => (a && b && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+const find = (m, t, k) => rows.find((r) => r.model === m && r.threads === t && r.engineKey === k && !r.error);
+// The reference of each row: wllama for our Chromium rows, Chromium wasm32 (relaxed) for Node.
+const refKey = (k) => (k === 'node' ? 'wasm32' : k === 'wllama' ? null : 'wllama');
+const la = (v) => v.map((x) => x.toFixed(2)).join(' ');
+const chromiumVersion = (() => { try { return execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return 'chromium'; } })();
+console.log(`\n### Chromium (headless, ${chromiumVersion}) and Node ${process.versions.node}: wasm-chord vs wllama ${wllamaVersion ?? '(not installed)'}\n`);
+console.log(`CPU: ${cpuModel}, ${os.cpus().length} logical CPUs; load average at start ${la(loadAtStart)}, at end ${la(os.loadavg())}. ` +
+    `Ratios: ours ÷ the "vs" engine at the same model and threads (wllama for Chromium rows; Chromium wasm32-relaxed for the Node row); ` +
+    `"×1t" = this row ÷ the same engine at 1 thread.\n`);
+console.log('| model | engine | threads | load ms | prompt tok | prefill tok/s | decode tok/s | vs | prefill ÷ vs | decode ÷ vs | prefill ×1t | decode ×1t | peak RSS MiB | wasm memory MiB |');
+console.log('|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-    if (r.error) { console.log(`| ${r.model} | ${r.engineKey} | ${r.threads} | error: ${r.error} | | | | | |`); continue; }
-    console.log(`| ${r.model} | ${r.engine} | ${r.threads} | ${f(r.loadMs, 0)} | ${r.promptTokens ?? '—'} | ${f(r.prefill)} | ${f(r.decodeTps, 2)} | ${mib(r.peakRss)} | ${mib(r.wasmMemory)} |`);
+    if (r.error) { console.log(`| ${r.model} | ${r.engineKey} | ${r.threads} | error: ${r.error} | | | | | | | | | | |`); continue; }
+    const rk = refKey(r.engineKey), ref = rk ? find(r.model, r.threads, rk) : null;
+    const one = r.threads !== 1 ? find(r.model, 1, r.engineKey) : null;
+    const vs = !rk ? '' : rk === 'wllama' ? `wllama` : 'Chromium wasm32-relaxed';
+    console.log(`| ${r.model} | ${r.engine} | ${r.threads} | ${f(r.loadMs, 0)} | ${r.promptTokens ?? '—'} | ${f(r.prefill)} | ${f(r.decodeTps, 2)} | ` +
+        `${vs} | ${ref ? ratio(r.prefill, ref.prefill) : '—'} | ${ref ? ratio(r.decodeTps, ref.decodeTps) : '—'} | ` +
+        `${one ? ratio(r.prefill, one.prefill) : '—'} | ${one ? ratio(r.decodeTps, one.decodeTps) : '—'} | ${mib(r.peakRss)} | ${mib(r.wasmMemory)} |`);
 }
-// Ratios ours/wllama on decode, per model and thread count.
-for (const m of new Set(rows.map((r) => r.model))) {
-    for (const t of opt.threads) {
-        const w = rows.find((r) => r.model === m && r.threads === t && r.engineKey === 'wllama' && !r.error);
-        for (const k of ['wasm32', 'wasm64']) {
-            const o = rows.find((r) => r.model === m && r.threads === t && r.engineKey === k && !r.error);
-            if (w && o) console.log(`${m} ${t} thr: ${k}/wllama decode ×${(o.decodeTps / w.decodeTps).toFixed(2)}, prefill ×${(o.prefill / w.prefill).toFixed(2)}`);
-        }
-    }
-}
-// The Memory64 cost: wasm64 vs wasm32 with the same SIMD flavour (issue 11 target: >= 0.95x).
+// The Memory64 cost: wasm64 vs wasm32 with the same SIMD flavour.
 for (const m of new Set(rows.map((r) => r.model))) {
     for (const t of opt.threads) {
         for (const sfx of ['', '-simd128']) {
-            const a = rows.find((r) => r.model === m && r.threads === t && r.engineKey === 'wasm32' + sfx && !r.error);
-            const b = rows.find((r) => r.model === m && r.threads === t && r.engineKey === 'wasm64' + sfx && !r.error);
-            if (a && b) console.log(`${m} ${t} thr: ${b.engine}/${a.engine} decode ×${(b.decodeTps / a.decodeTps).toFixed(2)}, prefill ×${(b.prefill / a.prefill).toFixed(2)}`);
+            const a = find(m, t, 'wasm32' + sfx), b = find(m, t, 'wasm64' + sfx);
+            if (a && b) console.log(`${m} ${t} thr: ${b.engine} ÷ ${a.engine}: decode ${ratio(b.decodeTps, a.decodeTps)}, prefill ${ratio(b.prefill, a.prefill)}`);
         }
     }
 }
-if (opt.json) fs.writeFileSync(opt.json, JSON.stringify(rows, null, 2));
+if (opt.json) fs.writeFileSync(opt.json, JSON.stringify({ cpu: cpuModel, load: [loadAtStart, os.loadavg()], wllama: wllamaVersion, rows }, null, 2));

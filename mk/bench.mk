@@ -1,15 +1,17 @@
 # mk/bench.mk — `make bench`: wasm-chord vs llama.cpp, prefill and decode tokens/s on the
 # TinyLlama-shaped Q4_K_M and Q8_0 models (bench/run.sh; BENCH_ARGS passes options through,
-# e.g. BENCH_ARGS='--threads "1 2 4"'), then the Chromium rows: our wasm32/wasm64 builds vs wllama
-# in headless Chromium on the same files (bench/browser_bench.mjs; BENCH_BROWSER=0 skips them),
+# e.g. BENCH_ARGS='--threads "1 2 4"'), then the Chromium rows: our wasm32/wasm64 relaxed builds vs
+# wllama (the version installed in node_modules, named in the heading) in headless Chromium on the
+# same files, plus our plain-simd128 build in Node (bench/browser_bench.mjs; BENCH_BROWSER=0 skips them),
 # then the server rows: `wasm-chord serve` at --parallel 1 and 2 beside `run` on the same prompts
 # (bench/server_bench.mjs; BENCH_SERVER=0 skips them).
 BENCH_ARGS ?=
 BENCH_BROWSER ?= 1
 BENCH_SERVER ?= 1
+WLLAMA_VERSION = $(shell node -p "require('./node_modules/@wllama/wllama/package.json').version" 2>/dev/null || echo '(not installed)')
 bench: setup $(BUILD)/wasm-chord $(BUILD)/make_model $(if $(filter 1,$(BENCH_BROWSER)),wasm)
 	@BUILD=$(BUILD) bash bench/run.sh $(BENCH_ARGS)
-	@if [ "$(BENCH_BROWSER)" = 1 ]; then echo; echo "== Chromium: wasm-chord (wasm32, wasm64) vs wllama 3.8.1"; \
+	@if [ "$(BENCH_BROWSER)" = 1 ]; then echo; echo "== Chromium: wasm-chord (wasm32, wasm64 relaxed) vs wllama $(WLLAMA_VERSION); Node: wasm-chord wasm32 simd128"; \
 	    node bench/browser_bench.mjs --build-dir $(BUILD) --threads 1,2 --prompt-tokens 64 --decode 64; fi
 	@if [ "$(BENCH_SERVER)" = 1 ]; then echo; node bench/server_bench.mjs --build-dir $(BUILD); fi
 

@@ -2,7 +2,7 @@
 #   make demo           serve web/ with COOP/COEP headers and print the address (DEMO_PORT=8080)
 #   make js-test        node API tests (tests/t_js.sh)
 #   make browser-test   demo page in headless Chromium (tests/t_browser.sh)
-#   make bench-browser  Chromium rows: our wasm32/wasm64 vs wllama (bench/browser_bench.mjs)
+#   make bench-browser  Chromium rows: our wasm32/wasm64 vs wllama, and the Node row (bench/browser_bench.mjs)
 .PHONY: demo js-test browser-test bench-browser
 DEMO_PORT ?= 8080
 
