@@ -25,6 +25,11 @@ float chord_dot_q3_K_simd128(int64_t, const void *, const void *);
 float chord_dot_q4_K_simd128(int64_t, const void *, const void *);
 float chord_dot_q5_K_simd128(int64_t, const void *, const void *);
 float chord_dot_q6_K_simd128(int64_t, const void *, const void *);
+void chord_dot_rows_q4_0_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
+void chord_dot_rows_q8_0_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
+void chord_dot_rows_q4_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
+void chord_dot_rows_q5_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
+void chord_dot_rows_q6_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
 
 typedef struct { uint32_t type; chord_vec_dot_fn simd; } kcase;
 static const kcase cases[] = {
@@ -35,6 +40,16 @@ static const kcase cases[] = {
     {CHORD_TYPE_Q6_K, chord_dot_q6_K_simd128},
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
+
+typedef struct { uint32_t type; chord_vec_dot_rows_fn rows; chord_vec_dot_fn one; } rcase;
+static const rcase rcases[] = {
+    {CHORD_TYPE_Q4_0, chord_dot_rows_q4_0_simd128, chord_dot_q4_0_simd128},
+    {CHORD_TYPE_Q8_0, chord_dot_rows_q8_0_simd128, chord_dot_q8_0_simd128},
+    {CHORD_TYPE_Q4_K, chord_dot_rows_q4_K_simd128, chord_dot_q4_K_simd128},
+    {CHORD_TYPE_Q5_K, chord_dot_rows_q5_K_simd128, chord_dot_q5_K_simd128},
+    {CHORD_TYPE_Q6_K, chord_dot_rows_q6_K_simd128, chord_dot_q6_K_simd128},
+};
+#define NRCASES (int)(sizeof rcases / sizeof rcases[0])
 
 static uint64_t rng = 88172645463325252ull;
 static float frand(void) { /* uniform in [-1, 1) */
@@ -77,7 +92,49 @@ static int check_one(const kcase *c, int64_t n) {
     return bad;
 }
 
+/* ny activation rows (stride ys, padded past a row so the stride is not the row size) against one
+ * weight row: each out[r] must equal the single-row kernel's result bit for bit. Edge blocks too:
+ * the first row's activations all zero, the weights' scales near fp16's largest. */
+static void check_rows(const rcase *c, int64_t n, int ny, int edge) {
+    const chord_type_traits *t = chord_type_get(c->type), *ty = chord_type_get(t->vec_dot_type);
+    uint64_t xb, yb;
+    if (chord_type_row_bytes(c->type, (uint64_t)n, &xb) || chord_type_row_bytes(t->vec_dot_type, (uint64_t)n, &yb)) return;
+    const uint64_t ys = yb + 64;
+    float *f = malloc((size_t)n * 4), out[8];
+    uint8_t *xq = malloc(xb), *yq = malloc(ys * (uint64_t)ny);
+    const float scale = edge ? 6.0e4f / 2.0f : 1.0f + 10.0f * (frand() + 1.0f);
+    for (int64_t i = 0; i < n; i++) f[i] = frand() * scale;
+    t->from_float(f, xq, n);
+    for (int r = 0; r < ny; r++) {
+        for (int64_t i = 0; i < n; i++) f[i] = (edge && r == 0) ? 0.0f : frand();
+        ty->from_float(f, yq + ys * (uint64_t)r, n);
+    }
+    c->rows(n, xq, yq, ys, ny, out);
+    for (int r = 0; r < ny; r++) {
+        const float one = c->one(n, xq, yq + ys * (uint64_t)r);
+        checks++;
+        if (memcmp(&one, &out[r], 4) != 0) {
+            failures++;
+            snprintf(last_fail, sizeof last_fail, "%s rows n=%lld ny=%d row %d: %.9g, single-row kernel %.9g",
+                     t->name, (long long)n, ny, r, (double)out[r], (double)one);
+        }
+    }
+    free(f); free(xq); free(yq);
+}
+
 EXPORT int32_t wtq_run(void) {
+    for (int ci = 0; ci < NRCASES; ci++) {
+        const chord_type_traits *t = chord_type_get(rcases[ci].type);
+        const int64_t be = t->block_elems, sizes[] = {be, 3 * be, 2048, 5632};
+        for (int si = 0; si < 4; si++)
+            for (int ny = 1; ny <= 8; ny++)
+                for (int edge = 0; edge < 2; edge++) check_rows(&rcases[ci], sizes[si], ny, edge);
+        checks++;
+        if (t->vec_dot_rows != rcases[ci].rows) {
+            failures++;
+            snprintf(last_fail, sizeof last_fail, "%s: traits vec_dot_rows is not the simd128 kernel", t->name);
+        }
+    }
     for (int ci = 0; ci < NCASES; ci++) {
         const chord_type_traits *t = chord_type_get(cases[ci].type);
         const int64_t be = t->block_elems;
@@ -129,6 +186,52 @@ EXPORT double wtq_bench(int32_t i, int32_t rows, int32_t cols, int32_t iters, in
     free(w); free(yq); free(tmp);
     return best;
 }
+
+/* Time a rows x cols matrix against 4 activation rows (a prompt batch's register block) with the
+ * multi-row kernel (rows = 1) or the single-row kernel per activation row (rows = 0): ms per pass. */
+EXPORT double wtq_bench_rows(int32_t i, int32_t rows, int32_t cols, int32_t iters, int32_t multi) {
+    const rcase *c = &rcases[i];
+    const chord_type_traits *t = chord_type_get(c->type), *ty = chord_type_get(t->vec_dot_type);
+    uint64_t xb, yb;
+    if (chord_type_row_bytes(c->type, (uint64_t)cols, &xb) || chord_type_row_bytes(t->vec_dot_type, (uint64_t)cols, &yb)) return -1;
+    uint8_t *w = malloc(xb * (uint64_t)rows), *yq = malloc(yb * 4);
+    float *tmp = malloc((size_t)cols * 4), out[4];
+    if (!w || !yq || !tmp) return -1;
+    for (int32_t r = 0; r < rows; r++) {
+        for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
+        t->from_float(tmp, w + xb * r, cols);
+    }
+    for (int k = 0; k < 4; k++) {
+        for (int32_t j = 0; j < cols; j++) tmp[j] = frand();
+        ty->from_float(tmp, yq + yb * k, cols);
+    }
+    volatile float sink = 0;
+    double best = 1e30;
+    for (int32_t it = 0; it < iters; it++) {
+        double t0 = chord_time_ms();
+        float s = 0;
+        for (int32_t r = 0; r < rows; r++) {
+            if (multi) c->rows(cols, w + xb * r, yq, yb, 4, out);
+            else for (int k = 0; k < 4; k++) out[k] = c->one(cols, w + xb * r, yq + yb * k);
+            s += out[0] + out[3];
+        }
+        sink = s;
+        double dt = chord_time_ms() - t0;
+        if (dt < best) best = dt;
+    }
+    (void)sink;
+    free(w); free(yq); free(tmp);
+    return best;
+}
+EXPORT const char *wtq_rows_name(int32_t i) { return i >= 0 && i < NRCASES ? chord_type_name(rcases[i].type) : ""; }
+EXPORT int32_t wtq_rows_count(void) { return NRCASES; }
+
+EXPORT double wtq_row_bytes_of(int32_t type, int32_t cols) {
+    uint64_t b = 0;
+    chord_type_row_bytes((uint32_t)type, (uint64_t)cols, &b);
+    return (double)b;
+}
+EXPORT int32_t wtq_rows_type(int32_t i) { return (int32_t)rcases[i].type; }
 
 EXPORT double wtq_row_bytes(int32_t i, int32_t cols) {
     uint64_t b = 0;

@@ -364,6 +364,187 @@ float chord_dot_q3_K_simd128(int64_t n, const void *vx, const void *vy) {
     return hsum8(acc);
 }
 
+/* ---- multi-row kernels (prompt batches) ---------------------------------------------------
+ * One weight row against ny activation rows (stride ys bytes), for the prompt batch's matrix
+ * product: the weight bytes are loaded and unpacked (levels, scales, x's sign) once for every
+ * activation row. Each row keeps its own accumulators and performs exactly the float operations
+ * of the single-row kernel in the same order, so out[r] is bit-identical to it (tested). At most
+ * ROWS_MAX rows per pass (the accumulators of more rows would not fit V8's registers). */
+#define ROWS_MAX 4
+#define YROW(T, vy, ys, r) ((const T *)((const uint8_t *)(vy) + (uint64_t)(r) * (ys)))
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+
+static ALWAYS_INLINE void k45_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out, int five) {
+    v8f acc[ROWS_MAX];
+    v128_t acc_m[ROWS_MAX];
+    for (int r = 0; r < ny; r++) { acc[r] = F8_ZERO; acc_m[r] = wasm_f32x4_splat(0); }
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *scales, *qs, *qh = NULL;
+        uint16_t dh, dminh;
+        if (five) {
+            const chord_block_q5_K *x = (const chord_block_q5_K *)vx + i;
+            scales = x->scales; qs = x->qs; qh = x->qh; dh = x->d; dminh = x->dmin;
+        } else {
+            const chord_block_q4_K *x = (const chord_block_q4_K *)vx + i;
+            scales = x->scales; qs = x->qs; dh = x->d; dminh = x->dmin;
+        }
+        const float xd = h2f(dh), xm = h2f(dminh);
+        uint32_t u[4];
+        memcpy(u, scales, 12);
+        u[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+        const uint32_t mins_lo = u[1] & 0x3f3f3f3fu;
+        u[1] = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+        u[2] = mins_lo;
+        u[0] &= 0x3f3f3f3fu;
+        v128_t sc = wasm_u16x8_load8x8(u);
+        const v128_t mn = wasm_u16x8_load8x8(u + 2);
+        const v128_t mn0 = wasm_i16x8_shuffle(mn, mn, 0, 0, 1, 1, 2, 2, 3, 3);
+        const v128_t mn1 = wasm_i16x8_shuffle(mn, mn, 4, 4, 5, 5, 6, 6, 7, 7);
+        float d[ROWS_MAX];
+        kacc s[ROWS_MAX];
+        for (int r = 0; r < ny; r++) {
+            const chord_block_q8_K *y = YROW(chord_block_q8_K, vy, ys, r) + i;
+            d[r] = y->d * xd;
+            const float dmin = -y->d * xm;
+            const v128_t p0 = wasm_i32x4_dot_i16x8(wasm_v128_load(y->bsums), mn0);
+            const v128_t p1 = wasm_i32x4_dot_i16x8(wasm_v128_load(y->bsums + 8), mn1);
+            acc_m[r] = fma4(wasm_f32x4_splat(dmin), wasm_f32x4_convert_i32x4(pair_sum(p0, p1)), acc_m[r]);
+            s[r] = kacc_zero();
+        }
+        v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
+        if (five) { h0 = wasm_v128_load(qh); h1 = wasm_v128_load(qh + 16); }
+        k45_high hb = k45_high_init(h0, h1);
+#pragma clang loop unroll(disable)
+        for (int j = 0; j < 4; j++, qs += 32) {
+            const v128_t b0 = wasm_v128_load(qs), b1 = wasm_v128_load(qs + 16);
+            const v128_t sl = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 0)), su = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 1));
+            sc = wasm_i32x4_shuffle(sc, sc, 1, 2, 3, 0);
+            const k45_lv lv = k45_levels(&hb, b0, b1, five);
+            for (int r = 0; r < ny; r++)
+                s[r] = k45_acc(s[r], &lv, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + 64 * j, sl, su);
+        }
+        for (int r = 0; r < ny; r++) acc[r] = acc_scaled(acc[r], d[r], kacc_get(s[r]));
+    }
+    for (int r = 0; r < ny; r++) out[r] = hsum8(acc[r]) + hsum4(acc_m[r]);
+}
+
+static ALWAYS_INLINE void q6k_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out) {
+    const chord_block_q6_K *x = vx;
+    const v128_t m4 = wasm_i8x16_splat(0x0f), m2 = wasm_i8x16_splat(3);
+    v8f acc[ROWS_MAX];
+    for (int r = 0; r < ny; r++) acc[r] = F8_ZERO;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const float xd = h2f(x[i].d);
+        const v128_t sc8 = wasm_v128_load(x[i].scales);
+        const v128_t sca = wasm_i16x8_extend_low_i8x16(sc8), scb = wasm_i16x8_extend_high_i8x16(sc8);
+        const uint8_t *ql = x[i].ql, *qh = x[i].qh;
+        kacc s[ROWS_MAX];
+        for (int r = 0; r < ny; r++) s[r] = kacc_zero();
+        v128_t scv = sca;
+#define HB(h, sh) wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, sh), m2), 4)
+#pragma clang loop unroll(disable)
+        for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
+            const v128_t l0a = wasm_v128_load(ql), l0b = wasm_v128_load(ql + 16);
+            const v128_t l1a = wasm_v128_load(ql + 32), l1b = wasm_v128_load(ql + 48);
+            const v128_t ha = wasm_v128_load(qh), hb = wasm_v128_load(qh + 16);
+            const int off = 128 * j;
+            v128_t q0 = wasm_v128_or(wasm_v128_and(l0a, m4), HB(ha, 0)), q1 = wasm_v128_or(wasm_v128_and(l0b, m4), HB(hb, 0));
+            for (int r = 0; r < ny; r++)
+                s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off, BCAST16(scv, 0), BCAST16(scv, 1));
+            q0 = wasm_v128_or(wasm_v128_and(l1a, m4), HB(ha, 2)); q1 = wasm_v128_or(wasm_v128_and(l1b, m4), HB(hb, 2));
+            for (int r = 0; r < ny; r++)
+                s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 32, BCAST16(scv, 2), BCAST16(scv, 3));
+            q0 = wasm_v128_or(wasm_u8x16_shr(l0a, 4), HB(ha, 4)); q1 = wasm_v128_or(wasm_u8x16_shr(l0b, 4), HB(hb, 4));
+            for (int r = 0; r < ny; r++)
+                s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 64, BCAST16(scv, 4), BCAST16(scv, 5));
+            q0 = wasm_v128_or(wasm_u8x16_shr(l1a, 4), HB(ha, 6)); q1 = wasm_v128_or(wasm_u8x16_shr(l1b, 4), HB(hb, 6));
+            for (int r = 0; r < ny; r++)
+                s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 96, BCAST16(scv, 6), BCAST16(scv, 7));
+            scv = scb;
+        }
+#undef HB
+        for (int r = 0; r < ny; r++) {
+            const chord_block_q8_K *y = YROW(chord_block_q8_K, vy, ys, r) + i;
+            const v128_t sub0 = wasm_i32x4_shl(wasm_i32x4_dot_i16x8(wasm_v128_load(y->bsums), sca), 5);
+            const v128_t sub1 = wasm_i32x4_shl(wasm_i32x4_dot_i16x8(wasm_v128_load(y->bsums + 8), scb), 5);
+            v8i sumi = kacc_get(s[r]);
+            sumi.lo = wasm_i32x4_sub(sumi.lo, sub0);
+            sumi.hi = wasm_i32x4_sub(sumi.hi, sub1);
+            acc[r] = acc_scaled(acc[r], y->d * xd, sumi);
+        }
+    }
+    for (int r = 0; r < ny; r++) out[r] = hsum8(acc[r]);
+}
+
+/* Q8_0: the single-row kernel's even/odd block accumulators per row; x's sign trick or widening
+ * (i8_prep) once per block. */
+static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out) {
+    const chord_block_q8_0 *x = vx;
+    v8f acc0[ROWS_MAX], acc1[ROWS_MAX];
+    for (int r = 0; r < ny; r++) { acc0[r] = F8_ZERO; acc1[r] = F8_ZERO; }
+    int64_t i = 0;
+    const int64_t nb = n / QK8_0;
+#define Q8_BLOCK(A, k)                                                                                \
+    do {                                                                                              \
+        const float xd = h2f(x[k].d);                                                                 \
+        const i8_prep p0 = i8_prep_of(wasm_v128_load(x[k].qs)), p1 = i8_prep_of(wasm_v128_load(x[k].qs + 16)); \
+        for (int r = 0; r < ny; r++) {                                                                \
+            const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + (k);                      \
+            A[r] = acc_scaled(A[r], xd * h2f(y->d),                                                   \
+                              (v8i){ dot4_i8_p(p0, wasm_v128_load(y->qs)), dot4_i8_p(p1, wasm_v128_load(y->qs + 16)) }); \
+        }                                                                                             \
+    } while (0)
+    for (; i + 2 <= nb; i += 2) {
+        Q8_BLOCK(acc0, i);
+        Q8_BLOCK(acc1, i + 1);
+    }
+    for (; i < nb; i++) Q8_BLOCK(acc0, i);
+#undef Q8_BLOCK
+    for (int r = 0; r < ny; r++) out[r] = hsum8(add8(acc0[r], acc1[r]));
+}
+
+static ALWAYS_INLINE void q4_0_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out) {
+    const chord_block_q4_0 *x = vx;
+    const v128_t m4 = wasm_i8x16_splat(0x0f), eight = wasm_i8x16_splat(8);
+    v8f acc[ROWS_MAX];
+    for (int r = 0; r < ny; r++) acc[r] = F8_ZERO;
+    for (int64_t i = 0; i < n / QK4_0; i++) {
+        const v128_t b = wasm_v128_load(x[i].qs);
+        const i8_prep lo = i8_prep_of(wasm_i8x16_sub(wasm_v128_and(b, m4), eight));
+        const i8_prep hi = i8_prep_of(wasm_i8x16_sub(wasm_u8x16_shr(b, 4), eight));
+        const float xd = h2f(x[i].d);
+        for (int r = 0; r < ny; r++) {
+            const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + i;
+            acc[r] = acc_scaled(acc[r], xd * h2f(y->d),
+                                (v8i){ dot4_i8_p(lo, wasm_v128_load(y->qs)), dot4_i8_p(hi, wasm_v128_load(y->qs + 16)) });
+        }
+    }
+    for (int r = 0; r < ny; r++) out[r] = hsum8(acc[r]);
+}
+
+/* ny rows in passes of ROWS_MAX, each pass with a constant row count (so the row loops unroll). */
+#define ROWS_ENTRY(name, call)                                                                        \
+    void chord_dot_rows_##name##_simd128(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out) { \
+        for (; ny > 0; ny -= ROWS_MAX, y = (const uint8_t *)y + ROWS_MAX * ys, out += ROWS_MAX) {    \
+            switch (ny) {                                                                             \
+            case 1: call(n, x, y, ys, 1, out); break;                                                 \
+            case 2: call(n, x, y, ys, 2, out); break;                                                 \
+            case 3: call(n, x, y, ys, 3, out); break;                                                 \
+            default: call(n, x, y, ys, ROWS_MAX, out); break;                                         \
+            }                                                                                         \
+        }                                                                                             \
+    }
+#define K4_ROWS(n, x, y, ys, k, out) k45_rows(n, x, y, ys, k, out, 0)
+#define K5_ROWS(n, x, y, ys, k, out) k45_rows(n, x, y, ys, k, out, 1)
+ROWS_ENTRY(q4_K, K4_ROWS)
+ROWS_ENTRY(q5_K, K5_ROWS)
+ROWS_ENTRY(q6_K, q6k_rows)
+ROWS_ENTRY(q8_0, q8_0_rows)
+ROWS_ENTRY(q4_0, q4_0_rows)
+#undef K4_ROWS
+#undef K5_ROWS
+#undef ROWS_ENTRY
+
 /* The dispatch hook of quant.c (built with -DCHORD_QUANT_EXTRA_ISA on wasm): installs these
  * kernels, each tested against its *_ref one (tests/wasm_test_quant.c). */
 void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
@@ -377,5 +558,10 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     t[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_simd128;
     t[CHORD_TYPE_Q5_K].vec_dot = chord_dot_q5_K_simd128;
     t[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_simd128;
+    t[CHORD_TYPE_Q4_0].vec_dot_rows = chord_dot_rows_q4_0_simd128;
+    t[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_simd128;
+    t[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_simd128;
+    t[CHORD_TYPE_Q5_K].vec_dot_rows = chord_dot_rows_q5_K_simd128;
+    t[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_simd128;
 }
 #endif

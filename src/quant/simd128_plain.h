@@ -19,12 +19,18 @@ static inline v128_t fma4(v128_t a, v128_t b, v128_t c) {
     return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
-/* 16 signed bytes x times 16 signed bytes y → 4 int32 lanes, lane k = Σ bytes 4k..4k+3. */
-static inline v128_t dot4_i8(v128_t x, v128_t y) {
-    const v128_t lo = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y));
-    const v128_t hi = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y));
+/* 16 signed bytes x times 16 signed bytes y → 4 int32 lanes, lane k = Σ bytes 4k..4k+3. Split
+ * in two so that a multi-row kernel widens x once for several y: i8_prep(x), dot4_i8_p(p, y). */
+typedef struct { v128_t lo, hi; } i8_prep;
+static inline i8_prep i8_prep_of(v128_t x) {
+    return (i8_prep){ wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_high_i8x16(x) };
+}
+static inline v128_t dot4_i8_p(i8_prep p, v128_t y) {
+    const v128_t lo = wasm_i32x4_dot_i16x8(p.lo, wasm_i16x8_extend_low_i8x16(y));
+    const v128_t hi = wasm_i32x4_dot_i16x8(p.hi, wasm_i16x8_extend_high_i8x16(y));
     return wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
 }
+static inline v128_t dot4_i8(v128_t x, v128_t y) { return dot4_i8_p(i8_prep_of(x), y); }
 
 /* Unsigned bytes u (< 128) times signed bytes y, grouped as dot4_i8. */
 static inline v128_t dot4_u8(v128_t u, v128_t y) {
@@ -76,23 +82,32 @@ static inline k45_high k45_high_init(v128_t h0, v128_t h1) {
 }
 
 /* One 64-element step of dot_k45 (see simd128_relaxed.h): the packed bytes are widened once and
- * both nibbles come out of the same i16 lanes (i16 shifts are native on x86, i8x16 ones not). */
-static inline kacc k45_step(kacc s, k45_high *h, v128_t b0, v128_t b1, const int8_t *q8, v128_t sl, v128_t su,
-                            int five) {
+ * both nibbles come out of the same i16 lanes (i16 shifts are native on x86, i8x16 ones not).
+ * Split into levels (k45_levels) and products (k45_acc) for the multi-row kernels. */
+typedef struct { v128_t lo[4], up[4]; } k45_lv;
+static inline k45_lv k45_levels(k45_high *h, v128_t b0, v128_t b1, int five) {
     const v128_t m4w = wasm_i16x8_splat(0x0f), onew = wasm_i16x8_splat(1);
-    v128_t e[4] = { wasm_u16x8_extend_low_u8x16(b0), wasm_u16x8_extend_high_u8x16(b0),
-                    wasm_u16x8_extend_low_u8x16(b1), wasm_u16x8_extend_high_u8x16(b1) };
-    v128_t lo[4], up[4];
+    const v128_t e[4] = { wasm_u16x8_extend_low_u8x16(b0), wasm_u16x8_extend_high_u8x16(b0),
+                          wasm_u16x8_extend_low_u8x16(b1), wasm_u16x8_extend_high_u8x16(b1) };
+    k45_lv v;
     for (int k = 0; k < 4; k++) {
-        lo[k] = wasm_v128_and(e[k], m4w);
-        up[k] = wasm_u16x8_shr(e[k], 4);
+        v.lo[k] = wasm_v128_and(e[k], m4w);
+        v.up[k] = wasm_u16x8_shr(e[k], 4);
         if (five) {
-            lo[k] = wasm_v128_or(lo[k], wasm_i16x8_shl(wasm_v128_and(h->w[k], onew), 4));
-            up[k] = wasm_v128_or(up[k], wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(h->w[k], 1), onew), 4));
+            v.lo[k] = wasm_v128_or(v.lo[k], wasm_i16x8_shl(wasm_v128_and(h->w[k], onew), 4));
+            v.up[k] = wasm_v128_or(v.up[k], wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(h->w[k], 1), onew), 4));
             h->w[k] = wasm_u16x8_shr(h->w[k], 2);
         }
     }
-    s = kacc_add16(s, lo, q8, sl, sl);
-    s = kacc_add16(s, up, q8 + 32, su, su);
+    return v;
+}
+static inline kacc k45_acc(kacc s, const k45_lv *v, const int8_t *q8, v128_t sl, v128_t su) {
+    s = kacc_add16(s, v->lo, q8, sl, sl);
+    s = kacc_add16(s, v->up, q8 + 32, su, su);
     return s;
+}
+static inline kacc k45_step(kacc s, k45_high *h, v128_t b0, v128_t b1, const int8_t *q8, v128_t sl, v128_t su,
+                            int five) {
+    const k45_lv v = k45_levels(h, b0, b1, five);
+    return k45_acc(s, &v, q8, sl, su);
 }

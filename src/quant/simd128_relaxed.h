@@ -12,12 +12,17 @@
 static inline v128_t fma4(v128_t a, v128_t b, v128_t c) { return wasm_f32x4_relaxed_madd(a, b, c); }
 
 /* 16 signed bytes x times 16 signed bytes y → 4 int32 lanes, lane k = Σ bytes 4k..4k+3.
- * |x| is a valid i7 (our quantizers never write -128); y takes x's sign. */
-static inline v128_t dot4_i8(v128_t x, v128_t y) {
-    const v128_t ax = wasm_i8x16_abs(x);
-    const v128_t sy = wasm_v128_bitselect(wasm_i8x16_neg(y), y, wasm_i8x16_lt(x, wasm_i8x16_splat(0)));
-    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(sy, ax, wasm_i32x4_splat(0));
+ * |x| is a valid i7 (our quantizers never write -128); y takes x's sign. Split in two so that a
+ * multi-row kernel prepares x once for several y: i8_prep(x), then dot4_i8_p(p, y). */
+typedef struct { v128_t ax, neg; } i8_prep;
+static inline i8_prep i8_prep_of(v128_t x) {
+    return (i8_prep){ wasm_i8x16_abs(x), wasm_i8x16_lt(x, wasm_i8x16_splat(0)) };
 }
+static inline v128_t dot4_i8_p(i8_prep p, v128_t y) {
+    const v128_t sy = wasm_v128_bitselect(wasm_i8x16_neg(y), y, p.neg);
+    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(sy, p.ax, wasm_i32x4_splat(0));
+}
+static inline v128_t dot4_i8(v128_t x, v128_t y) { return dot4_i8_p(i8_prep_of(x), y); }
 
 /* Unsigned bytes u (< 128) times signed bytes y, grouped as dot4_i8. */
 static inline v128_t dot4_u8(v128_t u, v128_t y) {
@@ -49,20 +54,29 @@ typedef struct { v128_t h0, h1; } k45_high;
 static inline k45_high k45_high_init(v128_t h0, v128_t h1) { return (k45_high){ h0, h1 }; }
 
 /* One 64-element step of dot_k45: packed bytes b0|b1 (32 bytes, two nibbles each) against
- * q8[0..63] with sub-block scales sl (low nibbles) and su (high nibbles). */
-static inline kacc k45_step(kacc s, k45_high *h, v128_t b0, v128_t b1, const int8_t *q8, v128_t sl, v128_t su,
-                            int five) {
+ * q8[0..63] with sub-block scales sl (low nibbles) and su (high nibbles). Split into the levels
+ * (k45_levels, weights only) and their products (k45_acc), so that a multi-row kernel unpacks a
+ * weight block once for all its activation rows. */
+typedef struct { v128_t l0, l1, u0, u1; } k45_lv;
+static inline k45_lv k45_levels(k45_high *h, v128_t b0, v128_t b1, int five) {
     const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
-    v128_t l0 = wasm_v128_and(b0, m4), l1 = wasm_v128_and(b1, m4);
-    v128_t u0 = wasm_u8x16_shr(b0, 4), u1 = wasm_u8x16_shr(b1, 4);
+    k45_lv v = { wasm_v128_and(b0, m4), wasm_v128_and(b1, m4), wasm_u8x16_shr(b0, 4), wasm_u8x16_shr(b1, 4) };
     if (five) {
-        l0 = wasm_v128_or(l0, wasm_i8x16_shl(wasm_v128_and(h->h0, one), 4));
-        l1 = wasm_v128_or(l1, wasm_i8x16_shl(wasm_v128_and(h->h1, one), 4));
-        u0 = wasm_v128_or(u0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h->h0, 1), one), 4));
-        u1 = wasm_v128_or(u1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h->h1, 1), one), 4));
+        v.l0 = wasm_v128_or(v.l0, wasm_i8x16_shl(wasm_v128_and(h->h0, one), 4));
+        v.l1 = wasm_v128_or(v.l1, wasm_i8x16_shl(wasm_v128_and(h->h1, one), 4));
+        v.u0 = wasm_v128_or(v.u0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h->h0, 1), one), 4));
+        v.u1 = wasm_v128_or(v.u1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h->h1, 1), one), 4));
         h->h0 = wasm_u8x16_shr(h->h0, 2); h->h1 = wasm_u8x16_shr(h->h1, 2);
     }
-    s = kacc_add(s, l0, l1, q8, sl, sl);
-    s = kacc_add(s, u0, u1, q8 + 32, su, su);
+    return v;
+}
+static inline kacc k45_acc(kacc s, const k45_lv *v, const int8_t *q8, v128_t sl, v128_t su) {
+    s = kacc_add(s, v->l0, v->l1, q8, sl, sl);
+    s = kacc_add(s, v->u0, v->u1, q8 + 32, su, su);
     return s;
+}
+static inline kacc k45_step(kacc s, k45_high *h, v128_t b0, v128_t b1, const int8_t *q8, v128_t sl, v128_t su,
+                            int five) {
+    const k45_lv v = k45_levels(h, b0, b1, five);
+    return k45_acc(s, &v, q8, sl, su);
 }
