@@ -11,9 +11,13 @@ $(BUILD)/ggml_dequant: tools/oracle/ggml_dequant.c $(BUILD)/libchord.a $(ORACLE_
 	$(CC) $(CFLAGS) -isystem $(ORACLE_SRC)/ggml/include $< $(BUILD)/libchord.a -o $@ \
 	    -L$(ORACLE_BINS) -l:libggml-base.so -Wl,-rpath,$(ORACLE_BINS) $(LDLIBS)
 
-# Kernel bench: GB/s per type, scalar vs the dispatched kernels.
-bench-kernels: $(BUILD)/bench_kernels
+# Kernel bench: GB/s per type, scalar vs the dispatched kernels, beside the memory read
+# bandwidth; then the same per wasm target (Node: wasm32/wasm64 simd128; Chromium: those and the
+# relaxed builds) from the kernel test modules (bench/kernels_wasm.mjs; BENCH_WASM=0 skips it).
+BENCH_WASM ?= 1
+bench-kernels: $(BUILD)/bench_kernels $(if $(filter 1,$(BENCH_WASM)),wasm)
 	$(BUILD)/bench_kernels
+	@if [ "$(BENCH_WASM)" = 1 ]; then node bench/kernels_wasm.mjs --build-dir $(BUILD); fi
 
 .PHONY: bench-kernels
 

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <wasm_simd128.h>
 #include "quant/quant.h"
 #include "quant/kernels.h"
 
@@ -232,6 +233,33 @@ EXPORT double wtq_row_bytes_of(int32_t type, int32_t cols) {
     return (double)b;
 }
 EXPORT int32_t wtq_rows_type(int32_t i) { return (int32_t)rcases[i].type; }
+
+/* Memory read bandwidth beside the kernels' GB/s: GB/s of summing a mib MiB buffer with v128
+ * loads (4 independent accumulators), best of iters passes. */
+EXPORT double wtq_bandwidth(int32_t mib, int32_t iters) {
+    const size_t n = (size_t)mib << 20;
+    uint8_t *b = malloc(n);
+    if (!b) return -1;
+    memset(b, 1, n);
+    volatile int32_t sink = 0;
+    double best = 1e30;
+    for (int32_t it = 0; it < iters; it++) {
+        double t0 = chord_time_ms();
+        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t i = 0; i + 64 <= n; i += 64) {
+            a0 = wasm_i32x4_add(a0, wasm_v128_load(b + i));
+            a1 = wasm_i32x4_add(a1, wasm_v128_load(b + i + 16));
+            a2 = wasm_i32x4_add(a2, wasm_v128_load(b + i + 32));
+            a3 = wasm_i32x4_add(a3, wasm_v128_load(b + i + 48));
+        }
+        sink = wasm_i32x4_extract_lane(wasm_i32x4_add(wasm_i32x4_add(a0, a1), wasm_i32x4_add(a2, a3)), 0);
+        double dt = chord_time_ms() - t0;
+        if (dt < best) best = dt;
+    }
+    (void)sink;
+    free(b);
+    return (double)n / best / 1e6;
+}
 
 EXPORT double wtq_row_bytes(int32_t i, int32_t cols) {
     uint64_t b = 0;

@@ -3,7 +3,9 @@
  * (rows x n weights against one quantized activation row, single thread) with the scalar
  * reference dot and with the dispatched one, printed as weight GB/s and the speed-up. Also the
  * activation quantizers and dequantizers in elements/s. The matrix is 16-64 MiB so that, as in
- * a real decode step, weights stream from memory rather than cache.
+ * a real decode step, weights stream from memory rather than cache. The header line gives the
+ * memory read bandwidth measured the same way (1 thread), to compare the kernels' GB/s with.
+ * The wasm targets' table: bench/kernels_wasm.mjs (make bench-kernels runs both).
  *
  *   bench_kernels [--n N] [--mib M] [--type NAME] [--reps R]
  */
@@ -41,6 +43,28 @@ static double time_matvec(chord_vec_dot_fn dot, int64_t n, int64_t rows, const u
         if (t < best) best = t;
     }
     return best;
+}
+
+/* GB/s of summing a large buffer: 4 independent 16-byte vector accumulators (SSE2 / NEON with
+ * the baseline flags), so the loop is limited by memory, not by adds. */
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+static double read_bandwidth(double mib, int reps) {
+    const size_t n = (size_t)(mib * 1048576.0) / 64 * 4; /* 16-byte vectors, a multiple of 4 */
+    u64x2 *b = aligned_alloc(64, n * sizeof(u64x2));
+    if (!b) return 0;
+    memset(b, 1, n * sizeof(u64x2));
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        u64x2 a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0;
+        double t0 = chord_time_ms();
+        for (size_t i = 0; i < n; i += 4) { a0 += b[i]; a1 += b[i + 1]; a2 += b[i + 2]; a3 += b[i + 3]; }
+        double t = (chord_time_ms() - t0) / 1e3;
+        const u64x2 a = a0 + a1 + a2 + a3;
+        sink = (float)(a[0] + a[1]);
+        if (t < best) best = t;
+    }
+    free(b);
+    return (double)n * sizeof(u64x2) / best / 1e9;
 }
 
 static void bench_type(uint32_t type, int64_t n, double mib, int reps) {
@@ -127,8 +151,8 @@ int main(int argc, char **argv) {
     }
     if (n <= 0 || mib <= 0 || reps <= 0) { fprintf(stderr, "bench_kernels: bad argument\n"); return 2; }
     chord_quant_init();
-    printf("matvec, 1 thread, row n=%lld, %.0f MiB of weights; kernels: %s\n", (long long)n, mib,
-           chord_quant_isa());
+    printf("matvec, 1 thread, row n=%lld, %.0f MiB of weights; kernels: %s; memory read bandwidth "
+           "%.1f GB/s (1 thread)\n", (long long)n, mib, chord_quant_isa(), read_bandwidth(mib * 8 > 256 ? mib * 8 : 256, 3));
     printf("%-5s | %8s | %8s | %7s | %8s | %s\n", "type", "ref GB/s", "fast GB/s", "speedup", "ps/weight",
            "x4 rows GB/s (weight bytes x rows / s)");
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
