@@ -140,6 +140,27 @@ try {
     assert.equal(f2.store.resumedFrom, st.bytes);
     assert.equal(f2.store.fetched, bytes.length - st.bytes);
     assert.equal(requestsTo(flaky).at(-1).range, `bytes=${st.bytes}-`);
+    // A resumed download is checked by its header too: a partial copy whose first bytes were
+    // damaged is completed, found without the GGUF magic, deleted, and not trusted.
+    const flakyH = flaky + '?header';
+    cutNext = 600000;
+    assert.equal((await run({ url: flakyH }, { store: 'opfs' })).error?.code, 'io');
+    await page.evaluate(async (u) => {
+        const { cacheStatus } = await import('/js/src/index.js');
+        const { key } = await cacheStatus(new URL(u, location.href).href);
+        const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('wasm-chord-models');
+        const w = await (await dir.getFileHandle(key)).createWritable({ keepExistingData: true });
+        await w.write({ type: 'write', position: 0, data: new Uint8Array([88, 88, 88, 88]) });
+        await w.close();
+    }, flakyH);
+    const h1 = await run({ url: flakyH }, { store: 'opfs' });
+    assert.equal(h1.error?.code, 'format', JSON.stringify(h1));
+    assert.match(h1.error.message, /not a GGUF file \(no GGUF magic\); nothing was cached/);
+    const hs = await page.evaluate(async (u) => (await import('/js/src/index.js')).cacheStatus(new URL(u, location.href).href), flakyH);
+    assert.equal(hs.cached, false);
+    assert.equal(hs.bytes, 0, 'the damaged copy was deleted');
+    const h2 = ok(await run({ url: flakyH }, { store: 'opfs' }), 'opfs after a damaged partial copy');
+    assert.equal(h2.store.resumedFrom, 0, 'downloaded from the start');
 
     // Paged: 2 layer slots, the next layer's slot filled by the store worker while one computes.
     for (const threads of [1, 2])
@@ -224,6 +245,17 @@ try {
     await failsMidway('a picked File changed on disk', null, null, /blob store .*NotReadableError/);
     await session(() => window.__m.dispose());
     fs.rmSync(path.dirname(picked), { recursive: true, force: true });
+    // Site data cleared (DevTools Storage.clearDataForOrigin) under a paged model reading the
+    // OPFS copy: its open sync access handle keeps working, so generation goes on unharmed.
+    assert.equal((await load({ url: modelUrl }, { store: 'opfs' })).prefetch, 'async');
+    assert.deepEqual((await gen()).tokens, ref, 'opfs before the clear');
+    {
+        const cdp0 = await browser.context.newCDPSession(page);
+        await cdp0.send('Storage.clearDataForOrigin', { origin, storageTypes: 'file_systems' });
+        await cdp0.detach();
+    }
+    assert.deepEqual((await gen()).tokens, ref, 'opfs after site data was cleared');
+    await session(() => window.__m.dispose());
 
     // OPFS quota: a quota smaller than the model (DevTools) fails the download with nomem and
     // leaves nothing a later visit could trust.
