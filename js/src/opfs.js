@@ -178,13 +178,13 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
     const key = await cacheKey(url);
     const rec = await readRecord(dir, key);
     const name = url.split(/[?#]/)[0].split('/').pop() || key;
-    let h, at = 0, size = null;
+    let h, at = 0, size = null, step = 'creating the file';
     // Over the quota at any step (creating the file, writing the record or the bytes): the
     // partial copy and its record are deleted, and the load fails with nomem saying so.
     const quota = async () => {
         try { h?.close(); } catch { /* closed */ }
         await removeEntries(dir, key);
-        return new ChordError('nomem', `the OPFS quota is exhausted after ${at} of ${size ?? '?'} bytes of ${url}; ` +
+        return new ChordError('nomem', `the OPFS quota is exhausted ${step} after ${at} of ${size ?? '?'} bytes of ${url}; ` +
             'the partial copy was deleted (free storage or load without the cache)');
     };
     try {
@@ -218,7 +218,9 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
             h.truncate(0);
         }
         const validator = r.headers.get('etag') ?? r.headers.get('last-modified');
+        step = 'writing its record';
         await writeRecord(dir, key, { url, size, validator, complete: false });
+        step = 'writing the data';
         const resumedFrom = have;
         at = have;
         onProgress?.({ loaded: at, total: size, resumedFrom });
@@ -254,6 +256,7 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
             await removeEntries(dir, key);
             throw new ChordError('format', `${url} is not a GGUF file (no GGUF magic); nothing was cached`);
         }
+        step = 'writing its record';
         await writeRecord(dir, key, { url, size: at, validator, complete: true });
         return { store: new OpfsStore(h, name, at), cached: false, resumedFrom, fetched: at - resumedFrom };
     } catch (e) {
