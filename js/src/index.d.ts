@@ -70,7 +70,7 @@ export interface LoadOptions {
     residency?: 'auto' | 'resident' | 'paged';
     /** Paged: layer slots (0 = as many as memoryBudget allows). */
     cacheLayers?: number;
-    /** Paged: layers read ahead (default 1). */
+    /** Paged: layers read ahead while one computes, by a store worker straight into their slots (default 1; 0 = read when needed). */
     prefetch?: number;
     /** Paged: 'pin' (pin what fits, stream the rest; default) or 'lru'. */
     cachePolicy?: 'pin' | 'lru';
@@ -214,8 +214,10 @@ export interface ModelInfo {
         /** opfs: true = loaded from a complete cached copy with no request; false = downloaded. */
         cached: boolean | null; resumedFrom: number | null; fetched: number | null;
     } | null;
-    /** Which path runs and why. */
-    path: { residency: 'resident' | 'paged'; why: string | null };
+    /** Which path runs and why; paged: whether a store worker reads the next layers' slots while
+     *  one computes ('async') or layers are read when needed ('on-demand', prefetchWhy says why). */
+    path: { residency: 'resident' | 'paged'; why: string | null; prefetch: 'async' | 'on-demand' | null;
+        prefetchWhy: string | null };
     raw: Readonly<Record<string, unknown>>;
 }
 
@@ -245,6 +247,8 @@ export interface CacheStats {
     policy: 'resident' | 'paged-pin' | 'paged-lru'; n_layer: number; slots: number; pinned: number;
     hits: number; misses: number; prefetch_hits: number; evictions: number; bytes_read: number;
     read_ms: number; stall_ms: number; resident_bytes: number;
+    /** With the async prefetch: the store worker's reads into slots (done, bytes, ms, failed, cancelled). */
+    async_reads?: number; async_bytes?: number; async_read_ms?: number; async_failed?: number; async_cancelled?: number;
 }
 
 export function loadModel(source: ModelSource, opts?: LoadOptions): Promise<Model>;
