@@ -15,6 +15,7 @@
  *    all in F32. We do the same two things.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "engine/ops.h"
@@ -70,42 +71,68 @@ void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_to
  * while every weight row of the tile (in L2) passes over them. */
 #define TOK_GROUP 4
 
+/* Tiles are handed out from a shared counter rather than split into one fixed range per thread:
+ * a thread that starts late (a worker waking from its condition variable, or preempted on a
+ * shared machine) then costs only its own lateness, instead of the caller waiting for its whole
+ * half. Which thread computes a row does not change its arithmetic, so results are the same. */
 typedef struct {
     float *y;
     const chord_mat *w;
     const chord_act *a;
     const chord_type_traits *tr;
+    int64_t n_tiles, chunk; /* tiles per grab */
+    atomic_llong next;      /* first tile not yet taken */
 } matmul_job;
 
-static void matmul_task(void *ctx, int ith, int nth) {
-    const matmul_job *j = ctx;
+static void matmul_tile(const matmul_job *j, int64_t tile, float *out) {
     const int64_t n_out = j->w->n_out, n_in = j->w->n_in;
     const int n_tok = j->a->n_tok;
-    /* contiguous row ranges, rounded to tiles so threads never share a cache line of y */
-    int64_t n_tiles = (n_out + ROW_TILE - 1) / ROW_TILE;
-    int64_t t0 = n_tiles * ith / nth, t1 = n_tiles * (ith + 1) / nth;
     const uint8_t *w = j->w->data, *x = j->a->buf;
     const uint64_t xs = j->a->row_bytes;
-    float out[TOK_GROUP];
-    for (int64_t tile = t0; tile < t1; tile++) {
-        int64_t r0 = tile * ROW_TILE, r1 = r0 + ROW_TILE < n_out ? r0 + ROW_TILE : n_out;
-        if (n_tok == 1) { /* decode: one dot per row */
-            for (int64_t r = r0; r < r1; r++) j->y[r] = j->tr->vec_dot(n_in, w + (uint64_t)r * j->w->row_bytes, x);
-            continue;
-        }
-        /* prompt batch: a few activation rows (kept in L1) against every row of the tile (in L2) */
-        for (int c0 = 0; c0 < n_tok; c0 += TOK_GROUP) {
-            const int nc = n_tok - c0 < TOK_GROUP ? n_tok - c0 : TOK_GROUP;
-            for (int64_t r = r0; r < r1; r++) {
-                chord_vec_dot_rows(j->tr, n_in, w + (uint64_t)r * j->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
-                for (int t = 0; t < nc; t++) j->y[(int64_t)(c0 + t) * n_out + r] = out[t];
-            }
+    int64_t r0 = tile * ROW_TILE, r1 = r0 + ROW_TILE < n_out ? r0 + ROW_TILE : n_out;
+    if (n_tok == 1) { /* decode: one dot per row */
+        for (int64_t r = r0; r < r1; r++) j->y[r] = j->tr->vec_dot(n_in, w + (uint64_t)r * j->w->row_bytes, x);
+        return;
+    }
+    /* prompt batch: a few activation rows (kept in L1) against every row of the tile (in L2) */
+    for (int c0 = 0; c0 < n_tok; c0 += TOK_GROUP) {
+        const int nc = n_tok - c0 < TOK_GROUP ? n_tok - c0 : TOK_GROUP;
+        for (int64_t r = r0; r < r1; r++) {
+            chord_vec_dot_rows(j->tr, n_in, w + (uint64_t)r * j->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
+            for (int t = 0; t < nc; t++) j->y[(int64_t)(c0 + t) * n_out + r] = out[t];
         }
     }
 }
 
+static void matmul_task(void *ctx, int ith, int nth) {
+    matmul_job *j = ctx;
+    float out[TOK_GROUP];
+    (void)ith;
+    if (nth == 1) {
+        for (int64_t t = 0; t < j->n_tiles; t++) matmul_tile(j, t, out);
+        return;
+    }
+    for (;;) {
+        const int64_t t0 = atomic_fetch_add_explicit(&j->next, j->chunk, memory_order_relaxed);
+        if (t0 >= j->n_tiles) return;
+        const int64_t t1 = t0 + j->chunk < j->n_tiles ? t0 + j->chunk : j->n_tiles;
+        for (int64_t t = t0; t < t1; t++) matmul_tile(j, t, out);
+    }
+}
+
+/* Multiply-adds per grab of the tile counter: large enough that the shared counter's cache line
+ * is touched rarely (decode tiles are 16 dots, microseconds), small enough to balance. */
+#define GRAB_WORK (1 << 21)
+
 void chord_matmul(chord_pool *pool, float *y, const chord_mat *w, const chord_act *a) {
-    matmul_job j = { .y = y, .w = w, .a = a, .tr = chord_type_get(w->type) };
+    const int64_t n_tiles = (w->n_out + ROW_TILE - 1) / ROW_TILE;
+    const int64_t tile_work = (int64_t)ROW_TILE * w->n_in * a->n_tok;
+    int64_t chunk = tile_work >= GRAB_WORK ? 1 : GRAB_WORK / (tile_work > 0 ? tile_work : 1);
+    const int64_t nth = chord_pool_size(pool);
+    /* at least 4 grabs per thread, so that a late thread still finds work */
+    if (chunk * nth * 4 > n_tiles) chunk = n_tiles / (nth * 4) > 0 ? n_tiles / (nth * 4) : 1;
+    matmul_job j = { .y = y, .w = w, .a = a, .tr = chord_type_get(w->type), .n_tiles = n_tiles, .chunk = chunk };
+    atomic_init(&j.next, 0);
     chord_pool_run(pool_for(pool, w->n_in * w->n_out * a->n_tok), matmul_task, &j);
 }
 
