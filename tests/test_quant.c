@@ -320,74 +320,82 @@ static void test_dots(void) {
     free(x); free(y); free(qx); free(qy);
 }
 
-/* chord_vec_dot_rows must give, for any number of rows, exactly what vec_dot gives per row:
- * the forward pass relies on it for batch-size invariance. */
-static void test_dot_rows(void) {
-    const int64_t n = 256 * 6;
-    const int max_rows = 9;
-    float *x = malloc(n * 4), *out = malloc(max_rows * 4);
-    for (size_t i = 0; i < N_TYPES; i++) {
-        const chord_type_traits *tx = chord_type_get(TYPES[i]), *ty = chord_type_get(tx->vec_dot_type);
-        uint64_t rb, yb;
-        chord_type_row_bytes(TYPES[i], (uint64_t)n, &rb);
-        chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
-        uint8_t *w = malloc(rb), *y = malloc(yb * max_rows);
-        for (int64_t k = 0; k < n; k++) x[k] = gauss();
-        tx->from_float(x, w, n);
-        for (int r = 0; r < max_rows; r++) {
-            for (int64_t k = 0; k < n; k++) x[k] = gauss() * (float)(r + 1);
-            ty->from_float(x, y + r * yb, n);
+/* Row contents for the batch-kernel tests: kind 0 random, 1 every element at full scale with
+ * alternating sign (int8 levels at +-127/-128, nibbles at 0/15), 2 one block in four all zeros
+ * and the rest random, 3 constant (the largest same-sign integer sums). */
+static void fill_row(float *x, int64_t n, int kind, float scale) {
+    for (int64_t k = 0; k < n; k++) {
+        switch (kind) {
+        case 1: x[k] = (k & 1 ? -1.0f : 1.0f) * scale; break;
+        case 2: x[k] = (k / 32) % 4 == 1 ? 0.0f : gauss() * scale; break;
+        case 3: x[k] = scale; break;
+        default: x[k] = gauss() * scale; break;
         }
-        for (int ny = 1; ny <= max_rows; ny++) {
-            chord_vec_dot_rows(tx, n, w, y, yb, ny, out);
-            int bad = 0;
-            for (int r = 0; r < ny; r++) {
-                const float one = tx->vec_dot(n, w, y + r * yb);
-                bad += memcmp(&one, &out[r], 4) != 0;
-            }
-            CHECKF(bad == 0, "%s: vec_dot_rows with %d rows differs from vec_dot in %d", tx->name, ny, bad);
-        }
-        free(w); free(y);
     }
-    free(x); free(out);
 }
 
-/* On a CPU with AVX-VNNI the table holds the _vnni batch kernels (tested above through it); the
- * AVX2 ones they replace must stay bit-identical too (CPUs without VNNI run them). */
-static void test_dot_rows_avx2_direct(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (strcmp(chord_quant_isa(), "avx2") != 0) return;
-    static const struct { uint32_t type; chord_vec_dot_rows_fn fn; } k[] = {
-        { CHORD_TYPE_Q4_K, chord_dot_rows_q4_K_avx2 }, { CHORD_TYPE_Q6_K, chord_dot_rows_q6_K_avx2 },
-        { CHORD_TYPE_Q8_0, chord_dot_rows_q8_0_avx2 },
-    };
+/* One weight row of each row kind against max_rows activation rows of all kinds, for ny = 1 ..
+ * max_rows: rows(...) must give exactly vec_dot per row (the forward pass relies on it for
+ * batch-size invariance). 17 rows cover two full groups of 8 (the AVX-512 kernels) and every tail. */
+static void check_rows_kernel(uint32_t type, chord_vec_dot_rows_fn fn, const char *what) {
+    enum { MAX_ROWS = 17 };
     const int64_t n = 256 * 6;
-    const int max_rows = 9;
-    float *x = malloc(n * 4), out[9];
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
-        const chord_type_traits *tx = chord_type_get(k[i].type), *ty = chord_type_get(tx->vec_dot_type);
-        uint64_t rb, yb;
-        chord_type_row_bytes(k[i].type, (uint64_t)n, &rb);
-        chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
-        uint8_t *w = malloc(rb), *y = malloc(yb * max_rows);
-        for (int64_t e = 0; e < n; e++) x[e] = gauss();
+    const chord_type_traits *tx = chord_type_get(type), *ty = chord_type_get(tx->vec_dot_type);
+    uint64_t rb, yb;
+    chord_type_row_bytes(type, (uint64_t)n, &rb);
+    chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
+    float *x = malloc(n * 4), out[MAX_ROWS];
+    uint8_t *w = malloc(rb), *y = malloc(yb * MAX_ROWS);
+    for (int wk = 0; wk < 4; wk++) {
+        fill_row(x, n, wk, 1.0f);
         tx->from_float(x, w, n);
-        for (int r = 0; r < max_rows; r++) {
-            for (int64_t e = 0; e < n; e++) x[e] = gauss() * (float)(r + 1);
+        for (int r = 0; r < MAX_ROWS; r++) {
+            fill_row(x, n, (r + wk) % 4, (float)(r + 1));
             ty->from_float(x, y + r * yb, n);
         }
-        for (int ny = 1; ny <= max_rows; ny++) {
-            k[i].fn(n, w, y, yb, ny, out);
+        for (int ny = 1; ny <= MAX_ROWS; ny++) {
+            if (fn) fn(n, w, y, yb, ny, out);
+            else chord_vec_dot_rows(tx, n, w, y, yb, ny, out);
             int bad = 0;
             for (int r = 0; r < ny; r++) {
                 const float one = tx->vec_dot(n, w, y + r * yb);
                 bad += memcmp(&one, &out[r], 4) != 0;
             }
-            CHECKF(bad == 0, "%s: avx2 rows kernel with %d rows differs from vec_dot in %d", tx->name, ny, bad);
+            CHECKF(bad == 0, "%s %s: %d rows (weight kind %d) differ from vec_dot in %d", tx->name, what, ny, wk, bad);
         }
-        free(w); free(y);
     }
-    free(x);
+    free(w); free(y); free(x);
+}
+
+/* Through the table: whatever batch kernel this CPU selected. */
+static void test_dot_rows(void) {
+    for (size_t i = 0; i < N_TYPES; i++) check_rows_kernel(TYPES[i], NULL, "vec_dot_rows");
+}
+
+/* The table holds one batch kernel per type; the others built for x86 must stay bit-identical
+ * too (other CPUs run them): AVX2 always, the AVX-VNNI and AVX512-VNNI twins where this CPU has
+ * the instructions (a kernel the CPU cannot run is reported as not exercised). */
+static void test_dot_rows_x86_direct(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (strcmp(chord_quant_isa(), "avx2") != 0) return;
+    __builtin_cpu_init();
+    const int vnni = __builtin_cpu_supports("avxvnni");
+    const int avx512vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                           __builtin_cpu_supports("avx512vnni");
+    static const struct { uint32_t type; chord_vec_dot_rows_fn avx2, vnni, avx512vnni; } k[] = {
+        { CHORD_TYPE_Q4_K, chord_dot_rows_q4_K_avx2, chord_dot_rows_q4_K_vnni, chord_dot_rows_q4_K_avx512vnni },
+        { CHORD_TYPE_Q6_K, chord_dot_rows_q6_K_avx2, chord_dot_rows_q6_K_vnni, chord_dot_rows_q6_K_avx512vnni },
+        { CHORD_TYPE_Q8_0, chord_dot_rows_q8_0_avx2, chord_dot_rows_q8_0_vnni, chord_dot_rows_q8_0_avx512vnni },
+    };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        check_rows_kernel(k[i].type, k[i].avx2, "avx2 rows kernel");
+        if (vnni) check_rows_kernel(k[i].type, k[i].vnni, "avx-vnni rows kernel");
+        if (avx512vnni) check_rows_kernel(k[i].type, k[i].avx512vnni, "avx512-vnni rows kernel");
+    }
+    printf("test_quant: batch kernels exercised directly: avx2%s%s\n", vnni ? ", avx-vnni" : "",
+           avx512vnni ? ", avx512-vnni" : "");
+    if (!vnni) printf("test_quant: this CPU has no AVX-VNNI: the _vnni batch kernels were not run\n");
+    if (!avx512vnni) printf("test_quant: this CPU has no AVX512-VNNI: the _avx512vnni batch kernels were not run\n");
 #endif
 }
 
@@ -444,7 +452,7 @@ int main(void) {
     test_roundtrip();
     test_dots();
     test_dot_rows();
-    test_dot_rows_avx2_direct();
+    test_dot_rows_x86_direct();
     test_quantizers_exact();
     return check_report("test_quant");
 }

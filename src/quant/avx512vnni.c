@@ -15,6 +15,7 @@
 #define VNNI_NAME(base) base##_avx512vnni
 #define VNNI_DPWSSD _mm256_dpwssd_epi32
 #define VNNI_DPBUSD _mm256_dpbusd_epi32
+#define VNNI_KROWS 8  /* ymm16-31 hold the accumulators of rows 5-8 */
 #include "quant/x86_vnni.h"
 
 #endif

@@ -116,4 +116,21 @@ static inline float hsum_ps128(__m128 s) {
         else if ((ny) == 1) rows(n, (const block *)(x), yb_, ys, 1, out);                          \
     } while (0)
 
+/* The same with groups of at most 8 (kernels built with KROWS_MAXR 8). */
+#define X86_ROWS_BY8(rows, block, n, x, y, ys, ny, out)                                            \
+    do {                                                                                           \
+        const uint8_t *yb_ = (const uint8_t *)(y);                                                 \
+        for (; (ny) >= 8; (ny) -= 8, yb_ += 8 * (ys), (out) += 8) rows(n, (const block *)(x), yb_, ys, 8, out); \
+        switch (ny) {                                                                              \
+        case 7: rows(n, (const block *)(x), yb_, ys, 7, out); break;                               \
+        case 6: rows(n, (const block *)(x), yb_, ys, 6, out); break;                               \
+        case 5: rows(n, (const block *)(x), yb_, ys, 5, out); break;                               \
+        case 4: rows(n, (const block *)(x), yb_, ys, 4, out); break;                               \
+        case 3: rows(n, (const block *)(x), yb_, ys, 3, out); break;                               \
+        case 2: rows(n, (const block *)(x), yb_, ys, 2, out); break;                               \
+        case 1: rows(n, (const block *)(x), yb_, ys, 1, out); break;                               \
+        default: break;                                                                            \
+        }                                                                                          \
+    } while (0)
+
 #endif

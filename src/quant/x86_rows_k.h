@@ -1,6 +1,6 @@
 /*
- * x86_rows_k.h — template: one Q4_K or Q6_K weight row against nr activation rows (nr <= 4, a
- * constant after inlining). The weight unpacking and scale shuffles are shared by the rows; every
+ * x86_rows_k.h — template: one Q4_K or Q6_K weight row against nr activation rows (nr <=
+ * KROWS_MAXR, a constant after inlining). The weight unpacking and scale shuffles are shared by the rows; every
  * row's arithmetic is exactly the single-row kernel's, so out[r] is bit-identical to
  * chord_dot_q4_K_avx2(n, x, y_r) / chord_dot_q6_K_avx2.
  *
@@ -8,15 +8,20 @@
  * nothing), KROWS_MACC(acc, s, p) = acc + madd(s, p) and KROWS_MACC2(acc, s1, p1, s2, p2) =
  * acc + madd(s1, p1) + madd(s2, p2) — plain AVX2 or AVX-VNNI's fused vpdpwssd; the integer sums
  * are exact either way. Each inclusion defines rows_q4_K and rows_q6_K under those names.
+ * KROWS_MAXR (default 4) bounds nr: 8 where 32 vector registers hold 8 rows' accumulators
+ * (AVX-512VL), so the weight unpacking and scale shuffles are shared by twice as many rows.
  */
-/* One Q4_K row against nr activation rows (nr <= 4, a constant after inlining): the weight
+#ifndef KROWS_MAXR
+#define KROWS_MAXR 4
+#endif
+/* One Q4_K row against nr activation rows (nr <= KROWS_MAXR, a constant after inlining): the weight
  * unpacking and scale shuffles are shared, every row's arithmetic is exactly the single-row
  * kernel's, so out[r] is bit-identical to chord_dot_q4_K_avx2(n, x, y_r). */
 static inline __attribute__((always_inline)) KROWS_ATTR void KROWS_NAME(rows_q4_K)(int64_t n, const chord_block_q4_K *x,
         const uint8_t *yb, uint64_t ys, const int nr, float *out) {
     const __m256i m4 = _mm256_set1_epi8(0xF);
-    __m256 acc[4];
-    __m128 acc_m[4];
+    __m256 acc[KROWS_MAXR];
+    __m128 acc_m[KROWS_MAXR];
     UNROLL
     for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); acc_m[r] = _mm_setzero_ps(); }
     for (int64_t i = 0; i < n / QK_K; i++) {
@@ -24,7 +29,7 @@ static inline __attribute__((always_inline)) KROWS_ATTR void KROWS_NAME(rows_q4_
         const __m128i sc128 = _mm256_castsi256_si128(ms);
         const __m256i scales = _mm256_set_m128i(sc128, sc128);
         const float xd = H2F(x[i].d), xdmin = H2F(x[i].dmin);
-        __m256i sumi[4];
+        __m256i sumi[KROWS_MAXR];
         UNROLL
         for (int r = 0; r < nr; r++) {
             const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
@@ -61,13 +66,13 @@ static inline __attribute__((always_inline)) KROWS_ATTR void KROWS_NAME(rows_q4_
 static inline __attribute__((always_inline)) KROWS_ATTR void KROWS_NAME(rows_q6_K)(int64_t n, const chord_block_q6_K *x,
         const uint8_t *yb, uint64_t ys, const int nr, float *out) {
     const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
-    __m256 acc[4];
+    __m256 acc[KROWS_MAXR];
     UNROLL
     for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         const __m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
-        __m256i sumi[4];
+        __m256i sumi[KROWS_MAXR];
         UNROLL
         for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
         UNROLL
@@ -114,3 +119,4 @@ static inline __attribute__((always_inline)) KROWS_ATTR void KROWS_NAME(rows_q6_
 #undef KROWS_ATTR
 #undef KROWS_MACC
 #undef KROWS_MACC2
+#undef KROWS_MAXR

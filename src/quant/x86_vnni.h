@@ -7,12 +7,22 @@
  * Two instruction sets carry these on 256-bit registers: AVX-VNNI (VEX; Intel Alder Lake and
  * later, AMD Zen 5 client parts) and AVX512-VNNI with AVX512-VL (EVEX; Xeon since Cascade Lake,
  * AMD Zen 4/5 EPYC). The includer (vnni.c, avx512vnni.c) defines VNNI_NAME(base) (the kernels'
- * names), VNNI_DPWSSD and VNNI_DPBUSD (the intrinsics) and compiles with its own -m flags.
+ * names), VNNI_DPWSSD and VNNI_DPBUSD (the intrinsics) and compiles with its own -m flags,
+ * and may define VNNI_KROWS 8 (the Q4_K/Q6_K kernels then take activation rows 8 at a time,
+ * which needs the 32 vector registers of AVX-512VL; default 4).
  */
-#define DOT_ROWS_VNNI(name, block, rows)                                                       \
+#ifndef VNNI_KROWS
+#define VNNI_KROWS 4
+#endif
+#if VNNI_KROWS == 8
+#define VNNI_KROWS_BY X86_ROWS_BY8
+#else
+#define VNNI_KROWS_BY X86_ROWS_BY4
+#endif
+#define DOT_ROWS_VNNI(name, block, rows, by)                                                   \
     void VNNI_NAME(chord_dot_rows_##name)(int64_t n, const void *x, const void *y, uint64_t ys, \
                                           int ny, float *out) {                                 \
-        X86_ROWS_BY4(rows, block, n, x, y, ys, ny, out);                                        \
+        by(rows, block, n, x, y, ys, ny, out);                                                  \
     }
 
 /* Q8_0 with vpdpbusd; the block scale product as a vector multiply of two broadcast loads (the
@@ -32,15 +42,17 @@ static inline __attribute__((always_inline)) __m256 VNNI_NAME(step_q8_0)(const c
 #define R32_STEP VNNI_NAME(step_q8_0)
 #define R32_MIN(x, y) 0.0f
 #include "quant/x86_rows32.h"
-DOT_ROWS_VNNI(q8_0, chord_block_q8_0, VNNI_NAME(rows_q8_0))
+DOT_ROWS_VNNI(q8_0, chord_block_q8_0, VNNI_NAME(rows_q8_0), X86_ROWS_BY4)
 
 /* rows_q4_K and rows_q6_K with vpdpwssd. */
 #define KROWS_NAME(base) VNNI_NAME(base)
 #define KROWS_ATTR
 #define KROWS_MACC(acc, s, p) VNNI_DPWSSD(acc, s, p)
 #define KROWS_MACC2(acc, s1, p1, s2, p2) VNNI_DPWSSD(VNNI_DPWSSD(acc, s1, p1), s2, p2)
+#define KROWS_MAXR VNNI_KROWS
 #include "quant/x86_rows_k.h"
-DOT_ROWS_VNNI(q4_K, chord_block_q4_K, VNNI_NAME(rows_q4_K))
-DOT_ROWS_VNNI(q6_K, chord_block_q6_K, VNNI_NAME(rows_q6_K))
+DOT_ROWS_VNNI(q4_K, chord_block_q4_K, VNNI_NAME(rows_q4_K), VNNI_KROWS_BY)
+DOT_ROWS_VNNI(q6_K, chord_block_q6_K, VNNI_NAME(rows_q6_K), VNNI_KROWS_BY)
 
 #undef DOT_ROWS_VNNI
+#undef VNNI_KROWS_BY
