@@ -148,7 +148,7 @@ static void ffn_block(chord_session *s, const chord_layer_view *lv, uint32_t n) 
     add_bias(s->up, lv, CHORD_W_UP_B, n, F);
     add_bias(s->gate, lv, CHORD_W_GATE_B, n, F);
     if (hp->gelu) chord_geglu(s->gate, s->up, (int64_t)n * F);
-    else chord_swiglu(s->gate, s->up, (int64_t)n * F);
+    else chord_swiglu(s->pool, s->gate, s->up, (int64_t)n * F);
     chord_act_invalidate(&s->act);
     matmul(s, s->xn, &lv->w[CHORD_W_DOWN], s->gate, n);
     add_bias(s->xn, lv, CHORD_W_DOWN_B, n, E);

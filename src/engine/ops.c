@@ -189,11 +189,24 @@ void chord_rope_apply(float *x, int32_t n_heads, int32_t head_dim, int32_t n_rot
     }
 }
 
-void chord_swiglu(float *gate, const float *up, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
-        const float g = gate[i];
-        gate[i] = g / (1.0f + expf(-g)) * up[i];
+typedef struct { float *gate; const float *up; int64_t n; } swiglu_job;
+
+/* contiguous ranges, 16 floats aligned, so that threads do not share a cache line */
+static void swiglu_task(void *ctx, int ith, int nth) {
+    const swiglu_job *j = ctx;
+    const int64_t per = (j->n / nth + 15) & ~(int64_t)15;
+    const int64_t i0 = per * ith, i1 = i0 + per < j->n ? i0 + per : j->n;
+    for (int64_t i = i0; i < i1; i++) {
+        const float g = j->gate[i];
+        j->gate[i] = g / (1.0f + expf(-g)) * j->up[i];
     }
+}
+
+/* A prompt batch's n_ff x n_tok exponentials (~2% of a 1-thread prefill) over the pool: run on
+ * one thread they were a serial stretch that two threads wait through. */
+void chord_swiglu(chord_pool *pool, float *gate, const float *up, int64_t n) {
+    swiglu_job j = { .gate = gate, .up = up, .n = n };
+    chord_pool_run(pool_for(pool, n * 16), swiglu_task, &j);
 }
 
 /* ggml_gelu_f32 (tanh approximation) */

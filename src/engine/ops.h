@@ -57,7 +57,7 @@ void chord_geglu(float *gate, const float *up, int64_t n);
 /* x = c·tanh(x·(1/c)), as ggml_scale, ggml_tanh, ggml_scale (final logit soft-capping) */
 void chord_softcap(float *x, int64_t n, float c);
 /* gate[i] = silu(gate[i]) * up[i] */
-void chord_swiglu(float *gate, const float *up, int64_t n);
+void chord_swiglu(chord_pool *pool, float *gate, const float *up, int64_t n);
 /* In-place RMSNorm of n_rows rows of n (per-head q/k norms), each multiplied by w[n]. */
 void chord_rmsnorm_heads(float *x, const float *w, int n_rows, int64_t n, float eps);
 /* y += b over n_tok rows of n */
