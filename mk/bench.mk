@@ -21,3 +21,11 @@ BENCH_PAGED_ARGS ?=
 .PHONY: bench-paged
 bench-paged: $(BUILD)/wasm-chord $(BUILD)/make_model
 	@BUILD=$(BUILD) bash bench/paged.sh $(BENCH_PAGED_ARGS)
+
+# `make bench-big` (issue 11, opt-in: ~1 h, 11 GB of models cached once in $CHORD_BIG_DIR, default
+# $(BUILD)/models): the 7B-shaped Q4_K_M and Q8_0 in Chromium at 2 threads — ours wasm64-resident
+# and wasm32-paged with half the layers vs wllama64 and @wllama/wllama — load time, prefill and
+# decode tok/s, peak process memory (bench/big_bench.mjs; BENCH_BIG_ARGS passes options).
+.PHONY: bench-big
+bench-big: setup wasm $(BUILD)/wasm-chord $(BUILD)/make_model
+	@BUILD=$(BUILD) node bench/big_bench.mjs $(BENCH_BIG_ARGS)

@@ -5,26 +5,31 @@
 //
 //   node tests/browser/big.mjs --model FILE --tokens "1 450 4996" -n 8 --case CASE [--threads 2]
 //        [--n-ctx 512] [--cache-layers N] [--max-memory BYTES] [--mem-budget BYTES] [--store range|blob]
-//        [--prefill N]
+//        [--file] [--prompt TEXT]
 //
 // CASE:
 //   resident64  build 'wasm64', residency 'resident', streamed from a URL (fetch body reader into
 //               wasm memory, no whole-file ArrayBuffer); the weights end up past 4 GiB.
 //   paged32     build 'wasm32', residency 'paged' with --cache-layers slots (0 = what the wasm
 //               memory allows), read from the store: 'range' = the URL by HTTP Range requests,
-//               'blob' = a File picked through an <input type=file> (disk-backed, FileReaderSync).
+//               'blob' = a File picked through an <input type=file> (disk-backed, FileReaderSync),
+//               'opfs' = the URL downloaded once into the OPFS cache (a first load, not measured),
+//               then read with a sync access handle (the measured, cached load).
 //   paged64     the same with build 'wasm64' (--max-memory bounds its memory).
+//   wllama64, wllama   the peers (bench/big_bench.mjs), given the File; --prompt TEXT.
+// --file gives our engine the File too (resident64 then streams it by slices); --prompt TEXT
+// generates from text instead of --tokens.
 // The model directory is served at /big/ next to the repository; nothing else is fetched.
 // Peak process memory = the peak of the summed RSS of every process of this browser, sampled
 // every 250 ms, and the renderer's VmHWM (the page and its workers live in that process).
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch } from './chromium.mjs';
+import { launch, sampleMemory } from './chromium.mjs';
 import { serve } from '../../tools/serve.mjs';
 
 const opt = { model: null, tokens: '1', n: 8, case: null, threads: 2, nCtx: 512, cacheLayers: 0, maxMemory: 0, memBudget: 0,
-    store: 'range', warm: 0, buildDir: process.env.BUILD ?? 'build', prefill: 0 };
+    store: 'range', file: false, prompt: null, buildDir: process.env.BUILD ?? 'build' };
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => args[++i];
@@ -38,38 +43,47 @@ for (let i = 0; i < args.length; i++) {
     else if (a === '--max-memory') opt.maxMemory = Number(v());
     else if (a === '--mem-budget') opt.memBudget = Number(v());
     else if (a === '--store') opt.store = v();
-    else if (a === '--prefill') opt.prefill = Number(v()); // bench: a second run with this many prompt tokens
+    else if (a === '--file') opt.file = true;
+    else if (a === '--prompt') opt.prompt = v();
     else { console.error(`big.mjs: unknown option ${a}`); process.exit(2); }
 }
-if (!opt.model || !fs.existsSync(opt.model) || !['resident64', 'paged32', 'paged64'].includes(opt.case)) {
-    console.error('usage: node tests/browser/big.mjs --model FILE --case resident64|paged32|paged64 [...]');
+if (!opt.model || !fs.existsSync(opt.model) || !['resident64', 'paged32', 'paged64', 'wllama64', 'wllama'].includes(opt.case)) {
+    console.error('usage: node tests/browser/big.mjs --model FILE --case resident64|paged32|paged64|wllama64|wllama [...]');
     process.exit(2);
 }
 const tokens = opt.tokens.trim().split(/\s+/).map(Number);
 
-// Summed RSS of this browser's processes (the profile directory is on each one's command line).
-function browserRss(profile) {
-    let sum = 0, renderer = 0;
-    for (const pid of fs.readdirSync('/proc')) {
-        if (!/^\d+$/.test(pid)) continue;
-        try {
-            const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-            if (!cmd.includes(profile)) continue;
-            const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-            const rss = Number(/VmRSS:\s+(\d+) kB/.exec(st)?.[1] ?? 0) * 1024;
-            sum += rss;
-            if (cmd.includes('--type=renderer'))
-                renderer = Math.max(renderer, Number(/VmHWM:\s+(\d+) kB/.exec(st)?.[1] ?? 0) * 1024);
-        } catch { /* the process ended */ }
+// The peers (from node_modules, never a CDN): wllama64 (the Memory64 fork) and upstream
+// @wllama/wllama, given the same disk-backed File; greedy with end-of-generation ignored; their
+// own llama.cpp timings. Upstream's loadModel() can resolve although llama.cpp failed to load
+// (the next call then fails), so a load is confirmed by tokenizing before it counts.
+async function runPeer(o) {
+    const base = o.case === 'wllama64' ? '/node_modules/wllama64/esm' : '/node_modules/@wllama/wllama/esm';
+    const { Wllama } = await import(`${base}/index.js`);
+    const version = (await (await fetch(`${base}/../package.json`)).json()).version;
+    const quiet = { debug() {}, log() {}, warn() {}, error: (...a) => console.error(...a) };
+    const w = new Wllama({ default: `${base}/wasm/wllama.wasm` }, { suppressNativeLog: true, logger: quiet });
+    const file = document.getElementById('big-model-file').files[0];
+    const t0 = performance.now();
+    try {
+        await w.loadModel([file], { n_threads: o.threads, n_ctx: o.nCtx, n_gpu_layers: 0, warmup: false });
+        await w.tokenize('hello');
+    } catch (e) {
+        return { engine: `${o.case} ${version}`, error: { code: 'load', message: String(e.message ?? e) } };
     }
-    return { sum, renderer };
+    const loadMs = performance.now() - t0;
+    if (typeof o.prompt !== 'string') throw new Error('the peers take a text prompt (--prompt)');
+    const r = await w.createCompletion({ prompt: o.prompt, max_tokens: o.n, temperature: 0, ignore_eos: true, cache_prompt: false });
+    const t = r.timings ?? {};
+    await w.exit();
+    return { engine: `${o.case} ${version}`, loadMs, threads: o.threads, promptTokens: t.prompt_n, decoded: t.predicted_n,
+        stats: { prefill_tok_s: t.prompt_per_second, decode_tok_s: t.predicted_per_second }, fileBytes: file.size, tokens: [] };
 }
 
 const srv = await serve({ port: 0, mounts: [['/big/', path.dirname(opt.model)]] });
 const browser = await launch();
-let peakSum = 0, peakRenderer = 0;
-const sample = () => { const r = browserRss(browser.profile); peakSum = Math.max(peakSum, r.sum); peakRenderer = Math.max(peakRenderer, r.renderer); };
-const timer = setInterval(sample, 250);
+let mem = sampleMemory(browser.profile);
+let peak = null, warm = null;
 let out;
 try {
     const page = await browser.page();
@@ -80,7 +94,8 @@ try {
     await page.goto(`${srv.url}web/`);
     if (!(await page.evaluate(() => self.crossOriginIsolated))) throw new Error('the page is not crossOriginIsolated');
     const modelUrl = `/big/${path.basename(opt.model)}`;
-    const useFile = opt.case !== 'resident64' && opt.store === 'blob';
+    const peer = opt.case.startsWith('wllama');
+    const useFile = opt.file || peer || (opt.case !== 'resident64' && opt.store === 'blob');
     if (useFile) {
         // A disk-backed File, as a user picking the model would give it (Playwright hands Chromium
         // the path; nothing is copied).
@@ -92,7 +107,9 @@ try {
         });
         await page.setInputFiles('#big-model-file', opt.model);
     }
-    out = await page.evaluate(async (o) => {
+    const args = { modelUrl, useFile, store: opt.store, case: opt.case, threads: opt.threads, nCtx: opt.nCtx, cacheLayers: opt.cacheLayers,
+        maxMemory: opt.maxMemory, memBudget: opt.memBudget, prompt: opt.prompt ?? tokens, n: opt.n, wasmBase: `/${opt.buildDir}/wasm/` };
+    const ours = async (o) => {
         const { loadModel } = await import('/js/src/index.js');
         const source = o.useFile ? document.getElementById('big-model-file').files[0] : o.modelUrl;
         const lo = { threads: o.threads, nCtx: o.nCtx, wasmBase: o.wasmBase };
@@ -100,7 +117,7 @@ try {
         lo.onProgress = () => { progress++; };
         if (o.case === 'resident64') Object.assign(lo, { build: 'wasm64', residency: 'resident' });
         else Object.assign(lo, { build: o.case === 'paged64' ? 'wasm64' : 'wasm32', residency: 'paged',
-            store: o.useFile ? 'blob' : 'range', cacheLayers: o.cacheLayers });
+            store: o.useFile ? 'blob' : o.store, cacheLayers: o.cacheLayers });
         if (o.maxMemory) lo.maxMemoryBytes = o.maxMemory;
         if (o.memBudget) lo.memoryBudget = o.memBudget;
         const t0 = performance.now();
@@ -111,6 +128,11 @@ try {
             return { error: { code: e.code ?? null, message: String(e.message ?? e) } };
         }
         const loadMs = performance.now() - t0;
+        if (o.warmOnly) {
+            const store = model.info.store;
+            await model.dispose();
+            return { loadMs, store };
+        }
         const run = async (prompt, n) => {
             const got = [];
             const t = performance.now();
@@ -118,35 +140,39 @@ try {
                 if (p.token >= 0) got.push(p.token);
             return { tokens: got, ms: performance.now() - t, stats: model.lastGeneration.stats };
         };
-        const r = await run(o.tokens, o.n);
+        const r = await run(o.prompt, o.n);
         const cache = await model.cacheStats();
-        let pre = null;
-        if (o.prefill) {
-            // The bench's prefill row: a longer prompt (token ids cycled from the vocabulary's
-            // ordinary range), one decoded token.
-            const p = Array.from({ length: o.prefill }, (_, i) => 1000 + ((i * 7919) % 20000));
-            pre = (await run([1, ...p], 1)).stats;
-        }
         const info = model.info;
         await model.dispose();
-        return { tokens: r.tokens, genMs: r.ms, stats: r.stats, prefillStats: pre, cache, loadMs, progress,
+        return { tokens: r.tokens, genMs: r.ms, stats: r.stats, promptTokens: model.lastGeneration.promptTokens.length,
+            cache, loadMs, progress,
             build: info.build, wasmFile: info.wasmFile, threads: info.threads, path: info.path,
             store: info.store, memoryBytes: info.sizes.memoryBytes, modelAddress: info.sizes.modelAddress,
             fileBytes: info.sizes.fileBytes, nLayer: info.sizes.nLayer };
-    }, { modelUrl, useFile, case: opt.case, threads: opt.threads, nCtx: opt.nCtx, cacheLayers: opt.cacheLayers,
-        maxMemory: opt.maxMemory, memBudget: opt.memBudget, tokens, n: opt.n, prefill: opt.prefill, wasmBase: `/${opt.buildDir}/wasm/` });
-    sample();
+    };
+    if (opt.store === 'opfs' && !peer) {
+        // First visit: the download into the OPFS cache; measured from the second (cached) one,
+        // and the memory peaks from there on.
+        const w = await page.evaluate(ours, { ...args, warmOnly: true });
+        if (w.error) throw new Error(`OPFS download: ${w.error.message}`);
+        mem.stop();
+        mem = sampleMemory(browser.profile, 250, { resetPeaks: true });
+        warm = { downloadMs: w.loadMs, store: w.store };
+    }
+    out = await page.evaluate(peer ? runPeer : ours, args);
+    peak = mem.stop();
+    if (warm) out.firstVisit = warm;
     out.pageErrors = errors;
 } catch (e) {
     out = { error: { code: null, message: e.message } };
 } finally {
-    clearInterval(timer);
+    peak ??= mem.stop();
     await browser.close();
     await srv.close();
 }
 out.case = opt.case;
 out.model = path.basename(opt.model);
-out.peakProcessBytes = peakSum;
-out.peakRendererBytes = peakRenderer;
+out.peakProcessBytes = peak.peakSum;
+out.peakRendererBytes = peak.peakRenderer;
 console.log(JSON.stringify(out));
 process.exit(out.error ? 1 : 0);

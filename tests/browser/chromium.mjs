@@ -60,3 +60,39 @@ export function rendererPeakRss(profile) {
     }
     return peak;
 }
+
+/** Memory of this browser right now: `sum` = summed RSS of all its processes (browser, GPU,
+ *  network, renderer…: each has the profile directory on its command line), `renderer` = the
+ *  renderers' peak (VmHWM). Sample it periodically for a peak of the sum. */
+export function browserRss(profile) {
+    let sum = 0, renderer = 0;
+    for (const pid of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(pid)) continue;
+        try {
+            const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+            if (!cmd.includes(profile)) continue;
+            const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+            sum += Number(/VmRSS:\s+(\d+) kB/.exec(st)?.[1] ?? 0) * 1024;
+            if (cmd.includes('--type=renderer'))
+                renderer = Math.max(renderer, Number(/VmHWM:\s+(\d+) kB/.exec(st)?.[1] ?? 0) * 1024);
+        } catch { /* the process ended */ }
+    }
+    return { sum, renderer };
+}
+
+/** Samples browserRss every `ms` → { stop() → { peakSum, peakRenderer } }. resetPeaks: clear
+ *  the processes' VmHWM first (/proc/PID/clear_refs), so the peaks start from now. */
+export function sampleMemory(profile, ms = 250, { resetPeaks = false } = {}) {
+    if (resetPeaks) {
+        for (const pid of fs.readdirSync('/proc')) {
+            if (!/^\d+$/.test(pid)) continue;
+            try {
+                if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(profile)) fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+            } catch { /* the process ended */ }
+        }
+    }
+    let peakSum = 0, peakRenderer = 0;
+    const sample = () => { const r = browserRss(profile); peakSum = Math.max(peakSum, r.sum); peakRenderer = Math.max(peakRenderer, r.renderer); };
+    const timer = setInterval(sample, ms);
+    return { stop: () => { sample(); clearInterval(timer); return { peakSum, peakRenderer }; } };
+}
