@@ -4,7 +4,7 @@
 # half of them and 2 slots, pin vs --policy lru, prefetch 0/1, 1 and 2 threads natively, and the
 # WASI CLI under node (1 thread, synchronous reads); make_model types get a cross-section. Also: run --json carries the cache object,
 # --mem-budget too small is a clear nomem, inspect --plan shows the paged plan for a budget.
-# CHORD_BIG=1 adds the 7B-shaped Q4_K_M check (cached under $BUILD/models): --cache-layers 4
+# CHORD_BIG=1 adds the 7B-shaped Q4_K_M check (cached in $CHORD_BIG_DIR, default $BUILD/models): --cache-layers 4
 # -c 512 natively with peak RSS < 1 GiB, tokens equal to the resident run and to llama.cpp's.
 set -u
 cd "$(dirname "$0")/.."
@@ -91,13 +91,8 @@ out=$("$BUILD/wasm-chord" inspect --plan -m "$STORIES" --mem-budget 3.3M -c 256 
 echo "$out" | grep -q "paged" && echo "ok   inspect --plan --mem-budget 3.3M picks paged" || { echo "FAIL: inspect --plan"; echo "$out"; fail=1; }
 
 if [ "${CHORD_BIG:-0}" = 1 ] && [ -f "$VOCAB" ]; then
-    BIG=$BUILD/models/llama7b-q4_k_m.gguf
-    if [ ! -f "$BIG" ]; then
-        mkdir -p "$BUILD/models"
-        echo "making the 7B-shaped Q4_K_M (once, cached as $BIG)..."
-        "$BUILD/make_model" --vocab "$VOCAB" -o "$BIG.tmp" --layers 32 --embd 4096 --ff 11008 --heads 32 --ctx 4096 \
-            --type q4_k_m -q && mv "$BIG.tmp" "$BIG" || { echo "FAIL: make_model 7B"; exit 1; }
-    fi
+    # the shared big-model cache (tests/lib/big_models.sh: $CHORD_BIG_DIR, default $BUILD/models)
+    BIG=$(. tests/lib/big_models.sh && big_model llama7b-q4_k_m) || { echo "FAIL: make_model 7B"; exit 1; }
     "$BUILD/wasm-chord" run -m "$BIG" --tokens "1 450 4996" -n 8 --temp 0 --ignore-eos -c 512 -t 2 --paged --cache-layers 4 --json > "$TMP/big.json" 2> "$TMP/big.err" ||
         { echo "FAIL: 7B paged run"; cat "$TMP/big.err"; fail=1; }
     cat "$TMP/big.err"
