@@ -100,6 +100,10 @@ typedef struct chord_source {
      * DONE (all bytes there) or FAILED. A caller that no longer wants the bytes swaps PENDING
      * back to CHORD_ASYNC_CANCELLED, and the host stops without writing. docs/MEMORY64.md. */
     chord_status (*read_async)(void *ctx, uint64_t off, void *dst, size_t len, int32_t *state);
+    /* required with read_async: when it returns, the host touches no state word and no buffer of
+     * any earlier read_async again (reads not started are dropped, one being written finishes
+     * first). Called before the memory of those reads is freed (the model is freed). */
+    void (*drain)(void *ctx);
 } chord_source;
 
 /* The slot word of chord_source.read_async. */

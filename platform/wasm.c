@@ -27,6 +27,8 @@ WASM_IMPORT(chord_host_read) int32_t chord_host_read(int32_t handle, uint64_t of
  * chord_source.read_async); 0 = started. */
 WASM_IMPORT(chord_host_read_async) int32_t chord_host_read_async(int32_t handle, uint64_t off, void *dst, size_t len,
                                                                  int32_t *state);
+/* Returns once the host touches no state word or buffer of an earlier async read (chord.h). */
+WASM_IMPORT(chord_host_drain) void chord_host_drain(int32_t handle);
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_THREADS 64
@@ -147,6 +149,8 @@ static chord_status host_read_async(void *ctx, uint64_t off, void *dst, size_t l
     return chord_host_read_async(h->handle, off, dst, len, state) == 0 ? CHORD_OK : CHORD_E_UNSUPPORTED;
 }
 
+static void host_drain(void *ctx) { chord_host_drain(((host_ctx *)ctx)->handle); }
+
 chord_status chord_wasm_source_from_host(chord_source *src, int32_t handle, uint64_t size, int async_reads) {
     if (!src) return CHORD_E_INVALID_ARG;
     memset(src, 0, sizeof *src);
@@ -157,7 +161,10 @@ chord_status chord_wasm_source_from_host(chord_source *src, int32_t handle, uint
     src->ctx = h;
     src->size = size;
     src->read = host_read;
-    if (async_reads) src->read_async = host_read_async;
+    if (async_reads) {
+        src->read_async = host_read_async;
+        src->drain = host_drain;
+    }
     src->close = free;
     return CHORD_OK;
 }

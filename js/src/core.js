@@ -116,6 +116,7 @@ function hostImports(state) {
         chord_host_now_ms: now,
         chord_host_read: (handle, off, dst, len) => state.hostRead(handle, off, dst, len),
         chord_host_read_async: (handle, off, dst, len, st) => state.hostReadAsync(handle, off, dst, len, st),
+        chord_host_drain: (handle) => state.hostDrain(handle),
         chord_host_token: (user, token, text, len) => state.onToken(user, token, text, len),
     };
 }
@@ -131,6 +132,7 @@ export async function createEngine(opts = {}) {
     const state = {
         hostRead: () => STATUS.indexOf('unsupported'),
         hostReadAsync: () => STATUS.indexOf('unsupported'),
+        hostDrain: () => {},
         onToken: () => 1,
     };
     const env = hostImports(state);
@@ -193,6 +195,8 @@ class Engine {
                     return opts.hostReadAsync(handle, Number(off), this.N(dst), Number(len), this.N(st)) | 0;
                 } catch { return STATUS.indexOf('io'); }
             };
+            // Must return only once the host touches none of those reads' memory again.
+            state.hostDrain = (handle) => opts.hostDrain(handle);
         }
         state.onToken = (user, token, text, len) => this._onToken(token, this._str(this.N(text), Number(len)));
         this._onToken = () => true;

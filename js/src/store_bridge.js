@@ -19,7 +19,7 @@
 import { ChordError } from './errors.js';
 import { PIECE_BYTES, readError } from './stores.js';
 
-const IDLE = 0, REQUEST = 1, DONE = 2, FAILED = 3, QUIT = 4;
+const IDLE = 0, REQUEST = 1, DONE = 2, FAILED = 3, QUIT = 4, DRAIN = 5;
 // 16 MiB in 5 minutes is 56 KB/s: slower than that, the helper is taken for dead.
 const HELPER_TIMEOUT_MS = 300000;
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof globalThis.WorkerGlobalScope === 'undefined';
@@ -67,6 +67,25 @@ export class BridgedStore {
         if (!this.post || this.closed) return 4;
         this.post({ op: 'prefetch', off, dst, len, state: stateAddr });
         return 0;
+    }
+
+    /** Synchronous (engine thread, env.chord_host_drain, when a paged model is freed): returns
+     *  once the helper will never touch wasm memory for an earlier prefetch() again — queued
+     *  reads are dropped, a piece being copied finishes first. */
+    drain() {
+        if (!this.post || this.closed) return;
+        const c = this.ctrl, t0 = Date.now();
+        Atomics.store(c, 0, DRAIN);
+        Atomics.notify(c, 0);
+        while (Atomics.load(c, 0) === DRAIN) {
+            Atomics.wait(c, 0, DRAIN, 1000);
+            if (Atomics.load(c, 0) === DRAIN && Date.now() - t0 > HELPER_TIMEOUT_MS) {
+                // a helper that never answers is ended, so it cannot write later
+                this.close();
+                return;
+            }
+        }
+        this.post = null; // no more prefetches from this store
     }
 
     /** The helper's counters of asynchronous reads. */
@@ -124,5 +143,5 @@ export class BridgedStore {
     }
 }
 
-export const BRIDGE_STATES = { IDLE, REQUEST, DONE, FAILED, QUIT };
+export const BRIDGE_STATES = { IDLE, REQUEST, DONE, FAILED, QUIT, DRAIN };
 export const STAT_FIELDS = ['async_reads', 'async_bytes', 'async_read_ms', 'async_failed', 'async_cancelled'];

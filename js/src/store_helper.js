@@ -48,23 +48,27 @@ async function openStore(desc) {
 // positioned read); the others (network, Blob) read a piece first, then copy it in.
 const DIRECT = new Set(['path', 'opfs', 'regions']);
 
-function asyncReader(store, memory, stats) {
+function asyncReader(store, memory, stats, drained) {
     const word = (addr) => new Int32Array(memory.buffer, addr, 1);
     const wake = (w, v) => { Atomics.store(w, 0, v); Atomics.notify(w, 0); };
     return async ({ off, dst, len, state }) => {
         const t0 = performance.now();
         const direct = DIRECT.has(store.kind) && store.canReadSync;
         for (let done = 0; done < len;) {
+            // after a drain the engine may have freed this slot: touch nothing
+            if (drained.value) { stats[STAT.async_cancelled]++; return; }
             const n = Math.min(PIECE_BYTES, len - done);
             let bytes = null;
             try {
                 if (!direct) bytes = await store.read(off + done, n);
             } catch {
+                if (drained.value) { stats[STAT.async_cancelled]++; return; }
                 // the engine reads this layer again on demand and reports the error itself
                 if (Atomics.compareExchange(word(state), 0, PENDING, FAILED) === PENDING) Atomics.notify(word(state), 0);
                 stats[STAT.async_failed]++;
                 return;
             }
+            if (drained.value) { stats[STAT.async_cancelled]++; return; }
             const w = word(state);
             if (Atomics.compareExchange(w, 0, PENDING, WRITING) !== PENDING) { stats[STAT.async_cancelled]++; return; }
             try {
@@ -93,8 +97,9 @@ onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
         post({ error: { code: e?.code ?? 'io', message: e?.message ?? String(e) } });
         return;
     }
+    const drained = { value: false };
     if (memory) {
-        const read = asyncReader(store, memory, stats);
+        const read = asyncReader(store, memory, stats, drained);
         // Requests are served in arrival order, one at a time (each is a whole layer).
         let chain = Promise.resolve();
         onMessage((m) => { if (m?.op === 'prefetch') chain = chain.then(() => read(m)); });
@@ -107,6 +112,14 @@ onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
     for (;;) {
         const st = Atomics.load(ctrl, 0);
         if (st === S.QUIT) break;
+        if (st === S.DRAIN) {
+            // JS runs one task at a time here: no piece is being copied now, and every read still
+            // queued or awaiting its bytes sees the flag before it touches memory
+            drained.value = true;
+            Atomics.store(ctrl, 0, S.IDLE);
+            Atomics.notify(ctrl, 0);
+            continue;
+        }
         if (st !== S.REQUEST) { await waitWhile(ctrl, st); continue; }
         const off = (ctrl[1] >>> 0) + ctrl[2] * 2 ** 32, len = ctrl[3];
         try {

@@ -21,6 +21,7 @@ onFirst(async ({ module, memory, is64, stackTop, tls, ith }) => {
         chord_host_now_ms: () => performance.now(),
         chord_host_read: refuse,
         chord_host_read_async: refuse,
+        chord_host_drain: refuse,
         chord_host_token: refuse,
     };
     const instance = await WebAssembly.instantiate(module, { env });

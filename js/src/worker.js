@@ -81,7 +81,8 @@ async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow })
     let engine;
     try {
         engine = await createEngine({ wasm: url, target, threads, maxMemoryBytes, hostRead: (handle, off, dst) => hostRead(off, dst),
-            hostReadAsync: (handle, off, dst, len, st) => (state.store?.prefetch ? state.store.prefetch(off, dst, len, st) : 4) });
+            hostReadAsync: (handle, off, dst, len, st) => (state.store?.prefetch ? state.store.prefetch(off, dst, len, st) : 4),
+            hostDrain: () => state.store?.drain?.() });
     } catch (e) {
         if (e?.name === 'ChordError') throw e;
         throw new ChordError('io', `cannot load the wasm build ${url}: ${e?.message ?? e}`);

@@ -309,7 +309,7 @@ static chord_status pg_open(chord_weights *w, chord_error *err) {
                               (unsigned long long)p->slot_bytes);
     }
     p->depth = depth;
-    p->async = w->src->read_async != NULL && depth > 0 && S > 1;
+    p->async = w->src->read_async != NULL && w->src->drain != NULL && depth > 0 && S > 1;
     if (!p->async && depth > 0 && S > 1 && chord_helper_new(&p->helper, helper_run, w, NULL) != CHORD_OK)
         p->helper = NULL;
     return CHORD_OK;
@@ -380,6 +380,8 @@ static int async_quiet(slot *sl) {
 static void pg_close(chord_weights *w) {
     paged *p = w->impl;
     chord_helper_free(p->helper); /* joins: no fill runs after this */
+    /* the host lets go of every async read's state word and slot before they are freed */
+    if (p->async && w->src->drain) w->src->drain(w->src->ctx);
     if (p->slots)
         for (int32_t s = 0; s < p->dir.n_slots; s++)
             if (async_quiet(&p->slots[s])) free(p->slots[s].alloc);
