@@ -44,7 +44,7 @@ async function showCacheStats() {
     const c = await model.cacheStats();
     const acq = c.hits + c.misses + c.prefetch_hits;
     $('cache-stats').textContent = `layer cache (${c.policy}): ${c.slots} slots of ${c.n_layer} layers, ` +
-        `hit rate ${acq ? ((100 * (c.hits + c.prefetch_hits)) / acq).toFixed(0) : '—'}%, ${fmtBytes(c.bytes_read)} read, ` +
+        `hit rate ${acq ? ((100 * (c.hits + c.prefetch_hits)) / acq).toFixed(0) : '—'}% (${c.prefetch_hits} read ahead), ${fmtBytes(c.bytes_read)} read, ` +
         `stall ${c.stall_ms.toFixed(0)} ms`;
 }
 
@@ -105,7 +105,8 @@ async function load(source, label, extra = {}) {
             `${i.sizes.nLayer} layers, vocab ${i.sizes.nVocab}, context ${i.sizes.nCtx}\n` +
             `build ${i.build} (${i.wasmFile}, ${i.simd}), ${i.threads} thread(s), memory ${fmtBytes(i.sizes.memoryBytes)}, ` +
             `loaded in ${(performance.now() - t0).toFixed(0)} ms\n` +
-            `path: ${i.path.residency}${i.path.why ? ` (${i.path.why})` : ''}, ${i.store ? `${i.store.kind} store (${i.store.read === 'host' ? 'engine read import' : 'copied in'}` +
+            `path: ${i.path.residency}${i.path.why ? ` (${i.path.why})` : ''}` +
+            `${i.path.prefetch ? `, prefetch ${i.path.prefetch}${i.path.prefetchWhy ? ` (${i.path.prefetchWhy})` : ''}` : ''}, ${i.store ? `${i.store.kind} store (${i.store.read === 'host' ? 'engine read import' : 'copied in'}` +
                 `${i.store.cached === true ? ', from the OPFS cache, no network' : i.store.cached === false ? `, downloaded ${fmtBytes(i.store.fetched)}` : ''})`
                 : `streamed from ${i.source.kind}`}`;
         $('memory').textContent = `wasm memory in use: ${fmtBytes(i.sizes.memoryBytes)} of ${fmtBytes(i.raw.max_memory_bytes)} (${i.build})`;
