@@ -13,5 +13,5 @@ export WASM_CHORD_WASM_DIR="$BUILD/wasm"
 rc=0
 timeout 300 node --expose-gc --test --test-reporter=spec js/test/*.test.js || rc=1
 timeout 120 node --experimental-wasm-memory64 --no-warnings --test --test-reporter=spec \
-    --test-name-pattern='wasm64|too-big' js/test/api.test.js || rc=1
+    --test-name-pattern='wasm64|too-big' js/test/api.test.js js/test/paged.test.js || rc=1
 exit $rc

@@ -16,7 +16,7 @@ import path from 'node:path';
 import http from 'node:http';
 import { loadModel } from '../src/index.js';
 import { serve } from '../../tools/serve.mjs';
-import { MODEL, SKIP_MODEL, hasWasm, wasmBase, expectChordError, nativeTokens, greedyTokens } from './helpers.js';
+import { MODEL, SKIP_MODEL, hasWasm, wasmBase, expectChordError, nativeTokens, greedyTokens, memory64 } from './helpers.js';
 
 const skip = SKIP_MODEL || (hasWasm ? false : 'SKIP: wasm builds not found (make wasm)');
 const N = 24;
@@ -180,4 +180,23 @@ test('paging refusals: a budget below two slots is nomem naming the numbers; a N
     await expectChordError(loadModel(new Blob([bytes]), { wasmBase, residency: 'paged' }), 'unsupported', /synchronous reads/);
     await expectChordError(loadModel(MODEL, { wasmBase, residency: 'swapped' }), 'invalid_arg', /residency/);
     await expectChordError(loadModel(MODEL, { wasmBase, cacheLayers: -1 }), 'invalid_arg', /cacheLayers/);
+});
+
+// Run by tests/t_js.sh under --experimental-wasm-memory64 (node 20): 64-bit slot and state
+// addresses cross the async read import as BigInts.
+test('wasm64: paged, 2 slots, async prefetch from a path, 1 and 2 threads', { skip: skip || (!memory64 && 'SKIP: no Memory64 (node 20 needs --experimental-wasm-memory64)') }, async () => {
+    for (const threads of [1, 2]) {
+        const model = await loadModel(MODEL, { wasmBase, residency: 'paged', cacheLayers: 2, threads, build: 'wasm64' });
+        try {
+            assert.equal(model.info.build, 'wasm64');
+            assert.equal(model.info.path.prefetch, 'async');
+            const t = await tokensOf(model);
+            if (ref()) assert.deepEqual(t, ref(), `wasm64 ${threads}t`);
+            const c = await model.cacheStats();
+            assert.equal(c.misses, 1, JSON.stringify(c));
+            assert.equal(c.prefetch_hits, (N + 1) * c.n_layer - 1);
+        } finally {
+            await model.dispose();
+        }
+    }
 });
