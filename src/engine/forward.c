@@ -1,16 +1,18 @@
 /*
  * forward.c — the transformer forward pass over a batch of tokens:
  *
- *   x = embed(tokens)
+ *   x = embed(tokens)                                     (gemma: × sqrt(n_embd))
  *   for each layer (a view of its weights acquired from the weights module, released after):
  *       h = rmsnorm(x) · attn_norm
  *       q, k, v = Wq h (+bq), Wk h (+bk), Wv h (+bv)      or one fused Wqkv h (+bqkv), split
  *       q, k = rmsnorm_per_head(q) · q_norm, … · k_norm  (qwen3, gemma3)
- *       rope(q), rope(k) (frequency factors, linear/YaRN scaling); append k, v to the F16 cache
- *       x += Wo · attention(q, cache) (+bo)
+ *       rope(q), rope(k) (frequency factors: rope_freqs or phi3's long/short; linear/YaRN
+ *           scaling; sliding-window layers: their own base and scale); append k, v to the cache
+ *       x += post_norm(Wo · attention(q, cache, window, soft-cap) (+bo))   (post_norm: gemma)
  *       h = rmsnorm(x) · ffn_norm
- *       x += Wdown · (silu(Wgate h (+bg)) ⊙ (Wup h (+bu))) (+bd)  phi3: [gate | up] = Wup h
- *   logits = Woutput · (rmsnorm(x_last) · output_norm) (+b)
+ *       x += post_norm(Wdown · (act(Wgate h (+bg)) ⊙ (Wup h (+bu))) (+bd))
+ *           act = silu, or gelu (gemma); phi3: [gate | up] = Wup h
+ *   logits = Woutput · (rmsnorm(x_last) · output_norm) (+b)   (gemma: final soft-cap)
  * Which optional tensors a family may carry is decided by model/arch.c; absent ones are NULL.
  *
  * A batch (prefill) goes through every matrix as one matrix × matrix product, so each weight
