@@ -164,6 +164,9 @@ same phi3-longrope-short phi3 f32 --rope-factors
 same phi3-longrope-long-q8_0 phi3 q8_0 --rope-factors --kv phi3.rope.scaling.original_context_length=u32:255
 SAME_BY=logits same gemma3-final-softcap gemma3w f32 --kv gemma3.final_logit_softcapping=f32:2
 SAME_BY=ignored same gemma3-attn-softcap-ignored gemma3w f32 --kv gemma3.attn_logit_softcapping=f32:1
+# gemma3 with window 0: llama.cpp runs no sliding window at all (nor reads the pattern)
+SAME_BY=ignored same gemma3-swa-zero gemma3 f32 --kv gemma3.attention.sliding_window=u32:0 \
+    --kv gemma3.attention.sliding_window_pattern=u32:2
 
 echo "== extra tensors and keys that are not implemented: refused by name =="
 refuse extra-tensor "blk.0.foo.weight" refuses $LLAMA --extra-tensor blk.0.foo.weight
