@@ -98,7 +98,9 @@ typedef struct chord_source {
      * CHORD_ASYNC_PENDING before the call; the host moves it (atomically, then wakes waiters):
      * PENDING → WRITING (compare-and-swap, before it touches dst) → PENDING (between pieces) or
      * DONE (all bytes there) or FAILED. A caller that no longer wants the bytes swaps PENDING
-     * back to CHORD_ASYNC_CANCELLED, and the host stops without writing. docs/MEMORY64.md. */
+     * back to CHORD_ASYNC_CANCELLED, and the host stops without writing. Until `drain` the
+     * host may still look at a cancelled request's word, so the caller gives each request its
+     * own word: a cancelled word is never reused for a later read. docs/MEMORY64.md. */
     chord_status (*read_async)(void *ctx, uint64_t off, void *dst, size_t len, int32_t *state);
     /* required with read_async: when it returns, the host touches no state word and no buffer of
      * any earlier read_async again (reads not started are dropped, one being written finishes

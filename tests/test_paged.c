@@ -10,7 +10,9 @@
  *   - an asynchronous source (chord_source.read_async, the wasm host's protocol, served here by a
  *     thread writing slots in pieces): every acquire after the first is a prefetch hit, a failed
  *     async read is read again on demand, freeing with a read pending drains the host first (the
- *     read is dropped, never written after the free);
+ *     read is dropped, never written after the free); a read taken back after the patience
+ *     leaves the old request only its retired word, so it cannot write over the slot's next
+ *     request when the host wakes;
  *     stories260K over it gives the resident tokens;
  *   - stories260K: paged (all, half, 2 slots; pin and LRU; prefetch on/off; 1 and 2 threads)
  *     generates exactly the resident tokens; a budget too small is `nomem` naming the numbers.
@@ -125,7 +127,8 @@ static void build(table *tb) {
     tb->global.t[CHORD_W_OUTPUT] = add(tb, E, V);
     tb->size = tb->off;
     tb->buf = malloc(tb->size);
-    for (uint64_t i = 0; i < tb->size; i++) tb->buf[i] = (uint8_t)(i * 151u + 3u);
+    /* not periodic in the offset: the bytes of one layer never match another layer's */
+    for (uint64_t i = 0; i < tb->size; i++) tb->buf[i] = (uint8_t)((i * 151u + 3u) ^ (i >> 8) ^ (i >> 16));
 }
 
 typedef struct { const table *tb; int fail_at; int n_reads; uint64_t visible; } flaky;
@@ -306,6 +309,7 @@ typedef struct {
     int head, n, quit, hold;   /* hold: requests wait (a slow host) */
     int fail_req, n_req;       /* the fail_req-th request fails (1-based; 0 = none) */
     int cancelled, drained, dropped;  /* drained: touch no earlier request again (chord.h) */
+    int served;                /* requests the host is done with (any outcome) */
     pthread_t th;
 } ahost;
 
@@ -361,6 +365,9 @@ static void *ahost_main(void *arg) {
             pthread_mutex_unlock(&h->mu);
             if (stop) break;
         }
+        pthread_mutex_lock(&h->mu);
+        h->served++;
+        pthread_mutex_unlock(&h->mu);
     }
 }
 
@@ -452,6 +459,63 @@ static void async_source(const table *tb) {
         nanosleep(&ts, NULL);
     }
     CHECKF(h.dropped == 1, "the pending read was dropped (%d)", h.dropped);
+    ahost_stop(&h);
+}
+
+/* A host counter (moved under the host's lock). */
+static int ahost_count(ahost *h, const int *field) {
+    pthread_mutex_lock(&h->mu);
+    int v = *field;
+    pthread_mutex_unlock(&h->mu);
+    return v;
+}
+
+/* A read taken back after the patience (here 50 ms; the host holds it) is read on demand; the
+ * slot's next request goes on a fresh word, so when the host wakes, the old request finds its
+ * retired word CANCELLED and writes nothing over the slot's new layer (with one word per slot,
+ * it found the new request's PENDING, wrote layer 1 into layer 2's slot and stored DONE). */
+static void async_take_back(const table *tb) {
+    chord_error err_, *err = &err_;
+    ahost h;
+    chord_source src;
+    ahost_start(&h, tb->buf, tb->size, &src);
+    chord_weights_config cfg = { .policy = CHORD_WPOLICY_PAGED, .n_slots = 2, .prefetch = 1, .cache_policy = CHORD_CACHE_LRU,
+                                 .async_patience_ms = 50 };
+    chord_weights *w = NULL;
+    CHECK_OK(chord_weights_open(&w, &src, tb->layers, NL, &tb->global, &cfg, err), err);
+    if (!w) { ahost_stop(&h); return; }
+    chord_layer_view v;
+    CHECK_OK(chord_weights_acquire(w, 0, &v, err), err);
+    chord_weights_release(w, 0);
+    ahost_set(&h, &h.hold, 1);
+    chord_weights_prefetch(w, 1);                        /* request 1: layer 1 into slot B, held */
+    CHECK_OK(chord_weights_acquire(w, 1, &v, err), err); /* taken back after the patience */
+    CHECK(view_ok(tb, &tb->layers[1], &v));
+    chord_weights_release(w, 1);
+    CHECK_OK(chord_weights_acquire(w, 0, &v, err), err); /* a hit: slot A is now the newer */
+    chord_weights_release(w, 0);
+    chord_weights_prefetch(w, 2);                        /* request 2: layer 2 into slot B again */
+    pthread_mutex_lock(&h.mu);
+    const areq *r1 = &h.q[h.head], *r2 = &h.q[(h.head + 1) % 64];
+    int same = h.n == 2 && r1->dst == r2->dst && r1->state != r2->state;
+    pthread_mutex_unlock(&h.mu);
+    CHECKF(same, "both requests target one slot, on different words");
+    ahost_set(&h, &h.hold, 0);
+    for (int i = 0; i < 20000 && ahost_count(&h, &h.served) < 2; i++) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    CHECKF(ahost_count(&h, &h.served) == 2 && ahost_count(&h, &h.cancelled) == 1, "the old request wrote nothing (%d of %d)",
+           ahost_count(&h, &h.cancelled), ahost_count(&h, &h.served));
+    CHECK_OK(chord_weights_acquire(w, 2, &v, err), err);
+    CHECK(view_ok(tb, &tb->layers[2], &v));
+    chord_weights_release(w, 2);
+    chord_cache_stats st;
+    chord_weights_stats(w, &st);
+    CHECKF(st.misses == 2 && st.prefetch_hits == 1 && st.hits == 1, "take back: %llu misses %llu prefetch hits %llu hits",
+           (unsigned long long)st.misses, (unsigned long long)st.prefetch_hits, (unsigned long long)st.hits);
+    chord_weights_free(w); /* drains, then frees the retired word too */
+    CHECK(ahost_count(&h, &h.drained) == 1);
     ahost_stop(&h);
 }
 
@@ -575,6 +639,7 @@ int main(void) {
     faults(&tb);
     threads(&tb);
     async_source(&tb);
+    async_take_back(&tb);
     free(tb.buf);
     stories();
     return check_report("test_paged");

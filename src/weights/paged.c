@@ -24,8 +24,18 @@
  *
  * Async slot states (the state word is shared with the host): LOADING (= CHORD_ASYNC_PENDING)
  * → FILLING (the host is writing; = CHORD_ASYNC_WRITING) → READY, or FAILED (the acquire then
- * reads it again synchronously and reports the error). Closing cancels a pending read by
- * swapping LOADING → EMPTY, and waits for a host that is writing.
+ * reads it again synchronously and reports the error).
+ *
+ * Who owns the word (chord.h): a host that accepted a read_async may touch its word until the
+ * source's drain returns, even after the request was cancelled (a request it holds queued finds
+ * the word later). So a word is never freed before the drain (pg_close drains first) and never
+ * reused for another request: a read taken back after the patience without progress is
+ * cancelled on its word (PENDING → CANCELLED), which is retired (p->retired, freed after the
+ * drain), and the slot gets a fresh word — else the old request, finding the next request's
+ * PENDING there, would write its bytes over the slot's new layer and store DONE for it. That is
+ * why a slot's word is its own allocation, not part of the slot array. The slot's buffer is
+ * free again as soon as the cancel succeeded: a host writes only after its own PENDING → WRITING
+ * swap.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +54,17 @@ enum { SLOT_EMPTY = CHORD_ASYNC_CANCELLED, SLOT_LOADING = CHORD_ASYNC_PENDING, S
  * (a host that died never answers). */
 #define ASYNC_PATIENCE_MS 300000.0
 
+/* A slot's state word: its own allocation, since a host may hold its address past the slot's
+ * use (above). `next` chains retired words. */
+typedef struct state_word {
+    atomic_int v;                /* SLOT_*; written by the host too for an async read */
+    struct state_word *next;
+} state_word;
+
 typedef struct slot {
     uint8_t *buf;        /* ALIGN-aligned, slot_bytes long */
     void *alloc;
-    atomic_int state;    /* SLOT_*; written by the host too for an async read */
+    state_word *word;    /* replaced (under the lock) only when a read is taken back */
     int prefetched;      /* filled by the helper (or the host) and not yet used */
     int async;           /* the pending read is the host's (chord_source.read_async) */
     uint64_t base;       /* source offset of buf[0] */
@@ -66,7 +83,11 @@ typedef struct paged {
     int32_t depth;
     int32_t *queue;                     /* slots for the helper to fill (ring of n_slots) */
     int32_t q_head, q_len;
+    state_word *retired;                /* words of taken-back reads, until the drain */
+    double patience_ms;                 /* ASYNC_PATIENCE_MS unless the config says */
 } paged;
+
+static atomic_int *state(const slot *sl) { return &sl->word->v; }
 
 static void lock(paged *p) {
     while (atomic_flag_test_and_set_explicit(&p->lock, memory_order_acquire)) chord_cpu_relax();
@@ -116,21 +137,42 @@ typedef struct { chord_weights *w; paged *p; } evict_ctx;
 static int evictable(void *ctx, int32_t s) {
     const evict_ctx *e = ctx;
     int32_t layer = e->p->dir.slot_layer[s];
-    int st = atomic_load(&e->p->slots[s].state);
+    int st = atomic_load(state(&e->p->slots[s]));
     return (st == SLOT_READY || st == SLOT_FAILED) && atomic_load(&e->w->pins[layer]) == 0;
 }
 
-/* Waits while a slot is being read (LOADING or FILLING). A pending async read with no progress
- * for ASYNC_PATIENCE_MS is cancelled (LOADING → FAILED), so the acquire reads it itself. */
-static void wait_slot(slot *sl) {
+/* Takes back slot s's pending async read on word wd (no progress for the patience: the host
+ * may be dead): cancels it there, retires wd (the host may still hold the request and look at
+ * wd later) and gives the slot a fresh word, FAILED, so the acquire reads the layer itself.
+ * Without memory for a fresh word nothing changes and the wait goes on. */
+static void take_back(paged *p, int32_t s, state_word *wd) {
+    state_word *fresh = calloc(1, sizeof *fresh);
+    if (!fresh) return;
+    atomic_init(&fresh->v, SLOT_FAILED);
+    lock(p);
+    int e = SLOT_LOADING;
+    if (p->slots[s].word == wd && atomic_compare_exchange_strong(&wd->v, &e, CHORD_ASYNC_CANCELLED)) {
+        wd->next = p->retired;
+        p->retired = wd;
+        p->slots[s].word = fresh;
+        fresh = NULL;
+    }
+    unlock(p);
+    free(fresh);
+}
+
+/* Waits while slot s is being read (LOADING or FILLING) on word wd (read under the lock with
+ * `async`; a retired word stays valid until close). An async read with no progress for the
+ * patience is taken back, so the acquire reads it itself. */
+static void wait_slot(paged *p, int32_t s, state_word *wd, int async) {
     double t0 = chord_time_ms();
-    for (int st; (st = atomic_load(&sl->state)) == SLOT_LOADING || st == SLOT_FILLING;) {
-        chord_wait_while(&sl->state, st);
-        if (st == SLOT_LOADING && sl->async && chord_time_ms() - t0 > ASYNC_PATIENCE_MS) {
-            int e = SLOT_LOADING;
-            atomic_compare_exchange_strong(&sl->state, &e, SLOT_FAILED);
+    for (int st; (st = atomic_load(&wd->v)) == SLOT_LOADING || st == SLOT_FILLING;) {
+        chord_wait_while(&wd->v, st);
+        if (atomic_load(&wd->v) != st) t0 = chord_time_ms();
+        else if (st == SLOT_LOADING && async && chord_time_ms() - t0 > p->patience_ms) {
+            take_back(p, s, wd);
+            t0 = chord_time_ms();
         }
-        if (atomic_load(&sl->state) != st) t0 = chord_time_ms();
     }
 }
 
@@ -138,7 +180,7 @@ static void wait_slot(slot *sl) {
  * counted as a miss and stall when count) and unlocks. */
 static chord_status claim_and_fill(chord_weights *w, paged *p, int32_t s, int32_t layer, int count, int32_t *slot_out,
                                    chord_error *err) {
-    atomic_store(&p->slots[s].state, SLOT_LOADING);
+    atomic_store(state(&p->slots[s]), SLOT_LOADING);
     p->slots[s].prefetched = 0;
     p->slots[s].async = 0;
     if (count) atomic_fetch_add(&w->misses, 1);
@@ -148,7 +190,7 @@ static chord_status claim_and_fill(chord_weights *w, paged *p, int32_t s, int32_
     if (count) atomic_fetch_add(&w->stall_us, (uint64_t)((chord_time_ms() - t0) * 1000.0));
     lock(p);
     if (st != CHORD_OK) chord_slots_drop(&p->dir, s);
-    atomic_store(&p->slots[s].state, st == CHORD_OK ? SLOT_READY : SLOT_EMPTY);
+    atomic_store(state(&p->slots[s]), st == CHORD_OK ? SLOT_READY : SLOT_EMPTY);
     unlock(p);
     *slot_out = s;
     return st;
@@ -162,7 +204,7 @@ static chord_status ensure(chord_weights *w, paged *p, int32_t layer, int count,
     for (;;) {
         int32_t s = chord_slots_find(&p->dir, layer);
         if (s >= 0) {
-            int st = atomic_load(&p->slots[s].state);
+            int st = atomic_load(state(&p->slots[s]));
             if (st == SLOT_READY) {
                 chord_slots_touch(&p->dir, s);
                 if (count) atomic_fetch_add(p->slots[s].prefetched ? &w->prefetch_hits : &w->hits, 1);
@@ -177,9 +219,11 @@ static chord_status ensure(chord_weights *w, paged *p, int32_t layer, int count,
                 return claim_and_fill(w, p, s, layer, count, slot_out, err);
             }
             /* LOADING or FILLING by the helper, the host or another session: wait, look again */
+            state_word *wd = p->slots[s].word;
+            int async = p->slots[s].async;
             unlock(p);
             double t0 = chord_time_ms();
-            wait_slot(&p->slots[s]);
+            wait_slot(p, s, wd, async);
             if (count) atomic_fetch_add(&w->stall_us, (uint64_t)((chord_time_ms() - t0) * 1000.0));
             lock(p);
             continue;
@@ -218,7 +262,7 @@ static void helper_run(void *arg) {
             chord_slots_drop(&p->dir, s);
             p->slots[s].prefetched = 0;
         }
-        atomic_store(&p->slots[s].state, st == CHORD_OK ? SLOT_READY : SLOT_EMPTY);
+        atomic_store(state(&p->slots[s]), st == CHORD_OK ? SLOT_READY : SLOT_EMPTY);
         unlock(p);
     }
 }
@@ -228,7 +272,9 @@ static void pg_prefetch(chord_weights *w, int32_t layer) {
     if ((!p->helper && !p->async) || p->depth <= 0) return;
     evict_ctx ec = { w, p };
     int queued = 0;
-    int32_t issue[8], n_issue = 0; /* async: reads to start once the lock is dropped */
+    /* async: reads to start once the lock is dropped (the word as it was under the lock) */
+    struct { int32_t s; state_word *wd; uint64_t n; } issue[8];
+    int32_t n_issue = 0;
     lock(p);
     for (int32_t d = 0; d < p->depth && d < w->n_layer; d++) {
         int32_t t = (layer + d) % w->n_layer;
@@ -237,12 +283,14 @@ static void pg_prefetch(chord_weights *w, int32_t layer) {
         if (s < 0 || (p->dir.slot_layer[s] >= 0 && !evictable(&ec, s))) break;
         if (p->async && n_issue == (int32_t)(sizeof issue / sizeof issue[0])) break;
         if (chord_slots_assign(&p->dir, s, t) >= 0) atomic_fetch_add(&w->evictions, 1);
-        atomic_store(&p->slots[s].state, SLOT_LOADING);
+        atomic_store(state(&p->slots[s]), SLOT_LOADING);
         p->slots[s].prefetched = 1;
         p->slots[s].async = p->async;
         if (p->async) {
             p->slots[s].base = layer_base(w, t);
-            issue[n_issue++] = s;
+            issue[n_issue].s = s;
+            issue[n_issue].wd = p->slots[s].word;
+            issue[n_issue++].n = w->spans[t].hi - p->slots[s].base;
             continue;
         }
         p->queue[(p->q_head + p->q_len) % p->dir.n_slots] = s;
@@ -253,14 +301,18 @@ static void pg_prefetch(chord_weights *w, int32_t layer) {
     if (queued) chord_helper_kick(p->helper);
     /* The slots stay LOADING (not evictable, not re-read) until the host moves their state. */
     for (int32_t i = 0; i < n_issue; i++) {
-        slot *sl = &p->slots[issue[i]];
-        uint64_t n = w->spans[p->dir.slot_layer[issue[i]]].hi - sl->base;
+        slot *sl = &p->slots[issue[i].s];
+        state_word *wd = issue[i].wd;
+        uint64_t n = issue[i].n;
         atomic_fetch_add(&w->bytes_read, n);
-        if (w->src->read_async(w->src->ctx, sl->base, sl->buf, (size_t)n, (int32_t *)&sl->state) != CHORD_OK) {
+        if (w->src->read_async(w->src->ctx, sl->base, sl->buf, (size_t)n, (int32_t *)&wd->v) != CHORD_OK) {
+            /* not started (if a take-back retired the word meanwhile, it stays CANCELLED) */
             atomic_fetch_sub(&w->bytes_read, n);
+            lock(p);
+            if (sl->word == wd) sl->prefetched = 0;
             int e = SLOT_LOADING;
-            atomic_compare_exchange_strong(&sl->state, &e, SLOT_FAILED);
-            sl->prefetched = 0;
+            atomic_compare_exchange_strong(&wd->v, &e, SLOT_FAILED);
+            unlock(p);
         }
     }
 }
@@ -303,12 +355,15 @@ static chord_status pg_open(chord_weights *w, chord_error *err) {
     p->queue = calloc((size_t)S, sizeof *p->queue);
     if (!p->slots || !p->queue) return chord_fail(err, CHORD_E_NOMEM, "out of memory for %d slots", S);
     for (int32_t s = 0; s < S; s++) {
-        atomic_init(&p->slots[s].state, SLOT_EMPTY);
+        if (!(p->slots[s].word = calloc(1, sizeof *p->slots[s].word)))
+            return chord_fail(err, CHORD_E_NOMEM, "out of memory for %d slots", S);
+        atomic_init(&p->slots[s].word->v, SLOT_EMPTY);
         if (!(p->slots[s].buf = alloc_aligned(p->slot_bytes, &p->slots[s].alloc)))
             return chord_fail(err, CHORD_E_NOMEM, "out of memory for layer slot %d of %d (%llu bytes each)", s + 1, S,
                               (unsigned long long)p->slot_bytes);
     }
     p->depth = depth;
+    p->patience_ms = w->cfg.async_patience_ms > 0 ? w->cfg.async_patience_ms : ASYNC_PATIENCE_MS;
     p->async = w->src->read_async != NULL && w->src->drain != NULL && depth > 0 && S > 1;
     if (!p->async && depth > 0 && S > 1 && chord_helper_new(&p->helper, helper_run, w, NULL) != CHORD_OK)
         p->helper = NULL;
@@ -348,10 +403,10 @@ static void pg_clear(chord_weights *w) {
     lock(p);
     for (int32_t s = p->dir.n_pinned; s < p->dir.n_slots; s++) {
         int32_t layer = p->dir.slot_layer[s];
-        int st = atomic_load(&p->slots[s].state);
+        int st = atomic_load(state(&p->slots[s]));
         if (layer < 0 || (st != SLOT_READY && st != SLOT_FAILED) || atomic_load(&w->pins[layer]) != 0) continue;
         chord_slots_drop(&p->dir, s);
-        atomic_store(&p->slots[s].state, SLOT_EMPTY);
+        atomic_store(state(&p->slots[s]), SLOT_EMPTY);
         p->slots[s].prefetched = 0;
     }
     unlock(p);
@@ -365,26 +420,20 @@ static void pg_stats(const chord_weights *w, chord_cache_stats *out) {
     out->resident_bytes = p->global_bytes + (uint64_t)p->dir.n_slots * p->slot_bytes;
 }
 
-/* Cancels a pending async read of the slot and waits for a host that is writing it; 0 when the
- * host never finished (its buffer is then leaked, not freed under a writer). */
-static int async_quiet(slot *sl) {
-    double t0 = chord_time_ms();
-    for (;;) {
-        int e = SLOT_LOADING;
-        if (atomic_compare_exchange_strong(&sl->state, &e, SLOT_EMPTY) || e != SLOT_FILLING) return 1;
-        chord_wait_while(&sl->state, SLOT_FILLING);
-        if (chord_time_ms() - t0 > ASYNC_PATIENCE_MS) return 0;
-    }
-}
-
 static void pg_close(chord_weights *w) {
     paged *p = w->impl;
     chord_helper_free(p->helper); /* joins: no fill runs after this */
-    /* the host lets go of every async read's state word and slot before they are freed */
+    /* the host lets go of every async read's state word and slot before they are freed (queued
+     * reads are dropped, a piece being written finishes) */
     if (p->async && w->src->drain) w->src->drain(w->src->ctx);
-    if (p->slots)
-        for (int32_t s = 0; s < p->dir.n_slots; s++)
-            if (async_quiet(&p->slots[s])) free(p->slots[s].alloc);
+    for (int32_t s = 0; p->slots && s < p->dir.n_slots; s++) {
+        free(p->slots[s].word);
+        free(p->slots[s].alloc);
+    }
+    for (state_word *r = p->retired, *next; r; r = next) {
+        next = r->next;
+        free(r);
+    }
     for (int s = 0; s < CHORD_W_NSLOTS; s++) free(p->gmem[s]);
     free(p->slots);
     free(p->queue);

@@ -61,6 +61,8 @@ typedef struct chord_weights_config {
     int32_t n_slots;                  /* paged: layer slots (clamped to [1, n_layer]) */
     int32_t prefetch;                 /* paged: layers read ahead by the helper thread */
     chord_cache_policy cache_policy;  /* paged: pin (default) or lru */
+    double async_patience_ms;         /* paged, async source: how long a request may make no
+                                         progress before it is taken back; 0 = 5 minutes */
 } chord_weights_config;
 
 typedef struct chord_weights chord_weights;
