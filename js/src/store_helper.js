@@ -102,7 +102,18 @@ onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
         const read = asyncReader(store, memory, stats, drained);
         // Requests are served in arrival order, one at a time (each is a whole layer).
         let chain = Promise.resolve();
-        onMessage((m) => { if (m?.op === 'prefetch') chain = chain.then(() => read(m)); });
+        // An unexpected throw must not break the chain (every later request would go unanswered
+        // and each acquire would stall for the engine's patience): that read is FAILED, so the
+        // engine reads the layer itself and reports what is wrong.
+        const failed = (m) => {
+            stats[STAT.async_failed]++;
+            if (drained.value) return;
+            try {
+                const w = new Int32Array(memory.buffer, m.state, 1);
+                if (Atomics.compareExchange(w, 0, PENDING, FAILED) === PENDING) Atomics.notify(w, 0);
+            } catch { /* a bad state address: the engine's patience takes the read back */ }
+        };
+        onMessage((m) => { if (m?.op === 'prefetch') chain = chain.then(() => read(m)).catch(() => failed(m)); });
     }
     post({ kind: store.kind, name: store.name, size: store.size });
     // A pending Atomics.waitAsync is not an event-loop handle: without this timer Node would end
