@@ -4,6 +4,8 @@
  * simd128_plain.h defines the same names for plain simd128; simd128.c includes exactly one, so
  * the kernels themselves carry no build conditionals. Included only by simd128.c.
  */
+/* chord_dot_q8_0_simd128 converts 4 blocks' scales at once (see there) */
+#define Q8_BATCH_SCALES 1
 #define SIMD128_ISA_NAME "wasm-relaxed-simd"
 
 /* a*b + c per lane with one rounding to float (see simd128.c's header): f32x4.relaxed_madd,
