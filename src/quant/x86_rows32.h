@@ -7,13 +7,16 @@
  * The includer defines R32_NAME (the function's return type, attributes and name, e.g.
  * `void rows_q4_0`), R32_TX / R32_TY (weight / activation block types), R32_STEP(x, y, acc)
  * (one block into an accumulator) and R32_MIN(x, y) (the block's min term, 0 for the _0 types).
- * Each inclusion defines one kernel and undefines the parameters.
+ * R32_MAXR (default 4) bounds nr. Each inclusion defines one kernel and undefines the parameters.
  */
+#ifndef R32_MAXR
+#define R32_MAXR 4
+#endif
     static inline __attribute__((always_inline)) R32_NAME(int64_t n, const R32_TX *x,
             const uint8_t *yb, uint64_t ys, const int nr, float *out) {
         const int64_t nb = n / 32;
-        __m256 acc0[4], acc1[4];
-        float summs[4];
+        __m256 acc0[R32_MAXR], acc1[R32_MAXR];
+        float summs[R32_MAXR];
         UNROLL
         for (int r = 0; r < nr; r++) {
             acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); summs[r] = 0;
@@ -45,3 +48,4 @@
 #undef R32_TY
 #undef R32_STEP
 #undef R32_MIN
+#undef R32_MAXR
