@@ -14,6 +14,8 @@
 #    64-token prompt in one batch and 64 greedy decode steps (EOG excluded).
 #  - native:   build/wasm-chord run --json (its own timings) on 64 prompt ids and 64 greedy
 #    tokens with --ignore-eos; one untimed run first so that the file is in the page cache.
+#  - base:     the same as native with another build's CLI (BASE_BIN=/path/to/wasm-chord, e.g. a
+#    worktree of the previous commit): before/after of a change side by side in one run.
 # Runs vary ±15% on a shared machine: compare within one run, as ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +59,7 @@ engine_llamacpp() {
 engine_native() {
     local ids
     ids=$(prompt_ids "$1")
-    local run=("$BUILD/wasm-chord" run -m "$1" --tokens "$ids" -t "$2" -c $((N_PREFILL + N_DECODE + 16))
+    local run=("${NATIVE_BIN:-$BUILD/wasm-chord}" run -m "$1" --tokens "$ids" -t "$2" -c $((N_PREFILL + N_DECODE + 16))
                -b "$N_PREFILL" --temp 0 --ignore-eos --json)
     "${run[@]}" -n 1 >/dev/null
     for _ in $(seq "$REPS"); do "${run[@]}" -n "$N_DECODE"; echo; done | node -e '
@@ -66,6 +68,11 @@ engine_native() {
         console.log(JSON.stringify({ prefill_tok_s: best("prefill_tok_s"), decode_tok_s: best("decode_tok_s"),
                                      load_ms: Math.min(...runs.map(j => j.timings.load_ms)),
                                      peak_memory_bytes: Math.max(...runs.map(j => j.peak_memory_bytes)) }));'
+}
+
+engine_base() {
+    [ -x "${BASE_BIN:-}" ] || { echo "engine base: set BASE_BIN to another build's wasm-chord"; return 1; }
+    NATIVE_BIN=$BASE_BIN engine_native "$@"
 }
 
 RES=$(mktemp)
