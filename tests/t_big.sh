@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_big.sh — issue 11's big-model proofs in headless Chromium, opt-in (CHORD_BIG=1; about an
-# hour and 25 GB of disk for the models, cached in $CHORD_BIG_DIR, see tests/lib/big_models.sh):
+# hour on a busy 2-core machine, 25.5 GB of disk for the models, cached in $CHORD_BIG_DIR, see
+# tests/lib/big_models.sh, and 18 GB more for the OPFS copy while the last case runs):
 #  1. the Llama-2-7B-shaped Q8_0 (7.2 GB) wasm64-resident: streamed from a URL into Memory64
 #     (fetch body reader, no whole-file ArrayBuffer), the weights running past the 4 GiB mark;
 #  2. the same model paged in wasm32 with at most 3 GiB of wasm memory (maxMemoryBytes 3 GiB,
@@ -20,7 +21,7 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
-[ "${CHORD_BIG:-0}" = 1 ] || { echo "SKIP: opt-in big-model proofs (set CHORD_BIG=1; needs ~25 GB of disk in CHORD_BIG_DIR)"; exit 0; }
+[ "${CHORD_BIG:-0}" = 1 ] || { echo "SKIP: opt-in big-model proofs (set CHORD_BIG=1; needs 25.5 GB of disk for the models in CHORD_BIG_DIR and 18 GB more during the run)"; exit 0; }
 . tests/lib/browser.sh
 . tests/lib/big_models.sh
 ulimit -u 3000
