@@ -56,7 +56,7 @@ const tokens = opt.tokens.trim().split(/\s+/).map(Number);
 // The peers (from node_modules, never a CDN): wllama64 (the Memory64 fork) and upstream
 // @wllama/wllama, given the same disk-backed File; greedy with end-of-generation ignored; their
 // own llama.cpp timings. Upstream's loadModel() can resolve although llama.cpp failed to load
-// (the next call then fails), so a load is confirmed by tokenizing before it counts.
+// (the next call then fails): such a run is reported as an error of the generation.
 async function runPeer(o) {
     const base = o.case === 'wllama64' ? '/node_modules/wllama64/esm' : '/node_modules/@wllama/wllama/esm';
     const { Wllama } = await import(`${base}/index.js`);
@@ -67,13 +67,17 @@ async function runPeer(o) {
     const t0 = performance.now();
     try {
         await w.loadModel([file], { n_threads: o.threads, n_ctx: o.nCtx, n_gpu_layers: 0, warmup: false });
-        await w.tokenize('hello');
     } catch (e) {
         return { engine: `${o.case} ${version}`, error: { code: 'load', message: String(e.message ?? e) } };
     }
     const loadMs = performance.now() - t0;
     if (typeof o.prompt !== 'string') throw new Error('the peers take a text prompt (--prompt)');
-    const r = await w.createCompletion({ prompt: o.prompt, max_tokens: o.n, temperature: 0, ignore_eos: true, cache_prompt: false });
+    let r;
+    try {
+        r = await w.createCompletion({ prompt: o.prompt, max_tokens: o.n, temperature: 0, ignore_eos: true, cache_prompt: false });
+    } catch (e) {
+        return { engine: `${o.case} ${version}`, loadMs, error: { code: 'generate', message: `loadModel resolved, then: ${e.message ?? e}` } };
+    }
     const t = r.timings ?? {};
     await w.exit();
     return { engine: `${o.case} ${version}`, loadMs, threads: o.threads, promptTokens: t.prompt_n, decoded: t.predicted_n,
