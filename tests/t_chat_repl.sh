@@ -69,6 +69,10 @@ A1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0])' "$T/ex
 A2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[1])' "$T/expect")
 
 # ---- two turns, /stats, Ctrl-C at the prompt, /reset, Ctrl-D -------------------------------------
+# A placeholder session keeps the tmux server alive between the test's sessions: killing the last
+# session makes the server exit asynchronously, and a new-session issued at once can attach to the
+# dying server and vanish with it ("no server running" for the rest of the run; seen once in CI).
+tm new-session -d -s keepalive "sleep 3600"
 tm new-session -d -s "$S" -x 220 -y 60 "HOME='$T' '$W' chat -m '$M' --chat-template '$TPL' -sys '$SYS' --temp 0 -n 40 -t 1; echo EXIT=\$?; sleep 30"
 wait_for "wasm-chord chat —" || exit 1
 wait_for_prompts 1
