@@ -230,6 +230,18 @@ static inline v8i add_scaled_u8(v8i s, const v128_t q0, const v128_t q1, const i
 /* i16 lane j of v in every lane */
 #define BCAST16(v, j) wasm_i16x8_shuffle(v, v, j, j, j, j, j, j, j, j)
 
+/* The fields of Q4_K / Q5_K block i (qh = NULL for Q4_K): the two differ only by the high bits. */
+static inline void k45_block(const void *vx, int64_t i, int five, const uint8_t **scales, const uint8_t **qs,
+                             const uint8_t **qh, uint16_t *dh, uint16_t *dminh) {
+    if (five) {
+        const chord_block_q5_K *x = (const chord_block_q5_K *)vx + i;
+        *scales = x->scales; *qs = x->qs; *qh = x->qh; *dh = x->d; *dminh = x->dmin;
+    } else {
+        const chord_block_q4_K *x = (const chord_block_q4_K *)vx + i;
+        *scales = x->scales; *qs = x->qs; *qh = NULL; *dh = x->d; *dminh = x->dmin;
+    }
+}
+
 /* The j loops stay rolled (scales rotate through lane 0, high bits shift down by 2 each step):
  * V8 ran the fully unrolled versions 25-35% slower. Plain simd128 widens the packed bytes to i16
  * once and takes both nibbles from there (i16 shifts are native on x86, i8x16 shifts are not). */
@@ -238,15 +250,9 @@ static inline float dot_k45(int64_t n, const void *vx, const void *vy, int five)
     v8f acc = F8_ZERO;
     v128_t acc_m = wasm_f32x4_splat(0);
     for (int64_t i = 0; i < n / QK_K; i++) {
-        const uint8_t *scales, *qs, *qh = NULL;
+        const uint8_t *scales, *qs, *qh;
         uint16_t dh, dminh;
-        if (five) {
-            const chord_block_q5_K *x = (const chord_block_q5_K *)vx + i;
-            scales = x->scales; qs = x->qs; qh = x->qh; dh = x->d; dminh = x->dmin;
-        } else {
-            const chord_block_q4_K *x = (const chord_block_q4_K *)vx + i;
-            scales = x->scales; qs = x->qs; dh = x->d; dminh = x->dmin;
-        }
+        k45_block(vx, i, five, &scales, &qs, &qh, &dh, &dminh);
         const float d = y[i].d * h2f(dh), dmin = -y[i].d * h2f(dminh);
         v128_t sc, mn;
         k45_scales(scales, &sc, &mn);
@@ -411,15 +417,9 @@ static ALWAYS_INLINE void k45_rows(int64_t n, const void *vx, const void *vy, ui
     v128_t acc_m[ROWS_MAX];
     for (int r = 0; r < ny; r++) { acc[r] = F8_ZERO; acc_m[r] = wasm_f32x4_splat(0); }
     for (int64_t i = 0; i < n / QK_K; i++) {
-        const uint8_t *scales, *qs, *qh = NULL;
+        const uint8_t *scales, *qs, *qh;
         uint16_t dh, dminh;
-        if (five) {
-            const chord_block_q5_K *x = (const chord_block_q5_K *)vx + i;
-            scales = x->scales; qs = x->qs; qh = x->qh; dh = x->d; dminh = x->dmin;
-        } else {
-            const chord_block_q4_K *x = (const chord_block_q4_K *)vx + i;
-            scales = x->scales; qs = x->qs; dh = x->d; dminh = x->dmin;
-        }
+        k45_block(vx, i, five, &scales, &qs, &qh, &dh, &dminh);
         const float xd = h2f(dh), xm = h2f(dminh);
         v128_t sc, mn;
         k45_scales(scales, &sc, &mn);
