@@ -1,8 +1,8 @@
 /*
  * http.c — the HTTP side of `wasm-chord serve`, on libmicrohttpd with one thread per connection
  * (so a handler may block on its job). A request is read whole (up to max_body_bytes, else 413),
- * checked for the API key (401), routed, parsed into a job (oai.c) and submitted to the slot
- * pool (slots.c). Non-streamed answers are sent when the job is done; streamed ones as
+ * then request.c decides what it is — an error, /health, /v1/models, or a job parsed from the
+ * body (oai.c) — and a job is submitted to the slot pool (slots.c). Non-streamed answers are sent when the job is done; streamed ones as
  * Server-Sent Events from a content-reader callback that waits on the job's text.
  *
  * Disconnects: while it waits, the connection thread polls its socket for POLLRDHUP; a client
@@ -26,12 +26,6 @@
 #define WAIT_SLICE_MS 50
 
 static atomic_int draining;   /* after srv_http_quiesce: answers close their connection */
-
-typedef struct {
-    char *body;
-    size_t n, cap;
-    int too_big;
-} conn_req;
 
 /* ---- plain responses ------------------------------------------------------------------------ */
 
@@ -215,11 +209,8 @@ static void stream_free(void *cls) {
 
 /* ---- the completion endpoints --------------------------------------------------------------- */
 
-static enum MHD_Result serve_generation(struct MHD_Connection *conn, srv_ctx *c, srv_endpoint ep, const conn_req *cr) {
-    srv_req rq = { 0 };
+static enum MHD_Result serve_generation(struct MHD_Connection *conn, srv_ctx *c, srv_job *j, srv_req rq) {
     srv_err e = { 0 };
-    srv_job *j = srv_oai_parse(c, ep, cr->body ? cr->body : "", cr->n, &rq, &e);
-    if (!j) return send_error(conn, &e);
     if (srv_pool_submit(c->pool, j) != 0) {
         srv_job_release(c->pool, j);
         return send_error_msg(conn, 503, "server_error", "queue_full",
@@ -265,101 +256,51 @@ static enum MHD_Result serve_generation(struct MHD_Connection *conn, srv_ctx *c,
 
 /* ---- routing -------------------------------------------------------------------------------- */
 
-static int authorized(struct MHD_Connection *conn, const srv_ctx *c) {
-    if (!c->cfg->api_key) return 1;
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7)) return 0;
-    const char *k = h + 7, *want = c->cfg->api_key;
-    size_t lk = strlen(k), lw = strlen(want);
-    unsigned diff = (unsigned)(lk ^ lw);
-    for (size_t i = 0; i < lw; i++) diff |= (unsigned)(want[i] ^ (i < lk ? k[i] : 0));
-    return diff == 0;
-}
-
 static enum MHD_Result route(struct MHD_Connection *conn, srv_ctx *c, const char *url, const char *method,
-                             const conn_req *cr) {
-    int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
-    if (!strcmp(url, "/health")) {
-        if (!get) return send_error_msg(conn, 405, "invalid_request_error", "method_not_allowed", "/health takes GET");
+                             const srv_body *body) {
+    srv_http_req in = { .method = method, .url = url, .body = body,
+                        .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization") };
+    srv_req rq = { 0 };
+    srv_job *j = NULL;
+    srv_err e = { 0 };
+    switch (srv_request_parse(c, &in, &rq, &j, &e)) {
+    case RT_HEALTH: {
         srv_health h;
         srv_pool_health(c->pool, &h);
         return send_json(conn, 200, srv_oai_health_json(&h));
     }
-    if (!authorized(conn, c))
-        return send_error_msg(conn, 401, "invalid_request_error", "invalid_api_key",
-                              "missing or wrong API key: send 'Authorization: Bearer <key>'");
-    if (cr->too_big) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "the request body exceeds %ld bytes", c->cfg->max_body_bytes);
-        return send_error_msg(conn, 413, "invalid_request_error", "request_too_large", msg);
+    case RT_MODELS: return send_json(conn, 200, srv_oai_models_json(c));
+    case RT_MODEL: return send_json(conn, 200, srv_oai_model_json(c));
+    case RT_GENERATE: return serve_generation(conn, c, j, rq);
+    case RT_ERROR: break;
     }
-    if (!strcmp(url, "/v1/models") || !strncmp(url, "/v1/models/", 11)) {
-        if (!get) return send_error_msg(conn, 405, "invalid_request_error", "method_not_allowed", "/v1/models takes GET");
-        if (url[10] == 0) return send_json(conn, 200, srv_oai_models_json(c));
-        if (strcmp(url + 11, c->model_id)) {
-            srv_err e;
-            srv_err_set(&e, 404, "invalid_request_error", "model_not_found", "model",
-                        "the model '%s' does not exist; this server serves '%s'", url + 11, c->model_id);
-            return send_error(conn, &e);
-        }
-        char *all = srv_oai_models_json(c);   /* {"object":"list","data":[M]} → M */
-        char *m = all ? strstr(all, "[{") : NULL;
-        if (!m) { free(all); return MHD_NO; }
-        size_t l = strlen(m + 1);
-        memmove(all, m + 1, l - 2);
-        all[l - 2] = 0;
-        return send_json(conn, 200, all);
-    }
-    srv_endpoint ep;
-    if (!strcmp(url, "/v1/chat/completions")) ep = EP_CHAT;
-    else if (!strcmp(url, "/v1/completions")) ep = EP_COMPLETION;
-    else {
-        srv_err e;
-        srv_err_set(&e, 404, "invalid_request_error", "unknown_url", NULL, "unknown endpoint %s %s", method, url);
-        return send_error(conn, &e);
-    }
-    if (!post) return send_error_msg(conn, 405, "invalid_request_error", "method_not_allowed", "this endpoint takes POST");
-    return serve_generation(conn, c, ep, cr);
+    return send_error(conn, &e);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
     (void)version;
     srv_ctx *c = cls;
-    conn_req *cr = *con_cls;
-    if (!cr) {
-        if (!(cr = calloc(1, sizeof *cr))) return MHD_NO;
-        *con_cls = cr;
+    srv_body *b = *con_cls;
+    if (!b) {
+        if (!(b = calloc(1, sizeof *b))) return MHD_NO;
+        *con_cls = b;
         atomic_fetch_add(&c->in_flight, 1);
         return MHD_YES;
     }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (cr->too_big || cr->n + n > (size_t)c->cfg->max_body_bytes) {
-            cr->too_big = 1;   /* keep reading, answer 413 at the end */
-            return MHD_YES;
-        }
-        if (cr->n + n + 1 > cr->cap) {
-            size_t cap = (cr->n + n + 1) * 2;
-            char *b = realloc(cr->body, cap);
-            if (!b) return MHD_NO;
-            cr->body = b;
-            cr->cap = cap;
-        }
-        memcpy(cr->body + cr->n, upload, n);
-        cr->n += n;
-        cr->body[cr->n] = 0;
-        return MHD_YES;
+        return srv_body_append(b, upload, n, (size_t)c->cfg->max_body_bytes) == 0 ? MHD_YES : MHD_NO;
     }
-    return route(conn, c, url, method, cr);
+    return route(conn, c, url, method, b);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
     (void)conn; (void)toe;
     srv_ctx *c = cls;
-    conn_req *cr = *con_cls;
-    if (cr) { free(cr->body); free(cr); atomic_fetch_sub(&c->in_flight, 1); }
+    srv_body *b = *con_cls;
+    if (b) { srv_body_free(b); free(b); atomic_fetch_sub(&c->in_flight, 1); }
     *con_cls = NULL;
 }
 

@@ -184,7 +184,7 @@ static int tokenize(srv_ctx *c, const char *text, size_t len, int chat, srv_job 
                                : chord_tokenize(c->model, text, len, CHORD_TOK_ADD_SPECIAL | CHORD_TOK_PARSE_SPECIAL,
                                                 j->prompt, cap, &n, &err);
         if (st == CHORD_OK) { j->n_prompt = n; return 1; }
-        if (st != CHORD_E_RANGE || attempt) {
+        if (st != CHORD_E_BUFFER || attempt) {
             srv_err_set(e, 400, "invalid_request_error", "invalid_prompt", chat ? "messages" : "prompt",
                         "tokenizing the prompt: %s", err.message);
             return 0;
@@ -330,7 +330,7 @@ srv_job *srv_oai_parse(srv_ctx *c, srv_endpoint ep, const char *body, size_t len
                          "this model's context is %u tokens; the prompt has %zu (at least one must be left to answer)",
                          n_ctx, j->n_prompt);
     if (!ok) {
-        srv_job_release(c->pool, j);
+        srv_job_free(j);
         return NULL;
     }
     rq->ep = ep;
@@ -427,17 +427,23 @@ char *srv_oai_chunk(const srv_ctx *c, const srv_req *rq, const char *delta, size
     return ev;
 }
 
-char *srv_oai_models_json(const srv_ctx *c) {
-    cJSON *o = cJSON_CreateObject(), *arr, *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "object", "list");
-    arr = cJSON_AddArrayToObject(o, "data");
+static cJSON *model_object(const srv_ctx *c) {
+    cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "id", c->model_id);
     cJSON_AddStringToObject(m, "object", "model");
     cJSON_AddNumberToObject(m, "created", (double)c->created);
     cJSON_AddStringToObject(m, "owned_by", "wasm-chord");
-    cJSON_AddItemToArray(arr, m);
+    return m;
+}
+
+char *srv_oai_models_json(const srv_ctx *c) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "object", "list");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "data"), model_object(c));
     return print_free(o);
 }
+
+char *srv_oai_model_json(const srv_ctx *c) { return print_free(model_object(c)); }
 
 char *srv_oai_health_json(const srv_health *h) {
     cJSON *o = cJSON_CreateObject();

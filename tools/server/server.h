@@ -1,7 +1,9 @@
 /*
  * server.h — `wasm-chord serve`, an OpenAI-compatible HTTP server over one shared chord_model.
  * The pieces, in the order a request moves through them:
- *   http.c   libmicrohttpd glue: routing, body limit, API key, SSE streaming, disconnects
+ *   http.c   libmicrohttpd glue: responses, SSE streaming, disconnects
+ *   request.c what the server reads itself: body limit, API key, path and method → a route, and
+ *            the body (oai.c) → a job; a pure function, fuzzed by tests/fuzz/fuzz_server.c
  *   oai.c    OpenAI request JSON (cJSON) → a job (prompt tokens, sampling, stop strings) and
  *            job results → OpenAI response JSON; OpenAI-shaped error bodies
  *   slots.c  N slots (one chord_session and one worker thread each) and a bounded FIFO queue
@@ -85,6 +87,8 @@ typedef struct srv_health { int slots_total, slots_free, queued, queue_max; uint
 chord_status srv_pool_new(srv_pool **out, chord_model *m, const srv_config *cfg, chord_error *err);
 void srv_pool_free(srv_pool *p);
 srv_job *srv_job_new(void);
+/* Frees a job that was never submitted (its one reference, nobody else holds it). NULL is fine. */
+void srv_job_free(srv_job *j);
 /* Queues the job (taking a reference). Returns 0, or -1 when the queue is full. */
 int srv_pool_submit(srv_pool *p, srv_job *j);
 /* Asks the job to stop: unqueued if still waiting, its session cancelled if running. */
@@ -94,6 +98,10 @@ void srv_job_release(srv_pool *p, srv_job *j);
 void srv_pool_health(srv_pool *p, srv_health *h);
 /* The slot's worker marks the job failed; caller holds j->mu. */
 void srv_job_fail_locked(srv_job *j, int status, const char *type, const char *code, const char *msg);
+/* Appends generated text (token -1: held-back bytes, not a token) and applies the stop strings:
+ * returns 1 when a stop string ended the answer (text cut before it, finish = "stop"), 0 to go
+ * on, -1 when out of memory (the job is failed). Caller holds j->mu. */
+int srv_job_push_locked(srv_job *j, int32_t token, const char *text, size_t len);
 
 /* ---- oai.c ---------------------------------------------------------------------------------- */
 typedef enum { EP_CHAT, EP_COMPLETION } srv_endpoint;
@@ -119,6 +127,7 @@ srv_job *srv_oai_parse(srv_ctx *c, srv_endpoint ep, const char *body, size_t len
 /* JSON bodies, malloc'd strings (caller frees). */
 char *srv_oai_error_json(const srv_err *e);
 char *srv_oai_models_json(const srv_ctx *c);
+char *srv_oai_model_json(const srv_ctx *c);   /* the one model object of /v1/models/ID */
 char *srv_oai_health_json(const srv_health *h);
 /* The whole non-streamed answer; the job is DONE without error. */
 char *srv_oai_result_json(const srv_ctx *c, const srv_req *rq, const srv_job *j);
@@ -128,6 +137,29 @@ char *srv_oai_chunk(const srv_ctx *c, const srv_req *rq, const char *delta, size
                     const char *finish, const srv_job *usage_of);
 int srv_err_set(srv_err *e, int status, const char *type, const char *code, const char *param,
                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* ---- request.c ----------------------------------------------------------------------------- */
+/* The body as it arrives; past max_body_bytes it is dropped and too_big is set (413 at the end). */
+typedef struct srv_body {
+    char *data;                       /* NUL-terminated, or NULL when empty */
+    size_t n, cap;
+    int too_big;
+} srv_body;
+/* Appends a chunk. Returns 0 (also when it is over the limit), -1 when out of memory. */
+int srv_body_append(srv_body *b, const char *chunk, size_t n, size_t max);
+void srv_body_free(srv_body *b);
+
+/* What libmicrohttpd hands over: method, path (no query string), the Authorization header
+ * (NULL when absent) and the whole body. */
+typedef struct srv_http_req {
+    const char *method, *url, *authorization;
+    const srv_body *body;
+} srv_http_req;
+
+typedef enum { RT_ERROR, RT_HEALTH, RT_MODELS, RT_MODEL, RT_GENERATE } srv_route;
+/* A request → what to answer: RT_ERROR with *e set (status, type, code, message), the health or
+ * models answers, or RT_GENERATE with *job (one reference, never submitted) and *rq filled. */
+srv_route srv_request_parse(srv_ctx *c, const srv_http_req *in, srv_req *rq, srv_job **job, srv_err *e);
 
 /* ---- http.c --------------------------------------------------------------------------------- */
 /* Starts the daemon; returns NULL with a message on failure. */

@@ -49,7 +49,8 @@ srv_job *srv_job_new(void) {
     return j;
 }
 
-static void job_free(srv_job *j) {
+void srv_job_free(srv_job *j) {
+    if (!j) return;
     free(j->prompt);
     for (size_t i = 0; i < j->n_stop; i++) free(j->stop[i]);
     free(j->text);
@@ -63,7 +64,7 @@ void srv_job_release(srv_pool *p, srv_job *j) {
     pthread_mutex_lock(&p->mu);
     int last = --j->refs == 0;
     pthread_mutex_unlock(&p->mu);
-    if (last) job_free(j);
+    if (last) srv_job_free(j);
 }
 
 void srv_job_fail_locked(srv_job *j, int status, const char *type, const char *code, const char *msg) {
@@ -100,34 +101,36 @@ static int apply_stop(srv_job *j, size_t n_before) {
     return 0;
 }
 
-static int on_token(void *user, int32_t token, const char *text, size_t len) {
-    srv_job *j = user;
-    int stop = 0;
-    pthread_mutex_lock(&j->mu);
+int srv_job_push_locked(srv_job *j, int32_t token, const char *text, size_t len) {
     if (token >= 0) j->n_completion++;   /* -1: held-back bytes flushed at the end, not a token */
     if (j->n_text + len + 1 > j->cap_text) {
         size_t cap = (j->n_text + len + 1) * 2;
         char *t = realloc(j->text, cap);
         if (!t) {
             srv_job_fail_locked(j, 500, "server_error", "out_of_memory", "out of memory collecting the answer");
-            pthread_mutex_unlock(&j->mu);
-            return 1;
+            return -1;
         }
         j->text = t;
         j->cap_text = cap;
     }
     size_t before = j->n_text;
-    memcpy(j->text + j->n_text, text, len);
+    if (len) memcpy(j->text + j->n_text, text, len);
     j->n_text += len;
     j->text[j->n_text] = 0;
-    if (apply_stop(j, before)) {
-        j->finish = "stop";
-        stop = 1;
-    }
+    if (!apply_stop(j, before)) return 0;
+    j->finish = "stop";
+    return 1;
+}
+
+static int on_token(void *user, int32_t token, const char *text, size_t len) {
+    srv_job *j = user;
+    pthread_mutex_lock(&j->mu);
+    int r = srv_job_push_locked(j, token, text, len);
     pthread_cond_broadcast(&j->cv);
     pthread_mutex_unlock(&j->mu);
+    if (r < 0) return 1;
     if (chord_time_ms() > j->deadline_ms) atomic_store(&j->cancel, 2);
-    return stop || atomic_load(&j->cancel);
+    return r || atomic_load(&j->cancel);
 }
 
 /* ---- running a job -------------------------------------------------------------------------- */
