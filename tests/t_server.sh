@@ -120,6 +120,11 @@ err "max_tokens above the limit" 400 invalid_value "$U/v1/completions" "${C[@]}"
 head -c 1100000 /dev/zero | tr '\0' 'a' >"$T/big"
 err "body above 1 MiB" 413 request_too_large "$U/v1/completions" "${C[@]}" --data-binary @"$T/big"
 err "GET on a POST endpoint" 405 method_not_allowed "$U/v1/chat/completions"
+# a cJSON string ends at a NUL: refused, not cut short without a word
+err "a NUL character (\\u0000) in a string" 400 unsupported_content "$U/v1/chat/completions" "${C[@]}" -d '{"messages":[{"role":"user","content":"before\u0000after"}]}'
+printf '{"prompt":"caf\xe9"}' >"$T/latin1"
+err "a body that is not UTF-8" 400 invalid_json "$U/v1/completions" "${C[@]}" --data-binary @"$T/latin1"
+check "an error quoting a path that is not UTF-8 is UTF-8" 'curl -s "$U/v1/models/caf%C3" | python3 -c "import sys; sys.stdin.buffer.read().decode(\"utf-8\")"'
 err "unknown URL" 404 unknown_url "$U/v2/nothing"
 check "GET /health" '[ "$(curl -s $U/health | node -e "const h=JSON.parse(require(\"fs\").readFileSync(0));console.log(h.slots_total,h.slots_free,h.queue)")" = "2 2 0" ]'
 

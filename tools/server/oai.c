@@ -5,6 +5,12 @@
  * (chord_chat_render, or --chat-template) and chord_chat_tokenize; a completion prompt is
  * tokenized as llama.cpp's server does (BOS as the model asks, special-token text parsed).
  * Errors have OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
+ *
+ * Text is UTF-8 both ways: a body that is not is refused (RFC 8259 §8.1; llama.cpp's JSON
+ * library refuses it too), and so is one with a NUL character, which a cJSON string cannot
+ * hold (everything after it would be lost without a word). Error messages that quote the
+ * client's bytes (a path, a cut-off name) are made valid UTF-8; generated text, which may
+ * contain U+0000, is written by our own escaper (json_text).
  */
 #include <math.h>
 #include <stdarg.h>
@@ -17,6 +23,17 @@
 
 #include "platform.h"
 #include "server.h"
+#include "tokenizer/unicode.h"
+
+/* Replaces each invalid or cut-off UTF-8 sequence of s with '?', in place. */
+static void utf8_clean(char *s) {
+    size_t n = strlen(s), w = 0;
+    for (size_t i = 0, k; i < n; i += k) {
+        if (chord_utf8_check((const uint8_t *)s + i, n - i, &k) == 1) memmove(s + w, s + i, k), w += k;
+        else s[w++] = '?';
+    }
+    s[w] = 0;
+}
 
 int srv_err_set(srv_err *e, int status, const char *type, const char *code, const char *param,
                  const char *fmt, ...) {
@@ -28,6 +45,8 @@ int srv_err_set(srv_err *e, int status, const char *type, const char *code, cons
     va_start(ap, fmt);
     vsnprintf(e->message, sizeof e->message, fmt, ap);
     va_end(ap);
+    utf8_clean(e->message);
+    utf8_clean(e->param);
     return 0;
 }
 
@@ -298,12 +317,40 @@ static int completion_prompt(srv_ctx *c, const cJSON *o, srv_job *j, srv_err *e)
     return 1;
 }
 
+/* The body's text is UTF-8 without a NUL character (raw, or escaped as \u0000 in a string). */
+static int body_text_ok(const char *body, size_t len, srv_err *e) {
+    size_t ok = chord_utf8_valid_prefix((const uint8_t *)body, len);
+    if (ok < len) {
+        srv_err_set(e, 400, "invalid_request_error", "invalid_json", NULL,
+                    "the request body is not valid UTF-8 (byte %zu)", ok);
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        size_t at = i;
+        int nul = body[i] == 0;
+        if (body[i] == '\\' && i + 1 < len) {   /* an escape: skip what it escapes */
+            nul = len - i >= 6 && body[i + 1] == 'u' && !memcmp(body + i + 2, "0000", 4);
+            i++;
+        }
+        if (nul) {
+            srv_err_set(e, 400, "invalid_request_error", "unsupported_content", NULL,
+                        "the request body has a NUL character (U+0000) at byte %zu; strings cannot carry it", at);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 srv_job *srv_oai_parse(srv_ctx *c, srv_endpoint ep, const char *body, size_t len, srv_req *rq, srv_err *e) {
     cJSON *o = cJSON_ParseWithLength(body, len);
     if (!o) {
         srv_err_set(e, 400, "invalid_request_error", "invalid_json", NULL,
                     "the request body is not valid JSON (near byte %zu)",
                     cJSON_GetErrorPtr() ? (size_t)(cJSON_GetErrorPtr() - body) : (size_t)0);
+        return NULL;
+    }
+    if (!body_text_ok(body, len, e)) {
+        cJSON_Delete(o);
         return NULL;
     }
     srv_job *j = srv_job_new();
@@ -360,12 +407,23 @@ static void add_usage(cJSON *o, const srv_job *j) {
     cJSON_AddNumberToObject(u, "total_tokens", (double)j->n_prompt + j->n_completion);
 }
 
-static cJSON *string_n(const char *s, size_t n) {
-    char *t = malloc(n + 1);
-    if (!t) return cJSON_CreateString("");
-    memcpy(t, s, n);
-    t[n] = 0;
-    cJSON *v = cJSON_CreateString(t);
+/* s[0..n) as a JSON string value, U+0000 included (cJSON's own strings end at a NUL). The
+ * text comes from chord_detok, so it is valid UTF-8 and only needs its escapes. */
+static cJSON *json_text(const char *s, size_t n) {
+    char *t = malloc(n * 6 + 3), *w = t;   /* worst case: every byte as \u00XX */
+    if (!t) return NULL;
+    *w++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        const char *esc = ch == '"' ? "\\\"" : ch == '\\' ? "\\\\" : ch == '\n' ? "\\n" : ch == '\r' ? "\\r"
+                        : ch == '\t' ? "\\t" : ch == '\b' ? "\\b" : ch == '\f' ? "\\f" : NULL;
+        if (esc) w += sprintf(w, "%s", esc);
+        else if (ch < 0x20) w += sprintf(w, "\\u%04x", ch);
+        else *w++ = (char)ch;
+    }
+    *w++ = '"';
+    *w = 0;
+    cJSON *v = cJSON_CreateRaw(t);
     free(t);
     return v;
 }
@@ -384,9 +442,9 @@ char *srv_oai_result_json(const srv_ctx *c, const srv_req *rq, const srv_job *j)
     if (chat) {
         cJSON *m = cJSON_AddObjectToObject(ch, "message");
         cJSON_AddStringToObject(m, "role", "assistant");
-        cJSON_AddItemToObject(m, "content", string_n(j->text ? j->text : "", j->n_text));
+        cJSON_AddItemToObject(m, "content", json_text(j->text ? j->text : "", j->n_text));
     } else {
-        cJSON_AddItemToObject(ch, "text", string_n(j->text ? j->text : "", j->n_text));
+        cJSON_AddItemToObject(ch, "text", json_text(j->text ? j->text : "", j->n_text));
     }
     cJSON_AddNullToObject(ch, "logprobs");
     cJSON_AddStringToObject(ch, "finish_reason", j->finish ? j->finish : "stop");
@@ -409,9 +467,9 @@ char *srv_oai_chunk(const srv_ctx *c, const srv_req *rq, const char *delta, size
         if (chat) {
             cJSON *d = cJSON_AddObjectToObject(ch, "delta");
             if (first) cJSON_AddStringToObject(d, "role", "assistant");
-            if (!finish) cJSON_AddItemToObject(d, "content", string_n(delta, n));
+            if (!finish) cJSON_AddItemToObject(d, "content", json_text(delta, n));
         } else {
-            cJSON_AddItemToObject(ch, "text", string_n(finish ? "" : delta, finish ? 0 : n));
+            cJSON_AddItemToObject(ch, "text", json_text(finish ? "" : delta, finish ? 0 : n));
         }
         cJSON_AddNullToObject(ch, "logprobs");
         if (finish) cJSON_AddStringToObject(ch, "finish_reason", finish);
