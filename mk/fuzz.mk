@@ -19,6 +19,13 @@ FUZZ_EXTRA_load      := tests/data/bad
 FUZZ_EXTRA_gguf_meta := tests/data/bad
 # llama.cpp's real chat templates, when the oracle's source bundle has been cloned (mk/oracle.mk).
 FUZZ_EXTRA_template  := $(wildcard $(BUILD)/llama.cpp-src/models/templates)
+# Targets that run code outside the library: its sources (instrumented like the library), the
+# headers they depend on and what they link. The server's request side, not its HTTP daemon:
+# request.c, oai.c and slots.c, with cJSON (libmicrohttpd is not linked).
+FUZZ_SRC_server  := tools/server/request.c tools/server/oai.c tools/server/slots.c
+FUZZ_DEPS_server := tools/server/server.h
+FUZZ_LIBS_server := -lcjson
+FUZZ_INC_server  := -Itools/server
 SECONDS     ?= 60
 
 .PHONY: fuzz fuzz-build fuzz-seeds fuzz-replay
@@ -29,14 +36,17 @@ fuzz-build:
 	@CFLAGS="-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(MAKE) -s CHORD_FUZZ_SUBMAKE=1 BUILD=$(FUZZ_BUILD) \
 	    CC=$(FUZZ_CC) $(FUZZ_BUILD)/libchord.a
 	@mkdir -p $(FUZZ_BUILD)/fuzz
-	@for t in $(FUZZ_NAMES); do \
-	    src=tests/fuzz/fuzz_$$t.c bin=$(FUZZ_BUILD)/fuzz/fuzz_$$t; \
-	    if [ ! -x $$bin ] || [ $$src -nt $$bin ] || [ tests/fuzz/fuzz.h -nt $$bin ] || [ $(FUZZ_BUILD)/libchord.a -nt $$bin ]; then \
-	        echo "  fuzz_$$t"; \
-	        $(FUZZ_CC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Iplatform -Itests \
-	            $$src $(FUZZ_BUILD)/libchord.a -o $$bin -lm -lpthread || exit 1; \
-	    fi; \
-	done
+	@$(foreach t,$(FUZZ_NAMES),$(call fuzz_link,$(t)) &&) true
+
+# $(call fuzz_link,NAME): (re)link one target when it is older than anything it is made of.
+fuzz_link = { bin=$(FUZZ_BUILD)/fuzz/fuzz_$(1); \
+    if [ ! -x $$bin ] || [ -n "$$(find tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libchord.a \
+            $(FUZZ_SRC_$(1)) $(FUZZ_DEPS_$(1)) -newer $$bin)" ]; then \
+        echo "  fuzz_$(1)"; \
+        $(FUZZ_CC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Iplatform -Itests \
+            $(FUZZ_INC_$(1)) tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(FUZZ_BUILD)/libchord.a -o $$bin \
+            $(FUZZ_LIBS_$(1)) -lm -lpthread || exit 1; \
+    fi; }
 
 # $(call fuzz_run,NAME,libFuzzer flags): run one target over its corpus folders.
 fuzz_run = { [ -f tests/fuzz/fuzz_$(1).c ] || { echo "no fuzz target '$(1)' (have: $(FUZZ_NAMES))"; exit 1; }; \
