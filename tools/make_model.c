@@ -11,6 +11,12 @@
  * from its own random stream, see synth/rng.h) and streamed through the GGUF writer, so memory
  * stays at about one tensor even for a 4 GB F32 file. The output appears under its name only
  * once complete (written to OUT.tmp, then renamed). What is in the file: synth/plan.c.
+ *
+ * Rows are quantized by the scalar reference quantizers (traits.from_float_ref), never the SIMD
+ * ones, so a file's bytes depend on make_model, synth/, the GGUF writer and the reference
+ * quantizers alone — not on the CPU or its kernels. tests/parity/lib.sh keys its model cache on
+ * exactly that, plus `make_model --quant-probe`: the bytes this build's quantizers (traits table,
+ * fp16/bf16 conversion, reference code) produce for a few fixed rows.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,7 +48,8 @@ typedef struct {
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: make_model --vocab VOCAB.gguf -o OUT.gguf [options]\n\n"
+        "usage: make_model --vocab VOCAB.gguf -o OUT.gguf [options]\n"
+        "       make_model --quant-probe   (what the quantizers write for fixed rows; the cache key)\n\n"
         "Writes a llama/qwen2 GGUF with deterministic random weights (GPT-2-style scaling) and the\n"
         "tokenizer of VOCAB.gguf (n_vocab = its token count).\n\n"
         "  --arch llama|qwen2|qwen3|phi3|gemma2|gemma3  architecture (default llama; gemma2 is always tied)\n"
@@ -346,7 +353,7 @@ static void fill_rows(void *ctx, int ith, int nth) {
         }
         uint8_t *out = j->dst + (uint64_t)r * j->row_bytes;
         if (j->t->type == CHORD_TYPE_F32) memcpy(out, row, (size_t)ne0 * sizeof(float));
-        else j->tr->from_float(row, out, ne0);
+        else j->tr->from_float_ref(row, out, ne0);
     }
 }
 
@@ -356,7 +363,7 @@ static chord_status write_tensor(chord_gguf_writer *w, chord_pool *pool, const o
     fill_job j = { .t = t, .tr = chord_type_get(t->type), .scratch = scratch };
     chord_status st = chord_type_row_bytes(t->type, (uint64_t)t->ne[0], &j.row_bytes);
     if (st) return chord_fail(err, st, "tensor '%s': no row size for type %s", t->name, chord_type_name(t->type));
-    if (t->type != CHORD_TYPE_F32 && (!j.tr || !j.tr->from_float))
+    if (t->type != CHORD_TYPE_F32 && (!j.tr || !j.tr->from_float_ref))
         return chord_fail(err, CHORD_E_UNSUPPORTED, "tensor '%s': type %s has no quantizer", t->name, chord_type_name(t->type));
     uint64_t n_bytes = j.row_bytes * (uint64_t)t->ne[1];
     if (n_bytes > *buf_cap) {
@@ -368,6 +375,32 @@ static chord_status write_tensor(chord_gguf_writer *w, chord_pool *pool, const o
     j.tensor_seed = chord_rng_tensor_seed(o->seed, t->name);
     chord_pool_run(pool, fill_rows, &j);
     return chord_gguf_writer_tensor_data(w, j.dst, n_bytes, err);
+}
+
+/* --quant-probe: for every type with a quantizer, its name and block size and the bytes of three
+ * 512-wide rows made by the same code as a tensor (fill_rows: random stream, mean, quantizer) —
+ * small, typical (std 0.02) and large (std 1, mean 0.5) weights and a row of zeros. A change
+ * to what any quantizer writes changes this output. */
+static int quant_probe(void) {
+    static const struct { float std, mean; } rows[3] = { { 0.02f, 0 }, { 1.0f, 0.5f }, { 0, 0 } };
+    float scratch[512];
+    uint8_t out[512 * sizeof(float)];
+    for (uint32_t type = 0; type < CHORD_TYPE_COUNT; type++) {
+        const chord_type_traits *tr = chord_type_get(type);
+        if (!tr || (type != CHORD_TYPE_F32 && !tr->from_float_ref)) continue;
+        printf("%s %u %u\n", tr->name, tr->block_elems, tr->block_bytes);
+        for (int k = 0; k < 3; k++) {
+            chord_synth_tensor t = { .n_dims = 2, .ne = { 512, 1 }, .type = (chord_type)type,
+                                     .init = CHORD_INIT_NORMAL, .std = rows[k].std, .mean = rows[k].mean };
+            snprintf(t.name, sizeof t.name, "probe.%d", k);
+            fill_job j = { .t = &t, .tr = tr, .scratch = scratch, .dst = out,
+                           .tensor_seed = chord_rng_tensor_seed(1, t.name) };
+            if (chord_type_row_bytes(type, 512, &j.row_bytes) != CHORD_OK || j.row_bytes > sizeof out) return 1;
+            fill_rows(&j, 0, 1);
+            fwrite(out, 1, (size_t)j.row_bytes, stdout);
+        }
+    }
+    return fflush(stdout) != 0;
 }
 
 /* ---- main ----------------------------------------------------------------------------------- */
@@ -438,6 +471,7 @@ int main(int argc, char **argv) {
                   .seed = 1 };
     o.ftype = chord_synth_ftype_find("f32");
     if (argc < 2) { usage(stderr); return 2; }
+    if (argc == 2 && !strcmp(argv[1], "--quant-probe")) return quant_probe();
     if (parse_args(&o, argc, argv)) return 2;
     chord_quant_init();
     char tmp[4096];

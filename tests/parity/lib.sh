@@ -1,7 +1,7 @@
 # tests/parity/lib.sh — sourced by tests/t_parity.sh and bench/run.sh: the synthetic models the
 # parity test and the benchmark run on, made by tools/make_model into $BUILD/models/ and cached.
-# A model is remade only when its arguments or the code that decides its bytes change (make_model,
-# the GGUF writer, the quantizers): NAME.gguf.stamp holds the md5 of both.
+# A model is remade only when its arguments or what decides its bytes change: NAME.gguf.stamp holds
+# model_stamp's md5 of both (below). Kernel edits keep the cache: make_model never runs a kernel.
 SHARED=${CHORD_SHARED:-.}
 SPM=$SHARED/vocab/ggml-vocab-llama-spm.gguf
 GPT2=$SHARED/vocab/ggml-vocab-gpt-2.gguf
@@ -56,14 +56,41 @@ model_args() {
     esac
 }
 
+# The sources that decide a model file's bytes, traced from what make_model runs: make_model.c and
+# synth/ (which tensors, their random values, the Q4_K_M mixture), the GGUF writer (layout,
+# alignment), and the reference quantizers with their block layouts — make_model quantizes with
+# traits.from_float_ref only (see its header), so the SIMD kernels (avx2.c, vnni.c, x86*.h,
+# simd128*), their declarations (kernels.h) and the run-time dispatch never touch a file.
+# What else a quantizer depends on (the traits table and the fp16/bf16 conversion in traits.c,
+# shared with the dispatch code) is covered by its behaviour instead: make_model --quant-probe
+# prints what every quantizer writes for fixed rows. tests/t_model_cache.sh checks both ways.
+MODEL_SOURCES="tools/make_model.c tools/synth/*.c tools/synth/*.h src/gguf/write.c src/gguf/gguf.h \
+    src/quant/ref.c src/quant/ref_k.c src/quant/blocks.h"
+
+# model_stamp ARGS...: the cache key of a model made with these make_model arguments: the md5 of
+# the sources above, the quantizer probe, the files the arguments name (the vocabulary) and the
+# arguments themselves.
+model_stamp() {
+    local src probe a
+    # shellcheck disable=SC2086
+    src=$(cat $MODEL_SOURCES | md5sum; exit "${PIPESTATUS[0]}") \
+        || { echo "model_stamp: a source of the model files is missing (MODEL_SOURCES)" >&2; return 1; }
+    probe=$("$BUILD/make_model" --quant-probe | md5sum; exit "${PIPESTATUS[0]}") \
+        || { echo "model_stamp: $BUILD/make_model --quant-probe failed" >&2; return 1; }
+    { echo "sources $src"
+      echo "quant-probe $probe"
+      for a in "$@"; do [ -f "$a" ] && md5sum < "$a"; done
+      echo "$*"; } | md5sum | cut -c1-32
+}
+
 # ensure_model NAME: prints the path of $MODELS/NAME.gguf, making it first if needed.
 ensure_model() {
     local name=$1 args f stamp
     args=$(model_args "$name")
     [ -n "$args" ] || { echo "ensure_model: unknown model '$name'" >&2; return 1; }
     f=$MODELS/$name.gguf
-    stamp=$( (cat tools/make_model.c tools/synth/* src/gguf/write.c src/quant/*.h src/quant/traits.c src/quant/ref*.c src/quant/avx*.c src/quant/vnni*.c src/quant/x86*.h 2>/dev/null
-              echo "$args") | md5sum | cut -c1-32)
+    # shellcheck disable=SC2086
+    stamp=$(model_stamp $args) || return 1
     if [ ! -f "$f" ] || [ "$(cat "$f.stamp" 2>/dev/null)" != "$stamp" ]; then
         mkdir -p "$MODELS"
         rm -f "$f" "$f.stamp"
