@@ -3,6 +3,9 @@
  * mk/fuzz.mk finds them by name). A target defines LLVMFuzzerTestOneInput and may use:
  *  - fuzz_vocab(i): vocabulary i of FUZZ_N_VOCABS (vocab/ggml-vocab-*.gguf, opened vocab_only
  *    once per process; $CHORD_VOCAB_DIR overrides the folder), or abort with a message;
+ *    FUZZ_INIT_VOCABS defines LLVMFuzzerInitialize to open them all before the first input, so
+ *    that the one-time load (seconds under ASan for llama-bpe's 280K merges, more on a busy
+ *    machine) is never counted against an input's -timeout;
  *  - fuzz_open_memory(): a model from the input bytes (a memory source, no file);
  *  - FUZZ_REQUIRE(cond): an invariant of the API; a violation aborts, which libFuzzer reports
  *    as a finding with its reproducer.
@@ -43,6 +46,14 @@ __attribute__((unused)) static const chord_model *fuzz_vocab(int i) {
     }
     return models[i];
 }
+
+#define FUZZ_INIT_VOCABS \
+    int LLVMFuzzerInitialize(int *argc, char ***argv); \
+    int LLVMFuzzerInitialize(int *argc, char ***argv) { \
+        (void)argc; (void)argv; \
+        for (int i = 0; i < FUZZ_N_VOCABS; i++) fuzz_vocab(i); \
+        return 0; \
+    }
 
 /* The input as a model file held in memory (copied: the source must outlive the call). */
 __attribute__((unused)) static chord_status fuzz_open_memory(const uint8_t *data, size_t size, int vocab_only,

@@ -27,6 +27,8 @@ static int utf8_ok(const uint8_t *s, size_t n) {
     return 1;
 }
 
+FUZZ_INIT_VOCABS
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1 || size > 4097) return 0;

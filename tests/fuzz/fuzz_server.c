@@ -223,6 +223,8 @@ static void check_job(srv_ctx *c, const chord_model *m, const srv_req *rq, srv_j
 
 /* ---- the target ----------------------------------------------------------------------------- */
 
+FUZZ_INIT_VOCABS
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;

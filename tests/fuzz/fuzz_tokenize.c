@@ -9,6 +9,8 @@
  */
 #include "fuzz.h"
 
+FUZZ_INIT_VOCABS
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1 || size > 4096) return 0;
