@@ -30,6 +30,23 @@ static void matmul(chord_session *s, float *y, const chord_mat *w, const float *
     chord_matmul(s->pool, y, w, &s->act);
 }
 
+/* ys[i] = ws[i] x for n (2 or 3) matrices with one input (q/k/v, gate/up): one quantization of x
+ * and one pool run when they share a vec_dot_type (Q4_K_M mixes Q4_K and Q6_K, both Q8_K), else
+ * one product each. Each row's arithmetic is the same either way. */
+static void matmul_shared(chord_session *s, int n_mats, float *const *ys, const chord_mat *const *ws,
+                          const float *x, uint32_t n) {
+    const chord_type vdt = chord_type_get(ws[0]->type)->vec_dot_type;
+    int same = 1;
+    for (int i = 1; i < n_mats; i++)
+        same &= chord_type_get(ws[i]->type)->vec_dot_type == vdt && ws[i]->n_in == ws[0]->n_in;
+    if (!same) {
+        for (int i = 0; i < n_mats; i++) matmul(s, ys[i], ws[i], x, n);
+        return;
+    }
+    chord_act_quantize(&s->act, s->pool, x, (int)n, ws[0]->n_in, vdt);
+    chord_matmul_n(s->pool, n_mats, ys, ws, &s->act);
+}
+
 static void embed(chord_session *s, const chord_layer_view *g, const int32_t *tokens, uint32_t n) {
     const chord_mat *t = &g->w[CHORD_W_TOK_EMBD];
     const chord_type_traits *tr = chord_type_get(t->type);
@@ -67,9 +84,9 @@ static void qkv_proj(chord_session *s, const chord_layer_view *lv, uint32_t n, i
             memcpy(s->v + t * nkv, s->qkv + t * w + nq + nkv, (size_t)nkv * sizeof(float));
         }
     } else {
-        matmul(s, s->q, &lv->w[CHORD_W_Q], s->xn, n);
-        matmul(s, s->k, &lv->w[CHORD_W_K], s->xn, n);
-        matmul(s, s->v, &lv->w[CHORD_W_V], s->xn, n);
+        float *const ys[3] = { s->q, s->k, s->v };
+        const chord_mat *const ws[3] = { &lv->w[CHORD_W_Q], &lv->w[CHORD_W_K], &lv->w[CHORD_W_V] };
+        matmul_shared(s, 3, ys, ws, s->xn, n);
     }
     add_bias(s->q, lv, CHORD_W_Q_B, n, nq);
     add_bias(s->k, lv, CHORD_W_K_B, n, nkv);
@@ -144,8 +161,9 @@ static void ffn_block(chord_session *s, const chord_layer_view *lv, uint32_t n) 
             memcpy(s->up + t * F, s->ffn2 + t * 2 * F + F, (size_t)F * sizeof(float));
         }
     } else {
-        matmul(s, s->gate, &lv->w[CHORD_W_GATE], s->xn, n);
-        matmul(s, s->up, &lv->w[CHORD_W_UP], s->xn, n);
+        float *const ys[2] = { s->gate, s->up };
+        const chord_mat *const ws[2] = { &lv->w[CHORD_W_GATE], &lv->w[CHORD_W_UP] };
+        matmul_shared(s, 2, ys, ws, s->xn, n);
     }
     add_bias(s->up, lv, CHORD_W_UP_B, n, F);
     add_bias(s->gate, lv, CHORD_W_GATE_B, n, F);

@@ -14,6 +14,7 @@
  *    softmax with the V accumulator kept in F16. From 64 queries on it runs the tiled kernel,
  *    all in F32. We do the same two things.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -76,32 +77,48 @@ void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_to
 /* Tiles are handed out from a shared counter rather than split into one fixed range per thread:
  * a thread that starts late (a worker waking from its condition variable, or preempted on a
  * shared machine) then costs only its own lateness, instead of the caller waiting for its whole
- * half. Which thread computes a row does not change its arithmetic, so results are the same. */
+ * half. Which thread computes a row does not change its arithmetic, so results are the same.
+ *
+ * One job may hold several matrices that read the same activations (q/k/v, gate/up): their
+ * tiles are numbered one after the other and drawn from the same counter, so the products run
+ * as one pool run with one join instead of one each (every join waits for the slowest thread). */
+#define MATMUL_MAX_PARTS 3
+
 typedef struct {
     float *y;
     const chord_mat *w;
-    const chord_act *a;
     const chord_type_traits *tr;
-    int64_t n_tiles, chunk; /* tiles per grab */
+    int64_t tile0;          /* first tile of this matrix in the job's numbering */
+} matmul_part;
+
+typedef struct {
+    matmul_part part[MATMUL_MAX_PARTS];
+    int n_parts;
+    const chord_act *a;
+    int64_t n_tiles, chunk; /* tiles in all parts; tiles per grab */
     atomic_llong next;      /* first tile not yet taken */
 } matmul_job;
 
 static void matmul_tile(const matmul_job *j, int64_t tile, float *out) {
-    const int64_t n_out = j->w->n_out, n_in = j->w->n_in;
+    int p = 0;
+    while (p + 1 < j->n_parts && tile >= j->part[p + 1].tile0) p++;
+    const matmul_part *m = &j->part[p];
+    tile -= m->tile0;
+    const int64_t n_out = m->w->n_out, n_in = m->w->n_in;
     const int n_tok = j->a->n_tok;
-    const uint8_t *w = j->w->data, *x = j->a->buf;
+    const uint8_t *w = m->w->data, *x = j->a->buf;
     const uint64_t xs = j->a->row_bytes;
     int64_t r0 = tile * ROW_TILE, r1 = r0 + ROW_TILE < n_out ? r0 + ROW_TILE : n_out;
     if (n_tok == 1) { /* decode: one dot per row */
-        for (int64_t r = r0; r < r1; r++) j->y[r] = j->tr->vec_dot(n_in, w + (uint64_t)r * j->w->row_bytes, x);
+        for (int64_t r = r0; r < r1; r++) m->y[r] = m->tr->vec_dot(n_in, w + (uint64_t)r * m->w->row_bytes, x);
         return;
     }
     /* prompt batch: a few activation rows (kept in L1) against every row of the tile (in L2) */
     for (int c0 = 0; c0 < n_tok; c0 += TOK_GROUP) {
         const int nc = n_tok - c0 < TOK_GROUP ? n_tok - c0 : TOK_GROUP;
         for (int64_t r = r0; r < r1; r++) {
-            chord_vec_dot_rows(j->tr, n_in, w + (uint64_t)r * j->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
-            for (int t = 0; t < nc; t++) j->y[(int64_t)(c0 + t) * n_out + r] = out[t];
+            chord_vec_dot_rows(m->tr, n_in, w + (uint64_t)r * m->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
+            for (int t = 0; t < nc; t++) m->y[(int64_t)(c0 + t) * n_out + r] = out[t];
         }
     }
 }
@@ -126,16 +143,29 @@ static void matmul_task(void *ctx, int ith, int nth) {
  * is touched rarely (decode tiles are 16 dots, microseconds), small enough to balance. */
 #define GRAB_WORK (1 << 21)
 
-void chord_matmul(chord_pool *pool, float *y, const chord_mat *w, const chord_act *a) {
-    const int64_t n_tiles = (w->n_out + ROW_TILE - 1) / ROW_TILE;
-    const int64_t tile_work = (int64_t)ROW_TILE * w->n_in * a->n_tok;
+void chord_matmul_n(chord_pool *pool, int n_mats, float *const *ys, const chord_mat *const *ws,
+                    const chord_act *a) {
+    assert(n_mats >= 1 && n_mats <= MATMUL_MAX_PARTS);
+    matmul_job j = { .n_parts = n_mats, .a = a };
+    int64_t n_tiles = 0, work = 0;
+    for (int p = 0; p < n_mats; p++) {
+        j.part[p] = (matmul_part){ .y = ys[p], .w = ws[p], .tr = chord_type_get(ws[p]->type), .tile0 = n_tiles };
+        n_tiles += (ws[p]->n_out + ROW_TILE - 1) / ROW_TILE;
+        work += ws[p]->n_in * ws[p]->n_out * a->n_tok;
+    }
+    const int64_t tile_work = (int64_t)ROW_TILE * a->n_in * a->n_tok;
     int64_t chunk = tile_work >= GRAB_WORK ? 1 : GRAB_WORK / (tile_work > 0 ? tile_work : 1);
     const int64_t nth = chord_pool_size(pool);
     /* at least 4 grabs per thread, so that a late thread still finds work */
     if (chunk * nth * 4 > n_tiles) chunk = n_tiles / (nth * 4) > 0 ? n_tiles / (nth * 4) : 1;
-    matmul_job j = { .y = y, .w = w, .a = a, .tr = chord_type_get(w->type), .n_tiles = n_tiles, .chunk = chunk };
+    j.n_tiles = n_tiles;
+    j.chunk = chunk;
     atomic_init(&j.next, 0);
-    chord_pool_run(pool_for(pool, w->n_in * w->n_out * a->n_tok), matmul_task, &j);
+    chord_pool_run(pool_for(pool, work), matmul_task, &j);
+}
+
+void chord_matmul(chord_pool *pool, float *y, const chord_mat *w, const chord_act *a) {
+    chord_matmul_n(pool, 1, &y, &w, a);
 }
 
 /* ---- element-wise ------------------------------------------------------------------------------ */

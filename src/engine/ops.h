@@ -37,6 +37,10 @@ static inline void chord_act_invalidate(chord_act *a) { a->src = NULL; }
 
 /* y[t][r] = dot(W row r, activation row t) for t < a->n_tok, r < w->n_out, split over threads. */
 void chord_matmul(chord_pool *pool, float *y, const chord_mat *w, const chord_act *a);
+/* The same for n_mats (1..3) matrices that share the activations a (same n_in and vec_dot_type),
+ * ys[i] = ws[i] a, as one pool run: one join for q/k/v or gate/up instead of one per product. */
+void chord_matmul_n(chord_pool *pool, int n_mats, float *const *ys, const chord_mat *const *ws,
+                    const chord_act *a);
 
 /* y = x / sqrt(mean(x²) + eps) * w (y may equal x). */
 void chord_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps);
