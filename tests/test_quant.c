@@ -381,6 +381,7 @@ static void test_dot_rows_x86_direct(void) {
     __builtin_cpu_init();
     const int vnni = __builtin_cpu_supports("avxvnni");
     const int avx512vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                           __builtin_cpu_supports("avx512bw") &&
                            __builtin_cpu_supports("avx512vnni");
     static const struct { uint32_t type; chord_vec_dot_rows_fn avx2, vnni, avx512vnni; } k[] = {
         { CHORD_TYPE_Q4_K, chord_dot_rows_q4_K_avx2, chord_dot_rows_q4_K_vnni, chord_dot_rows_q4_K_avx512vnni },

@@ -74,10 +74,12 @@ static int cpu_has_avx_vnni(void) {
     return __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 4) & 1u);
 }
 
-/* AVX512-VNNI with AVX512-VL through the compiler's check, which also asks the OS (XCR0) whether
- * it saves the AVX-512 state: the same fused multiply-adds on 256-bit registers, EVEX-encoded. */
+/* AVX512-VNNI with AVX512-VL and -BW (every CPU with VNNI has both) through the compiler's check,
+ * which also asks the OS (XCR0) whether it saves the AVX-512 state: the same fused multiply-adds
+ * on 256-bit registers, EVEX-encoded. */
 static int cpu_has_avx512_vnni(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vnni");
 }
 
