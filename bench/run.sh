@@ -17,10 +17,14 @@
 #  - base:     the same as native with another build's CLI (BASE_BIN=/path/to/wasm-chord, e.g. a
 #    worktree of the previous commit): before/after of a change side by side in one run.
 # Runs vary ±15% on a shared machine: compare within one run, as ratios.
+# Opt-in big rows: --models "tinyllama-q4_k_m llama7b-q4_k_m" adds the Llama-2-7B-shaped Q4_K_M
+# (4.1 GB; also llama7b-q8_0, 7.2 GB) from tests/lib/big_models.sh's cache, $CHORD_BIG_DIR
+# (default $BUILD/models; made there once, 10-60 min, when missing). About 5 min per thread count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 . tests/parity/lib.sh
+. tests/lib/big_models.sh
 
 MODEL_LIST="tinyllama-q4_k_m tinyllama-q8_0"
 THREADS="1 2"
@@ -36,7 +40,7 @@ while [ $# -gt 0 ]; do
         --decode) N_DECODE=$2; shift ;;
         --engines) ENGINES=$2; shift ;;
         --reps) REPS=$2; shift ;;
-        -h|--help) sed -n 2,21p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,22p "$0"; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -78,7 +82,7 @@ engine_base() {
 RES=$(mktemp)
 trap 'rm -f "$RES"' EXIT
 for name in $MODEL_LIST; do
-    model=$(ensure_model "$name")
+    if [ -n "$(big_model_args "$name")" ]; then model=$(big_model "$name"); else model=$(ensure_model "$name"); fi
     for t in $THREADS; do
         for e in $ENGINES; do
             if out=$("engine_$e" "$model" "$t" 2>&1 | tail -n 1) && [ "${out:0:1}" = "{" ]; then
