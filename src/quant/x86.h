@@ -99,6 +99,30 @@ static inline __m128 k4_min_term(const chord_block_q8_K *y, __m256i mins_scales,
     return _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m);
 }
 
+/* k4_min_term for two activation rows in one 256-bit register, lane for lane the same integers,
+ * products and sums: one hadd pairs both rows' bsums, giving int32 lanes [r0 L0 L1, r1 L0 L1 |
+ * r0 L2 L3, r1 L2 L3] where L0..L3 are k4_min_term's four lanes; mins2 = the mins as
+ * [m0-3, m0-3 | m4-7, m4-7] (k4_mins2). Half the hadds, conversions and FMAs of two calls, and
+ * one register per two rows, which lets the 8-row kernel keep every accumulator in a register. */
+static inline __m256i k4_mins2(__m256i mins_scales) {
+    return _mm256_permute4x64_epi64(mins_scales, _MM_SHUFFLE(3, 3, 2, 2));
+}
+static inline __m256 k4_min_term2(const chord_block_q8_K *y0, const chord_block_q8_K *y1, __m256i mins2,
+                                  float dmin0, float dmin1, __m256 acc_m) {
+    const __m256i pair = _mm256_hadd_epi16(_mm256_loadu_si256((const __m256i *)y0->bsums),
+                                           _mm256_loadu_si256((const __m256i *)y1->bsums));
+    const __m256 d = _mm256_setr_ps(dmin0, dmin0, dmin1, dmin1, dmin0, dmin0, dmin1, dmin1);
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_madd_epi16(mins2, pair)), acc_m);
+}
+/* hsum_ps128 of each row's four lanes of a k4_min_term2 accumulator, in hsum_ps128's order
+ * ((L0 + L2) + (L1 + L3)). */
+static inline void k4_min_sums2(__m256 acc_m, float *m0, float *m1) {
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc_m), _mm256_extractf128_ps(acc_m, 1));
+    *m0 = _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+    const __m128 g = _mm_movehl_ps(h, h);
+    *m1 = _mm_cvtss_f32(_mm_add_ss(g, _mm_movehdup_ps(g)));
+}
+
 static inline float hsum_ps128(__m128 s) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));

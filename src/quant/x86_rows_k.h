@@ -21,21 +21,31 @@ static inline __attribute__((always_inline)) KROWS_ATTR void KROWS_NAME(rows_q4_
         const uint8_t *yb, uint64_t ys, const int nr, float *out) {
     const __m256i m4 = _mm256_set1_epi8(0xF);
     __m256 acc[KROWS_MAXR];
-    __m128 acc_m[KROWS_MAXR];
+    __m256 acc_m2[KROWS_MAXR / 2]; /* min terms of rows 2q and 2q+1 (k4_min_term2) */
+    __m128 acc_m1 = _mm_setzero_ps();  /* the last row's when nr is odd */
     UNROLL
-    for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); acc_m[r] = _mm_setzero_ps(); }
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    UNROLL
+    for (int q = 0; q < nr / 2; q++) acc_m2[q] = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         const __m256i ms = _mm256_cvtepu8_epi16(k4_scales_mins(x[i].scales));
+        const __m256i mins2 = k4_mins2(ms);
         const __m128i sc128 = _mm256_castsi256_si128(ms);
         const __m256i scales = _mm256_set_m128i(sc128, sc128);
         const float xd = H2F(x[i].d), xdmin = H2F(x[i].dmin);
         __m256i sumi[KROWS_MAXR];
         UNROLL
-        for (int r = 0; r < nr; r++) {
-            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
-            acc_m[r] = k4_min_term(y, ms, -y->d * xdmin, acc_m[r]);
-            sumi[r] = _mm256_setzero_si256();
+        for (int q = 0; q < nr / 2; q++) {
+            const chord_block_q8_K *y0 = (const chord_block_q8_K *)(yb + (uint64_t)(2 * q) * ys) + i;
+            const chord_block_q8_K *y1 = (const chord_block_q8_K *)(yb + (uint64_t)(2 * q + 1) * ys) + i;
+            acc_m2[q] = k4_min_term2(y0, y1, mins2, -y0->d * xdmin, -y1->d * xdmin, acc_m2[q]);
         }
+        if (nr & 1) {
+            const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)(nr - 1) * ys) + i;
+            acc_m1 = k4_min_term(y, ms, -y->d * xdmin, acc_m1);
+        }
+        UNROLL
+        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
         const uint8_t *q4 = x[i].qs;
         UNROLL
         for (int j = 0; j < 4; j++, q4 += 32) {
@@ -59,7 +69,13 @@ static inline __attribute__((always_inline)) KROWS_ATTR void KROWS_NAME(rows_q4_
         }
     }
     UNROLL
-    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]) + hsum_ps128(acc_m[r]);
+    for (int q = 0; q < nr / 2; q++) {
+        float m0, m1;
+        k4_min_sums2(acc_m2[q], &m0, &m1);
+        out[2 * q] = hsum_ps(acc[2 * q]) + m0;
+        out[2 * q + 1] = hsum_ps(acc[2 * q + 1]) + m1;
+    }
+    if (nr & 1) out[nr - 1] = hsum_ps(acc[nr - 1]) + hsum_ps128(acc_m1);
 }
 
 /* Q6_K, one weight row against nr activation rows (see rows_q4_K). */
