@@ -13,7 +13,7 @@ AVX2_FLAGS := -mavx2 -mfma -mf16c
 VNNI_FLAGS := $(AVX2_FLAGS) -mavxvnni
 # -mavx512bw: the byte/word instructions (vpmaddubsw, vpshufb, ...) then have EVEX forms that
 # reach ymm16-31 too; without it GCC copies every such result into the upper registers
-# (Q6_K prompt tile +8%, Q4_K +3% in a single-thread microbenchmark).
+# (Q4_K prompt tile +1.6% in a single-thread microbenchmark).
 AVX512VNNI_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512vl -mavx512bw -mavx512vnni
 
 ISA_SRC   := $(wildcard src/quant/avx*.c src/quant/vnni*.c src/quant/simd128*.c)
