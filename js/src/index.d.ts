@@ -81,6 +81,9 @@ export interface LoadOptions {
     /** Test hook: the model buffer starts at or above this wasm address (e.g. past 4 GiB in a
      *  wasm64 engine, so a small model's weights sit above the mark). */
     weightsAbove?: number;
+    /** Staging buffer size of a streamed load (default 8 MiB, 4 KiB to 256 MiB); the load uses
+     *  at most 4 of them (ModelInfo.load). */
+    loadChunkBytes?: number;
     /** Extra fetch options for URL sources. */
     headers?: Record<string, string>;
     credentials?: RequestCredentials;
@@ -218,6 +221,12 @@ export interface ModelInfo {
      *  one computes ('async') or layers are read when needed ('on-demand', prefetchWhy says why). */
     path: { residency: 'resident' | 'paged'; why: string | null; prefetch: 'async' | 'on-demand' | null;
         prefetchWhy: string | null };
+    /** A streamed load's buffers (null for a load through a store): the file went through
+     *  stagingBuffers reused buffers of chunkBytes (at most 4, however many chunks), at most
+     *  maxInFlightBytes of them in the worker at once; byob = read straight into them;
+     *  unpooledBytes = bytes that first landed in a buffer of their own (a stream without BYOB). */
+    load: { chunks: number; chunkBytes: number; stagingBuffers: number; stagingBytes: number; maxInFlightBytes: number;
+        byob: boolean; unpooledBytes: number } | null;
     raw: Readonly<Record<string, unknown>>;
 }
 

@@ -13,7 +13,7 @@
 // in wasm memory → stream the rest of the file into it → the engine parses and opens the model.
 
 import { ChordError } from './errors.js';
-import { toSource, readSource, CHUNK_BYTES } from './sources.js';
+import { toSource, openSource, CHUNK_BYTES } from './sources.js';
 import { tryParseHeader } from './gguf.js';
 import { isNode, nodeMajor, sharedMemoryAvailable, defaultThreads, spawnWorker, resolveWasmBase } from './env.js';
 import { RegionStore, REGION_MAX } from './stores.js';
@@ -27,7 +27,9 @@ const MAX_HEADER_BYTES = 256 * MiB;
 // Tokens the engine may run ahead of the consumer. Small, so that stopping (abort, break) costs
 // at most this many wasted tokens even when the consumer is slow.
 const LOOKAHEAD = 2;
-// Chunks in flight to the worker while loading (each up to CHUNK_BYTES).
+// Staging buffers of a streamed load (each CHUNK_BYTES): one is being filled from the source
+// while the others are in the worker being copied into wasm memory, then come back. They are
+// the only buffers a load makes, so its memory besides the wasm memory is LOAD_WINDOW chunks.
 const LOAD_WINDOW = 4;
 
 /** Address-space limits of each build on this host (what the engine's memory may grow to). */
@@ -161,50 +163,70 @@ class Channel {
 
 // ---- loading -----------------------------------------------------------------------------------
 
-function concat(chunks, total) {
+function concat(pieces, total) {
+    if (pieces.length === 1) return new Uint8Array(pieces[0].buffer, 0, total);
     const out = new Uint8Array(total);
     let off = 0;
-    for (const c of chunks) { out.set(c, off); off += c.byteLength; }
+    for (const p of pieces) { out.set(new Uint8Array(p.buffer, 0, p.n), off); off += p.n; }
     return out;
 }
 
-// Reads chunks until the GGUF header is complete. Re-parses only when the prefix has doubled, so
-// a header spread over many small fetch chunks costs O(n) copying.
-async function readHeader(stream, src) {
+// The staging buffers of a streamed load. take() hands out a free buffer, makes one while fewer
+// than `limit` exist, and otherwise waits for one to come back from the worker (back()); so
+// however many chunks a model has, at most `limit` buffers exist. take({ grow }) may exceed the
+// limit (the header's buffers); such extra buffers are dropped when they come back. `made` and
+// `maxInFlightBytes` are reported in model.info.load.
+class StagingPool {
+    constructor(chunkBytes, limit) {
+        Object.assign(this, { chunkBytes, limit, free: [], waiting: [], live: 0, made: 0, inFlightBytes: 0,
+            maxInFlightBytes: 0, chunks: 0, failure: null });
+    }
+    async take({ grow = false } = {}) {
+        if (this.failure) throw this.failure;
+        if (this.free.length) return this.free.pop();
+        if (this.live < this.limit || grow) { this.live++; this.made++; return new ArrayBuffer(this.chunkBytes); }
+        return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    }
+    // A chunk the worker could not take: its buffer never comes back, so nobody may wait for one.
+    fail(e) {
+        this.failure ??= e;
+        for (const w of this.waiting.splice(0)) w.reject(e);
+    }
+    give(buffer) {
+        const w = this.waiting.shift();
+        if (w) w.resolve(buffer);
+        else if (this.live > this.limit) this.live--; // dropped: the collector takes it
+        else this.free.push(buffer);
+    }
+    sent(n) {
+        this.chunks++;
+        this.inFlightBytes += n;
+        this.maxInFlightBytes = Math.max(this.maxInFlightBytes, this.inFlightBytes);
+    }
+    back(n, buffer) { this.inFlightBytes -= n; this.give(buffer); }
+}
+
+// Fills staging buffers until the GGUF header is complete → { header, head: [{ buffer, n }],
+// bytes }. Re-parses only when the prefix has doubled, so a header spread over many chunks
+// costs O(n) copying and at most twice its size in buffers. These buffers may exceed the pool's limit (a header larger than
+// LOAD_WINDOW chunks); they are posted first and the extra ones dropped when they come back.
+async function readHeader(rd, src, pool) {
     const head = [];
     let bytes = 0, nextTry = 0;
     for (;;) {
-        const r = await stream.next();
-        if (!r.done) {
-            head.push(r.value);
-            bytes += r.value.byteLength;
-            if (bytes < nextTry) continue;
-            nextTry = Math.max(2 * bytes, 64 * 1024);
+        if (!rd.ended) {
+            const got = await rd.fill(await pool.take({ grow: true }));
+            head.push(got);
+            bytes += got.n;
+            if (bytes < nextTry && !rd.ended) continue;
+            nextTry = 2 * bytes;
         }
-        const header = tryParseHeader(concat(head, bytes), r.done ? bytes : src.size);
-        if (header) return { header, head, bytes, done: r.done };
-        if (r.done) throw new ChordError('format', `GGUF: the file ends inside its header (${bytes} bytes)`);
+        const header = tryParseHeader(concat(head, bytes), rd.ended ? bytes : src.size);
+        if (header) return { header, head, bytes };
+        if (rd.ended) throw new ChordError('format', `GGUF: the file ends inside its header (${bytes} bytes)`);
         if (bytes > MAX_HEADER_BYTES)
             throw new ChordError('format', `GGUF: header larger than ${MAX_HEADER_BYTES} bytes`);
     }
-}
-
-// Groups small chunks (fetch yields ~64 KiB pieces) into CHUNK_BYTES buffers before they are
-// posted, so a 6 GiB model is ~800 messages, not 100,000.
-async function* coalesce(chunks) {
-    let buf = null, fill = 0;
-    for await (const c of chunks) {
-        if (c.byteLength >= CHUNK_BYTES / 4) {
-            if (fill) { yield buf.subarray(0, fill); buf = null; fill = 0; }
-            yield c;
-            continue;
-        }
-        buf ??= new Uint8Array(CHUNK_BYTES);
-        if (fill + c.byteLength > CHUNK_BYTES) { yield buf.subarray(0, fill); buf = new Uint8Array(CHUNK_BYTES); fill = 0; }
-        buf.set(c, fill);
-        fill += c.byteLength;
-    }
-    if (fill) yield buf.subarray(0, fill);
 }
 
 function checkOptions(opts) {
@@ -229,6 +251,9 @@ function checkOptions(opts) {
         throw new ChordError('invalid_arg', `store must be one of ${STORE_KINDS.join(', ')}; got ${JSON.stringify(opts.store)}`);
     if (opts.regionBytes !== undefined && !(Number.isSafeInteger(opts.regionBytes) && opts.regionBytes > 0 && opts.regionBytes <= REGION_MAX))
         throw new ChordError('invalid_arg', `regionBytes must be an integer in [1, ${REGION_MAX}], got ${opts.regionBytes}`);
+    if (opts.loadChunkBytes !== undefined && !(Number.isSafeInteger(opts.loadChunkBytes) && opts.loadChunkBytes >= 4096 &&
+        opts.loadChunkBytes <= 256 * MiB))
+        throw new ChordError('invalid_arg', `loadChunkBytes must be an integer in [4096, ${256 * MiB}], got ${opts.loadChunkBytes}`);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function')
         throw new ChordError('invalid_arg', 'onProgress must be a function');
     return build;
@@ -253,15 +278,17 @@ export async function loadModel(source, opts = {}) {
         return loadViaStore(source, opts, { build, threads, shared, t0 });
 
     const src = toSource(source, opts);
-    const stream = readSource(src, { signal, onProgress })[Symbol.asyncIterator]();
-    let channel = null;
+    let rd = null, channel = null;
     try {
-        let { header, head, bytes, done } = await readHeader(stream, src);
+        rd = await openSource(src, { signal, onProgress });
+        const pool = new StagingPool(opts.loadChunkBytes ?? CHUNK_BYTES, LOAD_WINDOW);
+        let { header, head, bytes } = await readHeader(rd, src, pool);
         // Unknown length (no Content-Length): the bytes must be counted before the buffer can be
-        // reserved, so they are held here first.
-        if (src.size === null && !done) {
-            for (let r = await stream.next(); !r.done; r = await stream.next()) { head.push(r.value); bytes += r.value.byteLength; }
-            done = true;
+        // reserved, so they are held here first (in more staging buffers than the pool's limit).
+        while (src.size === null && !rd.ended) {
+            const got = await rd.fill(await pool.take({ grow: true }));
+            head.push(got);
+            bytes += got.n;
         }
         const size = src.size ?? bytes;
         const wasmUrl = await resolveWasmBase(opts.wasmBase);
@@ -277,7 +304,7 @@ export async function loadModel(source, opts = {}) {
         // The engine plans its own memory from the header (one estimate, in C); a wasm32 engine
         // is started first and replaced only when the plan needs wasm64.
         let init = await start(build === 'wasm64' ? 'wasm64' : 'wasm32');
-        const plan = await channel.call('plan', { head: concat(head, bytes), size, nCtx: opts.nCtx ?? 0, threads,
+        const plan = await channel.call('plan', { head: concat(head, bytes).slice(), size, nCtx: opts.nCtx ?? 0, threads,
             nBatch: opts.nBatch ?? 0 });
         placeAbove(plan, opts.weightsAbove);
         // residency 'auto': a model that no build can hold resident, or that exceeds
@@ -289,7 +316,8 @@ export async function loadModel(source, opts = {}) {
                 throw new ChordError('nomem', `resident needs ${plan[target].total} bytes, over memoryBudget ${opts.memoryBudget}`);
         } catch (e) {
             if (e?.code !== 'nomem' || (opts.residency ?? 'auto') !== 'auto' || opts.weightsAbove || !pageable(source)) throw e;
-            await stream.return?.().catch(() => {});
+            rd.close();
+            rd = null;
             await channel.close().catch(() => {});
             channel = null;
             return loadViaStore(source, opts, { build, threads, shared, t0 });
@@ -303,28 +331,36 @@ export async function loadModel(source, opts = {}) {
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
         await channel.call('begin', { size, weightsAbove: opts.weightsAbove ?? 0 });
 
-        // Stream: header chunks first, then the rest, LOAD_WINDOW chunks in flight.
+        // Stream: the header's buffers first, then the rest. Each staging buffer is transferred
+        // to the worker, copied into wasm memory there and transferred back to be filled again.
         const inflight = [];
-        const post = async (c) => {
-            const p = channel.call('chunk', { bytes: c }, [c.buffer]);
+        const post = (buffer, n) => {
+            pool.sent(n);
+            const p = channel.call('chunk', { buffer, n }, [buffer]).then((r) => pool.back(n, r.buffer), (e) => { pool.fail(e); throw e; });
             p.catch(() => {}); // awaited below; this only keeps a failure from being "unhandled"
             inflight.push(p);
-            if (inflight.length >= LOAD_WINDOW) await inflight.shift();
         };
-        async function* rest() {
-            yield* head;
-            head = null;
-            if (!done) for (let r = await stream.next(); !r.done; r = await stream.next()) yield r.value;
+        for (const h of head) post(h.buffer, h.n);
+        head = null;
+        while (!rd.ended && rd.loaded < size) {
+            const { buffer, n } = await rd.fill(await pool.take());
+            if (n > 0) post(buffer, n); else pool.give(buffer);
+            // a failed copy (the worker's error) ends the load here, not after the last chunk
+            while (inflight.length > LOAD_WINDOW) await inflight.shift();
         }
-        for await (const c of coalesce(rest())) await post(c);
         await Promise.all(inflight);
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
         const info = await channel.call('finish', { nCtx: need.nCtx, nBatch: opts.nBatch ?? 0 });
         const tpl = header.meta['tokenizer.chat_template'];
+        const load = { chunks: pool.chunks, chunkBytes: pool.chunkBytes, stagingBuffers: pool.made,
+            stagingBytes: pool.chunkBytes * pool.made, maxInFlightBytes: pool.maxInFlightBytes, byob: rd.byob,
+            unpooledBytes: rd.unpooledBytes };
+        rd.close();
+        rd = null;
         return new Model(channel, info, { init, need, flow, loadMs: performance.now() - t0, source: src,
-            chatTemplate: typeof tpl === 'string' ? tpl : null });
+            chatTemplate: typeof tpl === 'string' ? tpl : null, load });
     } catch (e) {
-        await stream.return?.().catch(() => {});
+        rd?.close();
         if (channel) await channel.close().catch(() => {});
         if (signal?.aborted && !(e instanceof ChordError && e.code !== 'internal'))
             throw new ChordError('cancelled', 'model load aborted');
@@ -403,11 +439,11 @@ async function storeDescriptor(source, opts) {
             return { desc: { kind, regions, name: source.name ?? 'regions' }, transfer };
         }
         const src = toSource(source, opts);
-        const chunks = readSource(src, { signal: opts.signal, onProgress: opts.onProgress && ((p) => opts.onProgress({ ...p, phase: 'download' })) });
-        const it = chunks[Symbol.asyncIterator]();
-        const first = await it.next(); // opens the source, so its size is known
-        async function* all() { if (!first.done) yield first.value; for (let r = await it.next(); !r.done; r = await it.next()) yield r.value; }
-        const store = await RegionStore.fromChunks(all(), src.size, { regionBytes: opts.regionBytes ?? 2 ** 30, name: src.name });
+        const rd = await openSource(src, { signal: opts.signal, onProgress: opts.onProgress && ((p) => opts.onProgress({ ...p, phase: 'download' })) });
+        let store;
+        try {
+            store = await RegionStore.fromReader(rd, src.size, { regionBytes: opts.regionBytes ?? 2 ** 30, name: src.name });
+        } finally { rd.close(); }
         const regions = store.regions.map((r) => r.buffer);
         return { desc: { kind, regions, name: src.name }, transfer: regions };
     }
@@ -524,7 +560,7 @@ class Model {
     /** Details of the last finished generate(): { status, promptTokens, tokens, stats }. */
     lastGeneration = null;
 
-    constructor(channel, raw, { init, need, flow, loadMs, source, chatTemplate, store = null, path = null }) {
+    constructor(channel, raw, { init, need, flow, loadMs, source, chatTemplate, store = null, path = null, load = null }) {
         this.#ch = channel;
         // Flow control and cancel through shared memory when the worker could share its memory
         // (the session's cancel word lives there); otherwise through messages (browsers that are
@@ -550,6 +586,10 @@ class Model {
             store: store ? Object.freeze({ ...store }) : null,
             // Which path runs and why: { residency: 'resident' | 'paged', why }.
             path: Object.freeze(path ?? { residency: 'resident', why: null }),
+            // A streamed load's buffers ({ chunks, chunkBytes, stagingBuffers, stagingBytes,
+            // maxInFlightBytes, byob, unpooledBytes }): what it needed besides the wasm memory.
+            // null for a load through a store.
+            load: load ? Object.freeze({ ...load }) : null,
             raw: Object.freeze(rest),
         });
     }

@@ -1,10 +1,25 @@
 // sources.js — where model bytes come from. Every source kind (URL, File/Blob, ArrayBuffer or
-// typed array, a file path in Node) becomes the same shape: { name, size, chunks(signal) } where
-// chunks() is an async iterator of Uint8Array pieces in file order. Nothing here ever holds the
-// whole file in one buffer: URLs stream through body.getReader() (Chromium cannot make one
-// ArrayBuffer above ~1.9 GiB from fetch), Blobs through stream() or slice(), paths through fs streams, and
-// caller buffers are walked as views. Each chunk handed out is a fresh buffer the caller may
-// transfer to a worker (caller buffers are copied slice by slice for that reason).
+// typed array, a file path in Node) becomes the same shape: { kind, name, size, open(signal),
+// reader(signal) }. A reader fills buffers the caller owns, in file order:
+//
+//   reader.fill(buffer) → { buffer, n }   fills buffer (an ArrayBuffer) from its start; n is
+//                                         smaller than buffer.byteLength only at the end of the
+//                                         file. The returned buffer is the one to use from now
+//                                         on: a BYOB read moves the bytes' backing store into a
+//                                         new ArrayBuffer object (no copy, no new memory).
+//   reader.byob                           true when the stream is read straight into the
+//                                         caller's buffer (fetch bodies and Blob streams are
+//                                         byte streams in Chromium and Node)
+//   reader.unpooledBytes                  bytes that first landed in a buffer made for that
+//                                         read alone (a default stream reader's chunks): each is
+//                                         garbage afterwards, so this is what a load leaves for
+//                                         the collector; 0 with BYOB and for paths and buffers
+//   reader.close()
+//
+// So a load reads the whole file through a few reused buffers (index.js) and the memory it
+// needs besides the wasm memory is bounded by them, not by how fast the collector runs. Nothing
+// here ever holds the whole file in one buffer: Chromium cannot make one ArrayBuffer above
+// ~1.9 GiB from fetch.
 
 import { ChordError } from './errors.js';
 
@@ -21,7 +36,7 @@ function cancelled(signal) {
     return new ChordError('cancelled', 'model load aborted' + (r?.message ? `: ${r.message}` : ''));
 }
 
-function checkSignal(signal) {
+export function checkSignal(signal) {
     if (signal?.aborted) throw cancelled(signal);
 }
 
@@ -29,21 +44,64 @@ function isUrlLike(s) {
     return /^(https?|blob|data|file):/i.test(s);
 }
 
-// Re-chunks an async iterator of Uint8Arrays into pieces of at most CHUNK_BYTES that own their
-// buffer (so they can be transferred), checking the signal between pieces.
-async function* ownedChunks(iter, signal) {
-    for await (const c of iter) {
-        checkSignal(signal);
-        for (let off = 0; off < c.byteLength; off += CHUNK_BYTES) {
-            const part = c.subarray(off, Math.min(c.byteLength, off + CHUNK_BYTES));
-            const owned = part.byteOffset === 0 && part.byteLength === part.buffer.byteLength &&
-                !(typeof SharedArrayBuffer !== 'undefined' && part.buffer instanceof SharedArrayBuffer);
-            yield owned ? part : part.slice();
+// ---- a ReadableStream (fetch body, Blob.stream()) -------------------------------------------------
+
+// BYOB when the stream is a byte stream: every read lands in the caller's buffer. Otherwise the
+// stream's own chunks are copied in (and counted in unpooledBytes).
+function streamReader(stream, what, signal) {
+    let reader, byob = true;
+    try { reader = stream.getReader({ mode: 'byob' }); } catch { reader = stream.getReader(); byob = false; }
+    const onAbort = () => reader.cancel().catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let ended = false, rest = null;
+    const read = async (view) => {
+        try {
+            return await (view ? reader.read(view) : reader.read());
+        } catch (e) {
+            if (signal?.aborted) throw cancelled(signal);
+            throw new ChordError('io', `reading ${what}: ${e.message}`);
         }
-    }
+    };
+    const r = {
+        byob,
+        unpooledBytes: 0,
+        async fill(buffer) {
+            const cap = buffer.byteLength;
+            let n = 0;
+            while (n < cap && !ended) {
+                checkSignal(signal);
+                if (byob) {
+                    const got = await read(new Uint8Array(buffer, n, cap - n));
+                    // the view's buffer was transferred into the read; it comes back in value
+                    if (!got.value) throw cancelled(signal);
+                    buffer = got.value.buffer;
+                    n += got.value.byteLength;
+                    if (got.done) ended = true;
+                    continue;
+                }
+                if (!rest) {
+                    const got = await read(null);
+                    if (got.done) { ended = true; break; }
+                    rest = got.value;
+                    r.unpooledBytes += rest.byteLength;
+                }
+                const k = Math.min(rest.byteLength, cap - n);
+                new Uint8Array(buffer, n, k).set(rest.subarray(0, k));
+                n += k;
+                rest = k < rest.byteLength ? rest.subarray(k) : null;
+            }
+            checkSignal(signal);
+            return { buffer, n };
+        },
+        close() {
+            signal?.removeEventListener('abort', onAbort);
+            reader.cancel().catch(() => {});
+        },
+    };
+    return r;
 }
 
-// ---- URL: fetch + body.getReader() -------------------------------------------------------------
+// ---- URL: fetch, body read into the caller's buffers ----------------------------------------------
 
 function fromUrl(url, opts) {
     let response = null;
@@ -66,74 +124,25 @@ function fromUrl(url, opts) {
             if (len !== null && (!enc || enc === 'identity')) src.size = Number(len);
             if (!response.body) throw new ChordError('io', `fetch ${url}: response has no body`);
         },
-        async *chunks(signal) {
-            const reader = response.body.getReader();
-            const onAbort = () => reader.cancel().catch(() => {});
-            signal?.addEventListener('abort', onAbort, { once: true });
-            try {
-                for (;;) {
-                    let r;
-                    try {
-                        r = await reader.read();
-                    } catch (e) {
-                        if (signal?.aborted) throw cancelled(signal);
-                        throw new ChordError('io', `reading ${url}: ${e.message}`);
-                    }
-                    checkSignal(signal);
-                    if (r.done) return;
-                    yield* ownedChunks([r.value], signal);
-                }
-            } finally {
-                signal?.removeEventListener('abort', onAbort);
-                reader.releaseLock?.();
-            }
-        },
+        reader(signal) { return streamReader(response.body, url, signal); },
     };
     return src;
 }
 
-// ---- Blob / File: stream() (2.5x faster than slice() in Chromium), else slice() pieces -------
+// ---- Blob / File: stream() (2.5x faster than slice() in Chromium) ---------------------------------
 
 function fromBlob(blob) {
+    const name = blob.name || 'blob';
     return {
         kind: 'blob',
-        name: blob.name || 'blob',
+        name,
         size: blob.size,
         async open() {},
-        async *chunks(signal) {
-            if (typeof blob.stream === 'function') {
-                const reader = blob.stream().getReader();
-                try {
-                    for (;;) {
-                        let r;
-                        try {
-                            r = await reader.read();
-                        } catch (e) {
-                            throw new ChordError('io', `reading ${blob.name || 'blob'}: ${e.message}`);
-                        }
-                        checkSignal(signal);
-                        if (r.done) return;
-                        yield* ownedChunks([r.value], signal);
-                    }
-                } finally {
-                    reader.cancel().catch(() => {});
-                }
-            }
-            for (let off = 0; off < blob.size; off += CHUNK_BYTES) {
-                checkSignal(signal);
-                let buf;
-                try {
-                    buf = await blob.slice(off, Math.min(blob.size, off + CHUNK_BYTES)).arrayBuffer();
-                } catch (e) {
-                    throw new ChordError('io', `reading ${blob.name || 'blob'} at offset ${off}: ${e.message}`);
-                }
-                yield new Uint8Array(buf);
-            }
-        },
+        reader(signal) { return streamReader(blob.stream(), name, signal); },
     };
 }
 
-// ---- caller memory: views copied slice by slice (the caller's buffer is never detached) --------
+// ---- caller memory: copied piece by piece (the caller's buffer is never detached) ---------------
 
 function fromBytes(bytes) {
     return {
@@ -141,16 +150,25 @@ function fromBytes(bytes) {
         name: 'buffer',
         size: bytes.byteLength,
         async open() {},
-        async *chunks(signal) {
-            for (let off = 0; off < bytes.byteLength; off += CHUNK_BYTES) {
-                checkSignal(signal);
-                yield bytes.slice(off, Math.min(bytes.byteLength, off + CHUNK_BYTES));
-            }
+        reader(signal) {
+            let off = 0;
+            return {
+                byob: true,
+                unpooledBytes: 0,
+                async fill(buffer) {
+                    checkSignal(signal);
+                    const n = Math.min(buffer.byteLength, bytes.byteLength - off);
+                    new Uint8Array(buffer, 0, n).set(bytes.subarray(off, off + n));
+                    off += n;
+                    return { buffer, n };
+                },
+                close() {},
+            };
         },
     };
 }
 
-// ---- Node file path: fs.createReadStream --------------------------------------------------------
+// ---- Node file path: positioned reads into the caller's buffer ------------------------------------
 
 function fromPath(path) {
     const src = {
@@ -160,25 +178,41 @@ function fromPath(path) {
         async open() {
             const fs = await import('node:fs');
             try {
-                const st = await fs.promises.stat(path);
+                src._fh = await fs.promises.open(path, 'r');
+                const st = await src._fh.stat();
                 if (!st.isFile()) throw new Error('not a regular file');
                 src.size = st.size;
             } catch (e) {
+                await src._fh?.close().catch(() => {});
+                src._fh = null;
                 throw new ChordError('io', `cannot open model file ${path}: ${e.code || e.message}`);
             }
-            src._fs = fs;
         },
-        async *chunks(signal) {
-            const stream = src._fs.createReadStream(path, { highWaterMark: CHUNK_BYTES, signal });
-            try {
-                yield* ownedChunks(stream, signal);
-            } catch (e) {
-                if (signal?.aborted) throw cancelled(signal);
-                if (e instanceof ChordError) throw e;
-                throw new ChordError('io', `reading ${path}: ${e.code || e.message}`);
-            } finally {
-                stream.destroy();
-            }
+        reader(signal) {
+            const fh = src._fh;
+            let pos = 0;
+            return {
+                byob: true,
+                unpooledBytes: 0,
+                async fill(buffer) {
+                    let n = 0;
+                    while (n < buffer.byteLength) {
+                        checkSignal(signal);
+                        let got;
+                        try {
+                            ({ bytesRead: got } = await fh.read(new Uint8Array(buffer, n, buffer.byteLength - n), 0,
+                                buffer.byteLength - n, pos));
+                        } catch (e) {
+                            throw new ChordError('io', `reading ${path}: ${e.code || e.message}`);
+                        }
+                        if (got === 0) break;
+                        n += got;
+                        pos += got;
+                    }
+                    return { buffer, n };
+                },
+                close() { fh.close().catch(() => {}); },
+            };
         },
     };
     return src;
@@ -209,21 +243,35 @@ export function toSource(source, opts = {}) {
 }
 
 /**
- * Streams a source: opens it, then yields chunks while calling onProgress({ loaded, total })
- * after each one (total is null when the size is unknown). The signal stops it between chunks.
+ * Opens a source and returns its reader with the size checks and progress of a load wrapped
+ * around fill(): onProgress({ loaded, total }) after each fill (total is null when the size is
+ * unknown); more bytes than the size, or fewer at the end, is ChordError('io'). `loaded` and
+ * `ended` say where it is.
  */
-export async function* readSource(src, { signal, onProgress } = {}) {
+export async function openSource(src, { signal, onProgress } = {}) {
     checkSignal(signal);
     await src.open(signal);
-    let loaded = 0;
-    onProgress?.({ loaded, total: src.size });
-    for await (const chunk of src.chunks(signal)) {
-        loaded += chunk.byteLength;
-        if (src.size !== null && loaded > src.size)
-            throw new ChordError('io', `${src.name}: got more bytes (${loaded}) than its size (${src.size})`);
-        yield chunk;
-        onProgress?.({ loaded, total: src.size });
-    }
-    if (src.size !== null && loaded !== src.size)
-        throw new ChordError('io', `${src.name}: stream ended after ${loaded} of ${src.size} bytes`);
+    const inner = src.reader(signal);
+    const r = {
+        byob: inner.byob,
+        get unpooledBytes() { return inner.unpooledBytes; },
+        loaded: 0,
+        ended: false,
+        async fill(buffer) {
+            const got = await inner.fill(buffer);
+            r.loaded += got.n;
+            if (src.size !== null && r.loaded > src.size)
+                throw new ChordError('io', `${src.name}: got more bytes (${r.loaded}) than its size (${src.size})`);
+            if (got.n < got.buffer.byteLength) {
+                r.ended = true;
+                if (src.size !== null && r.loaded !== src.size)
+                    throw new ChordError('io', `${src.name}: stream ended after ${r.loaded} of ${src.size} bytes`);
+            }
+            onProgress?.({ loaded: r.loaded, total: src.size });
+            return got;
+        },
+        close() { inner.close(); },
+    };
+    onProgress?.({ loaded: 0, total: src.size });
+    return r;
 }

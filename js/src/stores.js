@@ -79,28 +79,21 @@ export class RegionStore extends BaseStore {
         this.size = at;
     }
 
-    /** Fills regions of at most regionBytes from an async iterator of Uint8Array chunks. */
-    static async fromChunks(chunks, size, { regionBytes = 2 ** 30, name } = {}) {
+    /** Fills regions of at most regionBytes from a source reader (sources.js, openSource): each
+     *  region is read straight into (BYOB), so no chunk is made and dropped on the way. */
+    static async fromReader(reader, size, { regionBytes = 2 ** 30, name } = {}) {
         if (!(Number.isSafeInteger(regionBytes) && regionBytes > 0 && regionBytes <= REGION_MAX))
             throw new ChordError('invalid_arg', `regionBytes must be in [1, ${REGION_MAX}], got ${regionBytes}`);
         if (!(Number.isSafeInteger(size) && size > 0))
             throw new ChordError('invalid_arg', 'a region store needs the source size up front');
         const regions = [];
-        let cur = null, fill = 0, total = 0;
-        for await (const c of chunks) {
-            for (let o = 0; o < c.byteLength;) {
-                if (!cur) {
-                    if (total >= size) throw new ChordError('io', `${name ?? 'source'}: more bytes than its size ${size}`);
-                    cur = new Uint8Array(Math.min(regionBytes, size - total));
-                    fill = 0;
-                }
-                const n = Math.min(cur.byteLength - fill, c.byteLength - o);
-                cur.set(c.subarray(o, o + n), fill);
-                fill += n; o += n; total += n;
-                if (fill === cur.byteLength) { regions.push(cur.buffer); cur = null; }
-            }
+        for (let total = 0; total < size;) {
+            const got = await reader.fill(new ArrayBuffer(Math.min(regionBytes, size - total)));
+            if (got.n !== got.buffer.byteLength)
+                throw new ChordError('io', `${name ?? 'source'}: ended after ${total + got.n} of ${size} bytes`);
+            regions.push(got.buffer);
+            total += got.n;
         }
-        if (total !== size) throw new ChordError('io', `${name ?? 'source'}: ended after ${total} of ${size} bytes`);
         return new RegionStore(regions, name);
     }
 

@@ -7,7 +7,8 @@
 //   → { id, op: 'init', target, wasmUrl, threads, maxMemoryBytes }  ← { id, ok, result: { build, threads, simd, memory, mode } }
 //   → { id, op: 'plan', head, size, nCtx, threads, nBatch }         ← { id, ok, result: { wasm32, wasm64 } }
 //   → { id, op: 'begin', size }                                      ← { id, ok }
-//   → { id, op: 'chunk', bytes }        (bytes transferred)          ← { id, ok, result: loaded }
+//   → { id, op: 'chunk', buffer, n }    (buffer transferred)         ← { id, ok, result: { loaded, buffer } }
+//                                        (its first n bytes are copied into the model; the buffer goes back)
 //   → { id, op: 'finish', nCtx }                                     ← { id, ok, result: info }
 //   → { id, op: 'abortLoad' }                                        ← { id, ok }
 //   → { id, op: 'storeOpen', desc }     (a host store, stores.js)    ← { id, event: 'progress', phase: 'download', … }*
@@ -61,6 +62,11 @@ const state = {
     storeError: null,   // the ChordError of the last failed store read (the engine sees a code)
     progress: null,     // { id, loaded, last } while a load through the store runs
 };
+
+// A result whose buffers are transferred back with the reply.
+class Reply {
+    constructor(result, transfer) { this.result = result; this.transfer = transfer; }
+}
 
 function errorOut(e) {
     if (e instanceof ChordError || (e && e.name === 'ChordError'))
@@ -121,9 +127,11 @@ function begin({ size, weightsAbove }) {
     return { address: state.modelAddress };
 }
 
-function chunk({ bytes }) {
+// The staging buffer goes back to the main thread to be filled again (index.js, StagingPool).
+function chunk({ buffer, n }) {
     if (!state.loader) throw new ChordError('invalid_arg', 'chunk without begin');
-    return state.loader.write(bytes);
+    const loaded = state.loader.write(new Uint8Array(buffer, 0, n));
+    return new Reply({ loaded, buffer }, [buffer]);
 }
 
 function finish({ nCtx, nBatch }) {
@@ -492,7 +500,8 @@ port.on((msg) => {
             if (!['init', 'dispose', 'storeOpen', 'storeHead'].includes(msg.op) && !state.engine)
                 throw new ChordError('invalid_arg', 'engine not initialised');
             const result = await fn(msg);
-            port.post({ id: msg.id, ok: true, result });
+            if (result instanceof Reply) port.post({ id: msg.id, ok: true, result: result.result }, result.transfer);
+            else port.post({ id: msg.id, ok: true, result });
         } catch (e) {
             port.post({ id: msg.id, ok: false, error: errorOut(e) });
         }

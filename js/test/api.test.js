@@ -101,6 +101,47 @@ test('load from every source kind, with progress', { skip }, async () => {
     }
 });
 
+// Issue 11: a streamed load reads through a few reused staging buffers (model.info.load), so
+// what it needs besides the wasm memory does not grow with the file: the same number of
+// buffers for 18 chunks as for 72, at most LOAD_WINDOW (4) chunks in flight, and no chunk
+// made by the stream itself (BYOB reads; unpooledBytes counts bytes that were).
+test('a streamed load reuses at most 4 staging buffers, however many chunks', { skip }, async () => {
+    const srv = await serve({ port: 0 });
+    try {
+        const sources = {
+            path: () => MODEL,
+            'http URL': () => `${srv.url}shared/models/stories260K.gguf`,
+            Blob: () => new Blob([bytes]),
+            Uint8Array: () => new Uint8Array(bytes),
+        };
+        for (const [kind, src] of Object.entries(sources)) {
+            const seen = [];
+            for (const chunk of [64 << 10, 16 << 10]) {
+                const model = await loadModel(src(), { wasmBase, threads: 1, loadChunkBytes: chunk });
+                try {
+                    const l = model.info.load;
+                    assert.ok(l, `${kind}: info.load`);
+                    assert.equal(l.chunkBytes, chunk);
+                    assert.equal(l.chunks, Math.ceil(bytes.length / chunk), `${kind}: chunks of ${chunk}`);
+                    assert.ok(l.stagingBuffers >= 1 && l.stagingBuffers <= 4, `${kind}: ${l.stagingBuffers} staging buffers for ${l.chunks} chunks`);
+                    assert.equal(l.stagingBytes, l.stagingBuffers * chunk);
+                    assert.ok(l.maxInFlightBytes > 0 && l.maxInFlightBytes <= 4 * chunk, `${kind}: ${l.maxInFlightBytes} bytes in flight`);
+                    assert.equal(l.byob, true, `${kind}: read into the staging buffers`);
+                    assert.equal(l.unpooledBytes, 0, `${kind}: bytes that came in buffers of their own`);
+                    const r = await collect(model, '', GREEDY);
+                    assert.deepEqual(r.tokens, (await ref()).tokens, `${kind}: tokens`);
+                    seen.push(l.stagingBuffers);
+                } finally {
+                    await model.dispose();
+                }
+            }
+            assert.equal(seen[0], seen[1], `${kind}: staging buffers independent of the chunk count`);
+        }
+    } finally {
+        await srv.close();
+    }
+});
+
 test('tokenize and detokenize', { skip }, async () => {
     const model = await loadModel(bytes, { wasmBase, threads: 1 });
     try {
