@@ -14,7 +14,7 @@
 // Control words (Int32Array on a SharedArrayBuffer): [0] state, [1] offset low 32 bits,
 // [2] offset high bits, [3] length (or, on error, the message's byte length). The slot holds
 // the bytes, or the UTF-8 error message. `stats` (Float64Array, shared): async reads done,
-// bytes, ms spent reading them, failed, cancelled.
+// bytes, ms spent reading them, failed, cancelled; the store's staging counters (stores.js).
 
 import { ChordError } from './errors.js';
 import { PIECE_BYTES, readError } from './stores.js';
@@ -144,4 +144,5 @@ export class BridgedStore {
 }
 
 export const BRIDGE_STATES = { IDLE, REQUEST, DONE, FAILED, QUIT, DRAIN };
-export const STAT_FIELDS = ['async_reads', 'async_bytes', 'async_read_ms', 'async_failed', 'async_cancelled'];
+export const STAT_FIELDS = ['async_reads', 'async_bytes', 'async_read_ms', 'async_failed', 'async_cancelled',
+    'store_staging_buffers', 'store_unpooled_bytes', 'store_pieces'];

@@ -4,6 +4,8 @@
 // - synchronous reads: waits (Atomics.waitAsync, so its event loop stays free for the reads) for
 //   a request in the shared control words, reads the piece into the shared slot, and wakes the
 //   engine thread;
+// Network and Blob stores read each piece into their one staging buffer (stores.js, withPiece),
+// so no read leaves a buffer behind for the collector.
 // - asynchronous slot reads (messages { op: 'prefetch', off, dst, len, state }): reads the bytes
 //   straight into the engine's wasm memory and moves the slot's state word (chord.h,
 //   chord_source.read_async): before each piece is written, compare-and-swap PENDING → WRITING
@@ -48,6 +50,15 @@ async function openStore(desc) {
 // positioned read); the others (network, Blob) read a piece first, then copy it in.
 const DIRECT = new Set(['path', 'opfs', 'regions']);
 
+// The store's staging counters (stores.js) into the shared stats, for cacheStats().
+function counters(store, stats) {
+    const c = store.counters;
+    if (!c) return;
+    stats[STAT.store_staging_buffers] = c.staging_buffers;
+    stats[STAT.store_unpooled_bytes] = c.unpooled_bytes;
+    stats[STAT.store_pieces] = c.pieces;
+}
+
 function asyncReader(store, memory, stats, drained) {
     const word = (addr) => new Int32Array(memory.buffer, addr, 1);
     const wake = (w, v) => { Atomics.store(w, 0, v); Atomics.notify(w, 0); };
@@ -58,33 +69,42 @@ function asyncReader(store, memory, stats, drained) {
             // after a drain the engine may have freed this slot: touch nothing
             if (drained.value) { stats[STAT.async_cancelled]++; return; }
             const n = Math.min(PIECE_BYTES, len - done);
-            let bytes = null;
+            // the piece is written only after the compare-and-swap: a cancelled read touches
+            // nothing; a store without a direct read fills its staging buffer first
+            const w = word(state);
+            let outcome;
+            const write = (bytes) => {
+                if (drained.value) return 'cancelled';
+                if (Atomics.compareExchange(w, 0, PENDING, WRITING) !== PENDING) return 'cancelled';
+                try {
+                    const view = new Uint8Array(memory.buffer, dst + done, n);
+                    if (bytes) view.set(bytes); else store.readSync(off + done, view);
+                } catch {
+                    wake(w, FAILED);
+                    return 'failed';
+                }
+                return 'ok';
+            };
             try {
-                if (!direct) bytes = await store.read(off + done, n);
+                outcome = direct ? write(null) : await store.withPiece(off + done, n, write);
             } catch {
                 if (drained.value) { stats[STAT.async_cancelled]++; return; }
                 // the engine reads this layer again on demand and reports the error itself
-                if (Atomics.compareExchange(word(state), 0, PENDING, FAILED) === PENDING) Atomics.notify(word(state), 0);
+                if (Atomics.compareExchange(w, 0, PENDING, FAILED) === PENDING) Atomics.notify(w, 0);
                 stats[STAT.async_failed]++;
                 return;
-            }
-            if (drained.value) { stats[STAT.async_cancelled]++; return; }
-            const w = word(state);
-            if (Atomics.compareExchange(w, 0, PENDING, WRITING) !== PENDING) { stats[STAT.async_cancelled]++; return; }
-            try {
-                const view = new Uint8Array(memory.buffer, dst + done, n);
-                if (bytes) view.set(bytes); else store.readSync(off + done, view);
-            } catch {
-                wake(w, FAILED);
-                stats[STAT.async_failed]++;
-                return;
-            }
+            } finally { counters(store, stats); }
+            if (outcome === 'cancelled') { stats[STAT.async_cancelled]++; return; }
+            if (outcome === 'failed') { stats[STAT.async_failed]++; return; }
             done += n;
+            if (done === len) {
+                // counted before DONE is stored: the engine may report its stats right after
+                stats[STAT.async_reads]++;
+                stats[STAT.async_bytes] += len;
+                stats[STAT.async_read_ms] += performance.now() - t0;
+            }
             wake(w, done === len ? DONE : PENDING);
         }
-        stats[STAT.async_reads]++;
-        stats[STAT.async_bytes] += len;
-        stats[STAT.async_read_ms] += performance.now() - t0;
     };
 }
 
@@ -134,9 +154,12 @@ onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
         if (st !== S.REQUEST) { await waitWhile(ctrl, st); continue; }
         const off = (ctrl[1] >>> 0) + ctrl[2] * 2 ** 32, len = ctrl[3];
         try {
-            slot.set(await store.read(off, len));
+            if (DIRECT.has(store.kind) && store.canReadSync) store.readSync(off, slot.subarray(0, len));
+            else await store.withPiece(off, len, (bytes) => slot.set(bytes));
+            counters(store, stats);
             Atomics.store(ctrl, 0, S.DONE);
         } catch (e) {
+            counters(store, stats);
             const m = enc.encode(e?.message ?? String(e)).subarray(0, slot.length);
             slot.set(m);
             ctrl[3] = m.length;

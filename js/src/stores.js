@@ -6,7 +6,14 @@
 //   canReadSync             true when readSync works on this host (it runs on the engine thread,
 //                           inside a synchronous wasm call)
 //   readSync(off, dst)      fills the Uint8Array dst with bytes [off, off + dst.length)
-//   async read(off, len)    → a fresh Uint8Array of those bytes (every host)
+//   async read(off, len)    → a fresh Uint8Array of those bytes (every host; small reads)
+//   async withPiece(off, len, fn)  reads len ≤ PIECE_BYTES bytes into the store's one reused
+//                           staging buffer and calls fn(view) before the next piece may use it
+//                           (the reads of paged weights: no buffer per read, so the memory of
+//                           a paged model is its slots plus this buffer, not the collector's lag)
+//   counters                { staging_buffers, unpooled_bytes, pieces }: buffers made for
+//                           staging (1 at most), bytes that came in a buffer made for that read
+//                           alone (FileReaderSync, synchronous XHR, a stream without BYOB), pieces read
 //   close()                 releases handles; later reads fail with ChordError('io')
 //
 // A failed, short or out-of-range read throws ChordError('io') naming the store, offset and
@@ -43,7 +50,12 @@ function byPieces(store, off, dst, piece) {
 }
 
 class BaseStore {
-    constructor(kind, name) { this.kind = kind; this.name = name; this.size = null; this.closed = false; }
+    constructor(kind, name) {
+        this.kind = kind; this.name = name; this.size = null; this.closed = false;
+        this.counters = { staging_buffers: 0, unpooled_bytes: 0, pieces: 0 };
+        this.staging = null;
+        this.lock = Promise.resolve();
+    }
     get canReadSync() { return true; }
     async open() {}
     async read(off, len) {
@@ -51,7 +63,65 @@ class BaseStore {
         this.readSync(off, dst);
         return dst;
     }
-    close() { this.closed = true; }
+    // One piece at a time through the staging buffer (reads may be requested concurrently: the
+    // store helper serves demand reads and prefetches from one event loop).
+    withPiece(off, len, fn) {
+        const run = this.lock.then(async () => {
+            checkSpan(this, off, len);
+            if (len > PIECE_BYTES) throw readError(this, off, len, `a piece is at most ${PIECE_BYTES} bytes`);
+            if (!this.staging) { this.staging = new ArrayBuffer(PIECE_BYTES); this.counters.staging_buffers++; }
+            this.counters.pieces++;
+            return fn(await this.fillPiece(off, len));
+        });
+        this.lock = run.catch(() => {});
+        return run;
+    }
+    // → a view of the staging buffer holding [off, off + len) (stores with a synchronous read fill
+    // it in place).
+    async fillPiece(off, len) {
+        const view = new Uint8Array(this.staging, 0, len);
+        this.readSync(off, view);
+        return view;
+    }
+    close() { this.closed = true; this.staging = null; }
+}
+
+// Reads exactly len bytes of a ReadableStream into store.staging (BYOB when the stream is a byte
+// stream; else its chunks are copied in and counted as unpooled) → a view of them.
+async function streamPiece(store, stream, off, len) {
+    let reader, byob = true;
+    try { reader = stream.getReader({ mode: 'byob' }); } catch { reader = stream.getReader(); byob = false; }
+    let n = 0;
+    try {
+        for (;;) {
+            let r;
+            if (byob) {
+                // one byte of room past len, so a longer answer is seen as one
+                r = await reader.read(new Uint8Array(store.staging, n, Math.min(PIECE_BYTES, len + 1) - n));
+                if (r.value) store.staging = r.value.buffer;
+                if (r.done) break;
+                n += r.value.byteLength;
+                if (n > len || n === PIECE_BYTES) {
+                    const more = n > len || !(await reader.read(new Uint8Array(1))).done;
+                    if (more) throw new Error(`more than the ${len} bytes asked for`);
+                    break;
+                }
+            } else {
+                r = await reader.read();
+                if (r.done) break;
+                store.counters.unpooled_bytes += r.value.byteLength;
+                if (n + r.value.byteLength > len) throw new Error(`more than the ${len} bytes asked for`);
+                new Uint8Array(store.staging, n, r.value.byteLength).set(r.value);
+                n += r.value.byteLength;
+            }
+        }
+    } catch (e) {
+        reader.cancel().catch(() => {});
+        if (!store.staging || store.staging.byteLength === 0) store.staging = null; // lost in a failed BYOB read
+        throw e;
+    }
+    if (n !== len) throw new Error(`got ${n} bytes`);
+    return new Uint8Array(store.staging, 0, len);
 }
 
 // ---- ArrayBuffer regions ------------------------------------------------------------------------
@@ -131,10 +201,20 @@ export class BlobStore extends BaseStore {
         if (!this.canReadSync) throw readError(this, off, dst.length, 'no FileReaderSync on this host');
         const reader = new FileReaderSync();
         byPieces(this, off, dst, (pos, len) => {
+            this.counters.unpooled_bytes += len; // FileReaderSync makes a buffer per read
             try { return new Uint8Array(reader.readAsArrayBuffer(this.blob.slice(pos, pos + len))); } catch (e) {
                 throw readError(this, pos, len, `${e.name ?? 'Error'}: ${e.message}`);
             }
         });
+    }
+    async fillPiece(off, len) {
+        try {
+            return await streamPiece(this, this.blob.slice(off, off + len).stream(), off, len);
+        } catch (e) {
+            // a File whose file changed or vanished fails its stream with a bare "network error"
+            throw readError(this, off, len, `${e.name ?? 'Error'}: ${e.message} (the file cannot be read: ` +
+                'changed, moved or deleted since it was picked?)');
+        }
     }
     async read(off, len) {
         checkSpan(this, off, len);
@@ -202,6 +282,7 @@ export class RangeStore extends BaseStore {
                 throw readError(this, pos, len, `request failed: ${e.message}`);
             }
             const body = x.response instanceof ArrayBuffer ? x.response : new ArrayBuffer(0);
+            this.counters.unpooled_bytes += body.byteLength; // a synchronous XHR makes a buffer per read
             this.#check(x.status, body.byteLength, pos, len, x.getResponseHeader('content-range'));
             return new Uint8Array(body);
         });
@@ -218,6 +299,31 @@ export class RangeStore extends BaseStore {
         }
         this.#check(r.status, buf.byteLength, off, len, r.headers.get('content-range'));
         return new Uint8Array(buf);
+    }
+
+    // The answer's status and Content-Range are checked before its body is read; a wrong answer's
+    // body is cancelled at once (not left for the collector), a right one is read into staging.
+    async fillPiece(off, len) {
+        let r;
+        try {
+            r = await fetch(this.url, { headers: { ...this.headers, Range: `bytes=${off}-${off + len - 1}` } });
+        } catch (e) {
+            throw readError(this, off, len, `request failed: ${e.message}`);
+        }
+        try {
+            this.#check(r.status, len, off, len, r.headers.get('content-range'));
+            const cl = r.headers.get('content-length');
+            if (cl !== null && Number(cl) !== len) this.#check(r.status, Number(cl), off, len, null);
+            if (!r.body) throw readError(this, off, len, 'the answer has no body');
+        } catch (e) {
+            await r.body?.cancel().catch(() => {});
+            throw e;
+        }
+        try {
+            return await streamPiece(this, r.body, off, len);
+        } catch (e) {
+            throw readError(this, off, len, e.message);
+        }
     }
 }
 

@@ -217,8 +217,20 @@ function storeFailure(e) {
 // why } when this host cannot (then layers are read when acquired, on the engine thread).
 async function moveStoreToHelper(paging) {
     const s = state.store;
-    if (!(paging.prefetch > 0)) return { mode: 'on-demand', why: 'prefetch 0' };
-    if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics.waitAsync !== 'function' || !state.memoryShareable)
+    const canShare = typeof SharedArrayBuffer !== 'undefined' && typeof Atomics.waitAsync === 'function' && state.memoryShareable;
+    if (!(paging.prefetch > 0)) {
+        // Still a helper for Blob and Range stores when the host allows one: it reads each piece
+        // into one reused buffer, where FileReaderSync and a synchronous XHR make one per read.
+        if (canShare && !s.asyncStats && (s.kind === 'range' || (s.kind === 'blob' && typeof FileReaderSync !== 'undefined'))) {
+            const d = state.storeDesc;
+            const { BridgedStore } = await import('./store_bridge.js');
+            state.store = await BridgedStore.create(s.kind === 'blob' ? { kind: 'blob', blob: d.blob } :
+                { kind: 'range', url: d.url, headers: d.headers });
+            s.close();
+        }
+        return { mode: 'on-demand', why: 'prefetch 0' };
+    }
+    if (!canShare)
         return { mode: 'on-demand', why: 'this host cannot share the engine memory with a store worker (SharedArrayBuffer, Atomics.waitAsync, crossOriginIsolated)' };
     const d = state.storeDesc;
     let desc, transfer = [];
@@ -268,7 +280,7 @@ async function openHost({ id, nCtx, nBatch, paging }) {
             state.modelAddress = loader.ptr;
             try {
                 for (let off = 0; off < s.size; off += PIECE_BYTES) {
-                    loader.write(await s.read(off, Math.min(PIECE_BYTES, s.size - off)));
+                    await s.withPiece(off, Math.min(PIECE_BYTES, s.size - off), (bytes) => loader.write(bytes));
                     port.post({ id, event: 'progress', phase: 'load', loaded: loader.offset, total: s.size });
                 }
             } catch (e) { loader.abort(); throw e; }
@@ -291,8 +303,12 @@ async function openHost({ id, nCtx, nBatch, paging }) {
 
 // The engine's counters plus, with async prefetch, the store worker's (async_reads, async_bytes,
 // async_read_ms, async_failed, async_cancelled).
+// The store's staging counters (store_staging_buffers, store_unpooled_bytes, store_pieces) come
+// from the store worker's stats, or from the store on this thread.
 function cacheStats() {
-    return { ...state.model.cacheStats(), ...(state.store?.asyncStats?.() ?? {}) };
+    const s = state.store, c = s?.counters;
+    const own = c ? { store_staging_buffers: c.staging_buffers, store_unpooled_bytes: c.unpooled_bytes, store_pieces: c.pieces } : {};
+    return { ...state.model.cacheStats(), ...own, ...(s?.asyncStats?.() ?? {}) };
 }
 
 function withStore(fn) {

@@ -51,6 +51,13 @@ async function pagedRun(source, opts, kind) {
             assert.ok(c.async_reads === c.prefetch_hits || c.async_reads === c.prefetch_hits + 1, JSON.stringify(c));
             assert.equal(c.async_failed, 0);
         }
+        if (kind === 'range') {
+            // Issue 11: every piece went through the store's one staging buffer, none came in a
+            // buffer of its own (so memory does not grow with the number of reads)
+            assert.ok(c.store_pieces >= c.misses + c.prefetch_hits && c.store_pieces > 2 * c.n_layer, `${c.store_pieces} pieces read: ${JSON.stringify(c)}`);
+            assert.equal(c.store_staging_buffers, 1, JSON.stringify(c));
+            assert.equal(c.store_unpooled_bytes, 0, JSON.stringify(c));
+        }
         return c;
     } finally {
         await model.dispose();
