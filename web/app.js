@@ -3,6 +3,8 @@
 // tokens/s. Plain DOM, no framework; all model
 // work goes through the public package API (../js/src/index.js), which runs it in a worker.
 //
+// While generating, the cache line (path, hit rate, bytes read, stall) and the wasm memory line
+// update after every token from model.liveStats.
 // State for tests and humans: document.body.dataset.state is 'idle' | 'loading' | 'ready' |
 // 'generating' | 'error'; each answer element gets data-status ('ok' | 'cancelled' | 'range' |
 // 'error') and data-tokens when it finishes; in chat mode also data-prompt (the rendered prompt)
@@ -38,14 +40,34 @@ $('threads').placeholder = String(self.crossOriginIsolated ? Math.min(8, navigat
 
 // ---- loading -----------------------------------------------------------------------------------
 
-// The layer cache after each load and generation (a paged model reads layers while generating).
-async function showCacheStats() {
-    if (!model) return;
-    const c = await model.cacheStats();
+// The layer cache line: after each load and generation (model.cacheStats()) and, while a
+// generation runs, after every token (model.liveStats: a paged model reads layers as it goes).
+// data-bytes-read / data-acquires / data-live (updates during the current generation) are for tests.
+function renderCacheStats(c, live) {
     const acq = c.hits + c.misses + c.prefetch_hits;
-    $('cache-stats').textContent = `layer cache (${c.policy}): ${c.slots} slots of ${c.n_layer} layers, ` +
+    const el = $('cache-stats');
+    el.textContent = `${live ? '● live — ' : ''}path ${model.info.path.residency}, layer cache (${c.policy}): ${c.slots} slots of ${c.n_layer} layers, ` +
         `hit rate ${acq ? ((100 * (c.hits + c.prefetch_hits)) / acq).toFixed(0) : '—'}% (${c.prefetch_hits} read ahead), ${fmtBytes(c.bytes_read)} read, ` +
         `stall ${c.stall_ms.toFixed(0)} ms`;
+    el.dataset.bytesRead = String(c.bytes_read);
+    el.dataset.acquires = String(acq);
+}
+
+async function showCacheStats() {
+    if (!model) return;
+    renderCacheStats(await model.cacheStats(), false);
+}
+
+function showMemory(bytes) {
+    $('memory').textContent = `wasm memory in use: ${fmtBytes(bytes)} of ${fmtBytes(model.info.raw.max_memory_bytes)} (${model.info.build})`;
+}
+
+function showLive() {
+    const l = model?.liveStats;
+    if (!l) return;
+    renderCacheStats(l.cache, true);
+    showMemory(l.memoryBytes);
+    $('cache-stats').dataset.live = String(Number($('cache-stats').dataset.live || 0) + 1);
 }
 
 // ---- the OPFS cache of URL loads ---------------------------------------------------------------
@@ -109,7 +131,7 @@ async function load(source, label, extra = {}) {
             `${i.path.prefetch ? `, prefetch ${i.path.prefetch}${i.path.prefetchWhy ? ` (${i.path.prefetchWhy})` : ''}` : ''}, ${i.store ? `${i.store.kind} store (${i.store.read === 'host' ? 'engine read import' : 'copied in'}` +
                 `${i.store.cached === true ? ', from the OPFS cache, no network' : i.store.cached === false ? `, downloaded ${fmtBytes(i.store.fetched)}` : ''})`
                 : `streamed from ${i.source.kind}`}`;
-        $('memory').textContent = `wasm memory in use: ${fmtBytes(i.sizes.memoryBytes)} of ${fmtBytes(i.raw.max_memory_bytes)} (${i.build})`;
+        showMemory(i.sizes.memoryBytes);
         if (extra.store === 'opfs') showCached();
         $('template-note').textContent = i.chatTemplate ? 'chat: the model\'s own chat template'
             : 'chat: the model has no chat template — plain "role: text" format';
@@ -175,6 +197,7 @@ async function generate() {
     const out = addMessage('bot running', $('mode').value === 'completion' ? text : '');
     $('prompt').value = '';
     running = new AbortController();
+    $('cache-stats').dataset.live = '0';
     setState('generating', 'Generating…');
     let n = 0, first = 0, answer = '';
     try {
@@ -192,6 +215,7 @@ async function generate() {
             answer += piece.text;
             out.textContent += piece.text;
             if (n > 1) $('tps').textContent = `${n} tokens, ${((n - 1) / ((performance.now() - first) / 1000)).toFixed(1)} tok/s`;
+            showLive();
             $('messages').scrollTop = $('messages').scrollHeight;
         }
         out.dataset.status = model.lastGeneration.status;
@@ -209,7 +233,7 @@ async function generate() {
     const st = model?.lastGeneration?.stats;
     if (st) $('tps').textContent = `${n} tokens · prefill ${st.prefill_tok_s.toFixed(1)} tok/s · decode ${st.decode_tok_s.toFixed(1)} tok/s`;
     if (model) showCacheStats();
-    if (st?.peak_memory_bytes) $('memory').textContent = `wasm memory in use: ${fmtBytes(st.peak_memory_bytes)} of ${fmtBytes(model.info.raw.max_memory_bytes)} (${model.info.build})`;
+    if (st?.peak_memory_bytes) showMemory(st.peak_memory_bytes);
     if (chat && out.dataset.status !== 'error') history.push({ role: 'user', content: text }, { role: 'assistant', content: answer });
     running = null;
     setState('ready', out.dataset.status === 'cancelled' ? 'Stopped.' : 'Ready.');

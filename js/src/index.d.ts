@@ -234,6 +234,9 @@ export interface Model {
     readonly info: ModelInfo;
     /** Details of the last finished generate(). */
     readonly lastGeneration: GenerationResult | null;
+    /** The engine's counters right after the latest generated token, updated while a generation
+     *  runs (cacheStats() is busy then); null before the first token. */
+    readonly liveStats: { cache: CacheStats; memoryBytes: number; heapUsed: number; tokens: number } | null;
     tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<Int32Array>;
     detokenize(tokens: ArrayLike<number>): Promise<string>;
     /** Nothing starts before the first next(); while it runs, other calls fail with 'busy'. */
@@ -258,6 +261,10 @@ export interface CacheStats {
     read_ms: number; stall_ms: number; resident_bytes: number;
     /** With the async prefetch: the store worker's reads into slots (done, bytes, ms, failed, cancelled). */
     async_reads?: number; async_bytes?: number; async_read_ms?: number; async_failed?: number; async_cancelled?: number;
+    /** Paged from a store: buffers it made for staging (1 for Blob/Range: every piece is read into
+     *  it), bytes that came in a buffer made for that read alone (FileReaderSync, a synchronous
+     *  XHR: pages that are not crossOriginIsolated), pieces read. */
+    store_staging_buffers?: number; store_unpooled_bytes?: number; store_pieces?: number;
 }
 
 export function loadModel(source: ModelSource, opts?: LoadOptions): Promise<Model>;

@@ -559,6 +559,10 @@ class Model {
     #ch; #info; #flow; #genCounter = 0; #lease = null; #memory = null; #cancelIndex = -1; #disposed = false;
     /** Details of the last finished generate(): { status, promptTokens, tokens, stats }. */
     lastGeneration = null;
+    /** The engine's counters right after the latest generated token — { cache (as cacheStats()),
+     *  memoryBytes (wasm memory), heapUsed, tokens (of this generation) } — updated while a
+     *  generation runs (cacheStats() is busy then); null before the first token. */
+    liveStats = null;
 
     constructor(channel, raw, { init, need, flow, loadMs, source, chatTemplate, store = null, path = null, load = null }) {
         this.#ch = channel;
@@ -688,7 +692,7 @@ class Model {
         const model = this;
         const g = {
             started: false, leased: false, finished: false, settled: false, genId: 0,
-            queue: [], all: [], wake: null, failure: null, result: null, promptTokens: null,
+            queue: [], all: [], nTokens: 0, wake: null, failure: null, result: null, promptTokens: null,
             consumed: 0, firstTopLogits: null, rendered: null, signal: opts.signal, onAbort: null, settledP: null,
             stopped: null, // a ChordError once dispose() stopped the generation
             ping() { const w = g.wake; g.wake = null; w?.(); },
@@ -715,6 +719,7 @@ class Model {
             const params = genParams(opts);
             if (g.signal?.aborted) throw new ChordError('cancelled', 'generation aborted');
             model.#lease = g;
+            model.liveStats = null;
             g.leased = true;
             g.genId = ++model.#genCounter;
             if (model.#flow) { Atomics.store(model.#flow, 0, 0); Atomics.store(model.#flow, 1, 0); }
@@ -726,6 +731,8 @@ class Model {
                 else if (ev.event === 'logits') g.firstTopLogits = ev.top;
                 else if (ev.event === 'token') {
                     g.all.push(ev.token);
+                    if (ev.token >= 0) g.nTokens++;
+                    if (ev.live) model.liveStats = { ...ev.live, tokens: g.nTokens };
                     if (!g.finished) g.queue.push({ token: ev.token, text: ev.text });
                     g.ping();
                 }

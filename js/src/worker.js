@@ -21,7 +21,8 @@
 //   → { id, op: 'detokenize', tokens }                               ← { id, ok, result: string }
 //   → { id, op: 'generate', prompt | tokens | chat, params, genId }  ← { id, event: 'rendered', text, reused } (chat)
 //                                                                    ← { id, event: 'prompt', tokens, cancelIndex }
-//                                                                    ← { id, event: 'token', token, text }*
+//                                                                    ← { id, event: 'token', token, text, live }*
+//                                        (live: { cache, memoryBytes, heapUsed } right after that token)
 //                                                                    ← { id, ok, result: { status, stats } }
 //   → { id, op: 'cancel', genId }   (only needed when the cancel word could not be shared)
 //   → { id, op: 'dispose' }                                          ← { id, ok }
@@ -311,6 +312,13 @@ function cacheStats() {
     return { ...state.model.cacheStats(), ...own, ...(s?.asyncStats?.() ?? {}) };
 }
 
+// What a generation shows while it runs (the demo's live line): the layer cache counters and
+// the wasm memory, read between two tokens (the engine is inside its token callback, idle).
+function liveStats() {
+    const hs = state.engine.heapStats();
+    return { cache: cacheStats(), memoryBytes: hs.memoryBytes, heapUsed: hs.used };
+}
+
 function withStore(fn) {
     state.storeError = null;
     try { return fn(); } catch (e) { throw storeFailure(e); }
@@ -387,7 +395,7 @@ async function generate(req) {
             const flow = state.flow;
             let emitted = 0;
             const r = s.generate(sampler, maxTokens, (token, text) => {
-                port.post({ id, event: 'token', token, text });
+                port.post({ id, event: 'token', token, text, live: liveStats() });
                 emitted++;
                 // Wait while the consumer is more than `lookahead` tokens behind.
                 for (;;) {
@@ -450,7 +458,7 @@ async function stepLoop(id, genId, s, sampler, maxTokens, params, lookahead) {
             const t0 = performance.now();
             const token = s.sample(sampler);
             if (!params.ignoreEos && model.isEog(token)) break;
-            port.post({ id, event: 'token', token, text: detok.push(token) });
+            port.post({ id, event: 'token', token, text: detok.push(token), live: liveStats() });
             n++;
             if (s.pos >= s.nCtx) return end('range');
             s.feed(Int32Array.of(token));

@@ -145,8 +145,32 @@ try {
     await page.click('#load-url');
     await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state) &&
         /path: paged/.test(document.getElementById('info').textContent), null, { timeout: 60000 });
+    // The cache line updates while the answer streams in, not only after it (issue 11 item 5):
+    // record what it says each time it changes during the generation.
+    await page.evaluate(() => {
+        window.__live = [];
+        const el = document.getElementById('cache-stats');
+        new MutationObserver(() => {
+            if (document.body.dataset.state === 'generating')
+                window.__live.push({ bytes: Number(el.dataset.bytesRead), acq: Number(el.dataset.acquires), text: el.textContent,
+                    memory: document.getElementById('memory').textContent });
+        }).observe(el, { childList: true, characterData: true, subtree: true });
+    });
     const paged = await generate(page, { maxTokens: GREEDY_TOKENS });
     assert.equal(paged.text, first.text, 'paged (2 slots) text');
+    const live = await page.evaluate(() => window.__live);
+    assert.ok(live.length >= GREEDY_TOKENS / 2, `${live.length} live updates while generating ${paged.tokens} tokens`);
+    // (two pieces can arrive together when the engine runs ahead of the page: the same numbers twice)
+    for (let k = 1; k < live.length; k++) {
+        assert.ok(live[k].bytes >= live[k - 1].bytes, `bytes read never falls: ${live[k - 1].bytes} then ${live[k].bytes}`);
+        assert.ok(live[k].acq >= live[k - 1].acq, 'layer acquires never fall');
+    }
+    const distinct = new Set(live.map((l) => l.bytes)).size;
+    assert.ok(distinct >= GREEDY_TOKENS / 4, `bytes read changed ${distinct} times during the generation`);
+    assert.match(live[0].text, /live — path paged, layer cache \(paged-pin\): 2 slots of 5 layers, hit rate \d+% .* read, stall \d+ ms/);
+    assert.match(live.at(-1).memory, /wasm memory in use: [\d.]+ MiB/);
+    assert.equal(Number(await page.getAttribute('#cache-stats', 'data-live')), paged.tokens, 'one live update per token');
+    log(`live while generating: ${live.length} updates (${distinct} distinct), bytes read ${live[0].bytes} → ${live.at(-1).bytes}`);
     await page.waitForFunction(() => /bytes? read|[KMG]iB read/.test(document.getElementById('cache-stats').textContent));
     const cs = await page.textContent('#cache-stats');
     assert.match(cs, /layer cache \(paged-pin\): 2 slots of 5 layers/);
