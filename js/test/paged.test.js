@@ -80,6 +80,31 @@ test('paged, 2 slots, from a path / regions / HTTP Range; 1 and 2 threads; pin a
     } finally { await srv.close(); }
 });
 
+// model.liveStats: the counters after each token, while the generation runs (cacheStats() is
+// busy then); 2 slots of 5 layers, so every token reads layers and bytes_read grows.
+test('liveStats updates token by token during a paged generation', { skip }, async () => {
+    const model = await loadModel(MODEL, { wasmBase, residency: 'paged', cacheLayers: 2, threads: 1 });
+    try {
+        assert.equal(model.liveStats, null);
+        const seen = [];
+        for await (const p of model.generate('', { temperature: 0, maxTokens: 12 })) {
+            if (p.token < 0) continue;
+            const l = model.liveStats;
+            assert.ok(l && l.cache && l.memoryBytes > 0 && l.heapUsed > 0, JSON.stringify(l));
+            await assert.rejects(model.cacheStats(), (e) => e.code === 'busy');
+            seen.push(l);
+        }
+        assert.equal(seen.length, 12);
+        assert.equal(seen.at(-1).tokens, 12);
+        for (let k = 1; k < seen.length; k++) assert.ok(seen[k].cache.bytes_read >= seen[k - 1].cache.bytes_read);
+        assert.ok(new Set(seen.map((l) => l.cache.bytes_read)).size >= 6, 'bytes_read moves during the generation');
+        const after = await model.cacheStats();
+        assert.ok(after.bytes_read >= seen.at(-1).cache.bytes_read);
+    } finally {
+        await model.dispose();
+    }
+});
+
 test('cacheStats, preload and clearCache', { skip }, async () => {
     const model = await loadModel(MODEL, { wasmBase, residency: 'paged', cacheLayers: 64, threads: 1 });
     try {
