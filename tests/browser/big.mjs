@@ -5,11 +5,12 @@
 //
 //   node tests/browser/big.mjs --model FILE --tokens "1 450 4996" -n 8 --case CASE [--threads 2]
 //        [--n-ctx 512] [--cache-layers N] [--max-memory BYTES] [--mem-budget BYTES] [--store range|blob]
-//        [--file] [--prompt TEXT]
+//        [--file] [--prompt TEXT] [--js-root DIR]
 //
 // CASE:
 //   resident64  build 'wasm64', residency 'resident', streamed from a URL (fetch body reader into
 //               wasm memory, no whole-file ArrayBuffer); the weights end up past 4 GiB.
+//   resident32  the same with build 'wasm32' (models below 4 GiB).
 //   paged32     build 'wasm32', residency 'paged' with --cache-layers slots (0 = what the wasm
 //               memory allows), read from the store: 'range' = the URL by HTTP Range requests,
 //               'blob' = a File picked through an <input type=file> (disk-backed, FileReaderSync),
@@ -18,18 +19,20 @@
 //   paged64     the same with build 'wasm64' (--max-memory bounds its memory).
 //   wllama64, wllama   the peers (bench/big_bench.mjs), given the File; --prompt TEXT.
 // --file gives our engine the File too (resident64 then streams it by slices); --prompt TEXT
-// generates from text instead of --tokens.
+// generates from text instead of --tokens. --js-root DIR runs the package of another checkout
+// (its js/src, with this build's .wasm files): bench/big_bench.mjs --base compares before/after.
 // The model directory is served at /big/ next to the repository; nothing else is fetched.
 // Peak process memory = the peak of the summed RSS of every process of this browser, sampled
 // every 250 ms, and the renderer's VmHWM (the page and its workers live in that process).
+// idleProcessBytes = that sum with the page open and nothing loaded (Chromium itself).
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, sampleMemory } from './chromium.mjs';
+import { launch, sampleMemory, browserRss } from './chromium.mjs';
 import { serve } from '../../tools/serve.mjs';
 
 const opt = { model: null, tokens: '1', n: 8, case: null, threads: 2, nCtx: 512, cacheLayers: 0, maxMemory: 0, memBudget: 0,
-    store: 'range', file: false, prompt: null, buildDir: process.env.BUILD ?? 'build' };
+    store: 'range', file: false, prompt: null, buildDir: process.env.BUILD ?? 'build', jsRoot: null };
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => args[++i];
@@ -45,10 +48,11 @@ for (let i = 0; i < args.length; i++) {
     else if (a === '--store') opt.store = v();
     else if (a === '--file') opt.file = true;
     else if (a === '--prompt') opt.prompt = v();
+    else if (a === '--js-root') opt.jsRoot = path.resolve(v());
     else { console.error(`big.mjs: unknown option ${a}`); process.exit(2); }
 }
-if (!opt.model || !fs.existsSync(opt.model) || !['resident64', 'paged32', 'paged64', 'wllama64', 'wllama'].includes(opt.case)) {
-    console.error('usage: node tests/browser/big.mjs --model FILE --case resident64|paged32|paged64|wllama64|wllama [...]');
+if (!opt.model || !fs.existsSync(opt.model) || !['resident64', 'resident32', 'paged32', 'paged64', 'wllama64', 'wllama'].includes(opt.case)) {
+    console.error('usage: node tests/browser/big.mjs --model FILE --case resident64|resident32|paged32|paged64|wllama64|wllama [...]');
     process.exit(2);
 }
 const tokens = opt.tokens.trim().split(/\s+/).map(Number);
@@ -84,10 +88,10 @@ async function runPeer(o) {
         stats: { prefill_tok_s: t.prompt_per_second, decode_tok_s: t.predicted_per_second }, fileBytes: file.size, tokens: [] };
 }
 
-const srv = await serve({ port: 0, mounts: [['/big/', path.dirname(opt.model)]] });
+const srv = await serve({ port: 0, mounts: [['/big/', path.dirname(opt.model)], ...(opt.jsRoot ? [['/jsroot/', opt.jsRoot]] : [])] });
 const browser = await launch();
 let mem = sampleMemory(browser.profile);
-let peak = null, warm = null;
+let peak = null, warm = null, idle = null;
 let out;
 try {
     const page = await browser.page();
@@ -99,7 +103,7 @@ try {
     if (!(await page.evaluate(() => self.crossOriginIsolated))) throw new Error('the page is not crossOriginIsolated');
     const modelUrl = `/big/${path.basename(opt.model)}`;
     const peer = opt.case.startsWith('wllama');
-    const useFile = opt.file || peer || (opt.case !== 'resident64' && opt.store === 'blob');
+    const useFile = opt.file || peer || (!opt.case.startsWith('resident') && opt.store === 'blob');
     if (useFile) {
         // A disk-backed File, as a user picking the model would give it (Playwright hands Chromium
         // the path; nothing is copied).
@@ -111,15 +115,20 @@ try {
         });
         await page.setInputFiles('#big-model-file', opt.model);
     }
+    // Chromium itself with the page open: what every engine's peak includes
+    await new Promise((r) => setTimeout(r, 1000));
+    idle = browserRss(browser.profile).sum;
     const args = { modelUrl, useFile, store: opt.store, case: opt.case, threads: opt.threads, nCtx: opt.nCtx, cacheLayers: opt.cacheLayers,
-        maxMemory: opt.maxMemory, memBudget: opt.memBudget, prompt: opt.prompt ?? tokens, n: opt.n, wasmBase: `/${opt.buildDir}/wasm/` };
+        maxMemory: opt.maxMemory, memBudget: opt.memBudget, prompt: opt.prompt ?? tokens, n: opt.n, wasmBase: `/${opt.buildDir}/wasm/`,
+        jsIndex: opt.jsRoot ? '/jsroot/js/src/index.js' : '/js/src/index.js' };
     const ours = async (o) => {
-        const { loadModel } = await import('/js/src/index.js');
+        const { loadModel } = await import(o.jsIndex);
         const source = o.useFile ? document.getElementById('big-model-file').files[0] : o.modelUrl;
         const lo = { threads: o.threads, nCtx: o.nCtx, wasmBase: o.wasmBase };
         let progress = 0;
         lo.onProgress = () => { progress++; };
         if (o.case === 'resident64') Object.assign(lo, { build: 'wasm64', residency: 'resident' });
+        else if (o.case === 'resident32') Object.assign(lo, { build: 'wasm32', residency: 'resident' });
         else Object.assign(lo, { build: o.case === 'paged64' ? 'wasm64' : 'wasm32', residency: 'paged',
             store: o.useFile ? 'blob' : o.store, cacheLayers: o.cacheLayers });
         if (o.maxMemory) lo.maxMemoryBytes = o.maxMemory;
@@ -152,7 +161,7 @@ try {
             cache, loadMs, progress,
             build: info.build, wasmFile: info.wasmFile, threads: info.threads, path: info.path,
             store: info.store, memoryBytes: info.sizes.memoryBytes, modelAddress: info.sizes.modelAddress,
-            fileBytes: info.sizes.fileBytes, nLayer: info.sizes.nLayer };
+            fileBytes: info.sizes.fileBytes, nLayer: info.sizes.nLayer, load: info.load ?? null };
     };
     if (opt.store === 'opfs' && !peer) {
         // First visit: the download into the OPFS cache; measured from the second (cached) one,
@@ -178,5 +187,6 @@ out.case = opt.case;
 out.model = path.basename(opt.model);
 out.peakProcessBytes = peak.peakSum;
 out.peakRendererBytes = peak.peakRenderer;
+out.idleProcessBytes = idle;
 console.log(JSON.stringify(out));
 process.exit(out.error ? 1 : 0);
