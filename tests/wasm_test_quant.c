@@ -31,6 +31,8 @@ void chord_dot_rows_q8_0_simd128(int64_t, const void *, const void *, uint64_t, 
 void chord_dot_rows_q4_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
 void chord_dot_rows_q5_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
 void chord_dot_rows_q6_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
+void chord_dequant_f16_simd128(const void *, float *, int64_t);
+void chord_quant_f16_simd128(const float *, void *, int64_t);
 
 typedef struct { uint32_t type; chord_vec_dot_fn simd; } kcase;
 static const kcase cases[] = {
@@ -123,7 +125,76 @@ static void check_rows(const rcase *c, int64_t n, int ny, int edge) {
     free(f); free(xq); free(yq);
 }
 
+/* The fp16 conversions must equal the scalar ones bit for bit: every half; floats on an odd
+ * stride over all 2^32 bit patterns, and every float within 2 ulps of each half-precision
+ * rounding boundary (the midpoints between adjacent halves, where ties go to even) and of the
+ * overflow threshold. Arrays of odd length exercise the scalar tail too. */
+static void f16_fail(const char *what, uint32_t in, uint32_t got, uint32_t want) {
+    failures++;
+    snprintf(last_fail, sizeof last_fail, "f16 %s of 0x%08x: 0x%08x, scalar 0x%08x", what, in, got, want);
+}
+
+static void check_f16_floats(const uint32_t *bits, int n) {
+    float f[1031];
+    uint16_t got[1031];
+    memcpy(f, bits, (size_t)n * 4);
+    chord_quant_f16_simd128(f, got, n);
+    for (int i = 0; i < n; i++) {
+        const uint16_t want = chord_fp32_to_fp16(f[i]);
+        checks++;
+        if (got[i] != want) { f16_fail("from_float", bits[i], got[i], want); return; }
+    }
+}
+
+static void check_f16(void) {
+    static uint16_t h[65536];
+    static float got[65536];
+    for (uint32_t i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    chord_dequant_f16_simd128(h, got, 65535); /* odd: the last one through the tail */
+    chord_dequant_f16_simd128(h + 65535, got + 65535, 1);
+    for (uint32_t i = 0; i < 65536; i++) {
+        const float want = chord_fp16_to_fp32((uint16_t)i);
+        checks++;
+        if (memcmp(&want, &got[i], 4)) {
+            uint32_t g, w;
+            memcpy(&g, &got[i], 4); memcpy(&w, &want, 4);
+            f16_fail("to_float", i, g, w);
+            return;
+        }
+    }
+    uint32_t buf[1031];
+    int nb = 0;
+    for (uint64_t b = 0; b < (1ull << 32); b += 65521) { /* prime stride: every exponent, varied mantissas */
+        buf[nb++] = (uint32_t)b;
+        if (nb == 1031) { check_f16_floats(buf, nb); nb = 0; }
+    }
+    /* midpoints: half h's float value plus half an ulp of h, for every positive finite half */
+    for (uint32_t hh = 0; hh < 0x7c00; hh++) {
+        const float lo = chord_fp16_to_fp32((uint16_t)hh), hi = chord_fp16_to_fp32((uint16_t)(hh + 1));
+        const float mid = lo + (hi - lo) * 0.5f; /* exact: halves have 11 significant bits */
+        uint32_t m;
+        memcpy(&m, &mid, 4);
+        for (int d = -2; d <= 2; d++) {
+            buf[nb++] = m + (uint32_t)d;
+            buf[nb++] = (m + (uint32_t)d) | 0x80000000u;
+            if (nb >= 1021) { check_f16_floats(buf, nb); nb = 0; }
+        }
+    }
+    const uint32_t special[] = { 0x477ff000u, 0x477fefffu, 0x477ff001u, 0x47800000u, 0x7f7fffffu, 0x7f800000u,
+                                 0x7f800001u, 0x7fc00000u, 0xffc00001u, 0x33000000u, 0x33000001u, 0x32ffffffu,
+                                 0x38800000u, 0x387fffffu, 0x00000001u, 0x80000000u, 0x00000000u };
+    for (unsigned k = 0; k < sizeof special / sizeof special[0]; k++) buf[nb++] = special[k];
+    check_f16_floats(buf, nb);
+    checks++;
+    const chord_type_traits *t = chord_type_get(CHORD_TYPE_F16);
+    if (t->to_float != chord_dequant_f16_simd128 || t->from_float != chord_quant_f16_simd128) {
+        failures++;
+        snprintf(last_fail, sizeof last_fail, "f16: traits to_float/from_float are not the simd128 conversions");
+    }
+}
+
 EXPORT int32_t wtq_run(void) {
+    check_f16();
     for (int ci = 0; ci < NRCASES; ci++) {
         const chord_type_traits *t = chord_type_get(rcases[ci].type);
         const int64_t be = t->block_elems, sizes[] = {be, 3 * be, 2048, 5632};

@@ -154,6 +154,55 @@ float chord_dot_f16_simd128(int64_t n, const void *vx, const void *vy) {
     return s;
 }
 
+/* ---- fp16 conversions (the F16 KV cache: attention converts every cached row it reads) --------
+ * Both are bit-identical to the scalar chord_fp16_to_fp32 / chord_fp32_to_fp16 for every input
+ * (tests/wasm_test_quant.c: all 65536 halves; floats on a stride over all 2^32 patterns plus the
+ * rounding boundaries). wasm has no fp16 instructions; scalar they cost ~18% of a decode step. */
+
+/* f16x4_to_f32 with NaN made quiet, as chord_fp16_to_fp32 does. */
+static inline v128_t f16x4_to_f32_q(v128_t h) {
+    const v128_t em = wasm_v128_and(h, wasm_i32x4_splat(0x7fff));
+    const v128_t quiet = wasm_v128_and(wasm_i32x4_gt(em, wasm_i32x4_splat(0x7c00)), wasm_i32x4_splat(0x00400000));
+    return wasm_v128_or(f16x4_to_f32(h), quiet);
+}
+
+void chord_dequant_f16_simd128(const void *src, float *dst, int64_t n) {
+    const uint16_t *h = src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const v128_t v = wasm_v128_load(h + i);
+        wasm_v128_store(dst + i, f16x4_to_f32_q(wasm_u32x4_extend_low_u16x8(v)));
+        wasm_v128_store(dst + i + 4, f16x4_to_f32_q(wasm_u32x4_extend_high_u16x8(v)));
+    }
+    for (; i < n; i++) dst[i] = chord_fp16_to_fp32(h[i]);
+}
+
+/* 4 floats to fp16 (in u32 lanes), round to nearest even: ggml's bit trick for CPUs without F16C.
+ * base = |x|·2^112·2^-110 (= 4|x|; the first product overflows to inf from |x| ≥ 2^16, which must
+ * become inf). Adding 2^(e+15), e = x's exponent floored at -14 (the smallest normal half's),
+ * leaves exactly the half's 10 mantissa bits (or its subnormal step) in the sum, rounded to
+ * nearest even by the float adder; the half's exponent and mantissa are then read off its bits. */
+static inline v128_t f32x4_to_f16(v128_t x) {
+    const v128_t shl1 = wasm_i32x4_add(x, x);
+    const v128_t sign = wasm_u32x4_shr(wasm_v128_and(x, wasm_i32x4_splat((int32_t)0x80000000u)), 16);
+    v128_t base = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_abs(x), wasm_f32x4_splat(0x1p112f)), wasm_f32x4_splat(0x1p-110f));
+    const v128_t bias = wasm_u32x4_max(wasm_v128_and(shl1, wasm_i32x4_splat((int32_t)0xff000000u)), wasm_i32x4_splat(0x71000000));
+    base = wasm_f32x4_add(wasm_i32x4_add(wasm_u32x4_shr(bias, 1), wasm_i32x4_splat(0x07800000)), base);
+    const v128_t nonsign = wasm_i32x4_add(wasm_v128_and(wasm_u32x4_shr(base, 13), wasm_i32x4_splat(0x7c00)),
+                                          wasm_v128_and(base, wasm_i32x4_splat(0x0fff)));
+    const v128_t nan = wasm_u32x4_gt(shl1, wasm_i32x4_splat((int32_t)0xff000000u));
+    return wasm_v128_or(sign, wasm_v128_bitselect(wasm_i32x4_splat(0x7e00), nonsign, nan));
+}
+
+void chord_quant_f16_simd128(const float *src, void *dst, int64_t n) {
+    uint16_t *h = dst;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        wasm_v128_store(h + i, wasm_u16x8_narrow_i32x4(f32x4_to_f16(wasm_v128_load(src + i)),
+                                                       f32x4_to_f16(wasm_v128_load(src + i + 4))));
+    for (; i < n; i++) h[i] = chord_fp32_to_fp16(src[i]);
+}
+
 /* ---- 32-element block types ------------------------------------------------------------- */
 
 static inline v8i dot32_i8(const v128_t x0, const v128_t x1, const int8_t *y) {
@@ -501,31 +550,51 @@ static ALWAYS_INLINE void q6k_rows(int64_t n, const void *vx, const void *vy, ui
     for (int r = 0; r < ny; r++) out[r] = hsum8(acc[r]);
 }
 
-/* Q8_0: the single-row kernel's even/odd block accumulators per row; x's sign trick or widening
- * (i8_prep) once per block. */
+/* Q8_0: the single-row kernel sends even blocks to acc0 and odd ones to acc1, two independent
+ * chains; here each chain is one pass over the weight row (even blocks, then odd ones), so a pass
+ * holds 2 accumulator registers per activation row instead of 4. With 4 rows the two-chain form
+ * needed 16 accumulators plus x's prepared bytes, more than V8's 16 vector registers, and its
+ * spills made the 4-row kernel slower than 4 single-row calls. x's sign trick or widening
+ * (i8_prep) is still done once per block. */
 static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out) {
     const chord_block_q8_0 *x = vx;
-    v8f acc0[ROWS_MAX], acc1[ROWS_MAX];
-    for (int r = 0; r < ny; r++) { acc0[r] = F8_ZERO; acc1[r] = F8_ZERO; }
-    int64_t i = 0;
     const int64_t nb = n / QK8_0;
-#define Q8_BLOCK(A, k)                                                                                \
-    do {                                                                                              \
-        const float xd = h2f(x[k].d);                                                                 \
-        const i8_prep p0 = i8_prep_of(wasm_v128_load(x[k].qs)), p1 = i8_prep_of(wasm_v128_load(x[k].qs + 16)); \
-        for (int r = 0; r < ny; r++) {                                                                \
-            const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + (k);                      \
-            A[r] = acc_scaled(A[r], xd * h2f(y->d),                                                   \
-                              (v8i){ dot4_i8_p(p0, wasm_v128_load(y->qs)), dot4_i8_p(p1, wasm_v128_load(y->qs + 16)) }); \
-        }                                                                                             \
-    } while (0)
-    for (; i + 2 <= nb; i += 2) {
-        Q8_BLOCK(acc0, i);
-        Q8_BLOCK(acc1, i + 1);
+    v8f chain[2][ROWS_MAX];
+    for (int c = 0; c < 2; c++) {
+        v8f acc[ROWS_MAX];
+        for (int r = 0; r < ny; r++) acc[r] = F8_ZERO;
+        int64_t k = c;
+        /* 4 blocks of the chain at a time: their 4 + 4·ny fp16 scales converted in SIMD (the same
+         * products xd·yd as one at a time), kept on the stack rather than in registers */
+        for (; k + 6 < nb; k += 8) {
+            float dd[ROWS_MAX][4];
+            const v128_t xd4 = f16x4_to_f32(wasm_u32x4_make(x[k].d, x[k + 2].d, x[k + 4].d, x[k + 6].d));
+            for (int r = 0; r < ny; r++) {
+                const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + k;
+                wasm_v128_store(dd[r], wasm_f32x4_mul(xd4, f16x4_to_f32(wasm_u32x4_make(y[0].d, y[2].d, y[4].d, y[6].d))));
+            }
+            for (int j = 0; j < 4; j++) {
+                const chord_block_q8_0 *xb = x + k + 2 * j;
+                const i8_prep p0 = i8_prep_of(wasm_v128_load(xb->qs)), p1 = i8_prep_of(wasm_v128_load(xb->qs + 16));
+                for (int r = 0; r < ny; r++) {
+                    const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + k + 2 * j;
+                    acc[r] = acc_scaled_v(acc[r], wasm_v128_load32_splat(&dd[r][j]),
+                                          (v8i){ dot4_i8_p(p0, wasm_v128_load(y->qs)), dot4_i8_p(p1, wasm_v128_load(y->qs + 16)) });
+                }
+            }
+        }
+        for (; k < nb; k += 2) {
+            const float xd = h2f(x[k].d);
+            const i8_prep p0 = i8_prep_of(wasm_v128_load(x[k].qs)), p1 = i8_prep_of(wasm_v128_load(x[k].qs + 16));
+            for (int r = 0; r < ny; r++) {
+                const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + k;
+                acc[r] = acc_scaled(acc[r], xd * h2f(y->d),
+                                    (v8i){ dot4_i8_p(p0, wasm_v128_load(y->qs)), dot4_i8_p(p1, wasm_v128_load(y->qs + 16)) });
+            }
+        }
+        for (int r = 0; r < ny; r++) chain[c][r] = acc[r];
     }
-    for (; i < nb; i++) Q8_BLOCK(acc0, i);
-#undef Q8_BLOCK
-    for (int r = 0; r < ny; r++) out[r] = hsum8(add8(acc0[r], acc1[r]));
+    for (int r = 0; r < ny; r++) out[r] = hsum8(add8(chain[0][r], chain[1][r]));
 }
 
 static ALWAYS_INLINE void q4_0_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out) {
@@ -576,6 +645,8 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     *isa_name = SIMD128_ISA_NAME;
     t[CHORD_TYPE_F32].vec_dot = chord_dot_f32_simd128;
     t[CHORD_TYPE_F16].vec_dot = chord_dot_f16_simd128;
+    t[CHORD_TYPE_F16].to_float = chord_dequant_f16_simd128;
+    t[CHORD_TYPE_F16].from_float = chord_quant_f16_simd128;
     t[CHORD_TYPE_Q4_0].vec_dot = chord_dot_q4_0_simd128;
     t[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_simd128;
     t[CHORD_TYPE_Q2_K].vec_dot = chord_dot_q2_K_simd128;
