@@ -65,6 +65,17 @@ static inline v128_t pair_sum(v128_t a, v128_t b) {
     return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
 }
 
+/* Byte-wise shifts by 16-bit shifts where a mask follows: x86 has no byte shifts, so V8 emits
+ * i8x16.shr_u / shl as a 16-bit shift plus a mask it builds each time (about 5 instructions);
+ * the bits a 16-bit shift carries across bytes all fall outside the mask that follows. */
+/* the high nibble of every byte */
+static inline v128_t hi_nib(v128_t b) { return wasm_v128_and(wasm_u16x8_shr(b, 4), wasm_i8x16_splat(0x0f)); }
+/* Q6_K: bits sh, sh+1 (sh = 0, 2, 4, 6) of every byte moved to bits 4, 5 */
+static inline v128_t q6_hbits(v128_t h, int sh) {
+    const v128_t t = sh < 4 ? wasm_i16x8_shl(h, (uint32_t)(4 - sh)) : wasm_u16x8_shr(h, (uint32_t)(sh - 4));
+    return wasm_v128_and(t, wasm_i8x16_splat(0x30));
+}
+
 /* The 8 six-bit sub-block scales (u16 lanes of *sc) and mins (*mn) of a Q4_K/Q5_K block from its
  * 12 packed bytes (see chord_k_scale_min), in SIMD: 32-bit words u0..u2 become
  * [u0 & 0x3f.., (u2 & 0x0f..) | hi2(u0), u1 & 0x3f.., ((u2 >> 4) & 0x0f..) | hi2(u1)], where hi2
@@ -217,7 +228,7 @@ float chord_dot_q4_0_simd128(int64_t n, const void *vx, const void *vy) {
     for (int64_t i = 0; i < n / QK4_0; i++) {
         const v128_t b = wasm_v128_load(x[i].qs);
         const v128_t lo = wasm_i8x16_sub(wasm_v128_and(b, m4), eight);
-        const v128_t hi = wasm_i8x16_sub(wasm_u8x16_shr(b, 4), eight);
+        const v128_t hi = wasm_i8x16_sub(hi_nib(b), eight);
         acc = acc_scaled(acc, h2f(x[i].d) * h2f(y[i].d), dot32_i8(lo, hi, y[i].qs));
     }
     return hsum8(acc);
@@ -332,7 +343,7 @@ float chord_dot_q5_K_simd128(int64_t n, const void *vx, const void *vy) { return
 float chord_dot_q6_K_simd128(int64_t n, const void *vx, const void *vy) {
     const chord_block_q6_K *x = vx;
     const chord_block_q8_K *y = vy;
-    const v128_t m4 = wasm_i8x16_splat(0x0f), m2 = wasm_i8x16_splat(3);
+    const v128_t m4 = wasm_i8x16_splat(0x0f);
     v8f acc = F8_ZERO;
     for (int64_t i = 0; i < n / QK_K; i++) {
         const float d = y[i].d * h2f(x[i].d);
@@ -344,7 +355,7 @@ float chord_dot_q6_K_simd128(int64_t n, const void *vx, const void *vy) {
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
         const int8_t *q8 = y[i].qs;
         kacc s = kacc_zero();
-#define HB(h, sh) wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, sh), m2), 4)
+#define HB(h, sh) q6_hbits(h, sh)
 #define Q6K_HALF(j, scv)                                                                                  \
         do {                                                                                              \
             const v128_t l0a = wasm_v128_load(ql + 64 * (j)), l0b = wasm_v128_load(ql + 64 * (j) + 16);     \
@@ -355,10 +366,10 @@ float chord_dot_q6_K_simd128(int64_t n, const void *vx, const void *vy) {
                          wasm_v128_or(wasm_v128_and(l0b, m4), HB(hb, 0)), yy, BCAST16(scv, 0), BCAST16(scv, 1)); \
             s = kacc_add(s, wasm_v128_or(wasm_v128_and(l1a, m4), HB(ha, 2)),                              \
                          wasm_v128_or(wasm_v128_and(l1b, m4), HB(hb, 2)), yy + 32, BCAST16(scv, 2), BCAST16(scv, 3)); \
-            s = kacc_add(s, wasm_v128_or(wasm_u8x16_shr(l0a, 4), HB(ha, 4)),                              \
-                         wasm_v128_or(wasm_u8x16_shr(l0b, 4), HB(hb, 4)), yy + 64, BCAST16(scv, 4), BCAST16(scv, 5)); \
-            s = kacc_add(s, wasm_v128_or(wasm_u8x16_shr(l1a, 4), HB(ha, 6)),                              \
-                         wasm_v128_or(wasm_u8x16_shr(l1b, 4), HB(hb, 6)), yy + 96, BCAST16(scv, 6), BCAST16(scv, 7)); \
+            s = kacc_add(s, wasm_v128_or(hi_nib(l0a), HB(ha, 4)),                              \
+                         wasm_v128_or(hi_nib(l0b), HB(hb, 4)), yy + 64, BCAST16(scv, 4), BCAST16(scv, 5)); \
+            s = kacc_add(s, wasm_v128_or(hi_nib(l1a), HB(ha, 6)),                              \
+                         wasm_v128_or(hi_nib(l1b), HB(hb, 6)), yy + 96, BCAST16(scv, 6), BCAST16(scv, 7)); \
         } while (0)
         v128_t scv = sca;
 #pragma clang loop unroll(disable)
@@ -396,8 +407,8 @@ float chord_dot_q2_K_simd128(int64_t n, const void *vx, const void *vy) {
             const v128_t b0 = wasm_v128_load(q2), b1 = wasm_v128_load(q2 + 16);
             UNROLL
             for (int k = 0; k < 4; k++, q8 += 32) {
-                const v128_t q0 = wasm_v128_and(wasm_u8x16_shr(b0, 2 * k), m3);
-                const v128_t q1 = wasm_v128_and(wasm_u8x16_shr(b1, 2 * k), m3);
+                const v128_t q0 = wasm_v128_and(wasm_u16x8_shr(b0, 2 * k), m3);
+                const v128_t q1 = wasm_v128_and(wasm_u16x8_shr(b1, 2 * k), m3);
                 sumi = add_scaled_u8(sumi, q0, q1, q8, sm[8 * j + 2 * k] & 0xf, sm[8 * j + 2 * k + 1] & 0xf);
             }
         }
@@ -438,10 +449,10 @@ float chord_dot_q3_K_simd128(int64_t n, const void *vx, const void *vy) {
             for (int k = 0; k < 4; k++, q8 += 32) {
                 const int b = 4 * j + k;
                 /* level = low 2 bits, minus 4 where the hmask bit is clear */
-                const v128_t h0 = wasm_i8x16_shl(wasm_v128_andnot(one, wasm_u8x16_shr(hb0, b)), 2);
-                const v128_t h1 = wasm_i8x16_shl(wasm_v128_andnot(one, wasm_u8x16_shr(hb1, b)), 2);
-                const v128_t q0 = wasm_i8x16_sub(wasm_v128_and(wasm_u8x16_shr(b0, 2 * k), m3), h0);
-                const v128_t q1 = wasm_i8x16_sub(wasm_v128_and(wasm_u8x16_shr(b1, 2 * k), m3), h1);
+                const v128_t h0 = wasm_i16x8_shl(wasm_v128_andnot(one, wasm_u16x8_shr(hb0, b)), 2);
+                const v128_t h1 = wasm_i16x8_shl(wasm_v128_andnot(one, wasm_u16x8_shr(hb1, b)), 2);
+                const v128_t q0 = wasm_i8x16_sub(wasm_v128_and(wasm_u16x8_shr(b0, 2 * k), m3), h0);
+                const v128_t q1 = wasm_i8x16_sub(wasm_v128_and(wasm_u16x8_shr(b1, 2 * k), m3), h1);
                 sumi.lo = wasm_i32x4_add(sumi.lo, wasm_i32x4_mul(dot4_i8(q0, wasm_v128_load(q8)), wasm_i32x4_splat(sc[8 * j + 2 * k])));
                 sumi.hi = wasm_i32x4_add(sumi.hi, wasm_i32x4_mul(dot4_i8(q1, wasm_v128_load(q8 + 16)), wasm_i32x4_splat(sc[8 * j + 2 * k + 1])));
             }
@@ -504,7 +515,7 @@ static ALWAYS_INLINE void k45_rows(int64_t n, const void *vx, const void *vy, ui
 
 static ALWAYS_INLINE void q6k_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out) {
     const chord_block_q6_K *x = vx;
-    const v128_t m4 = wasm_i8x16_splat(0x0f), m2 = wasm_i8x16_splat(3);
+    const v128_t m4 = wasm_i8x16_splat(0x0f);
     v8f acc[ROWS_MAX];
     for (int r = 0; r < ny; r++) acc[r] = F8_ZERO;
     for (int64_t i = 0; i < n / QK_K; i++) {
@@ -515,7 +526,7 @@ static ALWAYS_INLINE void q6k_rows(int64_t n, const void *vx, const void *vy, ui
         kacc s[ROWS_MAX];
         for (int r = 0; r < ny; r++) s[r] = kacc_zero();
         v128_t scv = sca;
-#define HB(h, sh) wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, sh), m2), 4)
+#define HB(h, sh) q6_hbits(h, sh)
 #pragma clang loop unroll(disable)
         for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
             const v128_t l0a = wasm_v128_load(ql), l0b = wasm_v128_load(ql + 16);
@@ -528,10 +539,10 @@ static ALWAYS_INLINE void q6k_rows(int64_t n, const void *vx, const void *vy, ui
             q0 = wasm_v128_or(wasm_v128_and(l1a, m4), HB(ha, 2)); q1 = wasm_v128_or(wasm_v128_and(l1b, m4), HB(hb, 2));
             for (int r = 0; r < ny; r++)
                 s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 32, BCAST16(scv, 2), BCAST16(scv, 3));
-            q0 = wasm_v128_or(wasm_u8x16_shr(l0a, 4), HB(ha, 4)); q1 = wasm_v128_or(wasm_u8x16_shr(l0b, 4), HB(hb, 4));
+            q0 = wasm_v128_or(hi_nib(l0a), HB(ha, 4)); q1 = wasm_v128_or(hi_nib(l0b), HB(hb, 4));
             for (int r = 0; r < ny; r++)
                 s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 64, BCAST16(scv, 4), BCAST16(scv, 5));
-            q0 = wasm_v128_or(wasm_u8x16_shr(l1a, 4), HB(ha, 6)); q1 = wasm_v128_or(wasm_u8x16_shr(l1b, 4), HB(hb, 6));
+            q0 = wasm_v128_or(hi_nib(l1a), HB(ha, 6)); q1 = wasm_v128_or(hi_nib(l1b), HB(hb, 6));
             for (int r = 0; r < ny; r++)
                 s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 96, BCAST16(scv, 6), BCAST16(scv, 7));
             scv = scb;
@@ -605,7 +616,7 @@ static ALWAYS_INLINE void q4_0_rows(int64_t n, const void *vx, const void *vy, u
     for (int64_t i = 0; i < n / QK4_0; i++) {
         const v128_t b = wasm_v128_load(x[i].qs);
         const i8_prep lo = i8_prep_of(wasm_i8x16_sub(wasm_v128_and(b, m4), eight));
-        const i8_prep hi = i8_prep_of(wasm_i8x16_sub(wasm_u8x16_shr(b, 4), eight));
+        const i8_prep hi = i8_prep_of(wasm_i8x16_sub(hi_nib(b), eight));
         const float xd = h2f(x[i].d);
         for (int r = 0; r < ny; r++) {
             const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + i;

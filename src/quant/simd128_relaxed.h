@@ -62,13 +62,15 @@ static inline k45_high k45_high_init(v128_t h0, v128_t h1) { return (k45_high){ 
 typedef struct { v128_t l0, l1, u0, u1; } k45_lv;
 static inline k45_lv k45_levels(k45_high *h, v128_t b0, v128_t b1, int five) {
     const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
-    k45_lv v = { wasm_v128_and(b0, m4), wasm_v128_and(b1, m4), wasm_u8x16_shr(b0, 4), wasm_u8x16_shr(b1, 4) };
+    k45_lv v = { wasm_v128_and(b0, m4), wasm_v128_and(b1, m4), hi_nib(b0), hi_nib(b1) };
     if (five) {
-        v.l0 = wasm_v128_or(v.l0, wasm_i8x16_shl(wasm_v128_and(h->h0, one), 4));
-        v.l1 = wasm_v128_or(v.l1, wasm_i8x16_shl(wasm_v128_and(h->h1, one), 4));
-        v.u0 = wasm_v128_or(v.u0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h->h0, 1), one), 4));
-        v.u1 = wasm_v128_or(v.u1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h->h1, 1), one), 4));
-        h->h0 = wasm_u8x16_shr(h->h0, 2); h->h1 = wasm_u8x16_shr(h->h1, 2);
+        v.l0 = wasm_v128_or(v.l0, wasm_i16x8_shl(wasm_v128_and(h->h0, one), 4));
+        v.l1 = wasm_v128_or(v.l1, wasm_i16x8_shl(wasm_v128_and(h->h1, one), 4));
+        v.u0 = wasm_v128_or(v.u0, wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(h->h0, 1), one), 4));
+        v.u1 = wasm_v128_or(v.u1, wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(h->h1, 1), one), 4));
+        /* 16-bit shifts: only bits 0..1 are read, and the bits carried in from the next byte
+         * land above them for the at most 3 shifts a block makes */
+        h->h0 = wasm_u16x8_shr(h->h0, 2); h->h1 = wasm_u16x8_shr(h->h1, 2);
     }
     return v;
 }
