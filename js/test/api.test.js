@@ -103,9 +103,9 @@ test('load from every source kind, with progress', { skip }, async () => {
 });
 
 // Issue 11: a streamed load reads through a few reused staging buffers (model.info.load), so
-// what it needs besides the wasm memory does not grow with the file: the same number of
-// buffers for 18 chunks as for 72, at most LOAD_WINDOW (4) chunks in flight, and no chunk
-// made by the stream itself (BYOB reads; unpooledBytes counts bytes that were).
+// what it needs besides the wasm memory does not grow with the file: at most LOAD_WINDOW (4)
+// buffers and chunks in flight for 18 chunks as for 72, and no chunk made by the stream itself
+// (BYOB reads in Node; unpooledBytes counts bytes that were).
 test('a streamed load reuses at most 4 staging buffers, however many chunks', { skip }, async () => {
     const srv = await serve({ port: 0 });
     try {
@@ -136,7 +136,8 @@ test('a streamed load reuses at most 4 staging buffers, however many chunks', { 
                     await model.dispose();
                 }
             }
-            assert.equal(seen[0], seen[1], `${kind}: staging buffers independent of the chunk count`);
+            // (how many of the 4 get made depends on how fast the worker gives them back)
+            assert.ok(Math.max(...seen) <= 4, `${kind}: staging buffers ${seen} for 18 and 72 chunks`);
         }
     } finally {
         await srv.close();
