@@ -81,7 +81,7 @@ asan:
 	@ASAN_OPTIONS=detect_leaks=1 T='$(T)' bash scripts/run_tests.sh build-asan --c-only
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-fuzz-cov
 
 # The real model (models/) and tokenizer vectors (vocab/) ship in the repository; CHORD_SHARED
 # points elsewhere to test against another copy with the same layout.

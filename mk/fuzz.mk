@@ -5,6 +5,7 @@
 #   make fuzz-build              the instrumented binaries only (ASan + UBSan + libFuzzer)
 #   make fuzz-seeds              regenerate the generated seeds (tests/fuzz/make_seeds.c)
 #   make fuzz-NAME SECONDS=N     the same as make fuzz T=NAME
+#   make fuzz-coverage [T=NAME]  line coverage of each committed corpus (build-fuzz-cov/NAME.txt)
 # tests/t_fuzz_replay.sh replays the committed corpus once (not fuzzing) in `make test`.
 #
 # The sub-make that builds the instrumented library gets CHORD_FUZZ_SUBMAKE=1 and skips this
@@ -28,7 +29,7 @@ FUZZ_LIBS_server := -lcjson
 FUZZ_INC_server  := -Itools/server
 SECONDS     ?= 60
 
-.PHONY: fuzz fuzz-build fuzz-seeds fuzz-replay
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-replay fuzz-coverage
 fuzz-%:
 	@$(MAKE) --no-print-directory fuzz T=$* SECONDS=$(SECONDS)
 
@@ -61,6 +62,32 @@ fuzz: fuzz-build
 # Every committed input once (-runs=0: load the corpus, run nothing new); tests/t_fuzz_replay.sh.
 fuzz-replay: fuzz-build
 	@$(foreach t,$(or $(T),$(FUZZ_NAMES)),echo "== replay fuzz_$(t)" && $(call fuzz_run,$(t),-runs=0,) &&) true
+
+# What each target's committed corpus reaches, line by line: the library and the target built
+# again with clang's source-based coverage (no sanitizers) in $(FUZZ_COV_BUILD), each corpus
+# replayed once, and llvm-cov's per-file table for the files the target is there to exercise
+# (FUZZ_COV_NAME, a regex of paths) in $(FUZZ_COV_BUILD)/NAME.txt.
+FUZZ_COV_BUILD    ?= build-fuzz-cov
+FUZZ_COV_load      := src/(gguf/gguf|model/model|model/arch|engine/session|engine/forward|api/generate)\.c
+FUZZ_COV_gguf_meta := src/(gguf/gguf|api/model_info)\.c
+FUZZ_COV_tokenize  := src/tokenizer/
+FUZZ_COV_detok     := src/tokenizer/(encode|vocab)\.c
+FUZZ_COV_sampler   := src/engine/sampler\.c
+FUZZ_COV_template  := src/chat/
+FUZZ_COV_server    := tools/server/
+fuzz-coverage:
+	@CFLAGS="-O1 -g -fprofile-instr-generate -fcoverage-mapping" $(MAKE) -s CHORD_FUZZ_SUBMAKE=1 \
+	    BUILD=$(FUZZ_COV_BUILD) CC=$(FUZZ_CC) $(FUZZ_COV_BUILD)/libchord.a
+	@$(foreach t,$(or $(T),$(FUZZ_NAMES)),echo "== coverage of fuzz_$(t)'s corpus" && \
+	    $(FUZZ_CC) -O1 -g -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping -std=c11 -D_GNU_SOURCE \
+	        -Iinclude -Isrc -Iplatform -Itests $(FUZZ_INC_$(t)) tests/fuzz/fuzz_$(t).c $(FUZZ_SRC_$(t)) \
+	        $(FUZZ_COV_BUILD)/libchord.a -o $(FUZZ_COV_BUILD)/fuzz_$(t) $(FUZZ_LIBS_$(t)) -lm -lpthread && \
+	    rm -f $(FUZZ_COV_BUILD)/$(t).profraw && \
+	    LLVM_PROFILE_FILE=$(FUZZ_COV_BUILD)/$(t).profraw $(FUZZ_COV_BUILD)/fuzz_$(t) -runs=0 \
+	        tests/fuzz/corpus/$(t) $(FUZZ_EXTRA_$(t)) 2>&1 | grep -E 'INITED' && \
+	    llvm-profdata-19 merge -o $(FUZZ_COV_BUILD)/$(t).profdata $(FUZZ_COV_BUILD)/$(t).profraw && \
+	    llvm-cov-19 report $(FUZZ_COV_BUILD)/fuzz_$(t) -instr-profile=$(FUZZ_COV_BUILD)/$(t).profdata \
+	        | grep -E '^(Filename|$(FUZZ_COV_$(t)))' | tee $(FUZZ_COV_BUILD)/$(t).txt &&) true
 
 fuzz-seeds:
 	$(CC) -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Iplatform -Itests tests/fuzz/make_seeds.c $(BUILD)/libchord.a \

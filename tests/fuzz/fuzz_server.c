@@ -151,6 +151,21 @@ static void check_answer_json(const srv_ctx *c, const srv_req *rq, const srv_job
     FUZZ_REQUIRE(o);
     cJSON_Delete(o);
     free(ev);
+    /* the last events of a stream: finish_reason, then usage when asked for */
+    for (int k = 0; k < 2; k++) {
+        ev = srv_oai_chunk(c, rq, NULL, 0, 0, k ? NULL : (j->finish ? j->finish : "length"), k ? j : NULL);
+        FUZZ_REQUIRE(ev && !strncmp(ev, "data: {", 7));
+        require_utf8(ev);
+        o = cJSON_Parse(ev + 6);
+        FUZZ_REQUIRE(o);
+        if (k) {
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "usage");
+            const cJSON *pt = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens");
+            FUZZ_REQUIRE(cJSON_IsNumber(pt) && pt->valuedouble == (double)j->n_prompt);
+        }
+        cJSON_Delete(o);
+        free(ev);
+    }
 }
 
 /* Streams the prompt's text back as the engine would deliver it and checks the stop strings. */
@@ -271,7 +286,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     switch (r) {
     case RT_ERROR: check_error(&e); break;
-    case RT_HEALTH: FUZZ_REQUIRE(!strcmp(h.url, "/health") && !strcmp(h.method, "GET")); break;
+    case RT_HEALTH: {
+        FUZZ_REQUIRE(!strcmp(h.url, "/health") && !strcmp(h.method, "GET"));
+        srv_health hl = { .slots_total = 1, .slots_free = (int)(flags & 1), .queue_max = cfg.queue_max };
+        char *js = srv_oai_health_json(&hl);
+        FUZZ_REQUIRE(js && strstr(js, flags & 1 ? "\"status\":\"ok\"" : "\"status\":\"busy\""));
+        free(js);
+        break;
+    }
     case RT_MODELS:
     case RT_MODEL: {
         FUZZ_REQUIRE(!strcmp(h.method, "GET"));
