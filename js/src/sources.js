@@ -48,7 +48,7 @@ function isUrlLike(s) {
 
 // BYOB when the stream is a byte stream: every read lands in the caller's buffer. Otherwise the
 // stream's own chunks are copied in (and counted in unpooledBytes).
-function streamReader(stream, what, signal, { byob: wantByob = true } = {}) {
+export function streamReader(stream, what, signal, { byob: wantByob = true } = {}) {
     let reader = null, byob = wantByob;
     if (byob) try { reader = stream.getReader({ mode: 'byob' }); } catch { byob = false; }
     reader ??= stream.getReader();
@@ -60,7 +60,7 @@ function streamReader(stream, what, signal, { byob: wantByob = true } = {}) {
             return await (view ? reader.read(view) : reader.read());
         } catch (e) {
             if (signal?.aborted) throw cancelled(signal);
-            throw new ChordError('io', `reading ${what}: ${e.message}`);
+            throw Object.assign(new ChordError('io', `reading ${what}: ${e.message}`), { cause: e });
         }
     };
     const r = {

@@ -22,6 +22,7 @@
 // The OPFS store and the download cache in front of it live in opfs.js.
 
 import { ChordError } from './errors.js';
+import { streamReader } from './sources.js';
 
 /** Largest region of a RegionStore: 2 GiB, the ArrayBuffer size every engine allows. */
 export const REGION_MAX = 2 ** 31;
@@ -86,42 +87,29 @@ class BaseStore {
     close() { this.closed = true; this.staging = null; }
 }
 
-// Reads exactly len bytes of a ReadableStream into store.staging (BYOB when the stream is a byte
-// stream; else its chunks are copied in and counted as unpooled) → a view of them.
+// Reads exactly len bytes of a ReadableStream into store.staging → a view of them, with the
+// streamed load's reader (sources.js: BYOB when the stream is a byte stream, else its chunks are
+// copied in and counted as unpooled). The staging buffer is filled up to PIECE_BYTES, so a
+// longer answer shows as more than len bytes; the store's callers name the store, so a stream's
+// own error is passed on as it came.
 async function streamPiece(store, stream, off, len) {
-    let reader, byob = true;
-    try { reader = stream.getReader({ mode: 'byob' }); } catch { reader = stream.getReader(); byob = false; }
-    let n = 0;
+    const rd = streamReader(stream, store.name);
+    const staging = store.staging;
     try {
-        for (;;) {
-            let r;
-            if (byob) {
-                // one byte of room past len, so a longer answer is seen as one
-                r = await reader.read(new Uint8Array(store.staging, n, Math.min(PIECE_BYTES, len + 1) - n));
-                if (r.value) store.staging = r.value.buffer;
-                if (r.done) break;
-                n += r.value.byteLength;
-                if (n > len || n === PIECE_BYTES) {
-                    const more = n > len || !(await reader.read(new Uint8Array(1))).done;
-                    if (more) throw new Error(`more than the ${len} bytes asked for`);
-                    break;
-                }
-            } else {
-                r = await reader.read();
-                if (r.done) break;
-                store.counters.unpooled_bytes += r.value.byteLength;
-                if (n + r.value.byteLength > len) throw new Error(`more than the ${len} bytes asked for`);
-                new Uint8Array(store.staging, n, r.value.byteLength).set(r.value);
-                n += r.value.byteLength;
-            }
-        }
+        const got = await rd.fill(staging);
+        store.staging = got.buffer; // a BYOB read moved the bytes into a new ArrayBuffer object
+        let n = got.n;
+        if (n === PIECE_BYTES) n += (await rd.fill(new ArrayBuffer(1))).n;
+        if (n > len) throw new Error(`more than the ${len} bytes asked for`);
+        if (n !== len) throw new Error(`got ${n} bytes`);
+        return new Uint8Array(store.staging, 0, len);
     } catch (e) {
-        reader.cancel().catch(() => {});
-        if (!store.staging || store.staging.byteLength === 0) store.staging = null; // lost in a failed BYOB read
-        throw e;
+        if (store.staging === staging && staging.byteLength === 0) store.staging = null; // lost in a failed BYOB read
+        throw e.cause ?? e;
+    } finally {
+        store.counters.unpooled_bytes += rd.unpooledBytes;
+        rd.close();
     }
-    if (n !== len) throw new Error(`got ${n} bytes`);
-    return new Uint8Array(store.staging, 0, len);
 }
 
 // ---- ArrayBuffer regions ------------------------------------------------------------------------
