@@ -367,9 +367,64 @@ static void check_rows_kernel(uint32_t type, chord_vec_dot_rows_fn fn, const cha
     free(w); free(y); free(x);
 }
 
+/* A packed-activation batch kernel (Q8_0, chord_pack_q8_0) against vec_dot on the same rows in
+ * the plain layout: the row kinds above, then raw random weight bytes (levels -128..127, any
+ * finite scale) against random levels in -127..127 (what the activation quantizer makes), for
+ * every ny up to 17 and lengths with and without a tail of blocks beyond the kernel's chunks of 8.
+ * Also checks that the packed quantizer is the plain one followed by chord_pack_q8_0. */
+static void check_rows_packed(chord_vec_dot_rows_fn fn, const char *what) {
+    enum { MAX_ROWS = 17 };
+    static const int64_t lens[] = { 256 * 6, 32, 32 * 7, 32 * 9, 32 * 23 };
+    const chord_type_traits *tx = chord_type_get(CHORD_TYPE_Q8_0);
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const int64_t n = lens[li], nb = n / 32;
+        const uint64_t rb = (uint64_t)nb * sizeof(chord_block_q8_0);
+        float *x = malloc(n * 4), out[MAX_ROWS];
+        chord_block_q8_0 *w = malloc(rb), *y = malloc(rb * MAX_ROWS);
+        uint8_t *yp = malloc(rb * MAX_ROWS), *yq = malloc(rb);
+        for (int wk = 0; wk < 5; wk++) {
+            if (wk < 4) {
+                fill_row(x, n, wk, 1.0f);
+                tx->from_float(x, w, n);
+            } else {
+                for (int64_t i = 0; i < nb; i++) {
+                    w[i].d = chord_fp32_to_fp16((gauss() + 0.01f) * 1e-3f);
+                    for (int j = 0; j < 32; j++) w[i].qs[j] = (int8_t)rnd();
+                }
+            }
+            for (int r = 0; r < MAX_ROWS; r++) {
+                chord_block_q8_0 *yr = y + (uint64_t)r * nb;
+                fill_row(x, n, (r + wk) % 4, (float)(r + 1));
+                chord_quant_q8_0_act(x, yr, n);
+                if (wk == 4)
+                    for (int64_t i = 0; i < nb; i++)
+                        for (int j = 0; j < 32; j++) yr[i].qs[j] = (int8_t)(rnd() % 255 - 127);
+                chord_pack_q8_0(yr, yp + (uint64_t)r * rb, n);
+                if (wk < 4) {
+                    chord_quant_q8_0_act_packed(x, yq, n);
+                    CHECKF(memcmp(yq, yp + (uint64_t)r * rb, rb) == 0, "q8_0 packed quantizer differs from pack(quant) (n %lld)", (long long)n);
+                }
+            }
+            for (int ny = 1; ny <= MAX_ROWS; ny++) {
+                fn(n, w, yp, rb, ny, out);
+                int bad = 0;
+                for (int r = 0; r < ny; r++) {
+                    const float one = tx->vec_dot(n, w, y + (uint64_t)r * nb);
+                    bad += memcmp(&one, &out[r], 4) != 0;
+                }
+                CHECKF(bad == 0, "q8_0 %s: %d rows of %lld (weight kind %d) differ from vec_dot in %d", what, ny, (long long)n, wk, bad);
+            }
+        }
+        free(x); free(w); free(y); free(yp); free(yq);
+    }
+}
+
 /* Through the table: whatever batch kernel this CPU selected. */
 static void test_dot_rows(void) {
     for (size_t i = 0; i < N_TYPES; i++) check_rows_kernel(TYPES[i], NULL, "vec_dot_rows");
+    const chord_type_traits *q8 = chord_type_get(CHORD_TYPE_Q8_0);
+    CHECK(!q8->vec_dot_rows_packed == !q8->from_float_act_packed);
+    if (q8->vec_dot_rows_packed) check_rows_packed(q8->vec_dot_rows_packed, "vec_dot_rows_packed");
 }
 
 /* The table holds one batch kernel per type; the others built for x86 must stay bit-identical
@@ -393,6 +448,8 @@ static void test_dot_rows_x86_direct(void) {
         if (vnni) check_rows_kernel(k[i].type, k[i].vnni, "avx-vnni rows kernel");
         if (avx512vnni) check_rows_kernel(k[i].type, k[i].avx512vnni, "avx512-vnni rows kernel");
     }
+    if (vnni) check_rows_packed(chord_dot_rows_q8_0_packed_vnni, "avx-vnni packed rows kernel");
+    if (avx512vnni) check_rows_packed(chord_dot_rows_q8_0_packed_avx512vnni, "avx512-vnni packed rows kernel");
     printf("test_quant: batch kernels exercised directly: avx2%s%s\n", vnni ? ", avx-vnni" : "",
            avx512vnni ? ", avx512-vnni" : "");
     if (!vnni) printf("test_quant: this CPU has no AVX-VNNI: the _vnni batch kernels were not run\n");

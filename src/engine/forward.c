@@ -26,7 +26,8 @@
 
 /* y[n][n_out] = W x[n][n_in], quantizing x for W's vec_dot_type unless already done. */
 static void matmul(chord_session *s, float *y, const chord_mat *w, const float *x, uint32_t n) {
-    chord_act_quantize(&s->act, s->pool, x, (int)n, w->n_in, chord_type_get(w->type)->vec_dot_type);
+    chord_act_quantize(&s->act, s->pool, x, (int)n, w->n_in, chord_type_get(w->type)->vec_dot_type,
+                       chord_act_packs(&w, 1, (int)n));
     chord_matmul(s->pool, y, w, &s->act);
 }
 
@@ -43,7 +44,7 @@ static void matmul_shared(chord_session *s, int n_mats, float *const *ys, const 
         for (int i = 0; i < n_mats; i++) matmul(s, ys[i], ws[i], x, n);
         return;
     }
-    chord_act_quantize(&s->act, s->pool, x, (int)n, ws[0]->n_in, vdt);
+    chord_act_quantize(&s->act, s->pool, x, (int)n, ws[0]->n_in, vdt, chord_act_packs(ws, n_mats, (int)n));
     chord_matmul_n(s->pool, n_mats, ys, ws, &s->act);
 }
 

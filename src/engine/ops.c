@@ -50,16 +50,28 @@ static void act_task(void *ctx, int ith, int nth) {
         j->q(j->x + (int64_t)t * j->a->n_in, (uint8_t *)j->a->buf + (uint64_t)t * j->a->row_bytes, j->a->n_in);
 }
 
+int chord_act_packs(const chord_mat *const *ws, int n_mats, int n_tok) {
+    if (n_tok <= 1) return 0;
+    const chord_type_traits *va = chord_type_get(chord_type_get(ws[0]->type)->vec_dot_type);
+    if (!va->from_float_act_packed) return 0;
+    for (int i = 0; i < n_mats; i++)
+        if (!chord_type_get(ws[i]->type)->vec_dot_rows_packed) return 0;
+    return 1;
+}
+
 void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_tok, int64_t n_in,
-                        chord_type vdt) {
-    if (a->src == x && a->type == vdt && a->n_tok == n_tok && a->n_in == n_in) return;
+                        chord_type vdt, int packed) {
+    if (a->src == x && a->type == vdt && a->n_tok == n_tok && a->n_in == n_in && a->packed == packed) return;
     a->src = x;
     a->type = vdt;
     a->n_tok = n_tok;
     a->n_in = n_in;
+    a->packed = packed;
+    /* the packed layout has the plain row's size (kernels.h), so the buffer's size holds */
     a->row_bytes = chord_act_row_bytes(vdt, n_in);
     const chord_type_traits *tr = chord_type_get(vdt);
-    act_job j = { .a = a, .x = x, .q = tr->from_float_act ? tr->from_float_act : tr->from_float };
+    act_job j = { .a = a, .x = x,
+                  .q = packed ? tr->from_float_act_packed : tr->from_float_act ? tr->from_float_act : tr->from_float };
     chord_pool_run(n_tok == 1 ? NULL : pool_for(pool, (int64_t)n_tok * n_in), act_task, &j);
 }
 
@@ -117,7 +129,8 @@ static void matmul_tile(const matmul_job *j, int64_t tile, float *out) {
     for (int c0 = 0; c0 < n_tok; c0 += TOK_GROUP) {
         const int nc = n_tok - c0 < TOK_GROUP ? n_tok - c0 : TOK_GROUP;
         for (int64_t r = r0; r < r1; r++) {
-            chord_vec_dot_rows(m->tr, n_in, w + (uint64_t)r * m->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
+            if (j->a->packed) m->tr->vec_dot_rows_packed(n_in, w + (uint64_t)r * m->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
+            else chord_vec_dot_rows(m->tr, n_in, w + (uint64_t)r * m->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
             for (int t = 0; t < nc; t++) m->y[(int64_t)(c0 + t) * n_out + r] = out[t];
         }
     }

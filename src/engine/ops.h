@@ -25,13 +25,17 @@ typedef struct chord_act {
     int n_tok;
     int64_t n_in;
     uint64_t row_bytes;
+    int packed;         /* rows in the type's packed prompt layout (from_float_act_packed) */
 } chord_act;
 
 /* Bytes of one activation row of n_in elements in vec_dot_type; 0 if not a multiple of its block. */
 uint64_t chord_act_row_bytes(chord_type vdt, int64_t n_in);
 /* Quantizes x [n_tok][n_in] to `vdt` into a->buf unless it already holds exactly that. */
 void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_tok, int64_t n_in,
-                        chord_type vdt);
+                        chord_type vdt, int packed);
+/* Whether a batch of n_tok rows for these n_mats matrices (one vec_dot_type) goes through the
+ * packed prompt layout: more than one row, and every matrix has a packed batch kernel. */
+int chord_act_packs(const chord_mat *const *ws, int n_mats, int n_tok);
 /* Forgets what a->buf holds (call when the source floats change). */
 static inline void chord_act_invalidate(chord_act *a) { a->src = NULL; }
 

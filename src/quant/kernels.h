@@ -28,6 +28,15 @@ CHORD_REF_TYPES(CHORD_DECLARE_REF)
 void chord_quant_q8_0_act(const float *src, void *dst, int64_t n);
 void chord_quant_q8_1_act(const float *src, void *dst, int64_t n);
 
+/* Q8_0 activations in the packed prompt layout of the VNNI batch kernels: a row of nb blocks is
+ * nb*32 bytes of levels stored as (uint8_t)(q ^ 0x80) = q + 128, then the nb fp16 scales, so
+ * nb*34 bytes like the plain row. vpdpbusd multiplies unsigned by signed bytes: q + 128 times the
+ * weight's signed levels, minus 128 times the weight's sums (computed once per weight block),
+ * is the exact signed sum without a per-row sign fix-up; the contiguous scales convert 8 at a
+ * time. The levels come from chord_quant_q8_0_act, so q is in -127..127. */
+void chord_pack_q8_0(const void *blocks, void *dst, int64_t n);          /* plain -> packed row */
+void chord_quant_q8_0_act_packed(const float *src, void *dst, int64_t n); /* act quantizer, packed */
+
 /* AVX2 + FMA + F16C kernels (src/quant/avx2.c); only called after a CPU check, and after
  * chord_avx2_init has filled their tables. */
 void chord_avx2_init(void);
@@ -64,6 +73,10 @@ void chord_dot_rows_q8_0_vnni(int64_t n, const void *x, const void *y, uint64_t 
 void chord_dot_rows_q4_K_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q6_K_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q8_0_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+/* Q8_0 weight rows against packed activation rows (chord_pack_q8_0): bit-identical to
+ * chord_dot_q8_0_avx2 on the plain rows. */
+void chord_dot_rows_q8_0_packed_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+void chord_dot_rows_q8_0_packed_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 /* Activation quantizers and conversions: bit-identical to the reference ones (tested). */
 void chord_quant_q8_0_avx2(const float *src, void *dst, int64_t n);
 void chord_quant_q8_1_avx2(const float *src, void *dst, int64_t n);

@@ -54,6 +54,12 @@ typedef struct chord_type_traits {
     /* How the forward pass quantizes activations to this type when it differs from from_float
      * (Q8_0/Q8_1: ggml-cpu's rounding, not the file quantizer's); NULL = from_float. */
     chord_from_float_fn from_float_act;
+    /* Prompt batches only, both NULL unless this CPU has such a kernel. On an activation type:
+     * a quantizer to its packed prompt layout (same row bytes as the plain one; Q8_0's is
+     * chord_quant_q8_0_act_packed). On a weight type: the vec_dot_rows kernel that reads that
+     * layout, bit-identical to vec_dot on the plain rows. */
+    chord_from_float_fn from_float_act_packed;
+    chord_vec_dot_rows_fn vec_dot_rows_packed;
 } chord_type_traits;
 
 /* Selects the fastest kernels this CPU supports; idempotent, thread-safe to call early. */

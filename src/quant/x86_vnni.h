@@ -45,6 +45,80 @@ static inline __attribute__((always_inline)) __m256 VNNI_NAME(step_q8_0)(const c
 #include "quant/x86_rows32.h"
 DOT_ROWS_VNNI(q8_0, chord_block_q8_0, VNNI_NAME(rows_q8_0), VNNI_KROWS_BY)
 
+/* Q8_0 against packed activation rows (chord_pack_q8_0), per row per block one vpdpbusd, one
+ * conversion and one FMA with a broadcast scale product, where rows_q8_0 also fixes the signs and
+ * multiplies the scales. Bit-identical to it: vpdpbusd(-128 sum4(qx), qy + 128, qx) is the same
+ * exact int32 lane as vpdpbusd(0, |qx|, sign(qy, qx)) (no saturation: |lane| < 2^17); the 8
+ * scale products of a chunk are the same IEEE products, one vector multiply per row instead of
+ * one per block; even and odd blocks go to acc0 and acc1 and the result is hsum(acc0 + acc1) + 0
+ * as in rows_q8_0 (x86_rows32.h). */
+static inline __attribute__((always_inline)) void VNNI_NAME(rows_q8_0p)(int64_t n, const chord_block_q8_0 *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+    const int64_t nb = n / 32;
+    const __m256i u128 = _mm256_set1_epi8((char)0x80);
+    __m256 acc0[VNNI_KROWS], acc1[VNNI_KROWS];
+    float dd[VNNI_KROWS][8] __attribute__((aligned(32)));
+    const uint8_t *p[VNNI_KROWS];  /* each row's levels at the current chunk */
+    UNROLL
+    for (int r = 0; r < nr; r++) {
+        acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps();
+        p[r] = yb + (uint64_t)r * ys;
+    }
+    /* the scales of a row at p + sofs (sofs = the scales' offset minus the levels' consumed) */
+    int64_t sofs = nb * 32;
+    int64_t c = 0;
+    for (; c + 8 <= nb; c += 8, x += 8, sofs -= 8 * 32 - 16) {
+        const __m256 dx = _mm256_setr_ps(H2F(x[0].d), H2F(x[1].d), H2F(x[2].d), H2F(x[3].d),
+                                         H2F(x[4].d), H2F(x[5].d), H2F(x[6].d), H2F(x[7].d));
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const __m128i dy = _mm_loadu_si128((const __m128i *)(p[r] + sofs));
+            _mm256_store_ps(dd[r], _mm256_mul_ps(dx, _mm256_cvtph_ps(dy)));
+        }
+        /* an opaque copy of the pointer, so that GCC addresses dd[r][k] as base + offset in each
+         * FMA's broadcast operand instead of hoisting 64 addresses or keeping dd in registers */
+        const float *ddp = &dd[0][0];
+        __asm__("" : "+r"(ddp));
+        UNROLL
+        for (int k = 0; k < 8; k++) {
+            const __m256i qx = _mm256_loadu_si256((const __m256i *)x[k].qs);
+            const __m256i corr = _mm256_sub_epi32(_mm256_setzero_si256(), VNNI_DPBUSD(_mm256_setzero_si256(), u128, qx));
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const __m256i qy = _mm256_loadu_si256((const __m256i *)(p[r] + 32 * k));
+                const __m256 f = _mm256_cvtepi32_ps(VNNI_DPBUSD(corr, qy, qx));
+                if (k & 1) acc1[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(ddp + 8 * r + k), f, acc1[r]);
+                else acc0[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(ddp + 8 * r + k), f, acc0[r]);
+            }
+        }
+        UNROLL
+        for (int r = 0; r < nr; r++) p[r] += 8 * 32;
+    }
+    for (; c < nb; c++, x++, sofs -= 32 - 2) { /* the last nb % 8 blocks */
+        const __m256i qx = _mm256_loadu_si256((const __m256i *)x->qs);
+        const __m256i corr = _mm256_sub_epi32(_mm256_setzero_si256(), VNNI_DPBUSD(_mm256_setzero_si256(), u128, qx));
+        const float xd = H2F(x->d);
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            uint16_t dyh;
+            memcpy(&dyh, p[r] + sofs, 2);
+            const __m256 d = _mm256_set1_ps(xd * H2F(dyh));
+            const __m256i qy = _mm256_loadu_si256((const __m256i *)p[r]);
+            const __m256 f = _mm256_cvtepi32_ps(VNNI_DPBUSD(corr, qy, qx));
+            if (c & 1) acc1[r] = _mm256_fmadd_ps(d, f, acc1[r]);
+            else acc0[r] = _mm256_fmadd_ps(d, f, acc0[r]);
+            p[r] += 32;
+        }
+    }
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r])) + 0.0f;
+}
+#if VNNI_KROWS == 8
+DOT_ROWS_VNNI(q8_0_packed, chord_block_q8_0, VNNI_NAME(rows_q8_0p), X86_ROWS_BY8)
+#else
+DOT_ROWS_VNNI(q8_0_packed, chord_block_q8_0, VNNI_NAME(rows_q8_0p), X86_ROWS_BY4)
+#endif
+
 /* rows_q4_K and rows_q6_K with vpdpwssd. */
 #define KROWS_NAME(base) VNNI_NAME(base)
 #define KROWS_ATTR
