@@ -417,25 +417,3 @@ void chord_quant_q8_1_act(const float *x, void *dst, int64_t n) {
         y[i].s = chord_fp32_to_fp16(d * (float)sum);
     }
 }
-
-/* The packed prompt layout of Q8_0 activations (kernels.h): levels + 128, then the scales. */
-void chord_pack_q8_0(const void *blocks, void *dst, int64_t n) {
-    const chord_block_q8_0 *b = blocks;
-    const int64_t nb = n / QK8_0;
-    uint8_t *qs = dst, *d = qs + (uint64_t)nb * QK8_0;
-    for (int64_t i = 0; i < nb; i++) {
-        for (int j = 0; j < QK8_0; j++) qs[i * QK8_0 + j] = (uint8_t)b[i].qs[j] ^ 0x80u;
-        memcpy(d + 2 * i, &b[i].d, 2);
-    }
-}
-
-void chord_quant_q8_0_act_packed(const float *x, void *dst, int64_t n) {
-    const int64_t nb = n / QK8_0;
-    uint8_t *qs = dst, *d = qs + (uint64_t)nb * QK8_0;
-    for (int64_t i = 0; i < nb; i++) {
-        chord_block_q8_0 b;
-        chord_quant_q8_0_act(x + i * QK8_0, &b, QK8_0);
-        for (int j = 0; j < QK8_0; j++) qs[i * QK8_0 + j] = (uint8_t)b.qs[j] ^ 0x80u;
-        memcpy(d + 2 * i, &b.d, 2);
-    }
-}

@@ -1,0 +1,32 @@
+/*
+ * pack.c — the packed prompt layout of Q8_0 activations (described in kernels.h): plain
+ * quantized rows rearranged for the VNNI batch kernels, which multiply unsigned by signed bytes.
+ * Layout only: the levels and scales are those of the plain quantizers, so a packed kernel gives
+ * exactly the plain kernel's results. Kept out of ref.c, whose bytes the model cache stamp hashes.
+ */
+#include <string.h>
+#include "quant/quant.h"
+#include "quant/blocks.h"
+#include "quant/kernels.h"
+
+void chord_pack_q8_0(const void *blocks, void *dst, int64_t n) {
+    const chord_block_q8_0 *b = blocks;
+    const int64_t nb = n / QK8_0;
+    uint8_t *qs = dst, *d = qs + (uint64_t)nb * QK8_0;
+    for (int64_t i = 0; i < nb; i++) {
+        for (int j = 0; j < QK8_0; j++) qs[i * QK8_0 + j] = (uint8_t)b[i].qs[j] ^ 0x80u;
+        memcpy(d + 2 * i, &b[i].d, 2);
+    }
+}
+
+/* ggml-cpu's activation rounding (chord_quant_q8_0_act) one block at a time, then packed. */
+void chord_quant_q8_0_act_packed(const float *x, void *dst, int64_t n) {
+    const int64_t nb = n / QK8_0;
+    uint8_t *qs = dst, *d = qs + (uint64_t)nb * QK8_0;
+    for (int64_t i = 0; i < nb; i++) {
+        chord_block_q8_0 b;
+        chord_quant_q8_0_act(x + i * QK8_0, &b, QK8_0);
+        for (int j = 0; j < QK8_0; j++) qs[i * QK8_0 + j] = (uint8_t)b.qs[j] ^ 0x80u;
+        memcpy(d + 2 * i, &b.d, 2);
+    }
+}
