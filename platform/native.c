@@ -230,6 +230,15 @@ uint64_t chord_available_memory_bytes(void) {
     return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
 }
 
+void chord_prefault(const void *p, uint64_t len) {
+    if (!p || len == 0) return;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p & ~(page - 1);
+#ifdef MADV_POPULATE_READ
+    if (madvise((void *)a, (size_t)((uintptr_t)p + len - a), MADV_POPULATE_READ) == 0) return;
+#endif
+    (void)madvise((void *)a, (size_t)((uintptr_t)p + len - a), MADV_WILLNEED); /* kernels before 5.14 */
+}
+
 void chord_cpu_relax(void) { sched_yield(); }
 void chord_wait_while(atomic_int *word, int value) {
     if (atomic_load(word) == value) sched_yield();

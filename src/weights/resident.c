@@ -66,6 +66,7 @@ static chord_status res_open(chord_weights *w, chord_error *err) {
         r->base = w->src->data;
         r->base_off = 0;
         r->bytes = hi - lo;
+        chord_prefault(r->base + lo, hi - lo);  /* the first forward pass would fault them in */
         return CHORD_OK;
     }
     return read_owned(w, r, lo, hi, err);
