@@ -7,7 +7,7 @@
 // the 4-row kernel of prompt batches (weight bytes × 4 rows / s). 1 thread, best of --reps.
 //
 //   node bench/kernels_wasm.mjs [--build-dir build] [--mib 32] [--reps 3] [--types q4_K,q6_K,...]
-//        [--no-chromium] [--json FILE]
+//        [--no-chromium] [--no-node] [--variants wasm32-relaxed,...] [--json FILE]
 // (internal: --child FILE runs one module in this process and prints its JSON.)
 
 import fs from 'node:fs';
@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const opt = { buildDir: process.env.BUILD ?? 'build', mib: 32, reps: 3, types: null, chromium: true, json: null, child: null };
+const opt = { buildDir: process.env.BUILD ?? 'build', mib: 32, reps: 3, types: null, chromium: true, node: true,
+    variants: ['wasm32', 'wasm32-relaxed', 'wasm64', 'wasm64-relaxed'], json: null, child: null };
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => args[++i];
     if (a === '--build-dir') opt.buildDir = v();
@@ -26,6 +27,8 @@ for (let i = 0; i < args.length; i++) {
     else if (a === '--reps') opt.reps = Number(v());
     else if (a === '--types') opt.types = v().split(',');
     else if (a === '--no-chromium') opt.chromium = false;
+    else if (a === '--no-node') opt.node = false;
+    else if (a === '--variants') opt.variants = v().split(',');
     else if (a === '--json') opt.json = v();
     else if (a === '--child') opt.child = v();
     else { console.error(`kernels_wasm: unknown option ${a}`); process.exit(2); }
@@ -71,7 +74,7 @@ if (opt.child) {
 }
 
 const results = {}; // target label -> measure() result or { error }
-const nodeMods = ['wasm32', 'wasm64'];
+const nodeMods = opt.node ? ['wasm32', 'wasm64'].filter((v) => opt.variants.includes(v)) : [];
 for (const v of nodeMods) {
     const f = path.join(wasmDir, `test-quant-${v}.wasm`);
     const label = `Node ${process.versions.node} ${v}`;
@@ -91,7 +94,7 @@ if (opt.chromium) {
     else {
         const http = await import('node:http');
         const hdr = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-        const variants = ['wasm32', 'wasm32-relaxed', 'wasm64', 'wasm64-relaxed'];
+        const variants = opt.variants;
         const server = http.createServer((req, res) => {
             const m = /^\/(wasm(?:32|64)(?:-relaxed)?)\.wasm$/.exec(req.url);
             if (req.url === '/') { res.writeHead(200, { 'content-type': 'text/html', ...hdr }); res.end('<!doctype html><title>kernels</title>'); return; }

@@ -242,6 +242,15 @@ static inline v8f acc_scaled_v(v8f acc, v128_t dd, v8i v) {
 }
 #define LANE4(v, k) wasm_i32x4_shuffle(v, v, k, k, k, k)
 
+/* 4 fp16 scales (at a, b, c, d) zero-extended into u32 lanes by four lane loads: wasm_u32x4_make
+ * of the four loads cost a scalar load plus an insert each (Q8_0 +12% single-row in Chromium). */
+static inline v128_t d4_of(const uint16_t *a, const uint16_t *b, const uint16_t *c, const uint16_t *d) {
+    v128_t v = wasm_i32x4_splat(0);
+    v = wasm_v128_load16_lane(a, v, 0);
+    v = wasm_v128_load16_lane(b, v, 2);
+    v = wasm_v128_load16_lane(c, v, 4);
+    return wasm_v128_load16_lane(d, v, 6);
+}
 /* With Q8_BATCH_SCALES (the relaxed build: +9% in Chromium, while plain simd128 lost 8-10% in
  * Chromium and Node 20, interleaved A/B) the block scales h2f(x.d)·h2f(y.d) of 4 blocks are
  * formed at once (the same products, converted in SIMD); blocks still go to acc0/acc1
@@ -252,8 +261,8 @@ float chord_dot_q8_0_simd128(int64_t n, const void *vx, const void *vy) {
     int64_t i = 0, nb = n / QK8_0;
 #define Q8_DOT(k) dot32_i8(wasm_v128_load(x[k].qs), wasm_v128_load(x[k].qs + 16), y[k].qs)
     for (; Q8_BATCH_SCALES && i + 4 <= nb; i += 4) {
-        const v128_t dd = wasm_f32x4_mul(f16x4_to_f32(wasm_u32x4_make(x[i].d, x[i + 1].d, x[i + 2].d, x[i + 3].d)),
-                                         f16x4_to_f32(wasm_u32x4_make(y[i].d, y[i + 1].d, y[i + 2].d, y[i + 3].d)));
+        const v128_t dd = wasm_f32x4_mul(f16x4_to_f32(d4_of(&x[i].d, &x[i + 1].d, &x[i + 2].d, &x[i + 3].d)),
+                                         f16x4_to_f32(d4_of(&y[i].d, &y[i + 1].d, &y[i + 2].d, &y[i + 3].d)));
         acc0 = acc_scaled_v(acc0, LANE4(dd, 0), Q8_DOT(i));
         acc1 = acc_scaled_v(acc1, LANE4(dd, 1), Q8_DOT(i + 1));
         acc0 = acc_scaled_v(acc0, LANE4(dd, 2), Q8_DOT(i + 2));
@@ -464,7 +473,7 @@ float chord_dot_q3_K_simd128(int64_t n, const void *vx, const void *vy) {
 
 /* ---- multi-row kernels (prompt batches) ---------------------------------------------------
  * One weight row against ny activation rows (stride ys bytes), for the prompt batch's matrix
- * product: the weight bytes are loaded and unpacked (levels, scales, x's sign) once for every
+ * product: the weight bytes are loaded and unpacked (levels, scales, x's sign split) once for every
  * activation row. Each row keeps its own accumulators and performs exactly the float operations
  * of the single-row kernel in the same order, so out[r] is bit-identical to it (tested). At most
  * ROWS_MAX rows per pass (the accumulators of more rows would not fit V8's registers). */
@@ -565,7 +574,7 @@ static ALWAYS_INLINE void q6k_rows(int64_t n, const void *vx, const void *vy, ui
  * chains; here each chain is one pass over the weight row (even blocks, then odd ones), so a pass
  * holds 2 accumulator registers per activation row instead of 4. With 4 rows the two-chain form
  * needed 16 accumulators plus x's prepared bytes, more than V8's 16 vector registers, and its
- * spills made the 4-row kernel slower than 4 single-row calls. x's sign trick or widening
+ * spills made the 4-row kernel slower than 4 single-row calls. x's pos/neg split (relaxed) or widening
  * (i8_prep) is still done once per block. */
 static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out) {
     const chord_block_q8_0 *x = vx;
@@ -579,10 +588,10 @@ static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, u
          * products xd·yd as one at a time), kept on the stack rather than in registers */
         for (; k + 6 < nb; k += 8) {
             float dd[ROWS_MAX][4];
-            const v128_t xd4 = f16x4_to_f32(wasm_u32x4_make(x[k].d, x[k + 2].d, x[k + 4].d, x[k + 6].d));
+            const v128_t xd4 = f16x4_to_f32(d4_of(&x[k].d, &x[k + 2].d, &x[k + 4].d, &x[k + 6].d));
             for (int r = 0; r < ny; r++) {
                 const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + k;
-                wasm_v128_store(dd[r], wasm_f32x4_mul(xd4, f16x4_to_f32(wasm_u32x4_make(y[0].d, y[2].d, y[4].d, y[6].d))));
+                wasm_v128_store(dd[r], wasm_f32x4_mul(xd4, f16x4_to_f32(d4_of(&y[0].d, &y[2].d, &y[4].d, &y[6].d))));
             }
             for (int j = 0; j < 4; j++) {
                 const chord_block_q8_0 *xb = x + k + 2 * j;

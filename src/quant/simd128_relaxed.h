@@ -14,15 +14,20 @@
 static inline v128_t fma4(v128_t a, v128_t b, v128_t c) { return wasm_f32x4_relaxed_madd(a, b, c); }
 
 /* 16 signed bytes x times 16 signed bytes y → 4 int32 lanes, lane k = Σ bytes 4k..4k+3.
- * |x| is a valid i7 (our quantizers never write -128); y takes x's sign. Split in two so that a
- * multi-row kernel prepares x once for several y: i8_prep(x), then dot4_i8_p(p, y). */
-typedef struct { v128_t ax, neg; } i8_prep;
+ * x = pos - neg with pos = max(x, 0) and neg = pos - x = max(-x, 0), both valid i7 (our quantizers never
+ * write -128), so x·y = pos·y - neg·y: two i16x8.relaxed_dot (pmaddubsw on x86), an exact i16
+ * difference (it equals x's own pair sum, |.| ≤ 2·127·127) and one pairwise widening add. Split
+ * in two so that a multi-row kernel prepares x once for several y: i8_prep(x), dot4_i8_p(p, y).
+ * Against giving y x's sign and one i32x4.relaxed_dot (neg, bitselect, dot: 3 more instructions
+ * per 16 bytes of y on x86): Q8_0 +9% single-row, +25% 4-row in Chromium, interleaved A/B. */
+typedef struct { v128_t pos, neg; } i8_prep;
 static inline i8_prep i8_prep_of(v128_t x) {
-    return (i8_prep){ wasm_i8x16_abs(x), wasm_i8x16_lt(x, wasm_i8x16_splat(0)) };
+    const v128_t pos = wasm_i8x16_max(x, wasm_i8x16_splat(0));
+    return (i8_prep){ pos, wasm_i8x16_sub(pos, x) };
 }
 static inline v128_t dot4_i8_p(i8_prep p, v128_t y) {
-    const v128_t sy = wasm_v128_bitselect(wasm_i8x16_neg(y), y, p.neg);
-    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(sy, p.ax, wasm_i32x4_splat(0));
+    const v128_t d = wasm_i16x8_sub(wasm_i16x8_relaxed_dot_i8x16_i7x16(y, p.pos), wasm_i16x8_relaxed_dot_i8x16_i7x16(y, p.neg));
+    return wasm_i32x4_extadd_pairwise_i16x8(d);
 }
 static inline v128_t dot4_i8(v128_t x, v128_t y) { return dot4_i8_p(i8_prep_of(x), y); }
 
