@@ -296,9 +296,13 @@ void chord_add_rows(float *y, const float *b, int n_tok, int64_t n) {
 /* Below this many queries llama.cpp uses its F16-accumulating flash-attention kernel. */
 #define TILED_MIN_QUERIES 64
 
+/* Query heads of one KV head that the F32 path handles in one pass (see attend_f32). */
+#define ATTN_HEADS_PER_PASS 8
+
 uint64_t chord_attn_scratch_floats(int32_t head_dim, uint32_t n_ctx) {
-    /* q16 + acc16 (as floats, generous), two f32 vectors, and one score per cached position */
-    return (uint64_t)head_dim * 4 + n_ctx + 16;
+    /* q16 + acc16 (as floats, generous), two f32 vectors, and one score per cached position for
+     * each query head of an F32 pass */
+    return (uint64_t)head_dim * 4 + (uint64_t)ATTN_HEADS_PER_PASS * n_ctx + 16;
 }
 
 /* One query head, F16 path (ggml flash_attn_ext_f16_one_chunk with an F16 V). */
@@ -337,33 +341,50 @@ static void attend_f16(const chord_attn *a, const float *q, const uint16_t *k, c
     for (int32_t d = 0; d < D; d++) out[d] *= inv;
 }
 
-/* One query head, F32 path (ggml's tiled kernel: F32 Q, K and V, F32 softmax). */
-static void attend_f32(const chord_attn *a, const float *q, const uint16_t *k, const uint16_t *v,
+/* nh query heads of one query that share a KV head, F32 path (ggml's tiled kernel: F32 Q, K and
+ * V, F32 softmax). Each K and V row is converted to F32 once for all nh heads instead of once per
+ * head (GQA: 8 query heads per KV head in TinyLlama); every head still performs exactly the
+ * float operations of the one-head loop in the same order (scores, max, the double sum, then the
+ * V accumulation in key order), so the results do not change. q and out: nh heads, D apart. */
+static void attend_f32(const chord_attn *a, const float *q, int nh, const uint16_t *k, const uint16_t *v,
                        uint64_t kv_stride, int32_t ic0, int32_t n_kv, float *out, float *scratch) {
     const int32_t D = a->head_dim;
     const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16), *f32 = chord_type_get(CHORD_TYPE_F32);
-    float *kf = scratch, *scores = scratch + 2 * D;
-    float M = -INFINITY;
+    float *kf = scratch, *scores = scratch + 2 * D; /* scores of head h: scores + h·n_kv */
+    float M[ATTN_HEADS_PER_PASS];
+    double S[ATTN_HEADS_PER_PASS];
     const float scale = a->softcap != 0.0f ? a->scale / a->softcap : a->scale;
+    for (int h = 0; h < nh; h++) M[h] = -INFINITY;
     for (int32_t ic = ic0; ic < n_kv; ic++) {
         f16->to_float(k + (uint64_t)ic * kv_stride, kf, D);
-        scores[ic] = f32->vec_dot(D, kf, q) * scale;
-        if (a->softcap != 0.0f) scores[ic] = tanhf(scores[ic]) * a->softcap;
-        if (scores[ic] > M) M = scores[ic];
+        for (int h = 0; h < nh; h++) {
+            float *sc = scores + (int64_t)h * n_kv;
+            sc[ic] = f32->vec_dot(D, kf, q + (int64_t)h * D) * scale;
+            if (a->softcap != 0.0f) sc[ic] = tanhf(sc[ic]) * a->softcap;
+            if (sc[ic] > M[h]) M[h] = sc[ic];
+        }
     }
-    double S = 0.0;
-    for (int32_t ic = ic0; ic < n_kv; ic++) {
-        scores[ic] = expf(scores[ic] - M);
-        S += scores[ic];
+    for (int h = 0; h < nh; h++) {
+        float *sc = scores + (int64_t)h * n_kv;
+        S[h] = 0.0;
+        for (int32_t ic = ic0; ic < n_kv; ic++) {
+            sc[ic] = expf(sc[ic] - M[h]);
+            S[h] += sc[ic];
+        }
     }
-    memset(out, 0, (size_t)D * sizeof *out);
+    memset(out, 0, (size_t)nh * D * sizeof *out);
     for (int32_t ic = ic0; ic < n_kv; ic++) {
         f16->to_float(v + (uint64_t)ic * kv_stride, kf, D);
-        const float p = scores[ic];
-        for (int32_t d = 0; d < D; d++) out[d] += p * kf[d];
+        for (int h = 0; h < nh; h++) {
+            const float p = scores[(int64_t)h * n_kv + ic];
+            float *o = out + (int64_t)h * D;
+            for (int32_t d = 0; d < D; d++) o[d] += p * kf[d];
+        }
     }
-    const float inv = S == 0.0 ? 0.0f : (float)(1.0 / S);
-    for (int32_t d = 0; d < D; d++) out[d] *= inv;
+    for (int h = 0; h < nh; h++) {
+        const float inv = S[h] == 0.0 ? 0.0f : (float)(1.0 / S[h]);
+        for (int32_t d = 0; d < D; d++) out[(int64_t)h * D + d] *= inv;
+    }
 }
 
 static void attn_task(void *ctx, int ith, int nth) {
@@ -371,16 +392,24 @@ static void attn_task(void *ctx, int ith, int nth) {
     const int32_t D = a->head_dim, group = a->n_head / a->n_head_kv;
     const uint64_t kv_stride = (uint64_t)a->n_head_kv * D, q_stride = (uint64_t)a->n_head * D;
     float *scratch = a->scratch + (uint64_t)ith * a->scratch_per_thread;
-    const int64_t n_jobs = (int64_t)a->n_tok * a->n_head;
+    /* F32 path: a job is one query and up to ATTN_HEADS_PER_PASS heads of one KV head's group;
+     * F16 path: one query head */
+    const int tiled = a->n_tok >= TILED_MIN_QUERIES;
+    const int32_t per = tiled ? (group < ATTN_HEADS_PER_PASS ? group : ATTN_HEADS_PER_PASS) : 1;
+    const int32_t passes = (group + per - 1) / per; /* per KV head */
+    const int64_t jobs_per_tok = (int64_t)a->n_head_kv * passes;
+    const int64_t n_jobs = (int64_t)a->n_tok * jobs_per_tok;
     for (int64_t job = ith; job < n_jobs; job += nth) {
-        const int32_t t = (int32_t)(job / a->n_head), h = (int32_t)(job % a->n_head);
-        const int32_t kvh = h / group, n_kv = a->pos0 + t + 1;
+        const int32_t t = (int32_t)(job / jobs_per_tok), r = (int32_t)(job % jobs_per_tok);
+        const int32_t kvh = r / passes, h = kvh * group + (r % passes) * per;
+        const int32_t nh = group - (h - kvh * group) < per ? group - (h - kvh * group) : per;
+        const int32_t n_kv = a->pos0 + t + 1;
         /* sliding window: llama.cpp masks key p0 for query p1 when p1 - p0 >= n_swa */
         const int32_t ic0 = a->window > 0 && n_kv > a->window ? n_kv - a->window : 0;
         const float *q = a->q + (uint64_t)t * q_stride + (uint64_t)h * D;
         float *out = a->out + (uint64_t)t * q_stride + (uint64_t)h * D;
         const uint16_t *k = a->k + (uint64_t)kvh * D, *v = a->v + (uint64_t)kvh * D;
-        if (a->n_tok >= TILED_MIN_QUERIES) attend_f32(a, q, k, v, kv_stride, ic0, n_kv, out, scratch);
+        if (tiled) attend_f32(a, q, nh, k, v, kv_stride, ic0, n_kv, out, scratch);
         else attend_f16(a, q, k, v, kv_stride, ic0, n_kv, out, scratch);
     }
 }
