@@ -12,6 +12,12 @@
 //
 //   node bench/browser_bench.mjs [--build-dir build] [--model PATH]... [--threads 1,2]
 //        [--engines wasm32,wasm64,wllama,node] [--prompt-tokens 64] [--decode 64] [--json FILE]
+//        [--v8-prof DIR]
+//
+// --v8-prof DIR: Chromium runs with V8's sampling profiler (--js-flags=--prof); every isolate (the
+// page and each Worker, so the engine's threads too) writes DIR/isolate-*-v8.log. Read the one
+// with the most samples (`grep -c ^tick`) by `node --prof-process FILE`: wasm functions appear by
+// name ("JS: *chord_dot_q4_K_simd128").
 //
 // Models default to $BUILD/models/tinyllama-{q4_k_m,q8_0}.gguf, made with $BUILD/make_model when
 // missing. The page is served by tools/serve.mjs with COOP/COEP (threads need it).
@@ -26,7 +32,7 @@ const SHARED = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED)
 
 const args = process.argv.slice(2);
 const opt = { buildDir: process.env.BUILD ?? 'build', models: [], threads: [1, 2], engines: ['wasm32', 'wasm64', 'wllama', 'node'],
-    promptTokens: 64, decode: 64, json: null };
+    promptTokens: 64, decode: 64, json: null, v8prof: null };
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => args[++i];
     if (a === '--build-dir') opt.buildDir = v();
@@ -35,7 +41,8 @@ for (let i = 0; i < args.length; i++) {
     else if (a === '--engines') opt.engines = v().split(',');
     else if (a === '--prompt-tokens') opt.promptTokens = Number(v());
     else if (a === '--decode') opt.decode = Number(v());
-    else if (a === '--json') opt.json = v();
+    else if (a === '--json') opt.json = path.resolve(v());
+    else if (a === '--v8-prof') opt.v8prof = path.resolve(v());
     else { console.error(`browser_bench: unknown option ${a}`); process.exit(2); }
 }
 const buildDir = path.resolve(repo, opt.buildDir);
@@ -181,7 +188,9 @@ try {
                     console.error(`browser_bench: ${row.model} ${engine} ${threads} thr: ${row.error ?? `${row.decodeTps?.toFixed(2)} tok/s decode`}`);
                     continue;
                 }
-                const b = await launch();
+                // V8 writes its logs into the browser's working directory (this process's)
+                if (opt.v8prof) { fs.mkdirSync(opt.v8prof, { recursive: true }); process.chdir(opt.v8prof); }
+                const b = await launch({ extraArgs: opt.v8prof ? ['--js-flags=--prof'] : [] });
                 try {
                     const page = await b.page();
                     // Nothing may come from the network: only the local server.
