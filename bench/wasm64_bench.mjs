@@ -4,24 +4,27 @@
 // decode tok/s per run and the ratio of the best runs.
 //
 //   node bench/wasm64_bench.mjs MODEL.gguf [--threads 2] [--reps 3] [--prompt-tokens 64] [--decode 32]
+//        [--js-flags '--flag ...'] (V8 flags for Chromium, e.g. to test a hypothesis about codegen)
 //   (MODEL inside the repository: it is served by tools/serve.mjs)
 
+import os from 'node:os';
 import path from 'node:path';
 import { launch, startServer, repo } from '../tests/browser/chromium.mjs';
 
 const args = process.argv.slice(2);
-const opt = { threads: 2, reps: 3, promptTokens: 64, decode: 32, model: null };
+const opt = { threads: 2, reps: 3, promptTokens: 64, decode: 32, model: null, jsFlags: null };
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => Number(args[++i]);
     if (a === '--threads') opt.threads = v();
     else if (a === '--reps') opt.reps = v();
     else if (a === '--prompt-tokens') opt.promptTokens = v();
     else if (a === '--decode') opt.decode = v();
+    else if (a === '--js-flags') opt.jsFlags = args[++i];
     else opt.model = path.resolve(a);
 }
 const rel = path.relative(repo, opt.model);
 const srv = await startServer();
-const b = await launch();
+const b = await launch({ extraArgs: opt.jsFlags ? [`--js-flags=${opt.jsFlags}`] : [] });
 try {
     const page = await b.page();
     await page.goto(`${srv.url}web/`);
@@ -46,7 +49,8 @@ try {
     for (const r of rows) console.log(`${r.file.padEnd(28)} prefill ${r.prefill.toFixed(2).padStart(8)} tok/s  decode ${r.decode.toFixed(2).padStart(7)} tok/s`);
     const best = (b, k) => Math.max(...rows.filter((r) => r.build === b).map((r) => r[k]));
     console.log(`${path.basename(opt.model)}, ${opt.threads} thread(s), best of ${opt.reps}: wasm64/wasm32 ` +
-        `prefill ×${(best('wasm64', 'prefill') / best('wasm32', 'prefill')).toFixed(3)}, decode ×${(best('wasm64', 'decode') / best('wasm32', 'decode')).toFixed(3)}`);
+        `prefill ×${(best('wasm64', 'prefill') / best('wasm32', 'prefill')).toFixed(3)}, decode ×${(best('wasm64', 'decode') / best('wasm32', 'decode')).toFixed(3)}` +
+        `${opt.jsFlags ? ` (js-flags ${opt.jsFlags})` : ''}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
     await b.close();
     await srv.close();
