@@ -286,6 +286,14 @@ const int32_t *chord_session_tokens(const chord_session *s);
 uint32_t chord_session_pos(const chord_session *s);
 uint32_t chord_session_n_ctx(const chord_session *s);
 void chord_session_reset(chord_session *s); /* empties the KV cache */
+/* Progress of a prompt feed (more than one token), for a host that shows it while a long
+ * prefill runs: called on the feeding thread after every layer of every batch, with the tokens
+ * fed before this batch (done), the tokens in it (batch), the feed's total, and the layer just
+ * finished (0-based) of n_layer. The weights of that layer are released (a paged model's cache
+ * counters are current). One-token feeds (decoding) do not call it. NULL cb turns it off. */
+typedef void (*chord_progress_cb)(void *user, uint32_t done, uint32_t batch, uint32_t total, int32_t layer,
+                                  int32_t n_layer);
+void chord_session_set_progress(chord_session *s, chord_progress_cb cb, void *user);
 /* Keeps the first n_keep tokens of the KV cache and drops the rest (n_keep <= chord_session_pos),
  * so that a conversation continues from a shared prefix without prefilling it again: the cache
  * of position i depends only on tokens 0..i. The logits are dropped unless n_keep equals the

@@ -4,7 +4,8 @@
 // work goes through the public package API (../js/src/index.js), which runs it in a worker.
 //
 // While generating, the cache line (path, hit rate, bytes read, stall) and the wasm memory line
-// update after every token from model.liveStats.
+// update from model.liveStats after every layer of the prompt's prefill (the generate option
+// onLive; the tokens/s line shows how far the prefill is) and after every token.
 // State for tests and humans: document.body.dataset.state is 'idle' | 'loading' | 'ready' |
 // 'generating' | 'error'; each answer element gets data-status ('ok' | 'cancelled' | 'range' |
 // 'error') and data-tokens when it finishes; in chat mode also data-prompt (the rendered prompt)
@@ -208,6 +209,13 @@ async function generate() {
             topP: Number($('top-p').value),
             seed: Number($('seed').value) || 0,
             signal: running.signal,
+            // during the prefill (no tokens yet): after every layer
+            onLive: (l) => {
+                if (!l.prefill) return;
+                const p = l.prefill;
+                $('tps').textContent = `prefill: ${p.done + p.batch} of ${p.total} prompt tokens, layer ${p.layer + 1} of ${p.nLayer}`;
+                showLive();
+            },
         };
         const pieces = chat ? model.chat(conversation(text), opts) : model.generate(text, opts);
         for await (const piece of pieces) {

@@ -27,6 +27,9 @@
 #define WASM_IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
 WASM_IMPORT(chord_host_token)
 int32_t chord_host_token(void *user, int32_t token, const char *text, size_t len);
+/* Prompt-feed progress (chord_session_set_progress), after each layer of each batch. */
+WASM_IMPORT(chord_host_progress)
+void chord_host_progress(uint32_t done, uint32_t batch, uint32_t total, int32_t layer, int32_t n_layer);
 
 #define ABI_VERSION 1
 
@@ -434,6 +437,16 @@ EXPORT int32_t chord_wasm_session_n_vocab(wsession *w) {
 /* Cancelling (see the top of this file): the session's own word, scoped to the running call. */
 EXPORT void chord_wasm_session_cancel(wsession *w) { if (w) chord_session_cancel(w->s); }
 EXPORT atomic_int *chord_wasm_session_cancel_ptr(wsession *w) { return w ? chord_session_cancel_word(w->s) : NULL; }
+
+static void on_progress(void *user, uint32_t done, uint32_t batch, uint32_t total, int32_t layer, int32_t n_layer) {
+    (void)user;
+    chord_host_progress(done, batch, total, layer, n_layer);
+}
+
+/* on != 0: the session's prompt feeds call env.chord_host_progress after every layer. */
+EXPORT void chord_wasm_session_progress(wsession *w, int32_t on) {
+    if (w) chord_session_set_progress(w->s, on ? on_progress : NULL, NULL);
+}
 
 EXPORT int32_t chord_wasm_session_feed(wsession *w, const int32_t *ids, size_t n) {
     if (!w) return (int32_t)fail(CHORD_E_INVALID_ARG, "feed: session is NULL");

@@ -118,6 +118,7 @@ function hostImports(state) {
         chord_host_read_async: (handle, off, dst, len, st) => state.hostReadAsync(handle, off, dst, len, st),
         chord_host_drain: (handle) => state.hostDrain(handle),
         chord_host_token: (user, token, text, len) => state.onToken(user, token, text, len),
+        chord_host_progress: (done, batch, total, layer, nLayer) => state.onProgress(done, batch, total, layer, nLayer),
     };
 }
 
@@ -134,6 +135,7 @@ export async function createEngine(opts = {}) {
         hostReadAsync: () => STATUS.indexOf('unsupported'),
         hostDrain: () => {},
         onToken: () => 1,
+        onProgress: () => {},
     };
     const env = hostImports(state);
     const initialPages = 64;
@@ -200,6 +202,8 @@ class Engine {
         }
         state.onToken = (user, token, text, len) => this._onToken(token, this._str(this.N(text), Number(len)));
         this._onToken = () => true;
+        state.onProgress = (done, batch, total, layer, nLayer) => this._onProgress(done, batch, total, layer, nLayer);
+        this._onProgress = () => {};
         this.buildInfo = JSON.parse(this._cstr(this.N(this.x.chord_wasm_build_info())));
     }
 
@@ -614,12 +618,30 @@ class Session {
         try { return e.x.chord_wasm_session_common_prefix(e.P(this.ptr), e.P(p), e.P(arr.length)); } finally { e._free(p); }
     }
 
-    feed(ids) {
+    // onProgress({ done, batch, total, layer, nLayer }) runs after every layer of every batch of a
+    // feed of more than one token (the engine is between two layers; calls into it are safe). A
+    // throw inside it is rethrown after the feed, which it cannot stop (cancel() does).
+    feed(ids, onProgress) {
         this._live();
         const e = this.engine;
         const arr = Int32Array.from(ids);
         const p = e._putBytes(new Uint8Array(arr.buffer));
-        try { e._check(e.x.chord_wasm_session_feed(e.P(this.ptr), e.P(p), e.P(arr.length))); } finally { e._free(p); }
+        let thrown = null;
+        if (onProgress) {
+            e._onProgress = (done, batch, total, layer, nLayer) => {
+                if (thrown) return;
+                try { onProgress({ done, batch, total, layer, nLayer }); } catch (err) { thrown = err; }
+            };
+            e.x.chord_wasm_session_progress(e.P(this.ptr), 1);
+        }
+        try { e._check(e.x.chord_wasm_session_feed(e.P(this.ptr), e.P(p), e.P(arr.length))); } finally {
+            e._free(p);
+            if (onProgress) {
+                e.x.chord_wasm_session_progress(e.P(this.ptr), 0);
+                e._onProgress = () => {};
+            }
+        }
+        if (thrown) throw thrown;
     }
 
     logits() {

@@ -117,6 +117,20 @@ export interface GenerateOptions {
     /** Stops generation before the next token; the loop throws ChordError 'cancelled' and the
      *  model stays usable. */
     signal?: AbortSignal;
+    /** Called with model.liveStats each time it changes while this generation runs: after every
+     *  layer of the prompt's prefill (with `prefill` set) and after every token. */
+    onLive?: (live: LiveStats) => void;
+}
+
+export interface LiveStats {
+    cache: CacheStats;
+    memoryBytes: number;
+    heapUsed: number;
+    /** Tokens generated so far. */
+    tokens: number;
+    /** During the prompt's prefill: tokens fed before this batch, the batch's tokens, the
+     *  prompt's tokens, and the layer just finished (0-based) of nLayer. */
+    prefill?: { done: number; batch: number; total: number; layer: number; nLayer: number };
 }
 
 export interface Piece {
@@ -234,9 +248,9 @@ export interface Model {
     readonly info: ModelInfo;
     /** Details of the last finished generate(). */
     readonly lastGeneration: GenerationResult | null;
-    /** The engine's counters right after the latest generated token, updated while a generation
-     *  runs (cacheStats() is busy then); null before the first token. */
-    readonly liveStats: { cache: CacheStats; memoryBytes: number; heapUsed: number; tokens: number } | null;
+    /** The engine's counters while a generation runs (cacheStats() is busy then): after every
+     *  layer of the prompt's prefill and after every generated token; null before the first. */
+    readonly liveStats: LiveStats | null;
     tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<Int32Array>;
     detokenize(tokens: ArrayLike<number>): Promise<string>;
     /** Nothing starts before the first next(); while it runs, other calls fail with 'busy'. */

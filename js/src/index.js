@@ -694,6 +694,7 @@ class Model {
             started: false, leased: false, finished: false, settled: false, genId: 0,
             queue: [], all: [], nTokens: 0, wake: null, failure: null, result: null, promptTokens: null,
             consumed: 0, firstTopLogits: null, rendered: null, signal: opts.signal, onAbort: null, settledP: null,
+            onLive: typeof opts.onLive === 'function' ? opts.onLive : null,
             stopped: null, // a ChordError once dispose() stopped the generation
             ping() { const w = g.wake; g.wake = null; w?.(); },
             // The engine is idle again: give the model back, record the generation.
@@ -729,10 +730,17 @@ class Model {
                     if (ev.cancelIndex >= 0) model.#cancelIndex = ev.cancelIndex;
                 } else if (ev.event === 'rendered') g.rendered = { text: ev.text, reused: ev.reused };
                 else if (ev.event === 'logits') g.firstTopLogits = ev.top;
+                else if (ev.event === 'live') {
+                    model.liveStats = { ...ev.live, tokens: g.nTokens };
+                    g.onLive?.(model.liveStats);
+                }
                 else if (ev.event === 'token') {
                     g.all.push(ev.token);
                     if (ev.token >= 0) g.nTokens++;
-                    if (ev.live) model.liveStats = { ...ev.live, tokens: g.nTokens };
+                    if (ev.live) {
+                        model.liveStats = { ...ev.live, tokens: g.nTokens };
+                        g.onLive?.(model.liveStats);
+                    }
                     if (!g.finished) g.queue.push({ token: ev.token, text: ev.text });
                     g.ping();
                 }

@@ -23,6 +23,7 @@ onFirst(async ({ module, memory, is64, stackTop, tls, ith }) => {
         chord_host_read_async: refuse,
         chord_host_drain: refuse,
         chord_host_token: refuse,
+        chord_host_progress: refuse,
     };
     const instance = await WebAssembly.instantiate(module, { env });
     const x = instance.exports;

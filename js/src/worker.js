@@ -23,6 +23,8 @@
 //                                                                    ← { id, event: 'prompt', tokens, cancelIndex }
 //                                                                    ← { id, event: 'token', token, text, live }*
 //                                        (live: { cache, memoryBytes, heapUsed } right after that token)
+//                                        ← { id, event: 'live', live } after each layer of the prompt's prefill
+//                                        (live.prefill: { done, batch, total, layer, nLayer })
 //                                                                    ← { id, ok, result: { status, stats } }
 //   → { id, op: 'cancel', genId }   (only needed when the cancel word could not be shared)
 //   → { id, op: 'dispose' }                                          ← { id, ok }
@@ -387,7 +389,9 @@ async function generate(req) {
     const cancelled = () => state.cancelledGen === genId || (state.flow && Atomics.load(state.flow, 1) === genId);
     try {
         if (cancelled()) return { status: 'cancelled', stats: stats() };
-        s.feed(keep ? ids.subarray(keep) : ids);
+        // A long prompt takes seconds (a paged model reads every layer per batch): the live
+        // counters go out after every layer of it too, not only after each token.
+        s.feed(keep ? ids.subarray(keep) : ids, (p) => port.post({ id, event: 'live', live: { ...liveStats(), prefill: p } }));
         if (params.logitsTop > 0) port.post({ id, event: 'logits', top: topLogits(s.logits(), params.logitsTop) });
         if (state.cancelShared) {
             // The C loop (the native CLI's loop, so tokens match native); the main thread stops

@@ -6,7 +6,7 @@
 // counts add up; preload fills every slot and clearCache drops the ring; a store read that fails
 // mid-generation ends that generate with ChordError('io') naming the offset and the model stays
 // usable; a budget that cannot hold two slots is 'nomem' naming the numbers; a Node Blob (no
-// synchronous read) is refused for paging.
+// synchronous read) is refused for paging; liveStats moves during a long prefill.
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,6 +100,36 @@ test('liveStats updates token by token during a paged generation', { skip }, asy
         assert.ok(new Set(seen.map((l) => l.cache.bytes_read)).size >= 6, 'bytes_read moves during the generation');
         const after = await model.cacheStats();
         assert.ok(after.bytes_read >= seen.at(-1).cache.bytes_read);
+    } finally {
+        await model.dispose();
+    }
+});
+
+// Issue 11: a long prompt's prefill moves liveStats too (before, it changed only per token):
+// after every layer of every batch, in order, with bytes_read growing as the paged layers are
+// read. 4 batches of 8 tokens (nBatch 8) over 5 layers = 20 updates before the first token.
+test('liveStats and onLive move layer by layer during a long prefill', { skip }, async () => {
+    const model = await loadModel(MODEL, { wasmBase, residency: 'paged', cacheLayers: 2, threads: 1, nBatch: 8 });
+    try {
+        const ids = Array.from({ length: 32 }, (_, i) => 1 + ((i * 37) % 400));
+        const lives = [];
+        let tokens = 0;
+        for await (const p of model.generate(ids, { temperature: 0, maxTokens: 1, onLive: (l) => lives.push(l) }))
+            if (p.token >= 0) tokens++;
+        assert.equal(tokens, 1);
+        const nLayer = (await model.cacheStats()).n_layer;
+        const before = lives.findIndex((l) => !l.prefill);
+        const pre = lives.slice(0, before);
+        assert.equal(pre.length, 4 * nLayer, `updates before the first token: ${pre.length}`);
+        pre.forEach((l, k) => {
+            assert.deepEqual(l.prefill, { done: 8 * Math.floor(k / nLayer), batch: 8, total: 32, layer: k % nLayer, nLayer });
+            assert.equal(l.tokens, 0);
+            assert.ok(l.memoryBytes > 0 && l.heapUsed > 0, JSON.stringify(l));
+            if (k) assert.ok(l.cache.bytes_read > pre[k - 1].cache.bytes_read, `layer ${k}: bytes_read moves`);
+        });
+        assert.equal(lives.length, before + 1, 'then one update per token');
+        assert.equal(lives.at(-1).prefill, undefined);
+        assert.equal(model.liveStats, lives.at(-1));
     } finally {
         await model.dispose();
     }

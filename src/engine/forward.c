@@ -191,6 +191,8 @@ chord_status chord_forward(chord_session *s, const int32_t *tokens, uint32_t n, 
         attention_block(s, il, &lv, &g, n);
         ffn_block(s, &lv, n);
         chord_weights_release(m->weights, il);
+        if (s->progress && s->feed_total > 1)
+            s->progress(s->progress_user, s->feed_done, n, s->feed_total, il, m->hp.n_layer);
     }
     if (st == CHORD_OK) {
         /* only the last token's logits are needed */

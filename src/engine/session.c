@@ -183,6 +183,7 @@ static chord_status feed(chord_session *s, const int32_t *tokens, size_t n, chor
             return chord_fail(err, CHORD_E_RANGE, "token %zu has id %d, outside the vocabulary [0, %d)",
                               i, tokens[i], n_vocab);
     const chord_source *src = &s->model->src;
+    s->feed_total = (uint32_t)n;
     for (size_t done = 0; done < n;) {
         if (chord_session_take_cancel(s))
             return chord_fail(err, CHORD_E_CANCELLED, "cancelled after %zu of %zu tokens", done, n);
@@ -190,6 +191,7 @@ static chord_status feed(chord_session *s, const int32_t *tokens, size_t n, chor
         if (cst != CHORD_OK) return cst;
         uint32_t b = (uint32_t)(n - done < s->n_batch ? n - done : s->n_batch);
         memcpy(s->history + s->pos, tokens + done, b * sizeof *tokens);
+        s->feed_done = (uint32_t)done;
         chord_status st = chord_forward(s, tokens + done, b, err);
         if (st != CHORD_OK) return st;
         done += b;
@@ -222,6 +224,12 @@ const float *chord_session_logits(const chord_session *s) { return s && s->has_l
 const int32_t *chord_session_tokens(const chord_session *s) { return s ? s->history : NULL; }
 uint32_t chord_session_pos(const chord_session *s) { return s ? s->pos : 0; }
 uint32_t chord_session_n_ctx(const chord_session *s) { return s ? s->n_ctx : 0; }
+
+void chord_session_set_progress(chord_session *s, chord_progress_cb cb, void *user) {
+    if (!s) return;
+    s->progress = cb;
+    s->progress_user = user;
+}
 
 void chord_session_reset(chord_session *s) {
     if (!s) return;

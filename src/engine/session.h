@@ -45,6 +45,11 @@ struct chord_session {
     uint64_t attn_scratch_per_thread;
     chord_act act;               /* quantized activations [n_batch][max row] */
 
+    /* ---- prompt-feed progress (session.c sets it, forward.c reports after each layer) ---- */
+    chord_progress_cb progress;
+    void *progress_user;
+    uint32_t feed_done, feed_total; /* of the running feed; feed_total <= 1: no progress calls */
+
     /* ---- statistics (session.c) ---- */
     double prefill_ms, decode_ms;
     uint64_t n_prefill, n_decode;
