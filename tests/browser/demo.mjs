@@ -171,6 +171,24 @@ try {
     assert.match(live.at(-1).memory, /wasm memory in use: [\d.]+ MiB/);
     assert.equal(Number(await page.getAttribute('#cache-stats', 'data-live')), paged.tokens, 'one live update per token');
     log(`live while generating: ${live.length} updates (${distinct} distinct), bytes read ${live[0].bytes} → ${live.at(-1).bytes}`);
+    // A prompt of several tokens: the page shows the prefill's progress and the cache line per
+    // layer before the first token (generate's onLive), not only per token (issue 11).
+    await page.evaluate(() => {
+        window.__pre = [];
+        const tps = document.getElementById('tps'), cs = document.getElementById('cache-stats');
+        new MutationObserver(() => {
+            if (/^prefill:/.test(tps.textContent)) window.__pre.push({ text: tps.textContent, bytes: Number(cs.dataset.bytesRead) });
+        }).observe(tps, { childList: true, characterData: true, subtree: true });
+    });
+    await page.fill('#prompt', 'Once upon a time there was a little dog who liked to run in the park');
+    const prompted = await generate(page, { maxTokens: 4 });
+    assert.equal(prompted.status, 'ok');
+    const pre = await page.evaluate(() => window.__pre);
+    assert.ok(pre.length >= 5, `${pre.length} prefill updates (${JSON.stringify(pre.at(-1))})`);
+    assert.match(pre.at(-1).text, /^prefill: (\d+) of \1 prompt tokens, layer 5 of 5$/);
+    for (let k = 1; k < pre.length; k++) assert.ok(pre[k].bytes >= pre[k - 1].bytes, `bytes read never falls: ${JSON.stringify(pre)}`);
+    assert.ok(pre.at(-1).bytes > pre[0].bytes, `bytes read moves during the prefill: ${JSON.stringify(pre)}`);
+    log(`prefill updates before the first token: ${pre.length} (${pre.at(-1).text})`);
     await page.waitForFunction(() => /bytes? read|[KMG]iB read/.test(document.getElementById('cache-stats').textContent));
     const cs = await page.textContent('#cache-stats');
     assert.match(cs, /layer cache \(paged-pin\): 2 slots of 5 layers/);
