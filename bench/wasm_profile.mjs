@@ -78,14 +78,18 @@ try {
 } finally {
     await b.close();
     await srv.close();
+}
+// perf report resolves the wasm functions through V8's /tmp/perf-PID.map: report, then remove them
+try {
+    let report = data;
+    if (opt.jit) {
+        report = data.replace(/\.data$/, '.jit.data');
+        execFileSync('perf', ['inject', '--jit', '-i', data, '-o', report], { stdio: ['ignore', 'ignore', 'inherit'] });
+    }
+    const rows = execFileSync('perf', ['report', '-i', report, '--sort', 'sym', '--stdio', '-n'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 })
+        .split('\n').filter((l) => l.trim() && !l.startsWith('#')).slice(0, opt.top);
+    console.log(rows.join('\n'));
+    console.log(`recording: ${report}${opt.jit ? ` (perf annotate -i ${report} --stdio -s SYMBOL)` : ''}`);
+} finally {
     for (const p of pids) fs.rmSync(`/tmp/perf-${p}.map`, { force: true });
 }
-let report = data;
-if (opt.jit) {
-    report = data.replace(/\.data$/, '.jit.data');
-    execFileSync('perf', ['inject', '--jit', '-i', data, '-o', report], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-const rows = execFileSync('perf', ['report', '-i', report, '--sort', 'sym', '--stdio', '-n'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 })
-    .split('\n').filter((l) => l.trim() && !l.startsWith('#')).slice(0, opt.top);
-console.log(rows.join('\n'));
-console.log(`recording: ${report}${opt.jit ? ` (perf annotate -i ${report} --stdio -s SYMBOL)` : ''}`);
