@@ -25,6 +25,7 @@
 
 #include "chord.h"
 #include "check.h"
+#include "check_model.h"
 #include "weights/slots.h"
 #include "weights/weights.h"
 
@@ -547,12 +548,10 @@ static int generate(chord_model *m, int nth, toks *out) {
 
 static void stories(void) {
     char path[512];
-    if (!check_shared_path("models/stories260K.gguf", path, sizeof path)) return;
     chord_error err_, *err = &err_;
-    chord_model *m = NULL;
     chord_model_params mp = chord_model_params_default();
     mp.residency = CHORD_RESIDENCY_RESIDENT;
-    CHECK_OK(chord_model_open(&m, path, &mp, err), err);
+    chord_model *m = check_open_shared("models/stories260K.gguf", &mp, path, sizeof path);
     if (!m) return;
     toks ref;
     CHECK(generate(m, 1, &ref) && ref.n == 100);

@@ -11,6 +11,7 @@
 
 #include "chord.h"
 #include "check.h"
+#include "check_model.h"
 
 typedef struct { int32_t ids[64]; int n; } collected;
 
@@ -42,11 +43,8 @@ static void greedy(chord_session *s, collected *out) {
 
 int main(void) {
     char path[512];
-    if (!check_shared_path("models/stories260K.gguf", path, sizeof path)) return 0;
     chord_error err_, *err = &err_;
-    chord_model *m = NULL;
-    chord_model_params mp = chord_model_params_default();
-    CHECK_OK(chord_model_open(&m, path, &mp, err), err);
+    chord_model *m = check_open_shared("models/stories260K.gguf", NULL, path, sizeof path);
     if (!m) return check_report("test_session_reuse");
     chord_model_info info;
     chord_model_get_info(m, &info);

@@ -11,6 +11,7 @@
 
 #include "chord.h"
 #include "check.h"
+#include "check_model.h"
 
 static char *read_all(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -71,18 +72,15 @@ static int generate(chord_model *m, int threads, int batch, collected *out) {
 
 int main(void) {
     char mpath[512], cpath[512];
-    if (!check_shared_path("models/stories260K.gguf", mpath, sizeof mpath) ||
-        !check_shared_path("models/stories260K.model-card.md", cpath, sizeof cpath))
-        return 0;
+    if (!check_shared_path("models/stories260K.model-card.md", cpath, sizeof cpath)) return 0;
     char *card = read_all(cpath);
     char *story = card ? card_story(card) : NULL;
     CHECK(story != NULL);
-    if (!story) return check_report("test_stories");
+    if (!story) { free(card); return check_report("test_stories"); }
 
     chord_error err_, *err = &err_;
-    chord_model *m = NULL;
-    CHECK_OK(chord_model_open(&m, mpath, NULL, err), err);
-    if (!m) return check_report("test_stories");
+    chord_model *m = check_open_shared("models/stories260K.gguf", NULL, mpath, sizeof mpath);
+    if (!m) { free(card); return check_report("test_stories"); }
 
     collected a = { 0 };
     generate(m, 1, 64, &a);

@@ -12,6 +12,7 @@
 
 #include "chord.h"
 #include "check.h"
+#include "check_model.h"
 #include "weights/weights.h"
 
 /* ---- a hand-built tensor table over a memory buffer -------------------------------------------- */
@@ -240,10 +241,8 @@ static void *generate(void *p) {
 
 static void two_sessions(void) {
     char path[512];
-    if (!check_shared_path("models/stories260K.gguf", path, sizeof path)) return;
     chord_error err_, *err = &err_;
-    chord_model *m = NULL;
-    CHECK_OK(chord_model_open(&m, path, NULL, err), err);
+    chord_model *m = check_open_shared("models/stories260K.gguf", NULL, path, sizeof path);
     if (!m) return;
     gen_arg one = { .m = m };
     generate(&one);
