@@ -7,8 +7,11 @@
  *
  * Tolerances (named below): dot products compare |a - b| against the sum of |x_i * y_i| of the
  * dequantized vectors, because that sum bounds what float rounding can do to a dot product.
- * The integer part of every quantized dot is exact in every kernel, so only the float
- * accumulation order differs: DOT_SIMD_TOL = 2e-6 of that sum (a few float ulps per block).
+ * The integer part of every quantized dot is exact in every kernel. The 32-element types (Q4_0,
+ * Q4_1, Q5_0, Q5_1, Q8_0, Q8_1) follow one canonical float order (ref.c), so their reference must
+ * equal that order rebuilt here from the dequantizer (canonical_dot) and every kernel must equal
+ * the reference bit for bit. The K-quant and float kernels keep their own float order:
+ * DOT_SIMD_TOL = 2e-6 of that sum (a few float ulps per block).
  * The scalar kernels against a double dot of the dequantized values: DOT_REF_TOL = 1e-5
  * (the float scale products round once per block). Quantizers that claim bit-exactness
  * (Q8_0, Q8_1, Q8_K, F16 SIMD versions) are compared with memcmp.
@@ -251,6 +254,52 @@ static void ref_dot(const chord_type_traits *tx, const chord_type_traits *ty, co
     free(a); free(b);
 }
 
+/* The 32-element block types, whose dots follow one canonical order on every target. */
+static int is_block32(uint32_t t) {
+    return t == CHORD_TYPE_Q4_0 || t == CHORD_TYPE_Q4_1 || t == CHORD_TYPE_Q5_0 || t == CHORD_TYPE_Q5_1 ||
+           t == CHORD_TYPE_Q8_0 || t == CHORD_TYPE_Q8_1;
+}
+
+/* The canonical order of the 32-element dots (ref.c), rebuilt independently of the kernels from the
+ * dequantizer: each block's levels are read back by dequantizing it with its scale set to 1 (and
+ * its min to 0), which gives the exact integers. Lane k of a block = the integer dot of elements
+ * 4k..4k+3; per lane f = (float)lane * (dx * dy), acc[block parity][k] = acc + f (separate IEEE
+ * steps); result = AVX2 hsum order of acc[0] + acc[1], plus the min terms m * s summed in block
+ * order for the *_1 types. */
+static float canonical_dot(uint32_t type, const void *qx, const void *qy, int64_t n) {
+    const chord_type_traits *tx = chord_type_get(type), *ty = chord_type_get(tx->vec_dot_type);
+    const uint16_t one = 0x3C00;
+    float acc[2][8] = { { 0 } }, mins = 0.0f;
+    for (int64_t i = 0; i < n / 32; i++) {
+        uint8_t bx[64], by[64];
+        memcpy(bx, (const uint8_t *)qx + i * tx->block_bytes, tx->block_bytes);
+        memcpy(by, (const uint8_t *)qy + i * ty->block_bytes, ty->block_bytes);
+        uint16_t dx, dy, mx = 0, sy = 0;
+        memcpy(&dx, bx, 2); memcpy(&dy, by, 2);
+        const int has_min = tx->vec_dot_type == CHORD_TYPE_Q8_1 && type != CHORD_TYPE_Q8_1;
+        if (has_min) { memcpy(&mx, bx + 2, 2); memcpy(&sy, by + 2, 2); memset(bx + 2, 0, 2); }
+        memcpy(bx, &one, 2); memcpy(by, &one, 2);
+        float lx[32], ly[32];
+        tx->to_float(bx, lx, 32);
+        ty->to_float(by, ly, 32);
+        const float s = chord_fp16_to_fp32(dx) * chord_fp16_to_fp32(dy);
+        for (int k = 0; k < 8; k++) {
+            int lane = 0;
+            for (int e = 4 * k; e < 4 * k + 4; e++) lane += (int)lx[e] * (int)ly[e];
+            const float f = (float)lane * s;
+            acc[i & 1][k] = acc[i & 1][k] + f;
+        }
+        if (has_min) {
+            const float m = chord_fp16_to_fp32(mx) * chord_fp16_to_fp32(sy);
+            mins = mins + m;
+        }
+    }
+    float v[8];
+    for (int k = 0; k < 8; k++) v[k] = acc[0][k] + acc[1][k];
+    const float a = (v[0] + v[4]) + (v[2] + v[6]), b = (v[1] + v[5]) + (v[3] + v[7]);
+    return (a + b) + mins;
+}
+
 /* One case: ref dot vs the double dot of the dequantized vectors, SIMD vs ref. */
 static void check_dot(uint32_t type, const void *qx, const void *qy, int64_t n, const char *what) {
     const chord_type_traits *tx = chord_type_get(type), *ty = chord_type_get(tx->vec_dot_type);
@@ -262,6 +311,14 @@ static void check_dot(uint32_t type, const void *qx, const void *qy, int64_t n, 
            tx->name, what, (long long)n, r, exact, mag);
     CHECKF(fabs(f - r) <= tol_simd, "%s %s n=%lld: fast %.9g vs ref %.9g (mag %.3g)",
            tx->name, what, (long long)n, f, r, mag);
+    if (is_block32(type)) {
+        /* the canonical order: the reference is the documented arithmetic, every kernel equals it */
+        const float c = canonical_dot(type, qx, qy, n);
+        CHECKF(memcmp(&r, &c, 4) == 0, "%s %s n=%lld: ref %.9g is not the canonical order's %.9g",
+               tx->name, what, (long long)n, r, c);
+        CHECKF(memcmp(&f, &r, 4) == 0, "%s %s n=%lld: fast %.9g not bit-identical to ref %.9g",
+               tx->name, what, (long long)n, f, r);
+    }
 }
 
 static void test_dots(void) {

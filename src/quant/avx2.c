@@ -8,8 +8,10 @@
  * bits) and _mm256_madd_epi16 (16-bit x 16-bit, pairs summed to 32 bits). maddubs saturates at
  * ±32767, which the level ranges here never reach (worst case 2*63*127 for Q6_K), with one
  * exception shared with ggml: a Q8_0 weight of -128 times an activation of -128 — our quantizers
- * never write -128. Only the float accumulation order differs from the reference, so results
- * agree to float rounding (tests/test_quant.c states the tolerances).
+ * never write -128. The 32-element types then scale and accumulate in the canonical order of
+ * ref.c (8 lanes, even/odd blocks, multiply then add: bit-identical to the reference); the
+ * K-quants keep their own float order and agree with their references to float rounding
+ * (tests/test_quant.c states the tolerances).
  *
  * Quantizers: bit-identical to the reference (same IEEE operations; roundf is rebuilt exactly
  * from truncation, nearest_int is the default round-to-nearest-even conversion).
@@ -131,20 +133,23 @@ void chord_dequant_f16_avx2(const void *src, float *dst, int64_t n) {
 /* ---- 32-element block types ------------------------------------------------------------------ */
 
 /* The 32-element types: one block is a handful of instructions, so a single accumulator would
- * make every block wait for the previous FMA (4 cycles). Each kernel below is one per-block
- * step, run over even and odd blocks on two independent accumulators. */
+ * make every block wait for the previous add. Each kernel below is one per-block step, run over
+ * even and odd blocks on two independent accumulators (ref.c's canonical order). The scale
+ * multiply and the add are separate IEEE operations, as plain wasm SIMD (no FMA) can repeat them;
+ * against the fused form they measured the same here (interleaved A/B, Q8_0/Q4_0 single and
+ * multi-row). */
 
 static inline __m256 step_q4_0(const chord_block_q4_0 *x, const chord_block_q8_0 *y, __m256 acc) {
     const __m256 d = _mm256_set1_ps(H2F(x->d) * H2F(y->d));
     const __m256i qx = _mm256_sub_epi8(nibbles_32(x->qs), _mm256_set1_epi8(8));
     const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy)), acc);
+    return _mm256_add_ps(acc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy))));
 }
 
 static inline __m256 step_q4_1(const chord_block_q4_1 *x, const chord_block_q8_1 *y, __m256 acc) {
     const __m256 d = _mm256_set1_ps(H2F(x->d) * H2F(y->d));
     const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8_i32(nibbles_32(x->qs), qy)), acc);
+    return _mm256_add_ps(acc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(dot_u8_i32(nibbles_32(x->qs), qy))));
 }
 
 static inline __m256 step_q5_0(const chord_block_q5_0 *x, const chord_block_q8_0 *y, __m256 acc) {
@@ -153,7 +158,7 @@ static inline __m256 step_q5_0(const chord_block_q5_0 *x, const chord_block_q8_0
     const __m256i hi = _mm256_andnot_si256(bits_32(x->qh), _mm256_set1_epi8((char)0xF0));
     const __m256i qx = _mm256_or_si256(nibbles_32(x->qs), hi);
     const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy)), acc);
+    return _mm256_add_ps(acc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy))));
 }
 
 static inline __m256 step_q5_1(const chord_block_q5_1 *x, const chord_block_q8_1 *y, __m256 acc) {
@@ -161,14 +166,14 @@ static inline __m256 step_q5_1(const chord_block_q5_1 *x, const chord_block_q8_1
     const __m256i hi = _mm256_and_si256(bits_32(x->qh), _mm256_set1_epi8(0x10));
     const __m256i qx = _mm256_or_si256(nibbles_32(x->qs), hi);
     const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8_i32(qx, qy)), acc);
+    return _mm256_add_ps(acc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(dot_u8_i32(qx, qy))));
 }
 
 static inline __m256 step_q8_0(const chord_block_q8_0 *x, const chord_block_q8_0 *y, __m256 acc) {
     const __m256 d = _mm256_set1_ps(H2F(x->d) * H2F(y->d));
     const __m256i qx = _mm256_loadu_si256((const __m256i *)x->qs);
     const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy)), acc);
+    return _mm256_add_ps(acc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy))));
 }
 
 /* The *_1 types add the min term m * s of every block. */

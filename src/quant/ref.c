@@ -8,7 +8,8 @@
  * Quantize follows ggml's quantize_row_*_ref step for step (same scale formula, same rounding:
  * truncation of x+bias for the 4/5-bit types, roundf for Q8), so files we write hold the same
  * bytes llama_model_quantize writes without an importance matrix.
- * Dot products accumulate each block's integer sum exactly, then scale in float; float types
+ * Dot products of the 32-element types sum integers exactly within a block, then scale and add
+ * in float in the canonical order every SIMD kernel reproduces (acc32 below); float types
  * accumulate in double. Callers guarantee n is a multiple of the block size.
  * This file must be compiled without -ffast-math and without FMA contraction (C11 mode does not
  * contract), or the bit-exact guarantees above no longer hold.
@@ -105,6 +106,33 @@ static void store_qh(uint8_t qh[4], uint32_t v) {
     for (int i = 0; i < 4; i++) qh[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* ---- the canonical order of the 32-element dot products ------------------------------------
+ * Every kernel of every target (AVX2/VNNI natively, simd128 and relaxed SIMD in wasm) performs
+ * exactly these float operations, so all give the same bits: the block's 32 integer products
+ * in 8 lanes of 4 consecutive elements (lane k = elements 4k..4k+3, an exact int); per lane,
+ * f = (float)lane * s with s = fp16(d_x) * fp16(d_y) rounded to float, then acc = acc + f, as
+ * two IEEE operations (no fused multiply-add, which plain wasm SIMD lacks); even blocks into
+ * accumulator 0, odd ones into 1, in index order; at the end the lanes of acc0 + acc1 are summed
+ * as AVX2's hsum_ps does, ((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7)). The *_1 types add the min
+ * terms m_x * s_y, summed in block order, to that. */
+typedef struct { float lane[2][8]; float mins; } acc32;
+
+static inline void acc32_block(acc32 *a, int64_t i, const int prod[32], float s) {
+    float *l = a->lane[i & 1];
+    for (int k = 0; k < 8; k++) {
+        const int sumi = prod[4 * k] + prod[4 * k + 1] + prod[4 * k + 2] + prod[4 * k + 3];
+        const float f = (float)sumi * s;
+        l[k] = l[k] + f;
+    }
+}
+
+static inline float acc32_result(const acc32 *a) {
+    float v[8];
+    for (int k = 0; k < 8; k++) v[k] = a->lane[0][k] + a->lane[1][k];
+    const float h0 = v[0] + v[4], h1 = v[1] + v[5], h2 = v[2] + v[6], h3 = v[3] + v[7];
+    return ((h0 + h2) + (h1 + h3)) + a->mins;
+}
+
 /* ---- Q4_0: x = d * (q - 8) ------------------------------------------------------------------ */
 
 void chord_dequant_q4_0(const void *src, float *dst, int64_t n) {
@@ -136,16 +164,16 @@ void chord_quant_q4_0_ref(const float *src, void *dst, int64_t n) {
 float chord_dot_q4_0_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q4_0 *x = vx;
     const chord_block_q8_0 *y = vy;
-    float sum = 0.0f;
+    acc32 a = { 0 };
     for (int64_t i = 0; i < n / QK4_0; i++) {
-        int sumi = 0;
+        int p[32];
         for (int j = 0; j < QK4_0 / 2; j++) {
-            sumi += ((x[i].qs[j] & 0x0F) - 8) * y[i].qs[j];
-            sumi += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + QK4_0 / 2];
+            p[j] = ((x[i].qs[j] & 0x0F) - 8) * y[i].qs[j];
+            p[j + QK4_0 / 2] = ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + QK4_0 / 2];
         }
-        sum += (float)sumi * H2F(x[i].d) * H2F(y[i].d);
+        acc32_block(&a, i, p, H2F(x[i].d) * H2F(y[i].d));
     }
-    return sum;
+    return acc32_result(&a);
 }
 
 /* ---- Q4_1: x = d * q + m -------------------------------------------------------------------- */
@@ -182,16 +210,18 @@ void chord_quant_q4_1_ref(const float *src, void *dst, int64_t n) {
 float chord_dot_q4_1_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q4_1 *x = vx;
     const chord_block_q8_1 *y = vy;
-    float sum = 0.0f;
+    acc32 a = { 0 };
     for (int64_t i = 0; i < n / QK4_1; i++) {
-        int sumi = 0;
+        int p[32];
         for (int j = 0; j < QK4_1 / 2; j++) {
-            sumi += (x[i].qs[j] & 0x0F) * y[i].qs[j];
-            sumi += (x[i].qs[j] >> 4) * y[i].qs[j + QK4_1 / 2];
+            p[j] = (x[i].qs[j] & 0x0F) * y[i].qs[j];
+            p[j + QK4_1 / 2] = (x[i].qs[j] >> 4) * y[i].qs[j + QK4_1 / 2];
         }
-        sum += (H2F(x[i].d) * H2F(y[i].d)) * (float)sumi + H2F(x[i].m) * H2F(y[i].s);
+        acc32_block(&a, i, p, H2F(x[i].d) * H2F(y[i].d));
+        const float m = H2F(x[i].m) * H2F(y[i].s);
+        a.mins = a.mins + m;
     }
-    return sum;
+    return acc32_result(&a);
 }
 
 /* ---- Q5_0: x = d * (q - 16) ----------------------------------------------------------------- */
@@ -230,18 +260,18 @@ void chord_quant_q5_0_ref(const float *src, void *dst, int64_t n) {
 float chord_dot_q5_0_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q5_0 *x = vx;
     const chord_block_q8_0 *y = vy;
-    float sum = 0.0f;
+    acc32 a = { 0 };
     for (int64_t i = 0; i < n / QK5_0; i++) {
         const uint32_t qh = load_qh(x[i].qh);
-        int sumi = 0;
+        int p[32];
         for (int j = 0; j < QK5_0 / 2; j++) {
             const int h0 = (int)((qh >> j) << 4 & 0x10), h1 = (int)((qh >> (j + 12)) & 0x10);
-            sumi += (((x[i].qs[j] & 0x0F) | h0) - 16) * y[i].qs[j];
-            sumi += (((x[i].qs[j] >> 4) | h1) - 16) * y[i].qs[j + QK5_0 / 2];
+            p[j] = (((x[i].qs[j] & 0x0F) | h0) - 16) * y[i].qs[j];
+            p[j + QK5_0 / 2] = (((x[i].qs[j] >> 4) | h1) - 16) * y[i].qs[j + QK5_0 / 2];
         }
-        sum += (float)sumi * H2F(x[i].d) * H2F(y[i].d);
+        acc32_block(&a, i, p, H2F(x[i].d) * H2F(y[i].d));
     }
-    return sum;
+    return acc32_result(&a);
 }
 
 /* ---- Q5_1: x = d * q + m -------------------------------------------------------------------- */
@@ -283,18 +313,20 @@ void chord_quant_q5_1_ref(const float *src, void *dst, int64_t n) {
 float chord_dot_q5_1_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q5_1 *x = vx;
     const chord_block_q8_1 *y = vy;
-    float sum = 0.0f;
+    acc32 a = { 0 };
     for (int64_t i = 0; i < n / QK5_1; i++) {
         const uint32_t qh = load_qh(x[i].qh);
-        int sumi = 0;
+        int p[32];
         for (int j = 0; j < QK5_1 / 2; j++) {
             const int h0 = (int)((qh >> j) << 4 & 0x10), h1 = (int)((qh >> (j + 12)) & 0x10);
-            sumi += ((x[i].qs[j] & 0x0F) | h0) * y[i].qs[j];
-            sumi += ((x[i].qs[j] >> 4) | h1) * y[i].qs[j + QK5_1 / 2];
+            p[j] = ((x[i].qs[j] & 0x0F) | h0) * y[i].qs[j];
+            p[j + QK5_1 / 2] = ((x[i].qs[j] >> 4) | h1) * y[i].qs[j + QK5_1 / 2];
         }
-        sum += (H2F(x[i].d) * H2F(y[i].d)) * (float)sumi + H2F(x[i].m) * H2F(y[i].s);
+        acc32_block(&a, i, p, H2F(x[i].d) * H2F(y[i].d));
+        const float m = H2F(x[i].m) * H2F(y[i].s);
+        a.mins = a.mins + m;
     }
-    return sum;
+    return acc32_result(&a);
 }
 
 /* ---- Q8_0 and Q8_1: x = d * q, q = roundf(x / d), d = amax / 127 ------------------------------ */
@@ -332,13 +364,13 @@ void chord_quant_q8_0_ref(const float *src, void *dst, int64_t n) {
 
 float chord_dot_q8_0_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q8_0 *x = vx, *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / QK8_0; i++) {
-        int sumi = 0;
-        for (int j = 0; j < QK8_0; j++) sumi += x[i].qs[j] * y[i].qs[j];
-        sum += (float)sumi * H2F(x[i].d) * H2F(y[i].d);
+    acc32 a = { 0 };
+    for (int64_t i = 0; i < n / 32; i++) {
+        int p[32];
+        for (int j = 0; j < 32; j++) p[j] = x[i].qs[j] * y[i].qs[j];
+        acc32_block(&a, i, p, H2F(x[i].d) * H2F(y[i].d));
     }
-    return sum;
+    return acc32_result(&a);
 }
 
 void chord_dequant_q8_1(const void *src, float *dst, int64_t n) {
@@ -361,13 +393,13 @@ void chord_quant_q8_1_ref(const float *src, void *dst, int64_t n) {
 
 float chord_dot_q8_1_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q8_1 *x = vx, *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / QK8_1; i++) {
-        int sumi = 0;
-        for (int j = 0; j < QK8_1; j++) sumi += x[i].qs[j] * y[i].qs[j];
-        sum += (float)sumi * H2F(x[i].d) * H2F(y[i].d);
+    acc32 a = { 0 };
+    for (int64_t i = 0; i < n / 32; i++) {
+        int p[32];
+        for (int j = 0; j < 32; j++) p[j] = x[i].qs[j] * y[i].qs[j];
+        acc32_block(&a, i, p, H2F(x[i].d) * H2F(y[i].d));
     }
-    return sum;
+    return acc32_result(&a);
 }
 
 /* ---- activation quantizers --------------------------------------------------------------- */

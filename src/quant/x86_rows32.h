@@ -1,8 +1,10 @@
 /*
  * x86_rows32.h — template: one weight row of a 32-element block type against nr activation rows
- * (nr <= 4, a constant after inlining). Per row, even and odd blocks go to two accumulators and
- * the min terms are summed in block order, exactly as for a single row (nr = 1 is the single-row
- * kernel); the weight block is loaded and unpacked once for all rows.
+ * (nr <= 4, a constant after inlining), in the canonical order of ref.c (acc32): per row, even
+ * and odd blocks go to two accumulators of 8 float lanes (R32_STEP: a multiply, then an add, never
+ * fused) and the min terms are summed in block order, exactly as for a single row (nr = 1 is the
+ * single-row kernel), so every result is bit-identical to the scalar reference; the weight block
+ * is loaded and unpacked once for all rows.
  *
  * The includer defines R32_NAME (the function's return type, attributes and name, e.g.
  * `void rows_q4_0`), R32_TX / R32_TY (weight / activation block types), R32_STEP(x, y, acc)
@@ -28,7 +30,8 @@
                 const R32_TY *y = (const R32_TY *)(yb + (uint64_t)r * ys);
                 acc0[r] = R32_STEP(&x[i], &y[i], acc0[r]);
                 acc1[r] = R32_STEP(&x[i + 1], &y[i + 1], acc1[r]);
-                summs[r] += R32_MIN(x[i], y[i]) + R32_MIN(x[i + 1], y[i + 1]);
+                summs[r] = summs[r] + R32_MIN(x[i], y[i]);
+                summs[r] = summs[r] + R32_MIN(x[i + 1], y[i + 1]);
             }
         }
         for (; i < nb; i++) {
@@ -36,7 +39,7 @@
             for (int r = 0; r < nr; r++) {
                 const R32_TY *y = (const R32_TY *)(yb + (uint64_t)r * ys);
                 acc0[r] = R32_STEP(&x[i], &y[i], acc0[r]);
-                summs[r] += R32_MIN(x[i], y[i]);
+                summs[r] = summs[r] + R32_MIN(x[i], y[i]);
             }
         }
         UNROLL

@@ -2,7 +2,8 @@
  * x86_vnni.h — template: the prompt-batch (multi-row) kernels of Q4_K, Q6_K and Q8_0 with the
  * fused integer multiply-accumulates of VNNI (vpdpwssd = madd_epi16 + add_epi32, vpdpbusd =
  * maddubs + madd with ones + add, without the int16 saturation). The integer sums are exact
- * either way, so every result stays bit-identical to the AVX2 kernel's (tests/test_quant.c).
+ * either way, so every result stays bit-identical to the AVX2 kernel's and, for Q8_0, to the scalar
+ * reference's (tests/test_quant.c).
  *
  * Two instruction sets carry these on 256-bit registers: AVX-VNNI (VEX; Intel Alder Lake and
  * later, AMD Zen 5 client parts) and AVX512-VNNI with AVX512-VL (EVEX; Xeon since Cascade Lake,
@@ -33,7 +34,7 @@ static inline __attribute__((always_inline)) __m256 VNNI_NAME(step_q8_0)(const c
     const __m256i qx = _mm256_loadu_si256((const __m256i *)x->qs);
     const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
     const __m256i s = VNNI_DPBUSD(_mm256_setzero_si256(), _mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+    return _mm256_add_ps(acc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(s)));
 }
 
 #define R32_NAME void VNNI_NAME(rows_q8_0)
@@ -46,7 +47,7 @@ static inline __attribute__((always_inline)) __m256 VNNI_NAME(step_q8_0)(const c
 DOT_ROWS_VNNI(q8_0, chord_block_q8_0, VNNI_NAME(rows_q8_0), VNNI_KROWS_BY)
 
 /* Q8_0 against packed activation rows (chord_pack_q8_0), per row per block one vpdpbusd, one
- * conversion and one FMA with a broadcast scale product, where rows_q8_0 also fixes the signs and
+ * conversion, one multiply by a broadcast scale product and one add (ref.c's canonical order), where rows_q8_0 also fixes the signs and
  * multiplies the scales. Bit-identical to it: vpdpbusd(-128 sum4(qx), qy + 128, qx) is the same
  * exact int32 lane as vpdpbusd(0, |qx|, sign(qy, qx)) (no saturation: |lane| < 2^17); the 8
  * scale products of a chunk are the same IEEE products, one vector multiply per row instead of
@@ -87,8 +88,8 @@ static inline __attribute__((always_inline)) void VNNI_NAME(rows_q8_0p)(int64_t 
             for (int r = 0; r < nr; r++) {
                 const __m256i qy = _mm256_loadu_si256((const __m256i *)(p[r] + 32 * k));
                 const __m256 f = _mm256_cvtepi32_ps(VNNI_DPBUSD(corr, qy, qx));
-                if (k & 1) acc1[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(ddp + 8 * r + k), f, acc1[r]);
-                else acc0[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(ddp + 8 * r + k), f, acc0[r]);
+                if (k & 1) acc1[r] = _mm256_add_ps(acc1[r], _mm256_mul_ps(_mm256_broadcast_ss(ddp + 8 * r + k), f));
+                else acc0[r] = _mm256_add_ps(acc0[r], _mm256_mul_ps(_mm256_broadcast_ss(ddp + 8 * r + k), f));
             }
         }
         UNROLL
@@ -105,8 +106,8 @@ static inline __attribute__((always_inline)) void VNNI_NAME(rows_q8_0p)(int64_t 
             const __m256 d = _mm256_set1_ps(xd * H2F(dyh));
             const __m256i qy = _mm256_loadu_si256((const __m256i *)p[r]);
             const __m256 f = _mm256_cvtepi32_ps(VNNI_DPBUSD(corr, qy, qx));
-            if (c & 1) acc1[r] = _mm256_fmadd_ps(d, f, acc1[r]);
-            else acc0[r] = _mm256_fmadd_ps(d, f, acc0[r]);
+            if (c & 1) acc1[r] = _mm256_add_ps(acc1[r], _mm256_mul_ps(d, f));
+            else acc0[r] = _mm256_add_ps(acc0[r], _mm256_mul_ps(d, f));
             p[r] += 32;
         }
     }
