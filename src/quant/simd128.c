@@ -8,7 +8,9 @@
  * tokens must come out the same on every target. So these kernels reproduce the AVX2 kernels'
  * arithmetic: the same exact integer sums in the same eight 32-bit lanes (lane k of a 32-byte
  * group = bytes 4k..4k+3, times the same scales), the same float lanes and accumulator chains,
- * and the same horizontal-sum order. AVX2 accumulates with fused multiply-add, which simd128
+ * and the same horizontal-sum order. Q4_0 and Q8_0 (like every 32-element type) scale and add
+ * each lane as a multiply and then an add, ref.c's canonical order, so they are exact here
+ * without FMA. The K-quants accumulate with fused multiply-add as AVX2 does, which simd128
  * lacks (relaxed madd may or may not fuse): fma4 computes a*b + c in double — the product of two
  * floats is exact there — and rounds once to float, which equals the fused result except when
  * the double sum lands exactly on a float rounding midpoint (double rounding; vanishingly rare).
@@ -125,6 +127,17 @@ static inline v8f acc_scaled(v8f acc, float d, v8i v) {
 
 
 
+/* acc + d * float(v), lane-wise, as a multiply and then an add (never fused): the canonical order
+ * of the 32-element types (ref.c's acc32), which needs no FMA, so plain simd128 is exact without
+ * emulation. */
+static inline v8f acc32_v(v8f acc, v128_t dd, v8i v) {
+    acc.lo = wasm_f32x4_add(acc.lo, wasm_f32x4_mul(dd, wasm_f32x4_convert_i32x4(v.lo)));
+    acc.hi = wasm_f32x4_add(acc.hi, wasm_f32x4_mul(dd, wasm_f32x4_convert_i32x4(v.hi)));
+    return acc;
+}
+static inline v8f acc32(v8f acc, float d, v8i v) { return acc32_v(acc, wasm_f32x4_splat(d), v); }
+
+
 /* ---- float types ------------------------------------------------------------------------ */
 
 #define F8_ZERO ((v8f){ wasm_f32x4_splat(0), wasm_f32x4_splat(0) })
@@ -224,22 +237,16 @@ float chord_dot_q4_0_simd128(int64_t n, const void *vx, const void *vy) {
     const chord_block_q4_0 *x = vx;
     const chord_block_q8_0 *y = vy;
     const v128_t m4 = wasm_i8x16_splat(0x0f), eight = wasm_i8x16_splat(8);
-    v8f acc = F8_ZERO;
+    v8f acc[2] = { F8_ZERO, F8_ZERO };  /* even and odd blocks (ref.c's acc32) */
     for (int64_t i = 0; i < n / QK4_0; i++) {
         const v128_t b = wasm_v128_load(x[i].qs);
         const v128_t lo = wasm_i8x16_sub(wasm_v128_and(b, m4), eight);
         const v128_t hi = wasm_i8x16_sub(hi_nib(b), eight);
-        acc = acc_scaled(acc, h2f(x[i].d) * h2f(y[i].d), dot32_i8(lo, hi, y[i].qs));
+        acc[i & 1] = acc32(acc[i & 1], h2f(x[i].d) * h2f(y[i].d), dot32_i8(lo, hi, y[i].qs));
     }
-    return hsum8(acc);
+    return hsum8(add8(acc[0], acc[1]));
 }
 
-/* acc_scaled with the scale already in every lane */
-static inline v8f acc_scaled_v(v8f acc, v128_t dd, v8i v) {
-    acc.lo = fma4(dd, wasm_f32x4_convert_i32x4(v.lo), acc.lo);
-    acc.hi = fma4(dd, wasm_f32x4_convert_i32x4(v.hi), acc.hi);
-    return acc;
-}
 #define LANE4(v, k) wasm_i32x4_shuffle(v, v, k, k, k, k)
 
 /* 4 fp16 scales (at a, b, c, d) zero-extended into u32 lanes by four lane loads: wasm_u32x4_make
@@ -263,20 +270,20 @@ float chord_dot_q8_0_simd128(int64_t n, const void *vx, const void *vy) {
     for (; Q8_BATCH_SCALES && i + 4 <= nb; i += 4) {
         const v128_t dd = wasm_f32x4_mul(f16x4_to_f32(d4_of(&x[i].d, &x[i + 1].d, &x[i + 2].d, &x[i + 3].d)),
                                          f16x4_to_f32(d4_of(&y[i].d, &y[i + 1].d, &y[i + 2].d, &y[i + 3].d)));
-        acc0 = acc_scaled_v(acc0, LANE4(dd, 0), Q8_DOT(i));
-        acc1 = acc_scaled_v(acc1, LANE4(dd, 1), Q8_DOT(i + 1));
-        acc0 = acc_scaled_v(acc0, LANE4(dd, 2), Q8_DOT(i + 2));
-        acc1 = acc_scaled_v(acc1, LANE4(dd, 3), Q8_DOT(i + 3));
+        acc0 = acc32_v(acc0, LANE4(dd, 0), Q8_DOT(i));
+        acc1 = acc32_v(acc1, LANE4(dd, 1), Q8_DOT(i + 1));
+        acc0 = acc32_v(acc0, LANE4(dd, 2), Q8_DOT(i + 2));
+        acc1 = acc32_v(acc1, LANE4(dd, 3), Q8_DOT(i + 3));
     }
 #undef Q8_DOT
     for (; i + 2 <= nb; i += 2) {
-        acc0 = acc_scaled(acc0, h2f(x[i].d) * h2f(y[i].d),
+        acc0 = acc32(acc0, h2f(x[i].d) * h2f(y[i].d),
                           dot32_i8(wasm_v128_load(x[i].qs), wasm_v128_load(x[i].qs + 16), y[i].qs));
-        acc1 = acc_scaled(acc1, h2f(x[i + 1].d) * h2f(y[i + 1].d),
+        acc1 = acc32(acc1, h2f(x[i + 1].d) * h2f(y[i + 1].d),
                           dot32_i8(wasm_v128_load(x[i + 1].qs), wasm_v128_load(x[i + 1].qs + 16), y[i + 1].qs));
     }
     for (; i < nb; i++)
-        acc0 = acc_scaled(acc0, h2f(x[i].d) * h2f(y[i].d),
+        acc0 = acc32(acc0, h2f(x[i].d) * h2f(y[i].d),
                           dot32_i8(wasm_v128_load(x[i].qs), wasm_v128_load(x[i].qs + 16), y[i].qs));
     return hsum8(add8(acc0, acc1));
 }
@@ -598,7 +605,7 @@ static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, u
                 const i8_prep p0 = i8_prep_of(wasm_v128_load(xb->qs)), p1 = i8_prep_of(wasm_v128_load(xb->qs + 16));
                 for (int r = 0; r < ny; r++) {
                     const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + k + 2 * j;
-                    acc[r] = acc_scaled_v(acc[r], wasm_v128_load32_splat(&dd[r][j]),
+                    acc[r] = acc32_v(acc[r], wasm_v128_load32_splat(&dd[r][j]),
                                           (v8i){ dot4_i8_p(p0, wasm_v128_load(y->qs)), dot4_i8_p(p1, wasm_v128_load(y->qs + 16)) });
                 }
             }
@@ -608,7 +615,7 @@ static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, u
             const i8_prep p0 = i8_prep_of(wasm_v128_load(x[k].qs)), p1 = i8_prep_of(wasm_v128_load(x[k].qs + 16));
             for (int r = 0; r < ny; r++) {
                 const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + k;
-                acc[r] = acc_scaled(acc[r], xd * h2f(y->d),
+                acc[r] = acc32(acc[r], xd * h2f(y->d),
                                     (v8i){ dot4_i8_p(p0, wasm_v128_load(y->qs)), dot4_i8_p(p1, wasm_v128_load(y->qs + 16)) });
             }
         }
@@ -620,8 +627,8 @@ static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, u
 static ALWAYS_INLINE void q4_0_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out) {
     const chord_block_q4_0 *x = vx;
     const v128_t m4 = wasm_i8x16_splat(0x0f), eight = wasm_i8x16_splat(8);
-    v8f acc[ROWS_MAX];
-    for (int r = 0; r < ny; r++) acc[r] = F8_ZERO;
+    v8f acc[2][ROWS_MAX];  /* even and odd blocks (ref.c's acc32) */
+    for (int r = 0; r < ny; r++) acc[0][r] = acc[1][r] = F8_ZERO;
     for (int64_t i = 0; i < n / QK4_0; i++) {
         const v128_t b = wasm_v128_load(x[i].qs);
         const i8_prep lo = i8_prep_of(wasm_i8x16_sub(wasm_v128_and(b, m4), eight));
@@ -629,11 +636,11 @@ static ALWAYS_INLINE void q4_0_rows(int64_t n, const void *vx, const void *vy, u
         const float xd = h2f(x[i].d);
         for (int r = 0; r < ny; r++) {
             const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + i;
-            acc[r] = acc_scaled(acc[r], xd * h2f(y->d),
-                                (v8i){ dot4_i8_p(lo, wasm_v128_load(y->qs)), dot4_i8_p(hi, wasm_v128_load(y->qs + 16)) });
+            acc[i & 1][r] = acc32(acc[i & 1][r], xd * h2f(y->d),
+                                  (v8i){ dot4_i8_p(lo, wasm_v128_load(y->qs)), dot4_i8_p(hi, wasm_v128_load(y->qs + 16)) });
         }
     }
-    for (int r = 0; r < ny; r++) out[r] = hsum8(acc[r]);
+    for (int r = 0; r < ny; r++) out[r] = hsum8(add8(acc[0][r], acc[1][r]));
 }
 
 /* ny rows in passes of ROWS_MAX, each pass with a constant row count (so the row loops unroll). */
