@@ -233,18 +233,31 @@ static inline v8i dot32_i8(const v128_t x0, const v128_t x1, const int8_t *y) {
     return (v8i){ dot4_i8(x0, wasm_v128_load(y)), dot4_i8(x1, wasm_v128_load(y + 16)) };
 }
 
+/* One Q4_0 block's signed levels as two 16-byte halves (elements 0..15, 16..31). */
+static inline void q4_0_levels(const chord_block_q4_0 *x, v128_t *lo, v128_t *hi) {
+    const v128_t b = wasm_v128_load(x->qs), eight = wasm_i8x16_splat(8);
+    *lo = wasm_i8x16_sub(wasm_v128_and(b, wasm_i8x16_splat(0x0f)), eight);
+    *hi = wasm_i8x16_sub(hi_nib(b), eight);
+}
+
 float chord_dot_q4_0_simd128(int64_t n, const void *vx, const void *vy) {
     const chord_block_q4_0 *x = vx;
     const chord_block_q8_0 *y = vy;
-    const v128_t m4 = wasm_i8x16_splat(0x0f), eight = wasm_i8x16_splat(8);
-    v8f acc[2] = { F8_ZERO, F8_ZERO };  /* even and odd blocks (ref.c's acc32) */
-    for (int64_t i = 0; i < n / QK4_0; i++) {
-        const v128_t b = wasm_v128_load(x[i].qs);
-        const v128_t lo = wasm_i8x16_sub(wasm_v128_and(b, m4), eight);
-        const v128_t hi = wasm_i8x16_sub(hi_nib(b), eight);
-        acc[i & 1] = acc32(acc[i & 1], h2f(x[i].d) * h2f(y[i].d), dot32_i8(lo, hi, y[i].qs));
+    const int64_t nb = n / QK4_0;
+    v8f acc0 = F8_ZERO, acc1 = F8_ZERO;  /* even and odd blocks (ref.c's acc32) */
+    v128_t lo, hi;
+    int64_t i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        q4_0_levels(&x[i], &lo, &hi);
+        acc0 = acc32(acc0, h2f(x[i].d) * h2f(y[i].d), dot32_i8(lo, hi, y[i].qs));
+        q4_0_levels(&x[i + 1], &lo, &hi);
+        acc1 = acc32(acc1, h2f(x[i + 1].d) * h2f(y[i + 1].d), dot32_i8(lo, hi, y[i + 1].qs));
     }
-    return hsum8(add8(acc[0], acc[1]));
+    if (i < nb) {
+        q4_0_levels(&x[i], &lo, &hi);
+        acc0 = acc32(acc0, h2f(x[i].d) * h2f(y[i].d), dot32_i8(lo, hi, y[i].qs));
+    }
+    return hsum8(add8(acc0, acc1));
 }
 
 #define LANE4(v, k) wasm_i32x4_shuffle(v, v, k, k, k, k)
@@ -624,23 +637,28 @@ static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, u
     for (int r = 0; r < ny; r++) out[r] = hsum8(add8(chain[0][r], chain[1][r]));
 }
 
+/* Q4_0: as q8_0_rows, the even blocks in one pass and the odd ones in a second (2 accumulator
+ * registers per activation row in a pass). */
 static ALWAYS_INLINE void q4_0_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out) {
     const chord_block_q4_0 *x = vx;
-    const v128_t m4 = wasm_i8x16_splat(0x0f), eight = wasm_i8x16_splat(8);
-    v8f acc[2][ROWS_MAX];  /* even and odd blocks (ref.c's acc32) */
-    for (int r = 0; r < ny; r++) acc[0][r] = acc[1][r] = F8_ZERO;
-    for (int64_t i = 0; i < n / QK4_0; i++) {
-        const v128_t b = wasm_v128_load(x[i].qs);
-        const i8_prep lo = i8_prep_of(wasm_i8x16_sub(wasm_v128_and(b, m4), eight));
-        const i8_prep hi = i8_prep_of(wasm_i8x16_sub(hi_nib(b), eight));
-        const float xd = h2f(x[i].d);
-        for (int r = 0; r < ny; r++) {
-            const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + i;
-            acc[i & 1][r] = acc32(acc[i & 1][r], xd * h2f(y->d),
-                                  (v8i){ dot4_i8_p(lo, wasm_v128_load(y->qs)), dot4_i8_p(hi, wasm_v128_load(y->qs + 16)) });
+    v8f chain[2][ROWS_MAX];
+    for (int c = 0; c < 2; c++) {
+        v8f acc[ROWS_MAX];
+        for (int r = 0; r < ny; r++) acc[r] = F8_ZERO;
+        for (int64_t i = c; i < n / QK4_0; i += 2) {
+            v128_t l, h;
+            q4_0_levels(&x[i], &l, &h);
+            const i8_prep lo = i8_prep_of(l), hi = i8_prep_of(h);
+            const float xd = h2f(x[i].d);
+            for (int r = 0; r < ny; r++) {
+                const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + i;
+                acc[r] = acc32(acc[r], xd * h2f(y->d),
+                               (v8i){ dot4_i8_p(lo, wasm_v128_load(y->qs)), dot4_i8_p(hi, wasm_v128_load(y->qs + 16)) });
+            }
         }
+        for (int r = 0; r < ny; r++) chain[c][r] = acc[r];
     }
-    for (int r = 0; r < ny; r++) out[r] = hsum8(add8(acc[0][r], acc[1][r]));
+    for (int r = 0; r < ny; r++) out[r] = hsum8(add8(chain[0][r], chain[1][r]));
 }
 
 /* ny rows in passes of ROWS_MAX, each pass with a constant row count (so the row loops unroll). */
