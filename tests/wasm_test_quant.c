@@ -3,9 +3,9 @@
  * tests/wasm/run_kernels.mjs in node) checking every simd128/relaxed kernel of
  * src/quant/simd128.c against the scalar reference on random data, and timing matvecs (GB/s).
  *
- * Tolerance: the integer part of each block is exact in both. Q4_0 and Q8_0 follow ref.c's
- * canonical float order, so they must equal the reference bit for bit; the others (K-quants,
- * floats) keep their own float order: |simd - ref| <= 1e-5 * Σ|block terms| + 1e-6 (the sum of
+ * Tolerance: the integer part of each block is exact in both. Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0
+ * follow ref.c's canonical float order, so they must equal the reference bit for bit; the others
+ * (K-quants, floats) keep their own float order: |simd - ref| <= 1e-5 * Σ|block terms| + 1e-6 (the sum of
  * magnitudes bounds the rounding of any summation order). Rows are quantized with the reference
  * quantizers.
  */
@@ -23,6 +23,9 @@ float chord_dot_f32_simd128(int64_t, const void *, const void *);
 float chord_dot_f16_simd128(int64_t, const void *, const void *);
 float chord_dot_q4_0_simd128(int64_t, const void *, const void *);
 float chord_dot_q8_0_simd128(int64_t, const void *, const void *);
+float chord_dot_q4_1_simd128(int64_t, const void *, const void *);
+float chord_dot_q5_0_simd128(int64_t, const void *, const void *);
+float chord_dot_q5_1_simd128(int64_t, const void *, const void *);
 float chord_dot_q2_K_simd128(int64_t, const void *, const void *);
 float chord_dot_q3_K_simd128(int64_t, const void *, const void *);
 float chord_dot_q4_K_simd128(int64_t, const void *, const void *);
@@ -40,6 +43,8 @@ typedef struct { uint32_t type; chord_vec_dot_fn simd; } kcase;
 static const kcase cases[] = {
     {CHORD_TYPE_F32, chord_dot_f32_simd128},   {CHORD_TYPE_F16, chord_dot_f16_simd128},
     {CHORD_TYPE_Q4_0, chord_dot_q4_0_simd128}, {CHORD_TYPE_Q8_0, chord_dot_q8_0_simd128},
+    {CHORD_TYPE_Q4_1, chord_dot_q4_1_simd128}, {CHORD_TYPE_Q5_0, chord_dot_q5_0_simd128},
+    {CHORD_TYPE_Q5_1, chord_dot_q5_1_simd128},
     {CHORD_TYPE_Q2_K, chord_dot_q2_K_simd128}, {CHORD_TYPE_Q3_K, chord_dot_q3_K_simd128},
     {CHORD_TYPE_Q4_K, chord_dot_q4_K_simd128}, {CHORD_TYPE_Q5_K, chord_dot_q5_K_simd128},
     {CHORD_TYPE_Q6_K, chord_dot_q6_K_simd128},

@@ -1,7 +1,7 @@
 /*
  * simd128.c — WebAssembly SIMD kernels (simd128; with -mrelaxed-simd the integer dots use
- * i32x4.relaxed_dot_i8x16_i7x16_add, or i16x8.relaxed_dot_i8x16_i7x16 for Q4_K..Q6_K) for the dot products of F32, F16, Q4_0, Q8_0 and the
- * K-quants Q2_K..Q6_K. Only wasm builds compile this file (with -DCHORD_QUANT_EXTRA_ISA, so
+ * i32x4.relaxed_dot_i8x16_i7x16_add, or i16x8.relaxed_dot_i8x16_i7x16 for Q4_K..Q6_K) for the dot products of F32, F16, Q4_0, Q4_1, Q5_0,
+ * Q5_1, Q8_0 and the K-quants Q2_K..Q6_K. Only wasm builds compile this file (with -DCHORD_QUANT_EXTRA_ISA, so
  * that chord_quant_init calls chord_quant_install_isa below to point the traits at them).
  *
  * Why the odd shapes: the native build runs the AVX2 kernels (src/quant/avx2.c), and greedy
@@ -300,6 +300,71 @@ float chord_dot_q8_0_simd128(int64_t n, const void *vx, const void *vy) {
                           dot32_i8(wasm_v128_load(x[i].qs), wasm_v128_load(x[i].qs + 16), y[i].qs));
     return hsum8(add8(acc0, acc1));
 }
+
+/* Q4_1, Q5_0, Q5_1: one block's levels (two 16-byte halves: elements 0..15, 16..31), then the
+ * same even/odd accumulator pair as Q4_0; the *_1 types add the min term m_x * s_y of every block
+ * in block order (ref.c's acc32). */
+
+/* Bit 4 of each element of a Q5 block (qh, little-endian u32: bit j = element j) as byte masks,
+ * 0xFF where set: elements 0..15 in *m0, 16..31 in *m1. */
+static inline void q5_masks(const uint8_t *qh, v128_t *m0, v128_t *m1) {
+    uint32_t h;
+    memcpy(&h, qh, 4);
+    const v128_t v = wasm_i32x4_splat((int32_t)h), sel = wasm_i64x2_splat((int64_t)0x8040201008040201ll);
+    *m0 = wasm_i8x16_eq(wasm_v128_and(wasm_i8x16_shuffle(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), sel), sel);
+    *m1 = wasm_i8x16_eq(wasm_v128_and(wasm_i8x16_shuffle(v, v, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), sel), sel);
+}
+
+static inline v8i int_q4_1(const chord_block_q4_1 *x, const int8_t *y) {
+    const v128_t b = wasm_v128_load(x->qs);
+    return (v8i){ dot4_u8(wasm_v128_and(b, wasm_i8x16_splat(0x0f)), wasm_v128_load(y)), dot4_u8(hi_nib(b), wasm_v128_load(y + 16)) };
+}
+static inline v8i int_q5_0(const chord_block_q5_0 *x, const int8_t *y) {
+    const v128_t b = wasm_v128_load(x->qs), f0 = wasm_i8x16_splat((int8_t)0xF0);
+    v128_t m0, m1;
+    q5_masks(x->qh, &m0, &m1);
+    /* (nibble | bit4 << 4) - 16 == nibble when bit 4 is set, nibble | 0xF0 (nibble - 16) when not */
+    const v128_t lo = wasm_v128_or(wasm_v128_and(b, wasm_i8x16_splat(0x0f)), wasm_v128_andnot(f0, m0));
+    const v128_t hi = wasm_v128_or(hi_nib(b), wasm_v128_andnot(f0, m1));
+    return dot32_i8(lo, hi, y);
+}
+static inline v8i int_q5_1(const chord_block_q5_1 *x, const int8_t *y) {
+    const v128_t b = wasm_v128_load(x->qs), b4 = wasm_i8x16_splat(0x10);
+    v128_t m0, m1;
+    q5_masks(x->qh, &m0, &m1);
+    const v128_t lo = wasm_v128_or(wasm_v128_and(b, wasm_i8x16_splat(0x0f)), wasm_v128_and(m0, b4));
+    const v128_t hi = wasm_v128_or(hi_nib(b), wasm_v128_and(m1, b4));
+    return (v8i){ dot4_u8(lo, wasm_v128_load(y)), dot4_u8(hi, wasm_v128_load(y + 16)) };
+}
+
+#define MIN_NONE(x, y) 0.0f
+#define MIN_Q81(x, y) h2f((x).m) * h2f((y).s)
+#define DOT32_KERNEL(name, TX, TY, INT, MIN)                                                          \
+    float chord_dot_##name##_simd128(int64_t n, const void *vx, const void *vy) {                     \
+        const TX *x = vx;                                                                             \
+        const TY *y = vy;                                                                             \
+        const int64_t nb = n / 32;                                                                    \
+        v8f acc0 = F8_ZERO, acc1 = F8_ZERO;                                                           \
+        float mins = 0.0f;                                                                            \
+        int64_t i = 0;                                                                                \
+        for (; i + 2 <= nb; i += 2) {                                                                 \
+            acc0 = acc32(acc0, h2f(x[i].d) * h2f(y[i].d), INT(&x[i], y[i].qs));                       \
+            mins = mins + MIN(x[i], y[i]);                                                            \
+            acc1 = acc32(acc1, h2f(x[i + 1].d) * h2f(y[i + 1].d), INT(&x[i + 1], y[i + 1].qs));       \
+            mins = mins + MIN(x[i + 1], y[i + 1]);                                                    \
+        }                                                                                             \
+        if (i < nb) {                                                                                 \
+            acc0 = acc32(acc0, h2f(x[i].d) * h2f(y[i].d), INT(&x[i], y[i].qs));                       \
+            mins = mins + MIN(x[i], y[i]);                                                            \
+        }                                                                                             \
+        return hsum8(add8(acc0, acc1)) + mins;                                                        \
+    }
+DOT32_KERNEL(q4_1, chord_block_q4_1, chord_block_q8_1, int_q4_1, MIN_Q81)
+DOT32_KERNEL(q5_0, chord_block_q5_0, chord_block_q8_0, int_q5_0, MIN_NONE)
+DOT32_KERNEL(q5_1, chord_block_q5_1, chord_block_q8_1, int_q5_1, MIN_Q81)
+#undef DOT32_KERNEL
+#undef MIN_NONE
+#undef MIN_Q81
 
 /* ---- K-quants --------------------------------------------------------------------------- */
 
@@ -694,6 +759,9 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     t[CHORD_TYPE_F16].from_float = chord_quant_f16_simd128;
     t[CHORD_TYPE_Q4_0].vec_dot = chord_dot_q4_0_simd128;
     t[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_simd128;
+    t[CHORD_TYPE_Q4_1].vec_dot = chord_dot_q4_1_simd128;
+    t[CHORD_TYPE_Q5_0].vec_dot = chord_dot_q5_0_simd128;
+    t[CHORD_TYPE_Q5_1].vec_dot = chord_dot_q5_1_simd128;
     t[CHORD_TYPE_Q2_K].vec_dot = chord_dot_q2_K_simd128;
     t[CHORD_TYPE_Q3_K].vec_dot = chord_dot_q3_K_simd128;
     t[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_simd128;
