@@ -177,14 +177,12 @@ static inline __m256 step_q8_0(const chord_block_q8_0 *x, const chord_block_q8_0
 }
 
 /* The *_1 types add the min term m * s of every block. */
-#define MIN_TERM_0(x, y) 0.0f
 #define MIN_TERM_1(x, y) H2F((x).m) * H2F((y).s)
 
 #define R32_NAME void rows_q4_0
 #define R32_TX chord_block_q4_0
 #define R32_TY chord_block_q8_0
 #define R32_STEP step_q4_0
-#define R32_MIN MIN_TERM_0
 #include "quant/x86_rows32.h"
 DOT_ROWS(q4_0, chord_block_q4_0, rows_q4_0)
 
@@ -200,7 +198,6 @@ DOT_ROWS(q4_1, chord_block_q4_1, rows_q4_1)
 #define R32_TX chord_block_q5_0
 #define R32_TY chord_block_q8_0
 #define R32_STEP step_q5_0
-#define R32_MIN MIN_TERM_0
 #include "quant/x86_rows32.h"
 DOT_ROWS(q5_0, chord_block_q5_0, rows_q5_0)
 
@@ -216,7 +213,6 @@ DOT_ROWS(q5_1, chord_block_q5_1, rows_q5_1)
 #define R32_TX chord_block_q8_0
 #define R32_TY chord_block_q8_0
 #define R32_STEP step_q8_0
-#define R32_MIN MIN_TERM_0
 #include "quant/x86_rows32.h"
 DOT_ROWS(q8_0, chord_block_q8_0, rows_q8_0)
 

@@ -337,9 +337,9 @@ static inline v8i int_q5_1(const chord_block_q5_1 *x, const int8_t *y) {
     return (v8i){ dot4_u8(lo, wasm_v128_load(y)), dot4_u8(hi, wasm_v128_load(y + 16)) };
 }
 
-#define MIN_NONE(x, y) 0.0f
+#define MIN_NONE(x, y) 0.0f /* folded away below: no scalar add chain for the _0 types */
 #define MIN_Q81(x, y) h2f((x).m) * h2f((y).s)
-#define DOT32_KERNEL(name, TX, TY, INT, MIN)                                                          \
+#define DOT32_KERNEL(name, TX, TY, INT, MIN, HAS_MIN)                                                        \
     float chord_dot_##name##_simd128(int64_t n, const void *vx, const void *vy) {                     \
         const TX *x = vx;                                                                             \
         const TY *y = vy;                                                                             \
@@ -349,19 +349,19 @@ static inline v8i int_q5_1(const chord_block_q5_1 *x, const int8_t *y) {
         int64_t i = 0;                                                                                \
         for (; i + 2 <= nb; i += 2) {                                                                 \
             acc0 = acc32(acc0, h2f(x[i].d) * h2f(y[i].d), INT(&x[i], y[i].qs));                       \
-            mins = mins + MIN(x[i], y[i]);                                                            \
+            if (HAS_MIN) mins = mins + MIN(x[i], y[i]);                                               \
             acc1 = acc32(acc1, h2f(x[i + 1].d) * h2f(y[i + 1].d), INT(&x[i + 1], y[i + 1].qs));       \
-            mins = mins + MIN(x[i + 1], y[i + 1]);                                                    \
+            if (HAS_MIN) mins = mins + MIN(x[i + 1], y[i + 1]);                                       \
         }                                                                                             \
         if (i < nb) {                                                                                 \
             acc0 = acc32(acc0, h2f(x[i].d) * h2f(y[i].d), INT(&x[i], y[i].qs));                       \
-            mins = mins + MIN(x[i], y[i]);                                                            \
+            if (HAS_MIN) mins = mins + MIN(x[i], y[i]);                                               \
         }                                                                                             \
         return hsum8(add8(acc0, acc1)) + mins;                                                        \
     }
-DOT32_KERNEL(q4_1, chord_block_q4_1, chord_block_q8_1, int_q4_1, MIN_Q81)
-DOT32_KERNEL(q5_0, chord_block_q5_0, chord_block_q8_0, int_q5_0, MIN_NONE)
-DOT32_KERNEL(q5_1, chord_block_q5_1, chord_block_q8_1, int_q5_1, MIN_Q81)
+DOT32_KERNEL(q4_1, chord_block_q4_1, chord_block_q8_1, int_q4_1, MIN_Q81, 1)
+DOT32_KERNEL(q5_0, chord_block_q5_0, chord_block_q8_0, int_q5_0, MIN_NONE, 0)
+DOT32_KERNEL(q5_1, chord_block_q5_1, chord_block_q8_1, int_q5_1, MIN_Q81, 1)
 #undef DOT32_KERNEL
 #undef MIN_NONE
 #undef MIN_Q81

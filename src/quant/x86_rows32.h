@@ -8,7 +8,8 @@
  *
  * The includer defines R32_NAME (the function's return type, attributes and name, e.g.
  * `void rows_q4_0`), R32_TX / R32_TY (weight / activation block types), R32_STEP(x, y, acc)
- * (one block into an accumulator) and R32_MIN(x, y) (the block's min term, 0 for the _0 types).
+ * (one block into an accumulator) and, for the *_1 types only, R32_MIN(x, y) (the block's min
+ * term; without it the result is the lane sum plus 0, as ref.c's, and no scalar add chain runs).
  * R32_MAXR (default 4) bounds nr. Each inclusion defines one kernel and undefines the parameters.
  */
 #ifndef R32_MAXR
@@ -30,8 +31,10 @@
                 const R32_TY *y = (const R32_TY *)(yb + (uint64_t)r * ys);
                 acc0[r] = R32_STEP(&x[i], &y[i], acc0[r]);
                 acc1[r] = R32_STEP(&x[i + 1], &y[i + 1], acc1[r]);
+#ifdef R32_MIN
                 summs[r] = summs[r] + R32_MIN(x[i], y[i]);
                 summs[r] = summs[r] + R32_MIN(x[i + 1], y[i + 1]);
+#endif
             }
         }
         for (; i < nb; i++) {
@@ -39,7 +42,9 @@
             for (int r = 0; r < nr; r++) {
                 const R32_TY *y = (const R32_TY *)(yb + (uint64_t)r * ys);
                 acc0[r] = R32_STEP(&x[i], &y[i], acc0[r]);
+#ifdef R32_MIN
                 summs[r] = summs[r] + R32_MIN(x[i], y[i]);
+#endif
             }
         }
         UNROLL

@@ -41,7 +41,6 @@ static inline __attribute__((always_inline)) __m256 VNNI_NAME(step_q8_0)(const c
 #define R32_TX chord_block_q8_0
 #define R32_TY chord_block_q8_0
 #define R32_STEP VNNI_NAME(step_q8_0)
-#define R32_MIN(x, y) 0.0f
 #define R32_MAXR VNNI_KROWS
 #include "quant/x86_rows32.h"
 DOT_ROWS_VNNI(q8_0, chord_block_q8_0, VNNI_NAME(rows_q8_0), VNNI_KROWS_BY)
