@@ -32,8 +32,10 @@
                 acc0[r] = R32_STEP(&x[i], &y[i], acc0[r]);
                 acc1[r] = R32_STEP(&x[i + 1], &y[i + 1], acc1[r]);
 #ifdef R32_MIN
-                summs[r] = summs[r] + R32_MIN(x[i], y[i]);
-                summs[r] = summs[r] + R32_MIN(x[i + 1], y[i + 1]);
+                /* separate statements: clang contracts a + b * c within one */
+                const float m0 = R32_MIN(x[i], y[i]), m1 = R32_MIN(x[i + 1], y[i + 1]);
+                summs[r] = summs[r] + m0;
+                summs[r] = summs[r] + m1;
 #endif
             }
         }
@@ -43,7 +45,8 @@
                 const R32_TY *y = (const R32_TY *)(yb + (uint64_t)r * ys);
                 acc0[r] = R32_STEP(&x[i], &y[i], acc0[r]);
 #ifdef R32_MIN
-                summs[r] = summs[r] + R32_MIN(x[i], y[i]);
+                const float m0 = R32_MIN(x[i], y[i]);
+                summs[r] = summs[r] + m0;
 #endif
             }
         }
