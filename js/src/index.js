@@ -279,6 +279,13 @@ export async function loadModel(source, opts = {}) {
 
     const src = toSource(source, opts);
     let rd = null, channel = null;
+    // Where a load's time goes (model.info.load.phases, ms): the header, the engine's start and
+    // memory plan, reserving the model buffer, streaming the rest (of it: waiting for reads,
+    // waiting for a staging buffer to come back from the worker, and the worker's copies into
+    // wasm memory, which overlap the reads), and the engine parsing the model.
+    const phases = { headerMs: 0, engineMs: 0, beginMs: 0, streamMs: 0, readMs: 0, waitMs: 0, copyMs: 0, finishMs: 0, totalMs: 0 };
+    let tPhase = performance.now();
+    const lap = (k) => { const now = performance.now(); phases[k] += now - tPhase; tPhase = now; };
     try {
         rd = await openSource(src, { signal, onProgress });
         const pool = new StagingPool(opts.loadChunkBytes ?? CHUNK_BYTES, LOAD_WINDOW);
@@ -291,6 +298,7 @@ export async function loadModel(source, opts = {}) {
             bytes += got.n;
         }
         const size = src.size ?? bytes;
+        lap('headerMs');
         const wasmUrl = await resolveWasmBase(opts.wasmBase);
         const flow = shared ? new Int32Array(new SharedArrayBuffer(8)) : null;
         const start = async (target) => {
@@ -329,32 +337,63 @@ export async function loadModel(source, opts = {}) {
         }
         const need = plan[target];
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
+        lap('engineMs');
         await channel.call('begin', { size, weightsAbove: opts.weightsAbove ?? 0 });
+        lap('beginMs');
+        const tStream = tPhase;
 
         // Stream: the header's buffers first, then the rest. Each staging buffer is transferred
         // to the worker, copied into wasm memory there and transferred back to be filled again.
         const inflight = [];
         const post = (buffer, n) => {
             pool.sent(n);
-            const p = channel.call('chunk', { buffer, n }, [buffer]).then((r) => pool.back(n, r.buffer), (e) => { pool.fail(e); throw e; });
+            const p = channel.call('chunk', { buffer, n }, [buffer]).then((r) => {
+                phases.copyMs += r.copyMs;
+                pool.back(n, r.buffer);
+            }, (e) => { pool.fail(e); throw e; });
             p.catch(() => {}); // awaited below; this only keeps a failure from being "unhandled"
             inflight.push(p);
         };
         for (const h of head) post(h.buffer, h.n);
         head = null;
-        while (!rd.ended && rd.loaded < size) {
-            const { buffer, n } = await rd.fill(await pool.take());
+        // A File/Blob reader takes several fills at once (rd.parallel, sources.js): the next
+        // reads run while the previous chunks are read and copied. One buffer always stays out of
+        // the reads, so the pool never waits for a buffer that only a later read could free.
+        const depth = Math.max(1, Math.min(rd.parallel, pool.limit - 1));
+        const fills = [];
+        const more = () => !rd.ended && rd.claimed < size;
+        while (more() || fills.length) {
+            while (more() && fills.length < depth) {
+                const t = performance.now();
+                const buffer = await pool.take();
+                phases.waitMs += performance.now() - t;
+                const f = rd.fill(buffer);
+                f.catch(() => {}); // awaited below, in order
+                fills.push(f);
+            }
+            const t = performance.now();
+            const { buffer, n } = await fills.shift();
+            phases.readMs += performance.now() - t;
             if (n > 0) post(buffer, n); else pool.give(buffer);
             // a failed copy (the worker's error) ends the load here, not after the last chunk
             while (inflight.length > LOAD_WINDOW) await inflight.shift();
         }
-        await Promise.all(inflight);
+        {
+            const t = performance.now();
+            await Promise.all(inflight);
+            phases.waitMs += performance.now() - t;
+        }
+        phases.streamMs = performance.now() - tStream;
+        tPhase = performance.now();
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
         const info = await channel.call('finish', { nCtx: need.nCtx, nBatch: opts.nBatch ?? 0 });
+        lap('finishMs');
+        phases.totalMs = performance.now() - t0;
+        for (const k of Object.keys(phases)) phases[k] = Math.round(phases[k] * 10) / 10;
         const tpl = header.meta['tokenizer.chat_template'];
         const load = { chunks: pool.chunks, chunkBytes: pool.chunkBytes, stagingBuffers: pool.made,
             stagingBytes: pool.chunkBytes * pool.made, maxInFlightBytes: pool.maxInFlightBytes, byob: rd.byob,
-            unpooledBytes: rd.unpooledBytes };
+            unpooledBytes: rd.unpooledBytes, readsInFlight: depth, phases };
         rd.close();
         rd = null;
         return new Model(channel, info, { init, need, flow, loadMs: performance.now() - t0, source: src,
@@ -580,7 +619,8 @@ class Model {
                 fileBytes: raw.file_bytes, weightBytes: raw.weight_bytes, nParams: raw.n_params,
                 nVocab: raw.n_vocab, nCtxTrain: raw.n_ctx_train, nCtx: need.nCtx, nEmbd: raw.n_embd,
                 nLayer: raw.n_layer, nHead: raw.n_head, nHeadKv: raw.n_head_kv, nFf: raw.n_ff,
-                memoryBytes: raw.memory_bytes, estimatedBytes: need.total, modelAddress: raw.model_address,
+                memoryBytes: raw.memory_bytes, estimatedBytes: need.total, kvCacheBytes: need.kvCache,
+                modelAddress: raw.model_address,
             }),
             bos: raw.bos, eos: raw.eos, ropeTheta: raw.rope_theta, chatTemplate,
             build: init.build, wasmFile: init.file, simd: init.simd, threads: init.threads,

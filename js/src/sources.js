@@ -14,6 +14,8 @@
 //                                         read alone (a default stream reader's chunks): each is
 //                                         garbage afterwards, so this is what a load leaves for
 //                                         the collector; 0 with BYOB and for paths and buffers
+//   reader.parallel                       how many fills may be in flight at once (1 but for
+//                                         a File/Blob: each fill claims its range when called)
 //   reader.close()
 //
 // So a load reads the whole file through a few reused buffers (index.js) and the memory it
@@ -130,7 +132,42 @@ function fromUrl(url, opts) {
     return src;
 }
 
-// ---- Blob / File: stream() (2.5x faster than slice() in Chromium) ---------------------------------
+// ---- Blob / File: BYOB reads of slices, several in flight -------------------------------------
+
+/** Reads of a File/Blob a load keeps in flight at once (sliced reader below). */
+export const BLOB_READS_IN_FLIGHT = 3;
+
+// Each fill(buffer) reads the next buffer.byteLength bytes of the Blob: a BYOB read of that
+// slice's stream straight into the buffer. Several fills may be in flight (`parallel`): each
+// claims its range when called, so the caller starts the next read while the previous ones
+// (and its copies into wasm memory) run, and takes them back in call order. Why slices, several
+// at once: each slice read has a fixed start-up cost in the browser (a round trip to the
+// process that owns the file), so one read at a time left Chromium's File reads at 200–300 MB/s
+// and two to four at once at 570–1160 MB/s (bench/file_read.mjs, warm 4 GB file); one BYOB
+// stream of the whole File stalled for good after ~3.1 GB of a 7.2 GB file in Chromium 156, and
+// its default reader's chunks (~280 MB/s) each made a buffer for the collector.
+function slicedBlobReader(blob, what, signal) {
+    let pos = 0;
+    const r = {
+        byob: true,
+        unpooledBytes: 0,
+        parallel: BLOB_READS_IN_FLIGHT,
+        get claimed() { return pos; },
+        async fill(buffer) {
+            checkSignal(signal);
+            const start = pos, len = Math.min(buffer.byteLength, blob.size - start);
+            pos += len;
+            if (len === 0) return { buffer, n: 0 };
+            const rd = streamReader(blob.slice(start, start + len).stream(), what, signal);
+            try {
+                if (!rd.byob) throw new ChordError('unsupported', `reading ${what}: its stream has no BYOB reader`);
+                return await rd.fill(buffer); // ends early only when the slice is short (the file shrank)
+            } finally { rd.close(); }
+        },
+        close() {},
+    };
+    return r;
+}
 
 function fromBlob(blob) {
     const name = blob.name || 'blob';
@@ -139,11 +176,7 @@ function fromBlob(blob) {
         name,
         size: blob.size,
         async open() {},
-        // Not BYOB in browsers: Chromium 156's BYOB reads of one disk-backed File's stream stalled
-        // for good after ~3.1 GB of a 7.2 GB file (measured; the default reader loads it, and
-        // BYOB reads of 16 MiB slices, the Blob store's, work). Its chunks are copied into the
-        // staging buffers and counted in unpooledBytes.
-        reader(signal) { return streamReader(blob.stream(), name, signal, { byob: isNode }); },
+        reader(signal) { return slicedBlobReader(blob, name, signal); },
     };
 }
 
@@ -257,23 +290,33 @@ export async function openSource(src, { signal, onProgress } = {}) {
     checkSignal(signal);
     await src.open(signal);
     const inner = src.reader(signal);
+    // Fills of a parallel reader may finish out of order; they are counted in call order, so
+    // `loaded`, `ended` and the size checks see the file's bytes in order.
+    let last = Promise.resolve();
     const r = {
         byob: inner.byob,
+        parallel: inner.parallel ?? 1,
         get unpooledBytes() { return inner.unpooledBytes; },
+        /** Bytes asked for so far (fills in flight included): where the next fill starts. */
+        get claimed() { return inner.claimed ?? r.loaded; },
         loaded: 0,
         ended: false,
-        async fill(buffer) {
-            const got = await inner.fill(buffer);
-            r.loaded += got.n;
-            if (src.size !== null && r.loaded > src.size)
-                throw new ChordError('io', `${src.name}: got more bytes (${r.loaded}) than its size (${src.size})`);
-            if (got.n < got.buffer.byteLength) {
-                r.ended = true;
-                if (src.size !== null && r.loaded !== src.size)
-                    throw new ChordError('io', `${src.name}: stream ended after ${r.loaded} of ${src.size} bytes`);
-            }
-            onProgress?.({ loaded: r.loaded, total: src.size });
-            return got;
+        fill(buffer) {
+            const p = inner.fill(buffer);
+            const out = last.then(() => p).then((got) => {
+                r.loaded += got.n;
+                if (src.size !== null && r.loaded > src.size)
+                    throw new ChordError('io', `${src.name}: got more bytes (${r.loaded}) than its size (${src.size})`);
+                if (got.n < got.buffer.byteLength && !r.ended) {
+                    r.ended = true;
+                    if (src.size !== null && r.loaded !== src.size)
+                        throw new ChordError('io', `${src.name}: stream ended after ${r.loaded} of ${src.size} bytes`);
+                }
+                onProgress?.({ loaded: r.loaded, total: src.size });
+                return got;
+            });
+            last = out.catch(() => {});
+            return out;
         },
         close() { inner.close(); },
     };

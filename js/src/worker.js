@@ -7,7 +7,7 @@
 //   → { id, op: 'init', target, wasmUrl, threads, maxMemoryBytes }  ← { id, ok, result: { build, threads, simd, memory, mode } }
 //   → { id, op: 'plan', head, size, nCtx, threads, nBatch }         ← { id, ok, result: { wasm32, wasm64 } }
 //   → { id, op: 'begin', size }                                      ← { id, ok }
-//   → { id, op: 'chunk', buffer, n }    (buffer transferred)         ← { id, ok, result: { loaded, buffer } }
+//   → { id, op: 'chunk', buffer, n }    (buffer transferred)         ← { id, ok, result: { loaded, buffer, copyMs } }
 //                                        (its first n bytes are copied into the model; the buffer goes back)
 //   → { id, op: 'finish', nCtx }                                     ← { id, ok, result: info }
 //   → { id, op: 'abortLoad' }                                        ← { id, ok }
@@ -133,8 +133,9 @@ function begin({ size, weightsAbove }) {
 // The staging buffer goes back to the main thread to be filled again (index.js, StagingPool).
 function chunk({ buffer, n }) {
     if (!state.loader) throw new ChordError('invalid_arg', 'chunk without begin');
+    const t = performance.now();
     const loaded = state.loader.write(new Uint8Array(buffer, 0, n));
-    return new Reply({ loaded, buffer }, [buffer]);
+    return new Reply({ loaded, buffer, copyMs: performance.now() - t }, [buffer]);
 }
 
 function finish({ nCtx, nBatch }) {
