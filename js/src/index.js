@@ -251,6 +251,9 @@ function checkOptions(opts) {
         throw new ChordError('invalid_arg', `store must be one of ${STORE_KINDS.join(', ')}; got ${JSON.stringify(opts.store)}`);
     if (opts.regionBytes !== undefined && !(Number.isSafeInteger(opts.regionBytes) && opts.regionBytes > 0 && opts.regionBytes <= REGION_MAX))
         throw new ChordError('invalid_arg', `regionBytes must be an integer in [1, ${REGION_MAX}], got ${opts.regionBytes}`);
+    if (opts.storePieceBytes !== undefined && !(Number.isSafeInteger(opts.storePieceBytes) && opts.storePieceBytes >= 4096 &&
+        opts.storePieceBytes <= 256 * MiB))
+        throw new ChordError('invalid_arg', `storePieceBytes must be an integer in [4096, ${256 * MiB}], got ${opts.storePieceBytes}`);
     if (opts.loadChunkBytes !== undefined && !(Number.isSafeInteger(opts.loadChunkBytes) && opts.loadChunkBytes >= 4096 &&
         opts.loadChunkBytes <= 256 * MiB))
         throw new ChordError('invalid_arg', `loadChunkBytes must be an integer in [4096, ${256 * MiB}], got ${opts.loadChunkBytes}`);
@@ -518,6 +521,8 @@ async function loadViaStore(source, opts, { build, threads, shared, t0 }) {
     try {
         if (signal?.aborted) throw new ChordError('cancelled', 'model load aborted');
         const { desc, transfer } = await step(storeDescriptor(source, opts));
+        // the largest single read of a Blob/Range store (default 16 MiB; a tuning and test knob)
+        if (opts.storePieceBytes) desc.pieceBytes = opts.storePieceBytes;
         channel = new Channel(await spawnWorker(new URL('./worker.js', import.meta.url)));
         await step(channel.alive);
         const opened = await step(channel.call('storeOpen', { desc }, transfer, progress));

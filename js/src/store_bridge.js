@@ -39,7 +39,8 @@ export class BridgedStore {
         if (typeof SharedArrayBuffer === 'undefined')
             throw new ChordError('unsupported', 'a bridged store needs SharedArrayBuffer');
         const ctrl = new Int32Array(new SharedArrayBuffer(16));
-        const slot = new Uint8Array(new SharedArrayBuffer(PIECE_BYTES));
+        const pieceBytes = desc.pieceBytes || PIECE_BYTES;
+        const slot = new Uint8Array(new SharedArrayBuffer(pieceBytes));
         const stats = new Float64Array(new SharedArrayBuffer(8 * STAT_FIELDS.length));
         const url = new URL('./store_helper.js', import.meta.url);
         let worker, onMessage;
@@ -57,8 +58,10 @@ export class BridgedStore {
             worker.terminate();
             throw new ChordError(ready.error.code, ready.error.message);
         }
-        return new BridgedStore(ready.kind, ready.name, ready.size, worker, ctrl, slot, stats,
+        const b = new BridgedStore(ready.kind, ready.name, ready.size, worker, ctrl, slot, stats,
             memory ? (m) => worker.postMessage(m) : null);
+        b.pieceBytes = pieceBytes;
+        return b;
     }
 
     /** Starts an asynchronous read of len bytes at off into wasm memory at dst; the helper moves
@@ -101,7 +104,7 @@ export class BridgedStore {
         if (this.closed) throw readError(this, off, dst.length, 'the store is closed');
         const c = this.ctrl;
         for (let done = 0; done < dst.length;) {
-            const len = Math.min(PIECE_BYTES, dst.length - done), at = off + done;
+            const len = Math.min(this.pieceBytes, dst.length - done), at = off + done;
             c[1] = at % 2 ** 32;
             c[2] = Math.floor(at / 2 ** 32);
             c[3] = len;
@@ -145,4 +148,4 @@ export class BridgedStore {
 
 export const BRIDGE_STATES = { IDLE, REQUEST, DONE, FAILED, QUIT, DRAIN };
 export const STAT_FIELDS = ['async_reads', 'async_bytes', 'async_read_ms', 'async_failed', 'async_cancelled',
-    'store_staging_buffers', 'store_unpooled_bytes', 'store_pieces'];
+    'store_staging_buffers', 'store_unpooled_bytes', 'store_pieces', 'store_reads_in_flight_max'];

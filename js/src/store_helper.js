@@ -4,8 +4,8 @@
 // - synchronous reads: waits (Atomics.waitAsync, so its event loop stays free for the reads) for
 //   a request in the shared control words, reads the piece into the shared slot, and wakes the
 //   engine thread;
-// Network and Blob stores read each piece into their one staging buffer (stores.js, withPiece),
-// so no read leaves a buffer behind for the collector.
+// Network and Blob stores read each piece into one of their two staging buffers (stores.js,
+// withPiece / readPieces), so no read leaves a buffer behind for the collector.
 // - asynchronous slot reads (messages { op: 'prefetch', off, dst, len, state }): reads the bytes
 //   straight into the engine's wasm memory and moves the slot's state word (chord.h,
 //   chord_source.read_async): before each piece is written, compare-and-swap PENDING → WRITING
@@ -38,6 +38,12 @@ async function waitWhile(ctrl, value) {
 }
 
 async function openStore(desc) {
+    const s = await newStore(desc);
+    if (desc.pieceBytes) s.pieceBytes = desc.pieceBytes;
+    return s;
+}
+
+async function newStore(desc) {
     if (desc.kind === 'blob') return new BlobStore(desc.blob);
     if (desc.kind === 'range') return new RangeStore(desc.url, { headers: desc.headers });
     if (desc.kind === 'path') return new PathStore(desc.path);
@@ -57,6 +63,7 @@ function counters(store, stats) {
     stats[STAT.store_staging_buffers] = c.staging_buffers;
     stats[STAT.store_unpooled_bytes] = c.unpooled_bytes;
     stats[STAT.store_pieces] = c.pieces;
+    stats[STAT.store_reads_in_flight_max] = c.reads_in_flight_max;
 }
 
 function asyncReader(store, memory, stats, drained) {
@@ -65,46 +72,49 @@ function asyncReader(store, memory, stats, drained) {
     return async ({ off, dst, len, state }) => {
         const t0 = performance.now();
         const direct = DIRECT.has(store.kind) && store.canReadSync;
-        for (let done = 0; done < len;) {
-            // after a drain the engine may have freed this slot: touch nothing
-            if (drained.value) { stats[STAT.async_cancelled]++; return; }
-            const n = Math.min(PIECE_BYTES, len - done);
-            // the piece is written only after the compare-and-swap: a cancelled read touches
-            // nothing; a store without a direct read fills its staging buffer first
-            const w = word(state);
-            let outcome;
-            const write = (bytes) => {
-                if (drained.value) return 'cancelled';
-                if (Atomics.compareExchange(w, 0, PENDING, WRITING) !== PENDING) return 'cancelled';
-                try {
-                    const view = new Uint8Array(memory.buffer, dst + done, n);
-                    if (bytes) view.set(bytes); else store.readSync(off + done, view);
-                } catch {
-                    wake(w, FAILED);
-                    return 'failed';
-                }
-                return 'ok';
-            };
+        const w = word(state);
+        // Writes the piece [at, at + n) of the span: only after the compare-and-swap, so a
+        // cancelled read touches nothing (and after a drain the engine may have freed this slot:
+        // touch nothing either). bytes = the piece from a staging buffer, or null: read it
+        // straight into the slot. → 'ok' | 'cancelled' | 'failed'
+        const put = (at, n, bytes) => {
+            if (drained.value) return 'cancelled';
+            if (Atomics.compareExchange(w, 0, PENDING, WRITING) !== PENDING) return 'cancelled';
             try {
-                outcome = direct ? write(null) : await store.withPiece(off + done, n, write);
+                const view = new Uint8Array(memory.buffer, dst + at, n);
+                if (bytes) view.set(bytes); else store.readSync(off + at, view);
             } catch {
-                if (drained.value) { stats[STAT.async_cancelled]++; return; }
-                // the engine reads this layer again on demand and reports the error itself
-                if (Atomics.compareExchange(w, 0, PENDING, FAILED) === PENDING) Atomics.notify(w, 0);
-                stats[STAT.async_failed]++;
-                return;
-            } finally { counters(store, stats); }
-            if (outcome === 'cancelled') { stats[STAT.async_cancelled]++; return; }
-            if (outcome === 'failed') { stats[STAT.async_failed]++; return; }
-            done += n;
-            if (done === len) {
+                wake(w, FAILED);
+                return 'failed';
+            }
+            if (at + n === len) {
                 // counted before DONE is stored: the engine may report its stats right after
                 stats[STAT.async_reads]++;
                 stats[STAT.async_bytes] += len;
                 stats[STAT.async_read_ms] += performance.now() - t0;
             }
-            wake(w, done === len ? DONE : PENDING);
-        }
+            wake(w, at + n === len ? DONE : PENDING);
+            return 'ok';
+        };
+        let outcome = 'ok';
+        try {
+            if (direct) {
+                const step = store.pieceBytes ?? PIECE_BYTES;
+                for (let at = 0; at < len && outcome === 'ok'; at += step) outcome = put(at, Math.min(step, len - at), null);
+            } else {
+                // a store without a direct read (Blob, Range) reads the next piece into its other
+                // staging buffer while this one is copied in (stores.js readPieces)
+                outcome = await store.readPieces(off, len, (bytes, at) => put(at, bytes.length, bytes));
+            }
+        } catch {
+            if (drained.value) { stats[STAT.async_cancelled]++; return; }
+            // the engine reads this layer again on demand and reports the error itself
+            if (Atomics.compareExchange(w, 0, PENDING, FAILED) === PENDING) Atomics.notify(w, 0);
+            stats[STAT.async_failed]++;
+            return;
+        } finally { counters(store, stats); }
+        if (outcome === 'cancelled') stats[STAT.async_cancelled]++;
+        if (outcome === 'failed') stats[STAT.async_failed]++;
     };
 }
 

@@ -40,7 +40,7 @@
 
 import { createEngine, pickBuild, relaxedSimdSupported } from './core.js';
 import { ChordError } from './errors.js';
-import { RegionStore, BlobStore, RangeStore, PathStore, PIECE_BYTES } from './stores.js';
+import { RegionStore, BlobStore, RangeStore, PathStore } from './stores.js';
 
 let port = null;
 if (typeof process !== 'undefined' && process.versions?.node && typeof globalThis.WorkerGlobalScope === 'undefined') {
@@ -173,6 +173,7 @@ async function storeOpen({ id, desc }) {
         store = r.store;
         extra = { cached: r.cached, resumedFrom: r.resumedFrom, fetched: r.fetched };
     } else throw new ChordError('invalid_arg', `unknown store kind ${desc.kind}`);
+    if (desc.pieceBytes) store.pieceBytes = desc.pieceBytes;
     await store.open();
     state.store = store;
     state.storeDesc = desc.kind === 'regions' ? { kind: 'regions', name: desc.name } : desc;
@@ -228,8 +229,8 @@ async function moveStoreToHelper(paging) {
         if (canShare && !s.asyncStats && (s.kind === 'range' || (s.kind === 'blob' && typeof FileReaderSync !== 'undefined'))) {
             const d = state.storeDesc;
             const { BridgedStore } = await import('./store_bridge.js');
-            state.store = await BridgedStore.create(s.kind === 'blob' ? { kind: 'blob', blob: d.blob } :
-                { kind: 'range', url: d.url, headers: d.headers });
+            state.store = await BridgedStore.create(s.kind === 'blob' ? { kind: 'blob', blob: d.blob, pieceBytes: d.pieceBytes } :
+                { kind: 'range', url: d.url, headers: d.headers, pieceBytes: d.pieceBytes });
             s.close();
         }
         return { mode: 'on-demand', why: 'prefetch 0' };
@@ -247,6 +248,7 @@ async function moveStoreToHelper(paging) {
     else if (s.kind === 'blob' && typeof FileReaderSync !== 'undefined') desc = { kind: 'blob', blob: d.blob };
     else if (s.kind === 'opfs') desc = { kind: 'opfs', url: d.url };
     else return { mode: 'on-demand', why: `the ${s.kind} store cannot move to a store worker on this host` };
+    if (d.pieceBytes) desc.pieceBytes = d.pieceBytes;
     const { BridgedStore } = await import('./store_bridge.js');
     // The OPFS sync handle is exclusive: the helper opens the file only after this one let go.
     if (s.kind === 'opfs') s.close();
@@ -283,10 +285,11 @@ async function openHost({ id, nCtx, nBatch, paging }) {
             const loader = state.engine.beginLoad(s.size);
             state.modelAddress = loader.ptr;
             try {
-                for (let off = 0; off < s.size; off += PIECE_BYTES) {
-                    await s.withPiece(off, Math.min(PIECE_BYTES, s.size - off), (bytes) => loader.write(bytes));
+                // the next piece is read while this one is copied in (stores.js readPieces)
+                await s.readPieces(0, s.size, (bytes) => {
+                    loader.write(bytes);
                     port.post({ id, event: 'progress', phase: 'load', loaded: loader.offset, total: s.size });
-                }
+                });
             } catch (e) { loader.abort(); throw e; }
             state.model = loader.finishLoad();
             state.readMode = 'copy';
@@ -311,7 +314,8 @@ async function openHost({ id, nCtx, nBatch, paging }) {
 // from the store worker's stats, or from the store on this thread.
 function cacheStats() {
     const s = state.store, c = s?.counters;
-    const own = c ? { store_staging_buffers: c.staging_buffers, store_unpooled_bytes: c.unpooled_bytes, store_pieces: c.pieces } : {};
+    const own = c ? { store_staging_buffers: c.staging_buffers, store_unpooled_bytes: c.unpooled_bytes, store_pieces: c.pieces,
+        store_reads_in_flight_max: c.reads_in_flight_max } : {};
     return { ...state.model.cacheStats(), ...own, ...(s?.asyncStats?.() ?? {}) };
 }
 
