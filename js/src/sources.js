@@ -136,19 +136,61 @@ function fromUrl(url, opts) {
 
 /** Reads of a File/Blob a load keeps in flight at once (sliced reader below). */
 export const BLOB_READS_IN_FLIGHT = 3;
+/** Largest slice one Blob read streams: Chromium 156 read 24 MiB slices two at a time at ~150
+ *  MB/s and 32 MiB slices two at a time not at all (stalled for good; bench/file_read.mjs),
+ *  while 8–16 MiB slices ran at 570–1160 MB/s. Longer reads are several slices in turn. */
+export const BLOB_SLICE_MAX = 16 << 20;
 
-// Each fill(buffer) reads the next buffer.byteLength bytes of the Blob: a BYOB read of that
-// slice's stream straight into the buffer. Several fills may be in flight (`parallel`): each
-// claims its range when called, so the caller starts the next read while the previous ones
-// (and its copies into wasm memory) run, and takes them back in call order. Why slices, several
-// at once: each slice read has a fixed start-up cost in the browser (a round trip to the
-// process that owns the file), so one read at a time left Chromium's File reads at 200–300 MB/s
-// and two to four at once at 570–1160 MB/s (bench/file_read.mjs, warm 4 GB file); one BYOB
-// stream of the whole File stalled for good after ~3.1 GB of a 7.2 GB file in Chromium 156, and
-// its default reader's chunks (~280 MB/s) each made a buffer for the collector.
+/**
+ * Reads [start, start + len) of a Blob into buffer from its start, by BYOB reads of slices of at
+ * most BLOB_SLICE_MAX → { buffer, n } (buffer: the ArrayBuffer now holding the bytes — a BYOB read
+ * moves them into a new object; n < len only when the Blob is shorter than it claims). Errors
+ * are passed on as the stream raised them (callers name the file); an aborted signal cancels.
+ */
+export async function readBlobRange(blob, start, len, buffer, signal) {
+    let n = 0;
+    while (n < len) {
+        checkSignal(signal);
+        const k = Math.min(BLOB_SLICE_MAX, len - n);
+        const rd = blob.slice(start + n, start + n + k).stream().getReader({ mode: 'byob' });
+        const onAbort = () => rd.cancel().catch(() => {});
+        signal?.addEventListener('abort', onAbort, { once: true });
+        let got = 0;
+        try {
+            while (got < k) {
+                let r;
+                try { r = await rd.read(new Uint8Array(buffer, n + got, k - got)); } catch (e) {
+                    if (signal?.aborted) throw cancelled(signal);
+                    throw e;
+                }
+                if (!r.value) throw cancelled(signal);
+                buffer = r.value.buffer;
+                if (r.done) break;
+                got += r.value.byteLength;
+            }
+        } finally {
+            signal?.removeEventListener('abort', onAbort);
+            rd.cancel().catch(() => {});
+        }
+        n += got;
+        if (got < k) break; // the Blob ended early
+    }
+    checkSignal(signal);
+    return { buffer, n };
+}
+
+// Each fill(buffer) reads the next buffer.byteLength bytes of the Blob straight into the buffer
+// (readBlobRange). Several fills may be in flight (`parallel`): each claims its range when
+// called, so the caller starts the next read while the previous ones (and its copies into wasm
+// memory) run, and takes them back in call order. Why several at once: each slice read has a
+// fixed start-up cost in the browser (a round trip to the process that owns the file), so one
+// read at a time left Chromium's File reads at 200–300 MB/s and two to four at once at 570–1160
+// MB/s (bench/file_read.mjs, warm 4 GB file); one BYOB stream of the whole File stalled for good
+// after ~3.1 GB of a 7.2 GB file in Chromium 156, and its default reader's chunks (~280 MB/s)
+// each made a buffer for the collector.
 function slicedBlobReader(blob, what, signal) {
     let pos = 0;
-    const r = {
+    return {
         byob: true,
         unpooledBytes: 0,
         parallel: BLOB_READS_IN_FLIGHT,
@@ -158,15 +200,15 @@ function slicedBlobReader(blob, what, signal) {
             const start = pos, len = Math.min(buffer.byteLength, blob.size - start);
             pos += len;
             if (len === 0) return { buffer, n: 0 };
-            const rd = streamReader(blob.slice(start, start + len).stream(), what, signal);
             try {
-                if (!rd.byob) throw new ChordError('unsupported', `reading ${what}: its stream has no BYOB reader`);
-                return await rd.fill(buffer); // ends early only when the slice is short (the file shrank)
-            } finally { rd.close(); }
+                return await readBlobRange(blob, start, len, buffer, signal);
+            } catch (e) {
+                if (e instanceof ChordError) throw e;
+                throw Object.assign(new ChordError('io', `reading ${what}: ${e.message}`), { cause: e });
+            }
         },
         close() {},
     };
-    return r;
 }
 
 function fromBlob(blob) {

@@ -28,7 +28,7 @@
 // The OPFS store and the download cache in front of it live in opfs.js.
 
 import { ChordError } from './errors.js';
-import { streamReader } from './sources.js';
+import { streamReader, readBlobRange } from './sources.js';
 
 /** Largest region of a RegionStore: 2 GiB, the ArrayBuffer size every engine allows. */
 export const REGION_MAX = 2 ** 31;
@@ -251,7 +251,9 @@ export class BlobStore extends BaseStore {
     }
     async fillPiece(buffer, off, len) {
         try {
-            return await streamPiece(this, this.blob.slice(off, off + len).stream(), buffer, off, len);
+            const got = await readBlobRange(this.blob, off, len, buffer);
+            if (got.n !== len) throw new Error(`got ${got.n} bytes`);
+            return { buffer: got.buffer, view: new Uint8Array(got.buffer, 0, len) };
         } catch (e) {
             // a File whose file changed or vanished fails its stream with a bare "network error"
             throw readError(this, off, len, `${e.name ?? 'Error'}: ${e.message} (the file cannot be read: ` +

@@ -5,7 +5,7 @@
 //
 //   node tests/browser/big.mjs --model FILE --tokens "1 450 4996" -n 8 --case CASE [--threads 2]
 //        [--n-ctx 512] [--cache-layers N] [--max-memory BYTES] [--mem-budget BYTES] [--store range|blob]
-//        [--file] [--prompt TEXT] [--js-root DIR]
+//        [--file] [--prompt TEXT] [--js-root DIR] [--load-only] [--load-chunk-bytes N]
 //
 // CASE:
 //   resident64  build 'wasm64', residency 'resident', streamed from a URL (fetch body reader into
@@ -21,10 +21,13 @@
 // --file gives our engine the File too (resident64 then streams it by slices); --prompt TEXT
 // generates from text instead of --tokens. --js-root DIR runs the package of another checkout
 // (its js/src, with this build's .wasm files): bench/big_bench.mjs --base compares before/after.
+// --load-only loads, reports (model.info.load: the load's phases) and disposes, no generation;
+// --load-chunk-bytes sets loadChunkBytes (the staging buffers of a streamed load).
 // The model directory is served at /big/ next to the repository; nothing else is fetched.
 // Peak process memory = the peak of the summed RSS of every process of this browser, sampled
 // every 250 ms, and the renderer's VmHWM (the page and its workers live in that process).
-// idleProcessBytes = that sum with the page open and nothing loaded (Chromium itself).
+// idleProcessBytes = that sum with the page open and nothing loaded (Chromium itself), and
+// idleRendererBytes the renderer's RSS then (an empty page): what every engine's peak includes.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,7 +35,8 @@ import { launch, sampleMemory, browserRss } from './chromium.mjs';
 import { serve } from '../../tools/serve.mjs';
 
 const opt = { model: null, tokens: '1', n: 8, case: null, threads: 2, nCtx: 512, cacheLayers: 0, maxMemory: 0, memBudget: 0,
-    store: 'range', file: false, prompt: null, buildDir: process.env.BUILD ?? 'build', jsRoot: null };
+    store: 'range', file: false, prompt: null, buildDir: process.env.BUILD ?? 'build', jsRoot: null, loadOnly: false,
+    loadChunkBytes: 0 };
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => args[++i];
@@ -49,6 +53,8 @@ for (let i = 0; i < args.length; i++) {
     else if (a === '--file') opt.file = true;
     else if (a === '--prompt') opt.prompt = v();
     else if (a === '--js-root') opt.jsRoot = path.resolve(v());
+    else if (a === '--load-only') opt.loadOnly = true;
+    else if (a === '--load-chunk-bytes') opt.loadChunkBytes = Number(v());
     else { console.error(`big.mjs: unknown option ${a}`); process.exit(2); }
 }
 if (!opt.model || !fs.existsSync(opt.model) || !['resident64', 'resident32', 'paged32', 'paged64', 'wllama64', 'wllama'].includes(opt.case)) {
@@ -75,6 +81,10 @@ async function runPeer(o) {
         return { engine: `${o.case} ${version}`, error: { code: 'load', message: String(e.message ?? e) } };
     }
     const loadMs = performance.now() - t0;
+    if (o.loadOnly) {
+        await w.exit();
+        return { engine: `${o.case} ${version}`, loadMs, threads: o.threads, stats: {}, fileBytes: file.size, tokens: [] };
+    }
     if (typeof o.prompt !== 'string') throw new Error('the peers take a text prompt (--prompt)');
     let r;
     try {
@@ -91,7 +101,7 @@ async function runPeer(o) {
 const srv = await serve({ port: 0, mounts: [['/big/', path.dirname(opt.model)], ...(opt.jsRoot ? [['/jsroot/', opt.jsRoot]] : [])] });
 const browser = await launch();
 let mem = sampleMemory(browser.profile);
-let peak = null, warm = null, idle = null;
+let peak = null, warm = null, idle = null, idleRenderer = null;
 let out;
 try {
     const page = await browser.page();
@@ -117,9 +127,10 @@ try {
     }
     // Chromium itself with the page open: what every engine's peak includes
     await new Promise((r) => setTimeout(r, 1000));
-    idle = browserRss(browser.profile).sum;
+    ({ sum: idle, rendererRss: idleRenderer } = browserRss(browser.profile));
     const args = { modelUrl, useFile, store: opt.store, case: opt.case, threads: opt.threads, nCtx: opt.nCtx, cacheLayers: opt.cacheLayers,
         maxMemory: opt.maxMemory, memBudget: opt.memBudget, prompt: opt.prompt ?? tokens, n: opt.n, wasmBase: `/${opt.buildDir}/wasm/`,
+        loadOnly: opt.loadOnly, loadChunkBytes: opt.loadChunkBytes,
         jsIndex: opt.jsRoot ? '/jsroot/js/src/index.js' : '/js/src/index.js' };
     const ours = async (o) => {
         const { loadModel } = await import(o.jsIndex);
@@ -133,6 +144,7 @@ try {
             store: o.useFile ? 'blob' : o.store, cacheLayers: o.cacheLayers });
         if (o.maxMemory) lo.maxMemoryBytes = o.maxMemory;
         if (o.memBudget) lo.memoryBudget = o.memBudget;
+        if (o.loadChunkBytes) lo.loadChunkBytes = o.loadChunkBytes;
         const t0 = performance.now();
         let model;
         try {
@@ -141,6 +153,14 @@ try {
             return { error: { code: e.code ?? null, message: String(e.message ?? e) } };
         }
         const loadMs = performance.now() - t0;
+        if (o.loadOnly) {
+            const info = model.info;
+            const cache = info.path.residency === 'paged' ? await model.cacheStats() : null;
+            await model.dispose();
+            return { tokens: [], stats: {}, cache, loadMs, progress, build: info.build, wasmFile: info.wasmFile, threads: info.threads,
+                path: info.path, store: info.store, memoryBytes: info.sizes.memoryBytes, modelAddress: info.sizes.modelAddress,
+                fileBytes: info.sizes.fileBytes, nLayer: info.sizes.nLayer, kvCacheBytes: info.sizes.kvCacheBytes, load: info.load ?? null };
+        }
         if (o.warmOnly) {
             const store = model.info.store;
             await model.dispose();
@@ -156,12 +176,15 @@ try {
         const r = await run(o.prompt, o.n);
         const cache = await model.cacheStats();
         const info = model.info;
+        // the wasm memory once the session (KV cache, scratch) exists, against the C plan
+        const memoryAfterBytes = model.liveStats?.memoryBytes ?? null;
         await model.dispose();
         return { tokens: r.tokens, genMs: r.ms, stats: r.stats, promptTokens: model.lastGeneration.promptTokens.length,
             cache, loadMs, progress,
             build: info.build, wasmFile: info.wasmFile, threads: info.threads, path: info.path,
             store: info.store, memoryBytes: info.sizes.memoryBytes, modelAddress: info.sizes.modelAddress,
-            fileBytes: info.sizes.fileBytes, nLayer: info.sizes.nLayer, load: info.load ?? null };
+            fileBytes: info.sizes.fileBytes, nLayer: info.sizes.nLayer, kvCacheBytes: info.sizes.kvCacheBytes, load: info.load ?? null,
+            memoryAfterBytes, estimatedBytes: info.sizes.estimatedBytes };
     };
     if (opt.store === 'opfs' && !peer) {
         // First visit: the download into the OPFS cache; measured from the second (cached) one,
@@ -188,5 +211,6 @@ out.model = path.basename(opt.model);
 out.peakProcessBytes = peak.peakSum;
 out.peakRendererBytes = peak.peakRenderer;
 out.idleProcessBytes = idle;
+out.idleRendererBytes = idleRenderer;
 console.log(JSON.stringify(out));
 process.exit(out.error ? 1 : 0);

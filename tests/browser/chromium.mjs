@@ -63,21 +63,25 @@ export function rendererPeakRss(profile) {
 
 /** Memory of this browser right now: `sum` = summed RSS of all its processes (browser, GPU,
  *  network, renderer…: each has the profile directory on its command line), `renderer` = the
- *  renderers' peak (VmHWM). Sample it periodically for a peak of the sum. */
+ *  renderers' peak (VmHWM), `rendererRss` = the largest renderer's RSS now. Sample it
+ *  periodically for a peak of the sum. */
 export function browserRss(profile) {
-    let sum = 0, renderer = 0;
+    let sum = 0, renderer = 0, rendererRss = 0;
     for (const pid of fs.readdirSync('/proc')) {
         if (!/^\d+$/.test(pid)) continue;
         try {
             const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
             if (!cmd.includes(profile)) continue;
             const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-            sum += Number(/VmRSS:\s+(\d+) kB/.exec(st)?.[1] ?? 0) * 1024;
-            if (cmd.includes('--type=renderer'))
+            const rss = Number(/VmRSS:\s+(\d+) kB/.exec(st)?.[1] ?? 0) * 1024;
+            sum += rss;
+            if (cmd.includes('--type=renderer')) {
                 renderer = Math.max(renderer, Number(/VmHWM:\s+(\d+) kB/.exec(st)?.[1] ?? 0) * 1024);
+                rendererRss = Math.max(rendererRss, rss);
+            }
         } catch { /* the process ended */ }
     }
-    return { sum, renderer };
+    return { sum, renderer, rendererRss };
 }
 
 /** Samples browserRss every `ms` → { stop() → { peakSum, peakRenderer } }. resetPeaks: clear
