@@ -4,10 +4,12 @@
 // (plain simd128) in this Node, and all four builds (plain and relaxed SIMD, wasm32 and wasm64)
 // in headless Chromium. Each module first checks its kernels against the scalar reference (a
 // failing module is reported, not timed). Columns per target: the single-row matvec (decode) and
-// the 4-row kernel of prompt batches (weight bytes × 4 rows / s). 1 thread, best of --reps.
+// the 4-row kernel of prompt batches (weight bytes × 4 rows / s), and for the types that have one
+// the decode kernel over nr weight rows per call (--wrows: the nr values, default 4; weight bytes / s,
+// the same matvec as the single-row column). 1 thread, best of --reps.
 //
 //   node bench/kernels_wasm.mjs [--build-dir build] [--mib 32] [--reps 3] [--types q4_K,q6_K,...]
-//        [--no-chromium] [--no-node] [--variants wasm32-relaxed,...] [--json FILE]
+//        [--no-chromium] [--no-node] [--variants wasm32-relaxed,...] [--wrows 2,4] [--iters 3] [--json FILE]
 // (internal: --child FILE runs one module in this process and prints its JSON.)
 
 import fs from 'node:fs';
@@ -19,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = { buildDir: process.env.BUILD ?? 'build', mib: 32, reps: 3, types: null, chromium: true, node: true,
-    variants: ['wasm32', 'wasm32-relaxed', 'wasm64', 'wasm64-relaxed'], json: null, child: null };
+    variants: ['wasm32', 'wasm32-relaxed', 'wasm64', 'wasm64-relaxed'], json: null, child: null, wrows: [4], iters: 3 };
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => args[++i];
     if (a === '--build-dir') opt.buildDir = v();
@@ -30,13 +32,15 @@ for (let i = 0; i < args.length; i++) {
     else if (a === '--no-node') opt.node = false;
     else if (a === '--variants') opt.variants = v().split(',');
     else if (a === '--json') opt.json = v();
+    else if (a === '--iters') opt.iters = Number(v());
+    else if (a === '--wrows') opt.wrows = v().split(',').map(Number);
     else if (a === '--child') opt.child = v();
     else { console.error(`kernels_wasm: unknown option ${a}`); process.exit(2); }
 }
 const wasmDir = path.resolve(repo, opt.buildDir, 'wasm');
 
 // Runs in Node or in the page: instantiate, check, time. `bytes` is the module; `is64` its target.
-async function measure({ bytes, is64, mib, reps, types }) {
+async function measure({ bytes, is64, mib, reps, types, wrows, iters }) {
     const memory = is64 ? new WebAssembly.Memory(typeof window === 'undefined'
         ? { index: 'i64', initial: 64, maximum: 65536, shared: true }
         : { address: 'i64', initial: 64n, maximum: 65536n, shared: true })
@@ -47,10 +51,12 @@ async function measure({ bytes, is64, mib, reps, types }) {
     const cstr = (q) => { const p = Number(q), u8 = new Uint8Array(memory.buffer); let e = p; while (u8[e]) e++; return new TextDecoder().decode(u8.slice(p, e)); };
     const failures = x.wtq_run();
     if (failures) return { failures, lastFailure: cstr(x.wtq_last_failure()) };
-    const cols = 4096, out = { failures: 0, bandwidth: 0, single: {}, rows4: {} };
+    const cols = 4096, out = { failures: 0, bandwidth: 0, single: {}, rows4: {}, wrows: {} };
     const rowsFor = (rb) => Math.max(1, Math.round(mib * 1048576 / rb));
     const rowsIdx = {};
     for (let i = 0; i < x.wtq_rows_count(); i++) rowsIdx[cstr(x.wtq_rows_name(i))] = i;
+    const wIdx = {};
+    for (let i = 0; i < (x.wtq_wrows_count?.() ?? 0); i++) wIdx[cstr(x.wtq_wrows_name(i))] = i;
     for (let rep = 0; rep < reps; rep++) {
         out.bandwidth = Math.max(out.bandwidth, x.wtq_bandwidth(Math.max(64, mib * 2), 3));
         for (let i = 0; i < x.wtq_count(); i++) {
@@ -58,9 +64,13 @@ async function measure({ bytes, is64, mib, reps, types }) {
             if (types && !types.includes(name)) continue;
             const rb = x.wtq_row_bytes(i, cols), rows = rowsFor(rb);
             const gb = rb * rows / 1e9;
-            out.single[name] = Math.max(out.single[name] ?? 0, gb / (x.wtq_bench(i, rows, cols, 3, 1) / 1e3));
+            out.single[name] = Math.max(out.single[name] ?? 0, gb / (x.wtq_bench(i, rows, cols, iters, 1) / 1e3));
             if (name in rowsIdx)
-                out.rows4[name] = Math.max(out.rows4[name] ?? 0, 4 * gb / (x.wtq_bench_rows(rowsIdx[name], rows, cols, 3, 1) / 1e3));
+                out.rows4[name] = Math.max(out.rows4[name] ?? 0, 4 * gb / (x.wtq_bench_rows(rowsIdx[name], rows, cols, iters, 1) / 1e3));
+            if (name in wIdx) {
+                const w = (out.wrows[name] ??= {});
+                for (const nr of wrows) w[nr] = Math.max(w[nr] ?? 0, gb / (x.wtq_bench_wrows(wIdx[name], rows, cols, iters, nr) / 1e3));
+            }
         }
     }
     return out;
@@ -68,7 +78,7 @@ async function measure({ bytes, is64, mib, reps, types }) {
 
 if (opt.child) {
     const bytes = fs.readFileSync(opt.child);
-    const r = await measure({ bytes, is64: /wasm64/.test(path.basename(opt.child)), mib: opt.mib, reps: opt.reps, types: opt.types });
+    const r = await measure({ bytes, is64: /wasm64/.test(path.basename(opt.child)), mib: opt.mib, reps: opt.reps, types: opt.types, wrows: opt.wrows, iters: opt.iters });
     console.log(JSON.stringify(r));
     process.exit(0);
 }
@@ -82,7 +92,7 @@ for (const v of nodeMods) {
     const flags = v === 'wasm64' ? ['--experimental-wasm-memory64'] : [];
     try {
         const out = execFileSync(process.execPath, [...flags, fileURLToPath(import.meta.url), '--child', f, '--mib', String(opt.mib),
-            '--reps', String(opt.reps), ...(opt.types ? ['--types', opt.types.join(',')] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+            '--reps', String(opt.reps), '--wrows', opt.wrows.join(','), '--iters', String(opt.iters), ...(opt.types ? ['--types', opt.types.join(',')] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         results[label] = JSON.parse(out.trim().split('\n').pop());
     } catch (e) { results[label] = { error: e.message.split('\n')[0] }; }
 }
@@ -111,12 +121,12 @@ if (opt.chromium) {
             for (const v of variants) {
                 const label = `Chromium ${ver.split('.')[0] || ''} ${v}`.replace(/\s+/g, ' ');
                 try {
-                    results[label] = await page.evaluate(async ({ src, v, mib, reps, types }) => {
+                    results[label] = await page.evaluate(async ({ src, v, mib, reps, types, wrows, iters }) => {
                         const measureFn = new Function(`return (${src})`)();
                         const r = await fetch(`/${v}.wasm`);
                         if (!r.ok) return { error: `${v}: HTTP ${r.status}` };
-                        return measureFn({ bytes: await r.arrayBuffer(), is64: v.startsWith('wasm64'), mib, reps, types });
-                    }, { src: measure.toString(), v, mib: opt.mib, reps: opt.reps, types: opt.types });
+                        return measureFn({ bytes: await r.arrayBuffer(), is64: v.startsWith('wasm64'), mib, reps, types, wrows, iters });
+                    }, { src: measure.toString(), v, mib: opt.mib, reps: opt.reps, types: opt.types, wrows: opt.wrows, iters: opt.iters });
                 } catch (e) { results[label] = { error: e.message.split('\n')[0].slice(0, 160) }; }
             }
         } finally {
@@ -132,14 +142,15 @@ const typesSeen = [...new Set(labels.flatMap((l) => Object.keys(results[l].singl
 const f2 = (x) => (x == null ? '—' : x.toFixed(2));
 console.log(`\n### wasm kernels, 1 thread, ~${opt.mib} MiB of weights per matrix (row n=4096), GB/s of weights; ` +
     `CPU ${/^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-console.log(`| type | ${labels.map((l) => `${l} (single row / ×4 rows)`).join(' | ')} |`);
+console.log(`| type | ${labels.map((l) => `${l} (single row / ×4 rows / decode ${opt.wrows.map((k) => `${k}w`).join(', ')})`).join(' | ')} |`);
 console.log(`|---|${labels.map(() => '---:').join('|')}|`);
 console.log(`| memory read bandwidth | ${labels.map((l) => (results[l].error ? `error: ${results[l].error}` : results[l].failures
     ? `FAIL: ${results[l].lastFailure}` : f2(results[l].bandwidth))).join(' | ')} |`);
 for (const t of typesSeen)
     console.log(`| ${t} | ${labels.map((l) => { const r = results[l]; if (!r.single) return '—'; const bw = r.bandwidth;
-        const s = r.single[t], m = r.rows4[t];
-        return `${f2(s)}${m != null ? ` / ${f2(m)}` : ''} (${bw ? ((s / bw) * 100).toFixed(0) : '—'}% of bw)`; }).join(' | ')} |`);
+        const s = r.single[t], m = r.rows4[t], w = r.wrows?.[t];
+        return `${f2(s)}${m != null ? ` / ${f2(m)}` : ''}${w ? ` / ${opt.wrows.map((k) => f2(w[k])).join(', ')}` : ''} ` +
+            `(${bw ? ((s / bw) * 100).toFixed(0) : '—'}% of bw)`; }).join(' | ')} |`);
 if (opt.json) fs.writeFileSync(opt.json, JSON.stringify(results, null, 2));
 const bad = labels.filter((l) => results[l].failures);
 if (bad.length) { console.log(`FAIL: kernel checks failed in ${bad.join(', ')}`); process.exit(1); }

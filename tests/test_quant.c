@@ -484,6 +484,42 @@ static void test_dot_rows(void) {
     if (q8->vec_dot_rows_packed) check_rows_packed(q8->vec_dot_rows_packed, "vec_dot_rows_packed");
 }
 
+/* The decode shape through the table: chord_vec_dot_wrows over nx weight rows (stride past the
+ * row size) against one activation row must give exactly vec_dot per row, for every nx up to 9
+ * (passes of CHORD_WROWS_MAX and a single last row), whether or not this CPU's table has a
+ * vec_dot_wrows kernel for the type (native: none yet, so this checks the dispatch itself). */
+static void test_dot_wrows(void) {
+    enum { MAX_ROWS = 9 };
+    const int64_t n = 256 * 3;
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const chord_type_traits *tx = chord_type_get(TYPES[i]), *ty = chord_type_get(tx->vec_dot_type);
+        uint64_t rb, yb;
+        chord_type_row_bytes(TYPES[i], (uint64_t)n, &rb);
+        chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
+        const uint64_t xs = rb + 40;
+        float *x = malloc(n * 4), out[MAX_ROWS];
+        uint8_t *w = malloc(xs * MAX_ROWS), *y = malloc(yb);
+        for (int r = 0; r < MAX_ROWS; r++) {
+            fill_row(x, n, r % 4, (float)(r + 1));
+            tx->from_float(x, w + (uint64_t)r * xs, n);
+        }
+        fill_row(x, n, 0, 1.0f);
+        ty->from_float(x, y, n);
+        for (int nx = 0; nx <= MAX_ROWS; nx++) {
+            for (int r = 0; r < MAX_ROWS; r++) out[r] = -1.0f;
+            chord_vec_dot_wrows(tx, n, w, xs, nx, y, out);
+            int bad = 0;
+            for (int r = 0; r < nx; r++) {
+                const float one = tx->vec_dot(n, w + (uint64_t)r * xs, y);
+                bad += memcmp(&one, &out[r], 4) != 0;
+            }
+            for (int r = nx; r < MAX_ROWS; r++) bad += out[r] != -1.0f; /* nothing past nx written */
+            CHECKF(bad == 0, "%s vec_dot_wrows: %d rows differ from vec_dot in %d", tx->name, nx, bad);
+        }
+        free(x); free(w); free(y);
+    }
+}
+
 /* The table holds one batch kernel per type; the others built for x86 must stay bit-identical
  * too (other CPUs run them): AVX2 always, the AVX-VNNI and AVX512-VNNI twins where this CPU has
  * the instructions (a kernel the CPU cannot run is reported as not exercised). */
@@ -567,6 +603,7 @@ int main(void) {
     test_roundtrip();
     test_dots();
     test_dot_rows();
+    test_dot_wrows();
     test_dot_rows_x86_direct();
     test_quantizers_exact();
     return check_report("test_quant");

@@ -17,6 +17,7 @@
 #include <wasm_simd128.h>
 #include "quant/quant.h"
 #include "quant/kernels.h"
+#include "quant/blocks.h"
 
 #define EXPORT __attribute__((visibility("default")))
 float chord_dot_f32_simd128(int64_t, const void *, const void *);
@@ -36,6 +37,9 @@ void chord_dot_rows_q8_0_simd128(int64_t, const void *, const void *, uint64_t, 
 void chord_dot_rows_q4_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
 void chord_dot_rows_q5_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
 void chord_dot_rows_q6_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
+void chord_dot_wrows_q4_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
+void chord_dot_wrows_q5_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
+void chord_dot_wrows_q6_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
 void chord_dequant_f16_simd128(const void *, float *, int64_t);
 void chord_quant_f16_simd128(const float *, void *, int64_t);
 
@@ -60,6 +64,15 @@ static const rcase rcases[] = {
     {CHORD_TYPE_Q6_K, chord_dot_rows_q6_K_simd128, chord_dot_q6_K_simd128},
 };
 #define NRCASES (int)(sizeof rcases / sizeof rcases[0])
+
+/* the decode shape: several weight rows against one activation vector */
+typedef struct { uint32_t type; chord_vec_dot_wrows_fn wrows; chord_vec_dot_fn one; } wcase;
+static const wcase wcases[] = {
+    {CHORD_TYPE_Q4_K, chord_dot_wrows_q4_K_simd128, chord_dot_q4_K_simd128},
+    {CHORD_TYPE_Q5_K, chord_dot_wrows_q5_K_simd128, chord_dot_q5_K_simd128},
+    {CHORD_TYPE_Q6_K, chord_dot_wrows_q6_K_simd128, chord_dot_q6_K_simd128},
+};
+#define NWCASES (int)(sizeof wcases / sizeof wcases[0])
 
 static uint64_t rng = 88172645463325252ull;
 static float frand(void) { /* uniform in [-1, 1) */
@@ -132,6 +145,62 @@ static void check_rows(const rcase *c, int64_t n, int ny, int edge) {
         }
     }
     free(f); free(xq); free(yq);
+}
+
+/* nx weight rows (stride xs, padded past a row so the stride is not the row size) against one
+ * activation vector: each out[r] must equal the single-row kernel's result bit for bit, both from
+ * the kernel (nx <= CHORD_WROWS_MAX) and through chord_vec_dot_wrows (any nx: passes plus a single
+ * last row). Kinds of data: 0 random; 1 edge: scales near fp16's largest, activations all zero;
+ * 2 edge: every other weight row all zero bytes, activations at full scale; 3 raw random weight
+ * bytes (any level, scale and min a block can hold, finite fp16 scales) against random levels. */
+static void wrows_fill(uint8_t *xq, uint64_t xs, int nx, uint8_t *yq, const wcase *c, int64_t n, int kind) {
+    const chord_type_traits *t = chord_type_get(c->type), *ty = chord_type_get(t->vec_dot_type);
+    float *f = malloc((size_t)n * 4);
+    for (int r = 0; r < nx; r++) {
+        uint8_t *row = xq + xs * (uint64_t)r;
+        const float scale = kind == 1 ? 6.0e4f / 2.0f : 1.0f + 10.0f * (frand() + 1.0f);
+        for (int64_t i = 0; i < n; i++) f[i] = frand() * scale;
+        t->from_float(f, row, n);
+        if (kind == 2 && (r & 1)) memset(row, 0, xs);
+        if (kind == 3) {
+            const uint64_t nb = (uint64_t)n / t->block_elems;
+            for (uint64_t b = 0; b < nb * t->block_bytes; b++) { frand(); row[b] = (uint8_t)(rng >> 24); }
+            for (uint64_t b = 0; b < nb; b++) { /* fp16 fields: finite, |.| < 2 (no overflow to inf) */
+                uint8_t *blk = row + b * t->block_bytes;
+                const size_t off = c->type == CHORD_TYPE_Q6_K ? t->block_bytes - 2 : 0;
+                const int nf = c->type == CHORD_TYPE_Q6_K ? 1 : 2;
+                for (int k = 0; k < nf; k++) {
+                    const uint16_t h = chord_fp32_to_fp16(frand() * 2.0f);
+                    memcpy(blk + off + 2 * k, &h, 2);
+                }
+            }
+        }
+    }
+    for (int64_t i = 0; i < n; i++) f[i] = kind == 1 ? 0.0f : frand() * (kind == 2 ? 1e3f : 1.0f);
+    ty->from_float(f, yq, n);
+    free(f);
+}
+
+static void check_wrows(const wcase *c, int64_t n, int nx, int kind) {
+    const chord_type_traits *t = chord_type_get(c->type);
+    uint64_t xb, yb;
+    if (chord_type_row_bytes(c->type, (uint64_t)n, &xb) || chord_type_row_bytes(t->vec_dot_type, (uint64_t)n, &yb)) return;
+    const uint64_t xs = xb + 48;
+    float out[16], out2[16];
+    uint8_t *xq = malloc(xs * (uint64_t)nx), *yq = malloc(yb);
+    wrows_fill(xq, xs, nx, yq, c, n, kind);
+    if (nx <= CHORD_WROWS_MAX) c->wrows(n, xq, xs, nx, yq, out);
+    chord_vec_dot_wrows(t, n, xq, xs, nx, yq, out2);
+    for (int r = 0; r < nx; r++) {
+        const float one = c->one(n, xq + xs * (uint64_t)r, yq);
+        checks++;
+        if ((nx <= CHORD_WROWS_MAX && memcmp(&one, &out[r], 4) != 0) || memcmp(&one, &out2[r], 4) != 0) {
+            failures++;
+            snprintf(last_fail, sizeof last_fail, "%s wrows n=%lld nx=%d kind %d row %d: %.9g / %.9g, single-row kernel %.9g",
+                     t->name, (long long)n, nx, kind, r, (double)out[r], (double)out2[r], (double)one);
+        }
+    }
+    free(xq); free(yq);
 }
 
 /* The fp16 conversions must equal the scalar ones bit for bit: every half; floats on an odd
@@ -214,6 +283,18 @@ EXPORT int32_t wtq_run(void) {
         if (t->vec_dot_rows != rcases[ci].rows) {
             failures++;
             snprintf(last_fail, sizeof last_fail, "%s: traits vec_dot_rows is not the simd128 kernel", t->name);
+        }
+    }
+    for (int ci = 0; ci < NWCASES; ci++) {
+        const chord_type_traits *t = chord_type_get(wcases[ci].type);
+        const int64_t sizes[] = {QK_K, 3 * QK_K, 2048, 5632};
+        for (int si = 0; si < 4; si++)
+            for (int nx = 1; nx <= 9; nx++)
+                for (int kind = 0; kind < 4; kind++) check_wrows(&wcases[ci], sizes[si], nx, kind);
+        checks++;
+        if (t->vec_dot_wrows != wcases[ci].wrows) {
+            failures++;
+            snprintf(last_fail, sizeof last_fail, "%s: traits vec_dot_wrows is not the simd128 kernel", t->name);
         }
     }
     for (int ci = 0; ci < NCASES; ci++) {
@@ -304,6 +385,50 @@ EXPORT double wtq_bench_rows(int32_t i, int32_t rows, int32_t cols, int32_t iter
     free(w); free(yq); free(tmp);
     return best;
 }
+/* Time a rows x cols matvec (decode) of wcases[i] as ops.c runs it: the multi-weight-row kernel
+ * over nr rows a part of the matrix apart (row k of each of nr equal parts, the rest single-row),
+ * or the single-row kernel per row (nr = 0): ms per pass. */
+EXPORT double wtq_bench_wrows(int32_t i, int32_t rows, int32_t cols, int32_t iters, int32_t nr) {
+    const wcase *c = &wcases[i];
+    const chord_type_traits *t = chord_type_get(c->type), *ty = chord_type_get(t->vec_dot_type);
+    uint64_t xb, yb;
+    if (chord_type_row_bytes(c->type, (uint64_t)cols, &xb) || chord_type_row_bytes(t->vec_dot_type, (uint64_t)cols, &yb)) return -1;
+    if (nr > CHORD_WROWS_MAX) nr = CHORD_WROWS_MAX;
+    uint8_t *w = malloc(xb * (uint64_t)rows), *yq = malloc(yb);
+    float *tmp = malloc((size_t)cols * 4), *out = malloc((size_t)rows * 4);
+    if (!w || !yq || !tmp || !out) return -1;
+    for (int32_t r = 0; r < rows; r++) {
+        for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
+        t->from_float(tmp, w + xb * r, cols);
+    }
+    for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
+    ty->from_float(tmp, yq, cols);
+    volatile float sink = 0;
+    double best = 1e30;
+    for (int32_t it = 0; it < iters; it++) {
+        double t0 = chord_time_ms();
+        int32_t r = 0;
+        if (nr >= 1) {
+            const int32_t q = rows / nr;
+            float o[CHORD_WROWS_MAX];
+            for (int32_t k = 0; k < q; k++) {
+                c->wrows(cols, w + xb * k, (uint64_t)q * xb, nr, yq, o);
+                for (int j = 0; j < nr; j++) out[k + j * q] = o[j];
+            }
+            r = q * nr;
+        }
+        for (; r < rows; r++) out[r] = c->one(cols, w + xb * r, yq);
+        sink = out[0] + out[rows - 1];
+        double dt = chord_time_ms() - t0;
+        if (dt < best) best = dt;
+    }
+    (void)sink;
+    free(w); free(yq); free(tmp); free(out);
+    return best;
+}
+EXPORT const char *wtq_wrows_name(int32_t i) { return i >= 0 && i < NWCASES ? chord_type_name(wcases[i].type) : ""; }
+EXPORT int32_t wtq_wrows_count(void) { return NWCASES; }
+
 EXPORT const char *wtq_rows_name(int32_t i) { return i >= 0 && i < NRCASES ? chord_type_name(rcases[i].type) : ""; }
 EXPORT int32_t wtq_rows_count(void) { return NRCASES; }
 

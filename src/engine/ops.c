@@ -101,6 +101,8 @@ typedef struct {
     const chord_mat *w;
     const chord_type_traits *tr;
     int64_t tile0;          /* first tile of this matrix in the job's numbering */
+    int64_t lane_rows;      /* decode through vec_dot_wrows: rows per lane (tiles cover one lane's
+                             * rows and the same rows of the others); 0 = one dot per row */
 } matmul_part;
 
 typedef struct {
@@ -121,6 +123,20 @@ static void matmul_tile(const matmul_job *j, int64_t tile, float *out) {
     const uint8_t *w = m->w->data, *x = j->a->buf;
     const uint64_t xs = j->a->row_bytes;
     int64_t r0 = tile * ROW_TILE, r1 = r0 + ROW_TILE < n_out ? r0 + ROW_TILE : n_out;
+    if (n_tok == 1 && m->lane_rows) {
+        /* decode with a multi-weight-row kernel: the matrix is CHORD_WROWS_MAX lanes of lane_rows
+         * rows, and each call takes row r of every lane, so every lane is one long sequential
+         * stream across calls (adjacent rows would start new short streams in every call, which
+         * the hardware prefetcher has not learned: 2x slower in Chromium, simd128.c) */
+        const uint64_t rb = m->w->row_bytes, ls = (uint64_t)m->lane_rows * rb;
+        for (int64_t r = tile * ROW_TILE; r < (tile + 1) * ROW_TILE && r < n_out; r++) {
+            int nx = 1;
+            while (nx < CHORD_WROWS_MAX && r + nx * m->lane_rows < n_out) nx++;
+            chord_vec_dot_wrows(m->tr, n_in, w + (uint64_t)r * rb, ls, nx, x, out);
+            for (int k = 0; k < nx; k++) m->y[r + k * m->lane_rows] = out[k];
+        }
+        return;
+    }
     if (n_tok == 1) { /* decode: one dot per row */
         for (int64_t r = r0; r < r1; r++) m->y[r] = m->tr->vec_dot(n_in, w + (uint64_t)r * m->w->row_bytes, x);
         return;
@@ -168,13 +184,19 @@ void chord_matmul_n(chord_pool *pool, int n_mats, float *const *ys, const chord_
                     const chord_act *a) {
     assert(n_mats >= 1 && n_mats <= MATMUL_MAX_PARTS);
     matmul_job j = { .n_parts = n_mats, .a = a };
-    int64_t n_tiles = 0, work = 0;
+    int64_t n_tiles = 0, work = 0, tile_rows = ROW_TILE;
     for (int p = 0; p < n_mats; p++) {
         j.part[p] = (matmul_part){ .y = ys[p], .w = ws[p], .tr = chord_type_get(ws[p]->type), .tile0 = n_tiles };
-        n_tiles += (ws[p]->n_out + ROW_TILE - 1) / ROW_TILE;
+        int64_t tiles = (ws[p]->n_out + ROW_TILE - 1) / ROW_TILE;
+        if (a->n_tok == 1 && j.part[p].tr->vec_dot_wrows) {
+            tiles = (tiles + CHORD_WROWS_MAX - 1) / CHORD_WROWS_MAX;
+            j.part[p].lane_rows = tiles * ROW_TILE;
+            tile_rows = ROW_TILE * CHORD_WROWS_MAX;
+        }
+        n_tiles += tiles;
         work += ws[p]->n_in * ws[p]->n_out * a->n_tok;
     }
-    const int64_t tile_work = (int64_t)ROW_TILE * a->n_in * a->n_tok;
+    const int64_t tile_work = tile_rows * a->n_in * a->n_tok;
     int64_t chunk = tile_work >= GRAB_WORK ? 1 : GRAB_WORK / (tile_work > 0 ? tile_work : 1);
     const int64_t nth = chord_pool_size(pool);
     /* at least 4 grabs per thread, so that a late thread still finds work */

@@ -36,6 +36,13 @@ typedef float (*chord_vec_dot_fn)(int64_t n, const void *x, const void *y);
 typedef void (*chord_vec_dot_rows_fn)(int64_t n, const void *x, const void *y, uint64_t y_stride,
                                       int ny, float *out);
 
+/* The other shape (decode matvecs): out[k] = vec_dot(n, x + k*x_stride, y) for k < nx, each
+ * bit-identical to vec_dot's; 1 <= nx <= CHORD_WROWS_MAX. The activation vector is loaded once
+ * for all nx weight rows, not once per row (in wasm64 every load also pays a bounds check). */
+#define CHORD_WROWS_MAX 4
+typedef void (*chord_vec_dot_wrows_fn)(int64_t n, const void *x, uint64_t x_stride, int nx, const void *y,
+                                       float *out);
+
 typedef struct chord_type_traits {
     const char *name;            /* "q4_K" as ggml spells it; NULL for ids we do not support */
     uint32_t block_elems;        /* elements per block */
@@ -60,6 +67,9 @@ typedef struct chord_type_traits {
      * layout, bit-identical to vec_dot on the plain rows. */
     chord_from_float_fn from_float_act_packed;
     chord_vec_dot_rows_fn vec_dot_rows_packed;
+    /* Several weight rows against one activation vector (decode); NULL when the type has no such
+     * kernel. Call it through chord_vec_dot_wrows. */
+    chord_vec_dot_wrows_fn vec_dot_wrows;
 } chord_type_traits;
 
 /* Selects the fastest kernels this CPU supports; idempotent, thread-safe to call early. */
@@ -72,6 +82,11 @@ const char *chord_quant_isa(void);
  * Q5_K, Q6_K; results bit-identical to vec_dot). */
 void chord_vec_dot_rows(const chord_type_traits *t, int64_t n, const void *x, const void *y,
                         uint64_t y_stride, int ny, float *out);
+/* out[k] = t->vec_dot(n, x + k*x_stride, y) for k < nx (any nx >= 0): passes of up to
+ * CHORD_WROWS_MAX rows through vec_dot_wrows when the type has one, a last single row (and every
+ * row of a type without one) through vec_dot; results bit-identical to vec_dot either way. */
+void chord_vec_dot_wrows(const chord_type_traits *t, int64_t n, const void *x, uint64_t x_stride, int nx,
+                         const void *y, float *out);
 /* NULL for ids out of range or unsupported. */
 const chord_type_traits *chord_type_get(uint32_t type);
 const char *chord_type_name(uint32_t type);          /* "?" when unknown */

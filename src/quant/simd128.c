@@ -749,6 +749,158 @@ ROWS_ENTRY(q4_0, q4_0_rows)
 #undef K5_ROWS
 #undef ROWS_ENTRY
 
+/* ---- multi-weight-row kernels (decode) -----------------------------------------------------
+ * The other shape: nr weight rows (xs bytes apart) against one activation vector, for the decode
+ * matvec. The single-row kernel loads the activation bytes again for every weight row: for Q4_K
+ * 19 of a block's ~30 loads, and in wasm64 V8 puts a bounds check (cmp + jae) before every load.
+ * Here each activation vector is loaded once per block step and used by all nr rows. Each row
+ * keeps its own accumulators and does exactly the single-row kernel's float operations in the
+ * same order (only the exact integer sums of a block are grouped differently), so out[r] is
+ * bit-identical to it (tests/wasm_test_quant.c). Rows are unrolled (nr is a constant per call).
+ * Which rows: far apart, each continuing its own long sequential stream from call to call
+ * (ops.c's decode tiles, stride = a quarter of the matrix). With adjacent rows every call starts
+ * 3-4 new short streams that the hardware prefetcher has not learned: Chromium, 24 MiB Q4_K
+ * matrix, 4 adjacent rows ran at 6.5 GB/s, 4 quarter-strided rows at 12.0, one row per call at
+ * 10.7 (wasm64: 5.5 / 11.4 / 10.1). */
+#define XROW(T, vx, xs, r) ((const T *)((const uint8_t *)(vx) + (uint64_t)(r) * (xs)))
+
+static ALWAYS_INLINE void k45_wrows(int64_t n, const void *vx, uint64_t xs, int nr, const void *vy, float *out, int five) {
+    const chord_block_q8_K *y = vy;
+    v8f acc[CHORD_WROWS_MAX];
+    v128_t acc_m[CHORD_WROWS_MAX];
+    UNROLL
+    for (int r = 0; r < nr; r++) { acc[r] = F8_ZERO; acc_m[r] = wasm_f32x4_splat(0); }
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const float yd = y[i].d;
+        const v128_t bs0 = wasm_v128_load(y[i].bsums), bs1 = wasm_v128_load(y[i].bsums + 8);
+        const uint8_t *qs[CHORD_WROWS_MAX];
+        v128_t sc[CHORD_WROWS_MAX];
+        float d[CHORD_WROWS_MAX];
+        kacc s[CHORD_WROWS_MAX];
+        k45_high hb[CHORD_WROWS_MAX];
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *scales, *qh;
+            uint16_t dh, dminh;
+            k45_block(XROW(uint8_t, vx, xs, r), i, five, &scales, &qs[r], &qh, &dh, &dminh);
+            d[r] = yd * h2f(dh);
+            const float dmin = -yd * h2f(dminh);
+            v128_t mn;
+            k45_scales(scales, &sc[r], &mn);
+            const v128_t p0 = wasm_i32x4_dot_i16x8(bs0, wasm_i16x8_shuffle(mn, mn, 0, 0, 1, 1, 2, 2, 3, 3));
+            const v128_t p1 = wasm_i32x4_dot_i16x8(bs1, wasm_i16x8_shuffle(mn, mn, 4, 4, 5, 5, 6, 6, 7, 7));
+            acc_m[r] = fma4(wasm_f32x4_splat(dmin), wasm_f32x4_convert_i32x4(pair_sum(p0, p1)), acc_m[r]);
+            s[r] = kacc_zero();
+            v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
+            if (five) { h0 = wasm_v128_load(qh); h1 = wasm_v128_load(qh + 16); }
+            hb[r] = k45_high_init(h0, h1);
+        }
+        const int8_t *q8 = y[i].qs;
+#pragma clang loop unroll(disable)
+        for (int j = 0; j < 4; j++, q8 += 64) {
+            const v128_t yv[4] = { wasm_v128_load(q8), wasm_v128_load(q8 + 16), wasm_v128_load(q8 + 32), wasm_v128_load(q8 + 48) };
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const v128_t b0 = wasm_v128_load(qs[r] + 32 * j), b1 = wasm_v128_load(qs[r] + 32 * j + 16);
+                const v128_t sl = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc[r], 0)), su = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc[r], 1));
+                sc[r] = wasm_i32x4_shuffle(sc[r], sc[r], 1, 2, 3, 0);
+                const k45_lv lv = k45_levels(&hb[r], b0, b1, five);
+                s[r] = k45_acc_v(s[r], &lv, yv, sl, su);
+            }
+        }
+        UNROLL
+        for (int r = 0; r < nr; r++) acc[r] = acc_scaled(acc[r], d[r], kacc_get(s[r]));
+    }
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum8(acc[r]) + hsum4(acc_m[r]);
+}
+
+/* Q6_K: a half block (128 elements) is two passes, one per 32-byte ql pair (its low nibbles then
+ * its high nibbles: sub-steps 0, 2 and then 1, 3), so only 4 activation vectors are live while
+ * the rows go by; the block's integer sums are the same, grouped differently. */
+static ALWAYS_INLINE void q6k_wrows(int64_t n, const void *vx, uint64_t xs, int nr, const void *vy, float *out) {
+    const chord_block_q8_K *y = vy;
+    const v128_t m4 = wasm_i8x16_splat(0x0f);
+    v8f acc[CHORD_WROWS_MAX];
+    UNROLL
+    for (int r = 0; r < nr; r++) acc[r] = F8_ZERO;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        kacc s[CHORD_WROWS_MAX];
+        UNROLL
+        for (int r = 0; r < nr; r++) s[r] = kacc_zero();
+        const int8_t *q8 = y[i].qs;
+#define HB(h, sh) q6_hbits(h, sh)
+#pragma clang loop unroll(disable)
+        for (int j = 0; j < 2; j++, q8 += 128) {
+            UNROLL
+            for (int p = 0; p < 2; p++) { /* p = 0: ql bytes 0..31 of the half, p = 1: 32..63 */
+                const v128_t ya = wasm_v128_load(q8 + 32 * p), yb = wasm_v128_load(q8 + 32 * p + 16);
+                const v128_t yc = wasm_v128_load(q8 + 32 * p + 64), yd = wasm_v128_load(q8 + 32 * p + 80);
+                UNROLL
+                for (int r = 0; r < nr; r++) {
+                    const chord_block_q6_K *x = XROW(chord_block_q6_K, vx, xs, r) + i;
+                    const uint8_t *ql = x->ql + 64 * j + 32 * p, *qh = x->qh + 32 * j;
+                    const v128_t la = wasm_v128_load(ql), lb = wasm_v128_load(ql + 16);
+                    const v128_t ha = wasm_v128_load(qh), hb = wasm_v128_load(qh + 16);
+                    const v128_t sc8 = wasm_v128_load(x->scales);
+                    const v128_t scv = j ? wasm_i16x8_extend_high_i8x16(sc8) : wasm_i16x8_extend_low_i8x16(sc8);
+                    if (p == 0) {
+                        s[r] = kacc_add_v(s[r], wasm_v128_or(wasm_v128_and(la, m4), HB(ha, 0)), wasm_v128_or(wasm_v128_and(lb, m4), HB(hb, 0)),
+                                          ya, yb, BCAST16(scv, 0), BCAST16(scv, 1));
+                        s[r] = kacc_add_v(s[r], wasm_v128_or(hi_nib(la), HB(ha, 4)), wasm_v128_or(hi_nib(lb), HB(hb, 4)),
+                                          yc, yd, BCAST16(scv, 4), BCAST16(scv, 5));
+                    } else {
+                        s[r] = kacc_add_v(s[r], wasm_v128_or(wasm_v128_and(la, m4), HB(ha, 2)), wasm_v128_or(wasm_v128_and(lb, m4), HB(hb, 2)),
+                                          ya, yb, BCAST16(scv, 2), BCAST16(scv, 3));
+                        s[r] = kacc_add_v(s[r], wasm_v128_or(hi_nib(la), HB(ha, 6)), wasm_v128_or(hi_nib(lb), HB(hb, 6)),
+                                          yc, yd, BCAST16(scv, 6), BCAST16(scv, 7));
+                    }
+                }
+            }
+        }
+#undef HB
+        const v128_t bs0 = wasm_v128_load(y[i].bsums), bs1 = wasm_v128_load(y[i].bsums + 8);
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const chord_block_q6_K *x = XROW(chord_block_q6_K, vx, xs, r) + i;
+            const v128_t sc8 = wasm_v128_load(x->scales);
+            const v128_t sub0 = wasm_i32x4_shl(wasm_i32x4_dot_i16x8(bs0, wasm_i16x8_extend_low_i8x16(sc8)), 5);
+            const v128_t sub1 = wasm_i32x4_shl(wasm_i32x4_dot_i16x8(bs1, wasm_i16x8_extend_high_i8x16(sc8)), 5);
+            v8i sumi = kacc_get(s[r]);
+            sumi.lo = wasm_i32x4_sub(sumi.lo, sub0);
+            sumi.hi = wasm_i32x4_sub(sumi.hi, sub1);
+            acc[r] = acc_scaled(acc[r], y[i].d * h2f(x->d), sumi);
+        }
+    }
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum8(acc[r]);
+}
+
+/* nx (1..CHORD_WROWS_MAX) rows: one function per row count, each with its rows unrolled (nr is
+ * a constant there). Separate functions, not one switch over inlined instances: V8 compiles each
+ * alone (the 4 instances in one function ran at half speed per row in Chromium). */
+#define NOINLINE __attribute__((noinline))
+#define WROWS_ENTRY(name, call)                                                                       \
+    static NOINLINE void name##_w2(int64_t n, const void *x, uint64_t xs, const void *y, float *out) { call(n, x, xs, 2, y, out); } \
+    static NOINLINE void name##_w3(int64_t n, const void *x, uint64_t xs, const void *y, float *out) { call(n, x, xs, 3, y, out); } \
+    static NOINLINE void name##_w4(int64_t n, const void *x, uint64_t xs, const void *y, float *out) { call(n, x, xs, 4, y, out); } \
+    void chord_dot_wrows_##name##_simd128(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out) { \
+        switch (nx) {                                                                                 \
+        case 1: *out = chord_dot_##name##_simd128(n, x, y); break;                                    \
+        case 2: name##_w2(n, x, xs, y, out); break;                                                   \
+        case 3: name##_w3(n, x, xs, y, out); break;                                                   \
+        default: name##_w4(n, x, xs, y, out); break;                                                  \
+        }                                                                                             \
+    }
+#define K4_WROWS(n, x, xs, k, y, out) k45_wrows(n, x, xs, k, y, out, 0)
+#define K5_WROWS(n, x, xs, k, y, out) k45_wrows(n, x, xs, k, y, out, 1)
+WROWS_ENTRY(q4_K, K4_WROWS)
+WROWS_ENTRY(q5_K, K5_WROWS)
+WROWS_ENTRY(q6_K, q6k_wrows)
+#undef K4_WROWS
+#undef K5_WROWS
+#undef WROWS_ENTRY
+
 /* The dispatch hook of quant.c (built with -DCHORD_QUANT_EXTRA_ISA on wasm): installs these
  * kernels, each tested against its *_ref one (tests/wasm_test_quant.c). */
 void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
@@ -772,5 +924,8 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     t[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_simd128;
     t[CHORD_TYPE_Q5_K].vec_dot_rows = chord_dot_rows_q5_K_simd128;
     t[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_simd128;
+    t[CHORD_TYPE_Q4_K].vec_dot_wrows = chord_dot_wrows_q4_K_simd128;
+    t[CHORD_TYPE_Q5_K].vec_dot_wrows = chord_dot_wrows_q5_K_simd128;
+    t[CHORD_TYPE_Q6_K].vec_dot_wrows = chord_dot_wrows_q6_K_simd128;
 }
 #endif

@@ -54,24 +54,30 @@ static inline kacc kacc_zero(void) {
 }
 
 /* sc_lo × (levels q0 · y[0..15]) + sc_hi × (q1 · y[16..31]); sc_* are i16 splats, levels < 64. */
-static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
-    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
+/* kacc_add_v: the same with y[0..15] | y[16..31] already loaded (y0, y1), so that the
+ * multi-weight-row decode kernels load each activation vector once for all their rows. */
+static inline kacc kacc_add_v(kacc a, v128_t q0, v128_t q1, v128_t y0, v128_t y1, v128_t sc_lo, v128_t sc_hi) {
     a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q0, y0), sc_lo));
     a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q0, y0), sc_lo));
     a.hi_a = wasm_i32x4_add(a.hi_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q1, y1), sc_hi));
     a.hi_b = wasm_i32x4_add(a.hi_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q1, y1), sc_hi));
     return a;
 }
+static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
+    return kacc_add_v(a, q0, q1, wasm_v128_load(y), wasm_v128_load(y + 16), sc_lo, sc_hi);
+}
 
 /* kacc_add with the levels already widened to i16: q[0..1] = bytes 0..7 | 8..15 of the first
  * 16, q[2..3] of the second 16. */
-static inline kacc kacc_add16(kacc a, const v128_t *q, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
-    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
+static inline kacc kacc_add16_v(kacc a, const v128_t *q, v128_t y0, v128_t y1, v128_t sc_lo, v128_t sc_hi) {
     a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[0], wasm_i16x8_extend_low_i8x16(y0)), sc_lo));
     a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[1], wasm_i16x8_extend_high_i8x16(y0)), sc_lo));
     a.hi_a = wasm_i32x4_add(a.hi_a, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[2], wasm_i16x8_extend_low_i8x16(y1)), sc_hi));
     a.hi_b = wasm_i32x4_add(a.hi_b, wasm_i32x4_dot_i16x8(wasm_i16x8_mul(q[3], wasm_i16x8_extend_high_i8x16(y1)), sc_hi));
     return a;
+}
+static inline kacc kacc_add16(kacc a, const v128_t *q, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
+    return kacc_add16_v(a, q, wasm_v128_load(y), wasm_v128_load(y + 16), sc_lo, sc_hi);
 }
 
 static inline v8i kacc_get(kacc a) { return (v8i){ pair_sum(a.lo_a, a.lo_b), pair_sum(a.hi_a, a.hi_b) }; }
@@ -106,6 +112,12 @@ static inline k45_lv k45_levels(k45_high *h, v128_t b0, v128_t b1, int five) {
 static inline kacc k45_acc(kacc s, const k45_lv *v, const int8_t *q8, v128_t sl, v128_t su) {
     s = kacc_add16(s, v->lo, q8, sl, sl);
     s = kacc_add16(s, v->up, q8 + 32, su, su);
+    return s;
+}
+/* k45_acc with the step's 64 activation bytes already loaded (y[0..3]) */
+static inline kacc k45_acc_v(kacc s, const k45_lv *v, const v128_t *y, v128_t sl, v128_t su) {
+    s = kacc_add16_v(s, v->lo, y[0], y[1], sl, sl);
+    s = kacc_add16_v(s, v->up, y[2], y[3], su, su);
     return s;
 }
 static inline kacc k45_step(kacc s, k45_high *h, v128_t b0, v128_t b1, const int8_t *q8, v128_t sl, v128_t su,

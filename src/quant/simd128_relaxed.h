@@ -47,11 +47,15 @@ static inline kacc kacc_zero(void) {
 }
 
 /* sc_lo × (levels q0 · y[0..15]) + sc_hi × (q1 · y[16..31]); sc_* are i16 splats, levels < 64. */
-static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
-    const v128_t y0 = wasm_v128_load(y), y1 = wasm_v128_load(y + 16);
+/* kacc_add_v: the same with y[0..15] | y[16..31] already loaded (y0, y1), so that the
+ * multi-weight-row decode kernels load each activation vector once for all their rows. */
+static inline kacc kacc_add_v(kacc a, v128_t q0, v128_t q1, v128_t y0, v128_t y1, v128_t sc_lo, v128_t sc_hi) {
     a.lo = wasm_i32x4_add(a.lo, wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y0, q0), sc_lo));
     a.hi = wasm_i32x4_add(a.hi, wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y1, q1), sc_hi));
     return a;
+}
+static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_t sc_lo, v128_t sc_hi) {
+    return kacc_add_v(a, q0, q1, wasm_v128_load(y), wasm_v128_load(y + 16), sc_lo, sc_hi);
 }
 
 static inline v8i kacc_get(kacc a) { return (v8i){ a.lo, a.hi }; }
@@ -82,6 +86,12 @@ static inline k45_lv k45_levels(k45_high *h, v128_t b0, v128_t b1, int five) {
 static inline kacc k45_acc(kacc s, const k45_lv *v, const int8_t *q8, v128_t sl, v128_t su) {
     s = kacc_add(s, v->l0, v->l1, q8, sl, sl);
     s = kacc_add(s, v->u0, v->u1, q8 + 32, su, su);
+    return s;
+}
+/* k45_acc with the step's 64 activation bytes already loaded (y[0..3]) */
+static inline kacc k45_acc_v(kacc s, const k45_lv *v, const v128_t *y, v128_t sl, v128_t su) {
+    s = kacc_add_v(s, v->l0, v->l1, y[0], y[1], sl, sl);
+    s = kacc_add_v(s, v->u0, v->u1, y[2], y[3], su, su);
     return s;
 }
 static inline kacc k45_step(kacc s, k45_high *h, v128_t b0, v128_t b1, const int8_t *q8, v128_t sl, v128_t su,

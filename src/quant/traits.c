@@ -170,6 +170,19 @@ void chord_vec_dot_rows(const chord_type_traits *t, int64_t n, const void *x, co
     for (int k = 0; k < ny; k++) out[k] = t->vec_dot(n, x, (const uint8_t *)y + (uint64_t)k * y_stride);
 }
 
+void chord_vec_dot_wrows(const chord_type_traits *t, int64_t n, const void *x, uint64_t x_stride, int nx,
+                         const void *y, float *out) {
+    const uint8_t *w = x;
+    int k = 0;
+    if (t->vec_dot_wrows)
+        while (nx - k >= 2) {
+            const int c = nx - k < CHORD_WROWS_MAX ? nx - k : CHORD_WROWS_MAX;
+            t->vec_dot_wrows(n, w + (uint64_t)k * x_stride, x_stride, c, y, out + k);
+            k += c;
+        }
+    for (; k < nx; k++) out[k] = t->vec_dot(n, w + (uint64_t)k * x_stride, y);
+}
+
 /* ---- lookup -------------------------------------------------------------------------------- */
 
 const chord_type_traits *chord_type_get(uint32_t type) {
