@@ -16,7 +16,7 @@ make -s BUILD="$BUILD" wasm > "${TMPDIR:-/tmp}/t_wasm_make.$$.log" 2>&1 || { cat
 rm -f "${TMPDIR:-/tmp}/t_wasm_make.$$.log"
 ls -l $W/*.wasm | awk '{printf "  %-45s %8d bytes\n", $9, $5}'
 [ -f "$MODEL" ] || { echo "SKIP: $MODEL not found (set CHORD_SHARED)"; exit 0; }
-[ -x "$BUILD/wasm-chord" ] || make -s BUILD="$BUILD" "$BUILD/wasm-chord" >/dev/null
+make -s BUILD="$BUILD" "$BUILD/wasm-chord" >/dev/null || { echo "FAIL: make $BUILD/wasm-chord"; exit 1; }  # always: a stale native binary gives false DIFFERS rows
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 N=64
 "$BUILD/wasm-chord" run -m "$MODEL" -p "" -n $N --temp 0 -t 1 --json > "$TMP/native.json" || { echo "FAIL: native run"; exit 1; }
