@@ -85,6 +85,8 @@ void chord_act_quantize(chord_act *a, chord_pool *pool, const float *x, int n_to
  * (the weight unpacking shared by 8 rows: +5-11% per tile in a microbenchmark); the 4-row
  * kernels split it in two at no cost. */
 #define TOK_GROUP 8
+/* matmul_tile's out[TOK_GROUP] also holds the rows of one vec_dot_wrows call in decode. */
+_Static_assert(CHORD_WROWS_MAX <= TOK_GROUP, "out[] must hold CHORD_WROWS_MAX decode rows");
 
 /* Tiles are handed out from a shared counter rather than split into one fixed range per thread:
  * a thread that starts late (a worker waking from its condition variable, or preempted on a
