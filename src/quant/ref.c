@@ -126,6 +126,13 @@ static inline void acc32_block(acc32 *a, int64_t i, const int prod[32], float s)
     }
 }
 
+/* A block of two int8 level arrays (Q8_0, Q8_1): its 32 products into the accumulator. */
+static inline void acc32_block_i8(acc32 *a, int64_t i, const int8_t *x, const int8_t *y, float s) {
+    int p[32];
+    for (int j = 0; j < 32; j++) p[j] = x[j] * y[j];
+    acc32_block(a, i, p, s);
+}
+
 static inline float acc32_result(const acc32 *a) {
     float v[8];
     for (int k = 0; k < 8; k++) v[k] = a->lane[0][k] + a->lane[1][k];
@@ -365,11 +372,7 @@ void chord_quant_q8_0_ref(const float *src, void *dst, int64_t n) {
 float chord_dot_q8_0_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q8_0 *x = vx, *y = vy;
     acc32 a = { 0 };
-    for (int64_t i = 0; i < n / 32; i++) {
-        int p[32];
-        for (int j = 0; j < 32; j++) p[j] = x[i].qs[j] * y[i].qs[j];
-        acc32_block(&a, i, p, H2F(x[i].d) * H2F(y[i].d));
-    }
+    for (int64_t i = 0; i < n / 32; i++) acc32_block_i8(&a, i, x[i].qs, y[i].qs, H2F(x[i].d) * H2F(y[i].d));
     return acc32_result(&a);
 }
 
@@ -394,11 +397,7 @@ void chord_quant_q8_1_ref(const float *src, void *dst, int64_t n) {
 float chord_dot_q8_1_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q8_1 *x = vx, *y = vy;
     acc32 a = { 0 };
-    for (int64_t i = 0; i < n / 32; i++) {
-        int p[32];
-        for (int j = 0; j < 32; j++) p[j] = x[i].qs[j] * y[i].qs[j];
-        acc32_block(&a, i, p, H2F(x[i].d) * H2F(y[i].d));
-    }
+    for (int64_t i = 0; i < n / 32; i++) acc32_block_i8(&a, i, x[i].qs, y[i].qs, H2F(x[i].d) * H2F(y[i].d));
     return acc32_result(&a);
 }
 

@@ -232,6 +232,10 @@ void chord_quant_f16_simd128(const float *src, void *dst, int64_t n) {
 static inline v8i dot32_i8(const v128_t x0, const v128_t x1, const int8_t *y) {
     return (v8i){ dot4_i8(x0, wasm_v128_load(y)), dot4_i8(x1, wasm_v128_load(y + 16)) };
 }
+/* The same with x's halves prepared once for several activation rows (multi-row kernels). */
+static inline v8i dot32_p(const i8_prep x0, const i8_prep x1, const int8_t *y) {
+    return (v8i){ dot4_i8_p(x0, wasm_v128_load(y)), dot4_i8_p(x1, wasm_v128_load(y + 16)) };
+}
 
 /* One Q4_0 block's signed levels as two 16-byte halves (elements 0..15, 16..31). */
 static inline void q4_0_levels(const chord_block_q4_0 *x, v128_t *lo, v128_t *hi) {
@@ -684,7 +688,7 @@ static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, u
                 for (int r = 0; r < ny; r++) {
                     const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + k + 2 * j;
                     acc[r] = acc32_v(acc[r], wasm_v128_load32_splat(&dd[r][j]),
-                                          (v8i){ dot4_i8_p(p0, wasm_v128_load(y->qs)), dot4_i8_p(p1, wasm_v128_load(y->qs + 16)) });
+                                          dot32_p(p0, p1, y->qs));
                 }
             }
         }
@@ -694,7 +698,7 @@ static ALWAYS_INLINE void q8_0_rows(int64_t n, const void *vx, const void *vy, u
             for (int r = 0; r < ny; r++) {
                 const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + k;
                 acc[r] = acc32(acc[r], xd * h2f(y->d),
-                                    (v8i){ dot4_i8_p(p0, wasm_v128_load(y->qs)), dot4_i8_p(p1, wasm_v128_load(y->qs + 16)) });
+                                    dot32_p(p0, p1, y->qs));
             }
         }
         for (int r = 0; r < ny; r++) chain[c][r] = acc[r];
@@ -718,7 +722,7 @@ static ALWAYS_INLINE void q4_0_rows(int64_t n, const void *vx, const void *vy, u
             for (int r = 0; r < ny; r++) {
                 const chord_block_q8_0 *y = YROW(chord_block_q8_0, vy, ys, r) + i;
                 acc[r] = acc32(acc[r], xd * h2f(y->d),
-                               (v8i){ dot4_i8_p(lo, wasm_v128_load(y->qs)), dot4_i8_p(hi, wasm_v128_load(y->qs + 16)) });
+                               dot32_p(lo, hi, y->qs));
             }
         }
         for (int r = 0; r < ny; r++) chain[c][r] = acc[r];
