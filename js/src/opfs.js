@@ -14,6 +14,7 @@
 
 import { ChordError } from './errors.js';
 import { readError } from './stores.js';
+import { fetchWithin, readWithin, STALL_MS_NETWORK } from './sources.js';
 
 const DIR = 'wasm-chord-models';
 const GGUF_MAGIC = [0x47, 0x47, 0x55, 0x46];
@@ -159,9 +160,9 @@ function contentLength(r) {
     return len !== null && (!enc || enc === 'identity') ? Number(len) : null;
 }
 
-async function request(url, headers) {
+async function request(url, headers, stallMs) {
     try {
-        return await fetch(url, { headers });
+        return await fetchWithin(url, { headers }, stallMs, url);
     } catch (e) {
         throw new ChordError('io', `download of ${url} failed: ${e.message}`);
     }
@@ -172,7 +173,7 @@ async function request(url, headers) {
  * cached: it was complete already (no request made); resumedFrom: the byte a resumed download
  * restarted at (0 = from the start); fetched: bytes that came over the network this time.
  */
-export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
+export async function downloadToCache(url, { headers = {}, onProgress, stallMs = STALL_MS_NETWORK } = {}) {
     url = String(url);
     const dir = await cacheDir();
     const key = await cacheKey(url);
@@ -201,7 +202,7 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
             return { store: new OpfsStore(h, name, have), cached: true, resumedFrom: null, fetched: 0 };
         const canResume = rec && rec.url === url && rec.validator && rec.size && have > 0 && have < rec.size;
         if (!canResume) have = 0;
-        let r = await request(url, have ? { ...headers, Range: `bytes=${have}-`, 'If-Range': rec.validator } : headers);
+        let r = await request(url, have ? { ...headers, Range: `bytes=${have}-`, 'If-Range': rec.validator } : headers, stallMs);
         const m = r.status === 206 && /^bytes (\d+)-(\d+)\/(\d+)$/.exec(r.headers.get('content-range') ?? '');
         if (have && m && Number(m[1]) === have && Number(m[3]) === rec.size) {
             size = rec.size;
@@ -210,7 +211,7 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
             // serve the range, so start over.
             if (have && r.status !== 200) {
                 await r.body?.cancel().catch(() => {});
-                r = await request(url, headers);
+                r = await request(url, headers, stallMs);
             }
             have = 0;
             if (r.status !== 200) throw new ChordError('io', `download of ${url}: HTTP ${r.status} ${r.statusText}`);
@@ -228,7 +229,7 @@ export async function downloadToCache(url, { headers = {}, onProgress } = {}) {
         for (;;) {
             let chunk;
             try {
-                chunk = await reader.read();
+                chunk = await readWithin(reader, null, stallMs, () => `from ${url} after ${at} bytes`);
             } catch (e) {
                 h.flush();
                 throw new ChordError('io', `download of ${url} interrupted after ${at} of ${size ?? '?'} bytes ` +

@@ -42,6 +42,61 @@ export function checkSignal(signal) {
     if (signal?.aborted) throw cancelled(signal);
 }
 
+// ---- the no-progress watchdog ---------------------------------------------------------------------
+//
+// A read that brings no byte for this long is a stall, not a slow source: the read is cancelled
+// and the load (or the store's piece read) ends with ChordError('io') naming the source and the
+// byte where it stopped, instead of waiting for ever. Seen: a Chromium 156 File stream that
+// stopped for good after ~3.1 GB of a 7.2 GB file, and 32 MiB slices of a File read two at a time
+// that never delivered. A local File gets one more try of the same range first (a fresh read
+// of a stalled slice has always worked). A network answer may pause for longer.
+/** No-progress limits in ms (loadModel's stallTimeoutMs sets both). */
+export const STALL_MS_LOCAL = 30000;
+export const STALL_MS_NETWORK = 60000;
+
+function stallError(ms, where) {
+    return Object.assign(new ChordError('io', `no bytes for ${ms / 1000} s ${where}`), { stalled: true });
+}
+
+/** reader.read(view) (view null: a default reader's read()), failing with a stall error
+ *  (ChordError 'io', `stalled: true`) when nothing comes for ms; the reader is then cancelled.
+ *  where() describes the read for the message. ms 0: no limit. */
+export async function readWithin(reader, view, ms, where) {
+    const read = view ? reader.read(view) : reader.read();
+    if (!ms) return read;
+    let timer;
+    const stall = new Promise((_, reject) => { timer = setTimeout(() => reject(stallError(ms, where())), ms); });
+    try {
+        return await Promise.race([read, stall]);
+    } catch (e) {
+        if (e?.stalled) reader.cancel().catch(() => {});
+        throw e;
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+/** fetch(url, init) whose answer (status and headers) must come within ms, else a stall error;
+ *  the caller's init.signal still aborts it (as that signal's reason). */
+export async function fetchWithin(url, init, ms, where) {
+    if (!ms) return fetch(url, init);
+    const ctl = new AbortController();
+    const outer = init.signal;
+    const onAbort = () => ctl.abort(outer.reason);
+    if (outer?.aborted) onAbort(); else outer?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; ctl.abort(); }, ms);
+    try {
+        return await fetch(url, { ...init, signal: ctl.signal });
+    } catch (e) {
+        if (timedOut) throw stallError(ms, `of an answer from ${where}`);
+        throw e;
+    } finally {
+        clearTimeout(timer);
+        outer?.removeEventListener('abort', onAbort);
+    }
+}
+
 function isUrlLike(s) {
     return /^(https?|blob|data|file):/i.test(s);
 }
@@ -50,17 +105,18 @@ function isUrlLike(s) {
 
 // BYOB when the stream is a byte stream: every read lands in the caller's buffer. Otherwise the
 // stream's own chunks are copied in (and counted in unpooledBytes).
-export function streamReader(stream, what, signal, { byob: wantByob = true } = {}) {
+export function streamReader(stream, what, signal, { byob: wantByob = true, stallMs = STALL_MS_NETWORK } = {}) {
     let reader = null, byob = wantByob;
     if (byob) try { reader = stream.getReader({ mode: 'byob' }); } catch { byob = false; }
     reader ??= stream.getReader();
     const onAbort = () => reader.cancel().catch(() => {});
     signal?.addEventListener('abort', onAbort, { once: true });
-    let ended = false, rest = null;
+    let ended = false, rest = null, total = 0;
     const read = async (view) => {
         try {
-            return await (view ? reader.read(view) : reader.read());
+            return await readWithin(reader, view, stallMs, () => `from ${what} after ${total} bytes`);
         } catch (e) {
+            if (e?.stalled) throw e;
             if (signal?.aborted) throw cancelled(signal);
             throw Object.assign(new ChordError('io', `reading ${what}: ${e.message}`), { cause: e });
         }
@@ -79,6 +135,7 @@ export function streamReader(stream, what, signal, { byob: wantByob = true } = {
                     if (!got.value) throw cancelled(signal);
                     buffer = got.value.buffer;
                     n += got.value.byteLength;
+                    total += got.value.byteLength;
                     if (got.done) ended = true;
                     continue;
                 }
@@ -86,6 +143,7 @@ export function streamReader(stream, what, signal, { byob: wantByob = true } = {
                     const got = await read(null);
                     if (got.done) { ended = true; break; }
                     rest = got.value;
+                    total += rest.byteLength;
                     r.unpooledBytes += rest.byteLength;
                 }
                 const k = Math.min(rest.byteLength, cap - n);
@@ -114,8 +172,10 @@ function fromUrl(url, opts) {
         size: null,
         async open(signal) {
             try {
-                response = await fetch(url, { signal, headers: opts.headers, credentials: opts.credentials });
+                response = await fetchWithin(url, { signal, headers: opts.headers, credentials: opts.credentials },
+                    opts.stallTimeoutMs ?? STALL_MS_NETWORK, url);
             } catch (e) {
+                if (e?.stalled) throw e;
                 if (signal?.aborted) throw cancelled(signal);
                 throw new ChordError('io', `fetch ${url} failed: ${e.message}`);
             }
@@ -127,7 +187,7 @@ function fromUrl(url, opts) {
             if (len !== null && (!enc || enc === 'identity')) src.size = Number(len);
             if (!response.body) throw new ChordError('io', `fetch ${url}: response has no body`);
         },
-        reader(signal) { return streamReader(response.body, url, signal); },
+        reader(signal) { return streamReader(response.body, url, signal, { stallMs: opts.stallTimeoutMs ?? STALL_MS_NETWORK }); },
     };
     return src;
 }
@@ -146,8 +206,23 @@ export const BLOB_SLICE_MAX = 16 << 20;
  * most BLOB_SLICE_MAX → { buffer, n } (buffer: the ArrayBuffer now holding the bytes — a BYOB read
  * moves them into a new object; n < len only when the Blob is shorter than it claims). Errors
  * are passed on as the stream raised them (callers name the file); an aborted signal cancels.
+ * A slice that brings no byte for stallMs is cancelled and the whole range read once more (into a
+ * new buffer when the stalled read took the old one); a second stall is ChordError('io')
+ * naming `name` and the byte (`stalled: true`).
  */
-export async function readBlobRange(blob, start, len, buffer, signal) {
+export async function readBlobRange(blob, start, len, buffer, signal, { stallMs = STALL_MS_LOCAL, name = 'blob' } = {}) {
+    const cap = buffer.byteLength;
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await readBlobOnce(blob, start, len, buffer, signal, stallMs, name);
+        } catch (e) {
+            if (!e?.stalled || attempt === 2) throw e;
+            if (buffer.byteLength === 0) buffer = new ArrayBuffer(cap); // detached by the cancelled read
+        }
+    }
+}
+
+async function readBlobOnce(blob, start, len, buffer, signal, stallMs, name) {
     let n = 0;
     while (n < len) {
         checkSignal(signal);
@@ -159,7 +234,10 @@ export async function readBlobRange(blob, start, len, buffer, signal) {
         try {
             while (got < k) {
                 let r;
-                try { r = await rd.read(new Uint8Array(buffer, n + got, k - got)); } catch (e) {
+                try {
+                    r = await readWithin(rd, new Uint8Array(buffer, n + got, k - got), stallMs,
+                        () => `reading ${name} at byte ${start + n + got}`);
+                } catch (e) {
                     if (signal?.aborted) throw cancelled(signal);
                     throw e;
                 }
@@ -188,7 +266,7 @@ export async function readBlobRange(blob, start, len, buffer, signal) {
 // MB/s (bench/file_read.mjs, warm 4 GB file); one BYOB stream of the whole File stalled for good
 // after ~3.1 GB of a 7.2 GB file in Chromium 156, and its default reader's chunks (~280 MB/s)
 // each made a buffer for the collector.
-function slicedBlobReader(blob, what, signal) {
+function slicedBlobReader(blob, what, signal, stallMs) {
     let pos = 0;
     return {
         byob: true,
@@ -201,7 +279,7 @@ function slicedBlobReader(blob, what, signal) {
             pos += len;
             if (len === 0) return { buffer, n: 0 };
             try {
-                return await readBlobRange(blob, start, len, buffer, signal);
+                return await readBlobRange(blob, start, len, buffer, signal, { stallMs, name: what });
             } catch (e) {
                 if (e instanceof ChordError) throw e;
                 throw Object.assign(new ChordError('io', `reading ${what}: ${e.message}`), { cause: e });
@@ -211,14 +289,14 @@ function slicedBlobReader(blob, what, signal) {
     };
 }
 
-function fromBlob(blob) {
+function fromBlob(blob, opts) {
     const name = blob.name || 'blob';
     return {
         kind: 'blob',
         name,
         size: blob.size,
         async open() {},
-        reader(signal) { return slicedBlobReader(blob, name, signal); },
+        reader(signal) { return slicedBlobReader(blob, name, signal, opts.stallTimeoutMs ?? STALL_MS_LOCAL); },
     };
 }
 
@@ -305,7 +383,7 @@ function fromPath(path) {
  */
 export function toSource(source, opts = {}) {
     if (source == null) throw new ChordError('invalid_arg', 'loadModel: no model source given');
-    if (typeof Blob !== 'undefined' && source instanceof Blob) return fromBlob(source);
+    if (typeof Blob !== 'undefined' && source instanceof Blob) return fromBlob(source, opts);
     if (source instanceof ArrayBuffer ||
         (typeof SharedArrayBuffer !== 'undefined' && source instanceof SharedArrayBuffer))
         return fromBytes(new Uint8Array(source));

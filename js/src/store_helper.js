@@ -40,6 +40,7 @@ async function waitWhile(ctrl, value) {
 async function openStore(desc) {
     const s = await newStore(desc);
     if (desc.pieceBytes) s.pieceBytes = desc.pieceBytes;
+    if (desc.stallMs !== undefined) s.stallMs = desc.stallMs;
     return s;
 }
 

@@ -28,7 +28,7 @@
 // The OPFS store and the download cache in front of it live in opfs.js.
 
 import { ChordError } from './errors.js';
-import { streamReader, readBlobRange } from './sources.js';
+import { streamReader, readBlobRange, fetchWithin, STALL_MS_LOCAL, STALL_MS_NETWORK } from './sources.js';
 
 /** Largest region of a RegionStore: 2 GiB, the ArrayBuffer size every engine allows. */
 export const REGION_MAX = 2 ** 31;
@@ -64,6 +64,9 @@ class BaseStore {
     constructor(kind, name) {
         this.kind = kind; this.name = name; this.size = null; this.closed = false;
         this.pieceBytes = PIECE_BYTES; // loadModel's storePieceBytes may set it before the first read
+        // a piece read that brings no byte for this long fails (sources.js, the watchdog);
+        // loadModel's stallTimeoutMs may set it
+        this.stallMs = STALL_MS_LOCAL;
         this.counters = { staging_buffers: 0, unpooled_bytes: 0, pieces: 0, reads_in_flight_max: 0 };
         this.free = [];      // staging buffers not in use
         this.reading = 0;    // piece reads in flight
@@ -150,7 +153,7 @@ class BaseStore {
 // shows as more than len bytes; the store's callers name the store, so a stream's own error is
 // passed on as it came.
 async function streamPiece(store, stream, buffer, off, len) {
-    const rd = streamReader(stream, store.name);
+    const rd = streamReader(stream, store.name, undefined, { stallMs: store.stallMs });
     try {
         const got = await rd.fill(buffer);
         let n = got.n;
@@ -251,10 +254,11 @@ export class BlobStore extends BaseStore {
     }
     async fillPiece(buffer, off, len) {
         try {
-            const got = await readBlobRange(this.blob, off, len, buffer);
+            const got = await readBlobRange(this.blob, off, len, buffer, undefined, { stallMs: this.stallMs, name: this.name });
             if (got.n !== len) throw new Error(`got ${got.n} bytes`);
             return { buffer: got.buffer, view: new Uint8Array(got.buffer, 0, len) };
         } catch (e) {
+            if (e?.stalled) throw readError(this, off, len, e.message);
             // a File whose file changed or vanished fails its stream with a bare "network error"
             throw readError(this, off, len, `${e.name ?? 'Error'}: ${e.message} (the file cannot be read: ` +
                 'changed, moved or deleted since it was picked?)');
@@ -285,14 +289,16 @@ export class RangeStore extends BaseStore {
         super('range', String(url).split(/[?#]/)[0].split('/').pop() || String(url));
         this.url = String(url);
         this.headers = headers ?? {};
+        this.stallMs = STALL_MS_NETWORK;
     }
     get canReadSync() { return typeof XMLHttpRequest !== 'undefined' && typeof WorkerGlobalScope !== 'undefined'; }
 
     async open() {
         let r;
         try {
-            r = await fetch(this.url, { headers: { ...this.headers, Range: 'bytes=0-0' } });
+            r = await fetchWithin(this.url, { headers: { ...this.headers, Range: 'bytes=0-0' } }, this.stallMs, this.url);
         } catch (e) {
+            if (e?.stalled) throw new ChordError('io', `range store ${this.url}: ${e.message}`);
             throw new ChordError('io', `range store ${this.url}: request failed: ${e.message}`);
         }
         await r.body?.cancel().catch(() => {});
@@ -319,6 +325,8 @@ export class RangeStore extends BaseStore {
             try {
                 x.open('GET', this.url, false);
                 x.responseType = 'arraybuffer';
+                // a whole-request limit (a synchronous request reports no progress), allowed in workers
+                x.timeout = this.stallMs;
                 for (const [k, v] of Object.entries(this.headers)) x.setRequestHeader(k, v);
                 x.setRequestHeader('Range', `bytes=${pos}-${pos + len - 1}`);
                 x.send();
@@ -336,7 +344,8 @@ export class RangeStore extends BaseStore {
         checkSpan(this, off, len);
         let r, buf;
         try {
-            r = await fetch(this.url, { headers: { ...this.headers, Range: `bytes=${off}-${off + len - 1}` } });
+            r = await fetchWithin(this.url, { headers: { ...this.headers, Range: `bytes=${off}-${off + len - 1}` } },
+                this.stallMs, this.url);
             buf = await r.arrayBuffer();
         } catch (e) {
             throw readError(this, off, len, `request failed: ${e.message}`);
@@ -350,9 +359,10 @@ export class RangeStore extends BaseStore {
     async fillPiece(buffer, off, len) {
         let r;
         try {
-            r = await fetch(this.url, { headers: { ...this.headers, Range: `bytes=${off}-${off + len - 1}` } });
+            r = await fetchWithin(this.url, { headers: { ...this.headers, Range: `bytes=${off}-${off + len - 1}` } },
+                this.stallMs, this.url);
         } catch (e) {
-            throw readError(this, off, len, `request failed: ${e.message}`);
+            throw readError(this, off, len, e?.stalled ? e.message : `request failed: ${e.message}`);
         }
         try {
             this.#check(r.status, len, off, len, r.headers.get('content-range'));

@@ -168,12 +168,13 @@ async function storeOpen({ id, desc }) {
     else if (desc.kind === 'path') store = new PathStore(desc.path);
     else if (desc.kind === 'opfs') {
         const { downloadToCache } = await import('./opfs.js');
-        const r = await downloadToCache(desc.url, { headers: desc.headers,
+        const r = await downloadToCache(desc.url, { headers: desc.headers, stallMs: desc.stallMs,
             onProgress: (p) => port.post({ id, event: 'progress', phase: 'download', ...p }) });
         store = r.store;
         extra = { cached: r.cached, resumedFrom: r.resumedFrom, fetched: r.fetched };
     } else throw new ChordError('invalid_arg', `unknown store kind ${desc.kind}`);
     if (desc.pieceBytes) store.pieceBytes = desc.pieceBytes;
+    if (desc.stallMs !== undefined) store.stallMs = desc.stallMs;
     await store.open();
     state.store = store;
     state.storeDesc = desc.kind === 'regions' ? { kind: 'regions', name: desc.name } : desc;
@@ -229,8 +230,9 @@ async function moveStoreToHelper(paging) {
         if (canShare && !s.asyncStats && (s.kind === 'range' || (s.kind === 'blob' && typeof FileReaderSync !== 'undefined'))) {
             const d = state.storeDesc;
             const { BridgedStore } = await import('./store_bridge.js');
-            state.store = await BridgedStore.create(s.kind === 'blob' ? { kind: 'blob', blob: d.blob, pieceBytes: d.pieceBytes } :
-                { kind: 'range', url: d.url, headers: d.headers, pieceBytes: d.pieceBytes });
+            state.store = await BridgedStore.create(s.kind === 'blob' ?
+                { kind: 'blob', blob: d.blob, pieceBytes: d.pieceBytes, stallMs: d.stallMs } :
+                { kind: 'range', url: d.url, headers: d.headers, pieceBytes: d.pieceBytes, stallMs: d.stallMs });
             s.close();
         }
         return { mode: 'on-demand', why: 'prefetch 0' };
@@ -249,6 +251,7 @@ async function moveStoreToHelper(paging) {
     else if (s.kind === 'opfs') desc = { kind: 'opfs', url: d.url };
     else return { mode: 'on-demand', why: `the ${s.kind} store cannot move to a store worker on this host` };
     if (d.pieceBytes) desc.pieceBytes = d.pieceBytes;
+    if (d.stallMs !== undefined) desc.stallMs = d.stallMs;
     const { BridgedStore } = await import('./store_bridge.js');
     // The OPFS sync handle is exclusive: the helper opens the file only after this one let go.
     if (s.kind === 'opfs') s.close();
