@@ -84,6 +84,10 @@ export interface LoadOptions {
     /** Staging buffer size of a streamed load (default 8 MiB, 4 KiB to 256 MiB); the load uses
      *  at most 4 of them (ModelInfo.load). */
     loadChunkBytes?: number;
+    /** A read that brings no byte for this long (ms) is cancelled and fails the load, or the
+     *  generate of a paged model, with ChordError('io') naming the source and byte; a File slice
+     *  is read once more first. Default 30000 for a File/Blob, 60000 for a URL; 0: no limit. */
+    stallTimeoutMs?: number;
     /** Extra fetch options for URL sources. */
     headers?: Record<string, string>;
     credentials?: RequestCredentials;
