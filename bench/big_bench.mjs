@@ -144,13 +144,13 @@ const phased = rows.filter((r) => r.load?.phases);
 if (phased.length) {
     const s = (ms) => f(ms / 1000, 1);
     console.log(`\n#### Load phases of our streamed loads (seconds; model.info.load.phases)\n`);
-    console.log('| model | engine | chunk MiB | reads in flight | total | header | engine start + plan | reserve | stream | of it: wait for reads | wait for a buffer | worker copy | finish (engine open) | MB/s (stream) | unpooled MiB | staging buffers | load avg |');
-    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    console.log('| model | engine | chunk MiB | reads in flight | total | header | engine start + plan | reserve | stream | of it: wait for reads | wait for a buffer | worker copy | finish (engine open) | MB/s (stream) | unpooled MiB | staging buffers | stalled reads retried | load avg |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const r of phased) {
         const p = r.load.phases;
         console.log(`| ${r.model} | ${label(r)} | ${f(r.load.chunkBytes / 2 ** 20, 0)} | ${r.load.readsInFlight ?? 1} | ${s(p.totalMs)} | ${s(p.headerMs)} | ` +
             `${s(p.engineMs)} | ${s(p.beginMs)} | ${s(p.streamMs)} | ${s(p.readMs)} | ${s(p.waitMs)} | ${s(p.copyMs)} | ${s(p.finishMs)} | ` +
-            `${f(r.fileBytes / 1e6 / (p.streamMs / 1000), 0)} | ${f(r.load.unpooledBytes / 2 ** 20, 0)} | ${r.load.stagingBuffers} | ${r.loadavg} |`);
+            `${f(r.fileBytes / 1e6 / (p.streamMs / 1000), 0)} | ${f(r.load.unpooledBytes / 2 ** 20, 0)} | ${r.load.stagingBuffers} | ${r.load.stallRetries ?? '—'} | ${r.loadavg} |`);
     }
 }
 if (opt.json) fs.writeFileSync(opt.json, JSON.stringify(rows, null, 2));

@@ -242,9 +242,12 @@ export interface ModelInfo {
     /** A streamed load's buffers (null for a load through a store): the file went through
      *  stagingBuffers reused buffers of chunkBytes (at most 4, however many chunks), at most
      *  maxInFlightBytes of them in the worker at once; byob = read straight into them;
-     *  unpooledBytes = bytes that first landed in a buffer of their own (a stream without BYOB). */
+     *  unpooledBytes = bytes that first landed in a buffer of their own (a stream without BYOB);
+     *  readsInFlight = fills of a File/Blob at once; stallRetries = File reads that brought no
+     *  byte for stallTimeoutMs and were made again; phases = where the load's time went (ms). */
     load: { chunks: number; chunkBytes: number; stagingBuffers: number; stagingBytes: number; maxInFlightBytes: number;
-        byob: boolean; unpooledBytes: number } | null;
+        byob: boolean; unpooledBytes: number; readsInFlight: number; stallRetries: number;
+        phases: Record<string, number> } | null;
     raw: Readonly<Record<string, unknown>>;
 }
 

@@ -398,7 +398,7 @@ export async function loadModel(source, opts = {}) {
         const tpl = header.meta['tokenizer.chat_template'];
         const load = { chunks: pool.chunks, chunkBytes: pool.chunkBytes, stagingBuffers: pool.made,
             stagingBytes: pool.chunkBytes * pool.made, maxInFlightBytes: pool.maxInFlightBytes, byob: rd.byob,
-            unpooledBytes: rd.unpooledBytes, readsInFlight: depth, phases };
+            unpooledBytes: rd.unpooledBytes, readsInFlight: depth, stallRetries: rd.stallRetries, phases };
         rd.close();
         rd = null;
         return new Model(channel, info, { init, need, flow, loadMs: performance.now() - t0, source: src,

@@ -210,13 +210,14 @@ export const BLOB_SLICE_MAX = 16 << 20;
  * new buffer when the stalled read took the old one); a second stall is ChordError('io')
  * naming `name` and the byte (`stalled: true`).
  */
-export async function readBlobRange(blob, start, len, buffer, signal, { stallMs = STALL_MS_LOCAL, name = 'blob' } = {}) {
+export async function readBlobRange(blob, start, len, buffer, signal, { stallMs = STALL_MS_LOCAL, name = 'blob', onRetry } = {}) {
     const cap = buffer.byteLength;
     for (let attempt = 1; ; attempt++) {
         try {
             return await readBlobOnce(blob, start, len, buffer, signal, stallMs, name);
         } catch (e) {
             if (!e?.stalled || attempt === 2) throw e;
+            onRetry?.();
             if (buffer.byteLength === 0) buffer = new ArrayBuffer(cap); // detached by the cancelled read
         }
     }
@@ -268,9 +269,10 @@ async function readBlobOnce(blob, start, len, buffer, signal, stallMs, name) {
 // each made a buffer for the collector.
 function slicedBlobReader(blob, what, signal, stallMs) {
     let pos = 0;
-    return {
+    const r = {
         byob: true,
         unpooledBytes: 0,
+        stallRetries: 0,
         parallel: BLOB_READS_IN_FLIGHT,
         get claimed() { return pos; },
         async fill(buffer) {
@@ -279,7 +281,8 @@ function slicedBlobReader(blob, what, signal, stallMs) {
             pos += len;
             if (len === 0) return { buffer, n: 0 };
             try {
-                return await readBlobRange(blob, start, len, buffer, signal, { stallMs, name: what });
+                return await readBlobRange(blob, start, len, buffer, signal,
+                    { stallMs, name: what, onRetry: () => { r.stallRetries++; } });
             } catch (e) {
                 if (e instanceof ChordError) throw e;
                 throw Object.assign(new ChordError('io', `reading ${what}: ${e.message}`), { cause: e });
@@ -287,6 +290,7 @@ function slicedBlobReader(blob, what, signal, stallMs) {
         },
         close() {},
     };
+    return r;
 }
 
 function fromBlob(blob, opts) {
@@ -417,6 +421,8 @@ export async function openSource(src, { signal, onProgress } = {}) {
         byob: inner.byob,
         parallel: inner.parallel ?? 1,
         get unpooledBytes() { return inner.unpooledBytes; },
+        /** Reads that stalled and were made again (a File's slices; sources.js, the watchdog). */
+        get stallRetries() { return inner.stallRetries ?? 0; },
         /** Bytes asked for so far (fills in flight included): where the next fill starts. */
         get claimed() { return inner.claimed ?? r.loaded; },
         loaded: 0,

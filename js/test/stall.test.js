@@ -58,6 +58,7 @@ test('a File load whose slices stall once completes with the native tokens; alwa
     const model = await loadModel(once, opts);
     try {
         assert.ok(once.stalls.size >= 2, `stalled slices: ${once.stalls.size}`);
+        assert.equal(model.info.load.stallRetries, once.stalls.size, 'info.load counts the reads made again');
         const t = await greedyTokens(model, N);
         if (nativeTokens(N)) assert.deepEqual(t, nativeTokens(N));
     } finally { await model.dispose(); }
