@@ -12,7 +12,10 @@
 //   Atomics.notify; the engine waits on that word only if the layer is not there yet.
 //
 // Control words (Int32Array on a SharedArrayBuffer): [0] state, [1] offset low 32 bits,
-// [2] offset high bits, [3] length (or, on error, the message's byte length). The slot holds
+// [2] offset high bits, [3] length (or, on error, the message's byte length), [4] and [5] the
+// end of the span this piece belongs to (low, high: a read longer than the slot comes as
+// several requests, and the helper reads the next pieces ahead while each one is copied out
+// of the slot). The slot holds
 // the bytes, or the UTF-8 error message. `stats` (Float64Array, shared): async reads done,
 // bytes, ms spent reading them, failed, cancelled; the store's staging counters (stores.js).
 
@@ -38,7 +41,7 @@ export class BridgedStore {
     static async create(desc, { transfer = [], memory = null } = {}) {
         if (typeof SharedArrayBuffer === 'undefined')
             throw new ChordError('unsupported', 'a bridged store needs SharedArrayBuffer');
-        const ctrl = new Int32Array(new SharedArrayBuffer(16));
+        const ctrl = new Int32Array(new SharedArrayBuffer(24));
         const pieceBytes = desc.pieceBytes || PIECE_BYTES;
         const slot = new Uint8Array(new SharedArrayBuffer(pieceBytes));
         const stats = new Float64Array(new SharedArrayBuffer(8 * STAT_FIELDS.length));
@@ -102,7 +105,9 @@ export class BridgedStore {
 
     readSync(off, dst) {
         if (this.closed) throw readError(this, off, dst.length, 'the store is closed');
-        const c = this.ctrl;
+        const c = this.ctrl, end = off + dst.length;
+        c[4] = end % 2 ** 32;
+        c[5] = Math.floor(end / 2 ** 32);
         for (let done = 0; done < dst.length;) {
             const len = Math.min(this.pieceBytes, dst.length - done), at = off + done;
             c[1] = at % 2 ** 32;

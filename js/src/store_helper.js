@@ -3,7 +3,8 @@
 //
 // - synchronous reads: waits (Atomics.waitAsync, so its event loop stays free for the reads) for
 //   a request in the shared control words, reads the piece into the shared slot, and wakes the
-//   engine thread;
+//   engine thread; for a span longer than the slot (a layer) a Blob or Range store reads the
+//   next pieces ahead, two in flight (serveSpan), while the engine copies each one out;
 // Network and Blob stores read each piece into one of their two staging buffers (stores.js,
 // withPiece / readPieces), so no read leaves a buffer behind for the collector.
 // - asynchronous slot reads (messages { op: 'prefetch', off, dst, len, state }): reads the bytes
@@ -35,6 +36,40 @@ if (typeof process !== 'undefined' && process.versions?.node && typeof globalThi
 async function waitWhile(ctrl, value) {
     const w = Atomics.waitAsync(ctrl, 0, value);
     if (w.async) await w.value;
+}
+
+// The request at hand is the first piece of [off, end): the store reads the span's pieces with
+// two in flight (stores.js readPieces), so the next piece's round trip (a Blob slice or a Range
+// request) overlaps the engine copying this one out of the slot. Each later piece is handed over
+// when the engine asks for it; a request for anything else ends the span here (the main loop
+// serves it). A failed read answers the request at hand, or the next one if that was answered.
+// `asked` is false while the engine has an answered request and has not sent the next.
+async function serveSpan(store, ctrl, slot, off, end, stats, fail) {
+    let asked = true;
+    const nextRequest = async () => {
+        for (;;) {
+            const st = Atomics.load(ctrl, 0);
+            if (st === S.REQUEST) return true;
+            if (st === S.QUIT || st === S.DRAIN) return false;
+            await waitWhile(ctrl, st);
+        }
+    };
+    try {
+        await store.readPieces(off, end - off, async (bytes, at) => {
+            if (!asked) {
+                if (!await nextRequest()) return 'stop';
+                asked = true;
+                if ((ctrl[1] >>> 0) + ctrl[2] * 2 ** 32 !== off + at || ctrl[3] !== bytes.length) return 'stop';
+            }
+            slot.set(bytes);
+            asked = false;
+            counters(store, stats);
+            Atomics.store(ctrl, 0, S.DONE);
+            Atomics.notify(ctrl, 0);
+        });
+    } catch (e) {
+        if (asked || await nextRequest()) fail(e);
+    }
 }
 
 async function openStore(desc) {
@@ -151,6 +186,14 @@ onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
     // the worker as soon as it waits for the next request.
     const keepAlive = setInterval(() => {}, 2 ** 30);
     const enc = new TextEncoder();
+    const fail = (e) => {
+        counters(store, stats);
+        const m = enc.encode(e?.message ?? String(e)).subarray(0, slot.length);
+        slot.set(m);
+        ctrl[3] = m.length;
+        Atomics.store(ctrl, 0, S.FAILED);
+        Atomics.notify(ctrl, 0);
+    };
     for (;;) {
         const st = Atomics.load(ctrl, 0);
         if (st === S.QUIT) break;
@@ -164,19 +207,20 @@ onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
         }
         if (st !== S.REQUEST) { await waitWhile(ctrl, st); continue; }
         const off = (ctrl[1] >>> 0) + ctrl[2] * 2 ** 32, len = ctrl[3];
+        const end = (ctrl[4] >>> 0) + ctrl[5] * 2 ** 32;
+        if (!DIRECT.has(store.kind) && end > off + len && end <= store.size) {
+            await serveSpan(store, ctrl, slot, off, end, stats, fail);
+            continue;
+        }
         try {
             if (DIRECT.has(store.kind) && store.canReadSync) store.readSync(off, slot.subarray(0, len));
             else await store.withPiece(off, len, (bytes) => slot.set(bytes));
             counters(store, stats);
             Atomics.store(ctrl, 0, S.DONE);
+            Atomics.notify(ctrl, 0);
         } catch (e) {
-            counters(store, stats);
-            const m = enc.encode(e?.message ?? String(e)).subarray(0, slot.length);
-            slot.set(m);
-            ctrl[3] = m.length;
-            Atomics.store(ctrl, 0, S.FAILED);
+            fail(e);
         }
-        Atomics.notify(ctrl, 0);
     }
     clearInterval(keepAlive);
     store.close();

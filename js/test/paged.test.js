@@ -84,8 +84,11 @@ test('paged, 2 slots, from a path / regions / HTTP Range; 1 and 2 threads; pin a
 // layer) is read from Range with the next piece's request in flight while the previous piece is
 // copied into the slot: 2 reads at once, 2 staging buffers, nothing unpooled, native tokens, and
 // the same through a mid-layer failure (the engine's demand read reports io; the next generate
-// works). Before, one piece at a time through one staging buffer.
-test('paged from Range in pieces smaller than a layer: 2 reads in flight, 2 staging buffers', { skip }, async () => {
+// works). Before, one piece at a time through one staging buffer. With prefetch 0 the engine's
+// own (synchronous) reads go through the bridge's helper, which reads a layer's next pieces
+// ahead the same way.
+for (const prefetch of [1, 0])
+test(`paged from Range in pieces smaller than a layer: 2 reads in flight, 2 staging buffers (prefetch ${prefetch})`, { skip }, async () => {
     let failAfter = Infinity, served = 0;
     const srv = http.createServer((req, res) => {
         const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
@@ -97,13 +100,13 @@ test('paged from Range in pieces smaller than a layer: 2 reads in flight, 2 stag
     });
     await new Promise((r) => srv.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${srv.address().port}/m.gguf`;
-    const model = await loadModel(url, { wasmBase, residency: 'paged', cacheLayers: 2, threads: 1, storePieceBytes: 16 << 10 });
+    const model = await loadModel(url, { wasmBase, residency: 'paged', cacheLayers: 2, threads: 1, storePieceBytes: 16 << 10, prefetch });
     try {
-        assert.equal(model.info.path.prefetch, 'async');
+        assert.equal(model.info.path.prefetch, prefetch ? 'async' : 'on-demand');
         const t = await tokensOf(model, 8);
         if (ref()) assert.deepEqual(t, ref().slice(0, 8));
         const c = await model.cacheStats();
-        assert.equal(c.misses, 1, JSON.stringify(c));
+        if (prefetch) assert.equal(c.misses, 1, JSON.stringify(c));
         assert.equal(c.store_staging_buffers, 2, JSON.stringify(c));
         assert.equal(c.store_reads_in_flight_max, 2, JSON.stringify(c));
         assert.equal(c.store_unpooled_bytes, 0, JSON.stringify(c));
