@@ -291,6 +291,40 @@ try {
         assert.ok(r.load.stagingBuffers <= 4, JSON.stringify(r.load));
         console.log(`  streamed File load: ${r.load.chunks} chunks, ${r.load.readsInFlight} reads in flight, ${r.load.stagingBuffers} staging buffers, 0 unpooled bytes, native tokens`);
     }
+    // The no-progress watchdog (sources.js) on Chromium's own Blob streams: slices of the picked
+    // File (from 64 KiB on) whose first stream never delivers are cancelled after stallTimeoutMs
+    // and read again — the load completes with the native tokens and counts the retries; slices
+    // that never deliver fail the load with io naming the file and byte, instead of a hang.
+    {
+        const r = await session(async ({ wasmBase, n }) => {
+            const { loadModel } = await import('/js/src/index.js');
+            class StallingBlob extends Blob {
+                constructor(parts, times) { super(parts); this.times = times; this.stalls = new Map(); }
+                slice(a, b) {
+                    const part = Blob.prototype.slice.call(this, a, b), k = this.stalls.get(a) ?? 0;
+                    if (a < (64 << 10) || k >= this.times) return part;
+                    this.stalls.set(a, k + 1);
+                    return { stream: () => new ReadableStream({ type: 'bytes', pull: () => new Promise(() => {}) }) };
+                }
+            }
+            const file = document.querySelector('#pick').files[0];
+            const once = new StallingBlob([file], 1);
+            const m = await loadModel(once, { wasmBase, threads: 2, loadChunkBytes: 64 << 10, stallTimeoutMs: 200 });
+            const tokens = [];
+            for await (const p of m.generate('', { temperature: 0, maxTokens: n })) if (p.token >= 0) tokens.push(p.token);
+            const retries = m.info.load.stallRetries, stalled = once.stalls.size;
+            await m.dispose();
+            let error = null;
+            try { await loadModel(new StallingBlob([file], Infinity), { wasmBase, threads: 1, loadChunkBytes: 64 << 10, stallTimeoutMs: 200 }); }
+            catch (e) { error = { code: e.code, message: e.message }; }
+            return { tokens, retries, stalled, error };
+        }, { wasmBase, n: ref.length });
+        assert.deepEqual(r.tokens, ref, 'a File load whose slices stall once: native tokens');
+        assert.ok(r.stalled >= 2 && r.retries === r.stalled, JSON.stringify(r));
+        assert.equal(r.error?.code, 'io', JSON.stringify(r));
+        assert.match(r.error.message, /no bytes for 0\.2 s reading blob at byte \d+/);
+        console.log(`  File slices that stall: ${r.retries} read again, native tokens; always stalling: ${r.error.message}`);
+    }
     assert.equal((await load({ input: true }, { store: 'blob' })).prefetch, 'async');
     assert.deepEqual((await gen()).tokens, ref, 'picked File, before the change');
     fs.writeFileSync(picked, Buffer.concat([bytes, Buffer.alloc(1)]));
