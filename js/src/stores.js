@@ -264,14 +264,10 @@ export class BlobStore extends BaseStore {
                 'changed, moved or deleted since it was picked?)');
         }
     }
+    // through fillPiece: the same slice reads with the watchdog, into a buffer of its own
     async read(off, len) {
         checkSpan(this, off, len);
-        let buf;
-        try { buf = await this.blob.slice(off, off + len).arrayBuffer(); } catch (e) {
-            throw readError(this, off, len, `${e.name ?? 'Error'}: ${e.message}`);
-        }
-        if (buf.byteLength !== len) throw readError(this, off, len, `got ${buf.byteLength} bytes`);
-        return new Uint8Array(buf);
+        return (await this.fillPiece(new ArrayBuffer(len), off, len)).view;
     }
     close() { super.close(); this.blob = null; }
 }
@@ -340,18 +336,10 @@ export class RangeStore extends BaseStore {
         });
     }
 
+    // through fillPiece: the same checks and the watchdog, into a buffer of its own
     async read(off, len) {
         checkSpan(this, off, len);
-        let r, buf;
-        try {
-            r = await fetchWithin(this.url, { headers: { ...this.headers, Range: `bytes=${off}-${off + len - 1}` } },
-                this.stallMs, this.url);
-            buf = await r.arrayBuffer();
-        } catch (e) {
-            throw readError(this, off, len, `request failed: ${e.message}`);
-        }
-        this.#check(r.status, buf.byteLength, off, len, r.headers.get('content-range'));
-        return new Uint8Array(buf);
+        return (await this.fillPiece(new ArrayBuffer(len), off, len)).view;
     }
 
     // The answer's status and Content-Range are checked before its body is read; a wrong answer's
