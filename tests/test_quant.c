@@ -8,10 +8,11 @@
  * Tolerances (named below): dot products compare |a - b| against the sum of |x_i * y_i| of the
  * dequantized vectors, because that sum bounds what float rounding can do to a dot product.
  * The integer part of every quantized dot is exact in every kernel. The 32-element types (Q4_0,
- * Q4_1, Q5_0, Q5_1, Q8_0, Q8_1) follow one canonical float order (ref.c), so their reference must
- * equal that order rebuilt here from the dequantizer (canonical_dot) and every kernel must equal
- * the reference bit for bit. The K-quant and float kernels keep their own float order:
- * DOT_SIMD_TOL = 2e-6 of that sum (a few float ulps per block).
+ * Q4_1, Q5_0, Q5_1, Q8_0, Q8_1) follow one canonical float order (ref.c), and so do the K-quants
+ * (Q2_K..Q6_K against Q8_K, ref_k.c), so their reference must equal that order rebuilt here from
+ * the dequantizer (canonical_dot, canonical_dot_k) and every kernel must equal the reference bit
+ * for bit. The float kernels keep their own float order: DOT_SIMD_TOL = 2e-6 of that sum (a few
+ * float ulps per block).
  * The scalar kernels against a double dot of the dequantized values: DOT_REF_TOL = 1e-5
  * (the float scale products round once per block). Quantizers that claim bit-exactness
  * (Q8_0, Q8_1, Q8_K, F16 SIMD versions) are compared with memcmp.
@@ -300,6 +301,98 @@ static float canonical_dot(uint32_t type, const void *qx, const void *qy, int64_
     return (a + b) + mins;
 }
 
+/* The K-quant weight types (Q8_K, the activation type, has no SIMD dot and no order to keep). */
+static int is_kquant(uint32_t t) {
+    return t == CHORD_TYPE_Q2_K || t == CHORD_TYPE_Q3_K || t == CHORD_TYPE_Q4_K || t == CHORD_TYPE_Q5_K ||
+           t == CHORD_TYPE_Q6_K;
+}
+
+/* Sets a super-block's fp16 d and (for the types that have one) dmin. */
+static void set_k_scales(uint32_t type, uint8_t *b, uint16_t d, uint16_t dmin) {
+    switch (type) {
+    case CHORD_TYPE_Q2_K: ((chord_block_q2_K *)b)->d = d; ((chord_block_q2_K *)b)->dmin = dmin; break;
+    case CHORD_TYPE_Q3_K: ((chord_block_q3_K *)b)->d = d; break;
+    case CHORD_TYPE_Q4_K: ((chord_block_q4_K *)b)->d = d; ((chord_block_q4_K *)b)->dmin = dmin; break;
+    case CHORD_TYPE_Q5_K: ((chord_block_q5_K *)b)->d = d; ((chord_block_q5_K *)b)->dmin = dmin; break;
+    case CHORD_TYPE_Q6_K: ((chord_block_q6_K *)b)->d = d; break;
+    default: break;
+    }
+}
+
+/* The canonical order of the K-quant dots (ref_k.c, acck), rebuilt independently of the kernels
+ * from the dequantizer: with d = 1 and dmin = 0 a super-block dequantizes to the exact integers
+ * scale(e) * level(e) (Q6_K: scale * (level - 32), and its scales alone from a copy whose levels
+ * are all 33); with d = 0 and dmin = 1 to -min of each sub-block. Per block: 8 int lanes, lane L =
+ * sum over the 8 groups g of 32 of the products at elements 32g + 4L .. +3 (Q6_K: with unsigned
+ * levels, minus 32 * (sc[2L] bsums[2L] + sc[2L+1] bsums[2L+1])); per lane f = (float)lane * d,
+ * acc = acc + f, two IEEE steps. Min terms (dmin = (-y.d) * x.dmin): Q2_K's 8 lanes m[2L] bsums[2L]
+ * + m[2L+1] bsums[2L+1] go into acc first; Q4_K/Q5_K's 4 lanes m[2q] (bsums[4q] + bsums[4q+1]) +
+ * m[2q+1] (bsums[4q+2] + bsums[4q+3]) into their own accumulator. Result: AVX2's hsum order of
+ * acc, plus (m0 + m2) + (m1 + m3) of the min accumulator. */
+static float canonical_dot_k(uint32_t type, const void *qx, const void *qy, int64_t n) {
+    const chord_type_traits *tx = chord_type_get(type);
+    const int sub = (type == CHORD_TYPE_Q4_K || type == CHORD_TYPE_Q5_K) ? 32 : 16;  /* sub-block size */
+    float acc[8] = { 0 }, accm[4] = { 0 };
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *xb = (const uint8_t *)qx + i * tx->block_bytes;
+        const chord_block_q8_K *y = (const chord_block_q8_K *)qy + i;
+        uint8_t b[256];
+        float v[QK_K];
+        int sq[QK_K], m[16] = { 0 }, sc6[16] = { 0 };
+        uint16_t dh = 0, dminh = 0;
+        switch (type) {
+        case CHORD_TYPE_Q2_K: dh = ((const chord_block_q2_K *)xb)->d; dminh = ((const chord_block_q2_K *)xb)->dmin; break;
+        case CHORD_TYPE_Q3_K: dh = ((const chord_block_q3_K *)xb)->d; break;
+        case CHORD_TYPE_Q4_K: dh = ((const chord_block_q4_K *)xb)->d; dminh = ((const chord_block_q4_K *)xb)->dmin; break;
+        case CHORD_TYPE_Q5_K: dh = ((const chord_block_q5_K *)xb)->d; dminh = ((const chord_block_q5_K *)xb)->dmin; break;
+        default: dh = ((const chord_block_q6_K *)xb)->d; break;
+        }
+        memcpy(b, xb, tx->block_bytes);
+        set_k_scales(type, b, 0x3C00, 0);
+        tx->to_float(b, v, QK_K);
+        for (int e = 0; e < QK_K; e++) sq[e] = (int)v[e];
+        if (type == CHORD_TYPE_Q6_K) {   /* the scales alone: every level 33 (low nibble 1, high pair 2) */
+            chord_block_q6_K *c = (chord_block_q6_K *)b;
+            memset(c->ql, 0x11, sizeof c->ql);
+            memset(c->qh, 0xAA, sizeof c->qh);
+            tx->to_float(b, v, QK_K);
+            for (int j = 0; j < 16; j++) sc6[j] = (int)v[16 * j];
+            for (int e = 0; e < QK_K; e++) sq[e] += 32 * sc6[e / 16];
+        }
+        const int has_min = type == CHORD_TYPE_Q2_K || sub == 32;
+        if (has_min) {
+            memcpy(b, xb, tx->block_bytes);
+            set_k_scales(type, b, 0, 0x3C00);
+            tx->to_float(b, v, QK_K);
+            for (int j = 0; j < QK_K / sub; j++) m[j] = -(int)v[sub * j];
+        }
+        const float d = y->d * chord_fp16_to_fp32(dh), dmin = -y->d * chord_fp16_to_fp32(dminh);
+        const int16_t *bs = y->bsums;
+        if (type == CHORD_TYPE_Q2_K)
+            for (int L = 0; L < 8; L++) {
+                const float f = (float)(m[2 * L] * bs[2 * L] + m[2 * L + 1] * bs[2 * L + 1]) * dmin;
+                acc[L] = acc[L] + f;
+            }
+        if (sub == 32)
+            for (int q = 0; q < 4; q++) {
+                const int lane = m[2 * q] * (bs[4 * q] + bs[4 * q + 1]) + m[2 * q + 1] * (bs[4 * q + 2] + bs[4 * q + 3]);
+                const float f = (float)lane * dmin;
+                accm[q] = accm[q] + f;
+            }
+        for (int L = 0; L < 8; L++) {
+            int lane = 0;
+            for (int g = 0; g < 8; g++)
+                for (int e = 32 * g + 4 * L; e < 32 * g + 4 * L + 4; e++) lane += sq[e] * y->qs[e];
+            if (type == CHORD_TYPE_Q6_K) lane -= 32 * (sc6[2 * L] * bs[2 * L] + sc6[2 * L + 1] * bs[2 * L + 1]);
+            const float f = (float)lane * d;
+            acc[L] = acc[L] + f;
+        }
+    }
+    const float a = (acc[0] + acc[4]) + (acc[2] + acc[6]), c = (acc[1] + acc[5]) + (acc[3] + acc[7]);
+    const float r = a + c;
+    return sub == 32 ? r + ((accm[0] + accm[2]) + (accm[1] + accm[3])) : r;
+}
+
 /* One case: ref dot vs the double dot of the dequantized vectors, SIMD vs ref. */
 static void check_dot(uint32_t type, const void *qx, const void *qy, int64_t n, const char *what) {
     const chord_type_traits *tx = chord_type_get(type), *ty = chord_type_get(tx->vec_dot_type);
@@ -311,9 +404,9 @@ static void check_dot(uint32_t type, const void *qx, const void *qy, int64_t n, 
            tx->name, what, (long long)n, r, exact, mag);
     CHECKF(fabs(f - r) <= tol_simd, "%s %s n=%lld: fast %.9g vs ref %.9g (mag %.3g)",
            tx->name, what, (long long)n, f, r, mag);
-    if (is_block32(type)) {
+    if (is_block32(type) || is_kquant(type)) {
         /* the canonical order: the reference is the documented arithmetic, every kernel equals it */
-        const float c = canonical_dot(type, qx, qy, n);
+        const float c = is_kquant(type) ? canonical_dot_k(type, qx, qy, n) : canonical_dot(type, qx, qy, n);
         CHECKF(memcmp(&r, &c, 4) == 0, "%s %s n=%lld: ref %.9g is not the canonical order's %.9g",
                tx->name, what, (long long)n, r, c);
         CHECKF(memcmp(&f, &r, 4) == 0, "%s %s n=%lld: fast %.9g not bit-identical to ref %.9g",

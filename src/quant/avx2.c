@@ -10,8 +10,8 @@
  * exception shared with ggml: a Q8_0 weight of -128 times an activation of -128 — our quantizers
  * never write -128. The 32-element types then scale and accumulate in the canonical order of
  * ref.c (8 lanes, even/odd blocks, multiply then add: bit-identical to the reference); the
- * K-quants keep their own float order and agree with their references to float rounding
- * (tests/test_quant.c states the tolerances).
+ * K-quants in that of ref_k.c (acck: 8 lanes per super-block, min term first, multiply then add,
+ * never fused: bit-identical to their references too).
  *
  * Quantizers: bit-identical to the reference (same IEEE operations; roundf is rebuilt exactly
  * from truncation, nearest_int is the default round-to-nearest-even conversion).
@@ -324,7 +324,7 @@ float chord_dot_q2_K_avx2(int64_t n, const void *vx, const void *vy) {
         const __m128i sm = _mm_loadu_si128((const __m128i *)x[i].scales);
         const __m256i mins = _mm256_cvtepi8_epi16(_mm_and_si128(_mm_srli_epi16(sm, 4), m4));
         const __m256i prod = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)y[i].bsums));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(prod), acc);
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(prod)));
         const __m256i all = _mm256_cvtepi8_epi16(_mm_and_si128(sm, m4));
         const __m128i lo = _mm256_castsi256_si128(all), hi = _mm256_extracti128_si256(all, 1);
         const __m256i scales[2] = { _mm256_set_m128i(lo, lo), _mm256_set_m128i(hi, hi) };
@@ -342,7 +342,7 @@ float chord_dot_q2_K_avx2(int64_t n, const void *vx, const void *vy) {
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(sc, p));
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi)));
     }
     return hsum_ps(acc);
 }
@@ -392,7 +392,7 @@ float chord_dot_q3_K_avx2(int64_t n, const void *vx, const void *vy) {
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(sc, p));
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi)));
     }
     return hsum_ps(acc);
 }
@@ -451,7 +451,7 @@ static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const cho
         UNROLL
         for (int r = 0; r < nr; r++) {
             const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(sumi[r])));
         }
     }
     UNROLL

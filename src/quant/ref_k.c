@@ -13,7 +13,8 @@
  * (no importance matrix, which is also what llama_model_quantize uses without one) including
  * its search grids and its float evaluation order — each sum, product and division below is
  * spelled the way ggml evaluates it, because a one-ulp difference in a candidate's error can
- * pick a different scale. Dot products sum integers exactly per sub-block, then scale in float.
+ * pick a different scale. Dot products sum integers exactly, then scale and add in float in the
+ * canonical order every SIMD kernel reproduces (acck below), so all targets give the same bits.
  */
 #include <string.h>
 #include <math.h>
@@ -194,6 +195,50 @@ static int get_2bit(const uint8_t *qs, int k) {
     return qs[(k / 128) * 32 + k % 32] >> (2 * ((k % 128) / 32)) & 3;
 }
 
+/* ---- the canonical order of the K-quant dot products -----------------------------------------
+ * Every kernel of every target (AVX2, AVX-VNNI and AVX512-VNNI natively, simd128 and relaxed SIMD
+ * in wasm, single-row, prompt-batch and multi-weight-row forms) performs exactly these float
+ * operations, so all give the same bits. Per super-block:
+ *   - 8 exact int32 lanes: lane L = the sum over the block's 8 groups of 32 elements of
+ *     scale(e) * level(e) * y(e) for e = 32g + 4L .. 32g + 4L + 3 (AVX2's maddubs + madd lanes;
+ *     Q6_K takes its levels unsigned, 0..63, and subtracts 32 * (sc[2L] * bsums[2L] +
+ *     sc[2L+1] * bsums[2L+1]) from lane L);
+ *   - per lane f = (float)lane * d with d = y.d * fp16(x.d) rounded to float, then acc = acc + f,
+ *     two IEEE operations (never a fused multiply-add, which plain wasm SIMD lacks);
+ *   - the min term of the asymmetric types, with dmin = (-y.d) * fp16(x.dmin):
+ *     Q2_K: 8 lanes, lane L = m[2L] * bsums[2L] + m[2L+1] * bsums[2L+1], multiplied by dmin and
+ *       added to the same 8 accumulators as above, BEFORE the block's scale term;
+ *     Q4_K, Q5_K: 4 lanes of their own accumulator, lane q = m[2q] * pair[2q] + m[2q+1] *
+ *       pair[2q+1] with pair[j] = bsums[2j] + bsums[2j+1] (the 32 elements of sub-block j),
+ *       multiplied by dmin, then added;
+ *   - at the end AVX2's hsum order: ((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7)), plus, for Q4_K and
+ *     Q5_K, the min lanes summed as (m0+m2) + (m1+m3). */
+typedef struct { float lane[8], mins[4]; } acck;
+
+/* acc[k] = acc[k] + (float)v[k] * s for nl lanes: a multiply, then an add */
+static inline void acck_add(float *acc, const int32_t *v, int nl, float s) {
+    for (int k = 0; k < nl; k++) {
+        const float f = (float)v[k] * s;
+        acc[k] = acc[k] + f;
+    }
+}
+
+/* The 8 lanes of one block from sq[e] = scale(e) * level(e) (exact ints) and the activations. */
+static inline void acck_lanes(const int32_t *sq, const int8_t *y, int32_t lane[8]) {
+    for (int L = 0; L < 8; L++) lane[L] = 0;
+    for (int g = 0; g < 8; g++)
+        for (int L = 0; L < 8; L++)
+            for (int e = 32 * g + 4 * L; e < 32 * g + 4 * L + 4; e++) lane[L] += sq[e] * y[e];
+}
+
+static inline float acck_result(const acck *a, int with_mins) {
+    const float *l = a->lane;
+    const float h0 = l[0] + l[4], h1 = l[1] + l[5], h2 = l[2] + l[6], h3 = l[3] + l[7];
+    const float s = (h0 + h2) + (h1 + h3);
+    if (!with_mins) return s;
+    return s + ((a->mins[0] + a->mins[2]) + (a->mins[1] + a->mins[3]));
+}
+
 /* ---- Q2_K ------------------------------------------------------------------------------------ */
 
 void chord_dequant_q2_K(const void *src, float *dst, int64_t n) {
@@ -251,28 +296,24 @@ static void unpack_2bit(const uint8_t *qs, int8_t *q) {
             for (int l = 0; l < 32; l++) q[128 * h + 32 * k + l] = (int8_t)((qs[32 * h + l] >> (2 * k)) & 3);
 }
 
-/* Integer dot of 16 levels with 16 activations. */
-static int dot16(const int8_t *q, const int8_t *y) {
-    int s = 0;
-    for (int l = 0; l < 16; l++) s += q[l] * y[l];
-    return s;
-}
-
 float chord_dot_q2_K_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q2_K *x = vx;
     const chord_block_q8_K *y = vy;
     int8_t q[QK_K];
-    float sum = 0;
+    int32_t sq[QK_K], v[8];
+    acck a = { { 0 }, { 0 } };
     for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *sc = x[i].scales;
+        const float d = y[i].d * H2F(x[i].d), dmin = -y[i].d * H2F(x[i].dmin);
+        for (int L = 0; L < 8; L++)
+            v[L] = (sc[2 * L] >> 4) * y[i].bsums[2 * L] + (sc[2 * L + 1] >> 4) * y[i].bsums[2 * L + 1];
+        acck_add(a.lane, v, 8, dmin);
         unpack_2bit(x[i].qs, q);
-        int isum = 0, msum = 0;
-        for (int j = 0; j < QK_K / 16; j++) {
-            isum += (x[i].scales[j] & 0xF) * dot16(q + 16 * j, y[i].qs + 16 * j);
-            msum += (x[i].scales[j] >> 4) * y[i].bsums[j];
-        }
-        sum += H2F(x[i].d) * y[i].d * (float)isum - H2F(x[i].dmin) * y[i].d * (float)msum;
+        for (int e = 0; e < QK_K; e++) sq[e] = (sc[e / 16] & 0xF) * q[e];
+        acck_lanes(sq, y[i].qs, v);
+        acck_add(a.lane, v, 8, d);
     }
-    return sum;
+    return acck_result(&a, 0);
 }
 
 /* ---- Q3_K ------------------------------------------------------------------------------------ */
@@ -347,18 +388,19 @@ float chord_dot_q3_K_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q8_K *y = vy;
     int sc[16];
     int8_t q[QK_K];
-    float sum = 0;
+    int32_t sq[QK_K], v[8];
+    acck a = { { 0 }, { 0 } };
     for (int64_t i = 0; i < n / QK_K; i++) {
         q3_scales(x[i].scales, sc);
         unpack_2bit(x[i].qs, q);
         /* the third bit of element k is bit k/32 of hmask[k%32]; where it is clear, level - 4 */
         for (int b = 0; b < 8; b++)
             for (int l = 0; l < 32; l++) q[32 * b + l] = (int8_t)(q[32 * b + l] - (((x[i].hmask[l] >> b) & 1) ? 0 : 4));
-        int isum = 0;
-        for (int j = 0; j < QK_K / 16; j++) isum += sc[j] * dot16(q + 16 * j, y[i].qs + 16 * j);
-        sum += H2F(x[i].d) * y[i].d * (float)isum;
+        for (int e = 0; e < QK_K; e++) sq[e] = sc[e / 16] * q[e];
+        acck_lanes(sq, y[i].qs, v);
+        acck_add(a.lane, v, 8, y[i].d * H2F(x[i].d));
     }
-    return sum;
+    return acck_result(&a, 0);
 }
 
 /* ---- Q4_K and Q5_K (8 sub-blocks of 32, 6-bit scales and mins) -------------------------------- */
@@ -431,35 +473,40 @@ void chord_quant_q4_K_ref(const float *x, void *dst, int64_t n) {
     }
 }
 
-/* Shared by Q4_K and Q5_K dots: sum over sub-blocks of scale * (levels . y) and of min * bsums.
- * q holds the 256 unpacked levels. */
-static float dot_k_asym(const uint8_t *q, const uint8_t *packed, float d, float dmin, const chord_block_q8_K *y) {
-    int isum = 0, msum = 0;
+/* Shared by Q4_K and Q5_K dots: one super-block into the accumulator (q = its 256 unpacked
+ * levels): the 4 min lanes and the 8 scale lanes (see acck). */
+static void acck_k_asym(acck *a, const uint8_t *q, const uint8_t *packed, float xd, float xdmin,
+                        const chord_block_q8_K *y) {
+    int sc[8], m[8];
+    int32_t sq[QK_K], v[8];
     for (int j = 0; j < 8; j++) {
-        uint8_t sc, m;
-        chord_k_scale_min(j, packed, &sc, &m);
-        int s = 0;
-        for (int l = 0; l < 32; l++) s += q[32 * j + l] * y->qs[32 * j + l];
-        isum += sc * s;
-        msum += m * (y->bsums[2 * j] + y->bsums[2 * j + 1]);
+        uint8_t s, mm;
+        chord_k_scale_min(j, packed, &s, &mm);
+        sc[j] = s; m[j] = mm;
     }
-    return d * y->d * (float)isum - dmin * y->d * (float)msum;
+    const int16_t *bs = y->bsums;
+    for (int k = 0; k < 4; k++)
+        v[k] = m[2 * k] * (bs[4 * k] + bs[4 * k + 1]) + m[2 * k + 1] * (bs[4 * k + 2] + bs[4 * k + 3]);
+    acck_add(a->mins, v, 4, -y->d * xdmin);
+    for (int e = 0; e < QK_K; e++) sq[e] = sc[e / 32] * q[e];
+    acck_lanes(sq, y->qs, v);
+    acck_add(a->lane, v, 8, y->d * xd);
 }
 
 float chord_dot_q4_K_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q4_K *x = vx;
     const chord_block_q8_K *y = vy;
     uint8_t q[QK_K];
-    float sum = 0;
+    acck a = { { 0 }, { 0 } };
     for (int64_t i = 0; i < n / QK_K; i++) {
         for (int j = 0; j < 4; j++)
             for (int l = 0; l < 32; l++) {
                 q[64 * j + l] = x[i].qs[32 * j + l] & 0xF;
                 q[64 * j + 32 + l] = x[i].qs[32 * j + l] >> 4;
             }
-        sum += dot_k_asym(q, x[i].scales, H2F(x[i].d), H2F(x[i].dmin), &y[i]);
+        acck_k_asym(&a, q, x[i].scales, H2F(x[i].d), H2F(x[i].dmin), &y[i]);
     }
-    return sum;
+    return acck_result(&a, 1);
 }
 
 /* Q5_K element k: low 4 bits as Q4_K, fifth bit k/32 of qh[k%32]. */
@@ -499,7 +546,7 @@ float chord_dot_q5_K_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q5_K *x = vx;
     const chord_block_q8_K *y = vy;
     uint8_t q[QK_K];
-    float sum = 0;
+    acck a = { { 0 }, { 0 } };
     for (int64_t i = 0; i < n / QK_K; i++) {
         for (int j = 0; j < 4; j++)
             for (int l = 0; l < 32; l++) {
@@ -507,9 +554,9 @@ float chord_dot_q5_K_ref(int64_t n, const void *vx, const void *vy) {
                 q[64 * j + l] = (uint8_t)((x[i].qs[32 * j + l] & 0xF) | ((h >> (2 * j)) & 1) << 4);
                 q[64 * j + 32 + l] = (uint8_t)((x[i].qs[32 * j + l] >> 4) | ((h >> (2 * j + 1)) & 1) << 4);
             }
-        sum += dot_k_asym(q, x[i].scales, H2F(x[i].d), H2F(x[i].dmin), &y[i]);
+        acck_k_asym(&a, q, x[i].scales, H2F(x[i].d), H2F(x[i].dmin), &y[i]);
     }
-    return sum;
+    return acck_result(&a, 1);
 }
 
 /* ---- Q6_K ------------------------------------------------------------------------------------ */
@@ -567,22 +614,27 @@ void chord_quant_q6_K_ref(const float *x, void *dst, int64_t n) {
 float chord_dot_q6_K_ref(int64_t n, const void *vx, const void *vy) {
     const chord_block_q6_K *x = vx;
     const chord_block_q8_K *y = vy;
-    int8_t q[QK_K];
-    float sum = 0;
+    uint8_t q[QK_K];
+    int32_t sq[QK_K], v[8];
+    acck a = { { 0 }, { 0 } };
     for (int64_t i = 0; i < n / QK_K; i++) {
-        for (int h = 0; h < 2; h++)        /* element order, as q6k_level, in vectorizable loops */
+        for (int h = 0; h < 2; h++)        /* element order, as q6k_level (unsigned), in vectorizable loops */
             for (int l = 0; l < 32; l++) {
-                const int a = x[i].ql[64 * h + l], b = x[i].ql[64 * h + 32 + l], hb = x[i].qh[32 * h + l];
-                q[128 * h + l]      = (int8_t)(((a & 0xF) | (hb & 3) << 4) - 32);
-                q[128 * h + 32 + l] = (int8_t)(((b & 0xF) | ((hb >> 2) & 3) << 4) - 32);
-                q[128 * h + 64 + l] = (int8_t)(((a >> 4) | ((hb >> 4) & 3) << 4) - 32);
-                q[128 * h + 96 + l] = (int8_t)(((b >> 4) | ((hb >> 6) & 3) << 4) - 32);
+                const int a0 = x[i].ql[64 * h + l], b0 = x[i].ql[64 * h + 32 + l], hb = x[i].qh[32 * h + l];
+                q[128 * h + l]      = (uint8_t)((a0 & 0xF) | (hb & 3) << 4);
+                q[128 * h + 32 + l] = (uint8_t)((b0 & 0xF) | ((hb >> 2) & 3) << 4);
+                q[128 * h + 64 + l] = (uint8_t)((a0 >> 4) | ((hb >> 4) & 3) << 4);
+                q[128 * h + 96 + l] = (uint8_t)((b0 >> 4) | ((hb >> 6) & 3) << 4);
             }
-        int isum = 0;
-        for (int j = 0; j < QK_K / 16; j++) isum += x[i].scales[j] * dot16(q + 16 * j, y[i].qs + 16 * j);
-        sum += H2F(x[i].d) * y[i].d * (float)isum;
+        const int8_t *sc = x[i].scales;
+        for (int e = 0; e < QK_K; e++) sq[e] = sc[e / 16] * q[e];
+        acck_lanes(sq, y[i].qs, v);
+        /* the levels' +32 offset, per lane as the SIMD kernels remove it */
+        for (int L = 0; L < 8; L++)
+            v[L] -= 32 * (sc[2 * L] * y[i].bsums[2 * L] + sc[2 * L + 1] * y[i].bsums[2 * L + 1]);
+        acck_add(a.lane, v, 8, y[i].d * H2F(x[i].d));
     }
-    return sum;
+    return acck_result(&a, 0);
 }
 
 /* ---- Q8_K: activations, x = d * q with a float d and q in -127..127 -------------------------- */

@@ -11,12 +11,13 @@
  * arithmetic: the same exact integer sums in the same eight 32-bit lanes (lane k of a 32-byte
  * group = bytes 4k..4k+3, times the same scales), the same float lanes and accumulator chains,
  * and the same horizontal-sum order. Q4_0 and Q8_0 (like every 32-element type) scale and add
- * each lane as a multiply and then an add, ref.c's canonical order, so they are exact here
- * without FMA. The K-quants accumulate with fused multiply-add as AVX2 does, which simd128
- * lacks (relaxed madd may or may not fuse): fma4 computes a*b + c in double — the product of two
- * floats is exact there — and rounds once to float, which equals the fused result except when
- * the double sum lands exactly on a float rounding midpoint (double rounding; vanishingly rare).
- * Without this, a TinyLlama-shaped Q4_K_M model diverged from native at the 7th greedy token.
+ * each lane as a multiply and then an add, ref.c's canonical order, and so do the K-quants
+ * (ref_k.c's), so they are exact here without FMA. The F32/F16 dots accumulate with fused
+ * multiply-add as AVX2 does, which simd128 lacks (relaxed madd may or may not fuse): fma4
+ * computes a*b + c in double — the product of two floats is exact there — and rounds once to
+ * float, which equals the fused result except when the double sum lands exactly on a float
+ * rounding midpoint (double rounding; vanishingly rare). When the K-quants still fused, a
+ * TinyLlama-shaped Q4_K_M model without this diverged from native at the 7th greedy token.
  * An 8-lane AVX2 register is a pair of v128 here (lo = lanes 0..3, hi = 4..7).
  */
 #if defined(__wasm_simd128__)

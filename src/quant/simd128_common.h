@@ -108,12 +108,18 @@ static inline float hsum4(v128_t s) {
     return a + b;
 }
 
-/* fma(d, float(v), acc), lane-wise */
+/* The K-quants' canonical order (ref_k.c's acck): acc + d * float(v), lane-wise, a multiply and
+ * then an add (never fused, so plain simd128 is exact without emulating an FMA, and the relaxed
+ * build does not use relaxed_madd here). acc_scaled: the 8 lanes of a super-block's scale term
+ * (and Q2_K's min term); acc_scaled4: the 4 min lanes of Q4_K / Q5_K. */
 static inline v8f acc_scaled(v8f acc, float d, v8i v) {
     const v128_t dd = wasm_f32x4_splat(d);
-    acc.lo = fma4(dd, wasm_f32x4_convert_i32x4(v.lo), acc.lo);
-    acc.hi = fma4(dd, wasm_f32x4_convert_i32x4(v.hi), acc.hi);
+    acc.lo = wasm_f32x4_add(acc.lo, wasm_f32x4_mul(dd, wasm_f32x4_convert_i32x4(v.lo)));
+    acc.hi = wasm_f32x4_add(acc.hi, wasm_f32x4_mul(dd, wasm_f32x4_convert_i32x4(v.hi)));
     return acc;
+}
+static inline v128_t acc_scaled4(v128_t acc, float d, v128_t v) {
+    return wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(d), wasm_f32x4_convert_i32x4(v)));
 }
 
 

@@ -17,8 +17,9 @@ static inline v8i add_scaled_u8(v8i s, const v128_t q0, const v128_t q1, const i
 }
 
 /* Q4_K, Q5_K and Q6_K (Q4_K and Q6_K are the hot pair: the types of Q4_K_M models), with the integer part regrouped.
- * Only the exact int32 sums move; each block still ends in the same eight sumi lanes, converted
- * and fma'd into the same float lanes in the same order as the AVX2 kernel. The accumulator
+ * Only the exact int32 sums move; each block still ends in the same eight sumi lanes, converted,
+ * multiplied and added into the same float lanes in the same order as the AVX2 kernel (ref_k.c's
+ * canonical order, acck). The accumulator
  * (kacc) and the 64-element step (k45_step) differ per build: simd128_relaxed.h, simd128_plain.h. */
 
 /* i16 lane j of v in every lane */
@@ -53,7 +54,7 @@ static inline float dot_k45(int64_t n, const void *vx, const void *vy, int five)
         /* min term: lane q = m[2q]·pair[2q] + m[2q+1]·pair[2q+1], pair[j] = bsums 2j + 2j+1 */
         const v128_t p0 = wasm_i32x4_dot_i16x8(wasm_v128_load(y[i].bsums), wasm_i16x8_shuffle(mn, mn, 0, 0, 1, 1, 2, 2, 3, 3));
         const v128_t p1 = wasm_i32x4_dot_i16x8(wasm_v128_load(y[i].bsums + 8), wasm_i16x8_shuffle(mn, mn, 4, 4, 5, 5, 6, 6, 7, 7));
-        acc_m = fma4(wasm_f32x4_splat(dmin), wasm_f32x4_convert_i32x4(pair_sum(p0, p1)), acc_m);
+        acc_m = acc_scaled4(acc_m, dmin, pair_sum(p0, p1));
         const int8_t *q8 = y[i].qs;
         kacc s = kacc_zero();
         v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
@@ -217,7 +218,7 @@ static ALWAYS_INLINE void k45_rows(int64_t n, const void *vx, const void *vy, ui
             const float dmin = -y->d * xm;
             const v128_t p0 = wasm_i32x4_dot_i16x8(wasm_v128_load(y->bsums), mn0);
             const v128_t p1 = wasm_i32x4_dot_i16x8(wasm_v128_load(y->bsums + 8), mn1);
-            acc_m[r] = fma4(wasm_f32x4_splat(dmin), wasm_f32x4_convert_i32x4(pair_sum(p0, p1)), acc_m[r]);
+            acc_m[r] = acc_scaled4(acc_m[r], dmin, pair_sum(p0, p1));
             s[r] = kacc_zero();
         }
         v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
@@ -339,7 +340,7 @@ static ALWAYS_INLINE void k45_wrows(int64_t n, const void *vx, uint64_t xs, int 
             k45_scales(scales, &sc[r], &mn);
             const v128_t p0 = wasm_i32x4_dot_i16x8(bs0, wasm_i16x8_shuffle(mn, mn, 0, 0, 1, 1, 2, 2, 3, 3));
             const v128_t p1 = wasm_i32x4_dot_i16x8(bs1, wasm_i16x8_shuffle(mn, mn, 4, 4, 5, 5, 6, 6, 7, 7));
-            acc_m[r] = fma4(wasm_f32x4_splat(dmin), wasm_f32x4_convert_i32x4(pair_sum(p0, p1)), acc_m[r]);
+            acc_m[r] = acc_scaled4(acc_m[r], dmin, pair_sum(p0, p1));
             s[r] = kacc_zero();
             v128_t h0 = wasm_i32x4_splat(0), h1 = h0;
             if (five) { h0 = wasm_v128_load(qh); h1 = wasm_v128_load(qh + 16); }

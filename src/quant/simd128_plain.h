@@ -1,6 +1,7 @@
 /*
  * simd128_plain.h — the primitives of simd128.c for plain simd128 (Node, Firefox, Safari and
- * wasm64 today): fused multiply-add emulated in double, integer dots by widening to i16.
+ * wasm64 today): fused multiply-add emulated in double (only the F32/F16 dots use it), integer
+ * dots by widening to i16.
  * simd128_relaxed.h defines the same names for the relaxed build; simd128.c includes exactly
  * one, so the kernels themselves carry no build conditionals. Included only by simd128.c.
  */

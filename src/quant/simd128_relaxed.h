@@ -1,6 +1,7 @@
 /*
  * simd128_relaxed.h — the primitives of simd128.c for the relaxed-SIMD build (-mrelaxed-simd,
- * Chromium): fused multiply-add by f32x4.relaxed_madd and integer dots by relaxed_dot_i8x16_i7x16.
+ * Chromium): fused multiply-add by f32x4.relaxed_madd (only the F32/F16 dots use it; the block
+ * types multiply and then add) and integer dots by relaxed_dot_i8x16_i7x16.
  * simd128_plain.h defines the same names for plain simd128; simd128.c includes exactly one, so
  * the kernels themselves carry no build conditionals. Included only by simd128.c.
  */

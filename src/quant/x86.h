@@ -91,19 +91,21 @@ static inline __m128i k4_scales_mins(const uint8_t *s) {
                          (int)(u[0] & m1));                                         /* scales 0..3 */
 }
 
-/* Shared by Q4_K and Q5_K: min correction of one super-block, dmin * sum_j m_j * bsum(j). */
+/* Shared by Q4_K and Q5_K: min correction of one super-block, dmin * sum_j m_j * bsum(j), as a
+ * multiply and then an add (ref_k.c's canonical order, acck). */
 static inline __m128 k4_min_term(const chord_block_q8_K *y, __m256i mins_scales, float dmin, __m128 acc_m) {
     const __m256i bs = _mm256_loadu_si256((const __m256i *)y->bsums);
     const __m128i pair = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
     const __m128i prod = _mm_madd_epi16(_mm256_extracti128_si256(mins_scales, 1), pair);
-    return _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m);
+    return _mm_add_ps(acc_m, _mm_mul_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod)));
 }
 
 /* k4_min_term for two activation rows in one 256-bit register, lane for lane the same integers,
  * products and sums: one hadd pairs both rows' bsums, giving int32 lanes [r0 L0 L1, r1 L0 L1 |
  * r0 L2 L3, r1 L2 L3] where L0..L3 are k4_min_term's four lanes; mins2 = the mins as
  * [m0-3, m0-3 | m4-7, m4-7] (k4_mins2). Half the hadds, conversions and FMAs of two calls, and
- * one register per two rows, which lets the 8-row kernel keep every accumulator in a register. */
+ * one register per two rows, which lets the 8-row kernel keep every accumulator in a register.
+ * (Multiply, then add, as k4_min_term.) */
 static inline __m256i k4_mins2(__m256i mins_scales) {
     return _mm256_permute4x64_epi64(mins_scales, _MM_SHUFFLE(3, 3, 2, 2));
 }
@@ -112,7 +114,7 @@ static inline __m256 k4_min_term2(const chord_block_q8_K *y0, const chord_block_
     const __m256i pair = _mm256_hadd_epi16(_mm256_loadu_si256((const __m256i *)y0->bsums),
                                            _mm256_loadu_si256((const __m256i *)y1->bsums));
     const __m256 d = _mm256_setr_ps(dmin0, dmin0, dmin1, dmin1, dmin0, dmin0, dmin1, dmin1);
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_madd_epi16(mins2, pair)), acc_m);
+    return _mm256_add_ps(acc_m, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_madd_epi16(mins2, pair))));
 }
 /* hsum_ps128 of each row's four lanes of a k4_min_term2 accumulator, in hsum_ps128's order
  * ((L0 + L2) + (L1 + L3)). */

@@ -2,7 +2,8 @@
  * x86_rows_k.h — template: one Q4_K or Q6_K weight row against nr activation rows (nr <=
  * KROWS_MAXR, a constant after inlining). The weight unpacking and scale shuffles are shared by the rows; every
  * row's arithmetic is exactly the single-row kernel's, so out[r] is bit-identical to
- * chord_dot_q4_K_avx2(n, x, y_r) / chord_dot_q6_K_avx2.
+ * chord_dot_q4_K_avx2(n, x, y_r) / chord_dot_q6_K_avx2 and to the scalar reference: the float
+ * steps are ref_k.c's canonical order (acck), a multiply and then an add, never fused.
  *
  * The includer defines KROWS_NAME(base) (the functions' names), KROWS_ATTR (target attributes or
  * nothing), KROWS_MACC(acc, s, p) = acc + madd(s, p) and KROWS_MACC2(acc, s1, p1, s2, p2) =
@@ -65,7 +66,7 @@ static inline __attribute__((always_inline)) KROWS_ATTR void KROWS_NAME(rows_q4_
         UNROLL
         for (int r = 0; r < nr; r++) {
             const chord_block_q8_K *y = (const chord_block_q8_K *)(yb + (uint64_t)r * ys) + i;
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(sumi[r])));
         }
     }
     UNROLL
@@ -124,7 +125,7 @@ static inline __attribute__((always_inline)) KROWS_ATTR void KROWS_NAME(rows_q6_
              * bsum_j (maddubs needs the unsigned levels as they are) */
             const __m256i bsums = _mm256_loadu_si256((const __m256i *)y->bsums);
             const __m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], sub)), acc[r]);
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(_mm256_set1_ps(y->d * xd), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], sub))));
         }
     }
     UNROLL
