@@ -572,12 +572,71 @@ static void check_rows_packed(chord_vec_dot_rows_fn fn, const char *what) {
     }
 }
 
+/* A prompt tile kernel (quant.h chord_vec_dot_tile_fn) over packed Q8_0 activations against
+ * vec_dot on the plain rows, with memcmp: 1..19 weight rows x 1..19 tokens (every register-block
+ * tail of 2 x 4 and the 8-row scale passes), lengths with and without a tail of blocks beyond the
+ * chunks of 8, rows longer than the kernel's scale scratch (its one-row fallback), weight rows of
+ * every kind plus raw random bytes, and an output stride wider than nx (ops.c passes n_out). */
+static void check_tile_packed(chord_vec_dot_tile_fn fn, const char *what) {
+    enum { MAX_X = 19, MAX_Y = 19, OS = 23 };
+    static const int64_t lens[] = { 256 * 6, 32, 32 * 7, 32 * 9, 32 * 23, 32 * 600 };
+    const chord_type_traits *tx = chord_type_get(CHORD_TYPE_Q8_0);
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const int64_t n = lens[li], nb = n / 32;
+        const uint64_t rb = (uint64_t)nb * sizeof(chord_block_q8_0);
+        float *x = malloc(n * 4), *out = malloc(sizeof(float) * MAX_Y * OS), *want = malloc(sizeof(float) * MAX_Y * MAX_X);
+        chord_block_q8_0 *w = malloc(rb * MAX_X), *y = malloc(rb * MAX_Y);
+        uint8_t *yp = malloc(rb * MAX_Y);
+        for (int k = 0; k < MAX_X; k++) {
+            chord_block_q8_0 *wk = w + (uint64_t)k * nb;
+            if (k % 5 < 4) {
+                fill_row(x, n, k % 5, 1.0f + (float)k);
+                tx->from_float(x, wk, n);
+            } else {
+                for (int64_t i = 0; i < nb; i++) {
+                    wk[i].d = chord_fp32_to_fp16((gauss() + 0.01f) * 1e-3f);
+                    for (int j = 0; j < 32; j++) wk[i].qs[j] = (int8_t)rnd();
+                }
+            }
+        }
+        for (int t = 0; t < MAX_Y; t++) {
+            chord_block_q8_0 *yr = y + (uint64_t)t * nb;
+            fill_row(x, n, t % 4, (float)(t + 1));
+            chord_quant_q8_0_act(x, yr, n);
+            if (t % 3 == 2)
+                for (int64_t i = 0; i < nb; i++)
+                    for (int j = 0; j < 32; j++) yr[i].qs[j] = (int8_t)(rnd() % 255 - 127);
+            chord_pack_q8_0(yr, yp + (uint64_t)t * rb, n);
+        }
+        for (int t = 0; t < MAX_Y; t++)
+            for (int k = 0; k < MAX_X; k++)
+                want[t * MAX_X + k] = tx->vec_dot(n, w + (uint64_t)k * nb, y + (uint64_t)t * nb);
+        for (int nx = 1; nx <= MAX_X; nx += (n > 32 * 64 && nx > 3) ? 7 : 1)
+            for (int ny = 1; ny <= MAX_Y; ny += (n > 32 * 64 && ny > 3) ? 5 : 1) {
+                for (int i = 0; i < MAX_Y * OS; i++) out[i] = -7.0f;
+                fn(n, w, rb, nx, yp, rb, ny, out, OS);
+                int bad = 0, stray = 0;
+                for (int t = 0; t < MAX_Y; t++)
+                    for (int k = 0; k < OS; k++) {
+                        const float o = out[t * OS + k];
+                        if (t < ny && k < nx) bad += memcmp(&o, &want[t * MAX_X + k], 4) != 0;
+                        else stray += o != -7.0f;
+                    }
+                CHECKF(bad == 0 && stray == 0, "q8_0 %s: %d x %d of %lld: %d differ from vec_dot, %d written outside",
+                       what, nx, ny, (long long)n, bad, stray);
+            }
+        free(x); free(out); free(want); free(w); free(y); free(yp);
+    }
+}
+
 /* Through the table: whatever batch kernel this CPU selected. */
 static void test_dot_rows(void) {
     for (size_t i = 0; i < N_TYPES; i++) check_rows_kernel(TYPES[i], NULL, "vec_dot_rows");
     const chord_type_traits *q8 = chord_type_get(CHORD_TYPE_Q8_0);
     CHECK(!q8->vec_dot_rows_packed == !q8->from_float_act_packed);
     if (q8->vec_dot_rows_packed) check_rows_packed(q8->vec_dot_rows_packed, "vec_dot_rows_packed");
+    CHECK(!q8->vec_dot_tile_packed || q8->vec_dot_rows_packed);
+    if (q8->vec_dot_tile_packed) check_tile_packed(q8->vec_dot_tile_packed, "vec_dot_tile_packed");
 }
 
 /* The decode shape through the table: chord_vec_dot_wrows over nx weight rows (stride past the
@@ -639,6 +698,7 @@ static void test_dot_rows_x86_direct(void) {
     }
     if (vnni) check_rows_packed(chord_dot_rows_q8_0_packed_vnni, "avx-vnni packed rows kernel");
     if (avx512vnni) check_rows_packed(chord_dot_rows_q8_0_packed_avx512vnni, "avx512-vnni packed rows kernel");
+    if (avx512vnni) check_tile_packed(chord_dot_tile_q8_0_packed_avx512vnni, "avx512-vnni packed tile kernel");
     printf("test_quant: batch kernels exercised directly: avx2%s%s\n", vnni ? ", avx-vnni" : "",
            avx512vnni ? ", avx512-vnni" : "");
     if (!vnni) printf("test_quant: this CPU has no AVX-VNNI: the _vnni batch kernels were not run\n");

@@ -143,6 +143,11 @@ static void matmul_tile(const matmul_job *j, int64_t tile, float *out) {
         for (int64_t r = r0; r < r1; r++) m->y[r] = m->tr->vec_dot(n_in, w + (uint64_t)r * m->w->row_bytes, x);
         return;
     }
+    if (j->a->packed && m->tr->vec_dot_tile_packed) { /* the kernel blocks rows x tokens itself */
+        m->tr->vec_dot_tile_packed(n_in, w + (uint64_t)r0 * m->w->row_bytes, m->w->row_bytes, (int)(r1 - r0), x, xs,
+                                   n_tok, m->y + r0, (uint64_t)n_out);
+        return;
+    }
     /* prompt batch: a few activation rows (kept in L1) against every row of the tile (in L2) */
     for (int c0 = 0; c0 < n_tok; c0 += TOK_GROUP) {
         const int nc = n_tok - c0 < TOK_GROUP ? n_tok - c0 : TOK_GROUP;

@@ -77,6 +77,10 @@ void chord_dot_rows_q8_0_avx512vnni(int64_t n, const void *x, const void *y, uin
  * chord_dot_q8_0_avx2 on the plain rows. */
 void chord_dot_rows_q8_0_packed_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q8_0_packed_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+/* The prompt tile of Q8_0 (quant.h chord_vec_dot_tile_fn) against packed activation rows, 2
+ * weight rows x 4 tokens per register block (x86_tile_q8.h); bit-identical to vec_dot. */
+void chord_dot_tile_q8_0_packed_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
+                                           uint64_t ys, int ny, float *out, uint64_t os);
 /* Activation quantizers and conversions: bit-identical to the reference ones (tested). */
 void chord_quant_q8_0_avx2(const float *src, void *dst, int64_t n);
 void chord_quant_q8_1_avx2(const float *src, void *dst, int64_t n);

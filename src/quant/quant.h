@@ -43,6 +43,13 @@ typedef void (*chord_vec_dot_rows_fn)(int64_t n, const void *x, const void *y, u
 typedef void (*chord_vec_dot_wrows_fn)(int64_t n, const void *x, uint64_t x_stride, int nx, const void *y,
                                        float *out);
 
+/* Prompt tiles: out[t*out_stride + k] = vec_dot(n, x + k*x_stride, y + t*y_stride) for k < nx
+ * weight rows and t < ny activation rows (any nx, ny >= 0), each bit-identical to vec_dot's. The
+ * kernel blocks both dimensions in registers (each loaded operand feeds several products) and
+ * writes straight into a token-major output (out_stride = the matrix's n_out). */
+typedef void (*chord_vec_dot_tile_fn)(int64_t n, const void *x, uint64_t x_stride, int nx, const void *y,
+                                      uint64_t y_stride, int ny, float *out, uint64_t out_stride);
+
 typedef struct chord_type_traits {
     const char *name;            /* "q4_K" as ggml spells it; NULL for ids we do not support */
     uint32_t block_elems;        /* elements per block */
@@ -70,6 +77,9 @@ typedef struct chord_type_traits {
     /* Several weight rows against one activation vector (decode); NULL when the type has no such
      * kernel. Call it through chord_vec_dot_wrows. */
     chord_vec_dot_wrows_fn vec_dot_wrows;
+    /* A prompt tile kernel over packed activations (from_float_act_packed of vec_dot_type);
+     * NULL unless this CPU has one. Where set, vec_dot_rows_packed is set too. */
+    chord_vec_dot_tile_fn vec_dot_tile_packed;
 } chord_type_traits;
 
 /* Selects the fastest kernels this CPU supports; idempotent, thread-safe to call early. */

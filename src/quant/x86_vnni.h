@@ -119,6 +119,10 @@ DOT_ROWS_VNNI(q8_0_packed, chord_block_q8_0, VNNI_NAME(rows_q8_0p), X86_ROWS_BY8
 DOT_ROWS_VNNI(q8_0_packed, chord_block_q8_0, VNNI_NAME(rows_q8_0p), X86_ROWS_BY4)
 #endif
 
+#if VNNI_KROWS == 8
+#include "quant/x86_tile_q8.h"
+#endif
+
 /* rows_q4_K and rows_q6_K with vpdpwssd. */
 #define KROWS_NAME(base) VNNI_NAME(base)
 #define KROWS_ATTR
