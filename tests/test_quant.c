@@ -686,12 +686,38 @@ static void test_dot_rows_x86_direct(void) {
     const int avx512vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                            __builtin_cpu_supports("avx512bw") &&
                            __builtin_cpu_supports("avx512vnni");
-    static const struct { uint32_t type; chord_vec_dot_rows_fn avx2, vnni, avx512vnni; } k[] = {
-        { CHORD_TYPE_Q4_K, chord_dot_rows_q4_K_avx2, chord_dot_rows_q4_K_vnni, chord_dot_rows_q4_K_avx512vnni },
-        { CHORD_TYPE_Q6_K, chord_dot_rows_q6_K_avx2, chord_dot_rows_q6_K_vnni, chord_dot_rows_q6_K_avx512vnni },
-        { CHORD_TYPE_Q8_0, chord_dot_rows_q8_0_avx2, chord_dot_rows_q8_0_vnni, chord_dot_rows_q8_0_avx512vnni },
+    static const struct {
+        uint32_t type;
+        chord_vec_dot_rows_fn avx2, vnni, avx512vnni;
+        chord_vec_dot_fn one_avx2, one_vnni, one_avx512vnni;
+    } k[] = {
+        { CHORD_TYPE_Q4_K, chord_dot_rows_q4_K_avx2, chord_dot_rows_q4_K_vnni, chord_dot_rows_q4_K_avx512vnni,
+          chord_dot_q4_K_avx2, chord_dot_q4_K_vnni, chord_dot_q4_K_avx512vnni },
+        { CHORD_TYPE_Q6_K, chord_dot_rows_q6_K_avx2, chord_dot_rows_q6_K_vnni, chord_dot_rows_q6_K_avx512vnni,
+          chord_dot_q6_K_avx2, chord_dot_q6_K_vnni, chord_dot_q6_K_avx512vnni },
+        { CHORD_TYPE_Q8_0, chord_dot_rows_q8_0_avx2, chord_dot_rows_q8_0_vnni, chord_dot_rows_q8_0_avx512vnni,
+          chord_dot_q8_0_avx2, chord_dot_q8_0_vnni, chord_dot_q8_0_avx512vnni },
     };
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        /* the single-row (decode) VNNI forms against AVX2's, on every row kind */
+        const chord_type_traits *tx = chord_type_get(k[i].type), *ty = chord_type_get(tx->vec_dot_type);
+        const int64_t n = 256 * 5;
+        uint64_t rb, yb;
+        chord_type_row_bytes(k[i].type, (uint64_t)n, &rb);
+        chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
+        float *x = malloc(n * 4);
+        uint8_t *w = malloc(rb), *y = malloc(yb);
+        for (int wk = 0; wk < 16; wk++) {
+            fill_row(x, n, wk % 4, 1.0f + (float)wk);
+            tx->from_float(x, w, n);
+            fill_row(x, n, (wk / 4) % 4, 0.5f + (float)wk);
+            ty->from_float(x, y, n);
+            const float a = k[i].one_avx2(n, w, y);
+            const float b = vnni ? k[i].one_vnni(n, w, y) : a, c = avx512vnni ? k[i].one_avx512vnni(n, w, y) : a;
+            CHECKF(memcmp(&a, &b, 4) == 0 && memcmp(&a, &c, 4) == 0,
+                   "%s single-row VNNI kernels differ from AVX2 (kinds %d): %.9g %.9g %.9g", tx->name, wk, a, b, c);
+        }
+        free(x); free(w); free(y);
         check_rows_kernel(k[i].type, k[i].avx2, "avx2 rows kernel");
         if (vnni) check_rows_kernel(k[i].type, k[i].vnni, "avx-vnni rows kernel");
         if (avx512vnni) check_rows_kernel(k[i].type, k[i].avx512vnni, "avx512-vnni rows kernel");

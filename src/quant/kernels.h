@@ -73,6 +73,13 @@ void chord_dot_rows_q8_0_vnni(int64_t n, const void *x, const void *y, uint64_t 
 void chord_dot_rows_q4_K_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q6_K_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q8_0_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+/* Single-row (decode) forms of the same kernels: bit-identical to chord_dot_*_avx2. */
+float chord_dot_q4_K_vnni(int64_t n, const void *x, const void *y);
+float chord_dot_q6_K_vnni(int64_t n, const void *x, const void *y);
+float chord_dot_q8_0_vnni(int64_t n, const void *x, const void *y);
+float chord_dot_q4_K_avx512vnni(int64_t n, const void *x, const void *y);
+float chord_dot_q6_K_avx512vnni(int64_t n, const void *x, const void *y);
+float chord_dot_q8_0_avx512vnni(int64_t n, const void *x, const void *y);
 /* Q8_0 weight rows against packed activation rows (chord_pack_q8_0): bit-identical to
  * chord_dot_q8_0_avx2 on the plain rows. */
 void chord_dot_rows_q8_0_packed_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);

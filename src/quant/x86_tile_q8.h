@@ -19,8 +19,12 @@
  * The includer (x86_vnni.h) provides VNNI_NAME, VNNI_DPBUSD, H2F, hsum_ps, UNROLL and
  * VNNI_NAME(rows_q8_0p) (the fallback for rows longer than QT_NBMAX blocks).
  */
+#ifndef QT_R
 #define QT_R 2            /* weight rows per register block */
+#endif
+#ifndef QT_T
 #define QT_T 4            /* tokens per register block: 2 x 2 x 4 = 16 accumulators */
+#endif
 #define QT_RG 8           /* weight rows whose scales are converted per pass over the tokens */
 #define QT_NBMAX 512      /* blocks per row (16384 elements) that the scale scratch holds */
 
@@ -133,22 +137,25 @@ static void VNNI_NAME(tile_q8_0p_pass)(int64_t nb, const uint8_t *xb, uint64_t x
         float *o = out + (uint64_t)t0 * os;
         int r = 0;
 #define QT_CALL(NR, NT) VNNI_NAME(tile_q8_0p)(nb, xb + (uint64_t)r * xs, xs, dxf + r * QT_NBMAX, NR, y, ys, NT, o + r, os)
-        for (; r + QT_R <= rg; r += QT_R) {
-            switch (nt) {
-            case 4: QT_CALL(2, 4); break;
-            case 3: QT_CALL(2, 3); break;
-            case 2: QT_CALL(2, 2); break;
-            default: QT_CALL(2, 1); break;
-            }
+#define QT_CALLS(NR)                                                                               \
+        switch (nt) {                                                                              \
+        case 8: if (QT_T >= 8) QT_CALL(NR, 8 <= QT_T ? 8 : 1); break;                              \
+        case 7: if (QT_T >= 7) QT_CALL(NR, 7 <= QT_T ? 7 : 1); break;                              \
+        case 6: if (QT_T >= 6) QT_CALL(NR, 6 <= QT_T ? 6 : 1); break;                              \
+        case 5: if (QT_T >= 5) QT_CALL(NR, 5 <= QT_T ? 5 : 1); break;                              \
+        case 4: if (QT_T >= 4) QT_CALL(NR, 4 <= QT_T ? 4 : 1); break;                              \
+        case 3: if (QT_T >= 3) QT_CALL(NR, 3 <= QT_T ? 3 : 1); break;                              \
+        case 2: QT_CALL(NR, 2); break;                                                             \
+        default: QT_CALL(NR, 1); break;                                                            \
         }
-        if (r < rg) {
-            switch (nt) {
-            case 4: QT_CALL(1, 4); break;
-            case 3: QT_CALL(1, 3); break;
-            case 2: QT_CALL(1, 2); break;
-            default: QT_CALL(1, 1); break;
-            }
+        for (; r + QT_R <= rg; r += QT_R) QT_CALLS(QT_R);
+        switch (rg - r) {
+        case 3: if (QT_R > 3) QT_CALLS(3 < QT_R ? 3 : 1); break;
+        case 2: if (QT_R > 2) QT_CALLS(2 < QT_R ? 2 : 1); break;
+        case 1: QT_CALLS(1); break;
+        default: break;
         }
+#undef QT_CALLS
 #undef QT_CALL
     }
 }

@@ -133,5 +133,19 @@ DOT_ROWS_VNNI(q8_0_packed, chord_block_q8_0, VNNI_NAME(rows_q8_0p), X86_ROWS_BY4
 DOT_ROWS_VNNI(q4_K, chord_block_q4_K, VNNI_NAME(rows_q4_K), VNNI_KROWS_BY)
 DOT_ROWS_VNNI(q6_K, chord_block_q6_K, VNNI_NAME(rows_q6_K), VNNI_KROWS_BY)
 
+/* The single-row (decode) kernels: the rows kernels with one activation row, so one fused
+ * vpdpwssd / vpdpbusd where AVX2 spends a multiply-add and an add (the integer sums are exact
+ * either way, so the results are chord_dot_*_avx2's bit for bit). */
+#define DOT_ONE_VNNI(name, block, rows)                                                         \
+    float VNNI_NAME(chord_dot_##name)(int64_t n, const void *x, const void *y) {                \
+        float out;                                                                              \
+        rows(n, (const block *)x, (const uint8_t *)y, 0, 1, &out);                              \
+        return out;                                                                             \
+    }
+DOT_ONE_VNNI(q4_K, chord_block_q4_K, VNNI_NAME(rows_q4_K))
+DOT_ONE_VNNI(q6_K, chord_block_q6_K, VNNI_NAME(rows_q6_K))
+DOT_ONE_VNNI(q8_0, chord_block_q8_0, VNNI_NAME(rows_q8_0))
+#undef DOT_ONE_VNNI
+
 #undef DOT_ROWS_VNNI
 #undef VNNI_KROWS_BY
