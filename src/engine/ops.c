@@ -148,9 +148,19 @@ static void matmul_tile(const matmul_job *j, int64_t tile, float *out) {
                                    n_tok, m->y + r0, (uint64_t)n_out);
         return;
     }
-    /* prompt batch: a few activation rows (kept in L1) against every row of the tile (in L2) */
+    /* prompt batch: a few activation rows (kept in L1) against every row of the tile (in L2).
+     * Meanwhile the next tile's rows are prefetched, a slice per token group: a matrix streams
+     * from memory once per batch, and the first token group otherwise waits for every line of
+     * its tile (a quarter of the Q4_K prompt kernel's samples sat on its weight loads). */
+    const uint8_t *pf = w + (uint64_t)r1 * m->w->row_bytes;
+    const int64_t pf_rows = r1 + ROW_TILE < n_out ? ROW_TILE : n_out - r1;
+    const uint64_t pf_bytes = (uint64_t)pf_rows * m->w->row_bytes;
+    const uint64_t pf_step = (pf_bytes / (uint64_t)((n_tok + TOK_GROUP - 1) / TOK_GROUP) + 63) & ~(uint64_t)63;
+    uint64_t pf_done = 0;
     for (int c0 = 0; c0 < n_tok; c0 += TOK_GROUP) {
         const int nc = n_tok - c0 < TOK_GROUP ? n_tok - c0 : TOK_GROUP;
+        for (const uint64_t e = pf_done + pf_step; pf_done < e && pf_done < pf_bytes; pf_done += 64)
+            __builtin_prefetch(pf + pf_done, 0, 2);
         for (int64_t r = r0; r < r1; r++) {
             if (j->a->packed) m->tr->vec_dot_rows_packed(n_in, w + (uint64_t)r * m->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
             else chord_vec_dot_rows(m->tr, n_in, w + (uint64_t)r * m->w->row_bytes, x + (uint64_t)c0 * xs, xs, nc, out);
