@@ -37,6 +37,7 @@ void chord_dot_rows_q8_0_simd128(int64_t, const void *, const void *, uint64_t, 
 void chord_dot_rows_q4_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
 void chord_dot_rows_q5_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
 void chord_dot_rows_q6_K_simd128(int64_t, const void *, const void *, uint64_t, int, float *);
+void chord_dot_wrows_q8_0_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
 void chord_dot_wrows_q4_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
 void chord_dot_wrows_q5_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
 void chord_dot_wrows_q6_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
@@ -68,6 +69,7 @@ static const rcase rcases[] = {
 /* the decode shape: several weight rows against one activation vector */
 typedef struct { uint32_t type; chord_vec_dot_wrows_fn wrows; chord_vec_dot_fn one; } wcase;
 static const wcase wcases[] = {
+    {CHORD_TYPE_Q8_0, chord_dot_wrows_q8_0_simd128, chord_dot_q8_0_simd128},
     {CHORD_TYPE_Q4_K, chord_dot_wrows_q4_K_simd128, chord_dot_q4_K_simd128},
     {CHORD_TYPE_Q5_K, chord_dot_wrows_q5_K_simd128, chord_dot_q5_K_simd128},
     {CHORD_TYPE_Q6_K, chord_dot_wrows_q6_K_simd128, chord_dot_q6_K_simd128},
@@ -287,7 +289,9 @@ EXPORT int32_t wtq_run(void) {
     }
     for (int ci = 0; ci < NWCASES; ci++) {
         const chord_type_traits *t = chord_type_get(wcases[ci].type);
-        const int64_t sizes[] = {QK_K, 3 * QK_K, 2048, 5632};
+        /* 32-element types: 1 and 13 blocks too (the chains' 4-block groups and their tails) */
+        const int64_t sizes_k[] = {QK_K, 3 * QK_K, 2048, 5632}, sizes_32[] = {32, 13 * 32, 2048, 5632};
+        const int64_t *sizes = t->block_elems == 32 ? sizes_32 : sizes_k;
         for (int si = 0; si < 4; si++)
             for (int nx = 1; nx <= 9; nx++)
                 for (int kind = 0; kind < 4; kind++) check_wrows(&wcases[ci], sizes[si], nx, kind);

@@ -105,6 +105,7 @@ typedef struct {
     int64_t tile0;          /* first tile of this matrix in the job's numbering */
     int64_t lane_rows;      /* decode through vec_dot_wrows: rows per lane (tiles cover one lane's
                              * rows and the same rows of the others); 0 = one dot per row */
+    int lanes;              /* lanes (weight rows per vec_dot_wrows call) */
 } matmul_part;
 
 typedef struct {
@@ -126,14 +127,14 @@ static void matmul_tile(const matmul_job *j, int64_t tile, float *out) {
     const uint64_t xs = j->a->row_bytes;
     int64_t r0 = tile * ROW_TILE, r1 = r0 + ROW_TILE < n_out ? r0 + ROW_TILE : n_out;
     if (n_tok == 1 && m->lane_rows) {
-        /* decode with a multi-weight-row kernel: the matrix is CHORD_WROWS_MAX lanes of lane_rows
+        /* decode with a multi-weight-row kernel: the matrix is m->lanes lanes of lane_rows
          * rows, and each call takes row r of every lane, so every lane is one long sequential
          * stream across calls (adjacent rows would start new short streams in every call, which
          * the hardware prefetcher has not learned: 2x slower in Chromium, simd128.c) */
         const uint64_t rb = m->w->row_bytes, ls = (uint64_t)m->lane_rows * rb;
         for (int64_t r = tile * ROW_TILE; r < (tile + 1) * ROW_TILE && r < n_out; r++) {
             int nx = 1;
-            while (nx < CHORD_WROWS_MAX && r + nx * m->lane_rows < n_out) nx++;
+            while (nx < m->lanes && r + nx * m->lane_rows < n_out) nx++;
             chord_vec_dot_wrows(m->tr, n_in, w + (uint64_t)r * rb, ls, nx, x, out);
             for (int k = 0; k < nx; k++) m->y[r + k * m->lane_rows] = out[k];
         }
@@ -206,9 +207,11 @@ void chord_matmul_n(chord_pool *pool, int n_mats, float *const *ys, const chord_
         j.part[p] = (matmul_part){ .y = ys[p], .w = ws[p], .tr = chord_type_get(ws[p]->type), .tile0 = n_tiles };
         int64_t tiles = (ws[p]->n_out + ROW_TILE - 1) / ROW_TILE;
         if (a->n_tok == 1 && j.part[p].tr->vec_dot_wrows) {
-            tiles = (tiles + CHORD_WROWS_MAX - 1) / CHORD_WROWS_MAX;
+            const int lanes = j.part[p].tr->wrows_lanes ? j.part[p].tr->wrows_lanes : CHORD_WROWS_MAX;
+            tiles = (tiles + lanes - 1) / lanes;
             j.part[p].lane_rows = tiles * ROW_TILE;
-            tile_rows = ROW_TILE * CHORD_WROWS_MAX;
+            j.part[p].lanes = lanes;
+            if (ROW_TILE * lanes > tile_rows) tile_rows = ROW_TILE * lanes;
         }
         n_tiles += tiles;
         work += ws[p]->n_in * ws[p]->n_out * a->n_tok;

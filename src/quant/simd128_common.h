@@ -161,6 +161,10 @@ static inline v8f add8(v8f a, v8f b) { return (v8f){ wasm_f32x4_add(a.lo, b.lo),
         }                                                                                             \
     }
 
+/* Row r of the multi-weight-row decode kernels (simd128_k.c, simd128_q32.c): nr weight rows xs
+ * bytes apart against one activation vector. */
+#define XROW(T, vx, xs, r) ((const T *)((const uint8_t *)(vx) + (uint64_t)(r) * (xs)))
+
 /* The kernels chord_quant_install_isa (simd128.c) installs, one definition each in the files above. */
 #define SIMD128_DOT(name) float chord_dot_##name##_simd128(int64_t n, const void *vx, const void *vy)
 SIMD128_DOT(f32); SIMD128_DOT(f16); SIMD128_DOT(q4_0); SIMD128_DOT(q8_0); SIMD128_DOT(q4_1);
@@ -173,7 +177,7 @@ void chord_quant_f16_simd128(const float *src, void *dst, int64_t n);
 SIMD128_ROWS(q4_0); SIMD128_ROWS(q8_0); SIMD128_ROWS(q4_K); SIMD128_ROWS(q5_K); SIMD128_ROWS(q6_K);
 #undef SIMD128_ROWS
 #define SIMD128_WROWS(name) void chord_dot_wrows_##name##_simd128(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out)
-SIMD128_WROWS(q4_K); SIMD128_WROWS(q5_K); SIMD128_WROWS(q6_K);
+SIMD128_WROWS(q8_0); SIMD128_WROWS(q4_K); SIMD128_WROWS(q5_K); SIMD128_WROWS(q6_K);
 #undef SIMD128_WROWS
 
 #endif

@@ -313,7 +313,6 @@ ROWS_ENTRY(q6_K, q6k_rows)
  * 3-4 new short streams that the hardware prefetcher has not learned: Chromium, 24 MiB Q4_K
  * matrix, 4 adjacent rows ran at 6.5 GB/s, 4 quarter-strided rows at 12.0, one row per call at
  * 10.7 (wasm64: 5.5 / 11.4 / 10.1). */
-#define XROW(T, vx, xs, r) ((const T *)((const uint8_t *)(vx) + (uint64_t)(r) * (xs)))
 
 static ALWAYS_INLINE void k45_wrows(int64_t n, const void *vx, uint64_t xs, int nr, const void *vy, float *out, int five) {
     const chord_block_q8_K *y = vy;

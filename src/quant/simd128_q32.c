@@ -219,4 +219,69 @@ static ALWAYS_INLINE void q4_0_rows(int64_t n, const void *vx, const void *vy, u
 ROWS_ENTRY(q8_0, q8_0_rows)
 ROWS_ENTRY(q4_0, q4_0_rows)
 
+/* ---- multi-weight-row decode form (simd128_k.c's header says why) -----------------------------
+ * Q8_0: nr weight rows against one activation vector, in two passes like q8_0_rows (the even
+ * blocks, then the odd ones: one accumulator pair per row and pass); the second pass finds the
+ * rows' lines in cache. The activation block is loaded and prepared (i8_prep) once for all nr rows, the weight
+ * bytes are the other operand: the integer dot is the same exact sum. Each row does the single-row
+ * kernel's float operations in its order (block k into chain k % 2, dd = x.d·y.d), so out[r] is
+ * bit-identical to chord_dot_q8_0_simd128. */
+static ALWAYS_INLINE void q8_0_wrows(int64_t n, const void *vx, uint64_t xs, int nr, const void *vy, float *out) {
+    const chord_block_q8_0 *y = vy;
+    const int64_t nb = n / QK8_0;
+    v8f chain[2][CHORD_WROWS_MAX];
+    for (int c = 0; c < 2; c++) {
+        v8f acc[CHORD_WROWS_MAX];
+        UNROLL
+        for (int r = 0; r < nr; r++) acc[r] = F8_ZERO;
+        int64_t k = c;
+        /* 4 blocks of the chain at a time, their scales converted in SIMD (the same products) */
+        for (; Q8_BATCH_SCALES && k + 6 < nb; k += 8) {
+            const v128_t yd4 = f16x4_to_f32(d4_of(&y[k].d, &y[k + 2].d, &y[k + 4].d, &y[k + 6].d));
+            v128_t dd[CHORD_WROWS_MAX];
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const chord_block_q8_0 *x = XROW(chord_block_q8_0, vx, xs, r) + k;
+                dd[r] = wasm_f32x4_mul(f16x4_to_f32(d4_of(&x[0].d, &x[2].d, &x[4].d, &x[6].d)), yd4);
+            }
+#define Q8W_STEP(j)                                                                                   \
+    do {                                                                                              \
+        const chord_block_q8_0 *yb = y + k + 2 * (j);                                                 \
+        const i8_prep p0 = i8_prep_of(wasm_v128_load(yb->qs)), p1 = i8_prep_of(wasm_v128_load(yb->qs + 16)); \
+        UNROLL                                                                                        \
+        for (int r = 0; r < nr; r++) {                                                                \
+            const chord_block_q8_0 *x = XROW(chord_block_q8_0, vx, xs, r) + k + 2 * (j);              \
+            acc[r] = acc32_v(acc[r], LANE4(dd[r], j), dot32_p(p0, p1, x->qs));                        \
+        }                                                                                             \
+    } while (0)
+            Q8W_STEP(0); Q8W_STEP(1); Q8W_STEP(2); Q8W_STEP(3);
+#undef Q8W_STEP
+        }
+        for (; k < nb; k += 2) {
+            const float yd = h2f(y[k].d);
+            const i8_prep p0 = i8_prep_of(wasm_v128_load(y[k].qs)), p1 = i8_prep_of(wasm_v128_load(y[k].qs + 16));
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const chord_block_q8_0 *x = XROW(chord_block_q8_0, vx, xs, r) + k;
+                acc[r] = acc32(acc[r], h2f(x->d) * yd, dot32_p(p0, p1, x->qs));
+            }
+        }
+        UNROLL
+        for (int r = 0; r < nr; r++) chain[c][r] = acc[r];
+    }
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum8(add8(chain[0][r], chain[1][r]));
+}
+/* At most 2 rows per pass: with 4 (8 accumulators, 4 scale vectors and the prepared activation
+ * block live) V8 spills, and 4 rows ran slower than 2 in 3 of 4 kernel benches (Chromium, both
+ * builds, and Node; load 4-5, noisy); 3 and 4 rows are a 2-row call plus a 1- or 2-row one. */
+static __attribute__((noinline)) void q8_0_w2(int64_t n, const void *x, uint64_t xs, const void *y, float *out) { q8_0_wrows(n, x, xs, 2, y, out); }
+void chord_dot_wrows_q8_0_simd128(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out) {
+    if (nx == 1) { *out = chord_dot_q8_0_simd128(n, x, y); return; }
+    q8_0_w2(n, x, xs, y, out);
+    const void *x2 = (const uint8_t *)x + 2 * xs;
+    if (nx == 3) out[2] = chord_dot_q8_0_simd128(n, x2, y);
+    else if (nx >= 4) q8_0_w2(n, x2, xs, y, out + 2);
+}
+
 #endif
