@@ -39,8 +39,9 @@ static inline void k45_block(const void *vx, int64_t i, int five, const uint8_t 
 
 /* The j loops stay rolled (scales rotate through lane 0, high bits shift down by 2 each step):
  * V8 ran the fully unrolled versions 25-35% slower. Plain simd128 widens the packed bytes to i16
- * once and takes both nibbles from there (i16 shifts are native on x86, i8x16 shifts are not). */
-static inline float dot_k45(int64_t n, const void *vx, const void *vy, int five) {
+ * once and takes both nibbles from there (i16 shifts are native on x86, i8x16 shifts are not).
+ * K45_DOT_ATTR (simd128_plain.h / simd128_relaxed.h) says whether Q4_K and Q5_K share one copy. */
+static K45_DOT_ATTR float dot_k45(int64_t n, const void *vx, const void *vy, int five) {
     const chord_block_q8_K *y = vy;
     v8f acc = F8_ZERO;
     v128_t acc_m = wasm_f32x4_splat(0);

@@ -8,6 +8,11 @@
 /* chord_dot_q8_0_simd128 converts 4 blocks' scales at once (see there) */
 #define Q8_BATCH_SCALES 0
 #define SIMD128_ISA_NAME "wasm-simd128"
+/* dot_k45 (simd128_k.c) as one function that Q4_K and Q5_K call with `five` a run-time flag: clang
+ * inlined it into both once the FMA emulation was gone, and V8 ran those two copies slower (Node 20,
+ * 4096 x 1024 matvec, interleaved, load 4.5: Q4_K 4.48 -> 5.83 GB/s, Q5_K 3.70 -> 5.38 shared; the
+ * build with the emulated FMA, where clang did not inline it, 4.99 / 4.74). */
+#define K45_DOT_ATTR __attribute__((noinline))
 
 /* a*b + c per lane with one rounding to float (see simd128.c's header): the product of two
  * floats is exact in double, so one double add and one rounding to float equal the fused

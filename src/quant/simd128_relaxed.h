@@ -8,6 +8,9 @@
 /* chord_dot_q8_0_simd128 converts 4 blocks' scales at once (see there) */
 #define Q8_BATCH_SCALES 1
 #define SIMD128_ISA_NAME "wasm-relaxed-simd"
+/* dot_k45 inlined into the Q4_K and Q5_K kernels, as clang always did in this build (see
+ * simd128_plain.h for why the plain build keeps one copy). */
+#define K45_DOT_ATTR inline
 
 /* a*b + c per lane with one rounding to float (see simd128.c's header): f32x4.relaxed_madd,
  * which Chromium fuses on CPUs with FMA (x86-64 FMA3, arm64) — the CPUs whose native build
