@@ -181,7 +181,7 @@ static void matmul_task(void *ctx, int ith, int nth) {
     /* Guided grabs: at most chunk tiles, and at most 1/(2 nth) of what is left, so that the
      * last grabs are single tiles and the join waits for one tile at most, not one chunk (a
      * decode chunk is ~20 tiles, ~15 µs of a ~150 µs product). */
-    int64_t t0 = atomic_load_explicit(&j->next, memory_order_relaxed);
+    long long t0 = atomic_load_explicit(&j->next, memory_order_relaxed); /* atomic_llong's type */
     for (;;) {
         if (t0 >= j->n_tiles) return;
         int64_t c = (j->n_tiles - t0) / (2 * (int64_t)nth);
