@@ -48,8 +48,9 @@ export function checkSignal(signal) {
 // and the load (or the store's piece read) ends with ChordError('io') naming the source and the
 // byte where it stopped, instead of waiting for ever. Seen: a Chromium 156 File stream that
 // stopped for good after ~3.1 GB of a 7.2 GB file, and 32 MiB slices of a File read two at a time
-// that never delivered. A local File gets one more try of the same range first (a fresh read
-// of a stalled slice has always worked). A network answer may pause for longer.
+// that never delivered. A local File gets one more try of the same range first (a fresh slice
+// read is cheap and may get past a browser read that stopped). A network answer may pause for
+// longer.
 /** No-progress limits in ms (loadModel's stallTimeoutMs sets both). */
 export const STALL_MS_LOCAL = 30000;
 export const STALL_MS_NETWORK = 60000;
