@@ -33,6 +33,9 @@ if (typeof process !== 'undefined' && process.versions?.node && typeof globalThi
     onMessage = (fn) => self.addEventListener('message', (e) => fn(e.data));
 }
 
+// A 64-bit offset from two control words (low unsigned, high).
+const word64 = (ctrl, i) => (ctrl[i] >>> 0) + ctrl[i + 1] * 2 ** 32;
+
 async function waitWhile(ctrl, value) {
     const w = Atomics.waitAsync(ctrl, 0, value);
     if (w.async) await w.value;
@@ -59,7 +62,7 @@ async function serveSpan(store, ctrl, slot, off, end, stats, fail) {
             if (!asked) {
                 if (!await nextRequest()) return 'stop';
                 asked = true;
-                if ((ctrl[1] >>> 0) + ctrl[2] * 2 ** 32 !== off + at || ctrl[3] !== bytes.length) return 'stop';
+                if (word64(ctrl, 1) !== off + at || ctrl[3] !== bytes.length) return 'stop';
             }
             slot.set(bytes);
             asked = false;
@@ -206,8 +209,7 @@ onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
             continue;
         }
         if (st !== S.REQUEST) { await waitWhile(ctrl, st); continue; }
-        const off = (ctrl[1] >>> 0) + ctrl[2] * 2 ** 32, len = ctrl[3];
-        const end = (ctrl[4] >>> 0) + ctrl[5] * 2 ** 32;
+        const off = word64(ctrl, 1), len = ctrl[3], end = word64(ctrl, 4);
         if (!DIRECT.has(store.kind) && end > off + len && end <= store.size) {
             await serveSpan(store, ctrl, slot, off, end, stats, fail);
             continue;

@@ -49,6 +49,13 @@ function checkSpan(store, off, len) {
         throw readError(store, off, len, `outside the ${store.size}-byte source`);
 }
 
+// read() of a store whose pieces are filled asynchronously (Blob, Range): through fillPiece, so
+// with the same answer checks and the watchdog, into a buffer of its own.
+async function readByFill(store, off, len) {
+    checkSpan(store, off, len);
+    return (await store.fillPiece(new ArrayBuffer(len), off, len)).view;
+}
+
 // Reads [off, off + dst.length) in pieces: piece(pos, len) → Uint8Array of exactly len bytes.
 function byPieces(store, off, dst, piece) {
     for (let done = 0; done < dst.length;) {
@@ -264,11 +271,7 @@ export class BlobStore extends BaseStore {
                 'changed, moved or deleted since it was picked?)');
         }
     }
-    // through fillPiece: the same slice reads with the watchdog, into a buffer of its own
-    async read(off, len) {
-        checkSpan(this, off, len);
-        return (await this.fillPiece(new ArrayBuffer(len), off, len)).view;
-    }
+    read(off, len) { return readByFill(this, off, len); }
     close() { super.close(); this.blob = null; }
 }
 
@@ -336,11 +339,7 @@ export class RangeStore extends BaseStore {
         });
     }
 
-    // through fillPiece: the same checks and the watchdog, into a buffer of its own
-    async read(off, len) {
-        checkSpan(this, off, len);
-        return (await this.fillPiece(new ArrayBuffer(len), off, len)).view;
-    }
+    read(off, len) { return readByFill(this, off, len); }
 
     // The answer's status and Content-Range are checked before its body is read; a wrong answer's
     // body is cancelled at once (not left for the collector), a right one is read into staging.
