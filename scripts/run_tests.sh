@@ -14,6 +14,15 @@ cd "$(dirname "$0")/.."
 CHORD_SHARED=${CHORD_SHARED:-$(pwd)}
 export CHORD_SHARED
 echo "test material: $CHORD_SHARED"
+# Free disk where the suites write ($BUILD, TMPDIR): a full disk shows up as write errors deep
+# inside some suite (a CI run once failed 8 suites that way), so say it up front and again after
+# any failure. About 4 GB is needed (the TinyLlama-shaped parity models alone are 1.7 GB).
+disk_free() {
+    local d
+    for d in "$BUILD" "${TMPDIR:-/tmp}"; do mkdir -p "$d"; df -Pm "$d" | awk -v d="$d" 'NR == 2 { printf "%s: %d MB free   ", d, $4 }'; done
+    echo
+}
+echo "disk: $(disk_free)"
 
 wanted() {  # is suite $1 (basename) selected by T?
     [ -z "$ONLY" ] && return 0
@@ -33,7 +42,7 @@ run() {
     local t0=$(date +%s) rc
     "$@" 2>&1 | tee "$log"; rc=${PIPESTATUS[0]}
     local dt=$(( $(date +%s) - t0 ))
-    if [ "$rc" -ne 0 ]; then fail=$((fail+1)); failed+=("$name"); echo "FAIL $name (${dt}s)"
+    if [ "$rc" -ne 0 ]; then fail=$((fail+1)); failed+=("$name"); echo "FAIL $name (${dt}s; disk: $(disk_free))"
     elif grep -q '^SKIP' "$log"; then skip=$((skip+1)); skipped+=("$name: $(grep -m1 '^SKIP' "$log")"); echo "SKIP $name (${dt}s)"
     else pass=$((pass+1)); echo "PASS $name (${dt}s)"; fi
 }

@@ -24,6 +24,7 @@ fi
 make -s BUILD="$BUILD" "$BUILD/make_model" "$BUILD/oracle" "$BUILD/wasm-chord" >/dev/null || { echo "FAIL: build"; exit 1; }
 D=$BUILD/model_keys
 rm -rf "$D"; mkdir -p "$D"
+trap 'rm -f "$D"/*.gguf' EXIT  # the logs stay for a failure's reader; the models (430 MB) go
 fails=0; n=0
 ok()  { echo "ok   $1"; n=$((n+1)); }
 bad() { echo "FAIL $1"; fails=$((fails+1)); n=$((n+1)); }
@@ -72,7 +73,7 @@ done
 # same NAME BASE TYPE MAKE_MODEL_ARGS... : llama.cpp's tokens, and a real difference from BASE's
 # (BASE = llama|qwen2|phi3|gemma2|gemma3|gemma3w). Monotone changes (final soft-capping) cannot
 # move greedy tokens: with SAME_BY=logits the difference is in llama.cpp's first top-5 logits.
-same() {
+same_() {
     local name=$1 base=$2 type=$3; shift 3
     local shape=${SHAPE[$base]} ids=${IDS[$base]} ref=${REF[$base]}
     local f; f=$(make_m "$name" $shape --type "$type" "$@") || { bad "$name: make_model failed"; return; }
@@ -97,7 +98,7 @@ same() {
 }
 
 # refuse NAME EXPECTED_TEXT ORACLE(refuses|loads|-) MAKE_MODEL_ARGS...  (only "refuses" is checked)
-refuse() {
+refuse_() {
     local name=$1 want=$2 oracle=$3; shift 3
     local f; f=$(make_m "$name" "$@") || { bad "$name: make_model failed"; return; }
     local err rc
@@ -113,7 +114,7 @@ refuse() {
 }
 
 # tok NAME PRE : the llama-bpe vocabulary with tokenizer.ggml.pre = PRE tokenizes like llama.cpp
-tok() {
+tok_() {
     local name=$1 pre=$2
     local f; f=$(make_m "$name" $LLAMA --vocab "$BPE" --layers 1 --embd 32 --ff 32 --heads 1 --kv-heads 1 --kv "tokenizer.ggml.pre=str:$pre") || { bad "$name: make_model failed"; return; }
     local s ours theirs bad_one=""
@@ -123,6 +124,12 @@ tok() {
     done
     [ -z "$bad_one" ] && ok "$name: tokenizes like llama.cpp" || bad "$name: $bad_one"
 }
+
+# Each case's model is removed once checked (the bases stay): kept, the 50-odd F32 models filled
+# 3 GB of $BUILD, and a CI run on a small disk failed 8 suites with write errors.
+same()   { same_ "$@";   rm -f "$D/$1.gguf"; }
+refuse() { refuse_ "$@"; rm -f "$D/$1.gguf"; }
+tok()    { tok_ "$@";    rm -f "$D/$1.gguf"; }
 
 echo "== extra tensors and keys that llama.cpp implements: same tokens =="
 same rope-freqs-wide llama f32 --rope-freqs wide
