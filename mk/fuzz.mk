@@ -68,8 +68,8 @@ fuzz-replay: fuzz-build
 # replayed once, and llvm-cov's per-file table for the files the target is there to exercise
 # (FUZZ_COV_NAME, a regex of paths) in $(FUZZ_COV_BUILD)/NAME.txt.
 FUZZ_COV_BUILD    ?= build-fuzz-cov
-FUZZ_COV_load      := src/(gguf/gguf|model/model|model/arch|engine/session|engine/forward|api/generate)\.c
-FUZZ_COV_gguf_meta := src/(gguf/gguf|api/model_info)\.c
+FUZZ_COV_load      := src/(gguf/gguf|gguf/gguf_get|model/model|model/arch|engine/session|engine/forward|api/generate)\.c
+FUZZ_COV_gguf_meta := src/(gguf/gguf|gguf/gguf_get|api/model_info)\.c
 FUZZ_COV_tokenize  := src/tokenizer/
 FUZZ_COV_detok     := src/tokenizer/(encode|vocab)\.c
 FUZZ_COV_sampler   := src/engine/sampler\.c
