@@ -133,10 +133,13 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     t[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_simd128;
     t[CHORD_TYPE_Q5_K].vec_dot_rows = chord_dot_rows_q5_K_simd128;
     t[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_simd128;
-#if defined(__wasm64__)
-    /* wasm64 only: there every load the 4-lane kernels save is a bounds check (TinyLlama Q4_K_M
-     * decode in Chromium, 1 thread: 8.42 -> 9.06 tok/s). In wasm32 loads cost nothing extra and
-     * the same kernels ran slower end to end (9.15 -> 7.29), so wasm32 keeps one row per call. */
+#if defined(__wasm64__) || !defined(__wasm_relaxed_simd__)
+    /* wasm64, and plain simd128 in wasm32 (Node 20, engines without relaxed SIMD). In wasm64
+     * every load the 4-lane kernels save is a bounds check (TinyLlama Q4_K_M decode in Chromium,
+     * 1 thread: 8.42 -> 9.06 tok/s); in plain simd128 each activation vector is also widened to
+     * i16 once for all 4 rows (Node 20, same model, 48 decode tokens, CPU seconds, 7 interleaved
+     * runs at load 8-9: 14.3 -> 12.7, tokens identical). In wasm32-relaxed loads cost nothing
+     * extra and the same kernels ran slower end to end (9.15 -> 7.29), so it keeps one row per call. */
     t[CHORD_TYPE_Q8_0].vec_dot_wrows = chord_dot_wrows_q8_0_simd128;
     /* Q8_0 over 2 lanes: 4 lanes (two 2-row calls) ran no faster than one row per call, 2 lanes
      * +10% (24 MiB matvec, Chromium relaxed: 11.34 -> 12.52 GB/s, 4 lanes 11.36; load 4) */

@@ -231,8 +231,9 @@ static ALWAYS_INLINE void k45_rows(int64_t n, const void *vx, const void *vy, ui
             const v128_t sl = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 0)), su = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc, 1));
             sc = wasm_i32x4_shuffle(sc, sc, 1, 2, 3, 0);
             const k45_lv lv = k45_levels(&hb, b0, b1, five);
+            const k45_pv pv = k45_pre(&lv, sl, su);
             for (int r = 0; r < ny; r++)
-                s[r] = k45_acc(s[r], &lv, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + 64 * j, sl, su);
+                s[r] = k45_acc_pre(s[r], &pv, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + 64 * j);
         }
         for (int r = 0; r < ny; r++) acc[r] = acc_scaled(acc[r], d[r], kacc_get(s[r]));
     }
@@ -260,17 +261,25 @@ static ALWAYS_INLINE void q6k_rows(int64_t n, const void *vx, const void *vy, ui
             const v128_t ha = wasm_v128_load(qh), hb = wasm_v128_load(qh + 16);
             const int off = 128 * j;
             v128_t q0 = wasm_v128_or(wasm_v128_and(l0a, m4), HB(ha, 0)), q1 = wasm_v128_or(wasm_v128_and(l0b, m4), HB(hb, 0));
-            for (int r = 0; r < ny; r++)
-                s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off, BCAST16(scv, 0), BCAST16(scv, 1));
+            {
+                const kpre p = kpre_of8(q0, q1, BCAST16(scv, 0), BCAST16(scv, 1));
+                for (int r = 0; r < ny; r++) s[r] = kacc_pre(s[r], &p, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off);
+            }
             q0 = wasm_v128_or(wasm_v128_and(l1a, m4), HB(ha, 2)); q1 = wasm_v128_or(wasm_v128_and(l1b, m4), HB(hb, 2));
-            for (int r = 0; r < ny; r++)
-                s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 32, BCAST16(scv, 2), BCAST16(scv, 3));
+            {
+                const kpre p = kpre_of8(q0, q1, BCAST16(scv, 2), BCAST16(scv, 3));
+                for (int r = 0; r < ny; r++) s[r] = kacc_pre(s[r], &p, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 32);
+            }
             q0 = wasm_v128_or(hi_nib(l0a), HB(ha, 4)); q1 = wasm_v128_or(hi_nib(l0b), HB(hb, 4));
-            for (int r = 0; r < ny; r++)
-                s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 64, BCAST16(scv, 4), BCAST16(scv, 5));
+            {
+                const kpre p = kpre_of8(q0, q1, BCAST16(scv, 4), BCAST16(scv, 5));
+                for (int r = 0; r < ny; r++) s[r] = kacc_pre(s[r], &p, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 64);
+            }
             q0 = wasm_v128_or(hi_nib(l1a), HB(ha, 6)); q1 = wasm_v128_or(hi_nib(l1b), HB(hb, 6));
-            for (int r = 0; r < ny; r++)
-                s[r] = kacc_add(s[r], q0, q1, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 96, BCAST16(scv, 6), BCAST16(scv, 7));
+            {
+                const kpre p = kpre_of8(q0, q1, BCAST16(scv, 6), BCAST16(scv, 7));
+                for (int r = 0; r < ny; r++) s[r] = kacc_pre(s[r], &p, (YROW(chord_block_q8_K, vy, ys, r) + i)->qs + off + 96);
+            }
             scv = scb;
         }
 #undef HB

@@ -64,6 +64,12 @@ static inline kacc kacc_add(kacc a, v128_t q0, v128_t q1, const int8_t *y, v128_
 
 static inline v8i kacc_get(kacc a) { return (v8i){ a.lo, a.hi }; }
 
+/* The rows kernels' prepared weight step (simd128_plain.h scales the widened levels there); here
+ * relaxed_dot takes the i8 levels as they are, so preparing only keeps them with their scales. */
+typedef struct { v128_t q0, q1, sc_lo, sc_hi; } kpre;
+static inline kpre kpre_of8(v128_t q0, v128_t q1, v128_t sc_lo, v128_t sc_hi) { return (kpre){ q0, q1, sc_lo, sc_hi }; }
+static inline kacc kacc_pre(kacc a, const kpre *p, const int8_t *y) { return kacc_add(a, p->q0, p->q1, y, p->sc_lo, p->sc_hi); }
+
 /* Q5_K's high bits of one block, consumed two bits per 64-element step. */
 typedef struct { v128_t h0, h1; } k45_high;
 static inline k45_high k45_high_init(v128_t h0, v128_t h1) { return (k45_high){ h0, h1 }; }
@@ -97,6 +103,15 @@ static inline kacc k45_acc_v(kacc s, const k45_lv *v, const v128_t *y, v128_t sl
     s = kacc_add_v(s, v->l0, v->l1, y[0], y[1], sl, sl);
     s = kacc_add_v(s, v->u0, v->u1, y[2], y[3], su, su);
     return s;
+}
+/* k45_acc for the rows kernels (simd128_plain.h scales the levels once per step there) */
+typedef struct { kpre lo, up; } k45_pv;
+static inline k45_pv k45_pre(const k45_lv *v, v128_t sl, v128_t su) {
+    return (k45_pv){ kpre_of8(v->l0, v->l1, sl, sl), kpre_of8(v->u0, v->u1, su, su) };
+}
+static inline kacc k45_acc_pre(kacc s, const k45_pv *p, const int8_t *q8) {
+    s = kacc_pre(s, &p->lo, q8);
+    return kacc_pre(s, &p->up, q8 + 32);
 }
 static inline kacc k45_step(kacc s, k45_high *h, v128_t b0, v128_t b1, const int8_t *q8, v128_t sl, v128_t su,
                             int five) {
