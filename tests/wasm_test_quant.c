@@ -296,8 +296,8 @@ EXPORT int32_t wtq_run(void) {
             for (int nx = 1; nx <= 9; nx++)
                 for (int kind = 0; kind < 4; kind++) check_wrows(&wcases[ci], sizes[si], nx, kind);
         checks++;
-#if defined(__wasm64__)
-        const chord_vec_dot_wrows_fn want = wcases[ci].wrows; /* installed in wasm64 only (simd128.c) */
+#if defined(__wasm64__) || !defined(__wasm_relaxed_simd__)
+        const chord_vec_dot_wrows_fn want = wcases[ci].wrows; /* wasm64 and plain wasm32 (simd128.c) */
 #else
         const chord_vec_dot_wrows_fn want = NULL;
 #endif
