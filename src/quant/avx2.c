@@ -216,6 +216,76 @@ DOT_ROWS(q5_1, chord_block_q5_1, rows_q5_1)
 #include "quant/x86_rows32.h"
 DOT_ROWS(q8_0, chord_block_q8_0, rows_q8_0)
 
+/* ---- Q8_0 against packed activation rows (chord_pack_q8_0, levels + 128) -------------------- */
+
+/* One weight row against nr (<= 4) packed activation rows: the levels back to signed bytes (xor
+ * 0x80), then step_q8_0's integer lanes and its order. Only the tile's fallback for rows longer
+ * than its scale scratch and the table's vec_dot_rows_packed (which ops.c does not call where the
+ * tile is installed) run it, so it is kept simple. Bit-identical to chord_dot_q8_0_avx2. */
+static inline __attribute__((always_inline)) void rows_q8_0p(int64_t n, const chord_block_q8_0 *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+    const int64_t nb = n / 32;
+    const __m256i u128 = _mm256_set1_epi8((char)0x80);
+    __m256 acc[2][4];
+    UNROLL
+    for (int r = 0; r < nr; r++) { acc[0][r] = _mm256_setzero_ps(); acc[1][r] = _mm256_setzero_ps(); }
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i qx = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        const float xd = H2F(x[i].d);
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *p = yb + (uint64_t)r * ys;
+            uint16_t dyh;
+            memcpy(&dyh, p + 32 * nb + 2 * i, 2);
+            const __m256 d = _mm256_set1_ps(xd * H2F(dyh));
+            const __m256i qy = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + 32 * i)), u128);
+            acc[i & 1][r] = _mm256_add_ps(acc[i & 1][r], _mm256_mul_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy))));
+        }
+    }
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc[0][r], acc[1][r])) + 0.0f;
+}
+
+void chord_dot_rows_q8_0_packed_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out) {
+    X86_ROWS_BY4(rows_q8_0p, chord_block_q8_0, n, x, y, ys, ny, out);
+}
+
+/* The prompt tile (x86_tile_q8.h) with AVX2's integer dot: 16 registers hold QT_R x QT_T pairs'
+ * two accumulators each, the QT_R weight blocks' levels and absolute values, the token block and
+ * two temporaries. Per weight block qa = the levels, qb = their absolute values; a token block is
+ * its packed bytes xor 0x80 (the signed levels). One (row, token) block: maddubs(|qx|, sign(qy,
+ * qx)) (no saturation: |pair| <= 2 * 128 * 127, the activation levels are never -128), madd
+ * with ones, the conversion, the multiply by the broadcast scale product and the add: step_q8_0's
+ * lanes and order. */
+#define QT_NAME(base) base##_avx2
+#define QT_R 2
+#define QT_T 2
+#define QT_CONSTS                                                                                  \
+    const __m256i u128 = _mm256_set1_epi8((char)0x80);                                             \
+    const __m256i ones = _mm256_set1_epi16(1)
+#define QT_ROW(qa, qb, qs)                                                                         \
+    do {                                                                                           \
+        (qa) = _mm256_loadu_si256((const __m256i *)(qs));                                          \
+        (qb) = _mm256_sign_epi8((qa), (qa));                                                       \
+    } while (0)
+#define QT_TOK(p) _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p)), u128)
+#define QT_PAIR(acc, qx, ax, qs, qy, d)                                                              \
+    do {                                                                                           \
+        __m256 s_, t_;                                                                             \
+        __asm__("vpsignb %[x], %[y], %[s]\n\t"                                                     \
+                "vpmaddubsw %[s], %[u], %[s]\n\t"                                                  \
+                "vpmaddwd %[one], %[s], %[s]\n\t"                                                  \
+                "vcvtdq2ps %[s], %[s]\n\t"                                                         \
+                "vbroadcastss %[dd], %[t]\n\t"                                                     \
+                "vmulps %[t], %[s], %[s]\n\t"                                                      \
+                "vaddps %[s], %[a], %[a]"                                                          \
+                : [a] "+x"(acc), [s] "=&x"(s_), [t] "=&x"(t_)                                      \
+                : [x] "x"(qx), [u] "x"(ax), [y] "x"(qy), [one] "x"(ones), [dd] "m"(d));            \
+    } while (0)
+#define QT_ROWS_P rows_q8_0p
+#define QT_ROWS_BY X86_ROWS_BY4
+#include "quant/x86_tile_q8.h"
+
 /* ---- activation quantizers (bit-identical to quant_ref.c) ---------------------------------- */
 
 /* roundf (ties away from zero) exactly: truncate, then step away from zero when the dropped

@@ -82,10 +82,13 @@ float chord_dot_q6_K_avx512vnni(int64_t n, const void *x, const void *y);
 float chord_dot_q8_0_avx512vnni(int64_t n, const void *x, const void *y);
 /* Q8_0 weight rows against packed activation rows (chord_pack_q8_0): bit-identical to
  * chord_dot_q8_0_avx2 on the plain rows. */
+void chord_dot_rows_q8_0_packed_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q8_0_packed_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q8_0_packed_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 /* The prompt tile of Q8_0 (quant.h chord_vec_dot_tile_fn) against packed activation rows, 2
  * weight rows x 4 tokens per register block (x86_tile_q8.h); bit-identical to vec_dot. */
+void chord_dot_tile_q8_0_packed_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
+                                     uint64_t ys, int ny, float *out, uint64_t os);
 void chord_dot_tile_q8_0_packed_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                            uint64_t ys, int ny, float *out, uint64_t os);
 /* Activation quantizers and conversions: bit-identical to the reference ones (tested). */

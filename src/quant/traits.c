@@ -107,11 +107,16 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q5_0].vec_dot_rows = chord_dot_rows_q5_0_avx2;
     traits[CHORD_TYPE_Q5_1].vec_dot_rows = chord_dot_rows_q5_1_avx2;
     traits[CHORD_TYPE_Q5_K].vec_dot_rows = chord_dot_rows_q5_K_avx2;
+    /* Q8_0 prompt batches: packed activations and the register-tiled kernel (x86_tile_q8.h) */
+    traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed;
+    traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_avx2;
+    traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx2;
     if (cpu_has_avx_vnni()) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_vnni;
+        traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = NULL; /* not measured against the VNNI rows */
         traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_vnni;

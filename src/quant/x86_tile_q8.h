@@ -3,21 +3,33 @@
  * (chord_pack_q8_0) per call, register-blocked QT_R weight rows x QT_T tokens at a time, so that
  * each loaded weight block feeds QT_T products and each activation block QT_R.
  *
- * The arithmetic of every (row, token) pair is exactly rows_q8_0p's (x86_vnni.h), i.e. ref.c's
- * canonical order: per block the exact int32 lanes (vpdpbusd of q + 128 against the weight's
- * levels, started from -128 * sum4(weight)), converted, multiplied by the IEEE product
- * dx * dy, added to the even- or odd-block accumulator; at the end hsum(acc0 + acc1) + 0. Only
- * the loop nest differs: which pair's next block is issued when. So out is bit-identical to
- * vec_dot (tests/test_quant.c compares with memcmp).
+ * The arithmetic of every (row, token) pair is exactly ref.c's canonical order: per block the
+ * exact int32 lanes (8 lanes of 4 consecutive products), converted, multiplied by the IEEE
+ * product dx * dy, added to the even- or odd-block accumulator; at the end hsum(acc0 + acc1) + 0.
+ * Only the loop nest differs from vec_dot: which pair's next block is issued when. So out is
+ * bit-identical to vec_dot (tests/test_quant.c compares with memcmp).
  *
- * Why the old kernel was slow (1 weight row x 8 tokens): GCC issued all 64 conversions of a chunk
- * first and spilled them, plus 8 scalar fp16 lookups and inserts per chunk and row to build the
- * weight scales. Here the weight scales are converted once per call and row (dxf), the scale
- * products of a chunk are one vector multiply per pair (dd, read back as embedded broadcasts),
- * and a block step keeps 2 x QT_R x QT_T accumulators plus QT_R weight blocks in registers.
+ * Why the old kernels were slow (1 weight row x 4 or 8 tokens): GCC issued all 64 conversions of
+ * a chunk first and spilled them, plus 8 scalar fp16 lookups and inserts per chunk and row to
+ * build the weight scales. Here the weight scales are converted once per call and row (dxf), the
+ * scale products of a chunk are one vector multiply per pair (dd, read back as broadcasts), and a
+ * block step keeps 2 x QT_R x QT_T accumulators plus the QT_R weight blocks in registers.
  *
- * The includer (x86_vnni.h) provides VNNI_NAME, VNNI_DPBUSD, H2F, hsum_ps, UNROLL and
- * VNNI_NAME(rows_q8_0p) (the fallback for rows longer than QT_NBMAX blocks).
+ * The integer part is the includer's, one instantiation per instruction set (each with its own
+ * -m flags), in the manner of x86_rows32.h:
+ *  - QT_NAME(base)            the kernels' names (base##_avx2, ...);
+ *  - QT_CONSTS                declarations of the constants the hooks below use;
+ *  - QT_ROW(qa, qb, qs)       one weight block's levels at qs prepared into two registers
+ *                             (x86_vnni.h: the levels and the -128 * sum4 correction; avx2.c:
+ *                             the levels and their absolute values);
+ *  - QT_TOK(p)                one packed activation block at p as the pair step takes it;
+ *  - QT_PAIR(acc, qa, qb, qy, d)  acc += (float)lanes * d (d: a float in memory), in one asm
+ *                             statement, so that GCC cannot hoist the integer halves of a whole
+ *                             chunk and spill their results;
+ *  - QT_ROWS_P, QT_ROWS_BY    the packed rows kernel (one weight row x a few tokens) and its
+ *                             X86_ROWS_BY* splitter: rows longer than QT_NBMAX blocks.
+ * and QT_R, QT_T (register block; default 2 x 4, which needs 32 vector registers). Uses H2F,
+ * hsum_ps and UNROLL (x86.h). Each inclusion defines one tile and undefines the parameters.
  */
 #ifndef QT_R
 #define QT_R 2            /* weight rows per register block */
@@ -31,11 +43,9 @@
 /* nr (<= QT_R) weight rows at xb (xs bytes apart) x nt (<= QT_T) packed activation rows at yb (ys
  * apart); dxf = the weight rows' scales as floats, QT_NBMAX apart. Both counts are constants
  * after inlining. Writes out[t * os + r]. */
-static inline __attribute__((always_inline)) void VNNI_NAME(tile_q8_0p)(int64_t nb, const uint8_t *xb, uint64_t xs,
+static inline __attribute__((always_inline)) void QT_NAME(tile_q8_0p)(int64_t nb, const uint8_t *xb, uint64_t xs,
         const float *dxf, const int nr, const uint8_t *yb, uint64_t ys, const int nt, float *out, uint64_t os) {
-    const __m256i u128 = _mm256_set1_epi8((char)0x80);
-    const __m256i magic_i = _mm256_set1_epi32(0x4B400000);
-    const __m256 magic = _mm256_castsi256_ps(magic_i);
+    QT_CONSTS;
     __m256 acc0[QT_R][QT_T], acc1[QT_R][QT_T];
     float dd[QT_R][QT_T][8] __attribute__((aligned(32)));
     const chord_block_q8_0 *x[QT_R];
@@ -72,38 +82,16 @@ static inline __attribute__((always_inline)) void VNNI_NAME(tile_q8_0p)(int64_t 
         /* an opaque copy, so that GCC reads dd[r][t][k] as embedded broadcasts of base + offset */
         const float *ddp = &dd[0][0][0];
         __asm__("" : "+r"(ddp));
-/* One (row, token) block: acc += (float)lane * d, in one asm statement so that GCC cannot hoist
- * the integer halves of a whole chunk and spill their results. The conversion is the exact
- * magic-number one: corr carries 0x4B400000 (the bits of 1.5 * 2^23) besides -128 * sum4(qx), so
- * dpbusd leaves 0x4B400000 + lane, which as a float is exactly 12582912 + lane (|lane| <= 4 * 127
- * * 128 < 2^22 keeps it in [2^23, 2^24), where the spacing is 1), and subtracting 12582912 gives
- * exactly (float)lane, +0 for 0, as vcvtdq2ps would: the same value, a subtraction instead of a
- * conversion (3-8% on the tile in an interleaved microbenchmark). */
-#define QT_PAIR(acc, corr, qx, qy, d)                                                              \
-    do {                                                                                           \
-        __m256 s_;                                                                                 \
-        __asm__("vmovdqa32 %[c], %[s]\n\t"                                                           \
-                "vpdpbusd %[x], %[y], %[s]\n\t"                                                    \
-                "vsubps %[m], %[s], %[s]\n\t"                                                      \
-                "vmulps %[dd]%{1to8%}, %[s], %[s]\n\t"                                             \
-                "vaddps %[s], %[a], %[a]"                                                         \
-                : [a] "+v"(acc), [s] "=&v"(s_)                                                     \
-                : [c] "v"(corr), [x] "v"(qx), [y] "v"(qy), [dd] "m"(d), [m] "v"(magic));                          \
-    } while (0)
 #define QT_STEP(k, ACC)                                                                            \
         do {                                                                                       \
-            __m256i qx[QT_R], corr[QT_R];                                                          \
+            __m256i qa[QT_R], qb[QT_R];                                                            \
             UNROLL                                                                                 \
-            for (int r = 0; r < nr; r++) {                                                         \
-                qx[r] = _mm256_loadu_si256((const __m256i *)x[r][c + (k)].qs);                     \
-                corr[r] = _mm256_sub_epi32(magic_i,                                                \
-                                           VNNI_DPBUSD(_mm256_setzero_si256(), u128, qx[r]));     \
-            }                                                                                      \
+            for (int r = 0; r < nr; r++) QT_ROW(qa[r], qb[r], x[r][c + (k)].qs);                   \
             UNROLL                                                                                 \
             for (int t = 0; t < nt; t++) {                                                         \
-                const __m256i qy = _mm256_loadu_si256((const __m256i *)(p[t] + 32 * (c + (k))));   \
+                const __m256i qy = QT_TOK(p[t] + 32 * (c + (k)));                                  \
                 UNROLL                                                                             \
-                for (int r = 0; r < nr; r++) QT_PAIR(ACC[r][t], corr[r], qx[r], qy, ddp[(r * QT_T + t) * 8 + (k)]); \
+                for (int r = 0; r < nr; r++) QT_PAIR(ACC[r][t], qa[r], qb[r], x[r][c + (k)].qs, qy, ddp[(r * QT_T + t) * 8 + (k)]); \
             }                                                                                      \
         } while (0)
         if (kn == 8) {
@@ -129,7 +117,7 @@ static inline __attribute__((always_inline)) void VNNI_NAME(tile_q8_0p)(int64_t 
  * prompt, and without this the next pass's scale conversion waited for each line (15% of the
  * tile time with the 2048 x 16384 matrix of a microbenchmark). Prefetches never fault, so running
  * past the matrix's end is harmless. */
-static void VNNI_NAME(tile_q8_0p_pass)(int64_t nb, const uint8_t *xb, uint64_t xs, const float *dxf, int rg,
+static void QT_NAME(tile_q8_0p_pass)(int64_t nb, const uint8_t *xb, uint64_t xs, const float *dxf, int rg,
                                        const uint8_t *yb, uint64_t ys, int ny, float *out, uint64_t os) {
     const uint8_t *pf = xb + (uint64_t)rg * xs;
     const uint64_t pf_bytes = (uint64_t)QT_RG * xs;
@@ -143,7 +131,7 @@ static void VNNI_NAME(tile_q8_0p_pass)(int64_t nb, const uint8_t *xb, uint64_t x
         const uint8_t *y = yb + (uint64_t)t0 * ys;
         float *o = out + (uint64_t)t0 * os;
         int r = 0;
-#define QT_CALL(NR, NT) VNNI_NAME(tile_q8_0p)(nb, xb + (uint64_t)r * xs, xs, dxf + r * QT_NBMAX, NR, y, ys, NT, o + r, os)
+#define QT_CALL(NR, NT) QT_NAME(tile_q8_0p)(nb, xb + (uint64_t)r * xs, xs, dxf + r * QT_NBMAX, NR, y, ys, NT, o + r, os)
 #define QT_CALLS(NR)                                                                               \
         switch (nt) {                                                                              \
         case 8: if (QT_T >= 8) QT_CALL(NR, 8 <= QT_T ? 8 : 1); break;                              \
@@ -167,7 +155,7 @@ static void VNNI_NAME(tile_q8_0p_pass)(int64_t nb, const uint8_t *xb, uint64_t x
     }
 }
 
-void VNNI_NAME(chord_dot_tile_q8_0_packed)(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
+void QT_NAME(chord_dot_tile_q8_0_packed)(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                           uint64_t ys, int ny, float *out, uint64_t os) {
     const int64_t nb = n / 32;
     const uint8_t *xb = x;
@@ -178,7 +166,7 @@ void VNNI_NAME(chord_dot_tile_q8_0_packed)(int64_t n, const void *x, uint64_t xs
             for (int t0 = 0; t0 < ny; t0 += 8, yb += 8 * ys) {
                 int nt = ny - t0 < 8 ? ny - t0 : 8;
                 float *o = tmp;
-                X86_ROWS_BY8(VNNI_NAME(rows_q8_0p), chord_block_q8_0, n, xb + (uint64_t)k * xs, yb, ys, nt, o);
+                QT_ROWS_BY(QT_ROWS_P, chord_block_q8_0, n, xb + (uint64_t)k * xs, yb, ys, nt, o);
                 for (int t = 0; t < (ny - t0 < 8 ? ny - t0 : 8); t++) out[(uint64_t)(t0 + t) * os + k] = tmp[t];
             }
         }
@@ -191,7 +179,7 @@ void VNNI_NAME(chord_dot_tile_q8_0_packed)(int64_t n, const void *x, uint64_t xs
             const chord_block_q8_0 *b = (const chord_block_q8_0 *)(xb + (uint64_t)(r0 + r) * xs);
             for (int64_t i = 0; i < nb; i++) dxf[r * QT_NBMAX + i] = H2F(b[i].d);
         }
-        VNNI_NAME(tile_q8_0p_pass)(nb, xb + (uint64_t)r0 * xs, xs, dxf, rg, y, ys, ny, out + r0, os);
+        QT_NAME(tile_q8_0p_pass)(nb, xb + (uint64_t)r0 * xs, xs, dxf, rg, y, ys, ny, out + r0, os);
     }
 }
 
@@ -199,3 +187,10 @@ void VNNI_NAME(chord_dot_tile_q8_0_packed)(int64_t n, const void *x, uint64_t xs
 #undef QT_T
 #undef QT_RG
 #undef QT_NBMAX
+#undef QT_NAME
+#undef QT_CONSTS
+#undef QT_ROW
+#undef QT_TOK
+#undef QT_PAIR
+#undef QT_ROWS_P
+#undef QT_ROWS_BY
