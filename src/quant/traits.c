@@ -116,7 +116,7 @@ static void use_avx2(void) {
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_vnni;
-        traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = NULL; /* not measured against the VNNI rows */
+        traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_vnni; /* unmeasured */
         traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_vnni;
