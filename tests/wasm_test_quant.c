@@ -41,6 +41,7 @@ void chord_dot_wrows_q8_0_simd128(int64_t, const void *, uint64_t, int, const vo
 void chord_dot_wrows_q4_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
 void chord_dot_wrows_q5_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
 void chord_dot_wrows_q6_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
+void chord_dot_tile_q8_0_simd128(int64_t, const void *, uint64_t, int, const void *, uint64_t, int, float *, uint64_t);
 void chord_dequant_f16_simd128(const void *, float *, int64_t);
 void chord_quant_f16_simd128(const float *, void *, int64_t);
 
@@ -147,6 +148,50 @@ static void check_rows(const rcase *c, int64_t n, int ny, int edge) {
         }
     }
     free(f); free(xq); free(yq);
+}
+
+/* The prompt tile (quant.h chord_vec_dot_tile_fn): nx weight rows x ny activation rows, both
+ * strides padded past a row, into a token-major output with a stride past nx; every out must
+ * equal the single-row kernel's result bit for bit, and the padding must stay untouched. Edge:
+ * scales near fp16's largest, the first token's activations all zero, every other weight row
+ * zero bytes. */
+typedef struct { uint32_t type; chord_vec_dot_tile_fn tile; chord_vec_dot_fn one; } tcase;
+static const tcase tcases[] = {
+    {CHORD_TYPE_Q8_0, chord_dot_tile_q8_0_simd128, chord_dot_q8_0_simd128},
+};
+#define NTCASES (int)(sizeof tcases / sizeof tcases[0])
+
+static void check_tile(const tcase *c, int64_t n, int nx, int ny, int edge) {
+    const chord_type_traits *t = chord_type_get(c->type), *ty = chord_type_get(t->vec_dot_type);
+    uint64_t xb, yb;
+    if (chord_type_row_bytes(c->type, (uint64_t)n, &xb) || chord_type_row_bytes(t->vec_dot_type, (uint64_t)n, &yb)) return;
+    const uint64_t xs = xb + 32, ys = yb + 64, os = (uint64_t)nx + 3;
+    float *f = malloc((size_t)n * 4), *out = malloc(os * (uint64_t)ny * 4);
+    uint8_t *xq = malloc(xs * (uint64_t)nx), *yq = malloc(ys * (uint64_t)ny);
+    const float scale = edge ? 6.0e4f / 2.0f : 1.0f + 10.0f * (frand() + 1.0f);
+    for (int r = 0; r < nx; r++) {
+        for (int64_t i = 0; i < n; i++) f[i] = frand() * scale;
+        t->from_float(f, xq + xs * (uint64_t)r, n);
+        if (edge && r % 2) memset(xq + xs * (uint64_t)r, 0, xb);
+    }
+    for (int k = 0; k < ny; k++) {
+        for (int64_t i = 0; i < n; i++) f[i] = (edge && k == 0) ? 0.0f : frand();
+        ty->from_float(f, yq + ys * (uint64_t)k, n);
+    }
+    for (uint64_t i = 0; i < os * (uint64_t)ny; i++) out[i] = -7.0f;
+    c->tile(n, xq, xs, nx, yq, ys, ny, out, os);
+    for (int k = 0; k < ny; k++)
+        for (int r = 0; r < (int)os; r++) {
+            const float got = out[(uint64_t)k * os + r];
+            const float want = r < nx ? c->one(n, xq + xs * (uint64_t)r, yq + ys * (uint64_t)k) : -7.0f;
+            checks++;
+            if (memcmp(&want, &got, 4) != 0) {
+                failures++;
+                snprintf(last_fail, sizeof last_fail, "%s tile n=%lld nx=%d ny=%d edge %d row %d token %d: %.9g, %s %.9g",
+                         t->name, (long long)n, nx, ny, edge, r, k, (double)got, r < nx ? "single-row kernel" : "padding", (double)want);
+            }
+        }
+    free(f); free(out); free(xq); free(yq);
 }
 
 /* nx weight rows (stride xs, padded past a row so the stride is not the row size) against one
@@ -285,6 +330,27 @@ EXPORT int32_t wtq_run(void) {
         if (t->vec_dot_rows != rcases[ci].rows) {
             failures++;
             snprintf(last_fail, sizeof last_fail, "%s: traits vec_dot_rows is not the simd128 kernel", t->name);
+        }
+    }
+    for (int ci = 0; ci < NTCASES; ci++) {
+        const chord_type_traits *t = chord_type_get(tcases[ci].type);
+        /* 32-element types: 1 and 13 blocks too (the chains' 4-block groups and their tails) */
+        const int64_t sizes_k[] = {QK_K, 3 * QK_K, 2048, 5632}, sizes_32[] = {32, 13 * 32, 2048, 5632};
+        const int64_t *sizes = t->block_elems == 32 ? sizes_32 : sizes_k;
+        const int shapes[] = {1, 2, 3, 4, 5, 7, 16};
+        for (int si = 0; si < 4; si++)
+            for (int a = 0; a < 7; a++)
+                for (int b = 0; b < 7; b++)
+                    for (int edge = 0; edge < 2; edge++) check_tile(&tcases[ci], sizes[si], shapes[a], shapes[b], edge);
+        checks++;
+#if defined(__wasm_relaxed_simd__)
+        const chord_vec_dot_tile_fn want = tcases[ci].tile; /* installed in the relaxed builds only (simd128.c) */
+#else
+        const chord_vec_dot_tile_fn want = NULL;
+#endif
+        if (t->vec_dot_tile != want) {
+            failures++;
+            snprintf(last_fail, sizeof last_fail, "%s: traits vec_dot_tile is not the expected kernel", t->name);
         }
     }
     for (int ci = 0; ci < NWCASES; ci++) {
@@ -435,6 +501,52 @@ EXPORT double wtq_bench_wrows(int32_t i, int32_t rows, int32_t cols, int32_t ite
     free(w); free(yq); free(tmp); free(out);
     return best;
 }
+/* Time a rows x cols matrix against ntok activation rows (a prompt batch) of tcases[i] as ops.c
+ * runs it: 16-row tiles, each through the tile kernel with every token (tile = 1), or through the
+ * multi-row kernel in groups of 8 tokens (tile = 0): ms per pass. */
+EXPORT double wtq_bench_tile(int32_t i, int32_t rows, int32_t cols, int32_t ntok, int32_t iters, int32_t tile) {
+    const tcase *c = &tcases[i];
+    const chord_type_traits *t = chord_type_get(c->type), *ty = chord_type_get(t->vec_dot_type);
+    uint64_t xb, yb;
+    if (chord_type_row_bytes(c->type, (uint64_t)cols, &xb) || chord_type_row_bytes(t->vec_dot_type, (uint64_t)cols, &yb)) return -1;
+    uint8_t *w = malloc(xb * (uint64_t)rows), *yq = malloc(yb * (uint64_t)ntok);
+    float *tmp = malloc((size_t)cols * 4), *out = malloc((size_t)rows * (size_t)ntok * 4);
+    if (!w || !yq || !tmp || !out) return -1;
+    for (int32_t r = 0; r < rows; r++) {
+        for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
+        t->from_float(tmp, w + xb * r, cols);
+    }
+    for (int32_t k = 0; k < ntok; k++) {
+        for (int32_t j = 0; j < cols; j++) tmp[j] = frand();
+        ty->from_float(tmp, yq + yb * k, cols);
+    }
+    volatile float sink = 0;
+    double best = 1e30;
+    for (int32_t it = 0; it < iters; it++) {
+        double t0 = chord_time_ms();
+        for (int32_t r0 = 0; r0 < rows; r0 += 16) {
+            const int nr = rows - r0 < 16 ? rows - r0 : 16;
+            if (tile) { c->tile(cols, w + xb * r0, xb, nr, yq, yb, ntok, out + r0, (uint64_t)rows); continue; }
+            for (int32_t c0 = 0; c0 < ntok; c0 += 8) {
+                const int nc = ntok - c0 < 8 ? ntok - c0 : 8;
+                float o[8];
+                for (int r = r0; r < r0 + nr; r++) {
+                    chord_vec_dot_rows(t, cols, w + xb * r, yq + yb * c0, yb, nc, o);
+                    for (int k = 0; k < nc; k++) out[(c0 + k) * rows + r] = o[k];
+                }
+            }
+        }
+        sink = out[0] + out[rows * ntok - 1];
+        double dt = chord_time_ms() - t0;
+        if (dt < best) best = dt;
+    }
+    (void)sink;
+    free(w); free(yq); free(tmp); free(out);
+    return best;
+}
+EXPORT int32_t wtq_tile_count(void) { return NTCASES; }
+EXPORT const char *wtq_tile_name(int32_t i) { return i >= 0 && i < NTCASES ? chord_type_name(tcases[i].type) : ""; }
+
 EXPORT const char *wtq_wrows_name(int32_t i) { return i >= 0 && i < NWCASES ? chord_type_name(wcases[i].type) : ""; }
 EXPORT int32_t wtq_wrows_count(void) { return NWCASES; }
 

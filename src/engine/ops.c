@@ -144,9 +144,10 @@ static void matmul_tile(const matmul_job *j, int64_t tile, float *out) {
         for (int64_t r = r0; r < r1; r++) m->y[r] = m->tr->vec_dot(n_in, w + (uint64_t)r * m->w->row_bytes, x);
         return;
     }
-    if (j->a->packed && m->tr->vec_dot_tile_packed) { /* the kernel blocks rows x tokens itself */
-        m->tr->vec_dot_tile_packed(n_in, w + (uint64_t)r0 * m->w->row_bytes, m->w->row_bytes, (int)(r1 - r0), x, xs,
-                                   n_tok, m->y + r0, (uint64_t)n_out);
+    const chord_vec_dot_tile_fn tile_fn = j->a->packed ? m->tr->vec_dot_tile_packed : m->tr->vec_dot_tile;
+    if (tile_fn) { /* the kernel blocks rows x tokens itself */
+        tile_fn(n_in, w + (uint64_t)r0 * m->w->row_bytes, m->w->row_bytes, (int)(r1 - r0), x, xs, n_tok, m->y + r0,
+                (uint64_t)n_out);
         return;
     }
     /* prompt batch: a few activation rows (kept in L1) against every row of the tile (in L2).

@@ -133,6 +133,9 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     t[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_simd128;
     t[CHORD_TYPE_Q5_K].vec_dot_rows = chord_dot_rows_q5_K_simd128;
     t[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_simd128;
+#if defined(__wasm_relaxed_simd__)
+    t[CHORD_TYPE_Q8_0].vec_dot_tile = chord_dot_tile_q8_0_simd128;
+#endif
 #if defined(__wasm64__) || !defined(__wasm_relaxed_simd__)
     /* wasm64, and plain simd128 in wasm32 (Node 20, engines without relaxed SIMD). In wasm64
      * every load the 4-lane kernels save is a bounds check (TinyLlama Q4_K_M decode in Chromium,

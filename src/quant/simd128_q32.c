@@ -44,17 +44,6 @@ float chord_dot_q4_0_simd128(int64_t n, const void *vx, const void *vy) {
     return hsum8(add8(acc0, acc1));
 }
 
-#define LANE4(v, k) wasm_i32x4_shuffle(v, v, k, k, k, k)
-
-/* 4 fp16 scales (at a, b, c, d) zero-extended into u32 lanes by four lane loads: wasm_u32x4_make
- * of the four loads cost a scalar load plus an insert each (Q8_0 +12% single-row in Chromium). */
-static inline v128_t d4_of(const uint16_t *a, const uint16_t *b, const uint16_t *c, const uint16_t *d) {
-    v128_t v = wasm_i32x4_splat(0);
-    v = wasm_v128_load16_lane(a, v, 0);
-    v = wasm_v128_load16_lane(b, v, 2);
-    v = wasm_v128_load16_lane(c, v, 4);
-    return wasm_v128_load16_lane(d, v, 6);
-}
 /* With Q8_BATCH_SCALES (the relaxed build: +9% in Chromium, while plain simd128 lost 8-10% in
  * Chromium and Node 20, interleaved A/B) the block scales h2f(x.d)·h2f(y.d) of 4 blocks are
  * formed at once (the same products, converted in SIMD); blocks still go to acc0/acc1
