@@ -343,8 +343,8 @@ EXPORT int32_t wtq_run(void) {
                 for (int b = 0; b < 7; b++)
                     for (int edge = 0; edge < 2; edge++) check_tile(&tcases[ci], sizes[si], shapes[a], shapes[b], edge);
         checks++;
-#if defined(__wasm_relaxed_simd__)
-        const chord_vec_dot_tile_fn want = tcases[ci].tile; /* installed in the relaxed builds only (simd128.c) */
+#if defined(__wasm_relaxed_simd__) && defined(__wasm64__)
+        const chord_vec_dot_tile_fn want = tcases[ci].tile; /* installed in wasm64-relaxed only (simd128.c) */
 #else
         const chord_vec_dot_tile_fn want = NULL;
 #endif

@@ -81,7 +81,7 @@ typedef struct chord_type_traits {
      * NULL unless this CPU has one. Where set, vec_dot_rows_packed is set too. */
     chord_vec_dot_tile_fn vec_dot_tile_packed;
     /* The same over plain activation rows (from_float_act, as vec_dot takes them); NULL unless
-     * this build has one (the wasm relaxed-SIMD builds: simd128_tile.c). */
+     * this build has one (Q8_0 in the wasm64 relaxed-SIMD build: simd128_tile.c). */
     chord_vec_dot_tile_fn vec_dot_tile;
     /* Weight rows per vec_dot_wrows call in a decode matvec (2..CHORD_WROWS_MAX; 0 = the most):
      * each row is its own memory stream, and how many streams a kernel runs best with differs

@@ -133,7 +133,10 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     t[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_simd128;
     t[CHORD_TYPE_Q5_K].vec_dot_rows = chord_dot_rows_q5_K_simd128;
     t[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_simd128;
-#if defined(__wasm_relaxed_simd__)
+#if defined(__wasm_relaxed_simd__) && defined(__wasm64__)
+    /* the Q8_0 prompt tile, wasm64 relaxed only: 256x2048 x 64 tokens in 16-row tiles (Chromium,
+     * best pass of 250, 4 interleaved runs at load 6-9): wasm64 3.16-3.31 -> 2.97-3.12 ms (-4..-7%
+     * every run); wasm32 3.07-3.20 -> 2.99-3.15 in three runs and 3.86 in one, no clear gain */
     t[CHORD_TYPE_Q8_0].vec_dot_tile = chord_dot_tile_q8_0_simd128;
 #endif
 #if defined(__wasm64__) || !defined(__wasm_relaxed_simd__)

@@ -4,7 +4,11 @@
  * TQ_R weight rows x TQ_T tokens at a time, so that each loaded weight half-block feeds TQ_T
  * products and each activation half-block TQ_R. In wasm64 every load carries a bounds check, and
  * the row-at-a-time prompt kernel (q8_0_rows, simd128_q32.c) loads every activation block once
- * per weight row.
+ * per weight row. Installed in wasm64-relaxed only (simd128.c has the numbers); 2 x 4 measured
+ * best of 2x2, 1x4, 4x1, 2x3, 3x2, 2x4 and 4x2 (Chromium, 256x2048 x 64 tokens: 2x2 and 4x1 were
+ * slower than the rows kernel, 4x2 even). A Q4_K tile of the same form (2x2, 1x4, 2x3, 3x2) was
+ * 5-25% slower than k45_rows in both builds: its weight unpacking then serves 2-3 tokens instead of
+ * 4, which costs more than the activation loads it saves.
  *
  * The arithmetic of every (row, token) pair is q8_0_rows' and so chord_dot_q8_0_simd128's: per
  * block the exact int32 lanes of the 4-byte groups, converted, multiplied by the fp16 scales'
