@@ -640,39 +640,65 @@ static void test_dot_rows(void) {
 }
 
 /* The decode shape through the table: chord_vec_dot_wrows over nx weight rows (stride past the
- * row size) against one activation row must give exactly vec_dot per row, for every nx up to 9
- * (passes of CHORD_WROWS_MAX and a single last row), whether or not this CPU's table has a
- * vec_dot_wrows kernel for the type (native: none yet, so this checks the dispatch itself). */
+ * row size) against one activation row must give exactly vec_dot per row, and the scalar
+ * reference's bits, for every nx up to 9 (passes of CHORD_WROWS_MAX, a 3-row pass, a single last
+ * row), whether or not this CPU's table has a vec_dot_wrows kernel for the type (AVX2: Q4_K, Q6_K,
+ * Q8_0, x86_wrows.h; elsewhere this checks the dispatch itself). Weight rows: the four fill_row
+ * kinds, raw random bytes (every bit of the packed scales and levels) and a repeated byte pattern,
+ * all with finite scales; activations quantized from Gaussian data and raw random bytes; lengths
+ * with an even and (32-element types) an odd block count. */
 static void test_dot_wrows(void) {
     enum { MAX_ROWS = 9 };
-    const int64_t n = 256 * 3;
-    for (size_t i = 0; i < N_TYPES; i++) {
-        const chord_type_traits *tx = chord_type_get(TYPES[i]), *ty = chord_type_get(tx->vec_dot_type);
-        uint64_t rb, yb;
-        chord_type_row_bytes(TYPES[i], (uint64_t)n, &rb);
-        chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
-        const uint64_t xs = rb + 40;
-        float *x = malloc(n * 4), out[MAX_ROWS];
-        uint8_t *w = malloc(xs * MAX_ROWS), *y = malloc(yb);
-        for (int r = 0; r < MAX_ROWS; r++) {
-            fill_row(x, n, r % 4, (float)(r + 1));
-            tx->from_float(x, w + (uint64_t)r * xs, n);
-        }
-        fill_row(x, n, 0, 1.0f);
-        ty->from_float(x, y, n);
-        for (int nx = 0; nx <= MAX_ROWS; nx++) {
-            for (int r = 0; r < MAX_ROWS; r++) out[r] = -1.0f;
-            chord_vec_dot_wrows(tx, n, w, xs, nx, y, out);
-            int bad = 0;
-            for (int r = 0; r < nx; r++) {
-                const float one = tx->vec_dot(n, w + (uint64_t)r * xs, y);
-                bad += memcmp(&one, &out[r], 4) != 0;
+    static const int64_t lens[] = { 256 * 3, 32 * 25 };
+    static const uint8_t patterns[] = { 0xFF, 0x80, 0x55, 0x0F };
+    for (size_t i = 0; i < N_TYPES; i++)
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            const int64_t n = lens[li];
+            const chord_type_traits *tx = chord_type_get(TYPES[i]), *ty = chord_type_get(tx->vec_dot_type);
+            if (n % tx->block_elems || n % ty->block_elems) continue;
+            uint64_t rb, yb;
+            chord_type_row_bytes(TYPES[i], (uint64_t)n, &rb);
+            chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
+            const uint64_t xs = rb + 40;
+            float *x = malloc(n * 4), out[MAX_ROWS];
+            uint8_t *w = malloc(xs * MAX_ROWS), *y = malloc(yb);
+            for (int r = 0; r < MAX_ROWS; r++) {
+                uint8_t *row = w + (uint64_t)r * xs;
+                const int kind = r % 6;
+                const int is_float = tx->block_elems == 1;
+                if (kind < 4 || is_float) {
+                    fill_row(x, n, kind % 4, (float)(r + 1));
+                    tx->from_float(x, row, n);
+                } else {
+                    for (uint64_t k = 0; k < rb; k++) row[k] = kind == 4 ? (uint8_t)rnd() : patterns[r % 4];
+                    sanitize(TYPES[i], row, n / tx->block_elems, 1.0f);
+                }
             }
-            for (int r = nx; r < MAX_ROWS; r++) bad += out[r] != -1.0f; /* nothing past nx written */
-            CHECKF(bad == 0, "%s vec_dot_wrows: %d rows differ from vec_dot in %d", tx->name, nx, bad);
+            for (int yk = 0; yk < 2; yk++) {
+                if (yk == 0 || ty->block_elems == 1) {
+                    fill_row(x, n, 0, 1.0f);
+                    ty->from_float(x, y, n);
+                } else {
+                    for (uint64_t k = 0; k < yb; k++) y[k] = (uint8_t)rnd();
+                    sanitize(tx->vec_dot_type, y, n / ty->block_elems, 1.0f);
+                }
+                for (int nx = 0; nx <= MAX_ROWS; nx++) {
+                    for (int r = 0; r < MAX_ROWS; r++) out[r] = -1.0f;
+                    chord_vec_dot_wrows(tx, n, w, xs, nx, y, out);
+                    int bad = 0;
+                    for (int r = 0; r < nx; r++) {
+                        const float one = tx->vec_dot(n, w + (uint64_t)r * xs, y);
+                        const float ref = tx->vec_dot_ref(n, w + (uint64_t)r * xs, y);
+                        bad += memcmp(&one, &out[r], 4) != 0;
+                        if (is_block32(TYPES[i]) || is_kquant(TYPES[i])) bad += memcmp(&ref, &out[r], 4) != 0;
+                    }
+                    for (int r = nx; r < MAX_ROWS; r++) bad += out[r] != -1.0f; /* nothing past nx written */
+                    CHECKF(bad == 0, "%s vec_dot_wrows n=%lld (activations %d): %d rows differ from vec_dot / ref in %d",
+                           tx->name, (long long)n, yk, nx, bad);
+                }
+            }
+            free(x); free(w); free(y);
         }
-        free(x); free(w); free(y);
-    }
 }
 
 /* The table holds one batch kernel per type; the others built for x86 must stay bit-identical

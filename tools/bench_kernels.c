@@ -102,9 +102,28 @@ static void bench_type(uint32_t type, int64_t n, double mib, int reps) {
         sink = s;
         if (dt < t4) t4 = dt;
     }
+    /* the decode matvec as ops.c runs it: through chord_vec_dot_wrows, the matrix split into
+     * wrows_lanes lanes of consecutive rows, one row of every lane per call (= vec_dot per row
+     * for a type without a multi-weight-row kernel) */
+    const int lanes = !t->vec_dot_wrows ? 1 : t->wrows_lanes ? t->wrows_lanes : CHORD_WROWS_MAX;
+    const int64_t lane_rows = (rows + lanes - 1) / lanes;
+    double tw = 1e30;
+    for (int rep = 0; rep < reps; rep++) {
+        float out[CHORD_WROWS_MAX], s = 0;
+        double t0 = chord_time_ms();
+        for (int64_t r = 0; r < lane_rows; r++) {
+            int nx = 1;
+            while (nx < lanes && r + nx * lane_rows < rows) nx++;
+            chord_vec_dot_wrows(t, n, w + (uint64_t)r * row_bytes, (uint64_t)lane_rows * row_bytes, nx, act, out);
+            s += out[0];
+        }
+        double dt = (chord_time_ms() - t0) / 1e3;
+        sink = s;
+        if (dt < tw) tw = dt;
+    }
     double gb = (double)row_bytes * (double)rows / 1e9;
-    printf("%-5s | %8.2f | %8.2f | %6.1fx | %8.1f | %8.2f\n", t->name, gb / ts, gb / tf, ts / tf,
-           tf * 1e9 / (double)rows / (double)n * 1e3, 4 * gb / t4);
+    printf("%-5s | %8.2f | %8.2f | %6.1fx | %8.1f | %8.2f (%d) | %8.2f\n", t->name, gb / ts, gb / tf, ts / tf,
+           tf * 1e9 / (double)rows / (double)n * 1e3, gb / tw, lanes, 4 * gb / t4);
     free(w); free(act); free(act4); free(x);
 }
 
@@ -153,8 +172,8 @@ int main(int argc, char **argv) {
     chord_quant_init();
     printf("matvec, 1 thread, row n=%lld, %.0f MiB of weights; kernels: %s; memory read bandwidth "
            "%.1f GB/s (1 thread)\n", (long long)n, mib, chord_quant_isa(), read_bandwidth(mib * 8 > 256 ? mib * 8 : 256, 3));
-    printf("%-5s | %8s | %8s | %7s | %8s | %s\n", "type", "ref GB/s", "fast GB/s", "speedup", "ps/weight",
-           "x4 rows GB/s (weight bytes x rows / s)");
+    printf("%-5s | %8s | %8s | %7s | %8s | %s | %s\n", "type", "ref GB/s", "fast GB/s", "speedup", "ps/weight",
+           "decode GB/s (lanes)", "x4 rows GB/s (weight bytes x rows / s)");
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
         if (!only || chord_type_from_name(only) == (int)TYPES[i]) bench_type(TYPES[i], n, mib, reps);
     if (!only) {

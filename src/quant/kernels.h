@@ -63,6 +63,11 @@ void chord_dot_rows_q4_1_avx2(int64_t n, const void *x, const void *y, uint64_t 
 void chord_dot_rows_q5_0_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q5_1_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q5_K_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+/* The decode shape (quant.h chord_vec_dot_wrows_fn): nx = 2..4 weight rows (stride xs bytes)
+ * against one activation row (x86_wrows.h); each out[k] bit-identical to the single-row kernel's. */
+void chord_dot_wrows_q4_K_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out);
+void chord_dot_wrows_q6_K_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out);
+void chord_dot_wrows_q8_0_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out);
 /* The same three with AVX-VNNI (src/quant/vnni.c): bit-identical to the
  * AVX2 ones; installed only when CPUID reports AVX-VNNI. */
 void chord_dot_rows_q4_K_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);

@@ -111,6 +111,13 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed;
     traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_avx2;
     traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx2;
+    /* decode matvecs: 4 weight rows per pass, each its own memory stream (x86_wrows.h); CPUs with
+     * VNNI keep their single-row VNNI kernels (below), measured there */
+    if (!cpu_has_avx_vnni() && !cpu_has_avx512_vnni()) {
+        traits[CHORD_TYPE_Q4_K].vec_dot_wrows = chord_dot_wrows_q4_K_avx2;
+        traits[CHORD_TYPE_Q6_K].vec_dot_wrows = chord_dot_wrows_q6_K_avx2;
+        traits[CHORD_TYPE_Q8_0].vec_dot_wrows = chord_dot_wrows_q8_0_avx2;
+    }
     if (cpu_has_avx_vnni()) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_vnni;
