@@ -751,7 +751,6 @@ static void test_dot_rows_x86_direct(void) {
     check_rows_packed(chord_dot_rows_q8_0_packed_avx2, "avx2 packed rows kernel");
     check_tile_packed(chord_dot_tile_q8_0_packed_avx2, "avx2 packed tile kernel");
     if (vnni) check_rows_packed(chord_dot_rows_q8_0_packed_vnni, "avx-vnni packed rows kernel");
-    if (vnni) check_tile_packed(chord_dot_tile_q8_0_packed_vnni, "avx-vnni packed tile kernel");
     if (avx512vnni) check_rows_packed(chord_dot_rows_q8_0_packed_avx512vnni, "avx512-vnni packed rows kernel");
     if (avx512vnni) check_tile_packed(chord_dot_tile_q8_0_packed_avx512vnni, "avx512-vnni packed tile kernel");
     printf("test_quant: batch kernels exercised directly: avx2%s%s\n", vnni ? ", avx-vnni" : "",

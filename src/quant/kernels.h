@@ -91,11 +91,9 @@ void chord_dot_rows_q8_0_packed_avx2(int64_t n, const void *x, const void *y, ui
 void chord_dot_rows_q8_0_packed_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q8_0_packed_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 /* The prompt tile of Q8_0 (quant.h chord_vec_dot_tile_fn) against packed activation rows
- * (x86_tile_q8.h), register-blocked 2 weight rows x 2 tokens (AVX2, AVX-VNNI: 16 registers) or
+ * (x86_tile_q8.h), register-blocked 2 weight rows x 2 tokens (AVX2: 16 registers; also used on AVX-VNNI CPUs) or
  * 2 x 4 (AVX512-VNNI); bit-identical to vec_dot. */
 void chord_dot_tile_q8_0_packed_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
-                                     uint64_t ys, int ny, float *out, uint64_t os);
-void chord_dot_tile_q8_0_packed_vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                      uint64_t ys, int ny, float *out, uint64_t os);
 void chord_dot_tile_q8_0_packed_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                            uint64_t ys, int ny, float *out, uint64_t os);

@@ -123,7 +123,8 @@ static void use_avx2(void) {
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_vnni;
-        traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_vnni; /* unmeasured */
+        /* the prompt tile stays the AVX2 one (set above, same packed layout): a VEX AVX-VNNI form
+         * was written but could not be run on any machine this project had, so it was not kept */
         traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_vnni;

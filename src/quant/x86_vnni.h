@@ -153,41 +153,6 @@ DOT_ROWS_VNNI(q8_0_packed, chord_block_q8_0, VNNI_NAME(rows_q8_0p), X86_ROWS_BY4
 #define QT_ROWS_P VNNI_NAME(rows_q8_0p)
 #define QT_ROWS_BY X86_ROWS_BY8
 #include "quant/x86_tile_q8.h"
-#else
-/* The same tile with the VEX encodings of AVX-VNNI and its 16 registers: 2 weight rows x 2 tokens
- * (8 accumulators, the rows' corrections, a token block, the magic constant and two temporaries;
- * the weight levels are vpdpbusd's memory operand), and the scale product as a broadcast load
- * (no embedded broadcasts in VEX). Compiled and tested where the CPU has AVX-VNNI; the session that
- * wrote it had none (Zen 3), so it is unmeasured. */
-#define QT_NAME(base) VNNI_NAME(base)
-#define QT_R 2
-#define QT_T 2
-#define QT_CONSTS                                                                                  \
-    const __m256i u128 = _mm256_set1_epi8((char)0x80);                                             \
-    const __m256i magic_i = _mm256_set1_epi32(0x4B400000);                                         \
-    const __m256 magic = _mm256_castsi256_ps(magic_i)
-#define QT_ROW(qa, qb, qs)                                                                         \
-    do {                                                                                           \
-        (qa) = _mm256_loadu_si256((const __m256i *)(qs));                                          \
-        (qb) = _mm256_sub_epi32(magic_i, VNNI_DPBUSD(_mm256_setzero_si256(), u128, (qa)));         \
-    } while (0)
-#define QT_TOK(p) _mm256_loadu_si256((const __m256i *)(p))
-#define QT_PAIR(acc, qx, corr, qs, qy, d)                                                          \
-    do {                                                                                           \
-        __m256 s_, t_;                                                                             \
-        __asm__("vmovdqa %[c], %[s]\n\t"                                                            \
-                "%{vex%} vpdpbusd %[x], %[y], %[s]\n\t"                                            \
-                "vsubps %[m], %[s], %[s]\n\t"                                                      \
-                "vbroadcastss %[dd], %[t]\n\t"                                                     \
-                "vmulps %[t], %[s], %[s]\n\t"                                                      \
-                "vaddps %[s], %[a], %[a]"                                                          \
-                : [a] "+x"(acc), [s] "=&x"(s_), [t] "=&x"(t_)                                      \
-                : [c] "x"(corr), [x] "m"(*(const __m256i *)(qs)), [y] "x"(qy), [dd] "m"(d),        \
-                  [m] "x"(magic));                                                                 \
-    } while (0)
-#define QT_ROWS_P VNNI_NAME(rows_q8_0p)
-#define QT_ROWS_BY X86_ROWS_BY4
-#include "quant/x86_tile_q8.h"
 #endif
 
 /* rows_q4_K and rows_q6_K with vpdpwssd. */
