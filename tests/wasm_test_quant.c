@@ -424,6 +424,15 @@ EXPORT double wtq_bench(int32_t i, int32_t rows, int32_t cols, int32_t iters, in
     return best;
 }
 
+/* The benches' operands: n rows (stride bytes apart) of t quantized from uniform random floats
+ * (tmp holds one row of cols floats). */
+static void bench_fill(const chord_type_traits *t, uint8_t *dst, uint64_t stride, int32_t n, int32_t cols, float *tmp) {
+    for (int32_t r = 0; r < n; r++) {
+        for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
+        t->from_float(tmp, dst + stride * (uint64_t)r, cols);
+    }
+}
+
 /* Time a rows x cols matrix against 4 activation rows (a prompt batch's register block) with the
  * multi-row kernel (rows = 1) or the single-row kernel per activation row (rows = 0): ms per pass. */
 EXPORT double wtq_bench_rows(int32_t i, int32_t rows, int32_t cols, int32_t iters, int32_t multi) {
@@ -434,14 +443,8 @@ EXPORT double wtq_bench_rows(int32_t i, int32_t rows, int32_t cols, int32_t iter
     uint8_t *w = malloc(xb * (uint64_t)rows), *yq = malloc(yb * 4);
     float *tmp = malloc((size_t)cols * 4), out[4];
     if (!w || !yq || !tmp) return -1;
-    for (int32_t r = 0; r < rows; r++) {
-        for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
-        t->from_float(tmp, w + xb * r, cols);
-    }
-    for (int k = 0; k < 4; k++) {
-        for (int32_t j = 0; j < cols; j++) tmp[j] = frand();
-        ty->from_float(tmp, yq + yb * k, cols);
-    }
+    bench_fill(t, w, xb, rows, cols, tmp);
+    bench_fill(ty, yq, yb, 4, cols, tmp);
     volatile float sink = 0;
     double best = 1e30;
     for (int32_t it = 0; it < iters; it++) {
@@ -472,12 +475,8 @@ EXPORT double wtq_bench_wrows(int32_t i, int32_t rows, int32_t cols, int32_t ite
     uint8_t *w = malloc(xb * (uint64_t)rows), *yq = malloc(yb);
     float *tmp = malloc((size_t)cols * 4), *out = malloc((size_t)rows * 4);
     if (!w || !yq || !tmp || !out) return -1;
-    for (int32_t r = 0; r < rows; r++) {
-        for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
-        t->from_float(tmp, w + xb * r, cols);
-    }
-    for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
-    ty->from_float(tmp, yq, cols);
+    bench_fill(t, w, xb, rows, cols, tmp);
+    bench_fill(ty, yq, yb, 1, cols, tmp);
     volatile float sink = 0;
     double best = 1e30;
     for (int32_t it = 0; it < iters; it++) {
@@ -512,14 +511,8 @@ EXPORT double wtq_bench_tile(int32_t i, int32_t rows, int32_t cols, int32_t ntok
     uint8_t *w = malloc(xb * (uint64_t)rows), *yq = malloc(yb * (uint64_t)ntok);
     float *tmp = malloc((size_t)cols * 4), *out = malloc((size_t)rows * (size_t)ntok * 4);
     if (!w || !yq || !tmp || !out) return -1;
-    for (int32_t r = 0; r < rows; r++) {
-        for (int32_t k = 0; k < cols; k++) tmp[k] = frand();
-        t->from_float(tmp, w + xb * r, cols);
-    }
-    for (int32_t k = 0; k < ntok; k++) {
-        for (int32_t j = 0; j < cols; j++) tmp[j] = frand();
-        ty->from_float(tmp, yq + yb * k, cols);
-    }
+    bench_fill(t, w, xb, rows, cols, tmp);
+    bench_fill(ty, yq, yb, ntok, cols, tmp);
     volatile float sink = 0;
     double best = 1e30;
     for (int32_t it = 0; it < iters; it++) {
