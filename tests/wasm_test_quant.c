@@ -250,6 +250,13 @@ static void check_wrows(const wcase *c, int64_t n, int nx, int kind) {
     free(xq); free(yq);
 }
 
+/* A traits field holds the kernel this build installs (ok), else a failure naming it. */
+static void expect_installed(int ok, const char *type, const char *field) {
+    if (ok) return;
+    failures++;
+    snprintf(last_fail, sizeof last_fail, "%s: traits %s is not the expected kernel", type, field);
+}
+
 /* The fp16 conversions must equal the scalar ones bit for bit: every half; floats on an odd
  * stride over all 2^32 bit patterns, and every float within 2 ulps of each half-precision
  * rounding boundary (the midpoints between adjacent halves, where ties go to even) and of the
@@ -348,10 +355,7 @@ EXPORT int32_t wtq_run(void) {
 #else
         const chord_vec_dot_tile_fn want = NULL;
 #endif
-        if (t->vec_dot_tile != want) {
-            failures++;
-            snprintf(last_fail, sizeof last_fail, "%s: traits vec_dot_tile is not the expected kernel", t->name);
-        }
+        expect_installed(t->vec_dot_tile == want, t->name, "vec_dot_tile");
     }
     for (int ci = 0; ci < NWCASES; ci++) {
         const chord_type_traits *t = chord_type_get(wcases[ci].type);
@@ -367,10 +371,7 @@ EXPORT int32_t wtq_run(void) {
 #else
         const chord_vec_dot_wrows_fn want = NULL;
 #endif
-        if (t->vec_dot_wrows != want) {
-            failures++;
-            snprintf(last_fail, sizeof last_fail, "%s: traits vec_dot_wrows is not the expected kernel", t->name);
-        }
+        expect_installed(t->vec_dot_wrows == want, t->name, "vec_dot_wrows");
     }
     for (int ci = 0; ci < NCASES; ci++) {
         const chord_type_traits *t = chord_type_get(cases[ci].type);
