@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -f "$SPM" ] || { echo "bench: $SPM not found (set CHORD_SHARED)" >&2; exit 1; }
-make -s BUILD="$BUILD" "$BUILD/make_model" "$BUILD/oracle" "$BUILD/wasm-chord" >/dev/null
+make -s BUILD="$BUILD" "$BUILD/make_model" "$BUILD/oracle" "$BUILD/wasm-chord" "$BUILD/bench_kernels" >/dev/null
 
 # A prompt of exactly N_PREFILL ids: a text tokenized by llama.cpp, repeated until long enough.
 prompt_ids() {
@@ -86,7 +86,7 @@ for name in $MODEL_LIST; do
     for t in $THREADS; do
         for e in $ENGINES; do
             if out=$("engine_$e" "$model" "$t" 2>&1 | tail -n 1) && [ "${out:0:1}" = "{" ]; then
-                echo "{\"model\": \"$name\", \"threads\": $t, \"engine\": \"$e\", \"r\": $out}" >> "$RES"
+                echo "{\"model\": \"$name\", \"bytes\": $(stat -c %s "$model"), \"threads\": $t, \"engine\": \"$e\", \"r\": $out}" >> "$RES"
             else
                 echo "{\"model\": \"$name\", \"threads\": $t, \"engine\": \"$e\", \"error\": $(node -e 'console.log(JSON.stringify(process.argv[1]))' "$out")}" >> "$RES"
             fi
@@ -95,9 +95,16 @@ for name in $MODEL_LIST; do
     done
 done
 
+# The machine's read bandwidth on 1 and 2 threads: a decode step streams every weight once, so
+# file bytes x decode tok/s against it says how close a decode row is to the memory bound (and
+# why 1 -> 2 threads cannot scale a weight-bound decode past 2t/1t bandwidth).
+BW=$("$BUILD/bench_kernels" --bandwidth 2>/dev/null | tail -n 1)
+[ "${BW:0:1}" = "{" ] || BW='{}'
+
 echo
-echo "Prefill $N_PREFILL tokens, then $N_DECODE greedy decode steps; tokens/s (ratio = engine / ${ENGINES%% *})"
-node - "$RES" "$ENGINES" <<'JS'
+echo "Prefill $N_PREFILL tokens, then $N_DECODE greedy decode steps; tokens/s (ratio = engine / ${ENGINES%% *});"
+echo "decode GB/s = GGUF file bytes x decode tok/s (the weights streamed per second)"
+node - "$RES" "$ENGINES" "$BW" <<'JS'
 const fs = require('fs');
 const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map(l => JSON.parse(l));
 const engines = process.argv[3].split(/\s+/).filter(Boolean), base = engines[0];
@@ -105,17 +112,18 @@ const key = r => `${r.model} ${r.threads}`;
 const byKey = new Map();
 for (const r of rows) { if (!byKey.has(key(r))) byKey.set(key(r), {}); byKey.get(key(r))[r.engine] = r; }
 const fmt = x => (typeof x === 'number' && isFinite(x)) ? x.toFixed(1) : '-';
-const head = ['model', 'thr', 'engine', 'prefill tok/s', 'ratio', 'decode tok/s', 'ratio'];
+const bw = JSON.parse(process.argv[4]);
+const head = ['model', 'thr', 'engine', 'prefill tok/s', 'ratio', 'decode tok/s', 'ratio', 'decode GB/s'];
 const body = [];
 for (const [k, m] of byKey) {
     const b = m[base] && m[base].r;
     for (const e of engines) {
         const r = m[e];
         if (!r) continue;
-        if (r.error) { body.push([r.model, String(r.threads), e, 'error: ' + r.error.slice(0, 60), '', '', '']); continue; }
+        if (r.error) { body.push([r.model, String(r.threads), e, 'error: ' + r.error.slice(0, 60), '', '', '', '']); continue; }
         const ratio = f => b && b[f] ? (r.r[f] / b[f]).toFixed(2) : '-';
         body.push([r.model, String(r.threads), e, fmt(r.r.prefill_tok_s), e === base ? '1.00' : ratio('prefill_tok_s'),
-                   fmt(r.r.decode_tok_s), e === base ? '1.00' : ratio('decode_tok_s')]);
+                   fmt(r.r.decode_tok_s), e === base ? '1.00' : ratio('decode_tok_s'), fmt(r.bytes * r.r.decode_tok_s / 1e9)]);
     }
 }
 const w = head.map((h, i) => Math.max(h.length, ...body.map(b => b[i].length)));
@@ -123,4 +131,7 @@ const line = c => '| ' + c.map((x, i) => x.padEnd(w[i])).join(' | ') + ' |';
 console.log(line(head));
 console.log('|' + w.map(x => '-'.repeat(x + 2)).join('|') + '|');
 for (const b of body) console.log(line(b));
+if (bw.read_gb_s_1t)
+    console.log(`memory read bandwidth (bench_kernels --bandwidth): ${bw.read_gb_s_1t.toFixed(1)} GB/s on 1 thread, ` +
+                `${bw.read_gb_s_2t.toFixed(1)} GB/s on 2 (${(bw.read_gb_s_2t / bw.read_gb_s_1t).toFixed(2)}x)`);
 JS

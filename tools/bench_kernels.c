@@ -4,10 +4,12 @@
  * reference dot and with the dispatched one, printed as weight GB/s and the speed-up. Also the
  * activation quantizers and dequantizers in elements/s. The matrix is 16-64 MiB so that, as in
  * a real decode step, weights stream from memory rather than cache. The header line gives the
- * memory read bandwidth measured the same way (1 thread), to compare the kernels' GB/s with.
+ * memory read bandwidth measured the same way (1 and 2 threads), to compare the kernels' GB/s with.
  * The wasm targets' table: bench/kernels_wasm.mjs (make bench-kernels runs both).
  *
  *   bench_kernels [--n N] [--mib M] [--type NAME] [--reps R]
+ *   bench_kernels --bandwidth     just the read bandwidth on 1 and 2 threads, as one JSON line
+ *                                 (bench/run.sh prints it beside the decode rows)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,25 +48,38 @@ static double time_matvec(chord_vec_dot_fn dot, int64_t n, int64_t rows, const u
 }
 
 /* GB/s of summing a large buffer: 4 independent 16-byte vector accumulators (SSE2 / NEON with
- * the baseline flags), so the loop is limited by memory, not by adds. */
+ * the baseline flags), so the loop is limited by memory, not by adds. With a pool of T threads
+ * each sums its own contiguous 1/T of the buffer: the bound of a decode step on T threads, which
+ * streams every weight once (on the machines here 2 threads read only 1.1-1.2x what 1 does, so a
+ * weight-bound decode cannot scale further). */
 typedef uint64_t u64x2 __attribute__((vector_size(16)));
-static double read_bandwidth(double mib, int reps) {
-    const size_t n = (size_t)(mib * 1048576.0) / 64 * 4; /* 16-byte vectors, a multiple of 4 */
-    u64x2 *b = aligned_alloc(64, n * sizeof(u64x2));
+typedef struct { const u64x2 *b; size_t n; u64x2 sum[64]; } bw_job;
+
+static void bw_task(void *ctx, int ith, int nth) {
+    bw_job *j = ctx;
+    const size_t per = j->n / 4 / (size_t)nth * 4, i0 = per * (size_t)ith;
+    const size_t i1 = ith == nth - 1 ? j->n : i0 + per;
+    u64x2 a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = i0; i < i1; i += 4) { a0 += j->b[i]; a1 += j->b[i + 1]; a2 += j->b[i + 2]; a3 += j->b[i + 3]; }
+    j->sum[ith] = a0 + a1 + a2 + a3;
+}
+
+static double read_bandwidth(chord_pool *pool, double mib, int reps) {
+    bw_job j = { .n = (size_t)(mib * 1048576.0) / 64 * 4 }; /* 16-byte vectors, a multiple of 4 */
+    u64x2 *b = aligned_alloc(64, j.n * sizeof(u64x2));
     if (!b) return 0;
-    memset(b, 1, n * sizeof(u64x2));
+    memset(b, 1, j.n * sizeof(u64x2));
+    j.b = b;
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
-        u64x2 a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0;
         double t0 = chord_time_ms();
-        for (size_t i = 0; i < n; i += 4) { a0 += b[i]; a1 += b[i + 1]; a2 += b[i + 2]; a3 += b[i + 3]; }
+        chord_pool_run(pool, bw_task, &j);
         double t = (chord_time_ms() - t0) / 1e3;
-        const u64x2 a = a0 + a1 + a2 + a3;
-        sink = (float)(a[0] + a[1]);
+        sink = (float)(j.sum[0][0] + j.sum[0][1]);
         if (t < best) best = t;
     }
     free(b);
-    return (double)n * sizeof(u64x2) / best / 1e9;
+    return (double)j.n * sizeof(u64x2) / best / 1e9;
 }
 
 static void bench_type(uint32_t type, int64_t n, double mib, int reps) {
@@ -153,25 +168,44 @@ static void bench_act(uint32_t type, int64_t n, int reps) {
     free(x); free(y); free(q);
 }
 
+/* Read bandwidth on 1 and 2 threads (each thread count its own pool): 0 where a pool fails. */
+static void bandwidths(double mib, int reps, double bw[2]) {
+    for (int k = 0; k < 2; k++) {
+        chord_pool *pool = NULL;
+        chord_error err;
+        bw[k] = 0;
+        if (chord_pool_new(&pool, k + 1, &err) != CHORD_OK) continue;
+        bw[k] = read_bandwidth(pool, mib, reps);
+        chord_pool_free(pool);
+    }
+}
+
 int main(int argc, char **argv) {
     int64_t n = 4096;
     double mib = 32;
-    int reps = 5;
+    int reps = 5, bw_only = 0;
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--mib") && i + 1 < argc) mib = atof(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--type") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--bandwidth")) bw_only = 1;
         else {
-            fprintf(stderr, "usage: bench_kernels [--n N] [--mib M] [--type NAME] [--reps R]\n");
+            fprintf(stderr, "usage: bench_kernels [--n N] [--mib M] [--type NAME] [--reps R] | --bandwidth\n");
             return 2;
         }
     }
     if (n <= 0 || mib <= 0 || reps <= 0) { fprintf(stderr, "bench_kernels: bad argument\n"); return 2; }
+    double bw[2];
+    bandwidths(mib * 8 > 256 ? mib * 8 : 256, bw_only ? 5 : 3, bw);
+    if (bw_only) {
+        printf("{\"read_gb_s_1t\": %.2f, \"read_gb_s_2t\": %.2f}\n", bw[0], bw[1]);
+        return 0;
+    }
     chord_quant_init();
     printf("matvec, 1 thread, row n=%lld, %.0f MiB of weights; kernels: %s; memory read bandwidth "
-           "%.1f GB/s (1 thread)\n", (long long)n, mib, chord_quant_isa(), read_bandwidth(mib * 8 > 256 ? mib * 8 : 256, 3));
+           "%.1f GB/s (1 thread), %.1f GB/s (2 threads)\n", (long long)n, mib, chord_quant_isa(), bw[0], bw[1]);
     printf("%-5s | %8s | %8s | %7s | %8s | %s | %s\n", "type", "ref GB/s", "fast GB/s", "speedup", "ps/weight",
            "decode GB/s (lanes)", "x4 rows GB/s (weight bytes x rows / s)");
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
