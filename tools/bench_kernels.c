@@ -7,7 +7,11 @@
  * memory read bandwidth measured the same way (1 and 2 threads), to compare the kernels' GB/s with.
  * The wasm targets' table: bench/kernels_wasm.mjs (make bench-kernels runs both).
  *
- *   bench_kernels [--n N] [--mib M] [--type NAME] [--reps R]
+ * --prompt: the prompt-batch product instead, as the forward pass runs it (chord_matmul on one
+ * thread): a 256-row matrix (in L2) against --tok activation rows (in L1), printed as TSC
+ * cycles and ns per 256 weights x token, best of reps (stable on a shared machine).
+ *
+ *   bench_kernels [--n N] [--mib M] [--type NAME] [--reps R] [--prompt [--tok T]]
  *   bench_kernels --bandwidth     just the read bandwidth on 1 and 2 threads, as one JSON line
  *                                 (bench/run.sh prints it beside the decode rows)
  */
@@ -17,6 +21,13 @@
 #include <math.h>
 #include "quant/quant.h"
 #include "platform.h"
+#include "engine/ops.h"
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#define TSC() __rdtsc()
+#else
+#define TSC() 0ull
+#endif
 
 static const uint32_t TYPES[] = {
     CHORD_TYPE_F32, CHORD_TYPE_F16, CHORD_TYPE_BF16, CHORD_TYPE_Q4_0, CHORD_TYPE_Q4_1,
@@ -142,6 +153,42 @@ static void bench_type(uint32_t type, int64_t n, double mib, int reps) {
     free(w); free(act); free(act4); free(x);
 }
 
+/* The prompt product of one type: y[tok][256] = W[256][n] x act[tok][n] through chord_matmul
+ * (ops.c's tiles and kernels, one thread), reps x 20 products, best product. */
+static void bench_prompt(uint32_t type, int64_t n, int tok, int reps) {
+    const chord_type_traits *t = chord_type_get(type);
+    const int64_t rows = 256;
+    uint64_t row_bytes;
+    if (chord_type_row_bytes(type, (uint64_t)n, &row_bytes) != CHORD_OK) return;
+    uint8_t *w = malloc(row_bytes * (uint64_t)rows);
+    float *x = malloc((size_t)(n * (tok > rows ? tok : rows)) * 4), *y = malloc((size_t)(rows * tok) * 4);
+    for (int64_t i = 0; i < rows; i++) {
+        for (int64_t k = 0; k < n; k++) x[k] = frand();
+        t->from_float(x, w + (uint64_t)i * row_bytes, n);
+    }
+    for (int64_t k = 0; k < n * tok; k++) x[k] = frand();
+    const chord_mat m = { .data = w, .type = (chord_type)type, .n_in = n, .n_out = rows, .row_bytes = row_bytes };
+    chord_act a = { 0 };
+    a.cap = chord_act_row_bytes(t->vec_dot_type, n) * (uint64_t)tok;
+    a.buf = malloc(a.cap);
+    chord_act_quantize(&a, NULL, x, tok, n, t->vec_dot_type, chord_act_packs((const chord_mat *const[]){ &m }, 1, tok));
+    double best_ns = 1e30, best_cyc = 1e30;
+    for (int r = 0; r < reps * 20; r++) {
+        const uint64_t c0 = TSC();
+        const double t0 = chord_time_ms();
+        chord_matmul(NULL, y, &m, &a);
+        const double dt = (chord_time_ms() - t0) * 1e6;
+        const double dc = (double)(TSC() - c0);
+        if (dt < best_ns) best_ns = dt;
+        if (dc < best_cyc) best_cyc = dc;
+    }
+    sink = y[0];
+    const double units = (double)rows * (double)(n / 256) * tok;
+    printf("%-5s | tok %2d | %s | %7.2f TSC cycles | %6.2f ns  per 256 weights x token\n", t->name, tok,
+           a.packed ? "packed" : "plain ", best_cyc / units, best_ns / units);
+    free(w); free(x); free(y); free(a.buf);
+}
+
 static void bench_act(uint32_t type, int64_t n, int reps) {
     const chord_type_traits *t = chord_type_get(type);
     uint64_t bytes;
@@ -185,25 +232,36 @@ int main(int argc, char **argv) {
     double mib = 32;
     int reps = 5, bw_only = 0;
     const char *only = NULL;
+    int prompt = 0, tok = 8;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--mib") && i + 1 < argc) mib = atof(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--type") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--prompt")) prompt = 1;
+        else if (!strcmp(argv[i], "--tok") && i + 1 < argc) tok = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--bandwidth")) bw_only = 1;
         else {
-            fprintf(stderr, "usage: bench_kernels [--n N] [--mib M] [--type NAME] [--reps R] | --bandwidth\n");
+            fprintf(stderr, "usage: bench_kernels [--n N] [--mib M] [--type NAME] [--reps R] [--prompt [--tok T]] | --bandwidth\n");
             return 2;
         }
     }
     if (n <= 0 || mib <= 0 || reps <= 0) { fprintf(stderr, "bench_kernels: bad argument\n"); return 2; }
-    double bw[2];
-    bandwidths(mib * 8 > 256 ? mib * 8 : 256, bw_only ? 5 : 3, bw);
+    double bw[2] = { 0, 0 };
+    if (!prompt) bandwidths(mib * 8 > 256 ? mib * 8 : 256, bw_only ? 5 : 3, bw);
     if (bw_only) {
         printf("{\"read_gb_s_1t\": %.2f, \"read_gb_s_2t\": %.2f}\n", bw[0], bw[1]);
         return 0;
     }
     chord_quant_init();
+    if (prompt) {
+        if (tok <= 0 || tok > 512) { fprintf(stderr, "bench_kernels: bad --tok\n"); return 2; }
+        printf("prompt product, 1 thread, 256 x %lld weights x %d tokens; kernels: %s\n", (long long)n, tok, chord_quant_isa());
+        for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
+            if (TYPES[i] >= CHORD_TYPE_Q4_0 && (!only || chord_type_from_name(only) == (int)TYPES[i]))
+                bench_prompt(TYPES[i], n, tok, reps);
+        return 0;
+    }
     printf("matvec, 1 thread, row n=%lld, %.0f MiB of weights; kernels: %s; memory read bandwidth "
            "%.1f GB/s (1 thread), %.1f GB/s (2 threads)\n", (long long)n, mib, chord_quant_isa(), bw[0], bw[1]);
     printf("%-5s | %8s | %8s | %7s | %8s | %s | %s\n", "type", "ref GB/s", "fast GB/s", "speedup", "ps/weight",

@@ -475,10 +475,11 @@ float chord_dot_q3_K_avx2(int64_t n, const void *vx, const void *vy) {
     _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(s1, p1), _mm256_madd_epi16(s2, p2)))
 #include "quant/x86_rows_k.h"
 #include "quant/x86_wrows.h"
+#include "quant/x86_prompt_k.h"
 
 /* The single-row Q4_K and Q6_K dots are the one-row case of the decode kernels (x86_wrows.h:
  * their scale unpacking takes a fifth fewer instructions); the batch kernels stay rows_*. */
-#define DOT_WROWS1(name, block, rows, wrows)                                                   \
+#define DOT_WROWS1(name, block, rows, by, wrows)                                               \
     float chord_dot_##name##_avx2(int64_t n, const void *x, const void *y) {                    \
         float out;                                                                              \
         wrows(n, (const uint8_t *)x, 0, 1, (const chord_block_q8_K *)y, &out);                  \
@@ -486,9 +487,9 @@ float chord_dot_q3_K_avx2(int64_t n, const void *vx, const void *vy) {
     }                                                                                           \
     void chord_dot_rows_##name##_avx2(int64_t n, const void *x, const void *y, uint64_t ys,     \
                                       int ny, float *out) {                                     \
-        X86_ROWS_BY4(rows, block, n, x, y, ys, ny, out);                                        \
+        by(rows, block, n, x, y, ys, ny, out);                                                  \
     }
-DOT_WROWS1(q4_K, chord_block_q4_K, rows_q4_K, wrows_q4_K)
+DOT_WROWS1(q4_K, chord_block_q4_K, pk_rows_q4_K, X86_ROWS_BY8, wrows_q4_K)
 
 /* Q5_K, one weight row against nr activation rows (see rows_q4_K). */
 static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const chord_block_q5_K *x,
@@ -544,7 +545,7 @@ static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const cho
 
 DOT_ROWS(q5_K, chord_block_q5_K, rows_q5_K)
 
-DOT_WROWS1(q6_K, chord_block_q6_K, rows_q6_K, wrows_q6_K)
+DOT_WROWS1(q6_K, chord_block_q6_K, rows_q6_K, X86_ROWS_BY4, wrows_q6_K)
 
 /* ---- decode: several weight rows against one activation row (x86_wrows.h) -------------------- */
 

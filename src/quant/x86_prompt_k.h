@@ -1,0 +1,119 @@
+/*
+ * x86_prompt_k.h — the AVX2 prompt-batch kernels of Q4_K and Q6_K: one weight row against nr <= 8
+ * activation rows (nr a constant after inlining). Included by avx2.c only (needs x86.h).
+ *
+ * On AVX2 the integer multiplies (maddubs, madd: 16 per 256 weights x token, the floor) share two
+ * pipes with every shuffle, conversion and float multiply (Zen 3: a maddubs and a vpshufb take
+ * one cycle together, a maddubs alone half). x86_rows_k.h's 4-row kernel spent about as much
+ * again on those pipes: 8 scale shuffles per block, a broadcast of y.d * x.d per row, the min
+ * term's multiplier built from scalars, the weight unpacking shared by 4 rows only, and spills
+ * (4 rows' sumi, acc, mins and the unpacking temporaries exceed 16 registers). Here:
+ *   - the block's scales are stored once as dwords s | s << 16 and read back as broadcast loads
+ *     (a load, no shuffle; Q6_K: two broadcasts and a blend per 32 elements);
+ *   - the float scale products are vector multiplies of broadcast loads (y.d, the table's x.d);
+ *   - 8 rows share the weight unpacking; the float accumulators live in memory (one load, add and
+ *     store per block and row, next to 32 integer operations), so the 8 integer sums, the
+ *     unpacked weights and the temporaries stay in the 16 registers.
+ * The arithmetic is ref_k.c's canonical order (acck) for every row: exact integer lanes, then per
+ * block (float)lane * (y.d * x.d) as a multiply and then an add (never fused), the min lanes of
+ * Q4_K as k4_min_term2's; so out[r] is bit-identical to chord_dot_q4_K_avx2(n, x, y_r) (and
+ * Q6_K's), which test_quant checks with memcmp for every nr.
+ */
+#ifndef CHORD_QUANT_X86_PROMPT_K_H
+#define CHORD_QUANT_X86_PROMPT_K_H
+
+#define PK_MAXR 8
+#define PK_Y(yb, ys, r, i) ((const chord_block_q8_K *)((yb) + (uint64_t)(r) * (ys)) + (i))
+
+/* An opaque copy of p: GCC then reads what p points to with real loads (broadcasts from memory)
+ * instead of extracting the values it just stored from registers (shuffles). */
+#define PK_OPAQUE(p) __asm__("" : "+r"(p))
+/* An opaque vector: GCC otherwise reassociates the integer sums of a block, issues all 64
+ * multiplies first and spills their results (32 stores and reloads per block). */
+#define PK_KEEP(v) __asm__("" : "+x"(v))
+
+/* Shuffle controls on k4_scales_mins_x2 of one block in both halves (bytes 0..7 the scales, 8..15
+ * the mins): dword k = scale k as two int16 (the madd operand of sub-block k, once broadcast);
+ * the mins as k4_mins2's int16 [m0..m3 m0..m3 | m4..m7 m4..m7] (k4_min_term takes the high half). */
+static inline __m256i pk_q4k_scales_u16x2(void) {
+    return _mm256_setr_epi8(0, -128, 0, -128, 1, -128, 1, -128, 2, -128, 2, -128, 3, -128, 3, -128,
+                            4, -128, 4, -128, 5, -128, 5, -128, 6, -128, 6, -128, 7, -128, 7, -128);
+}
+static inline __m256i pk_q4k_mins2(void) {
+    return _mm256_setr_epi8(8, -128, 9, -128, 10, -128, 11, -128, 8, -128, 9, -128, 10, -128, 11, -128,
+                            12, -128, 13, -128, 14, -128, 15, -128, 12, -128, 13, -128, 14, -128, 15, -128);
+}
+
+static inline __attribute__((always_inline)) void pk_rows_q4_K(int64_t n, const chord_block_q4_K *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    __m256 acc[PK_MAXR], acc_m2[PK_MAXR / 2];
+    __m128 acc_m1 = _mm_setzero_ps();  /* the last row's min lanes when nr is odd */
+    int32_t sc32[8] __attribute__((aligned(32)));
+    UNROLL
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    UNROLL
+    for (int q = 0; q < nr / 2; q++) acc_m2[q] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        /* the block's 8 scales then 8 mins as bytes, in both halves (x86_wrows.h) */
+        const __m256i sm = k4_scales_mins_x2(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)x[i].scales)));
+        _mm256_store_si256((__m256i *)sc32, _mm256_shuffle_epi8(sm, pk_q4k_scales_u16x2()));
+        const int32_t *scp = sc32;
+        PK_OPAQUE(scp);
+        const __m256 xd = _mm256_broadcast_ss(&chord_x86_h2f[x[i].d]);
+        const __m256 nxdmin = _mm256_xor_ps(_mm256_broadcast_ss(&chord_x86_h2f[x[i].dmin]), _mm256_set1_ps(-0.0f));
+        const __m256i mins2 = _mm256_shuffle_epi8(sm, pk_q4k_mins2());
+        UNROLL
+        for (int q = 0; q < nr / 2; q++) {
+            const chord_block_q8_K *y0 = PK_Y(yb, ys, 2 * q, i), *y1 = PK_Y(yb, ys, 2 * q + 1, i);
+            const __m256i pair = _mm256_hadd_epi16(_mm256_loadu_si256((const __m256i *)y0->bsums),
+                                                   _mm256_loadu_si256((const __m256i *)y1->bsums));
+            /* [d0 d0 d1 d1 d0 d0 d1 d1] with d = (-y.d) * x.dmin = y.d * -x.dmin */
+            const __m256 yd = _mm256_blend_ps(_mm256_broadcast_ss(&y0->d), _mm256_broadcast_ss(&y1->d), 0xCC);
+            const __m256 d = _mm256_mul_ps(yd, nxdmin);
+            acc_m2[q] = _mm256_add_ps(acc_m2[q], _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_madd_epi16(mins2, pair))));
+        }
+        if (nr & 1) {
+            const chord_block_q8_K *y = PK_Y(yb, ys, nr - 1, i);
+            /* k4_min_term reads the mins from the high half: there, as int16 m0..m7 */
+            const __m256i ms = _mm256_shuffle_epi8(sm, k4_mins_u16());
+            acc_m1 = k4_min_term(y, _mm256_permute2x128_si256(ms, ms, 0x00), -y->d * chord_x86_h2f[x[i].dmin], acc_m1);
+        }
+        __m256i sumi[PK_MAXR];
+        UNROLL
+        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
+        const uint8_t *q4 = x[i].qs;
+        UNROLL
+        for (int j = 0; j < 4; j++, q4 += 32) {
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
+            const __m256i lo = _mm256_and_si256(bits, m4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            const __m256i sl = _mm256_set1_epi32(scp[2 * j]), sh = _mm256_set1_epi32(scp[2 * j + 1]);
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const int8_t *q8 = PK_Y(yb, ys, r, i)->qs + 64 * j;
+                const __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+                const __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+                sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(_mm256_madd_epi16(sl, pl), _mm256_madd_epi16(sh, ph)));
+                PK_KEEP(sumi[r]);
+            }
+        }
+        const uint8_t *yb2 = yb; /* y.d loaded again: not kept from the min term (spilled) */
+        PK_OPAQUE(yb2);
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const __m256 d = _mm256_mul_ps(_mm256_broadcast_ss(&PK_Y(yb2, ys, r, i)->d), xd);
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(d, _mm256_cvtepi32_ps(sumi[r])));
+        }
+    }
+    UNROLL
+    for (int q = 0; q < nr / 2; q++) {
+        float m0, m1;
+        k4_min_sums2(acc_m2[q], &m0, &m1);
+        out[2 * q] = hsum_ps(acc[2 * q]) + m0;
+        out[2 * q + 1] = hsum_ps(acc[2 * q + 1]) + m1;
+    }
+    if (nr & 1) out[nr - 1] = hsum_ps(acc[nr - 1]) + hsum_ps128(acc_m1);
+}
+
+#endif
