@@ -545,7 +545,7 @@ static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const cho
 
 DOT_ROWS(q5_K, chord_block_q5_K, rows_q5_K)
 
-DOT_WROWS1(q6_K, chord_block_q6_K, rows_q6_K, X86_ROWS_BY4, wrows_q6_K)
+DOT_WROWS1(q6_K, chord_block_q6_K, pk_rows_q6_K, X86_ROWS_BY8, wrows_q6_K)
 
 /* ---- decode: several weight rows against one activation row (x86_wrows.h) -------------------- */
 

@@ -116,4 +116,62 @@ static inline __attribute__((always_inline)) void pk_rows_q4_K(int64_t n, const 
     if (nr & 1) out[nr - 1] = hsum_ps(acc[nr - 1]) + hsum_ps128(acc_m1);
 }
 
+/* Q6_K, one weight row against nr <= 8 activation rows. A 32-element group spans two 16-element
+ * sub-blocks: its madd operand is [scale a x8 | scale b x8], two dword broadcasts and a blend. */
+static inline __attribute__((always_inline)) void pk_rows_q6_K(int64_t n, const chord_block_q6_K *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    __m256 acc[PK_MAXR];
+    int32_t sc32[16] __attribute__((aligned(32)));
+    UNROLL
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
+        /* dwords s | s << 16: scales 0-3 and 8-11 (unpacklo), 4-7 and 12-15 (unpackhi) */
+        _mm256_store_si256((__m256i *)sc32, _mm256_unpacklo_epi16(sc16, sc16));
+        _mm256_store_si256((__m256i *)(sc32 + 8), _mm256_unpackhi_epi16(sc16, sc16));
+        const int32_t *scp = sc32;
+        PK_OPAQUE(scp);
+        const __m256 xd = _mm256_broadcast_ss(&chord_x86_h2f[x[i].d]);
+        const uint8_t *ql = x[i].ql, *qh = x[i].qh;
+        __m256i sumi[PK_MAXR];
+        UNROLL
+        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
+        UNROLL
+        for (int j = 0; j < 2; j++, ql += 64, qh += 32) {
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+            UNROLL
+            for (int k = 0; k < 4; k++) {
+                const __m256i l = k & 1 ? l1 : l0;
+                const __m256i q = _mm256_or_si256(_mm256_and_si256(k < 2 ? l : _mm256_srli_epi16(l, 4), m4),
+                    _mm256_slli_epi16(_mm256_and_si256(k ? _mm256_srli_epi16(h, 2 * k) : h, m2), 4));
+                const int a = 8 * j + 2 * k, b = a + 1; /* the group's two sub-blocks */
+#define PK_Q6_SC(t) scp[((t) & 8) / 2 + ((t) & 4) * 2 + ((t) & 3)]
+                const __m256i s = _mm256_blend_epi32(_mm256_set1_epi32(PK_Q6_SC(a)), _mm256_set1_epi32(PK_Q6_SC(b)), 0xF0);
+#undef PK_Q6_SC
+                UNROLL
+                for (int r = 0; r < nr; r++) {
+                    const int8_t *q8 = PK_Y(yb, ys, r, i)->qs + 128 * j + 32 * k;
+                    const __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)q8));
+                    sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(s, p));
+                    PK_KEEP(sumi[r]);
+                }
+            }
+        }
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const chord_block_q8_K *y = PK_Y(yb, ys, r, i);
+            /* levels are stored +32: minus 32 * sum_j sc_j * bsum_j (x86_rows_k.h's rows_q6_K) */
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)y->bsums);
+            const __m256i sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
+            const __m256 d = _mm256_mul_ps(_mm256_broadcast_ss(&y->d), xd);
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r], sub))));
+        }
+    }
+    UNROLL
+    for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);
+}
+
 #endif
