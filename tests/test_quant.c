@@ -629,9 +629,79 @@ static void check_tile_packed(chord_vec_dot_tile_fn fn, const char *what) {
     }
 }
 
+/* A plain-activation tile kernel (vec_dot_tile; AVX2 Q4_K: x86_prompt_k.h) against vec_dot for
+ * every nx, ny up to 19 (every group size 1..8 of the 8-row groups and their tails) and a row
+ * stride past the output (stray writes): weight rows of the fill_row kinds and raw random bytes
+ * (every bit of the packed scales, mins and levels; finite d, dmin), activations quantized from
+ * the row kinds and raw random levels -127..127 with their bsums; lengths from one block to past
+ * the kernel's scratch (PK_NBMAX, 64 blocks: its fallback). */
+static void check_tile_plain(uint32_t type, chord_vec_dot_tile_fn fn, const char *what) {
+    enum { MAX_X = 19, MAX_Y = 19, OS = 23 };
+    static const int64_t lens[] = { 256 * 6, 256, 256 * 3, 256 * 70 };
+    const chord_type_traits *tx = chord_type_get(type), *ty = chord_type_get(tx->vec_dot_type);
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const int64_t n = lens[li];
+        uint64_t rb, yb;
+        chord_type_row_bytes(type, (uint64_t)n, &rb);
+        chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
+        float *x = malloc(n * 4), *out = malloc(sizeof(float) * MAX_Y * OS), *want = malloc(sizeof(float) * MAX_Y * MAX_X);
+        uint8_t *w = malloc(rb * MAX_X), *y = malloc(yb * MAX_Y);
+        for (int k = 0; k < MAX_X; k++) {
+            uint8_t *wk = w + (uint64_t)k * rb;
+            if (k % 5 < 4) {
+                fill_row(x, n, k % 5, 1.0f + (float)k);
+                tx->from_float(x, wk, n);
+            } else {
+                for (uint64_t b = 0; b < rb; b++) wk[b] = (uint8_t)rnd();
+                if (type == CHORD_TYPE_Q4_K)
+                    for (int64_t i = 0; i < n / 256; i++) {
+                        chord_block_q4_K *bk = (chord_block_q4_K *)wk + i;
+                        bk->d = chord_fp32_to_fp16((gauss() + 0.01f) * 1e-2f);
+                        bk->dmin = chord_fp32_to_fp16((gauss() + 0.01f) * 1e-2f);
+                    }
+            }
+        }
+        for (int t = 0; t < MAX_Y; t++) {
+            fill_row(x, n, t % 4, (float)(t + 1));
+            ty->from_float(x, y + (uint64_t)t * yb, n);
+            if (t % 3 == 2)
+                for (int64_t i = 0; i < n / 256; i++) {
+                    chord_block_q8_K *yk = (chord_block_q8_K *)(y + (uint64_t)t * yb) + i;
+                    for (int j = 0; j < 256; j++) yk->qs[j] = (int8_t)(rnd() % 255 - 127);
+                    for (int j = 0; j < 16; j++) {
+                        int sum = 0;
+                        for (int e = 0; e < 16; e++) sum += yk->qs[16 * j + e];
+                        yk->bsums[j] = (int16_t)sum;
+                    }
+                }
+        }
+        for (int t = 0; t < MAX_Y; t++)
+            for (int k = 0; k < MAX_X; k++)
+                want[t * MAX_X + k] = tx->vec_dot(n, w + (uint64_t)k * rb, y + (uint64_t)t * yb);
+        for (int nx = 1; nx <= MAX_X; nx += (n > 256 * 8 && nx > 3) ? 7 : 1)
+            for (int ny = 1; ny <= MAX_Y; ny += (n > 256 * 8 && ny > 9) ? 5 : 1) {
+                for (int i = 0; i < MAX_Y * OS; i++) out[i] = -7.0f;
+                fn(n, w, rb, nx, y, yb, ny, out, OS);
+                int bad = 0, stray = 0;
+                for (int t = 0; t < MAX_Y; t++)
+                    for (int k = 0; k < OS; k++) {
+                        const float o = out[t * OS + k];
+                        if (t < ny && k < nx) bad += memcmp(&o, &want[t * MAX_X + k], 4) != 0;
+                        else stray += o != -7.0f;
+                    }
+                CHECKF(bad == 0 && stray == 0, "%s %s: %d x %d of %lld: %d differ from vec_dot, %d written outside",
+                       tx->name, what, nx, ny, (long long)n, bad, stray);
+            }
+        free(x); free(out); free(want); free(w); free(y);
+    }
+}
+
 /* Through the table: whatever batch kernel this CPU selected. */
 static void test_dot_rows(void) {
     for (size_t i = 0; i < N_TYPES; i++) check_rows_kernel(TYPES[i], NULL, "vec_dot_rows");
+    for (size_t i = 0; i < N_TYPES; i++)
+        if (TYPES[i] != CHORD_TYPE_Q8_0 && chord_type_get(TYPES[i])->vec_dot_tile)
+            check_tile_plain(TYPES[i], chord_type_get(TYPES[i])->vec_dot_tile, "vec_dot_tile");
     const chord_type_traits *q8 = chord_type_get(CHORD_TYPE_Q8_0);
     CHECK(!q8->vec_dot_rows_packed == !q8->from_float_act_packed);
     if (q8->vec_dot_rows_packed) check_rows_packed(q8->vec_dot_rows_packed, "vec_dot_rows_packed");
@@ -750,6 +820,7 @@ static void test_dot_rows_x86_direct(void) {
     }
     check_rows_packed(chord_dot_rows_q8_0_packed_avx2, "avx2 packed rows kernel");
     check_tile_packed(chord_dot_tile_q8_0_packed_avx2, "avx2 packed tile kernel");
+    check_tile_plain(CHORD_TYPE_Q4_K, chord_dot_tile_q4_K_avx2, "avx2 tile kernel");
     if (vnni) check_rows_packed(chord_dot_rows_q8_0_packed_vnni, "avx-vnni packed rows kernel");
     if (avx512vnni) check_rows_packed(chord_dot_rows_q8_0_packed_avx512vnni, "avx512-vnni packed rows kernel");
     if (avx512vnni) check_tile_packed(chord_dot_tile_q8_0_packed_avx512vnni, "avx512-vnni packed tile kernel");

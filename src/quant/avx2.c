@@ -490,6 +490,10 @@ float chord_dot_q3_K_avx2(int64_t n, const void *vx, const void *vy) {
         by(rows, block, n, x, y, ys, ny, out);                                                  \
     }
 DOT_WROWS1(q4_K, chord_block_q4_K, pk_rows_q4_K, X86_ROWS_BY8, wrows_q4_K)
+void chord_dot_tile_q4_K_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y, uint64_t ys, int ny,
+                              float *out, uint64_t os) {
+    pk_tile_q4_K(n, x, xs, nx, y, ys, ny, out, os);
+}
 
 /* Q5_K, one weight row against nr activation rows (see rows_q4_K). */
 static inline __attribute__((always_inline)) void rows_q5_K(int64_t n, const chord_block_q5_K *x,

@@ -57,6 +57,9 @@ float chord_dot_q6_K_avx2(int64_t n, const void *x, const void *y);
  * to the single-row kernel's result. */
 void chord_dot_rows_q4_K_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q6_K_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+/* the Q4_K prompt tile over plain Q8_K rows (x86_prompt_k.h) */
+void chord_dot_tile_q4_K_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y, uint64_t ys, int ny,
+                              float *out, uint64_t os);
 void chord_dot_rows_q8_0_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q4_0_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q4_1_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);

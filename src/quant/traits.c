@@ -101,6 +101,7 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_avx2;
     traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx2;
     traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_avx2;
+    traits[CHORD_TYPE_Q4_K].vec_dot_tile = chord_dot_tile_q4_K_avx2;
     traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_avx2;
     traits[CHORD_TYPE_Q4_0].vec_dot_rows = chord_dot_rows_q4_0_avx2;
     traits[CHORD_TYPE_Q4_1].vec_dot_rows = chord_dot_rows_q4_1_avx2;
@@ -120,6 +121,7 @@ static void use_avx2(void) {
     }
     if (cpu_has_avx_vnni()) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_vnni;
+        traits[CHORD_TYPE_Q4_K].vec_dot_tile = NULL; /* the VNNI rows kernel instead (not measured against it) */
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_vnni;
@@ -131,6 +133,7 @@ static void use_avx2(void) {
         traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed;
     } else if (cpu_has_avx512_vnni()) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx512vnni;
+        traits[CHORD_TYPE_Q4_K].vec_dot_tile = NULL;
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_avx512vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_avx512vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_avx512vnni;

@@ -174,4 +174,146 @@ static inline __attribute__((always_inline)) void pk_rows_q6_K(int64_t n, const 
     for (int r = 0; r < nr; r++) out[r] = hsum_ps(acc[r]);
 }
 
+/* ---- the Q4_K prompt tile (vec_dot_tile): the activations' share once per token group -------- */
+
+/* What pk_tile_row_q4_K reads per block of a group of up to 8 activation rows, prepared once for
+ * all the tile's weight rows (in pk_rows_q4_K every weight row redoes it): the min term's int16
+ * pair sums of rows 2q and 2q+1 interleaved by dword, [A p0 p1, B p0 p1, A p2 p3, B p2 p3 | A p4
+ * p5, B p4 p5, A p6 p7, B p6 p7] (p_j = bsums[2j] + bsums[2j+1]), and the rows' y.d. An odd last
+ * row is paired with itself. */
+#define PK_NBMAX 64 /* blocks per row (16384 elements) the group scratch holds */
+typedef struct {
+    __m256i pair[PK_MAXR / 2];
+    float d[PK_MAXR];
+} pk_q8K_group;
+
+static inline void pk_prepare_q8K(pk_q8K_group *g, int64_t nb, const uint8_t *yb, uint64_t ys, int nt) {
+    for (int64_t i = 0; i < nb; i++) {
+        for (int q = 0; 2 * q < nt; q++) {
+            const chord_block_q8_K *a = PK_Y(yb, ys, 2 * q, i);
+            const chord_block_q8_K *b = 2 * q + 1 < nt ? PK_Y(yb, ys, 2 * q + 1, i) : a;
+            const __m256i h = _mm256_hadd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums),
+                                                _mm256_loadu_si256((const __m256i *)b->bsums));
+            _mm256_store_si256(&g[i].pair[q], _mm256_shuffle_epi32(h, _MM_SHUFFLE(3, 1, 2, 0)));
+        }
+        for (int t = 0; t < PK_MAXR; t++) g[i].d[t] = PK_Y(yb, ys, t < nt ? t : nt - 1, i)->d;
+    }
+}
+
+/* The mins of k4_scales_mins_x2 (both halves one block) as int16 [m0 m1 m0 m1 m2 m3 m2 m3 | m4 m5
+ * m4 m5 m6 m7 m6 m7], the madd partner of pk_q8K_group.pair. */
+static inline __m256i pk_q4k_mins_il(void) {
+    return _mm256_setr_epi8(8, -128, 9, -128, 8, -128, 9, -128, 10, -128, 11, -128, 10, -128, 11, -128,
+                            12, -128, 13, -128, 12, -128, 13, -128, 14, -128, 15, -128, 14, -128, 15, -128);
+}
+
+/* One Q4_K weight row against a group's nr rows: pk_rows_q4_K's integer lanes and float steps,
+ * with the scale products as one vector multiply per block for all rows (stored, read back as
+ * broadcasts) and the min lanes of rows 2q, 2q+1 as [A q0, B q0, A q1, B q1 | A q2, B q2, A q3,
+ * B q3] (their multiplier a 64-bit broadcast of the products). */
+static inline __attribute__((always_inline)) void pk_tile_row_q4_K(int64_t nb, const chord_block_q4_K *x,
+        const pk_q8K_group *g, const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    __m256 acc[PK_MAXR], acc_m[PK_MAXR / 2];
+    int32_t sc32[8] __attribute__((aligned(32)));
+    float dd[2 * PK_MAXR] __attribute__((aligned(32))); /* y.d * x.d, then y.d * -x.dmin */
+    UNROLL
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    UNROLL
+    for (int q = 0; q < (nr + 1) / 2; q++) acc_m[q] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i sm = k4_scales_mins_x2(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)x[i].scales)));
+        _mm256_store_si256((__m256i *)sc32, _mm256_shuffle_epi8(sm, pk_q4k_scales_u16x2()));
+        const __m256 yd = _mm256_load_ps(g[i].d);
+        _mm256_store_ps(dd, _mm256_mul_ps(yd, _mm256_broadcast_ss(&chord_x86_h2f[x[i].d])));
+        _mm256_store_ps(dd + PK_MAXR, _mm256_mul_ps(yd, _mm256_xor_ps(_mm256_broadcast_ss(&chord_x86_h2f[x[i].dmin]),
+                                                                        _mm256_set1_ps(-0.0f))));
+        const int32_t *scp = sc32;
+        const float *ddp = dd;
+        PK_OPAQUE(scp);
+        PK_OPAQUE(ddp);
+        const __m256i mins = _mm256_shuffle_epi8(sm, pk_q4k_mins_il());
+        UNROLL
+        for (int q = 0; q < (nr + 1) / 2; q++) {
+            const __m256 d = _mm256_castpd_ps(_mm256_broadcast_sd((const double *)(ddp + PK_MAXR + 2 * q)));
+            const __m256i prod = _mm256_madd_epi16(mins, _mm256_load_si256(&g[i].pair[q]));
+            acc_m[q] = _mm256_add_ps(acc_m[q], _mm256_mul_ps(d, _mm256_cvtepi32_ps(prod)));
+        }
+        __m256i sumi[PK_MAXR];
+        UNROLL
+        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
+        const uint8_t *q4 = x[i].qs;
+        UNROLL
+        for (int j = 0; j < 4; j++, q4 += 32) {
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
+            const __m256i lo = _mm256_and_si256(bits, m4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            const __m256i sl = _mm256_set1_epi32(scp[2 * j]), sh = _mm256_set1_epi32(scp[2 * j + 1]);
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const int8_t *q8 = PK_Y(yb, ys, r, i)->qs + 64 * j;
+                const __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+                const __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+                sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(_mm256_madd_epi16(sl, pl), _mm256_madd_epi16(sh, ph)));
+                PK_KEEP(sumi[r]);
+            }
+        }
+        UNROLL
+        for (int r = 0; r < nr; r++)
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(_mm256_broadcast_ss(ddp + r), _mm256_cvtepi32_ps(sumi[r])));
+    }
+    UNROLL
+    for (int q = 0; q < (nr + 1) / 2; q++) {
+        /* row A's min lanes q0..q3 sit in lanes 0, 2, 4, 6: (q0 + q2) + (q1 + q3) as hsum_ps128 */
+        const __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc_m[q]), _mm256_extractf128_ps(acc_m[q], 1));
+        const __m128 m = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        out[2 * q] = hsum_ps(acc[2 * q]) + _mm_cvtss_f32(m);
+        if (2 * q + 1 < nr) out[2 * q + 1] = hsum_ps(acc[2 * q + 1]) + _mm_cvtss_f32(_mm_movehdup_ps(m));
+    }
+}
+
+/* Runs BODY(NR) with NR the constant equal to nt (1..8). */
+#define PK_BY_NT(nt, BODY)                                                                         \
+    switch (nt) {                                                                                  \
+    case 8: BODY(8); break;                                                                        \
+    case 7: BODY(7); break;                                                                        \
+    case 6: BODY(6); break;                                                                        \
+    case 5: BODY(5); break;                                                                        \
+    case 4: BODY(4); break;                                                                        \
+    case 3: BODY(3); break;                                                                        \
+    case 2: BODY(2); break;                                                                        \
+    default: BODY(1); break;                                                                       \
+    }
+
+/* nx weight rows x ny activation rows: groups of 8 activation rows, each prepared once, against
+ * every weight row (ops.c's loop order). Meanwhile the next nx rows (the next tile's, ops.c walks
+ * a matrix in order) are prefetched into L2, a slice per group, as ops.c does for the rows
+ * kernels; prefetches never fault. Rows longer than PK_NBMAX blocks take pk_rows_q4_K. */
+static void pk_tile_q4_K(int64_t n, const uint8_t *x, uint64_t xs, int nx, const uint8_t *y, uint64_t ys, int ny,
+                         float *out, uint64_t os) {
+    const int64_t nb = n / QK_K;
+    pk_q8K_group g[nb <= PK_NBMAX ? nb : 1];
+    const uint64_t pf_bytes = (uint64_t)nx * xs;
+    const uint64_t pf_step = (pf_bytes / (uint64_t)((ny + PK_MAXR - 1) / PK_MAXR) + 63) & ~(uint64_t)63;
+    const uint8_t *pf = x + pf_bytes;
+    uint64_t pf_done = 0;
+    for (int t0 = 0; t0 < ny; t0 += PK_MAXR) {
+        const int nt = ny - t0 < PK_MAXR ? ny - t0 : PK_MAXR;
+        const uint8_t *yg = y + (uint64_t)t0 * ys;
+        float o[PK_MAXR];
+        for (const uint64_t e = pf_done + pf_step; pf_done < e && pf_done < pf_bytes; pf_done += 64)
+            _mm_prefetch((const char *)pf + pf_done, _MM_HINT_T1);
+        if (nb <= PK_NBMAX) pk_prepare_q8K(g, nb, yg, ys, nt);
+#define PK_TILE_BODY(NR)                                                                           \
+        for (int k = 0; k < nx; k++) {                                                             \
+            const chord_block_q4_K *xk = (const chord_block_q4_K *)(x + (uint64_t)k * xs);         \
+            if (nb <= PK_NBMAX) pk_tile_row_q4_K(nb, xk, g, yg, ys, NR, o);                        \
+            else pk_rows_q4_K(n, xk, yg, ys, NR, o);                                               \
+            for (int t = 0; t < NR; t++) out[(uint64_t)(t0 + t) * os + k] = o[t];                  \
+        }
+        PK_BY_NT(nt, PK_TILE_BODY)
+#undef PK_TILE_BODY
+    }
+}
+
 #endif
