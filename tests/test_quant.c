@@ -572,6 +572,18 @@ static void check_rows_packed(chord_vec_dot_rows_fn fn, const char *what) {
     }
 }
 
+/* A tile kernel's out[t * os + k] (pre-filled with -7) against want[t * max_x + k]: bad counts
+ * the nx x ny results that differ bitwise, stray the entries outside them that were written. */
+static void tile_compare(const float *out, int os, const float *want, int max_x, int max_y, int nx, int ny,
+                         int *bad, int *stray) {
+    for (int t = 0; t < max_y; t++)
+        for (int k = 0; k < os; k++) {
+            const float o = out[t * os + k];
+            if (t < ny && k < nx) *bad += memcmp(&o, &want[t * max_x + k], 4) != 0;
+            else *stray += o != -7.0f;
+        }
+}
+
 /* A prompt tile kernel (quant.h chord_vec_dot_tile_fn) over packed Q8_0 activations against
  * vec_dot on the plain rows, with memcmp: 1..19 weight rows x 1..19 tokens (every register-block
  * tail of 2 x 4 and the 8-row scale passes), lengths with and without a tail of blocks beyond the
@@ -616,12 +628,7 @@ static void check_tile_packed(chord_vec_dot_tile_fn fn, const char *what) {
                 for (int i = 0; i < MAX_Y * OS; i++) out[i] = -7.0f;
                 fn(n, w, rb, nx, yp, rb, ny, out, OS);
                 int bad = 0, stray = 0;
-                for (int t = 0; t < MAX_Y; t++)
-                    for (int k = 0; k < OS; k++) {
-                        const float o = out[t * OS + k];
-                        if (t < ny && k < nx) bad += memcmp(&o, &want[t * MAX_X + k], 4) != 0;
-                        else stray += o != -7.0f;
-                    }
+                tile_compare(out, OS, want, MAX_X, MAX_Y, nx, ny, &bad, &stray);
                 CHECKF(bad == 0 && stray == 0, "q8_0 %s: %d x %d of %lld: %d differ from vec_dot, %d written outside",
                        what, nx, ny, (long long)n, bad, stray);
             }
@@ -683,12 +690,7 @@ static void check_tile_plain(uint32_t type, chord_vec_dot_tile_fn fn, const char
                 for (int i = 0; i < MAX_Y * OS; i++) out[i] = -7.0f;
                 fn(n, w, rb, nx, y, yb, ny, out, OS);
                 int bad = 0, stray = 0;
-                for (int t = 0; t < MAX_Y; t++)
-                    for (int k = 0; k < OS; k++) {
-                        const float o = out[t * OS + k];
-                        if (t < ny && k < nx) bad += memcmp(&o, &want[t * MAX_X + k], 4) != 0;
-                        else stray += o != -7.0f;
-                    }
+                tile_compare(out, OS, want, MAX_X, MAX_Y, nx, ny, &bad, &stray);
                 CHECKF(bad == 0 && stray == 0, "%s %s: %d x %d of %lld: %d differ from vec_dot, %d written outside",
                        tx->name, what, nx, ny, (long long)n, bad, stray);
             }

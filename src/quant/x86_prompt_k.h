@@ -44,6 +44,30 @@ static inline __m256i pk_q4k_mins2(void) {
                             12, -128, 13, -128, 14, -128, 15, -128, 12, -128, 13, -128, 14, -128, 15, -128);
 }
 
+/* The exact integer lane sums of one Q4_K block against nr activation rows (the rows kernel's and
+ * the tile's shared inner step): sumi[r] = sum_j scale_j * dot(level_j, y_r) per 4-element lane,
+ * with the block's dword-duplicated scales in scp (2 per 64 elements) read as broadcasts. */
+static inline __attribute__((always_inline)) void pk_sums_q4_K(const uint8_t *q4, const uint8_t *yb, uint64_t ys,
+        int64_t i, const int nr, const int32_t *scp, const __m256i m4, __m256i *sumi) {
+    UNROLL
+    for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
+    UNROLL
+    for (int j = 0; j < 4; j++, q4 += 32) {
+        const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
+        const __m256i lo = _mm256_and_si256(bits, m4);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+        const __m256i sl = _mm256_set1_epi32(scp[2 * j]), sh = _mm256_set1_epi32(scp[2 * j + 1]);
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const int8_t *q8 = PK_Y(yb, ys, r, i)->qs + 64 * j;
+            const __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+            const __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+            sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(_mm256_madd_epi16(sl, pl), _mm256_madd_epi16(sh, ph)));
+            PK_KEEP(sumi[r]);
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void pk_rows_q4_K(int64_t n, const chord_block_q4_K *x,
         const uint8_t *yb, uint64_t ys, const int nr, float *out) {
     const __m256i m4 = _mm256_set1_epi8(0xF);
@@ -80,24 +104,7 @@ static inline __attribute__((always_inline)) void pk_rows_q4_K(int64_t n, const 
             acc_m1 = k4_min_term(y, _mm256_permute2x128_si256(ms, ms, 0x00), -y->d * chord_x86_h2f[x[i].dmin], acc_m1);
         }
         __m256i sumi[PK_MAXR];
-        UNROLL
-        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
-        const uint8_t *q4 = x[i].qs;
-        UNROLL
-        for (int j = 0; j < 4; j++, q4 += 32) {
-            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
-            const __m256i lo = _mm256_and_si256(bits, m4);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-            const __m256i sl = _mm256_set1_epi32(scp[2 * j]), sh = _mm256_set1_epi32(scp[2 * j + 1]);
-            UNROLL
-            for (int r = 0; r < nr; r++) {
-                const int8_t *q8 = PK_Y(yb, ys, r, i)->qs + 64 * j;
-                const __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
-                const __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
-                sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(_mm256_madd_epi16(sl, pl), _mm256_madd_epi16(sh, ph)));
-                PK_KEEP(sumi[r]);
-            }
-        }
+        pk_sums_q4_K(x[i].qs, yb, ys, i, nr, scp, m4, sumi);
         const uint8_t *yb2 = yb; /* y.d loaded again: not kept from the min term (spilled) */
         PK_OPAQUE(yb2);
         UNROLL
@@ -240,24 +247,7 @@ static inline __attribute__((always_inline)) void pk_tile_row_q4_K(int64_t nb, c
             acc_m[q] = _mm256_add_ps(acc_m[q], _mm256_mul_ps(d, _mm256_cvtepi32_ps(prod)));
         }
         __m256i sumi[PK_MAXR];
-        UNROLL
-        for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
-        const uint8_t *q4 = x[i].qs;
-        UNROLL
-        for (int j = 0; j < 4; j++, q4 += 32) {
-            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
-            const __m256i lo = _mm256_and_si256(bits, m4);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-            const __m256i sl = _mm256_set1_epi32(scp[2 * j]), sh = _mm256_set1_epi32(scp[2 * j + 1]);
-            UNROLL
-            for (int r = 0; r < nr; r++) {
-                const int8_t *q8 = PK_Y(yb, ys, r, i)->qs + 64 * j;
-                const __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
-                const __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
-                sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(_mm256_madd_epi16(sl, pl), _mm256_madd_epi16(sh, ph)));
-                PK_KEEP(sumi[r]);
-            }
-        }
+        pk_sums_q4_K(x[i].qs, yb, ys, i, nr, scp, m4, sumi);
         UNROLL
         for (int r = 0; r < nr; r++)
             acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(_mm256_broadcast_ss(ddp + r), _mm256_cvtepi32_ps(sumi[r])));
