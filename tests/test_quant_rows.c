@@ -128,13 +128,35 @@ static void tile_compare(const float *out, int os, const float *want, int max_x,
         }
 }
 
+/* The tile sweep both tile checks share: want = vec_dot of every weight row (stride rb) against
+ * every plain activation row (stride yb), then fn over nx x ny up to 19 on the activations
+ * it takes (yk, stride kb: packed or plain) into an output of stride OS pre-filled with -7
+ * (stray writes), compared exactly. Long rows (big) sample nx past 3 and ny past ny_dense. */
+enum { MAX_X = 19, MAX_Y = 19, OS = 23 };
+static void tile_sweep(const chord_type_traits *tx, chord_vec_dot_tile_fn fn, int64_t n, const void *w,
+                       uint64_t rb, const void *y, uint64_t yb, const void *yk, uint64_t kb, int big,
+                       int ny_dense, float *out, float *want, const char *what) {
+    const uint8_t *wb = w, *ybytes = y;
+    for (int t = 0; t < MAX_Y; t++)
+        for (int k = 0; k < MAX_X; k++)
+            want[t * MAX_X + k] = tx->vec_dot(n, wb + (uint64_t)k * rb, ybytes + (uint64_t)t * yb);
+    for (int nx = 1; nx <= MAX_X; nx += (big && nx > 3) ? 7 : 1)
+        for (int ny = 1; ny <= MAX_Y; ny += (big && ny > ny_dense) ? 5 : 1) {
+            for (int i = 0; i < MAX_Y * OS; i++) out[i] = -7.0f;
+            fn(n, w, rb, nx, yk, kb, ny, out, OS);
+            int bad = 0, stray = 0;
+            tile_compare(out, OS, want, MAX_X, MAX_Y, nx, ny, &bad, &stray);
+            CHECKF(bad == 0 && stray == 0, "%s %s: %d x %d of %lld: %d differ from vec_dot, %d written outside",
+                   tx->name, what, nx, ny, (long long)n, bad, stray);
+        }
+}
+
 /* A prompt tile kernel (quant.h chord_vec_dot_tile_fn) over packed Q8_0 activations against
  * vec_dot on the plain rows, with memcmp: 1..19 weight rows x 1..19 tokens (every register-block
  * tail of 2 x 4 and the 8-row scale passes), lengths with and without a tail of blocks beyond the
  * chunks of 8, rows longer than the kernel's scale scratch (its one-row fallback), weight rows of
  * every kind plus raw random bytes, and an output stride wider than nx (ops.c passes n_out). */
 static void check_tile_packed(chord_vec_dot_tile_fn fn, const char *what) {
-    enum { MAX_X = 19, MAX_Y = 19, OS = 23 };
     static const int64_t lens[] = { 256 * 6, 32, 32 * 7, 32 * 9, 32 * 23, 32 * 600 };
     const chord_type_traits *tx = chord_type_get(CHORD_TYPE_Q8_0);
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
@@ -164,18 +186,7 @@ static void check_tile_packed(chord_vec_dot_tile_fn fn, const char *what) {
                     for (int j = 0; j < 32; j++) yr[i].qs[j] = (int8_t)(rnd() % 255 - 127);
             chord_pack_q8_0(yr, yp + (uint64_t)t * rb, n);
         }
-        for (int t = 0; t < MAX_Y; t++)
-            for (int k = 0; k < MAX_X; k++)
-                want[t * MAX_X + k] = tx->vec_dot(n, w + (uint64_t)k * nb, y + (uint64_t)t * nb);
-        for (int nx = 1; nx <= MAX_X; nx += (n > 32 * 64 && nx > 3) ? 7 : 1)
-            for (int ny = 1; ny <= MAX_Y; ny += (n > 32 * 64 && ny > 3) ? 5 : 1) {
-                for (int i = 0; i < MAX_Y * OS; i++) out[i] = -7.0f;
-                fn(n, w, rb, nx, yp, rb, ny, out, OS);
-                int bad = 0, stray = 0;
-                tile_compare(out, OS, want, MAX_X, MAX_Y, nx, ny, &bad, &stray);
-                CHECKF(bad == 0 && stray == 0, "q8_0 %s: %d x %d of %lld: %d differ from vec_dot, %d written outside",
-                       what, nx, ny, (long long)n, bad, stray);
-            }
+        tile_sweep(tx, fn, n, w, rb, y, rb, yp, rb, n > 32 * 64, 3, out, want, what);
         free(x); free(out); free(want); free(w); free(y); free(yp);
     }
 }
@@ -187,7 +198,6 @@ static void check_tile_packed(chord_vec_dot_tile_fn fn, const char *what) {
  * the row kinds and raw random levels -127..127 with their bsums; lengths from one block to past
  * the kernel's scratch (PK_NBMAX, 64 blocks: its fallback). */
 static void check_tile_plain(uint32_t type, chord_vec_dot_tile_fn fn, const char *what) {
-    enum { MAX_X = 19, MAX_Y = 19, OS = 23 };
     static const int64_t lens[] = { 256 * 6, 256, 256 * 3, 256 * 70 };
     const chord_type_traits *tx = chord_type_get(type), *ty = chord_type_get(tx->vec_dot_type);
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
@@ -226,18 +236,7 @@ static void check_tile_plain(uint32_t type, chord_vec_dot_tile_fn fn, const char
                     }
                 }
         }
-        for (int t = 0; t < MAX_Y; t++)
-            for (int k = 0; k < MAX_X; k++)
-                want[t * MAX_X + k] = tx->vec_dot(n, w + (uint64_t)k * rb, y + (uint64_t)t * yb);
-        for (int nx = 1; nx <= MAX_X; nx += (n > 256 * 8 && nx > 3) ? 7 : 1)
-            for (int ny = 1; ny <= MAX_Y; ny += (n > 256 * 8 && ny > 9) ? 5 : 1) {
-                for (int i = 0; i < MAX_Y * OS; i++) out[i] = -7.0f;
-                fn(n, w, rb, nx, y, yb, ny, out, OS);
-                int bad = 0, stray = 0;
-                tile_compare(out, OS, want, MAX_X, MAX_Y, nx, ny, &bad, &stray);
-                CHECKF(bad == 0 && stray == 0, "%s %s: %d x %d of %lld: %d differ from vec_dot, %d written outside",
-                       tx->name, what, nx, ny, (long long)n, bad, stray);
-            }
+        tile_sweep(tx, fn, n, w, rb, y, yb, y, yb, n > 256 * 8, 9, out, want, what);
         free(x); free(out); free(want); free(w); free(y);
     }
 }
