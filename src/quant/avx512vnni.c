@@ -2,7 +2,8 @@
  * avx512vnni.c — AVX512-VNNI + AVX512-VL/BW (EVEX encodings on 256-bit registers) prompt-batch
  * kernels of Q4_K, Q6_K and Q8_0 (x86_vnni.h), compiled with -mavx2 -mfma -mf16c -mavx512f
  * -mavx512vl -mavx512bw -mavx512vnni and installed by chord_quant_init only when the CPU and the
- * OS report AVX512F/VL/BW/VNNI and the CPU has no AVX-VNNI (traits.c). Bit-identical to the AVX2 kernels.
+ * OS report AVX512F/VL/BW/VNNI (preferred to AVX-VNNI where a CPU has both; traits.c).
+ * Bit-identical to the AVX2 kernels.
  */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>

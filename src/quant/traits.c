@@ -119,7 +119,21 @@ static void use_avx2(void) {
         traits[CHORD_TYPE_Q6_K].vec_dot_wrows = chord_dot_wrows_q6_K_avx2;
         traits[CHORD_TYPE_Q8_0].vec_dot_wrows = chord_dot_wrows_q8_0_avx2;
     }
-    if (cpu_has_avx_vnni()) {
+    /* AVX512-VNNI first where a CPU has both (AMD Zen 5 EPYC reports AVX-VNNI too): its 32
+     * registers carry the 8-row K-quant kernels and the 2 x 4 Q8_0 prompt tile (Zen 5: Q8_0
+     * prompt 16.1 -> 10.1 cycles per 256 weights x token, bench_kernels --prompt) */
+    if (cpu_has_avx512_vnni()) {
+        traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx512vnni;
+        traits[CHORD_TYPE_Q4_K].vec_dot_tile = NULL;
+        traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_avx512vnni;
+        traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_avx512vnni;
+        traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_avx512vnni;
+        traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx512vnni;
+        traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_avx512vnni;
+        traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_avx512vnni;
+        traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_avx512vnni;
+        traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed;
+    } else if (cpu_has_avx_vnni()) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_vnni;
         traits[CHORD_TYPE_Q4_K].vec_dot_tile = NULL; /* the VNNI rows kernel instead (not measured against it) */
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_vnni;
@@ -130,17 +144,6 @@ static void use_avx2(void) {
         traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_vnni;
-        traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed;
-    } else if (cpu_has_avx512_vnni()) {
-        traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx512vnni;
-        traits[CHORD_TYPE_Q4_K].vec_dot_tile = NULL;
-        traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_avx512vnni;
-        traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_avx512vnni;
-        traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_avx512vnni;
-        traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx512vnni;
-        traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_avx512vnni;
-        traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_avx512vnni;
-        traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_avx512vnni;
         traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed;
     }
     traits[CHORD_TYPE_Q8_0].from_float = chord_quant_q8_0_avx2;
