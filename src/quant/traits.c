@@ -112,13 +112,13 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed;
     traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_avx2;
     traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx2;
-    /* decode matvecs: 4 weight rows per pass, each its own memory stream (x86_wrows.h); CPUs with
-     * VNNI keep their single-row VNNI kernels (below), measured there */
-    if (!cpu_has_avx_vnni() && !cpu_has_avx512_vnni()) {
-        traits[CHORD_TYPE_Q4_K].vec_dot_wrows = chord_dot_wrows_q4_K_avx2;
-        traits[CHORD_TYPE_Q6_K].vec_dot_wrows = chord_dot_wrows_q6_K_avx2;
-        traits[CHORD_TYPE_Q8_0].vec_dot_wrows = chord_dot_wrows_q8_0_avx2;
-    }
+    /* decode matvecs: 4 weight rows per pass, each its own memory stream (x86_wrows.h), on every
+     * AVX2 CPU: also where the single-row dots are VNNI's (Zen 5, bench/run.sh with the single-row
+     * VNNI build beside it, 1 / 2 threads: Q4_K_M decode 27.4 / 46.7 vs 23.6 / 41.2 tok/s, Q8_0
+     * 23.2 / 32.1 vs 21.5 / 30.8) */
+    traits[CHORD_TYPE_Q4_K].vec_dot_wrows = chord_dot_wrows_q4_K_avx2;
+    traits[CHORD_TYPE_Q6_K].vec_dot_wrows = chord_dot_wrows_q6_K_avx2;
+    traits[CHORD_TYPE_Q8_0].vec_dot_wrows = chord_dot_wrows_q8_0_avx2;
     /* AVX512-VNNI first where a CPU has both (AMD Zen 5 EPYC reports AVX-VNNI too): its 32
      * registers carry the 8-row K-quant kernels and the 2 x 4 Q8_0 prompt tile (Zen 5: Q8_0
      * prompt 16.1 -> 10.1 cycles per 256 weights x token, bench_kernels --prompt) */
