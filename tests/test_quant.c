@@ -432,6 +432,57 @@ static void test_quantizers_exact(void) {
     free(x); free(a); free(b);
 }
 
+/* chord_f16_mad (attention's F16 accumulator step) against its definition in scalar conversions:
+ * random heads with rescale on and off, lengths around the 8-lane kernel's, values that round to
+ * subnormal, overflow to infinity, and NaN (which fp16 stores as 0x7E00), then 2^20 plain ones. */
+static uint16_t f16_mad_one(uint16_t acc, uint16_t v, float ms, float vs, int rescale) {
+    float a = chord_fp16_to_fp32(acc);
+    if (rescale) a = chord_fp16_to_fp32(chord_fp32_to_fp16(a * ms));
+    const float p = chord_fp16_to_fp32(v) * vs;
+    return chord_fp32_to_fp16(a + p);
+}
+
+static void test_f16_mad(void) {
+    static const int64_t lens[] = { 1, 7, 8, 9, 64, 100, 128 };
+    static const float scales[][2] = { { 0.5f, 1.0f }, { 1.0f, 0.3f }, { 0.0f, 1.0f }, { 1e-6f, 7.0f },
+                                       { 3e4f, 2.0f }, { NAN, 1.0f }, { 1.0f, INFINITY } };
+    uint16_t acc[128], v[128], want[128];
+    int bad = 0, cases = 0;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+        for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++)
+            for (int rescale = 0; rescale < 2; rescale++) {
+                const int64_t n = lens[li];
+                for (int64_t i = 0; i < n; i++) {
+                    acc[i] = chord_fp32_to_fp16(gauss() * (i % 5 == 0 ? 3e4f : 2.0f));
+                    v[i] = chord_fp32_to_fp16(gauss() * (i % 7 == 0 ? 1e-5f : 1.0f));
+                }
+                if (n > 3) v[3] = 0x7C01; /* a signalling NaN: quieted on the way in */
+                for (int64_t i = 0; i < n; i++)
+                    want[i] = f16_mad_one(acc[i], v[i], scales[si][0], scales[si][1], rescale);
+                chord_f16_mad(acc, v, n, scales[si][0], scales[si][1], rescale);
+                bad += memcmp(acc, want, (size_t)n * 2) != 0;
+                cases++;
+            }
+    /* bulk: a fused multiply-add instead of the multiply and add changes about one result in
+     * 10^4 after the fp16 rounding, so 2^20 random elements catch it */
+    enum { BN = 1024 };
+    uint16_t *ba = malloc(BN * 2), *bv = malloc(BN * 2), *bw = malloc(BN * 2);
+    for (int c = 0; c < 1024; c++) {
+        const float ms = unif(), vs = unif() * 2.0f;
+        const int rescale = c & 1;
+        for (int i = 0; i < BN; i++) {
+            ba[i] = chord_fp32_to_fp16(gauss());
+            bv[i] = chord_fp32_to_fp16(gauss());
+            bw[i] = f16_mad_one(ba[i], bv[i], ms, vs, rescale);
+        }
+        chord_f16_mad(ba, bv, BN, ms, vs, rescale);
+        bad += memcmp(ba, bw, BN * 2) != 0;
+        cases++;
+    }
+    free(ba); free(bv); free(bw);
+    CHECKF(bad == 0, "chord_f16_mad differs from its scalar definition in %d of %d cases", bad, cases);
+}
+
 int main(void) {
     (void)check_shared_path;
     chord_quant_init();
@@ -444,5 +495,6 @@ int main(void) {
     test_roundtrip();
     test_dots();
     test_quantizers_exact();
+    test_f16_mad();
     return check_report("test_quant");
 }

@@ -362,7 +362,6 @@ static void attend_f16(const chord_attn *a, const float *q, const uint16_t *k, c
     const int32_t D = a->head_dim;
     const chord_type_traits *f16 = chord_type_get(CHORD_TYPE_F16);
     uint16_t *q16 = (uint16_t *)scratch, *acc16 = q16 + D;
-    float *accf = scratch + D, *vf = accf + D;
     f16->from_float(q, q16, D);
     memset(acc16, 0, (size_t)D * sizeof *acc16);
     float S = 0.0f, M = -INFINITY;
@@ -371,20 +370,16 @@ static void attend_f16(const chord_attn *a, const float *q, const uint16_t *k, c
         float s = f16->vec_dot(D, k + (uint64_t)ic * kv_stride, q16) * scale;
         if (a->softcap != 0.0f) s = a->softcap * tanhf(s);
         float ms = 1.0f, vs = 1.0f;
-        f16->to_float(acc16, accf, D);
-        if (s > M) {
+        const int rescale = s > M;
+        if (rescale) {
             const float Mold = M;
             M = s;
             ms = expf(Mold - M);
-            for (int32_t d = 0; d < D; d++) accf[d] *= ms;
-            f16->from_float(accf, acc16, D);
-            f16->to_float(acc16, accf, D);
         } else {
             vs = expf(s - M);
         }
-        f16->to_float(v + (uint64_t)ic * kv_stride, vf, D);
-        for (int32_t d = 0; d < D; d++) accf[d] += vf[d] * vs;
-        f16->from_float(accf, acc16, D);
+        /* acc16 = f16(acc16 [* ms, rounded to f16] + v * vs), one fused pass (quant.h) */
+        chord_f16_mad(acc16, v + (uint64_t)ic * kv_stride, D, ms, vs, rescale);
         S = S * ms + vs;
     }
     f16->to_float(acc16, out, D);

@@ -130,6 +130,38 @@ void chord_dequant_f16_avx2(const void *src, float *dst, int64_t n) {
     for (; i < n; i++) dst[i] = H2F(h[i]);
 }
 
+/* 8 floats to fp16 as chord_quant_f16_avx2 rounds them (a NaN lane the scalar way). */
+static inline __m128i f16_round8(__m256 v) {
+    if (__builtin_expect(_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0, 0)) {
+        float f[8];
+        uint16_t h[8];
+        _mm256_storeu_ps(f, v);
+        for (int k = 0; k < 8; k++) h[k] = chord_fp32_to_fp16(f[k]);
+        return _mm_loadu_si128((const __m128i *)h);
+    }
+    return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT);
+}
+
+/* chord_f16_mad (quant.h) in one pass over the head: the generic form's conversions, multiply
+ * and add, 8 lanes at a time in registers instead of 4-6 passes through the F16 to_float and
+ * from_float kernels per key. */
+void chord_f16_mad_avx2(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale) {
+    const __m256 vms = _mm256_set1_ps(ms), vvs = _mm256_set1_ps(vs);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 a = load_f16(acc + i);
+        if (rescale) a = _mm256_cvtph_ps(f16_round8(_mm256_mul_ps(a, vms)));
+        a = _mm256_add_ps(a, _mm256_mul_ps(load_f16(v + i), vvs));
+        _mm_storeu_si128((__m128i *)(acc + i), f16_round8(a));
+    }
+    for (; i < n; i++) {
+        float a = H2F(acc[i]);
+        if (rescale) a = H2F(chord_fp32_to_fp16(a * ms));
+        const float p = H2F(v[i]) * vs;
+        acc[i] = chord_fp32_to_fp16(a + p);
+    }
+}
+
 /* ---- 32-element block types ------------------------------------------------------------------ */
 
 /* The 32-element types: one block is a handful of instructions, so a single accumulator would

@@ -106,6 +106,7 @@ void chord_quant_q8_1_avx2(const float *src, void *dst, int64_t n);
 void chord_quant_q8_K_avx2(const float *src, void *dst, int64_t n);
 void chord_quant_f16_avx2(const float *src, void *dst, int64_t n);
 void chord_dequant_f16_avx2(const void *src, float *dst, int64_t n);
+void chord_f16_mad_avx2(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale);
 
 /* 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block, from the 12 packed bytes:
  * sub-blocks 0..3 use the low 6 bits of bytes j and j+4; 4..7 take 4 bits from byte j+4 and the

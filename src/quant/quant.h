@@ -104,6 +104,12 @@ void chord_vec_dot_rows(const chord_type_traits *t, int64_t n, const void *x, co
  * row of a type without one) through vec_dot; results bit-identical to vec_dot either way. */
 void chord_vec_dot_wrows(const chord_type_traits *t, int64_t n, const void *x, uint64_t x_stride, int nx,
                          const void *y, float *out);
+/* The F16 flash-attention accumulator's per-key V step (ggml's F16 path, engine/ops.c), over n
+ * elements: acc[i] = fp16(a + fp32(v[i]) * vs), where a = fp32(acc[i]), or, when rescale is set,
+ * a = fp32(fp16(fp32(acc[i]) * ms)); each step one IEEE operation rounded to float (a multiply,
+ * then an add, never fused), fp16 rounding as chord_fp32_to_fp16. Fused per CPU (AVX2), else
+ * through the F16 to_float / from_float kernels; bit-identical either way. */
+void chord_f16_mad(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale);
 /* NULL for ids out of range or unsupported. */
 const chord_type_traits *chord_type_get(uint32_t type);
 const char *chord_type_name(uint32_t type);          /* "?" when unknown */

@@ -55,6 +55,29 @@ static chord_type_traits traits[CHORD_TYPE_COUNT] = {
 
 /* ---- run-time kernel selection ------------------------------------------------------------- */
 
+/* chord_f16_mad through the F16 table entries, 64 elements at a time (wasm: its simd128 fp16
+ * conversions); a CPU's fused kernel replaces it below. */
+static void f16_mad_generic(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale) {
+    const chord_type_traits *f16 = &traits[CHORD_TYPE_F16];
+    float a[64], b[64];
+    for (int64_t i0 = 0; i0 < n; i0 += 64) {
+        const int64_t m = n - i0 < 64 ? n - i0 : 64;
+        f16->to_float(acc + i0, a, m);
+        if (rescale) {
+            for (int64_t k = 0; k < m; k++) a[k] *= ms;
+            f16->from_float(a, acc + i0, m);
+            f16->to_float(acc + i0, a, m);
+        }
+        f16->to_float(v + i0, b, m);
+        for (int64_t k = 0; k < m; k++) {
+            const float p = b[k] * vs;
+            a[k] = a[k] + p;
+        }
+        f16->from_float(a, acc + i0, m);
+    }
+}
+static void (*f16_mad)(uint16_t *, const uint16_t *, int64_t, float, float, int) = f16_mad_generic;
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CHORD_HAVE_AVX2_KERNELS 1
 #include <cpuid.h>
@@ -151,6 +174,7 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q8_K].from_float = chord_quant_q8_K_avx2;
     traits[CHORD_TYPE_F16].from_float  = chord_quant_f16_avx2;
     traits[CHORD_TYPE_F16].to_float    = chord_dequant_f16_avx2;
+    f16_mad = chord_f16_mad_avx2;
 }
 #else
 #define CHORD_HAVE_AVX2_KERNELS 0
@@ -188,6 +212,11 @@ void chord_quant_init(void) {
 const char *chord_quant_isa(void) {
     chord_quant_init();
     return isa;
+}
+
+void chord_f16_mad(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale) {
+    chord_quant_init();
+    f16_mad(acc, v, n, ms, vs, rescale);
 }
 
 void chord_vec_dot_rows(const chord_type_traits *t, int64_t n, const void *x, const void *y,
