@@ -100,6 +100,10 @@ void chord_dot_tile_q8_0_packed_avx2(int64_t n, const void *x, uint64_t xs, int 
                                      uint64_t ys, int ny, float *out, uint64_t os);
 void chord_dot_tile_q8_0_packed_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                            uint64_t ys, int ny, float *out, uint64_t os);
+/* The same tile on 512-bit registers (src/quant/avx512vnni_q8.c): a zmm holds two blocks' lanes
+ * interleaved by dword, 4 weight rows x 4 tokens per register block; bit-identical to vec_dot. */
+void chord_dot_tile_q8_0_packed_avx512(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
+                                       uint64_t ys, int ny, float *out, uint64_t os);
 /* Activation quantizers and conversions: bit-identical to the reference ones (tested). */
 void chord_quant_q8_0_avx2(const float *src, void *dst, int64_t n);
 void chord_quant_q8_1_avx2(const float *src, void *dst, int64_t n);

@@ -151,7 +151,7 @@ static void use_avx2(void) {
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_avx512vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_avx512vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_avx512vnni;
-        traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx512vnni;
+        traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx512;
         traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_avx512vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_avx512vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_avx512vnni;
