@@ -56,8 +56,10 @@
 static inline __attribute__((always_inline)) void tile_z(int64_t nb, const uint8_t *xb, uint64_t xs,
         const float *dxf, const int nr, const uint8_t *yb, uint64_t ys, const int nt, float *out, uint64_t os) {
     const __m512i u128 = _mm512_set1_epi8((char)0x80);
-    const __m512i magic_i = _mm512_set1_epi32(0x4B400000);
-    const __m512 magic = _mm512_castsi512_ps(magic_i);
+    /* one register for the magic number as int and float (GCC otherwise keeps both) */
+    __m512 magic = _mm512_castsi512_ps(_mm512_set1_epi32(0x4B400000));
+    __asm__("" : "+v"(magic));
+#define magic_i _mm512_castps_si512(magic)
     /* dword interleave of two 8-dword blocks: from two tables (weights), from one zmm (packed) */
     const __m512i ilv2 = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i ilv1 = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
@@ -121,10 +123,12 @@ static inline __attribute__((always_inline)) void tile_z(int64_t nb, const uint8
             int k = 0;
             for (; k + 1 < kn; k += 2) Z_STEP(k);
             if (k < kn) { /* a last even block alone: its lanes are the even ones (mask 0x5555) */
+                UNROLL
                 for (int r = 0; r < nr; r++) {
                     const __m512i qa = _mm512_permutexvar_epi32(ilv1,
                         _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)x[r][c + k].qs)));
                     const __m512i qb = _mm512_sub_epi32(magic_i, _mm512_dpbusd_epi32(_mm512_setzero_si512(), u128, qa));
+                    UNROLL
                     for (int t = 0; t < nt; t++) {
                         const __m512i qy = _mm512_permutexvar_epi32(ilv1,
                             _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(p[t] + 32 * (c + k)))));
@@ -137,6 +141,7 @@ static inline __attribute__((always_inline)) void tile_z(int64_t nb, const uint8
         }
 #undef Z_STEP
     }
+#undef magic_i
     const __m512i dei = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
     UNROLL
     for (int r = 0; r < nr; r++)
