@@ -143,8 +143,9 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q6_K].vec_dot_wrows = chord_dot_wrows_q6_K_avx2;
     traits[CHORD_TYPE_Q8_0].vec_dot_wrows = chord_dot_wrows_q8_0_avx2;
     /* AVX512-VNNI first where a CPU has both (AMD Zen 5 EPYC reports AVX-VNNI too): its 32
-     * registers carry the 8-row K-quant kernels and the 2 x 4 Q8_0 prompt tile (Zen 5: Q8_0
-     * prompt 16.1 -> 10.1 cycles per 256 weights x token, bench_kernels --prompt) */
+     * registers carry the 8-row K-quant kernels, and the Q8_0 prompt tile runs on zmm, two blocks
+     * per register (avx512vnni_q8.c; Zen 5, bench_kernels --prompt, cycles per 256 weights x
+     * token: AVX2 16.1, ymm 2 x 4 tile 10.1 / 8.8 at 8 / 64 tokens, zmm 4 x 4 tile 7.4 / 6.0) */
     if (cpu_has_avx512_vnni()) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx512vnni;
         traits[CHORD_TYPE_Q4_K].vec_dot_tile = NULL;
