@@ -44,6 +44,7 @@ void chord_dot_wrows_q6_K_simd128(int64_t, const void *, uint64_t, int, const vo
 void chord_dot_tile_q8_0_simd128(int64_t, const void *, uint64_t, int, const void *, uint64_t, int, float *, uint64_t);
 void chord_dequant_f16_simd128(const void *, float *, int64_t);
 void chord_quant_f16_simd128(const float *, void *, int64_t);
+void chord_f16_mad_simd128(uint16_t *, const uint16_t *, int64_t, float, float, int);
 
 typedef struct { uint32_t type; chord_vec_dot_fn simd; } kcase;
 static const kcase cases[] = {
@@ -325,8 +326,48 @@ static void check_f16(void) {
     }
 }
 
+/* chord_f16_mad_simd128 against its scalar definition (quant.h): rescale on and off, lengths
+ * around the 8-lane step, large values (fp16 overflow), tiny ones (subnormals), a signalling NaN;
+ * then 2^19 plain elements, where a fused multiply-add would show in about one in 10^4. */
+static void check_f16_mad(void) {
+    static const float sc[][2] = { { 0.5f, 1.0f }, { 1.0f, 0.3f }, { 0.0f, 1.0f }, { 3e4f, 2.0f }, { 1e-6f, 7.0f } };
+    static uint16_t acc[1024], v[1024], want[1024];
+    for (int c = 0; c < 266; c++) {
+        const int n = c < 10 ? (int[]){ 1, 7, 8, 9, 15, 16, 17, 64, 100, 128 }[c] : 1024;
+        const float ms = c < 10 ? sc[c % 5][0] : (frand() + 1.0f) * 0.5f, vs = c < 10 ? sc[c % 5][1] : frand() + 1.0f;
+        for (int rescale = 0; rescale < 2; rescale++) {
+            for (int i = 0; i < n; i++) {
+                acc[i] = chord_fp32_to_fp16(frand() * (c < 10 && i % 5 == 0 ? 6e4f : 2.0f));
+                v[i] = chord_fp32_to_fp16(frand() * (c < 10 && i % 7 == 0 ? 1e-5f : 1.0f));
+            }
+            if (n > 3) v[3] = 0x7C01;
+            for (int i = 0; i < n; i++) {
+                float a = chord_fp16_to_fp32(acc[i]);
+                if (rescale) a = chord_fp16_to_fp32(chord_fp32_to_fp16(a * ms));
+                const float p = chord_fp16_to_fp32(v[i]) * vs;
+                want[i] = chord_fp32_to_fp16(a + p);
+            }
+            chord_f16_mad_simd128(acc, v, n, ms, vs, rescale);
+            checks++;
+            for (int i = 0; i < n; i++)
+                if (acc[i] != want[i]) {
+                    failures++;
+                    snprintf(last_fail, sizeof last_fail, "f16_mad n=%d rescale=%d [%d]: 0x%04x, scalar 0x%04x", n,
+                             rescale, i, acc[i], want[i]);
+                    return;
+                }
+        }
+    }
+    checks++;
+    if (chord_type_get(CHORD_TYPE_F16)->f16_mad != chord_f16_mad_simd128) {
+        failures++;
+        snprintf(last_fail, sizeof last_fail, "f16: traits f16_mad is not chord_f16_mad_simd128");
+    }
+}
+
 EXPORT int32_t wtq_run(void) {
     check_f16();
+    check_f16_mad();
     for (int ci = 0; ci < NRCASES; ci++) {
         const chord_type_traits *t = chord_type_get(rcases[ci].type);
         const int64_t be = t->block_elems, sizes[] = {be, 3 * be, 2048, 5632};

@@ -87,6 +87,9 @@ typedef struct chord_type_traits {
      * each row is its own memory stream, and how many streams a kernel runs best with differs
      * per kernel (ops.c). */
     uint8_t wrows_lanes;
+    /* F16 only: chord_f16_mad's fused kernel for this CPU or build; NULL = the generic form
+     * through to_float / from_float (traits.c). */
+    void (*f16_mad)(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale);
 } chord_type_traits;
 
 /* Selects the fastest kernels this CPU supports; idempotent, thread-safe to call early. */
@@ -107,8 +110,8 @@ void chord_vec_dot_wrows(const chord_type_traits *t, int64_t n, const void *x, u
 /* The F16 flash-attention accumulator's per-key V step (ggml's F16 path, engine/ops.c), over n
  * elements: acc[i] = fp16(a + fp32(v[i]) * vs), where a = fp32(acc[i]), or, when rescale is set,
  * a = fp32(fp16(fp32(acc[i]) * ms)); each step one IEEE operation rounded to float (a multiply,
- * then an add, never fused), fp16 rounding as chord_fp32_to_fp16. Fused per CPU (AVX2), else
- * through the F16 to_float / from_float kernels; bit-identical either way. */
+ * then an add, never fused), fp16 rounding as chord_fp32_to_fp16. Fused per CPU or build (AVX2,
+ * simd128: the F16 entry's f16_mad), else through its to_float / from_float; the same bits. */
 void chord_f16_mad(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale);
 /* NULL for ids out of range or unsupported. */
 const chord_type_traits *chord_type_get(uint32_t type);

@@ -110,6 +110,32 @@ void chord_quant_f16_simd128(const float *src, void *dst, int64_t n) {
     for (; i < n; i++) h[i] = chord_fp32_to_fp16(src[i]);
 }
 
+/* chord_f16_mad (quant.h, the F16 attention accumulator's per-key step) in one pass: the
+ * conversions above with the multiply and add between them, 8 lanes in registers, where the
+ * generic form makes 4-6 passes through memory per key (and in wasm64 each load and store is a
+ * bounds check). */
+void chord_f16_mad_simd128(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale) {
+    const v128_t vms = wasm_f32x4_splat(ms), vvs = wasm_f32x4_splat(vs);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const v128_t ha = wasm_v128_load(acc + i), hv = wasm_v128_load(v + i);
+        v128_t a0 = f16x4_to_f32_q(wasm_u32x4_extend_low_u16x8(ha)), a1 = f16x4_to_f32_q(wasm_u32x4_extend_high_u16x8(ha));
+        if (rescale) {
+            a0 = f16x4_to_f32_q(f32x4_to_f16(wasm_f32x4_mul(a0, vms)));
+            a1 = f16x4_to_f32_q(f32x4_to_f16(wasm_f32x4_mul(a1, vms)));
+        }
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(f16x4_to_f32_q(wasm_u32x4_extend_low_u16x8(hv)), vvs));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(f16x4_to_f32_q(wasm_u32x4_extend_high_u16x8(hv)), vvs));
+        wasm_v128_store(acc + i, wasm_u16x8_narrow_i32x4(f32x4_to_f16(a0), f32x4_to_f16(a1)));
+    }
+    for (; i < n; i++) {
+        float a = chord_fp16_to_fp32(acc[i]);
+        if (rescale) a = chord_fp16_to_fp32(chord_fp32_to_fp16(a * ms));
+        const float p = chord_fp16_to_fp32(v[i]) * vs;
+        acc[i] = chord_fp32_to_fp16(a + p);
+    }
+}
+
 /* The dispatch hook of quant.c (built with -DCHORD_QUANT_EXTRA_ISA on wasm): installs these
  * kernels, each tested against its *_ref one (tests/wasm_test_quant.c). */
 void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
@@ -118,6 +144,7 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     t[CHORD_TYPE_F16].vec_dot = chord_dot_f16_simd128;
     t[CHORD_TYPE_F16].to_float = chord_dequant_f16_simd128;
     t[CHORD_TYPE_F16].from_float = chord_quant_f16_simd128;
+    t[CHORD_TYPE_F16].f16_mad = chord_f16_mad_simd128;
     t[CHORD_TYPE_Q4_0].vec_dot = chord_dot_q4_0_simd128;
     t[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_simd128;
     t[CHORD_TYPE_Q4_1].vec_dot = chord_dot_q4_1_simd128;

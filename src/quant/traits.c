@@ -55,8 +55,8 @@ static chord_type_traits traits[CHORD_TYPE_COUNT] = {
 
 /* ---- run-time kernel selection ------------------------------------------------------------- */
 
-/* chord_f16_mad through the F16 table entries, 64 elements at a time (wasm: its simd128 fp16
- * conversions); a CPU's fused kernel replaces it below. */
+/* chord_f16_mad through the F16 entry's conversions, 64 elements at a time, where the CPU or
+ * build has no fused kernel (f16_mad). */
 static void f16_mad_generic(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale) {
     const chord_type_traits *f16 = &traits[CHORD_TYPE_F16];
     float a[64], b[64];
@@ -76,7 +76,6 @@ static void f16_mad_generic(uint16_t *acc, const uint16_t *v, int64_t n, float m
         f16->from_float(a, acc + i0, m);
     }
 }
-static void (*f16_mad)(uint16_t *, const uint16_t *, int64_t, float, float, int) = f16_mad_generic;
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CHORD_HAVE_AVX2_KERNELS 1
@@ -175,7 +174,7 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q8_K].from_float = chord_quant_q8_K_avx2;
     traits[CHORD_TYPE_F16].from_float  = chord_quant_f16_avx2;
     traits[CHORD_TYPE_F16].to_float    = chord_dequant_f16_avx2;
-    f16_mad = chord_f16_mad_avx2;
+    traits[CHORD_TYPE_F16].f16_mad     = chord_f16_mad_avx2;
 }
 #else
 #define CHORD_HAVE_AVX2_KERNELS 0
@@ -217,7 +216,8 @@ const char *chord_quant_isa(void) {
 
 void chord_f16_mad(uint16_t *acc, const uint16_t *v, int64_t n, float ms, float vs, int rescale) {
     chord_quant_init();
-    f16_mad(acc, v, n, ms, vs, rescale);
+    if (traits[CHORD_TYPE_F16].f16_mad) traits[CHORD_TYPE_F16].f16_mad(acc, v, n, ms, vs, rescale);
+    else f16_mad_generic(acc, v, n, ms, vs, rescale);
 }
 
 void chord_vec_dot_rows(const chord_type_traits *t, int64_t n, const void *x, const void *y,
