@@ -71,6 +71,10 @@ void chord_dot_rows_q5_K_avx2(int64_t n, const void *x, const void *y, uint64_t 
 void chord_dot_wrows_q4_K_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out);
 void chord_dot_wrows_q6_K_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out);
 void chord_dot_wrows_q8_0_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out);
+/* Q4_K and Q6_K's decode shape on 512-bit registers with vpdpwssd (src/quant/avx512vnni_wrows.c),
+ * bit-identical to the AVX2 ones; installed only when CPUID reports AVX512F/VL/BW/VNNI. */
+void chord_dot_wrows_q4_K_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out);
+void chord_dot_wrows_q6_K_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out);
 /* The same three with AVX-VNNI (src/quant/vnni.c): bit-identical to the
  * AVX2 ones; installed only when CPUID reports AVX-VNNI. */
 void chord_dot_rows_q4_K_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);

@@ -155,6 +155,9 @@ static void use_avx2(void) {
         traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_avx512vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_avx512vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_avx512vnni;
+        /* decode: the zmm forms of the 4-row kernels (avx512vnni_wrows.c) */
+        traits[CHORD_TYPE_Q4_K].vec_dot_wrows = chord_dot_wrows_q4_K_avx512vnni;
+        traits[CHORD_TYPE_Q6_K].vec_dot_wrows = chord_dot_wrows_q6_K_avx512vnni;
         traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed;
     } else if (cpu_has_avx_vnni()) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_vnni;
