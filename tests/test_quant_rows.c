@@ -377,6 +377,76 @@ static void test_dot_rows_x86_direct(void) {
 #endif
 }
 
+/* The zmm decode kernels (avx512vnni_wrows.c) called directly against the AVX2 ones and vec_dot,
+ * whatever the table installed: every nx of one call (1..4), weight rows of every kind (as
+ * test_dot_wrows: the fill_row kinds, raw random bytes, repeated patterns), Gaussian and raw
+ * activations; exact compares. */
+static void test_dot_wrows_x86_direct(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (strcmp(chord_quant_isa(), "avx2") != 0) return;
+    __builtin_cpu_init();
+    if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni"))) {
+        printf("test_quant_rows: this CPU has no AVX512-VNNI: the _avx512vnni decode kernels were not run\n");
+        return;
+    }
+    static const struct {
+        uint32_t type;
+        chord_vec_dot_wrows_fn avx2, avx512vnni;
+    } k[] = {
+        { CHORD_TYPE_Q4_K, chord_dot_wrows_q4_K_avx2, chord_dot_wrows_q4_K_avx512vnni },
+        { CHORD_TYPE_Q6_K, chord_dot_wrows_q6_K_avx2, chord_dot_wrows_q6_K_avx512vnni },
+    };
+    static const uint8_t patterns[] = { 0xFF, 0x80, 0x55, 0x0F };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        for (int64_t n = 256; n <= 256 * 7; n += 256 * 3) {
+            const chord_type_traits *tx = chord_type_get(k[i].type), *ty = chord_type_get(tx->vec_dot_type);
+            uint64_t rb, yb;
+            chord_type_row_bytes(k[i].type, (uint64_t)n, &rb);
+            chord_type_row_bytes(tx->vec_dot_type, (uint64_t)n, &yb);
+            const uint64_t xs = rb + 24;
+            float *x = malloc(n * 4);
+            uint8_t *w = malloc(xs * CHORD_WROWS_MAX), *y = malloc(yb);
+            for (int round = 0; round < 12; round++) {
+                for (int r = 0; r < CHORD_WROWS_MAX; r++) {
+                    uint8_t *row = w + (uint64_t)r * xs;
+                    const int kind = (round + r) % 6;
+                    if (kind < 4) {
+                        fill_row(x, n, kind, (float)(round + r + 1));
+                        tx->from_float(x, row, n);
+                    } else {
+                        for (uint64_t b = 0; b < rb; b++) row[b] = kind == 4 ? (uint8_t)rnd() : patterns[(round + r) % 4];
+                        sanitize(k[i].type, row, n / QK_K, 1.0f);
+                    }
+                }
+                if (round % 2 == 0) {
+                    fill_row(x, n, round / 2 % 4, 1.0f);
+                    ty->from_float(x, y, n);
+                } else {
+                    for (uint64_t b = 0; b < yb; b++) y[b] = (uint8_t)rnd();
+                    sanitize(tx->vec_dot_type, y, n / QK_K, 1.0f);
+                }
+                for (int nx = 1; nx <= CHORD_WROWS_MAX; nx++) {
+                    float a[CHORD_WROWS_MAX + 1], b[CHORD_WROWS_MAX + 1];
+                    for (int r = 0; r <= CHORD_WROWS_MAX; r++) a[r] = b[r] = -1.0f;
+                    k[i].avx2(n, w, xs, nx, y, a);
+                    k[i].avx512vnni(n, w, xs, nx, y, b);
+                    int bad = 0;
+                    for (int r = 0; r < nx; r++) {
+                        const float one = tx->vec_dot(n, w + (uint64_t)r * xs, y);
+                        bad += memcmp(&a[r], &b[r], 4) != 0 || memcmp(&one, &b[r], 4) != 0;
+                    }
+                    for (int r = nx; r <= CHORD_WROWS_MAX; r++) bad += b[r] != -1.0f;
+                    CHECKF(bad == 0, "%s avx512-vnni decode kernel n=%lld round %d nx=%d: %d rows differ from avx2 / vec_dot",
+                           tx->name, (long long)n, round, nx, bad);
+                }
+            }
+            free(x); free(w); free(y);
+        }
+    printf("test_quant_rows: decode kernels exercised directly: avx2, avx512-vnni\n");
+#endif
+}
+
 int main(void) {
     (void)check_shared_path;
     chord_quant_init();
@@ -386,5 +456,6 @@ int main(void) {
     test_dot_rows();
     test_dot_wrows();
     test_dot_rows_x86_direct();
+    test_dot_wrows_x86_direct();
     return check_report("test_quant_rows");
 }
