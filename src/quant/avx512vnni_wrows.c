@@ -59,6 +59,17 @@ static inline float lanes_hi(__m512 acc) { return hsum_ps(_mm256_castpd_ps(_mm51
 
 /* ---- Q4_K ------------------------------------------------------------------------------------- */
 
+/* 128-bit lane r of v in all four lanes (the shuffle's immediate spelled out per r: clang needs a
+ * constant expression there even after inlining, at -O1 in the ASan build) */
+static inline __m512i lane_bcast(__m512i v, int r) {
+    switch (r) {
+    case 0: return _mm512_shuffle_i64x2(v, v, 0x00);
+    case 1: return _mm512_shuffle_i64x2(v, v, 0x55);
+    case 2: return _mm512_shuffle_i64x2(v, v, 0xAA);
+    default: return _mm512_shuffle_i64x2(v, v, 0xFF);
+    }
+}
+
 /* x86_wrows.h's k4_scales_mins_x2 for four blocks: 128-bit lane r = block r's 8 scales, 8 mins */
 static inline __m512i k4_scales_mins_x4(__m512i v) {
     const __m512i a = _mm512_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0));   /* u0 u2 u1 u2 */
@@ -150,8 +161,8 @@ static inline __attribute__((always_inline)) void w5_q4_K(int64_t n, const uint8
         UNROLL
         for (int q = 0; q < np; q++) {
             const int a = 2 * q, b = 2 * q + 1 < nr ? 2 * q + 1 : 2 * q;
-            const __m512i sa = q4k_block512(x[a], yq, _mm512_shuffle_i64x2(sm, sm, 0x55 * a));
-            const __m512i sb = q4k_block512(x[b], yq, _mm512_shuffle_i64x2(sm, sm, 0x55 * b));
+            const __m512i sa = q4k_block512(x[a], yq, lane_bcast(sm, a));
+            const __m512i sb = q4k_block512(x[b], yq, lane_bcast(sm, b));
             const __m512 d = _mm512_mul_ps(yd, h2f_x8x2(x[a]->d, x[b]->d));
             acc[q] = _mm512_add_ps(acc[q], _mm512_mul_ps(d, _mm512_cvtepi32_ps(fold2(sa, sb))));
         }
