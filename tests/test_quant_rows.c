@@ -370,6 +370,8 @@ static void test_dot_rows_x86_direct(void) {
     if (avx512vnni) check_rows_packed(chord_dot_rows_q8_0_packed_avx512vnni, "avx512-vnni packed rows kernel");
     if (avx512vnni) check_tile_packed(chord_dot_tile_q8_0_packed_avx512vnni, "avx512-vnni packed tile kernel");
     if (avx512vnni) check_tile_packed(chord_dot_tile_q8_0_packed_avx512, "avx512 zmm packed tile kernel");
+    if (avx512vnni) check_tile_plain(CHORD_TYPE_Q4_K, chord_dot_tile_q4_K_avx512vnni, "avx512-vnni q4_K tile kernel");
+    if (avx512vnni) check_tile_plain(CHORD_TYPE_Q6_K, chord_dot_tile_q6_K_avx512vnni, "avx512-vnni q6_K tile kernel");
     printf("test_quant_rows: batch kernels exercised directly: avx2%s%s\n", vnni ? ", avx-vnni" : "",
            avx512vnni ? ", avx512-vnni" : "");
     if (!vnni) printf("test_quant_rows: this CPU has no AVX-VNNI: the _vnni batch kernels were not run\n");

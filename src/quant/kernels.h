@@ -108,6 +108,12 @@ void chord_dot_tile_q8_0_packed_avx512vnni(int64_t n, const void *x, uint64_t xs
  * interleaved by dword, 4 weight rows x 4 tokens per register block; bit-identical to vec_dot. */
 void chord_dot_tile_q8_0_packed_avx512(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                        uint64_t ys, int ny, float *out, uint64_t os);
+/* The Q4_K and Q6_K prompt tiles over plain Q8_K rows on 512-bit registers, two tokens per zmm
+ * (src/quant/avx512vnni_k.c) */
+void chord_dot_tile_q4_K_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y, uint64_t ys, int ny,
+                                    float *out, uint64_t os);
+void chord_dot_tile_q6_K_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y, uint64_t ys, int ny,
+                                    float *out, uint64_t os);
 /* Activation quantizers and conversions: bit-identical to the reference ones (tested). */
 void chord_quant_q8_0_avx2(const float *src, void *dst, int64_t n);
 void chord_quant_q8_1_avx2(const float *src, void *dst, int64_t n);

@@ -147,8 +147,9 @@ static void use_avx2(void) {
      * token: AVX2 16.1, ymm 2 x 4 tile 10.1 / 8.8 at 8 / 64 tokens, zmm 4 x 4 tile 7.4 / 6.0) */
     if (cpu_has_avx512_vnni()) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx512vnni;
-        traits[CHORD_TYPE_Q4_K].vec_dot_tile = NULL;
+        traits[CHORD_TYPE_Q4_K].vec_dot_tile = chord_dot_tile_q4_K_avx512vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_avx512vnni;
+        traits[CHORD_TYPE_Q6_K].vec_dot_tile = chord_dot_tile_q6_K_avx512vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_avx512vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_avx512vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx512;

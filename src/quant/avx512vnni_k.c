@@ -1,0 +1,256 @@
+/*
+ * avx512vnni_k.c — the Q4_K and Q6_K prompt tiles (quant.h chord_vec_dot_tile_fn) on 512-bit
+ * registers with AVX512-VNNI's vpdpwssd, compiled with AVX512VNNI_FLAGS and installed only where
+ * the CPU and the OS report AVX512F/VL/BW/VNNI (traits.c).
+ *
+ * Why a tile and not x86_vnni.h's rows kernel on zmm: a zmm holds two 32-element groups, and
+ * ref_k.c's canonical order needs a block's 8 lanes summed exactly before the float steps, so a
+ * one-token zmm sum would need a cross-half fold per block and token. Instead every zmm here
+ * holds TWO TOKENS' copies of the same group: lanes 0-7 token a, lanes 8-15 token b. The weight
+ * operand is the group's 32 levels broadcast to both halves (one load, 1-2 logic operations),
+ * the activation operand is 64 bytes of a scratch the tile fills once per group of 8 tokens
+ * ([a's group g | b's group g], shared by every weight row of the tile), and at the end of a
+ * block the pair's integer lanes are exactly two tokens' 8 canonical lanes: one conversion, one
+ * multiply by [d_a x8 | d_b x8] and one add per two tokens, no shuffles. Per 256 weights x token
+ * that is 4 vpmaddubsw + 4 vpdpwssd on 512 bits (Zen 5 issues two per cycle).
+ *
+ * Bit-identical to the AVX2 kernels and the scalar reference: the integer lanes are exact sums
+ * (any order), then per block and (row, token) (float)lane * d and acc + f, a multiply and then an
+ * add, never fused; Q4_K's min lanes in their own accumulator (4 tokens x 4 lanes per zmm); the
+ * final sums in hsum_ps / hsum_ps128's order. Q6_K's "-32 x levels" correction is folded into the
+ * integer lanes as their starting value (madd of the bsums with -32 x scale: exact, |v| < 2^31).
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include <stdint.h>
+#include "quant/quant.h"
+#include "quant/blocks.h"
+#include "quant/kernels.h"
+#include "quant/x86.h"
+
+#define TK_T 8        /* tokens per group: 4 pairs */
+#define TK_NBMAX 64   /* blocks per row (16384 elements) the stack scratch takes; longer rows: rows kernel */
+
+/* One block of a group of 8 tokens, prepared once for all weight rows. Tokens past the group's
+ * count repeat its last token (computed, never written out). */
+typedef struct {
+    int8_t qs[TK_T / 2][8][64]; /* pair p, group g: [token 2p's 32 levels | token 2p+1's] */
+    float d[TK_T / 2][16];      /* pair p: [y.d of 2p x8 | of 2p+1 x8] */
+    int16_t aux[TK_T / 2][32];  /* Q6_K: pair p's bsums [2p x16 | 2p+1 x16]; Q4_K: quad q < 2:
+                                 * [t p0..p7] for t = 4q..4q+3, p_j = bsums[2j] + bsums[2j+1] */
+    float nd[2][16];            /* Q4_K: quad q: [-y.d of 4q+t x4 for t < 4] */
+} tk_block;
+
+#define TK_Y(yb, ys, t, i) ((const chord_block_q8_K *)((yb) + (uint64_t)(t) * (ys)) + (i))
+
+static void tk_prepare(tk_block *g, int64_t nb, const uint8_t *yb, uint64_t ys, int nt, int q4) {
+    for (int64_t i = 0; i < nb; i++) {
+        const chord_block_q8_K *y[TK_T];
+        for (int t = 0; t < TK_T; t++) y[t] = TK_Y(yb, ys, t < nt ? t : nt - 1, i);
+        for (int p = 0; p < TK_T / 2; p++) {
+            for (int k = 0; k < 8; k++) {
+                _mm256_store_si256((__m256i *)g[i].qs[p][k], _mm256_loadu_si256((const __m256i *)(y[2 * p]->qs + 32 * k)));
+                _mm256_store_si256((__m256i *)(g[i].qs[p][k] + 32), _mm256_loadu_si256((const __m256i *)(y[2 * p + 1]->qs + 32 * k)));
+            }
+            _mm256_store_ps(g[i].d[p], _mm256_set1_ps(y[2 * p]->d));
+            _mm256_store_ps(g[i].d[p] + 8, _mm256_set1_ps(y[2 * p + 1]->d));
+            if (!q4) {
+                _mm256_store_si256((__m256i *)g[i].aux[p], _mm256_loadu_si256((const __m256i *)y[2 * p]->bsums));
+                _mm256_store_si256((__m256i *)(g[i].aux[p] + 16), _mm256_loadu_si256((const __m256i *)y[2 * p + 1]->bsums));
+            }
+        }
+        if (q4)
+            for (int q = 0; q < 2; q++)
+                for (int t = 0; t < 4; t++) {
+                    const chord_block_q8_K *a = y[4 * q + t];
+                    for (int j = 0; j < 8; j++) g[i].aux[q][8 * t + j] = (int16_t)(a->bsums[2 * j] + a->bsums[2 * j + 1]);
+                    for (int k = 0; k < 4; k++) g[i].nd[q][4 * t + k] = -a->d;
+                }
+    }
+}
+
+/* An opaque vector: GCC otherwise reassociates a block's integer sums, issues every multiply
+ * first and spills their results (x86_prompt_k.h's PK_KEEP, measured on Zen 3). */
+#define TK_KEEP(v) __asm__("" : "+v"(v))
+
+/* hsum_ps of the low (half 0) or high (half 1) 8 lanes of a pair accumulator */
+static inline float tk_hsum_half(__m512 v, int half) {
+    return hsum_ps(half ? _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)) : _mm512_castps512_ps256(v));
+}
+
+/* One Q4_K weight row x np pairs of the group (np a constant after inlining). */
+static inline __attribute__((always_inline)) void tk_row_q4_K(int64_t nb, const chord_block_q4_K *x,
+        const tk_block *g, const int np, float *o) {
+    const int nq = (np + 1) / 2;
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    __m512 acc[TK_T / 2], accm[2];
+    int32_t sc32[8] __attribute__((aligned(32)));
+    UNROLL
+    for (int p = 0; p < np; p++) acc[p] = _mm512_setzero_ps();
+    UNROLL
+    for (int q = 0; q < nq; q++) accm[q] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m128i sm = k4_scales_mins(x[i].scales);
+        const __m128i s16 = _mm_cvtepu8_epi16(sm);
+        /* dwords s | s << 16, read back as embedded broadcasts */
+        _mm_store_si128((__m128i *)sc32, _mm_unpacklo_epi16(s16, s16));
+        _mm_store_si128((__m128i *)(sc32 + 4), _mm_unpackhi_epi16(s16, s16));
+        const int32_t *scp = sc32;
+        __asm__("" : "+r"(scp));
+        const __m512i mins = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+        const __m512 xdmin = _mm512_set1_ps(chord_x86_h2f[x[i].dmin]);
+        UNROLL
+        for (int q = 0; q < nq; q++) {
+            const __m512i prod = _mm512_madd_epi16(mins, _mm512_load_si512(g[i].aux[q]));
+            const __m512 d = _mm512_mul_ps(_mm512_load_ps(g[i].nd[q]), xdmin);
+            accm[q] = _mm512_add_ps(accm[q], _mm512_mul_ps(d, _mm512_cvtepi32_ps(prod)));
+        }
+        __m512i sumi[TK_T / 2];
+        UNROLL
+        for (int p = 0; p < np; p++) sumi[p] = _mm512_setzero_si512();
+        UNROLL
+        for (int j = 0; j < 4; j++) {
+            const __m512i bits = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j)));
+            const __m512i lo = _mm512_and_si512(bits, m4);
+            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(bits, 4), m4);
+            const __m512i sl = _mm512_set1_epi32(scp[2 * j]), sh = _mm512_set1_epi32(scp[2 * j + 1]);
+            UNROLL
+            for (int p = 0; p < np; p++) {
+                const __m512i pl = _mm512_maddubs_epi16(lo, _mm512_load_si512(g[i].qs[p][2 * j]));
+                const __m512i ph = _mm512_maddubs_epi16(hi, _mm512_load_si512(g[i].qs[p][2 * j + 1]));
+                sumi[p] = _mm512_dpwssd_epi32(sumi[p], pl, sl);
+                sumi[p] = _mm512_dpwssd_epi32(sumi[p], ph, sh);
+                TK_KEEP(sumi[p]);
+            }
+        }
+        const __m512 xd = _mm512_set1_ps(chord_x86_h2f[x[i].d]);
+        UNROLL
+        for (int p = 0; p < np; p++) {
+            const __m512 d = _mm512_mul_ps(_mm512_load_ps(g[i].d[p]), xd);
+            acc[p] = _mm512_add_ps(acc[p], _mm512_mul_ps(d, _mm512_cvtepi32_ps(sumi[p])));
+        }
+    }
+    UNROLL
+    for (int p = 0; p < np; p++)
+        UNROLL
+        for (int h = 0; h < 2; h++) {
+            const int t = 2 * p + h;
+            const __m128 m = t % 4 == 0 ? _mm512_extractf32x4_ps(accm[t / 4], 0)
+                           : t % 4 == 1 ? _mm512_extractf32x4_ps(accm[t / 4], 1)
+                           : t % 4 == 2 ? _mm512_extractf32x4_ps(accm[t / 4], 2)
+                                        : _mm512_extractf32x4_ps(accm[t / 4], 3);
+            o[t] = tk_hsum_half(acc[p], h) + hsum_ps128(m);
+        }
+}
+
+/* One Q6_K weight row x np pairs. A group's scale operand is [sc a x8 | sc b x8] words in each
+ * half (its two 16-element sub-blocks): one vpermw of the block's 16 scales per group. */
+static inline __attribute__((always_inline)) void tk_row_q6_K(int64_t nb, const chord_block_q6_K *x,
+        const tk_block *g, const int np, float *o) {
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    __m512 acc[TK_T / 2];
+    UNROLL
+    for (int p = 0; p < np; p++) acc[p] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
+        const __m512i sc = _mm512_castsi256_si512(sc16);
+        /* -32 x scale in both halves: the bsums madd is the levels' +32 offset, exactly */
+        const __m512i nsc = _mm512_broadcast_i64x4(_mm256_slli_epi16(_mm256_sub_epi16(_mm256_setzero_si256(), sc16), 5));
+        __m512i sumi[TK_T / 2];
+        UNROLL
+        for (int p = 0; p < np; p++) sumi[p] = _mm512_madd_epi16(_mm512_load_si512(g[i].aux[p]), nsc);
+        UNROLL
+        for (int j = 0; j < 2; j++) {
+            const __m512i l0 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * j)));
+            const __m512i l1 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * j + 32)));
+            const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x[i].qh + 32 * j)));
+            UNROLL
+            for (int k = 0; k < 4; k++) {
+                const __m512i l = k & 1 ? l1 : l0;
+                const __m512i lv = k < 2 ? l : _mm512_srli_epi16(l, 4);
+                /* bits 2k, 2k+1 of h to bits 4, 5 (masked first, so nothing else moves in) */
+                const __m512i hm = _mm512_and_si512(h, _mm512_set1_epi8((char)(3 << (2 * k))));
+                const __m512i hv = k == 0 ? _mm512_slli_epi16(hm, 4) : k == 1 ? _mm512_slli_epi16(hm, 2)
+                                 : k == 2 ? hm : _mm512_srli_epi16(hm, 2);
+                /* (lv & 0x0F) | hv: bitwise select by the constant (0xE4 = C ? A : B) */
+                const __m512i q = _mm512_ternarylogic_epi32(lv, hv, m4, 0xE4);
+                const short a = (short)(8 * j + 2 * k);
+                const __m512i idx = _mm512_mask_blend_epi16(0xFF00FF00u, _mm512_set1_epi16(a), _mm512_set1_epi16((short)(a + 1)));
+                const __m512i s = _mm512_permutexvar_epi16(idx, sc);
+                UNROLL
+                for (int p = 0; p < np; p++) {
+                    const __m512i pr = _mm512_maddubs_epi16(q, _mm512_load_si512(g[i].qs[p][4 * j + k]));
+                    sumi[p] = _mm512_dpwssd_epi32(sumi[p], pr, s);
+                    TK_KEEP(sumi[p]);
+                }
+            }
+        }
+        const __m512 xd = _mm512_set1_ps(chord_x86_h2f[x[i].d]);
+        UNROLL
+        for (int p = 0; p < np; p++) {
+            const __m512 d = _mm512_mul_ps(_mm512_load_ps(g[i].d[p]), xd);
+            acc[p] = _mm512_add_ps(acc[p], _mm512_mul_ps(d, _mm512_cvtepi32_ps(sumi[p])));
+        }
+    }
+    UNROLL
+    for (int p = 0; p < np; p++) {
+        o[2 * p] = tk_hsum_half(acc[p], 0);
+        o[2 * p + 1] = tk_hsum_half(acc[p], 1);
+    }
+}
+
+/* Runs BODY(NP) with NP the constant equal to np (1..4). */
+#define TK_BY_NP(np, BODY)                                                                         \
+    switch (np) {                                                                                  \
+    case 4: BODY(4); break;                                                                        \
+    case 3: BODY(3); break;                                                                        \
+    case 2: BODY(2); break;                                                                        \
+    default: BODY(1); break;                                                                       \
+    }
+
+/* nx weight rows x ny tokens: groups of 8 tokens, each prepared once, against every weight row
+ * (ops.c's loop order); meanwhile the next nx rows (the next tile's) are prefetched into L2, a
+ * slice per group, as x86_prompt_k.h's tile does. Rows longer than TK_NBMAX blocks take the
+ * AVX512-VNNI rows kernel. */
+#define TK_TILE(NAME, BLOCK, Q4, ROWS)                                                        \
+    void NAME(int64_t n, const void *xv, uint64_t xs, int nx, const void *yv, uint64_t ys, int ny, \
+              float *out, uint64_t os) {                                                           \
+        const uint8_t *x = xv, *y = yv;                                                            \
+        const int64_t nb = n / QK_K;                                                               \
+        tk_block g[nb <= TK_NBMAX ? nb : 1] __attribute__((aligned(64)));                          \
+        const uint64_t pf_bytes = (uint64_t)nx * xs;                                               \
+        const uint64_t pf_step = (pf_bytes / (uint64_t)((ny + TK_T - 1) / TK_T) + 63) & ~(uint64_t)63; \
+        const uint8_t *pf = x + pf_bytes;                                                          \
+        uint64_t pf_done = 0;                                                                      \
+        for (int t0 = 0; t0 < ny; t0 += TK_T) {                                                    \
+            const int nt = ny - t0 < TK_T ? ny - t0 : TK_T;                                        \
+            const uint8_t *yg = y + (uint64_t)t0 * ys;                                             \
+            float o[TK_T];                                                                         \
+            for (const uint64_t e = pf_done + pf_step; pf_done < e && pf_done < pf_bytes; pf_done += 64) \
+                _mm_prefetch((const char *)pf + pf_done, _MM_HINT_T1);                             \
+            if (nb > TK_NBMAX) {                                                                   \
+                for (int k = 0; k < nx; k++) {                                                     \
+                    ROWS(n, x + (uint64_t)k * xs, yg, ys, nt, o);                                  \
+                    for (int t = 0; t < nt; t++) out[(uint64_t)(t0 + t) * os + k] = o[t];          \
+                }                                                                                  \
+                continue;                                                                          \
+            }                                                                                      \
+            tk_prepare(g, nb, yg, ys, nt, Q4);                                                     \
+            const int np = (nt + 1) / 2;                                                           \
+            for (int k = 0; k < nx; k++) {                                                         \
+                const BLOCK *xk = (const BLOCK *)(x + (uint64_t)k * xs);                           \
+                TK_BY_NP(np, TK_ROW_BODY)                                                          \
+                for (int t = 0; t < nt; t++) out[(uint64_t)(t0 + t) * os + k] = o[t];              \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+#define TK_ROW_BODY(NP) TK_ROW(nb, xk, g, NP, o)
+#define TK_ROW tk_row_q4_K
+TK_TILE(chord_dot_tile_q4_K_avx512vnni, chord_block_q4_K, 1, chord_dot_rows_q4_K_avx512vnni)
+#undef TK_ROW
+#define TK_ROW tk_row_q6_K
+TK_TILE(chord_dot_tile_q6_K_avx512vnni, chord_block_q6_K, 0, chord_dot_rows_q6_K_avx512vnni)
+#undef TK_ROW
+
+#endif
