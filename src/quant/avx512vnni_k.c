@@ -89,61 +89,85 @@ static inline float tk_hsum_half(__m512 v, int half) {
 }
 
 /* One Q4_K weight row x np pairs of the group (np a constant after inlining). */
-static inline __attribute__((always_inline)) void tk_row_q4_K(int64_t nb, const chord_block_q4_K *x,
-        const tk_block *g, const int np, tk_acc *st) {
+static inline __attribute__((always_inline)) void tk_rows_q4_K(int64_t nb, const chord_block_q4_K *x0,
+        const chord_block_q4_K *x1, const tk_block *g, const int nr, const int np, tk_acc *st0, tk_acc *st1) {
     const int nq = (np + 1) / 2;
     const __m512i m4 = _mm512_set1_epi8(0xF);
-    __m512 acc[TK_T / 2], accm[2];
-    int32_t sc32[8] __attribute__((aligned(32)));
+    const chord_block_q4_K *xr[2] = { x0, x1 };
+    tk_acc *st[2] = { st0, st1 };
+    __m512 acc[2][TK_T / 2], accm[2][2];
+    int32_t sc32[2][8] __attribute__((aligned(32)));
     UNROLL
-    for (int p = 0; p < np; p++) acc[p] = st->acc[p];
-    UNROLL
-    for (int q = 0; q < nq; q++) accm[q] = st->accm[q];
+    for (int r = 0; r < nr; r++) {
+        UNROLL
+        for (int p = 0; p < np; p++) acc[r][p] = st[r]->acc[p];
+        UNROLL
+        for (int q = 0; q < nq; q++) accm[r][q] = st[r]->accm[q];
+    }
     for (int64_t i = 0; i < nb; i++) {
-        const __m128i sm = k4_scales_mins(x[i].scales);
-        const __m128i s16 = _mm_cvtepu8_epi16(sm);
-        /* dwords s | s << 16, read back as embedded broadcasts */
-        _mm_store_si128((__m128i *)sc32, _mm_unpacklo_epi16(s16, s16));
-        _mm_store_si128((__m128i *)(sc32 + 4), _mm_unpackhi_epi16(s16, s16));
-        const int32_t *scp = sc32;
-        __asm__("" : "+r"(scp));
-        const __m512i mins = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
-        const __m512 xdmin = _mm512_set1_ps(chord_x86_h2f[x[i].dmin]);
+        const int32_t *scp = &sc32[0][0];
         UNROLL
-        for (int q = 0; q < nq; q++) {
-            const __m512i prod = _mm512_madd_epi16(mins, _mm512_load_si512(g[i].aux[q]));
-            const __m512 d = _mm512_mul_ps(_mm512_load_ps(g[i].nd[q]), xdmin);
-            accm[q] = _mm512_add_ps(accm[q], _mm512_mul_ps(d, _mm512_cvtepi32_ps(prod)));
-        }
-        __m512i sumi[TK_T / 2];
-        UNROLL
-        for (int p = 0; p < np; p++) sumi[p] = _mm512_setzero_si512();
-        UNROLL
-        for (int j = 0; j < 4; j++) {
-            const __m512i bits = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j)));
-            const __m512i lo = _mm512_and_si512(bits, m4);
-            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(bits, 4), m4);
-            const __m512i sl = _mm512_set1_epi32(scp[2 * j]), sh = _mm512_set1_epi32(scp[2 * j + 1]);
+        for (int r = 0; r < nr; r++) {
+            const chord_block_q4_K *x = xr[r] + i;
+            const __m128i sm = k4_scales_mins(x->scales);
+            const __m128i s16 = _mm_cvtepu8_epi16(sm);
+            /* dwords s | s << 16, read back as embedded broadcasts */
+            _mm_store_si128((__m128i *)sc32[r], _mm_unpacklo_epi16(s16, s16));
+            _mm_store_si128((__m128i *)(sc32[r] + 4), _mm_unpackhi_epi16(s16, s16));
+            const __m512i mins = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+            const __m512 xdmin = _mm512_set1_ps(chord_x86_h2f[x->dmin]);
             UNROLL
-            for (int p = 0; p < np; p++) {
-                const __m512i pl = _mm512_maddubs_epi16(lo, _mm512_load_si512(g[i].qs[p][2 * j]));
-                const __m512i ph = _mm512_maddubs_epi16(hi, _mm512_load_si512(g[i].qs[p][2 * j + 1]));
-                sumi[p] = _mm512_dpwssd_epi32(sumi[p], pl, sl);
-                sumi[p] = _mm512_dpwssd_epi32(sumi[p], ph, sh);
-                TK_KEEP(sumi[p]);
+            for (int q = 0; q < nq; q++) {
+                const __m512i prod = _mm512_madd_epi16(mins, _mm512_load_si512(g[i].aux[q]));
+                const __m512 d = _mm512_mul_ps(_mm512_load_ps(g[i].nd[q]), xdmin);
+                accm[r][q] = _mm512_add_ps(accm[r][q], _mm512_mul_ps(d, _mm512_cvtepi32_ps(prod)));
             }
         }
-        const __m512 xd = _mm512_set1_ps(chord_x86_h2f[x[i].d]);
+        __asm__("" : "+r"(scp));
+        __m512i sumi[2][TK_T / 2];
         UNROLL
-        for (int p = 0; p < np; p++) {
-            const __m512 d = _mm512_mul_ps(_mm512_load_ps(g[i].d[p]), xd);
-            acc[p] = _mm512_add_ps(acc[p], _mm512_mul_ps(d, _mm512_cvtepi32_ps(sumi[p])));
+        for (int r = 0; r < nr; r++)
+            UNROLL
+            for (int p = 0; p < np; p++) sumi[r][p] = _mm512_setzero_si512();
+        UNROLL
+        for (int j = 0; j < 4; j++) {
+            __m512i lo[2], hi[2];
+            UNROLL
+            for (int r = 0; r < nr; r++) {
+                const __m512i bits = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(xr[r][i].qs + 32 * j)));
+                lo[r] = _mm512_and_si512(bits, m4);
+                hi[r] = _mm512_and_si512(_mm512_srli_epi16(bits, 4), m4);
+            }
+            UNROLL
+            for (int p = 0; p < np; p++) {
+                const __m512i yl = _mm512_load_si512(g[i].qs[p][2 * j]), yh = _mm512_load_si512(g[i].qs[p][2 * j + 1]);
+                UNROLL
+                for (int r = 0; r < nr; r++) {
+                    const __m512i pl = _mm512_maddubs_epi16(lo[r], yl);
+                    const __m512i ph = _mm512_maddubs_epi16(hi[r], yh);
+                    sumi[r][p] = _mm512_dpwssd_epi32(sumi[r][p], pl, _mm512_set1_epi32(scp[8 * r + 2 * j]));
+                    sumi[r][p] = _mm512_dpwssd_epi32(sumi[r][p], ph, _mm512_set1_epi32(scp[8 * r + 2 * j + 1]));
+                    TK_KEEP(sumi[r][p]);
+                }
+            }
+        }
+        UNROLL
+        for (int r = 0; r < nr; r++) {
+            const __m512 xd = _mm512_set1_ps(chord_x86_h2f[xr[r][i].d]);
+            UNROLL
+            for (int p = 0; p < np; p++) {
+                const __m512 d = _mm512_mul_ps(_mm512_load_ps(g[i].d[p]), xd);
+                acc[r][p] = _mm512_add_ps(acc[r][p], _mm512_mul_ps(d, _mm512_cvtepi32_ps(sumi[r][p])));
+            }
         }
     }
     UNROLL
-    for (int p = 0; p < np; p++) st->acc[p] = acc[p];
-    UNROLL
-    for (int q = 0; q < nq; q++) st->accm[q] = accm[q];
+    for (int r = 0; r < nr; r++) {
+        UNROLL
+        for (int p = 0; p < np; p++) st[r]->acc[p] = acc[r][p];
+        UNROLL
+        for (int q = 0; q < nq; q++) st[r]->accm[q] = accm[r][q];
+    }
 }
 
 static inline void tk_out_q4_K(const tk_acc *st, int nt, float *o) {
@@ -208,25 +232,30 @@ static inline __attribute__((always_inline)) void tk_row_q6_K(int64_t nb, const 
     for (int p = 0; p < np; p++) st->acc[p] = acc[p];
 }
 
+static inline __attribute__((always_inline)) void tk_rows_q6_K(int64_t nb, const chord_block_q6_K *x0,
+        const chord_block_q6_K *x1, const tk_block *g, const int nr, const int np, tk_acc *st0, tk_acc *st1) {
+    (void)x1; (void)nr; (void)st1;
+    tk_row_q6_K(nb, x0, g, np, st0);
+}
+
 static inline void tk_out_q6_K(const tk_acc *st, int nt, float *o) {
     for (int t = 0; t < nt; t++) o[t] = tk_hsum_half(st->acc[t / 2], t & 1);
 }
-
-/* Runs BODY(NP) with NP the constant equal to np (1..4). */
-#define TK_BY_NP(np, BODY)                                                                         \
-    switch (np) {                                                                                  \
-    case 4: BODY(4); break;                                                                        \
-    case 3: BODY(3); break;                                                                        \
-    case 2: BODY(2); break;                                                                        \
-    default: BODY(1); break;                                                                       \
-    }
 
 /* nx weight rows x ny tokens: groups of 8 tokens, and in each group chunks of TK_KC blocks, each
  * prepared once, against every weight row (so the scratch stays in L1: with the whole row
  * prepared, 22 blocks (n = 5632, TinyLlama's ffn_down) took 8.1 cycles per 256 weights x token
  * against 5.3 at n = 2048, Zen 5). Meanwhile the next nx rows (the next tile's, ops.c walks a
  * matrix in order) are prefetched into L2, a slice per group, as x86_prompt_k.h's tile does. */
-#define TK_TILE(NAME, BLOCK, Q4, ROW, OUT)                                                         \
+/* ROW(..., nr, NP, ...) with NP the constant equal to np (1..4) */
+#define TK_BY_NP(np, ROW, kc, xa, xb, g, nr, sa, sb)                                               \
+    switch (np) {                                                                                  \
+    case 4: ROW(kc, xa, xb, g, nr, 4, sa, sb); break;                                              \
+    case 3: ROW(kc, xa, xb, g, nr, 3, sa, sb); break;                                              \
+    case 2: ROW(kc, xa, xb, g, nr, 2, sa, sb); break;                                              \
+    default: ROW(kc, xa, xb, g, nr, 1, sa, sb); break;                                             \
+    }
+#define TK_TILE(NAME, BLOCK, Q4, ROW, OUT, NR)                                                         \
     void NAME(int64_t n, const void *xv, uint64_t xs, int nx, const void *yv, uint64_t ys, int ny, \
               float *out, uint64_t os) {                                                           \
         const uint8_t *x = xv, *y = yv;                                                            \
@@ -249,13 +278,14 @@ static inline void tk_out_q6_K(const tk_acc *st, int nt, float *o) {
             for (int64_t c0 = 0; c0 < nb; c0 += TK_KC) {                                           \
                 const int64_t kc = nb - c0 < TK_KC ? nb - c0 : TK_KC;                              \
                 tk_prepare(g, c0, kc, yg, ys, nt, Q4);                                             \
-                for (int k = 0; k < nx; k++) {                                                     \
+                for (int k = 0; k < nx; k += NR) {                                                 \
                     const BLOCK *xk = (const BLOCK *)(x + (uint64_t)k * xs) + c0;                  \
-                    switch (np) {                                                                  \
-                    case 4: ROW(kc, xk, g, 4, &st[k]); break;                                      \
-                    case 3: ROW(kc, xk, g, 3, &st[k]); break;                                      \
-                    case 2: ROW(kc, xk, g, 2, &st[k]); break;                                      \
-                    default: ROW(kc, xk, g, 1, &st[k]); break;                                     \
+                    if (NR == 2 && k + 1 < nx) {                                                   \
+                        const BLOCK *xk1 = (const BLOCK *)(x + (uint64_t)(k + 1) * xs) + c0;       \
+                        TK_BY_NP(np, ROW, kc, xk, xk1, g, 2, &st[k], &st[k + 1])                   \
+                    } else {                                                                       \
+                        TK_BY_NP(np, ROW, kc, xk, xk, g, 1, &st[k], &st[k])                        \
+                        if (NR == 2) break;                                                        \
                     }                                                                              \
                 }                                                                                  \
             }                                                                                      \
@@ -267,7 +297,7 @@ static inline void tk_out_q6_K(const tk_acc *st, int nt, float *o) {
         }                                                                                          \
     }
 
-TK_TILE(chord_dot_tile_q4_K_avx512vnni, chord_block_q4_K, 1, tk_row_q4_K, tk_out_q4_K)
-TK_TILE(chord_dot_tile_q6_K_avx512vnni, chord_block_q6_K, 0, tk_row_q6_K, tk_out_q6_K)
+TK_TILE(chord_dot_tile_q4_K_avx512vnni, chord_block_q4_K, 1, tk_rows_q4_K, tk_out_q4_K, 2)
+TK_TILE(chord_dot_tile_q6_K_avx512vnni, chord_block_q6_K, 0, tk_rows_q6_K, tk_out_q6_K, 1)
 
 #endif
