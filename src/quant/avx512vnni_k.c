@@ -12,7 +12,15 @@
  * ([a's group g | b's group g], shared by every weight row of the tile), and at the end of a
  * block the pair's integer lanes are exactly two tokens' 8 canonical lanes: one conversion, one
  * multiply by [d_a x8 | d_b x8] and one add per two tokens, no shuffles. Per 256 weights x token
- * that is 4 vpmaddubsw + 4 vpdpwssd on 512 bits (Zen 5 issues two per cycle).
+ * that is 4 vpmaddubsw + 4 vpdpwssd on 512 bits (Zen 5 issues two per cycle); the Q4_K tile takes
+ * two weight rows per pass, so each activation load feeds both (Q6_K's two-row form was no
+ * faster, its level unpacking is twice Q4_K's).
+ *
+ * Measured on Zen 5 and not kept (bench_kernels --prompt, tok 64, n = 2048, best of 5
+ * interleaved runs): fewer multiplies per token, 4 vpdpbusd for the 4-element group sums and one
+ * vpdpwssd per two groups (their int16-safe sums paired by vpackssdw: 5.3 -> 5.3 q4_K, 4.7 ->
+ * 5.0 q6_K; by a shift and vpternlogd: 5.4 -> 5.6); the block's 16 scale products as one
+ * multiply spread by vpermps instead of six multiplies (4.6 -> 4.8).
  *
  * Bit-identical to the AVX2 kernels and the scalar reference: the integer lanes are exact sums
  * (any order), then per block and (row, token) (float)lane * d and acc + f, a multiply and then an
@@ -43,8 +51,8 @@ typedef struct {
 
 #define TK_Y(yb, ys, t, i) ((const chord_block_q8_K *)((yb) + (uint64_t)(t) * (ys)) + (i))
 
-/* Vector copies only: it runs once per tile call (16 weight rows) and token group, and with
- * scalar bsums pair sums it took a quarter of the tile's time (perf, 2 threads). */
+/* Vector copies only: it runs once per tile call (16 weight rows) and token group; with scalar
+ * bsums pair sums it took a fifth of the Q4_K tile's time (perf, TinyLlama prefill), now ~1/8. */
 static void tk_prepare(tk_block *g, int64_t i0, int64_t nb, const uint8_t *yb, uint64_t ys, int nt, int q4) {
     for (int64_t i = 0; i < nb; i++) {
         const chord_block_q8_K *y[TK_T];
@@ -88,15 +96,36 @@ static inline float tk_hsum_half(__m512 v, int half) {
     return hsum_ps(half ? _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)) : _mm512_castps512_ps256(v));
 }
 
+/* A Q4_K block's scales as vpdpwssd operands (dword j = scale j | scale j << 16) and its mins as
+ * int16, unpacked once per tile call for all its token groups: per group and block the scalar
+ * unpacking was ~4% of the tile's time (bench_kernels, n = 2048). 48 bytes per row and block on
+ * the stack: 17 KiB for a 16-row tile of n = 5632. */
+typedef struct {
+    int32_t sc[8];
+    __m128i mins;
+} tk_q4s;
+
+static void tk_prep_q4_K(tk_q4s *o, const uint8_t *x, uint64_t xs, int nx, int64_t nb) {
+    for (int k = 0; k < nx; k++)
+        for (int64_t i = 0; i < nb; i++, o++) {
+            const __m128i sm = k4_scales_mins(((const chord_block_q4_K *)(x + (uint64_t)k * xs))[i].scales);
+            const __m128i s16 = _mm_cvtepu8_epi16(sm);
+            _mm_storeu_si128((__m128i *)o->sc, _mm_unpacklo_epi16(s16, s16));
+            _mm_storeu_si128((__m128i *)(o->sc + 4), _mm_unpackhi_epi16(s16, s16));
+            o->mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
+        }
+}
+
 /* One Q4_K weight row x np pairs of the group (np a constant after inlining). */
 static inline __attribute__((always_inline)) void tk_rows_q4_K(int64_t nb, const chord_block_q4_K *x0,
-        const chord_block_q4_K *x1, const tk_block *g, const int nr, const int np, tk_acc *st0, tk_acc *st1) {
+        const chord_block_q4_K *x1, const tk_block *g, const int nr, const int np, tk_acc *st0, tk_acc *st1,
+        const tk_q4s *k0, const tk_q4s *k1) {
     const int nq = (np + 1) / 2;
     const __m512i m4 = _mm512_set1_epi8(0xF);
     const chord_block_q4_K *xr[2] = { x0, x1 };
     tk_acc *st[2] = { st0, st1 };
     __m512 acc[2][TK_T / 2], accm[2][2];
-    int32_t sc32[2][8] __attribute__((aligned(32)));
+    const tk_q4s *ks[2] = { k0, k1 };
     UNROLL
     for (int r = 0; r < nr; r++) {
         UNROLL
@@ -105,16 +134,10 @@ static inline __attribute__((always_inline)) void tk_rows_q4_K(int64_t nb, const
         for (int q = 0; q < nq; q++) accm[r][q] = st[r]->accm[q];
     }
     for (int64_t i = 0; i < nb; i++) {
-        const int32_t *scp = &sc32[0][0];
         UNROLL
         for (int r = 0; r < nr; r++) {
             const chord_block_q4_K *x = xr[r] + i;
-            const __m128i sm = k4_scales_mins(x->scales);
-            const __m128i s16 = _mm_cvtepu8_epi16(sm);
-            /* dwords s | s << 16, read back as embedded broadcasts */
-            _mm_store_si128((__m128i *)sc32[r], _mm_unpacklo_epi16(s16, s16));
-            _mm_store_si128((__m128i *)(sc32[r] + 4), _mm_unpackhi_epi16(s16, s16));
-            const __m512i mins = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+            const __m512i mins = _mm512_broadcast_i32x4(ks[r][i].mins);
             const __m512 xdmin = _mm512_set1_ps(chord_x86_h2f[x->dmin]);
             UNROLL
             for (int q = 0; q < nq; q++) {
@@ -123,7 +146,6 @@ static inline __attribute__((always_inline)) void tk_rows_q4_K(int64_t nb, const
                 accm[r][q] = _mm512_add_ps(accm[r][q], _mm512_mul_ps(d, _mm512_cvtepi32_ps(prod)));
             }
         }
-        __asm__("" : "+r"(scp));
         __m512i sumi[2][TK_T / 2];
         UNROLL
         for (int r = 0; r < nr; r++)
@@ -145,8 +167,8 @@ static inline __attribute__((always_inline)) void tk_rows_q4_K(int64_t nb, const
                 for (int r = 0; r < nr; r++) {
                     const __m512i pl = _mm512_maddubs_epi16(lo[r], yl);
                     const __m512i ph = _mm512_maddubs_epi16(hi[r], yh);
-                    sumi[r][p] = _mm512_dpwssd_epi32(sumi[r][p], pl, _mm512_set1_epi32(scp[8 * r + 2 * j]));
-                    sumi[r][p] = _mm512_dpwssd_epi32(sumi[r][p], ph, _mm512_set1_epi32(scp[8 * r + 2 * j + 1]));
+                    sumi[r][p] = _mm512_dpwssd_epi32(sumi[r][p], pl, _mm512_set1_epi32(ks[r][i].sc[2 * j]));
+                    sumi[r][p] = _mm512_dpwssd_epi32(sumi[r][p], ph, _mm512_set1_epi32(ks[r][i].sc[2 * j + 1]));
                     TK_KEEP(sumi[r][p]);
                 }
             }
@@ -233,8 +255,9 @@ static inline __attribute__((always_inline)) void tk_row_q6_K(int64_t nb, const 
 }
 
 static inline __attribute__((always_inline)) void tk_rows_q6_K(int64_t nb, const chord_block_q6_K *x0,
-        const chord_block_q6_K *x1, const tk_block *g, const int nr, const int np, tk_acc *st0, tk_acc *st1) {
-    (void)x1; (void)nr; (void)st1;
+        const chord_block_q6_K *x1, const tk_block *g, const int nr, const int np, tk_acc *st0, tk_acc *st1,
+        const char *k0, const char *k1) {
+    (void)x1; (void)nr; (void)st1; (void)k0; (void)k1;
     tk_row_q6_K(nb, x0, g, np, st0);
 }
 
@@ -248,20 +271,22 @@ static inline void tk_out_q6_K(const tk_acc *st, int nt, float *o) {
  * against 5.3 at n = 2048, Zen 5). Meanwhile the next nx rows (the next tile's, ops.c walks a
  * matrix in order) are prefetched into L2, a slice per group, as x86_prompt_k.h's tile does. */
 /* ROW(..., nr, NP, ...) with NP the constant equal to np (1..4) */
-#define TK_BY_NP(np, ROW, kc, xa, xb, g, nr, sa, sb)                                               \
+#define TK_BY_NP(np, ROW, kc, xa, xb, g, nr, sa, sb, ka, kb)                                       \
     switch (np) {                                                                                  \
-    case 4: ROW(kc, xa, xb, g, nr, 4, sa, sb); break;                                              \
-    case 3: ROW(kc, xa, xb, g, nr, 3, sa, sb); break;                                              \
-    case 2: ROW(kc, xa, xb, g, nr, 2, sa, sb); break;                                              \
-    default: ROW(kc, xa, xb, g, nr, 1, sa, sb); break;                                             \
+    case 4: ROW(kc, xa, xb, g, nr, 4, sa, sb, ka, kb); break;                                      \
+    case 3: ROW(kc, xa, xb, g, nr, 3, sa, sb, ka, kb); break;                                      \
+    case 2: ROW(kc, xa, xb, g, nr, 2, sa, sb, ka, kb); break;                                      \
+    default: ROW(kc, xa, xb, g, nr, 1, sa, sb, ka, kb); break;                                     \
     }
-#define TK_TILE(NAME, BLOCK, Q4, ROW, OUT, NR)                                                         \
+#define TK_TILE(NAME, BLOCK, Q4, ROW, OUT, NR, KT, KPREP)                                                         \
     void NAME(int64_t n, const void *xv, uint64_t xs, int nx, const void *yv, uint64_t ys, int ny, \
               float *out, uint64_t os) {                                                           \
         const uint8_t *x = xv, *y = yv;                                                            \
         const int64_t nb = n / QK_K;                                                               \
         tk_block g[TK_KC] __attribute__((aligned(64)));                                            \
         tk_acc st[nx > 0 ? nx : 1];                                                                \
+        KT kd[Q4 && nx > 0 ? (int64_t)nx * nb : 1];                                                \
+        KPREP(kd, x, xs, nx, nb);                                                                  \
         const uint64_t pf_bytes = (uint64_t)nx * xs;                                               \
         const uint64_t pf_step = (pf_bytes / (uint64_t)((ny + TK_T - 1) / TK_T) + 63) & ~(uint64_t)63; \
         const uint8_t *pf = x + pf_bytes;                                                          \
@@ -282,9 +307,11 @@ static inline void tk_out_q6_K(const tk_acc *st, int nt, float *o) {
                     const BLOCK *xk = (const BLOCK *)(x + (uint64_t)k * xs) + c0;                  \
                     if (NR == 2 && k + 1 < nx) {                                                   \
                         const BLOCK *xk1 = (const BLOCK *)(x + (uint64_t)(k + 1) * xs) + c0;       \
-                        TK_BY_NP(np, ROW, kc, xk, xk1, g, 2, &st[k], &st[k + 1])                   \
+                        TK_BY_NP(np, ROW, kc, xk, xk1, g, 2, &st[k], &st[k + 1],                   \
+                                 kd + (Q4 ? k * nb + c0 : 0), kd + (Q4 ? (k + 1) * nb + c0 : 0))           \
                     } else {                                                                       \
-                        TK_BY_NP(np, ROW, kc, xk, xk, g, 1, &st[k], &st[k])                        \
+                        TK_BY_NP(np, ROW, kc, xk, xk, g, 1, &st[k], &st[k],                        \
+                                 kd + (Q4 ? k * nb + c0 : 0), kd + (Q4 ? k * nb + c0 : 0))                 \
                         if (NR == 2) break;                                                        \
                     }                                                                              \
                 }                                                                                  \
@@ -297,7 +324,8 @@ static inline void tk_out_q6_K(const tk_acc *st, int nt, float *o) {
         }                                                                                          \
     }
 
-TK_TILE(chord_dot_tile_q4_K_avx512vnni, chord_block_q4_K, 1, tk_rows_q4_K, tk_out_q4_K, 2)
-TK_TILE(chord_dot_tile_q6_K_avx512vnni, chord_block_q6_K, 0, tk_rows_q6_K, tk_out_q6_K, 1)
+TK_TILE(chord_dot_tile_q4_K_avx512vnni, chord_block_q4_K, 1, tk_rows_q4_K, tk_out_q4_K, 2, tk_q4s, tk_prep_q4_K)
+#define TK_PREP_NONE(kd, x, xs, nx, nb) ((void)kd)
+TK_TILE(chord_dot_tile_q6_K_avx512vnni, chord_block_q6_K, 0, tk_rows_q6_K, tk_out_q6_K, 1, char, TK_PREP_NONE)
 
 #endif
