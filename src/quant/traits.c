@@ -145,8 +145,8 @@ static void use_avx2(void) {
      * registers carry the 8-row K-quant kernels, and the Q8_0 prompt tile runs on zmm, two blocks
      * per register (avx512vnni_q8.c; Zen 5, bench_kernels --prompt, cycles per 256 weights x
      * token: AVX2 16.1, ymm 2 x 4 tile 10.1 / 8.8 at 8 / 64 tokens, zmm 4 x 4 tile 7.4 / 6.0); the
-     * Q4_K and Q6_K prompt tiles on zmm (avx512vnni_k.c; Zen 5: 8.9 -> 5.3 and 8.3 -> 4.5 cycles,
-     * tok 64; TinyLlama Q4_K_M prefill 84 -> 101 tok/s at 1 thread) */
+     * Q4_K and Q6_K prompt tiles on zmm (avx512vnni_k.c; Zen 5: 8.5 -> 4.5 and 8.1 -> 4.4 cycles,
+     * tok 64; TinyLlama Q4_K_M prefill 65 -> ~100 tok/s at 1 thread, 1.3x llama.cpp) */
     if (cpu_has_avx512_vnni()) {
         traits[CHORD_TYPE_Q4_K].vec_dot_rows = chord_dot_rows_q4_K_avx512vnni;
         traits[CHORD_TYPE_Q4_K].vec_dot_tile = chord_dot_tile_q4_K_avx512vnni;
