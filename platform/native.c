@@ -4,7 +4,7 @@
  *
  * Pool protocol: the caller bumps a generation counter; workers spin briefly on it (a forward
  * pass issues hundreds of runs per token, so sleeping between them would cost more than the
- * work) and then block on a condition variable. Each worker runs its slice and increments a
+ * work), then yield, then block on a condition variable. Each worker runs its slice and increments a
  * done counter; the caller runs slice 0 and waits for the counter to reach nth-1.
  */
 #include <errno.h>
@@ -45,7 +45,29 @@ int chord_cpu_count(void) {
 /* ---- thread pool --------------------------------------------------------------------------- */
 
 #define CHORD_MAX_THREADS 64
-#define SPIN_ITERS 200000 /* ~50-100 µs of polling before sleeping */
+/* Waits spin SPIN_PAUSES times with a pause hint, then yield the core up to SPIN_YIELDS times
+ * (a worker then sleeps on the condition variable; the caller's join keeps yielding). A spin that
+ * never yields holds its core while the thread it waits for may be the one the scheduler took
+ * off the other core for another process: on a 2-core machine shared with a second busy process,
+ * that turned 2-thread decode into 0.3x of llama.cpp's. sched_yield returns at once when nothing
+ * else is runnable, so on a quiet machine the cost is a system call per poll after the pauses. */
+#define SPIN_PAUSES 4000
+#define SPIN_YIELDS 200
+
+static inline void cpu_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* One poll of a wait; returns 0 once the worker's spin budget is spent. */
+static inline int pool_poll(int *spins) {
+    if (*spins < SPIN_PAUSES) cpu_pause();
+    else sched_yield();
+    return ++*spins < SPIN_PAUSES + SPIN_YIELDS;
+}
 
 struct chord_pool {
     int n;
@@ -70,7 +92,7 @@ static void *worker_main(void *arg) {
         unsigned g;
         int spins = 0;
         while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen &&
-               !atomic_load(&p->quit) && spins < SPIN_ITERS) spins++;
+               !atomic_load(&p->quit) && pool_poll(&spins)) {}
         if (g == seen && !atomic_load(&p->quit)) {
             pthread_mutex_lock(&p->mu);
             while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->quit))
@@ -136,8 +158,10 @@ void chord_pool_run(chord_pool *p, chord_task_fn fn, void *ctx) {
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     fn(ctx, 0, p->n);
+    int spins = 0;
     while (atomic_load_explicit(&p->done, memory_order_acquire) != p->n - 1) {
-        /* spin: the other slices are about as long as ours */
+        /* the other slices are about as long as ours: poll, yielding once the pauses are spent */
+        if (!pool_poll(&spins)) spins = SPIN_PAUSES;
     }
 }
 
