@@ -28,9 +28,13 @@
 #include "quant/x86.h"
 
 #define W5_MAX 4
-/* software prefetch distance in each row's stream, as x86_wrows.h's WROWS_PF */
+/* Software prefetch distance in each row's stream, as x86_wrows.h's WROWS_PF but 8x farther:
+ * Zen 5 decode at 1 thread, 3 interleaved rounds per model with the other core half busy,
+ * TinyLlama Q4_K_M tok/s: 256 B 40.2-41.9 / 2 KiB 46.4-49.9 / 4 KiB 43.0-47.5 / 8 KiB 40.2-45.6;
+ * 7B-shaped Q4_K_M: 256 B 6.3-6.9 / 1 KiB 6.7-6.8 / 2 KiB 7.5-7.9 / 4 KiB 6.6-7.6. (A 32 MiB
+ * bench_kernels matvec preferred 256 B: the end-to-end rounds decided.) */
 #ifndef W5_PF
-#define W5_PF 256
+#define W5_PF 2048
 #endif
 #define W5_PREFETCH(p, bytes)                                                                     \
     do {                                                                                          \
