@@ -585,8 +585,8 @@ DOT_WROWS1(q6_K, chord_block_q6_K, pk_rows_q6_K, X86_ROWS_BY8, wrows_q6_K)
 
 /* ---- decode: several weight rows against one activation row (x86_wrows.h) -------------------- */
 
-WROWS_ENTRY(q4_K, chord_block_q8_K, wrows_q4_K)
-WROWS_ENTRY(q6_K, chord_block_q8_K, wrows_q6_K)
-WROWS_ENTRY(q8_0, chord_block_q8_0, wrows_q8_0)
+X86_WROWS_ENTRY(chord_dot_wrows_q4_K_avx2, chord_block_q8_K, wrows_q4_K)
+X86_WROWS_ENTRY(chord_dot_wrows_q6_K_avx2, chord_block_q8_K, wrows_q6_K)
+X86_WROWS_ENTRY(chord_dot_wrows_q8_0_avx2, chord_block_q8_0, wrows_q8_0)
 
 #endif

@@ -160,45 +160,15 @@ static inline __attribute__((always_inline)) void tile_z(int64_t nb, const uint8
         }
 }
 
-/* One pass of the token groups over rg (<= ZRG) weight rows whose scales are in dxf, prefetching
- * the next ZRG rows into L2 a slice per token group (as x86_tile_q8.h, which measured why). */
-static void tile_z_pass(int64_t nb, const uint8_t *xb, uint64_t xs, const float *dxf, int rg,
-                        const uint8_t *yb, uint64_t ys, int ny, float *out, uint64_t os) {
-    const uint8_t *pf = xb + (uint64_t)rg * xs;
-    const uint64_t pf_bytes = (uint64_t)ZRG * xs;
-    const int groups = (ny + ZT - 1) / ZT;
-    const uint64_t pf_step = (pf_bytes / (uint64_t)groups + 63) & ~(uint64_t)63;
-    uint64_t pf_done = 0;
-    for (int t0 = 0; t0 < ny; t0 += ZT) {
-        for (uint64_t e = pf_done + pf_step; pf_done < e && pf_done < pf_bytes; pf_done += 64)
-            _mm_prefetch((const char *)(pf + pf_done), _MM_HINT_T1);
-        const int nt = ny - t0 < ZT ? ny - t0 : ZT;
-        const uint8_t *y = yb + (uint64_t)t0 * ys;
-        float *o = out + (uint64_t)t0 * os;
-        int r = 0;
-#define Z_CALL(NR, NT) tile_z(nb, xb + (uint64_t)r * xs, xs, dxf + r * ZNBMAX, NR, y, ys, NT, o + r, os)
-#define Z_CALLS(NR)                                                                                \
-        switch (nt) {                                                                              \
-        case 8: if (ZT >= 8) Z_CALL(NR, 8 <= ZT ? 8 : 1); break;                                   \
-        case 7: if (ZT >= 7) Z_CALL(NR, 7 <= ZT ? 7 : 1); break;                                   \
-        case 6: if (ZT >= 6) Z_CALL(NR, 6 <= ZT ? 6 : 1); break;                                   \
-        case 5: if (ZT >= 5) Z_CALL(NR, 5 <= ZT ? 5 : 1); break;                                   \
-        case 4: if (ZT >= 4) Z_CALL(NR, 4 <= ZT ? 4 : 1); break;                                   \
-        case 3: if (ZT >= 3) Z_CALL(NR, 3 <= ZT ? 3 : 1); break;                                   \
-        case 2: Z_CALL(NR, 2); break;                                                              \
-        default: Z_CALL(NR, 1); break;                                                             \
-        }
-        for (; r + ZR <= rg; r += ZR) Z_CALLS(ZR);
-        switch (rg - r) {
-        case 3: if (ZR > 3) Z_CALLS(3 < ZR ? 3 : 1); break;
-        case 2: if (ZR > 2) Z_CALLS(2 < ZR ? 2 : 1); break;
-        case 1: Z_CALLS(1); break;
-        default: break;
-        }
-#undef Z_CALLS
-#undef Z_CALL
-    }
-}
+/* the driver shared with the ymm tile (x86_tile_q8.h): rows ZRG at a time, prefetching the next */
+#define TP_PASS tile_z_pass
+#define TP_RUN tile_z_run
+#define TP_TILE tile_z
+#define TP_R ZR
+#define TP_T ZT
+#define TP_RG ZRG
+#define TP_NBMAX ZNBMAX
+#include "quant/x86_tile_pass.h"
 
 void chord_dot_tile_q8_0_packed_avx512(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                        uint64_t ys, int ny, float *out, uint64_t os) {
@@ -208,15 +178,7 @@ void chord_dot_tile_q8_0_packed_avx512(int64_t n, const void *x, uint64_t xs, in
         chord_dot_tile_q8_0_packed_avx512vnni(n, x, xs, nx, y, ys, ny, out, os);
         return;
     }
-    float dxf[ZRG * ZNBMAX];
-    for (int r0 = 0; r0 < nx; r0 += ZRG) {
-        const int rg = nx - r0 < ZRG ? nx - r0 : ZRG;
-        for (int r = 0; r < rg; r++) {
-            const chord_block_q8_0 *b = (const chord_block_q8_0 *)(xb + (uint64_t)(r0 + r) * xs);
-            for (int64_t i = 0; i < nb; i++) dxf[r * ZNBMAX + i] = H2F(b[i].d);
-        }
-        tile_z_pass(nb, xb + (uint64_t)r0 * xs, xs, dxf, rg, y, ys, ny, out + r0, os);
-    }
+    tile_z_run(nb, xb, xs, nx, y, ys, ny, out, os);
 }
 
 #endif

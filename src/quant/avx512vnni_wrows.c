@@ -249,19 +249,7 @@ static inline __attribute__((always_inline)) void w5_q6_K(int64_t n, const uint8
     for (int r = 0; r < nr; r++) out[r] = r & 1 ? lanes_hi(acc[r / 2]) : lanes_lo(acc[r / 2]);
 }
 
-#define W5_ENTRY(name, kernel)                                                                     \
-    void chord_dot_wrows_##name##_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y, \
-                                             float *out) {                                       \
-        const uint8_t *xb_ = x;                                                                  \
-        const chord_block_q8_K *y_ = y;                                                          \
-        switch (nx) {                                                                            \
-        case 4: kernel(n, xb_, xs, 4, y_, out); break;                                           \
-        case 3: kernel(n, xb_, xs, 3, y_, out); break;                                           \
-        case 2: kernel(n, xb_, xs, 2, y_, out); break;                                           \
-        default: kernel(n, xb_, xs, 1, y_, out); break;                                          \
-        }                                                                                        \
-    }
-W5_ENTRY(q4_K, w5_q4_K)
-W5_ENTRY(q6_K, w5_q6_K)
+X86_WROWS_ENTRY(chord_dot_wrows_q4_K_avx512vnni, chord_block_q8_K, w5_q4_K)
+X86_WROWS_ENTRY(chord_dot_wrows_q6_K_avx512vnni, chord_block_q8_K, w5_q6_K)
 
 #endif

@@ -159,4 +159,18 @@ static inline float hsum_ps128(__m128 s) {
         }                                                                                          \
     } while (0)
 
+/* A decode entry point (chord_vec_dot_wrows_fn) named fn over an always-inline kernel taking nr
+ * weight rows: nx (1..4) as a constant of each inlined copy (x86_wrows.h, avx512vnni_wrows.c). */
+#define X86_WROWS_ENTRY(fn, block, kernel)                                                         \
+    void fn(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out) {            \
+        const uint8_t *xb_ = x;                                                                  \
+        const block *y_ = y;                                                                     \
+        switch (nx) {                                                                            \
+        case 4: kernel(n, xb_, xs, 4, y_, out); break;                                           \
+        case 3: kernel(n, xb_, xs, 3, y_, out); break;                                           \
+        case 2: kernel(n, xb_, xs, 2, y_, out); break;                                           \
+        default: kernel(n, xb_, xs, 1, y_, out); break;                                          \
+        }                                                                                        \
+    }
+
 #endif

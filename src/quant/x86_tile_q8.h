@@ -111,49 +111,14 @@ static inline __attribute__((always_inline)) void QT_NAME(tile_q8_0p)(int64_t nb
         for (int t = 0; t < nt; t++) out[(uint64_t)t * os + r] = hsum_ps(_mm256_add_ps(acc0[r][t], acc1[r][t])) + 0.0f;
 }
 
-/* One pass of the token groups over rg (<= QT_RG) weight rows whose scales are in dxf. Meanwhile
- * the QT_RG rows after these (the next pass's, or the next call's: ops.c walks a matrix's rows in
- * order) are prefetched into L2, a slice per token group: a matrix streams from memory once per
- * prompt, and without this the next pass's scale conversion waited for each line (15% of the
- * tile time with the 2048 x 16384 matrix of a microbenchmark). Prefetches never fault, so running
- * past the matrix's end is harmless. */
-static void QT_NAME(tile_q8_0p_pass)(int64_t nb, const uint8_t *xb, uint64_t xs, const float *dxf, int rg,
-                                       const uint8_t *yb, uint64_t ys, int ny, float *out, uint64_t os) {
-    const uint8_t *pf = xb + (uint64_t)rg * xs;
-    const uint64_t pf_bytes = (uint64_t)QT_RG * xs;
-    const int groups = (ny + QT_T - 1) / QT_T;
-    const uint64_t pf_step = (pf_bytes / (uint64_t)groups + 63) & ~(uint64_t)63;
-    uint64_t pf_done = 0;
-    for (int t0 = 0; t0 < ny; t0 += QT_T) {
-        for (uint64_t e = pf_done + pf_step; pf_done < e && pf_done < pf_bytes; pf_done += 64)
-            _mm_prefetch((const char *)(pf + pf_done), _MM_HINT_T1);
-        const int nt = ny - t0 < QT_T ? ny - t0 : QT_T;
-        const uint8_t *y = yb + (uint64_t)t0 * ys;
-        float *o = out + (uint64_t)t0 * os;
-        int r = 0;
-#define QT_CALL(NR, NT) QT_NAME(tile_q8_0p)(nb, xb + (uint64_t)r * xs, xs, dxf + r * QT_NBMAX, NR, y, ys, NT, o + r, os)
-#define QT_CALLS(NR)                                                                               \
-        switch (nt) {                                                                              \
-        case 8: if (QT_T >= 8) QT_CALL(NR, 8 <= QT_T ? 8 : 1); break;                              \
-        case 7: if (QT_T >= 7) QT_CALL(NR, 7 <= QT_T ? 7 : 1); break;                              \
-        case 6: if (QT_T >= 6) QT_CALL(NR, 6 <= QT_T ? 6 : 1); break;                              \
-        case 5: if (QT_T >= 5) QT_CALL(NR, 5 <= QT_T ? 5 : 1); break;                              \
-        case 4: if (QT_T >= 4) QT_CALL(NR, 4 <= QT_T ? 4 : 1); break;                              \
-        case 3: if (QT_T >= 3) QT_CALL(NR, 3 <= QT_T ? 3 : 1); break;                              \
-        case 2: QT_CALL(NR, 2); break;                                                             \
-        default: QT_CALL(NR, 1); break;                                                            \
-        }
-        for (; r + QT_R <= rg; r += QT_R) QT_CALLS(QT_R);
-        switch (rg - r) {
-        case 3: if (QT_R > 3) QT_CALLS(3 < QT_R ? 3 : 1); break;
-        case 2: if (QT_R > 2) QT_CALLS(2 < QT_R ? 2 : 1); break;
-        case 1: QT_CALLS(1); break;
-        default: break;
-        }
-#undef QT_CALLS
-#undef QT_CALL
-    }
-}
+#define TP_PASS QT_NAME(tile_q8_0p_pass)
+#define TP_RUN QT_NAME(tile_q8_0p_run)
+#define TP_TILE QT_NAME(tile_q8_0p)
+#define TP_R QT_R
+#define TP_T QT_T
+#define TP_RG QT_RG
+#define TP_NBMAX QT_NBMAX
+#include "quant/x86_tile_pass.h"
 
 void QT_NAME(chord_dot_tile_q8_0_packed)(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                           uint64_t ys, int ny, float *out, uint64_t os) {
@@ -172,15 +137,7 @@ void QT_NAME(chord_dot_tile_q8_0_packed)(int64_t n, const void *x, uint64_t xs, 
         }
         return;
     }
-    float dxf[QT_RG * QT_NBMAX];
-    for (int r0 = 0; r0 < nx; r0 += QT_RG) {
-        const int rg = nx - r0 < QT_RG ? nx - r0 : QT_RG;
-        for (int r = 0; r < rg; r++) {
-            const chord_block_q8_0 *b = (const chord_block_q8_0 *)(xb + (uint64_t)(r0 + r) * xs);
-            for (int64_t i = 0; i < nb; i++) dxf[r * QT_NBMAX + i] = H2F(b[i].d);
-        }
-        QT_NAME(tile_q8_0p_pass)(nb, xb + (uint64_t)r0 * xs, xs, dxf, rg, y, ys, ny, out + r0, os);
-    }
+    QT_NAME(tile_q8_0p_run)(nb, xb, xs, nx, y, ys, ny, out, os);
 }
 
 #undef QT_R

@@ -243,18 +243,4 @@ static inline __attribute__((always_inline)) void wrows_q8_0(int64_t n, const ui
     for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r])) + 0.0f;
 }
 
-/* The entry points: nx (2..WROWS_MAX, chord_vec_dot_wrows) as a constant of the inlined kernel. */
-#define WROWS_ENTRY(name, block, kernel)                                                           \
-    void chord_dot_wrows_##name##_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y, \
-                                       float *out) {                                             \
-        const uint8_t *xb_ = x;                                                                  \
-        const block *y_ = y;                                                                     \
-        switch (nx) {                                                                            \
-        case 4: kernel(n, xb_, xs, 4, y_, out); break;                                           \
-        case 3: kernel(n, xb_, xs, 3, y_, out); break;                                           \
-        case 2: kernel(n, xb_, xs, 2, y_, out); break;                                           \
-        default: kernel(n, xb_, xs, 1, y_, out); break;                                          \
-        }                                                                                        \
-    }
-
 #endif
