@@ -64,12 +64,20 @@ static void check_rows_kernel(uint32_t type, chord_vec_dot_rows_fn fn, const cha
     free(w); free(y); free(x);
 }
 
-/* A packed-activation batch kernel (Q8_0, chord_pack_q8_0) against vec_dot on the same rows in
+/* The two forms of the packed layout (kernels.h): its plain -> packed row and its quantizer. */
+typedef struct {
+    void (*pack)(const void *blocks, void *dst, int64_t n);
+    void (*quant)(const float *src, void *dst, int64_t n);
+} packing;
+static const packing PACK_U8 = { chord_pack_q8_0, chord_quant_q8_0_act_packed };    /* levels + 128 */
+static const packing PACK_S8 = { chord_pack_q8_0_s8, chord_quant_q8_0_act_packed_s8 }; /* signed levels */
+
+/* A packed-activation batch kernel (Q8_0, chord_pack_q8_0 or _s8: pk) against vec_dot on the same rows in
  * the plain layout: the row kinds above, then raw random weight bytes (levels -128..127, any
  * finite scale) against random levels in -127..127 (what the activation quantizer makes), for
  * every ny up to 17 and lengths with and without a tail of blocks beyond the kernel's chunks of 8.
- * Also checks that the packed quantizer is the plain one followed by chord_pack_q8_0. */
-static void check_rows_packed(chord_vec_dot_rows_fn fn, const char *what) {
+ * Also checks that the packed quantizer is the plain one followed by the packing. */
+static void check_rows_packed(chord_vec_dot_rows_fn fn, packing pk, const char *what) {
     enum { MAX_ROWS = 17 };
     static const int64_t lens[] = { 256 * 6, 32, 32 * 7, 32 * 9, 32 * 23 };
     const chord_type_traits *tx = chord_type_get(CHORD_TYPE_Q8_0);
@@ -96,9 +104,9 @@ static void check_rows_packed(chord_vec_dot_rows_fn fn, const char *what) {
                 if (wk == 4)
                     for (int64_t i = 0; i < nb; i++)
                         for (int j = 0; j < 32; j++) yr[i].qs[j] = (int8_t)(rnd() % 255 - 127);
-                chord_pack_q8_0(yr, yp + (uint64_t)r * rb, n);
+                pk.pack(yr, yp + (uint64_t)r * rb, n);
                 if (wk < 4) {
-                    chord_quant_q8_0_act_packed(x, yq, n);
+                    pk.quant(x, yq, n);
                     CHECKF(memcmp(yq, yp + (uint64_t)r * rb, rb) == 0, "q8_0 packed quantizer differs from pack(quant) (n %lld)", (long long)n);
                 }
             }
@@ -156,7 +164,7 @@ static void tile_sweep(const chord_type_traits *tx, chord_vec_dot_tile_fn fn, in
  * tail of 2 x 4 and the 8-row scale passes), lengths with and without a tail of blocks beyond the
  * chunks of 8, rows longer than the kernel's scale scratch (its one-row fallback), weight rows of
  * every kind plus raw random bytes, and an output stride wider than nx (ops.c passes n_out). */
-static void check_tile_packed(chord_vec_dot_tile_fn fn, const char *what) {
+static void check_tile_packed(chord_vec_dot_tile_fn fn, packing pk, const char *what) {
     static const int64_t lens[] = { 256 * 6, 32, 32 * 7, 32 * 9, 32 * 23, 32 * 600 };
     const chord_type_traits *tx = chord_type_get(CHORD_TYPE_Q8_0);
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
@@ -184,7 +192,7 @@ static void check_tile_packed(chord_vec_dot_tile_fn fn, const char *what) {
             if (t % 3 == 2)
                 for (int64_t i = 0; i < nb; i++)
                     for (int j = 0; j < 32; j++) yr[i].qs[j] = (int8_t)(rnd() % 255 - 127);
-            chord_pack_q8_0(yr, yp + (uint64_t)t * rb, n);
+            pk.pack(yr, yp + (uint64_t)t * rb, n);
         }
         tile_sweep(tx, fn, n, w, rb, y, rb, yp, rb, n > 32 * 64, 3, out, want, what);
         free(x); free(out); free(want); free(w); free(y); free(yp);
@@ -249,9 +257,13 @@ static void test_dot_rows(void) {
             check_tile_plain(TYPES[i], chord_type_get(TYPES[i])->vec_dot_tile, "vec_dot_tile");
     const chord_type_traits *q8 = chord_type_get(CHORD_TYPE_Q8_0);
     CHECK(!q8->vec_dot_rows_packed == !q8->from_float_act_packed);
-    if (q8->vec_dot_rows_packed) check_rows_packed(q8->vec_dot_rows_packed, "vec_dot_rows_packed");
+    /* the table's kernels with the table's quantizer: each layout is one of the two */
+    CHECK(!q8->from_float_act_packed || q8->from_float_act_packed == PACK_U8.quant ||
+          q8->from_float_act_packed == PACK_S8.quant);
+    const packing pk = q8->from_float_act_packed == PACK_S8.quant ? PACK_S8 : PACK_U8;
+    if (q8->vec_dot_rows_packed) check_rows_packed(q8->vec_dot_rows_packed, pk, "vec_dot_rows_packed");
     CHECK(!q8->vec_dot_tile_packed || q8->vec_dot_rows_packed);
-    if (q8->vec_dot_tile_packed) check_tile_packed(q8->vec_dot_tile_packed, "vec_dot_tile_packed");
+    if (q8->vec_dot_tile_packed) check_tile_packed(q8->vec_dot_tile_packed, pk, "vec_dot_tile_packed");
 }
 
 /* The decode shape through the table: chord_vec_dot_wrows over nx weight rows (stride past the
@@ -363,13 +375,15 @@ static void test_dot_rows_x86_direct(void) {
         if (vnni) check_rows_kernel(k[i].type, k[i].vnni, "avx-vnni rows kernel");
         if (avx512vnni) check_rows_kernel(k[i].type, k[i].avx512vnni, "avx512-vnni rows kernel");
     }
-    check_rows_packed(chord_dot_rows_q8_0_packed_avx2, "avx2 packed rows kernel");
-    check_tile_packed(chord_dot_tile_q8_0_packed_avx2, "avx2 packed tile kernel");
+    check_rows_packed(chord_dot_rows_q8_0_packed_avx2, PACK_U8, "avx2 packed rows kernel");
+    check_tile_packed(chord_dot_tile_q8_0_packed_avx2, PACK_U8, "avx2 packed tile kernel");
+    check_rows_packed(chord_dot_rows_q8_0_packed_s8_avx2, PACK_S8, "avx2 signed packed rows kernel");
+    check_tile_packed(chord_dot_tile_q8_0_packed_s8_avx2, PACK_S8, "avx2 signed packed tile kernel");
     check_tile_plain(CHORD_TYPE_Q4_K, chord_dot_tile_q4_K_avx2, "avx2 tile kernel");
-    if (vnni) check_rows_packed(chord_dot_rows_q8_0_packed_vnni, "avx-vnni packed rows kernel");
-    if (avx512vnni) check_rows_packed(chord_dot_rows_q8_0_packed_avx512vnni, "avx512-vnni packed rows kernel");
-    if (avx512vnni) check_tile_packed(chord_dot_tile_q8_0_packed_avx512vnni, "avx512-vnni packed tile kernel");
-    if (avx512vnni) check_tile_packed(chord_dot_tile_q8_0_packed_avx512, "avx512 zmm packed tile kernel");
+    if (vnni) check_rows_packed(chord_dot_rows_q8_0_packed_vnni, PACK_U8, "avx-vnni packed rows kernel");
+    if (avx512vnni) check_rows_packed(chord_dot_rows_q8_0_packed_avx512vnni, PACK_U8, "avx512-vnni packed rows kernel");
+    if (avx512vnni) check_tile_packed(chord_dot_tile_q8_0_packed_avx512vnni, PACK_U8, "avx512-vnni packed tile kernel");
+    if (avx512vnni) check_tile_packed(chord_dot_tile_q8_0_packed_avx512, PACK_U8, "avx512 zmm packed tile kernel");
     if (avx512vnni) check_tile_plain(CHORD_TYPE_Q4_K, chord_dot_tile_q4_K_avx512vnni, "avx512-vnni q4_K tile kernel");
     if (avx512vnni) check_tile_plain(CHORD_TYPE_Q6_K, chord_dot_tile_q6_K_avx512vnni, "avx512-vnni q6_K tile kernel");
     printf("test_quant_rows: batch kernels exercised directly: avx2%s%s\n", vnni ? ", avx-vnni" : "",

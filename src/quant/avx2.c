@@ -248,14 +248,15 @@ DOT_ROWS(q5_1, chord_block_q5_1, rows_q5_1)
 #include "quant/x86_rows32.h"
 DOT_ROWS(q8_0, chord_block_q8_0, rows_q8_0)
 
-/* ---- Q8_0 against packed activation rows (chord_pack_q8_0, levels + 128) -------------------- */
+/* ---- Q8_0 against packed activation rows (chord_pack_q8_0: levels + 128; _s8: signed) ------- */
 
-/* One weight row against nr (<= 4) packed activation rows: the levels back to signed bytes (xor
- * 0x80), then step_q8_0's integer lanes and its order. Only the tile's fallback for rows longer
- * than its scale scratch and the table's vec_dot_rows_packed (which ops.c does not call where the
- * tile is installed) run it, so it is kept simple. Bit-identical to chord_dot_q8_0_avx2. */
-static inline __attribute__((always_inline)) void rows_q8_0p(int64_t n, const chord_block_q8_0 *x,
-        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+/* One weight row against nr (<= 4) packed activation rows: the levels as signed bytes (xor 0x80
+ * when key, the + 128 layout; as loaded in the _s8 one), then step_q8_0's integer lanes and its
+ * order. Only the tile's fallback for rows longer than its scale scratch and the table's
+ * vec_dot_rows_packed (which ops.c does not call where the tile is installed) run it, so it is
+ * kept simple. Bit-identical to chord_dot_q8_0_avx2. */
+static inline __attribute__((always_inline)) void rows_q8_0p_key(int64_t n, const chord_block_q8_0 *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out, const int key) {
     const int64_t nb = n / 32;
     const __m256i u128 = _mm256_set1_epi8((char)0x80);
     __m256 acc[2][4];
@@ -270,16 +271,28 @@ static inline __attribute__((always_inline)) void rows_q8_0p(int64_t n, const ch
             uint16_t dyh;
             memcpy(&dyh, p + 32 * nb + 2 * i, 2);
             const __m256 d = _mm256_set1_ps(xd * H2F(dyh));
-            const __m256i qy = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + 32 * i)), u128);
+            __m256i qy = _mm256_loadu_si256((const __m256i *)(p + 32 * i));
+            if (key) qy = _mm256_xor_si256(qy, u128);
             acc[i & 1][r] = _mm256_add_ps(acc[i & 1][r], _mm256_mul_ps(d, _mm256_cvtepi32_ps(dot_i8_i32(qx, qy))));
         }
     }
     UNROLL
     for (int r = 0; r < nr; r++) out[r] = hsum_ps(_mm256_add_ps(acc[0][r], acc[1][r])) + 0.0f;
 }
+static inline __attribute__((always_inline)) void rows_q8_0p(int64_t n, const chord_block_q8_0 *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+    rows_q8_0p_key(n, x, yb, ys, nr, out, 1);
+}
+static inline __attribute__((always_inline)) void rows_q8_0p_s8(int64_t n, const chord_block_q8_0 *x,
+        const uint8_t *yb, uint64_t ys, const int nr, float *out) {
+    rows_q8_0p_key(n, x, yb, ys, nr, out, 0);
+}
 
 void chord_dot_rows_q8_0_packed_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out) {
     X86_ROWS_BY4(rows_q8_0p, chord_block_q8_0, n, x, y, ys, ny, out);
+}
+void chord_dot_rows_q8_0_packed_s8_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out) {
+    X86_ROWS_BY4(rows_q8_0p_s8, chord_block_q8_0, n, x, y, ys, ny, out);
 }
 
 /* The prompt tile (x86_tile_q8.h) with AVX2's integer dot: 16 registers hold QT_R x QT_T pairs'
@@ -315,6 +328,40 @@ void chord_dot_rows_q8_0_packed_avx2(int64_t n, const void *x, const void *y, ui
                 : [x] "x"(qx), [u] "x"(ax), [y] "x"(qy), [one] "x"(ones), [dd] "m"(d));            \
     } while (0)
 #define QT_ROWS_P rows_q8_0p
+#define QT_ROWS_BY X86_ROWS_BY4
+#include "quant/x86_tile_q8.h"
+
+/* The same tile over the signed-level layout (chord_pack_q8_0_s8), for CPUs with AVX2 and no
+ * VNNI, blocked 1 weight row x 4 tokens: a token block is then used as loaded, with no xor per
+ * (token, block), and 8 accumulators + the row's two registers + the token block + two
+ * temporaries + ones fit 16 registers without spills (2 x 2 spilled two accumulators). Zen 3,
+ * bench_kernels --prompt --type q8_0 --tok 64, TSC cycles per 256 weights x token, pinned, 4
+ * interleaved rounds of 25 reps: 2 x 2 with xor 19.5-19.9, 1 x 4 with xor 18.9-19.4, this
+ * 18.2-18.9. */
+#define QT_NAME(base) base##_s8_avx2
+#define QT_R 1
+#define QT_T 4
+#define QT_CONSTS const __m256i ones = _mm256_set1_epi16(1)
+#define QT_ROW(qa, qb, qs)                                                                         \
+    do {                                                                                           \
+        (qa) = _mm256_loadu_si256((const __m256i *)(qs));                                          \
+        (qb) = _mm256_sign_epi8((qa), (qa));                                                       \
+    } while (0)
+#define QT_TOK(p) _mm256_loadu_si256((const __m256i *)(p))
+#define QT_PAIR(acc, qx, ax, qs, qy, d)                                                              \
+    do {                                                                                           \
+        __m256 s_, t_;                                                                             \
+        __asm__("vpsignb %[x], %[y], %[s]\n\t"                                                     \
+                "vpmaddubsw %[s], %[u], %[s]\n\t"                                                  \
+                "vpmaddwd %[one], %[s], %[s]\n\t"                                                  \
+                "vcvtdq2ps %[s], %[s]\n\t"                                                         \
+                "vbroadcastss %[dd], %[t]\n\t"                                                     \
+                "vmulps %[t], %[s], %[s]\n\t"                                                      \
+                "vaddps %[s], %[a], %[a]"                                                          \
+                : [a] "+x"(acc), [s] "=&x"(s_), [t] "=&x"(t_)                                      \
+                : [x] "x"(qx), [u] "x"(ax), [y] "x"(qy), [one] "x"(ones), [dd] "m"(d));            \
+    } while (0)
+#define QT_ROWS_P rows_q8_0p_s8
 #define QT_ROWS_BY X86_ROWS_BY4
 #include "quant/x86_tile_q8.h"
 

@@ -33,9 +33,14 @@ void chord_quant_q8_1_act(const float *src, void *dst, int64_t n);
  * nb*34 bytes like the plain row. vpdpbusd multiplies unsigned by signed bytes: q + 128 times the
  * weight's signed levels, minus 128 times the weight's sums (computed once per weight block),
  * is the exact signed sum without a per-row sign fix-up; the contiguous scales convert 8 at a
- * time. The levels come from chord_quant_q8_0_act, so q is in -127..127. */
+ * time. The levels come from chord_quant_q8_0_act, so q is in -127..127.
+ * The _s8 form is the same layout with the levels stored as they are (signed): the AVX2 kernels
+ * (vpsignb + vpmaddubsw) need signed levels, and undoing the + 128 cost them an xor per token
+ * block. Which form a CPU's kernels take is its Q8_0 from_float_act_packed (traits.c). */
 void chord_pack_q8_0(const void *blocks, void *dst, int64_t n);          /* plain -> packed row */
 void chord_quant_q8_0_act_packed(const float *src, void *dst, int64_t n); /* act quantizer, packed */
+void chord_pack_q8_0_s8(const void *blocks, void *dst, int64_t n);          /* the same, signed levels */
+void chord_quant_q8_0_act_packed_s8(const float *src, void *dst, int64_t n);
 
 /* AVX2 + FMA + F16C kernels (src/quant/avx2.c); only called after a CPU check, and after
  * chord_avx2_init has filled their tables. */
@@ -95,13 +100,18 @@ float chord_dot_q8_0_avx512vnni(int64_t n, const void *x, const void *y);
 /* Q8_0 weight rows against packed activation rows (chord_pack_q8_0): bit-identical to
  * chord_dot_q8_0_avx2 on the plain rows. */
 void chord_dot_rows_q8_0_packed_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
+/* the same against the signed-level layout (chord_pack_q8_0_s8): AVX2-only CPUs */
+void chord_dot_rows_q8_0_packed_s8_avx2(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q8_0_packed_vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 void chord_dot_rows_q8_0_packed_avx512vnni(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out);
 /* The prompt tile of Q8_0 (quant.h chord_vec_dot_tile_fn) against packed activation rows
- * (x86_tile_q8.h), register-blocked 2 weight rows x 2 tokens (AVX2: 16 registers; also used on AVX-VNNI CPUs) or
- * 2 x 4 (AVX512-VNNI); bit-identical to vec_dot. */
+ * (x86_tile_q8.h), register-blocked 2 weight rows x 2 tokens (AVX2: 16 registers; used on AVX-VNNI
+ * CPUs), 1 x 4 over the signed-level layout (_s8: AVX2-only CPUs) or 2 x 4 (AVX512-VNNI);
+ * bit-identical to vec_dot. */
 void chord_dot_tile_q8_0_packed_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                      uint64_t ys, int ny, float *out, uint64_t os);
+void chord_dot_tile_q8_0_packed_s8_avx2(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
+                                        uint64_t ys, int ny, float *out, uint64_t os);
 void chord_dot_tile_q8_0_packed_avx512vnni(int64_t n, const void *x, uint64_t xs, int nx, const void *y,
                                            uint64_t ys, int ny, float *out, uint64_t os);
 /* The same tile on 512-bit registers (src/quant/avx512vnni_q8.c): a zmm holds two blocks' lanes

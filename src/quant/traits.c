@@ -131,9 +131,10 @@ static void use_avx2(void) {
     traits[CHORD_TYPE_Q5_1].vec_dot_rows = chord_dot_rows_q5_1_avx2;
     traits[CHORD_TYPE_Q5_K].vec_dot_rows = chord_dot_rows_q5_K_avx2;
     /* Q8_0 prompt batches: packed activations and the register-tiled kernel (x86_tile_q8.h) */
-    traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed;
-    traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_avx2;
-    traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx2;
+    /* the signed-level layout (kernels.h), which the VNNI branches below replace by + 128 */
+    traits[CHORD_TYPE_Q8_0].from_float_act_packed = chord_quant_q8_0_act_packed_s8;
+    traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_s8_avx2;
+    traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_s8_avx2;
     /* decode matvecs: 4 weight rows per pass, each its own memory stream (x86_wrows.h), on every
      * AVX2 CPU: also where the single-row dots are VNNI's (Zen 5, bench/run.sh with the single-row
      * VNNI build beside it, 1 / 2 threads: Q4_K_M decode 27.4 / 46.7 vs 23.6 / 41.2 tok/s, Q8_0
@@ -170,8 +171,9 @@ static void use_avx2(void) {
         traits[CHORD_TYPE_Q6_K].vec_dot_rows = chord_dot_rows_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows = chord_dot_rows_q8_0_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot_rows_packed = chord_dot_rows_q8_0_packed_vnni;
-        /* the prompt tile stays the AVX2 one (set above, same packed layout): a VEX AVX-VNNI form
-         * was written but could not be run on any machine this project had, so it was not kept */
+        /* the prompt tile is the AVX2 one over the + 128 layout: a VEX AVX-VNNI form was written
+         * but could not be run on any machine this project had, so it was not kept */
+        traits[CHORD_TYPE_Q8_0].vec_dot_tile_packed = chord_dot_tile_q8_0_packed_avx2;
         traits[CHORD_TYPE_Q4_K].vec_dot = chord_dot_q4_K_vnni;
         traits[CHORD_TYPE_Q6_K].vec_dot = chord_dot_q6_K_vnni;
         traits[CHORD_TYPE_Q8_0].vec_dot = chord_dot_q8_0_vnni;
