@@ -295,26 +295,12 @@ void chord_dot_rows_q8_0_packed_s8_avx2(int64_t n, const void *x, const void *y,
     X86_ROWS_BY4(rows_q8_0p_s8, chord_block_q8_0, n, x, y, ys, ny, out);
 }
 
-/* The prompt tile (x86_tile_q8.h) with AVX2's integer dot: 16 registers hold QT_R x QT_T pairs'
- * two accumulators each, the QT_R weight blocks' levels and absolute values, the token block and
- * two temporaries. Per weight block qa = the levels, qb = their absolute values; a token block is
- * its packed bytes xor 0x80 (the signed levels). One (row, token) block: maddubs(|qx|, sign(qy,
- * qx)) (no saturation: |pair| <= 2 * 128 * 127, the activation levels are never -128), madd
- * with ones, the conversion, the multiply by the broadcast scale product and the add: step_q8_0's
- * lanes and order. */
-#define QT_NAME(base) base##_avx2
-#define QT_R 2
-#define QT_T 2
-#define QT_CONSTS                                                                                  \
-    const __m256i u128 = _mm256_set1_epi8((char)0x80);                                             \
-    const __m256i ones = _mm256_set1_epi16(1)
-#define QT_ROW(qa, qb, qs)                                                                         \
-    do {                                                                                           \
-        (qa) = _mm256_loadu_si256((const __m256i *)(qs));                                          \
-        (qb) = _mm256_sign_epi8((qa), (qa));                                                       \
-    } while (0)
-#define QT_TOK(p) _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p)), u128)
-#define QT_PAIR(acc, qx, ax, qs, qy, d)                                                              \
+/* The prompt tiles (x86_tile_q8.h) with AVX2's integer dot. Per weight block qa = the levels, qb =
+ * their absolute values; a token block holds the signed levels. One (row, token) block
+ * (AVX2_Q8_PAIR): maddubs(|qx|, sign(qy, qx)) (no saturation: |pair| <= 2 * 128 * 127, the
+ * activation levels are never -128), madd with ones, the conversion, the multiply by the
+ * broadcast scale product and the add: step_q8_0's lanes and order. */
+#define AVX2_Q8_PAIR(acc, qx, ax, qs, qy, d)                                                          \
     do {                                                                                           \
         __m256 s_, t_;                                                                             \
         __asm__("vpsignb %[x], %[y], %[s]\n\t"                                                     \
@@ -327,6 +313,23 @@ void chord_dot_rows_q8_0_packed_s8_avx2(int64_t n, const void *x, const void *y,
                 : [a] "+x"(acc), [s] "=&x"(s_), [t] "=&x"(t_)                                      \
                 : [x] "x"(qx), [u] "x"(ax), [y] "x"(qy), [one] "x"(ones), [dd] "m"(d));            \
     } while (0)
+
+/* Over the + 128 layout (chord_pack_q8_0), on AVX-VNNI CPUs (traits.c): a token block is its
+ * packed bytes xor 0x80; 16 registers hold 2 x 2 pairs' two accumulators each, the 2 weight
+ * blocks' levels and absolute values, the token block and two temporaries. */
+#define QT_NAME(base) base##_avx2
+#define QT_R 2
+#define QT_T 2
+#define QT_CONSTS                                                                                  \
+    const __m256i u128 = _mm256_set1_epi8((char)0x80);                                             \
+    const __m256i ones = _mm256_set1_epi16(1)
+#define QT_ROW(qa, qb, qs)                                                                         \
+    do {                                                                                           \
+        (qa) = _mm256_loadu_si256((const __m256i *)(qs));                                          \
+        (qb) = _mm256_sign_epi8((qa), (qa));                                                       \
+    } while (0)
+#define QT_TOK(p) _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p)), u128)
+#define QT_PAIR AVX2_Q8_PAIR
 #define QT_ROWS_P rows_q8_0p
 #define QT_ROWS_BY X86_ROWS_BY4
 #include "quant/x86_tile_q8.h"
@@ -348,19 +351,7 @@ void chord_dot_rows_q8_0_packed_s8_avx2(int64_t n, const void *x, const void *y,
         (qb) = _mm256_sign_epi8((qa), (qa));                                                       \
     } while (0)
 #define QT_TOK(p) _mm256_loadu_si256((const __m256i *)(p))
-#define QT_PAIR(acc, qx, ax, qs, qy, d)                                                              \
-    do {                                                                                           \
-        __m256 s_, t_;                                                                             \
-        __asm__("vpsignb %[x], %[y], %[s]\n\t"                                                     \
-                "vpmaddubsw %[s], %[u], %[s]\n\t"                                                  \
-                "vpmaddwd %[one], %[s], %[s]\n\t"                                                  \
-                "vcvtdq2ps %[s], %[s]\n\t"                                                         \
-                "vbroadcastss %[dd], %[t]\n\t"                                                     \
-                "vmulps %[t], %[s], %[s]\n\t"                                                      \
-                "vaddps %[s], %[a], %[a]"                                                          \
-                : [a] "+x"(acc), [s] "=&x"(s_), [t] "=&x"(t_)                                      \
-                : [x] "x"(qx), [u] "x"(ax), [y] "x"(qy), [one] "x"(ones), [dd] "m"(d));            \
-    } while (0)
+#define QT_PAIR AVX2_Q8_PAIR
 #define QT_ROWS_P rows_q8_0p_s8
 #define QT_ROWS_BY X86_ROWS_BY4
 #include "quant/x86_tile_q8.h"
