@@ -300,6 +300,11 @@ void chord_dot_rows_q8_0_packed_s8_avx2(int64_t n, const void *x, const void *y,
  * (AVX2_Q8_PAIR): maddubs(|qx|, sign(qy, qx)) (no saturation: |pair| <= 2 * 128 * 127, the
  * activation levels are never -128), madd with ones, the conversion, the multiply by the
  * broadcast scale product and the add: step_q8_0's lanes and order. */
+#define AVX2_Q8_ROW(qa, qb, qs)                                                                    \
+    do {                                                                                           \
+        (qa) = _mm256_loadu_si256((const __m256i *)(qs));                                          \
+        (qb) = _mm256_sign_epi8((qa), (qa));                                                       \
+    } while (0)
 #define AVX2_Q8_PAIR(acc, qx, ax, qs, qy, d)                                                          \
     do {                                                                                           \
         __m256 s_, t_;                                                                             \
@@ -323,11 +328,7 @@ void chord_dot_rows_q8_0_packed_s8_avx2(int64_t n, const void *x, const void *y,
 #define QT_CONSTS                                                                                  \
     const __m256i u128 = _mm256_set1_epi8((char)0x80);                                             \
     const __m256i ones = _mm256_set1_epi16(1)
-#define QT_ROW(qa, qb, qs)                                                                         \
-    do {                                                                                           \
-        (qa) = _mm256_loadu_si256((const __m256i *)(qs));                                          \
-        (qb) = _mm256_sign_epi8((qa), (qa));                                                       \
-    } while (0)
+#define QT_ROW AVX2_Q8_ROW
 #define QT_TOK(p) _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p)), u128)
 #define QT_PAIR AVX2_Q8_PAIR
 #define QT_ROWS_P rows_q8_0p
@@ -345,11 +346,7 @@ void chord_dot_rows_q8_0_packed_s8_avx2(int64_t n, const void *x, const void *y,
 #define QT_R 1
 #define QT_T 4
 #define QT_CONSTS const __m256i ones = _mm256_set1_epi16(1)
-#define QT_ROW(qa, qb, qs)                                                                         \
-    do {                                                                                           \
-        (qa) = _mm256_loadu_si256((const __m256i *)(qs));                                          \
-        (qb) = _mm256_sign_epi8((qa), (qa));                                                       \
-    } while (0)
+#define QT_ROW AVX2_Q8_ROW
 #define QT_TOK(p) _mm256_loadu_si256((const __m256i *)(p))
 #define QT_PAIR AVX2_Q8_PAIR
 #define QT_ROWS_P rows_q8_0p_s8
