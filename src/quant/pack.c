@@ -10,26 +10,24 @@
 #include "quant/blocks.h"
 #include "quant/kernels.h"
 
-/* key: what the levels are xored with (0x80: + 128; 0: as they are) */
+/* Block b as block i of a packed row of nb blocks at dst; key: what the levels are xored with
+ * (0x80: + 128; 0: as they are). */
+static void put_block(const chord_block_q8_0 *b, uint8_t *dst, int64_t nb, int64_t i, uint8_t key) {
+    for (int j = 0; j < QK8_0; j++) dst[i * QK8_0 + j] = (uint8_t)b->qs[j] ^ key;
+    memcpy(dst + (uint64_t)nb * QK8_0 + 2 * i, &b->d, 2);
+}
+
 static void pack_row(const void *blocks, void *dst, int64_t n, uint8_t key) {
     const chord_block_q8_0 *b = blocks;
-    const int64_t nb = n / QK8_0;
-    uint8_t *qs = dst, *d = qs + (uint64_t)nb * QK8_0;
-    for (int64_t i = 0; i < nb; i++) {
-        for (int j = 0; j < QK8_0; j++) qs[i * QK8_0 + j] = (uint8_t)b[i].qs[j] ^ key;
-        memcpy(d + 2 * i, &b[i].d, 2);
-    }
+    for (int64_t i = 0; i < n / QK8_0; i++) put_block(b + i, dst, n / QK8_0, i, key);
 }
 
 /* ggml-cpu's activation rounding (chord_quant_q8_0_act) one block at a time, then packed. */
 static void quant_packed(const float *x, void *dst, int64_t n, uint8_t key) {
-    const int64_t nb = n / QK8_0;
-    uint8_t *qs = dst, *d = qs + (uint64_t)nb * QK8_0;
-    for (int64_t i = 0; i < nb; i++) {
+    for (int64_t i = 0; i < n / QK8_0; i++) {
         chord_block_q8_0 b;
         chord_quant_q8_0_act(x + i * QK8_0, &b, QK8_0);
-        for (int j = 0; j < QK8_0; j++) qs[i * QK8_0 + j] = (uint8_t)b.qs[j] ^ key;
-        memcpy(d + 2 * i, &b.d, 2);
+        put_block(&b, dst, n / QK8_0, i, key);
     }
 }
 
