@@ -10,9 +10,12 @@
 // mid-generation (paged), a Range server that starts failing (HTTP 503) or answering short, and
 // a picked File changed on disk (NotReadableError), end that generate with io naming the layer
 // and offset, and the model stays usable; an OPFS quota too small for the model (DevTools
-// Storage.overrideQuotaForOrigin) is ChordError('nomem') and leaves no partial copy.
+// Storage.overrideQuotaForOrigin) is ChordError('nomem') and leaves no partial copy, both when the
+// first grant fails (MODEL) and when the quota runs out in the middle of the data (QUOTA_MODEL, a
+// few MB); once the quota is lifted, the next load downloads it afresh and gives the native ids.
 //
-//   node tests/browser/stores.mjs NATIVE.json MODEL.gguf    (MODEL inside the repository)
+//   node tests/browser/stores.mjs NATIVE.json MODEL.gguf QUOTA_NATIVE.json QUOTA_MODEL.gguf
+//   (both models inside the repository)
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,8 +24,12 @@ import path from 'node:path';
 import { launch, repo } from './chromium.mjs';
 import { handler } from '../../tools/serve.mjs';
 
-const [refFile, modelArg] = process.argv.slice(2);
-const ref = JSON.parse(fs.readFileSync(refFile, 'utf8').trim().split('\n').pop()).tokens;
+const [refFile, modelArg, quotaRefFile, quotaModelArg] = process.argv.slice(2);
+const readRef = (f) => JSON.parse(fs.readFileSync(f, 'utf8').trim().split('\n').pop()).tokens;
+const ref = readRef(refFile);
+const quotaRef = readRef(quotaRefFile);
+const quotaModelUrl = '/' + path.relative(repo, path.resolve(quotaModelArg));
+const quotaModelBytes = fs.statSync(quotaModelArg).size;
 const model = path.resolve(modelArg);
 const modelUrl = '/' + path.relative(repo, model);
 const bytes = fs.readFileSync(model);
@@ -365,6 +372,42 @@ try {
     assert.equal(qs.listed, false, 'no record left');
     await cdp.send('Storage.overrideQuotaForOrigin', { origin });
     ok(await run({ url: qUrl }, { store: 'opfs' }), 'opfs after the quota was lifted');
+
+    // The quota running out in the middle of the data: 2.5 MB of room for a larger model, so
+    // the record and the first grants succeed and a later one fails; the partial copy is deleted,
+    // and once the quota is lifted the next load downloads it afresh and gives the native ids.
+    await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'file_systems' });
+    const usage2 = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage2 + 2500000 });
+    const midway = (u, n) => page.evaluate(async ({ u, n, wasmBase }) => {
+        const { loadModel, cacheStatus, cacheList } = await import('/js/src/index.js');
+        const url = new URL(u, location.href).href;
+        let r;
+        try {
+            const m = await loadModel(u, { wasmBase, store: 'opfs' });
+            const tokens = [];
+            for await (const p of m.generate('', { temperature: 0, maxTokens: n })) if (p.token >= 0) tokens.push(p.token);
+            r = { tokens, store: m.info.store };
+            await m.dispose();
+        } catch (e) { r = { error: { code: e.code, message: e.message } }; }
+        return { ...r, st: await cacheStatus(url), listed: (await cacheList()).some((e) => e.url === url) };
+    }, { u, n, wasmBase });
+    const mid = await midway(quotaModelUrl, quotaRef.length);
+    assert.equal(mid.error?.code, 'nomem', JSON.stringify(mid));
+    const at = /OPFS quota is exhausted writing the data after (\d+) of (\d+) bytes.*partial copy was deleted/.exec(mid.error.message);
+    assert.ok(at, mid.error.message);
+    assert.ok(Number(at[1]) > 0 && Number(at[1]) < quotaModelBytes && Number(at[2]) === quotaModelBytes, mid.error.message);
+    assert.equal(mid.st.cached, false);
+    assert.equal(mid.st.bytes, 0, 'no partial copy left after a quota error in the data');
+    assert.equal(mid.listed, false, 'no record left after a quota error in the data');
+    console.log(`  opfs quota in the middle of the data (room 2500000 B): ${mid.error.message}`);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    const again = await midway(quotaModelUrl, quotaRef.length);
+    assert.ok(!again.error, JSON.stringify(again.error));
+    assert.deepEqual(again.tokens, quotaRef, 'opfs download after a quota error: native ids');
+    assert.equal(again.st.cached, true);
+    assert.equal(again.st.bytes, quotaModelBytes);
+    console.log(`  opfs after the quota ran out midway and was lifted: downloaded afresh (${again.st.bytes} B), native tokens`);
 
     // Faults.
     const bad = await run({ url: '/bad' + modelUrl }, { store: 'range' });
