@@ -11,8 +11,13 @@
 // browser per row, so the peaks do not mix). The header names the CPU and the load average.
 //
 //   node bench/browser_bench.mjs [--build-dir build] [--model PATH]... [--threads 1,2]
-//        [--engines wasm32,wasm64,wllama,node] [--prompt-tokens 64] [--decode 64] [--json FILE]
-//        [--v8-prof DIR]
+//        [--engines wasm32,wasm64,wllama,node] [--prompt-tokens 64] [--decode 64] [--reps 3]
+//        [--json FILE] [--v8-prof DIR]
+//
+// --reps N: every engine loads the model once and then runs the prompt + decode N times (each a
+// fresh prompt evaluation: our generate starts a new sequence, wllama runs with cache_prompt off);
+// a row shows the best prefill and the best decode of the N, as the native rows (bench/run.sh) show
+// the best of 3 runs. One run per row swung ±30% on the project's shared 2-core machines.
 //
 // --v8-prof DIR: Chromium runs with V8's sampling profiler (--js-flags=--prof); every isolate (the
 // page and each Worker, so the engine's threads too) writes DIR/isolate-*-v8.log. Read the one
@@ -32,7 +37,7 @@ const SHARED = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED)
 
 const args = process.argv.slice(2);
 const opt = { buildDir: process.env.BUILD ?? 'build', models: [], threads: [1, 2], engines: ['wasm32', 'wasm64', 'wllama', 'node'],
-    promptTokens: 64, decode: 64, json: null, v8prof: null };
+    promptTokens: 64, decode: 64, reps: 3, json: null, v8prof: null };
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => args[++i];
     if (a === '--build-dir') opt.buildDir = v();
@@ -41,10 +46,12 @@ for (let i = 0; i < args.length; i++) {
     else if (a === '--engines') opt.engines = v().split(',');
     else if (a === '--prompt-tokens') opt.promptTokens = Number(v());
     else if (a === '--decode') opt.decode = Number(v());
+    else if (a === '--reps') opt.reps = Number(v());
     else if (a === '--json') opt.json = path.resolve(v());
     else if (a === '--v8-prof') opt.v8prof = path.resolve(v());
     else { console.error(`browser_bench: unknown option ${a}`); process.exit(2); }
 }
+if (!Number.isInteger(opt.reps) || opt.reps < 1) { console.error(`browser_bench: --reps must be a positive integer`); process.exit(2); }
 const buildDir = path.resolve(repo, opt.buildDir);
 
 // The wllama actually installed (the bench peer; scripts/setup.sh pins it in package.json).
@@ -96,7 +103,7 @@ function ensureModels() {
 
 // Engine keys: wasm32 / wasm64 pick their build as loadModel does (relaxed SIMD in Chromium);
 // wasm32-simd128 / wasm64-simd128 force the plain simd128 build of that target.
-async function runOurs({ modelUrl, build, threads, prompt, decode, wasmBase }) {
+async function runOurs({ modelUrl, build, threads, prompt, decode, wasmBase, reps }) {
     const relaxed = build.endsWith('-simd128') ? false : 'auto';
     build = build.replace(/-simd128$/, '');
     const { loadModel } = await import('/js/src/index.js');
@@ -108,19 +115,24 @@ async function runOurs({ modelUrl, build, threads, prompt, decode, wasmBase }) {
     const loadMs = performance.now() - t0;
     // Warm-up: one short run so that both engines are measured hot.
     for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: 2, ignoreEos: true }));
-    let n = 0;
-    for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: decode, ignoreEos: true })) n++;
-    const g = model.lastGeneration;
+    let n = 0, prefill = 0, decodeTps = 0, promptTokens = 0;
+    for (let i = 0; i < reps; i++) {
+        n = 0;
+        for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: decode, ignoreEos: true })) n++;
+        const g = model.lastGeneration;
+        prefill = Math.max(prefill, g.stats.prefill_tok_s);
+        decodeTps = Math.max(decodeTps, g.stats.decode_tok_s);
+        promptTokens = g.promptTokens.length;
+    }
     const info = model.info;
     await model.dispose();
     return {
         engine: `wasm-chord ${info.build}${info.simd === 'relaxed' ? ' (relaxed)' : ''}`,
-        threads: info.threads, loadMs, promptTokens: g.promptTokens.length, decoded: n,
-        prefill: g.stats.prefill_tok_s, decodeTps: g.stats.decode_tok_s, wasmMemory: info.sizes.memoryBytes,
+        threads: info.threads, loadMs, promptTokens, decoded: n, prefill, decodeTps, wasmMemory: info.sizes.memoryBytes,
     };
 }
 
-async function runWllama({ modelUrl, threads, prompt, decode, version }) {
+async function runWllama({ modelUrl, threads, prompt, decode, version, reps }) {
     const { Wllama } = await import('/node_modules/@wllama/wllama/esm/index.js');
     const quiet = { debug() {}, log() {}, warn() {}, error: (...a) => console.error(...a) };
     const w = new Wllama({ default: '/node_modules/@wllama/wllama/esm/wasm/wllama.wasm' }, { suppressNativeLog: true, logger: quiet });
@@ -131,31 +143,42 @@ async function runWllama({ modelUrl, threads, prompt, decode, version }) {
     await w.loadModel([blob], { n_threads: threads, n_ctx: 512, n_gpu_layers: 0, warmup: false });
     const loadMs = performance.now() - t0;
     await w.createCompletion({ prompt, max_tokens: 2, temperature: 0, ignore_eos: true });
-    const r = await w.createCompletion({ prompt, max_tokens: decode, temperature: 0, ignore_eos: true, cache_prompt: false });
-    const t = r.timings ?? {};
+    let t = {}, prefill = 0, decodeTps = 0;
+    for (let i = 0; i < reps; i++) {
+        const r = await w.createCompletion({ prompt, max_tokens: decode, temperature: 0, ignore_eos: true, cache_prompt: false });
+        t = r.timings ?? {};
+        prefill = Math.max(prefill, t.prompt_per_second ?? 0);
+        decodeTps = Math.max(decodeTps, t.predicted_per_second ?? 0);
+    }
     await w.exit();
     return {
         engine: `wllama ${version}`, threads, loadMs, promptTokens: t.prompt_n, decoded: t.predicted_n,
-        prefill: t.prompt_per_second, decodeTps: t.predicted_per_second, wasmMemory: null,
+        prefill: prefill || null, decodeTps: decodeTps || null, wasmMemory: null,
     };
 }
 
 // Our plain-simd128 wasm32 build in this Node process (Node 20's relaxed SIMD computes wrong dot
 // products, so loadModel never picks the relaxed build there), with the same prompt and timers.
-async function runNode({ modelPath, threads, prompt, decode }) {
+async function runNode({ modelPath, threads, prompt, decode, reps }) {
     const { loadModel } = await import(path.join(repo, 'js/src/index.js'));
     const t0 = performance.now();
     const model = await loadModel(modelPath, { build: 'wasm32', threads, wasmBase: path.join(buildDir, 'wasm'), nCtx: 512 });
     const loadMs = performance.now() - t0;
     for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: 2, ignoreEos: true }));
-    let n = 0;
-    for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: decode, ignoreEos: true })) n++;
-    const g = model.lastGeneration, info = model.info;
+    let n = 0, prefill = 0, decodeTps = 0, promptTokens = 0;
+    for (let i = 0; i < reps; i++) {
+        n = 0;
+        for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: decode, ignoreEos: true })) n++;
+        const g = model.lastGeneration;
+        prefill = Math.max(prefill, g.stats.prefill_tok_s);
+        decodeTps = Math.max(decodeTps, g.stats.decode_tok_s);
+        promptTokens = g.promptTokens.length;
+    }
+    const info = model.info;
     await model.dispose();
     return {
         engine: `wasm-chord ${info.build}${info.simd === 'relaxed' ? ' (relaxed)' : ' simd128'} in Node ${process.versions.node}`,
-        threads: info.threads, loadMs, promptTokens: g.promptTokens.length, decoded: n,
-        prefill: g.stats.prefill_tok_s, decodeTps: g.stats.decode_tok_s, wasmMemory: info.sizes.memoryBytes,
+        threads: info.threads, loadMs, promptTokens, decoded: n, prefill, decodeTps, wasmMemory: info.sizes.memoryBytes,
     };
 }
 
@@ -179,7 +202,7 @@ try {
                 const row = { model: path.basename(modelPath), engineKey: engine, threads };
                 if (engine === 'node') {
                     try {
-                        Object.assign(row, await runNode({ modelPath, threads, prompt: promptText, decode: opt.decode }),
+                        Object.assign(row, await runNode({ modelPath, threads, prompt: promptText, decode: opt.decode, reps: opt.reps }),
                             { peakRss: null });
                     } catch (e) {
                         row.error = e.message.split('\n')[0].slice(0, 160);
@@ -199,8 +222,8 @@ try {
                     await page.goto(`${srv.url}web/`);
                     const wasmBase = `/${path.relative(repo, path.join(buildDir, 'wasm'))}/`;
                     const r = engine === 'wllama'
-                        ? await page.evaluate(runWllama, { modelUrl, threads, prompt: promptText, decode: opt.decode, version: wllamaVersion })
-                        : await page.evaluate(runOurs, { modelUrl, build: engine, threads, prompt: promptText, decode: opt.decode, wasmBase });
+                        ? await page.evaluate(runWllama, { modelUrl, threads, prompt: promptText, decode: opt.decode, version: wllamaVersion, reps: opt.reps })
+                        : await page.evaluate(runOurs, { modelUrl, build: engine, threads, prompt: promptText, decode: opt.decode, wasmBase, reps: opt.reps });
                     Object.assign(row, r, { peakRss: rendererPeakRss(b.profile) });
                 } catch (e) {
                     row.error = e.message.split('\n')[0].slice(0, 160);
@@ -228,6 +251,7 @@ const la = (v) => v.map((x) => x.toFixed(2)).join(' ');
 const chromiumVersion = (() => { try { return execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return 'chromium'; } })();
 console.log(`\n### Chromium (headless, ${chromiumVersion}) and Node ${process.versions.node}: wasm-chord vs wllama ${wllamaVersion ?? '(not installed)'}\n`);
 console.log(`CPU: ${cpuModel}, ${os.cpus().length} logical CPUs; load average at start ${la(loadAtStart)}, at end ${la(os.loadavg())}. ` +
+    `Each row: the best prefill and the best decode of ${opt.reps} run(s) after one load and a warm-up. ` +
     `Ratios: ours ÷ the "vs" engine at the same model and threads (wllama for Chromium rows; Chromium wasm32-relaxed for the Node row); ` +
     `"×1t" = this row ÷ the same engine at 1 thread.\n`);
 console.log('| model | engine | threads | load ms | prompt tok | prefill tok/s | decode tok/s | vs | prefill ÷ vs | decode ÷ vs | prefill ×1t | decode ×1t | peak RSS MiB | wasm memory MiB |');

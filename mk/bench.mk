@@ -2,7 +2,8 @@
 # TinyLlama-shaped Q4_K_M and Q8_0 models (bench/run.sh; BENCH_ARGS passes options through,
 # e.g. BENCH_ARGS='--threads "1 2 4"'), then the Chromium rows: our wasm32/wasm64 relaxed builds vs
 # wllama (the version installed in node_modules, named in the heading) in headless Chromium on the
-# same files, plus our plain-simd128 build in Node (bench/browser_bench.mjs; BENCH_BROWSER=0 skips them),
+# same files, plus our plain-simd128 build in Node (bench/browser_bench.mjs: one load per row, the best
+# of 3 runs, as the native rows; BENCH_BROWSER=0 skips them),
 # then the server rows: `wasm-chord serve` at --parallel 1 and 2 beside `run` on the same prompts
 # (bench/server_bench.mjs; BENCH_SERVER=0 skips them).
 BENCH_ARGS ?=
