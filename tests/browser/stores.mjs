@@ -93,7 +93,7 @@ try {
     assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
     const wasmBase = `/${buildDir}/wasm/`;
     // Loads in the page; → { tokens, store, progress } or { error: { code, message } }.
-    const run = (source, opts) => page.evaluate(async ({ source, opts, wasmBase, n }) => {
+    const run = (source, opts, n = ref.length) => page.evaluate(async ({ source, opts, wasmBase, n }) => {
         const { loadModel } = await import('/js/src/index.js');
         let src = source.url;
         if (source.blob) src = await (await fetch(source.url)).blob();
@@ -107,7 +107,7 @@ try {
             await m.dispose();
             return r;
         } catch (e) { return { error: { code: e.code, message: e.message } }; }
-    }, { source, opts, wasmBase, n: ref.length });
+    }, { source, opts, wasmBase, n });
     // Issue 11: a Blob or Range store reads every piece into its one staging buffer (BYOB), so
     // the tab's memory is the slots plus that buffer however many layers are read; before, each
     // read made a fresh 16 MiB ArrayBuffer (Blob.slice().arrayBuffer(), a Range response).
@@ -362,11 +362,13 @@ try {
     assert.equal(q.error?.code, 'nomem', JSON.stringify(q));
     assert.match(q.error.message, /OPFS quota is exhausted (creating the file|writing its record|writing the data) after \d+ of \d+ bytes.*partial copy was deleted/);
     console.log(`  opfs quota (usage ${usage} B + 600000 B): ${q.error.message}`);
-    const qs = await page.evaluate(async (u) => {
+    // → { st: cacheStatus(u), listed: whether cacheList has a record of u }
+    const cacheState = (u) => page.evaluate(async (u) => {
         const { cacheStatus, cacheList } = await import('/js/src/index.js');
         const url = new URL(u, location.href).href;
         return { st: await cacheStatus(url), listed: (await cacheList()).some((e) => e.url === url) };
-    }, qUrl);
+    }, u);
+    const qs = await cacheState(qUrl);
     assert.equal(qs.st.cached, false);
     assert.equal(qs.st.bytes, 0, 'no partial copy left');
     assert.equal(qs.listed, false, 'no record left');
@@ -379,20 +381,7 @@ try {
     await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'file_systems' });
     const usage2 = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage2 + 2500000 });
-    const midway = (u, n) => page.evaluate(async ({ u, n, wasmBase }) => {
-        const { loadModel, cacheStatus, cacheList } = await import('/js/src/index.js');
-        const url = new URL(u, location.href).href;
-        let r;
-        try {
-            const m = await loadModel(u, { wasmBase, store: 'opfs' });
-            const tokens = [];
-            for await (const p of m.generate('', { temperature: 0, maxTokens: n })) if (p.token >= 0) tokens.push(p.token);
-            r = { tokens, store: m.info.store };
-            await m.dispose();
-        } catch (e) { r = { error: { code: e.code, message: e.message } }; }
-        return { ...r, st: await cacheStatus(url), listed: (await cacheList()).some((e) => e.url === url) };
-    }, { u, n, wasmBase });
-    const mid = await midway(quotaModelUrl, quotaRef.length);
+    const mid = { ...await run({ url: quotaModelUrl }, { store: 'opfs' }, quotaRef.length), ...await cacheState(quotaModelUrl) };
     assert.equal(mid.error?.code, 'nomem', JSON.stringify(mid));
     const at = /OPFS quota is exhausted writing the data after (\d+) of (\d+) bytes.*partial copy was deleted/.exec(mid.error.message);
     assert.ok(at, mid.error.message);
@@ -402,7 +391,7 @@ try {
     assert.equal(mid.listed, false, 'no record left after a quota error in the data');
     console.log(`  opfs quota in the middle of the data (room 2500000 B): ${mid.error.message}`);
     await cdp.send('Storage.overrideQuotaForOrigin', { origin });
-    const again = await midway(quotaModelUrl, quotaRef.length);
+    const again = { ...await run({ url: quotaModelUrl }, { store: 'opfs' }, quotaRef.length), ...await cacheState(quotaModelUrl) };
     assert.ok(!again.error, JSON.stringify(again.error));
     assert.deepEqual(again.tokens, quotaRef, 'opfs download after a quota error: native ids');
     assert.equal(again.st.cached, true);
