@@ -160,7 +160,10 @@ static inline v8f add8(v8f a, v8f b) { return (v8f){ wasm_f32x4_add(a.lo, b.lo),
 #define YROW(T, vy, ys, r) ((const T *)((const uint8_t *)(vy) + (uint64_t)(r) * (ys)))
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
 
-/* ny rows in passes of ROWS_MAX, each pass with a constant row count (so the row loops unroll). */
+/* ny rows in passes of ROWS_MAX, each pass with a constant row count (so the row loops unroll).
+ * The cases are written out for ROWS_MAX 4: with a smaller one, case 3 would overrun the kernels'
+ * ROWS_MAX-sized accumulator arrays (seen: "memory access out of bounds" with 2). */
+_Static_assert(ROWS_MAX == 4, "ROWS_ENTRY's cases 1..3 + default assume ROWS_MAX == 4");
 #define ROWS_ENTRY(name, call)                                                                        \
     void chord_dot_rows_##name##_simd128(int64_t n, const void *x, const void *y, uint64_t ys, int ny, float *out) { \
         for (; ny > 0; ny -= ROWS_MAX, y = (const uint8_t *)y + ROWS_MAX * ys, out += ROWS_MAX) {    \
