@@ -201,7 +201,7 @@ float chord_dot_q3_K_simd128(int64_t n, const void *vx, const void *vy) {
 /* In the plain simd128 build clang keeps the token loops below rolled, with s[] (4 accumulators per
  * row there) in linear memory; forcing unroll(full) measured slower in Node 20 (CPU per 67-token
  * TinyLlama Q4_K_M prompt 9.4-12.7 s against 7.9-9.7, 3 interleaved pairs, Zen 3, 2026-12-04):
- * 16 accumulators exceed V8's 16 vector registers. */
+ * likely because 16 accumulators exceed V8's 16 vector registers (not read from V8's code). */
 static ALWAYS_INLINE void k45_rows(int64_t n, const void *vx, const void *vy, uint64_t ys, int ny, float *out, int five) {
     v8f acc[ROWS_MAX];
     v128_t acc_m[ROWS_MAX];
