@@ -107,6 +107,7 @@ async function runOurs({ modelUrl, build, threads, prompt, decode, wasmBase, rep
     const relaxed = build.endsWith('-simd128') ? false : 'auto';
     build = build.replace(/-simd128$/, '');
     const { loadModel } = await import('/js/src/index.js');
+    const { bestOfRuns } = await import('/bench/best_of.mjs');
     const res = await fetch(modelUrl);
     if (!res.ok) throw new Error(`${modelUrl}: HTTP ${res.status}`);
     const blob = await res.blob();
@@ -115,20 +116,12 @@ async function runOurs({ modelUrl, build, threads, prompt, decode, wasmBase, rep
     const loadMs = performance.now() - t0;
     // Warm-up: one short run so that both engines are measured hot.
     for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: 2, ignoreEos: true }));
-    let n = 0, prefill = 0, decodeTps = 0, promptTokens = 0;
-    for (let i = 0; i < reps; i++) {
-        n = 0;
-        for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: decode, ignoreEos: true })) n++;
-        const g = model.lastGeneration;
-        prefill = Math.max(prefill, g.stats.prefill_tok_s);
-        decodeTps = Math.max(decodeTps, g.stats.decode_tok_s);
-        promptTokens = g.promptTokens.length;
-    }
+    const best = await bestOfRuns(model, prompt, decode, reps);
     const info = model.info;
     await model.dispose();
     return {
         engine: `wasm-chord ${info.build}${info.simd === 'relaxed' ? ' (relaxed)' : ''}`,
-        threads: info.threads, loadMs, promptTokens, decoded: n, prefill, decodeTps, wasmMemory: info.sizes.memoryBytes,
+        threads: info.threads, loadMs, ...best, wasmMemory: info.sizes.memoryBytes,
     };
 }
 
@@ -161,24 +154,17 @@ async function runWllama({ modelUrl, threads, prompt, decode, version, reps }) {
 // products, so loadModel never picks the relaxed build there), with the same prompt and timers.
 async function runNode({ modelPath, threads, prompt, decode, reps }) {
     const { loadModel } = await import(path.join(repo, 'js/src/index.js'));
+    const { bestOfRuns } = await import('./best_of.mjs');
     const t0 = performance.now();
     const model = await loadModel(modelPath, { build: 'wasm32', threads, wasmBase: path.join(buildDir, 'wasm'), nCtx: 512 });
     const loadMs = performance.now() - t0;
     for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: 2, ignoreEos: true }));
-    let n = 0, prefill = 0, decodeTps = 0, promptTokens = 0;
-    for (let i = 0; i < reps; i++) {
-        n = 0;
-        for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: decode, ignoreEos: true })) n++;
-        const g = model.lastGeneration;
-        prefill = Math.max(prefill, g.stats.prefill_tok_s);
-        decodeTps = Math.max(decodeTps, g.stats.decode_tok_s);
-        promptTokens = g.promptTokens.length;
-    }
+    const best = await bestOfRuns(model, prompt, decode, reps);
     const info = model.info;
     await model.dispose();
     return {
         engine: `wasm-chord ${info.build}${info.simd === 'relaxed' ? ' (relaxed)' : ' simd128'} in Node ${process.versions.node}`,
-        threads: info.threads, loadMs, promptTokens, decoded: n, prefill, decodeTps, wasmMemory: info.sizes.memoryBytes,
+        threads: info.threads, loadMs, ...best, wasmMemory: info.sizes.memoryBytes,
     };
 }
 
