@@ -166,13 +166,14 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
      * every run); wasm32 3.07-3.20 -> 2.99-3.15 in three runs and 3.86 in one, no clear gain */
     t[CHORD_TYPE_Q8_0].vec_dot_tile = chord_dot_tile_q8_0_simd128;
 #endif
-#if defined(__wasm64__) || !defined(__wasm_relaxed_simd__)
-    /* wasm64, and plain simd128 in wasm32 (Node 20, engines without relaxed SIMD). In wasm64
-     * every load the 4-lane kernels save is a bounds check (TinyLlama Q4_K_M decode in Chromium,
-     * 1 thread: 8.42 -> 9.06 tok/s); in plain simd128 each activation vector is also widened to
-     * i16 once for all 4 rows (Node 20, same model, 48 decode tokens, CPU seconds, 7 interleaved
-     * runs at load 8-9: 14.3 -> 12.7, tokens identical). In wasm32-relaxed loads cost nothing
-     * extra and the same kernels ran slower end to end (9.15 -> 7.29), so it keeps one row per call. */
+    /* decode: several weight rows per activation vector (simd128_k.c, simd128_q32.c), in every
+     * build. wasm64: each load saved is a bounds check (TinyLlama Q4_K_M decode in Chromium, 1
+     * thread: 8.42 -> 9.06 tok/s). Plain simd128: each activation vector is also widened to i16
+     * once for all rows (Node 20, 48 decode tokens, CPU seconds, 7 interleaved runs: 14.3 -> 12.7).
+     * wasm32-relaxed kept one row per call after one rough 1-thread pair (9.15 -> 7.29); 6
+     * interleaved pairs on 2026-12-04 (Zen 3, Chromium, 8-token prompt + 64 tokens) gave 2 threads
+     * 11.69 -> 13.09 tok/s mean (CPU per token 170 -> 152 ms, 5 of 6 pairs faster), 1 thread even
+     * (6.86 / 6.52 mean, best 7.56 / 7.53); Q8_0 even to +4% at 1 and 2 threads. */
     t[CHORD_TYPE_Q8_0].vec_dot_wrows = chord_dot_wrows_q8_0_simd128;
     /* Q8_0 over 2 lanes: 4 lanes (two 2-row calls) ran no faster than one row per call, 2 lanes
      * +10% (24 MiB matvec, Chromium relaxed: 11.34 -> 12.52 GB/s, 4 lanes 11.36; load 4) */
@@ -180,6 +181,5 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     t[CHORD_TYPE_Q4_K].vec_dot_wrows = chord_dot_wrows_q4_K_simd128;
     t[CHORD_TYPE_Q5_K].vec_dot_wrows = chord_dot_wrows_q5_K_simd128;
     t[CHORD_TYPE_Q6_K].vec_dot_wrows = chord_dot_wrows_q6_K_simd128;
-#endif
 }
 #endif
