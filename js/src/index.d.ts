@@ -286,6 +286,9 @@ export interface CacheStats {
      *  it), bytes that came in a buffer made for that read alone (FileReaderSync, a synchronous
      *  XHR: pages that are not crossOriginIsolated), pieces read. */
     store_staging_buffers?: number; store_unpooled_bytes?: number; store_pieces?: number;
+    /** Paged from OPFS: times the cached file was opened again after its sync access handle was
+     *  closed under the store (the next read after that heals it; see docs/MEMORY64.md). */
+    store_reopened?: number;
 }
 
 export function loadModel(source: ModelSource, opts?: LoadOptions): Promise<Model>;

@@ -100,21 +100,26 @@ export async function cacheList() {
 
 /** A cached model file read with a FileSystemSyncAccessHandle (worker only). */
 export class OpfsStore {
-    constructor(handle, name, size) {
+    constructor(handle, name, size, url) {
         this.kind = 'opfs';
         this.name = name;
         this.handle = handle;
         this.size = size;
+        this.url = url;
         this.closed = false;
+        this.lost = false; // the handle was closed under us (not by close()): reopen() may heal it
+        this.reopened = 0;
     }
     get canReadSync() { return true; }
     async open() {}
     readSync(off, dst) {
-        if (this.closed) throw readError(this, off, dst.length, 'the OPFS handle is closed');
+        if (this.closed) throw readError(this, off, dst.length, `the OPFS handle is closed${this.lost ? ' (it was closed under the store)' : ''}`);
         if (!Number.isSafeInteger(off) || off < 0 || off + dst.length > this.size)
             throw readError(this, off, dst.length, `outside the ${this.size}-byte file`);
         let n;
         try { n = this.handle.read(dst, { at: off }); } catch (e) {
+            // a sync access handle that was closed elsewhere throws InvalidStateError from now on
+            if (e?.name === 'InvalidStateError') { this.closed = true; this.lost = true; }
             throw readError(this, off, dst.length, `${e?.name}: ${e?.message}`);
         }
         if (n !== dst.length) throw readError(this, off, dst.length, `got ${n} bytes (the file is shorter than recorded)`);
@@ -127,6 +132,29 @@ export class OpfsStore {
     close() {
         if (!this.closed) try { this.handle.close(); } catch { /* already closed */ }
         this.closed = true;
+        this.lost = false;
+    }
+    // After a handle closed under the store: opens the cached copy again (checked as on a load:
+    // record, size, GGUF magic), at an asynchronous point before the next read (worker.js before
+    // a generate, store_helper.js before serving a request). → true when it reopened; throws io
+    // when the copy can no longer be opened. A store closed by close() stays closed. Callers that
+    // overlap share one attempt (the sync access handle is exclusive: a second open would fail).
+    reopen() {
+        if (!this.lost) return Promise.resolve(false);
+        this.reopening ??= (async () => {
+            const s = await openCached(this.url);
+            if (!this.lost) { s.close(); return false; } // close()d meanwhile: stays closed
+            if (s.size !== this.size) {
+                s.close();
+                throw new ChordError('io', `the OPFS copy of ${this.url} changed size (${this.size} -> ${s.size} bytes) while the model read it`);
+            }
+            this.handle = s.handle;
+            this.closed = false;
+            this.lost = false;
+            this.reopened++;
+            return true;
+        })().finally(() => { this.reopening = null; });
+        return this.reopening;
     }
 }
 
@@ -146,13 +174,20 @@ export async function openCached(url) {
     } catch (e) {
         throw new ChordError('io', `cannot open the OPFS cache file for ${url}: ${e?.name}: ${e?.message}`);
     }
-    const size = h.getSize(), head = new Uint8Array(4);
-    if (size >= 4) h.read(head, { at: 0 });
+    let size;
+    const head = new Uint8Array(4);
+    try {
+        size = h.getSize();
+        if (size >= 4) h.read(head, { at: 0 });
+    } catch (e) {
+        try { h.close(); } catch { /* closed */ }
+        throw new ChordError('io', `cannot read the OPFS cache file for ${url}: ${e?.name}: ${e?.message}`);
+    }
     if (!(rec?.complete && rec.url === url && size === rec.size && magicOk(head))) {
         h.close();
         throw new ChordError('io', `the OPFS copy of ${url} is not complete (${size} bytes, record ${JSON.stringify(rec)})`);
     }
-    return new OpfsStore(h, url.split(/[?#]/)[0].split('/').pop() || key, size);
+    return new OpfsStore(h, url.split(/[?#]/)[0].split('/').pop() || key, size, url);
 }
 
 function contentLength(r) {
@@ -199,7 +234,7 @@ export async function downloadToCache(url, { headers = {}, onProgress, stallMs =
         const head = new Uint8Array(4);
         if (have >= 4) h.read(head, { at: 0 });
         if (rec?.complete && rec.url === url && have === rec.size && magicOk(head))
-            return { store: new OpfsStore(h, name, have), cached: true, resumedFrom: null, fetched: 0 };
+            return { store: new OpfsStore(h, name, have, url), cached: true, resumedFrom: null, fetched: 0 };
         const canResume = rec && rec.url === url && rec.validator && rec.size && have > 0 && have < rec.size;
         if (!canResume) have = 0;
         let r = await request(url, have ? { ...headers, Range: `bytes=${have}-`, 'If-Range': rec.validator } : headers, stallMs);
@@ -259,7 +294,7 @@ export async function downloadToCache(url, { headers = {}, onProgress, stallMs =
         }
         step = 'writing its record';
         await writeRecord(dir, key, { url, size: at, validator, complete: true });
-        return { store: new OpfsStore(h, name, at), cached: false, resumedFrom, fetched: at - resumedFrom };
+        return { store: new OpfsStore(h, name, at, url), cached: false, resumedFrom, fetched: at - resumedFrom };
     } catch (e) {
         if (e?.name === 'QuotaExceededError') throw await quota();
         try { h.close(); } catch { /* closed */ }

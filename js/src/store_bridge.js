@@ -22,9 +22,10 @@
 import { ChordError } from './errors.js';
 import { PIECE_BYTES, readError } from './stores.js';
 
-const IDLE = 0, REQUEST = 1, DONE = 2, FAILED = 3, QUIT = 4, DRAIN = 5;
+const IDLE = 0, REQUEST = 1, DONE = 2, FAILED = 3, QUIT = 4, DRAIN = 5, CLOSED = 6;
 // 16 MiB in 5 minutes is 56 KB/s: slower than that, the helper is taken for dead.
 const HELPER_TIMEOUT_MS = 300000;
+const CLOSE_WAIT_MS = 2000;
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof globalThis.WorkerGlobalScope === 'undefined';
 
 export class BridgedStore {
@@ -142,15 +143,21 @@ export class BridgedStore {
         return dst;
     }
 
+    // Synchronous, on the engine thread. The helper closes its store and says CLOSED before it is
+    // terminated: an OPFS sync access handle is exclusive, and a terminated worker's handle is let
+    // go only some time later, so a load of the same URL right after dispose() failed with
+    // NoModificationAllowedError. A helper busy in a read gets CLOSE_WAIT_MS.
     close() {
         if (this.closed) return;
         this.closed = true;
-        Atomics.store(this.ctrl, 0, QUIT);
-        Atomics.notify(this.ctrl, 0);
+        const c = this.ctrl, t0 = Date.now();
+        Atomics.store(c, 0, QUIT);
+        Atomics.notify(c, 0);
+        while (Atomics.load(c, 0) === QUIT && Date.now() - t0 < CLOSE_WAIT_MS) Atomics.wait(c, 0, QUIT, 50);
         this.worker.terminate();
     }
 }
 
-export const BRIDGE_STATES = { IDLE, REQUEST, DONE, FAILED, QUIT, DRAIN };
+export const BRIDGE_STATES = { IDLE, REQUEST, DONE, FAILED, QUIT, DRAIN, CLOSED };
 export const STAT_FIELDS = ['async_reads', 'async_bytes', 'async_read_ms', 'async_failed', 'async_cancelled',
-    'store_staging_buffers', 'store_unpooled_bytes', 'store_pieces', 'store_reads_in_flight_max'];
+    'store_staging_buffers', 'store_unpooled_bytes', 'store_pieces', 'store_reads_in_flight_max', 'store_reopened'];

@@ -105,11 +105,20 @@ function counters(store, stats) {
     stats[STAT.store_reads_in_flight_max] = c.reads_in_flight_max;
 }
 
+// An OPFS handle closed under the store (opfs.js: lost) is opened again before the next read,
+// here where the event loop is free: the engine's demand read of the layer whose prefetch failed
+// then succeeds, so one lost handle costs one stall, not the generate. A copy that cannot be
+// opened again fails that read with io (which the engine reports with the layer and offset).
+async function heal(store, stats) {
+    if (store.lost && await store.reopen()) stats[STAT.store_reopened] = store.reopened;
+}
+
 function asyncReader(store, memory, stats, drained) {
     const word = (addr) => new Int32Array(memory.buffer, addr, 1);
     const wake = (w, v) => { Atomics.store(w, 0, v); Atomics.notify(w, 0); };
     return async ({ off, dst, len, state }) => {
         const t0 = performance.now();
+        await heal(store, stats);
         const direct = DIRECT.has(store.kind) && store.canReadSync;
         const w = word(state);
         // Writes the piece [at, at + n) of the span: only after the compare-and-swap, so a
@@ -214,9 +223,20 @@ onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
             await serveSpan(store, ctrl, slot, off, end, stats, fail);
             continue;
         }
-        try {
+        const readInto = async () => {
             if (DIRECT.has(store.kind) && store.canReadSync) store.readSync(off, slot.subarray(0, len));
             else await store.withPiece(off, len, (bytes) => slot.set(bytes));
+        };
+        try {
+            try {
+                await heal(store, stats);
+                await readInto();
+            } catch (e) {
+                if (!store.lost) throw e;
+                // the handle was closed under this very read: once more from the copy opened again
+                await heal(store, stats);
+                await readInto();
+            }
             counters(store, stats);
             Atomics.store(ctrl, 0, S.DONE);
             Atomics.notify(ctrl, 0);
@@ -226,4 +246,6 @@ onFirst(async ({ desc, ctrl, slot, stats, memory }) => {
     }
     clearInterval(keepAlive);
     store.close();
+    Atomics.store(ctrl, 0, S.CLOSED); // the engine thread waits for this before terminating us
+    Atomics.notify(ctrl, 0);
 });

@@ -319,6 +319,7 @@ function cacheStats() {
     const s = state.store, c = s?.counters;
     const own = c ? { store_staging_buffers: c.staging_buffers, store_unpooled_bytes: c.unpooled_bytes, store_pieces: c.pieces,
         store_reads_in_flight_max: c.reads_in_flight_max } : {};
+    if (s?.kind === 'opfs') own.store_reopened = s.reopened;
     return { ...state.model.cacheStats(), ...own, ...(s?.asyncStats?.() ?? {}) };
 }
 
@@ -327,6 +328,16 @@ function cacheStats() {
 function liveStats() {
     const hs = state.engine.heapStats();
     return { cache: cacheStats(), memoryBytes: hs.memoryBytes, heapUsed: hs.used };
+}
+
+// An OPFS store on this thread whose handle was closed under it (opfs.js: lost; the read that
+// found it failed with io) is opened again here, before the next generate or preload: reads
+// inside the engine are synchronous, so this is the first point where it can wait. (With async
+// prefetch the store worker heals its own store, store_helper.js.) A copy that cannot be opened
+// again fails the request with io.
+async function healStore() {
+    const st = state.store;
+    if (st?.lost) await st.reopen();
 }
 
 function withStore(fn) {
@@ -366,6 +377,7 @@ async function generate(req) {
     const model = state.model;
     if (!model) throw new ChordError('invalid_arg', 'no model loaded');
     state.storeError = null;
+    await healStore();
     const s = session();
     let ids, keep = 0;
     if (req.chat) {
@@ -501,7 +513,7 @@ const ops = {
     generate,
     info: () => modelInfo(),
     cacheStats: () => cacheStats(),
-    preload: () => withStore(() => state.model.preload()),
+    preload: async () => { await healStore(); return withStore(() => state.model.preload()); },
     clearCache: () => state.model.clearCache(),
     dispose: () => {
         state.session?.dispose();

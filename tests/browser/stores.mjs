@@ -9,7 +9,8 @@
 // token ids. Faults: a Range answer of the wrong length is ChordError('io') naming the offset;
 // mid-generation (paged), a Range server that starts failing (HTTP 503) or answering short, and
 // a picked File changed on disk (NotReadableError), end that generate with io naming the layer
-// and offset, and the model stays usable; an OPFS quota too small for the model (DevTools
+// and offset, and the model stays usable; the OPFS sync handle closed under the store (once: it
+// is reopened and the tokens stay native; at every read: io, then healed); an OPFS quota too small for the model (DevTools
 // Storage.overrideQuotaForOrigin) is ChordError('nomem') and leaves no partial copy, both when the
 // first grant fails (MODEL) and when the quota runs out in the middle of the data (QUOTA_MODEL, a
 // few MB); once the quota is lifted, the next load downloads it afresh and gives the native ids.
@@ -259,7 +260,7 @@ try {
         assert.deepEqual((await session(async () => Array.from(await window.__m.tokenize('Lily')))).length > 0, true,
             `${what}: the model is still usable`);
         if (healIt) {
-            healIt();
+            await healIt();
             assert.deepEqual((await gen()).tokens, ref, `${what}: native tokens again once the store works`);
         }
     };
@@ -338,6 +339,62 @@ try {
     await failsMidway('a picked File changed on disk', null, null, /blob store .*(NotReadableError|the file cannot be read: changed, moved or deleted)/);
     await session(() => window.__m.dispose());
     fs.rmSync(path.dirname(picked), { recursive: true, force: true });
+    // The OPFS sync access handle closed under the store mid-generation. The test closes it from
+    // inside the worker that holds it (DevTools evaluation there): FileSystemSyncAccessHandle's
+    // read is wrapped to call this.close() first while armed, so the store's read meets a really
+    // closed handle (InvalidStateError). Closed once: the store opens the checked copy again
+    // before its next read, and the generate gives the native ids (store_reopened 1). Closed at
+    // every read: the generate ends with io naming the layer and offset, the model stays usable,
+    // and once disarmed the next generate heals. With the async prefetch the handle is the store
+    // worker's (store_helper.js), with prefetch 0 the engine worker's (worker.js).
+    const armClose = async (file, mode) => {
+        // page.workers() still lists the workers of earlier, disposed models, and an evaluation
+        // in one of those never settles: newest first, each given 3 s, until one answers.
+        const ws = page.workers().filter((w) => new URL(w.url()).pathname.endsWith('/' + file)).reverse();
+        let armed = false;
+        for (const w of ws) {
+            armed = await Promise.race([
+                w.evaluate((mode) => {
+                    const P = FileSystemSyncAccessHandle.prototype;
+                    if (!P.realRead) {
+                        P.realRead = P.read;
+                        P.read = function (...a) {
+                            if (self.closeReads) { if (self.closeReads === 'once') self.closeReads = null; this.close(); }
+                            return P.realRead.apply(this, a);
+                        };
+                    }
+                    self.closeReads = mode;
+                    return true;
+                }, mode).catch(() => false),
+                new Promise((res) => setTimeout(() => res(false), 3000)),
+            ]);
+            if (armed) break;
+        }
+        assert.ok(armed, `a live ${file} worker among ${ws.length} listed`);
+    };
+    for (const [file, opts] of [['store_helper.js', {}], ['worker.js', { prefetch: 0 }]]) {
+        const what = `OPFS handle closed (${file})`;
+        assert.equal((await load({ url: modelUrl }, { store: 'opfs', ...opts })).prefetch, opts.prefetch === 0 ? 'on-demand' : 'async');
+        assert.deepEqual((await gen()).tokens, ref, `${what}: before`);
+        await armClose(file, 'once');
+        const g = await gen();
+        const cs = await session(() => window.__m.cacheStats());
+        if (opts.prefetch === 0) {
+            // reads inside the engine are synchronous: that generate fails, the next one heals
+            assert.equal(g.error?.code, 'io', `${what}, once: ${JSON.stringify(g)}`);
+            assert.match(g.error.message, /opfs store .*InvalidStateError.*reading layer \d+ failed at offset \d+/);
+            assert.deepEqual((await gen()).tokens, ref, `${what}, once: the next generate`);
+        } else {
+            assert.deepEqual(g.tokens, ref, `${what}, once: ${JSON.stringify(g).slice(0, 400)}`);
+            assert.ok(cs.async_failed >= 1, JSON.stringify(cs));
+        }
+        const cs2 = await session(() => window.__m.cacheStats());
+        assert.equal(cs2.store_reopened, 1, JSON.stringify(cs2));
+        console.log(`  ${what} once: reopened (store_reopened ${cs2.store_reopened}), ${opts.prefetch === 0 ? 'that generate io, the next native' : 'native tokens'}`);
+        await armClose(file, 'always');
+        await failsMidway(`${what} at every read`, null, () => armClose(file, null), /(opfs store .*|OPFS cache file .*)InvalidStateError/);
+        await session(() => window.__m.dispose());
+    }
     // Site data cleared (DevTools Storage.clearDataForOrigin) under a paged model reading the
     // OPFS copy: its open sync access handle keeps working, so generation goes on unharmed.
     assert.equal((await load({ url: modelUrl }, { store: 'opfs' })).prefetch, 'async');
