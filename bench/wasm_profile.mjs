@@ -9,6 +9,8 @@
 //   node bench/wasm_profile.mjs MODEL.gguf [--build wasm32|wasm64] [--threads 1] [--reps 2]
 //        [--prompt-tokens 64] [--decode 32] [--out DIR] [--jit] [--js-flags '...'] [--top 12]
 //   (MODEL inside the repository: it is served by tools/serve.mjs; needs perf)
+// PERF_EXTRA='--user-regs=bp,r13' (environment): more `perf record` arguments, space-separated,
+// e.g. to read registers per sample with `perf script -F ip,sym,uregs`.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -58,7 +60,7 @@ try {
         for await (const _ of window.chordProfModel.generate(window.chordProfPrompt, { temperature: 0, maxTokens: 8, ignoreEos: true }));
     }, { url: '/' + rel, o: opt, wasmBase: `/${process.env.BUILD ?? 'build'}/wasm/` });
     pids = renderers();
-    const perf = spawn('perf', ['record', ...(opt.jit ? ['-k', 'mono'] : []), '-e', 'cpu-clock', '-F', '2000', '-o', data, '-p', pids.join(',')],
+    const perf = spawn('perf', ['record', ...(opt.jit ? ['-k', 'mono'] : []), ...(process.env.PERF_EXTRA ? process.env.PERF_EXTRA.split(' ') : []), '-e', 'cpu-clock', '-F', '2000', '-o', data, '-p', pids.join(',')],
         { stdio: ['ignore', 'ignore', 'inherit'] });
     await new Promise((r) => setTimeout(r, 1000));
     const stats = await page.evaluate(async (o) => {

@@ -360,7 +360,7 @@ static ALWAYS_INLINE void k45_wrows(int64_t n, const void *vx, uint64_t xs, int 
             hb[r] = k45_high_init(h0, h1);
         }
         const int8_t *q8 = y[i].qs;
-#pragma clang loop unroll(disable)
+        K45_WROWS_STEPS /* per build: simd128_relaxed.h, simd128_plain.h */
         for (int j = 0; j < 4; j++, q8 += 64) {
             const v128_t yv[4] = { wasm_v128_load(q8), wasm_v128_load(q8 + 16), wasm_v128_load(q8 + 32), wasm_v128_load(q8 + 48) };
             UNROLL

@@ -13,6 +13,9 @@
  * 4096 x 1024 matvec, interleaved, load 4.5: Q4_K 4.48 -> 5.83 GB/s, Q5_K 3.70 -> 5.38 shared; the
  * build with the emulated FMA, where clang did not inline it, 4.99 / 4.74). */
 #define K45_DOT_ATTR __attribute__((noinline))
+/* k45_wrows' sub-block loop stays rolled here: unrolled (as in the relaxed build) Node 20's
+ * 1-thread Q4_K_M decode fell from 5.46-5.66 to 2.78-4.34 tok/s, interleaved runs. */
+#define K45_WROWS_STEPS _Pragma("clang loop unroll(disable)")
 
 /* a*b + c per lane with one rounding to float (see simd128.c's header): the product of two
  * floats is exact in double, so one double add and one rounding to float equal the fused

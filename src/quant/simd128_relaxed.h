@@ -11,6 +11,11 @@
 /* dot_k45 inlined into the Q4_K and Q5_K kernels, as clang always did in this build (see
  * simd128_plain.h for why the plain build keeps one copy). */
 #define K45_DOT_ATTR inline
+/* k45_wrows' 4 sub-block steps unrolled (simd128_k.c): the rolled loop left 27% of the Q4_K
+ * 4-row kernel's samples on its header in Chromium wasm32 (two vector spills and V8's loop
+ * interrupt check) against 0.5% in wasm64; unrolled, 1-thread Q4_K_M decode went 6.24 -> 7.02
+ * tok/s in wasm32 and 6.72 -> 7.67 in wasm64 (means of 4 interleaved runs, load ~1.5). */
+#define K45_WROWS_STEPS _Pragma("clang loop unroll(full)")
 
 /* a*b + c per lane with one rounding to float (see simd128.c's header): f32x4.relaxed_madd,
  * which Chromium fuses on CPUs with FMA (x86-64 FMA3, arm64) — the CPUs whose native build
