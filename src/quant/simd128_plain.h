@@ -64,7 +64,10 @@ static inline kacc kacc_zero(void) {
 
 /* sc_lo × (levels q0 · y[0..15]) + sc_hi × (q1 · y[16..31]); sc_* are i16 splats, levels < 64. */
 /* kacc_add_v: the same with y[0..15] | y[16..31] already loaded (y0, y1), so that the
- * multi-weight-row decode kernels load each activation vector once for all their rows. */
+ * multi-weight-row decode kernels load each activation vector once for all their rows. Widening
+ * the levels to i16 instead and multiplying by the activations widened once for the 4 rows (as
+ * Q4_K does) was tried for Q6_K: q6_K_w4's samples relative to q4_K_w4's fell 3-8% (Node 20,
+ * 2 pairs, 1 thread), ~1% of decode, not kept (2026-12-04). */
 static inline kacc kacc_add_v(kacc a, v128_t q0, v128_t q1, v128_t y0, v128_t y1, v128_t sc_lo, v128_t sc_hi) {
     a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q0, y0), sc_lo));
     a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q0, y0), sc_lo));
