@@ -60,7 +60,7 @@ try {
         for await (const _ of window.chordProfModel.generate(window.chordProfPrompt, { temperature: 0, maxTokens: 8, ignoreEos: true }));
     }, { url: '/' + rel, o: opt, wasmBase: `/${process.env.BUILD ?? 'build'}/wasm/` });
     pids = renderers();
-    const perf = spawn('perf', ['record', ...(opt.jit ? ['-k', 'mono'] : []), ...(process.env.PERF_EXTRA ? process.env.PERF_EXTRA.split(' ') : []), '-e', 'cpu-clock', '-F', '2000', '-o', data, '-p', pids.join(',')],
+    const perf = spawn('perf', ['record', ...(opt.jit ? ['-k', 'mono'] : []), ...(process.env.PERF_EXTRA ?? '').split(/\s+/).filter(Boolean), '-e', 'cpu-clock', '-F', '2000', '-o', data, '-p', pids.join(',')],
         { stdio: ['ignore', 'ignore', 'inherit'] });
     await new Promise((r) => setTimeout(r, 1000));
     const stats = await page.evaluate(async (o) => {

@@ -14,7 +14,8 @@
  * build with the emulated FMA, where clang did not inline it, 4.99 / 4.74). */
 #define K45_DOT_ATTR __attribute__((noinline))
 /* k45_wrows' sub-block loop stays rolled here: unrolled (as in the relaxed build) Node 20's
- * 1-thread Q4_K_M decode fell from 5.46-5.66 to 2.78-4.34 tok/s, interleaved runs. */
+ * Q4_K_M decode fell at 1 thread from 5.46-5.66 to 2.78-4.34 tok/s and at 2 threads from
+ * 9.0-10.1 to 7.4-7.5 (2 interleaved pairs, Zen 3, 2026-12-04). */
 #define K45_WROWS_STEPS _Pragma("clang loop unroll(disable)")
 
 /* a*b + c per lane with one rounding to float (see simd128.c's header): the product of two
@@ -66,8 +67,8 @@ static inline kacc kacc_zero(void) {
 /* kacc_add_v: the same with y[0..15] | y[16..31] already loaded (y0, y1), so that the
  * multi-weight-row decode kernels load each activation vector once for all their rows. Widening
  * the levels to i16 instead and multiplying by the activations widened once for the 4 rows (as
- * Q4_K does) was tried for Q6_K: q6_K_w4's samples relative to q4_K_w4's fell 3-8% (Node 20,
- * 2 pairs, 1 thread), ~1% of decode, not kept (2026-12-04). */
+ * Q4_K does) was tried for Q6_K: q6_K_w4's samples relative to q4_K_w4's fell 2-9% (Node 20,
+ * 2 pairs, 1 thread, V8 --prof), ~1% of decode, not kept (2026-12-04). */
 static inline kacc kacc_add_v(kacc a, v128_t q0, v128_t q1, v128_t y0, v128_t y1, v128_t sc_lo, v128_t sc_hi) {
     a.lo_a = wasm_i32x4_add(a.lo_a, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_low_i8x16(q0, y0), sc_lo));
     a.lo_b = wasm_i32x4_add(a.lo_b, wasm_i32x4_dot_i16x8(wasm_i16x8_extmul_high_i8x16(q0, y0), sc_lo));
