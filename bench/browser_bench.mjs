@@ -2,8 +2,9 @@
 // as loadModel picks them in Chromium) vs wllama (@wllama/wllama from node_modules — llama.cpp on
 // emscripten, no CDN; the version printed is the one loaded, read from its package.json) in the
 // same headless Debian Chromium, on the TinyLlama-shaped Q4_K_M and Q8_0 models from make_model,
-// with 1 and 2 threads; plus the Node row: our plain-simd128 wasm32 build in this Node (the build
-// loadModel picks there), against Chromium's wasm32-relaxed. Every engine gets the same prompt and
+// with 1 and 2 threads; plus the Node rows: our wasm32 build in this Node as loadModel picks it
+// (relaxed SIMD; under Node 20 behind a V8 flag the package turns on) and the plain-simd128 one
+// (`node-simd128`: relaxed: false), each against Chromium's wasm32-relaxed. Every engine gets the same prompt and
 // greedy decoding with end-of-generation ignored. Columns: load time (Blob → ready), prefill tok/s,
 // decode tok/s (each engine's own timers: ours from chord_session_stats, wllama's llama.cpp
 // timings), the ratios to the row's reference (wllama for Chromium rows, Chromium wasm32-relaxed
@@ -11,7 +12,7 @@
 // browser per row, so the peaks do not mix). The header names the CPU and the load average.
 //
 //   node bench/browser_bench.mjs [--build-dir build] [--model PATH]... [--threads 1,2]
-//        [--engines wasm32,wasm64,wllama,node] [--prompt-tokens 64] [--decode 64] [--reps 3]
+//        [--engines wasm32,wasm64,wllama,node,node-simd128] [--prompt-tokens 64] [--decode 64] [--reps 3]
 //        [--json FILE] [--v8-prof DIR]
 //
 // --reps N: every engine loads the model once and then runs the prompt + decode N times (each a
@@ -36,7 +37,7 @@ import { launch, startServer, rendererPeakRss, repo } from '../tests/browser/chr
 const SHARED = process.env.CHORD_SHARED ? path.resolve(process.env.CHORD_SHARED) : path.resolve(repo);
 
 const args = process.argv.slice(2);
-const opt = { buildDir: process.env.BUILD ?? 'build', models: [], threads: [1, 2], engines: ['wasm32', 'wasm64', 'wllama', 'node'],
+const opt = { buildDir: process.env.BUILD ?? 'build', models: [], threads: [1, 2], engines: ['wasm32', 'wasm64', 'wllama', 'node', 'node-simd128'],
     promptTokens: 64, decode: 64, reps: 3, json: null, v8prof: null };
 for (let i = 0; i < args.length; i++) {
     const a = args[i], v = () => args[++i];
@@ -150,13 +151,13 @@ async function runWllama({ modelUrl, threads, prompt, decode, version, reps }) {
     };
 }
 
-// Our plain-simd128 wasm32 build in this Node process (Node 20's relaxed SIMD computes wrong dot
-// products, so loadModel never picks the relaxed build there), with the same prompt and timers.
-async function runNode({ modelPath, threads, prompt, decode, reps }) {
+// Our wasm32 build in this Node process, with the same prompt and timers: the one loadModel picks
+// (relaxed: 'auto') or, for node-simd128, the plain-simd128 one (relaxed: false).
+async function runNode({ modelPath, threads, prompt, decode, reps, relaxed }) {
     const { loadModel } = await import(path.join(repo, 'js/src/index.js'));
     const { bestOfRuns } = await import('./best_of.mjs');
     const t0 = performance.now();
-    const model = await loadModel(modelPath, { build: 'wasm32', threads, wasmBase: path.join(buildDir, 'wasm'), nCtx: 512 });
+    const model = await loadModel(modelPath, { build: 'wasm32', threads, wasmBase: path.join(buildDir, 'wasm'), nCtx: 512, relaxed });
     const loadMs = performance.now() - t0;
     for await (const _ of model.generate(prompt, { temperature: 0, maxTokens: 2, ignoreEos: true }));
     const best = await bestOfRuns(model, prompt, decode, reps);
@@ -186,9 +187,10 @@ try {
         for (const threads of opt.threads) {
             for (const engine of opt.engines) {
                 const row = { model: path.basename(modelPath), engineKey: engine, threads };
-                if (engine === 'node') {
+                if (engine === 'node' || engine === 'node-simd128') {
                     try {
-                        Object.assign(row, await runNode({ modelPath, threads, prompt: promptText, decode: opt.decode, reps: opt.reps }),
+                        Object.assign(row, await runNode({ modelPath, threads, prompt: promptText, decode: opt.decode, reps: opt.reps,
+                                                           relaxed: engine === 'node' ? 'auto' : false }),
                             { peakRss: null });
                     } catch (e) {
                         row.error = e.message.split('\n')[0].slice(0, 160);
@@ -232,7 +234,7 @@ const mib = (x) => (x ? (x / 2 ** 20).toFixed(0) : '—');
 const ratio = (a, b) => (a && b && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
 const find = (m, t, k) => rows.find((r) => r.model === m && r.threads === t && r.engineKey === k && !r.error);
 // The reference of each row: wllama for our Chromium rows, Chromium wasm32 (relaxed) for Node.
-const refKey = (k) => (k === 'node' ? 'wasm32' : k === 'wllama' ? null : 'wllama');
+const refKey = (k) => (k.startsWith('node') ? 'wasm32' : k === 'wllama' ? null : 'wllama');
 const la = (v) => v.map((x) => x.toFixed(2)).join(' ');
 const chromiumVersion = (() => { try { return execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return 'chromium'; } })();
 console.log(`\n### Chromium (headless, ${chromiumVersion}) and Node ${process.versions.node}: wasm-chord vs wllama ${wllamaVersion ?? '(not installed)'}\n`);

@@ -33,13 +33,28 @@ function validates(bytes) {
 export function relaxedSimdSupported() { return validates(RELAXED_PROBE); }
 export function memory64Supported() { return validates(MEMORY64_PROBE); }
 
-// Which file runs a target. Node 20's relaxed SIMD is experimental and computes wrong dot
-// products, so under Node relaxed is used only when asked for explicitly. Both targets have a
-// relaxed variant: the same code with f32x4.relaxed_madd and the relaxed integer dots.
+// Relaxed SIMD in this engine, turning it on where it is behind a flag: Node 20 (V8 11.3) has it
+// behind --experimental-wasm-relaxed-simd, and V8 reads its wasm feature flags at each compile,
+// so setting the flag at run time (node:v8, process-wide, also from a worker thread) enables it
+// for this process. Our relaxed builds avoid the one relaxed instruction V8 11.3 gets wrong
+// (i32x4.relaxed_dot_i8x16_i7x16_add in its baseline compiler, src/quant/simd128_relaxed.h) and
+// give the native tokens under Node 20 (tests/t_wasm.sh). Browsers: validation only.
+export async function enableRelaxedSimd() {
+    if (relaxedSimdSupported()) return true;
+    if (!isNode) return false;
+    try {
+        (await import('node:v8')).setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch { return false; }
+    return relaxedSimdSupported();
+}
+
+// Which file runs a target: relaxed where this engine validates it (after enableRelaxedSimd
+// under Node 20), unless relaxed is false. Both targets have a relaxed variant: the same code
+// with f32x4.relaxed_madd and the relaxed integer dots.
 export function pickBuild({ relaxed = 'auto', target = 'wasm32' } = {}) {
     if (target !== 'wasm32' && target !== 'wasm64')
         throw new ChordError('invalid_arg', `target must be 'wasm32' or 'wasm64', got ${JSON.stringify(target)}`);
-    const useRelaxed = relaxed === true || (relaxed === 'auto' && !isNode && relaxedSimdSupported());
+    const useRelaxed = relaxed === true || (relaxed === 'auto' && relaxedSimdSupported());
     return `chord-${target}${useRelaxed ? '-relaxed' : ''}.wasm`;
 }
 
@@ -87,6 +102,8 @@ async function compileModule(wasm) {
     if (wasm instanceof WebAssembly.Module) return { module: wasm, target: null };
     const bytes = await readBytes(wasm);
     const target = detectTarget(bytes);
+    // a relaxed build under Node 20 needs V8's flag first (enableRelaxedSimd)
+    if (isNode && !validates(bytes)) await enableRelaxedSimd();
     try {
         return { module: await WebAssembly.compile(bytes), target };
     } catch (e) {

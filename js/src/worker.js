@@ -38,7 +38,7 @@
 // token callback too. Otherwise generation runs one token per step here and yields to this
 // worker's event loop between steps, so a 'cancel' message gets through within one token.
 
-import { createEngine, pickBuild, relaxedSimdSupported } from './core.js';
+import { createEngine, enableRelaxedSimd, pickBuild } from './core.js';
 import { ChordError } from './errors.js';
 import { RegionStore, BlobStore, RangeStore, PathStore } from './stores.js';
 
@@ -81,10 +81,8 @@ function errorOut(e) {
 
 async function init({ target, wasmUrl, threads, maxMemoryBytes, relaxed, flow }) {
     if (state.engine) throw new ChordError('invalid_arg', 'engine already initialised');
-    // Relaxed SIMD when the engine validates it, except on Node < 22 (V8 11: experimental, and its
-    // relaxed dot product computes wrong values — see the toolchain notes).
-    const nodeMajor = typeof process !== 'undefined' && process.versions?.node ? Number(process.versions.node.split('.')[0]) : 0;
-    const useRelaxed = relaxed === true || ((relaxed ?? 'auto') === 'auto' && !(nodeMajor && nodeMajor < 22) && relaxedSimdSupported());
+    // Relaxed SIMD when the engine has it (Node 20: behind a V8 flag that enableRelaxedSimd sets).
+    const useRelaxed = relaxed === true || ((relaxed ?? 'auto') === 'auto' && await enableRelaxedSimd());
     const file = pickBuild({ relaxed: useRelaxed, target });
     const url = new URL(file, wasmUrl).href;
     let engine;

@@ -42,9 +42,15 @@ static inline v128_t dot4_i8_p(i8_prep p, v128_t y) {
 }
 static inline v128_t dot4_i8(v128_t x, v128_t y) { return dot4_i8_p(i8_prep_of(x), y); }
 
-/* Unsigned bytes u (< 128) times signed bytes y, grouped as dot4_i8. */
+/* Unsigned bytes u (< 128) times signed bytes y, grouped as dot4_i8: i16x8.relaxed_dot (pair
+ * sums ≤ 2·127·128 never saturate) and one pairwise widening add, the same two instructions that
+ * V8 emits for i32x4.relaxed_dot_i8x16_i7x16_add with a zero accumulator on CPUs without VNNI.
+ * Not that instruction: Node 20's baseline compiler (Liftoff, V8 11.3) computes it wrongly (the
+ * accumulator register is overwritten: 2× with a zero one, garbage in a loop), and every function
+ * runs in Liftoff before it tiers up; its i16x8.relaxed_dot and f32x4.relaxed_madd are right in
+ * both tiers, so this build runs under Node 20 too (js/src/core.js, enableRelaxedSimd). */
 static inline v128_t dot4_u8(v128_t u, v128_t y) {
-    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(y, u, wasm_i32x4_splat(0));
+    return wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(y, u));
 }
 
 /* The Q4_K/Q5_K integer accumulator (see simd128.c): i16x8.relaxed_dot (levels ≤ 63 are valid
