@@ -41,6 +41,8 @@ void chord_dot_wrows_q8_0_simd128(int64_t, const void *, uint64_t, int, const vo
 void chord_dot_wrows_q4_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
 void chord_dot_wrows_q5_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
 void chord_dot_wrows_q6_K_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
+void chord_dot_wrows_q4_K_rolled_simd128(int64_t, const void *, uint64_t, int, const void *, float *); /* relaxed builds */
+void chord_dot_wrows_q5_K_rolled_simd128(int64_t, const void *, uint64_t, int, const void *, float *);
 void chord_dot_tile_q8_0_simd128(int64_t, const void *, uint64_t, int, const void *, uint64_t, int, float *, uint64_t);
 void chord_dequant_f16_simd128(const void *, float *, int64_t);
 void chord_quant_f16_simd128(const float *, void *, int64_t);
@@ -75,6 +77,11 @@ static const wcase wcases[] = {
     {CHORD_TYPE_Q4_K, chord_dot_wrows_q4_K_simd128, chord_dot_q4_K_simd128},
     {CHORD_TYPE_Q5_K, chord_dot_wrows_q5_K_simd128, chord_dot_q5_K_simd128},
     {CHORD_TYPE_Q6_K, chord_dot_wrows_q6_K_simd128, chord_dot_q6_K_simd128},
+#if defined(__wasm_relaxed_simd__)
+    /* the rolled entries that chord_simd128_set_tuning installs (Node 20) */
+    {CHORD_TYPE_Q4_K, chord_dot_wrows_q4_K_rolled_simd128, chord_dot_q4_K_simd128},
+    {CHORD_TYPE_Q5_K, chord_dot_wrows_q5_K_rolled_simd128, chord_dot_q5_K_simd128},
+#endif
 };
 #define NWCASES (int)(sizeof wcases / sizeof wcases[0])
 
@@ -406,8 +413,12 @@ EXPORT int32_t wtq_run(void) {
         for (int si = 0; si < 4; si++)
             for (int nx = 1; nx <= 9; nx++)
                 for (int kind = 0; kind < 4; kind++) check_wrows(&wcases[ci], sizes[si], nx, kind);
+        /* every build; the rolled Q4_K/Q5_K entries (relaxed) only once tuned for them */
+        const int rolled = ci >= 4;
+        chord_simd128_set_tuning(rolled ? CHORD_SIMD128_TUNE_ROLLED_K45 : 0);
         checks++;
-        expect_installed(t->vec_dot_wrows == wcases[ci].wrows, t->name, "vec_dot_wrows"); /* every build */
+        expect_installed(t->vec_dot_wrows == wcases[ci].wrows, t->name, rolled ? "vec_dot_wrows (rolled)" : "vec_dot_wrows");
+        chord_simd128_set_tuning(0);
     }
     for (int ci = 0; ci < NCASES; ci++) {
         const chord_type_traits *t = chord_type_get(cases[ci].type);

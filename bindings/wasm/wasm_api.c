@@ -19,6 +19,7 @@
 
 #include "chord.h"
 #include "api/host.h"
+#include "quant/quant.h"
 #include "json.h"
 #include "wasm_host.h"
 #include "wasm_libc.h"
@@ -67,6 +68,17 @@ EXPORT const char *chord_wasm_build_info(void) {
            "32"
 #endif
            "\",\"simd\":\"" SIMD_NAME "\"}";
+}
+
+/* Kernel shapes for the engine that runs this module (quant.h, chord_simd128_set_tuning; the
+ * same results): the host calls it before loading a model. Returns the bits that apply. */
+EXPORT uint32_t chord_wasm_set_tuning(uint32_t bits) {
+#if defined(__wasm_simd128__)
+    return chord_simd128_set_tuning(bits);
+#else
+    (void)bits;
+    return 0;
+#endif
 }
 
 EXPORT void *chord_wasm_alloc(size_t n) {

@@ -141,6 +141,13 @@ function hostImports(state) {
 
 // ---- the engine ------------------------------------------------------------------------------
 
+// chord_wasm_set_tuning's bits, by name (src/quant/quant.h)
+const TUNING = ['rolled-k45'];
+function defaultTuning() {
+    const v8Major = isNode ? Number(String(process.versions.v8 ?? '').split('.')[0]) : 0;
+    return v8Major && v8Major < 12 ? 1 : 0;
+}
+
 export async function createEngine(opts = {}) {
     const { module, target: detected } = await compileModule(opts.wasm);
     const wasmName = typeof opts.wasm === 'string' ? opts.wasm : (opts.wasm instanceof URL ? opts.wasm.href : '');
@@ -222,6 +229,12 @@ class Engine {
         state.onProgress = (done, batch, total, layer, nLayer) => this._onProgress(done, batch, total, layer, nLayer);
         this._onProgress = () => {};
         this.buildInfo = JSON.parse(this._cstr(this.N(this.x.chord_wasm_build_info())));
+        // Kernel shapes for this engine, the same results (quant.h, chord_simd128_set_tuning):
+        // opts.tuning, else Node 20's V8 11 gets the rolled Q4_K/Q5_K decode loop (Q4_K_M decode
+        // +13% there; Chromium runs the relaxed build's unrolled one faster). Before any model.
+        const bits = opts.tuning ?? defaultTuning();
+        const applied = this.x.chord_wasm_set_tuning ? this.x.chord_wasm_set_tuning(bits) : 0;
+        this.buildInfo.tuning = TUNING.filter((_, i) => applied & (1 << i));
     }
 
     get threads() { return 1 + this.x.chord_wasm_threads_ready(); }

@@ -94,6 +94,16 @@ typedef struct chord_type_traits {
 
 /* Selects the fastest kernels this CPU supports; idempotent, thread-safe to call early. */
 void chord_quant_init(void);
+
+#if defined(__wasm_simd128__)
+/* wasm builds: kernel shapes chosen by the engine that runs the module, with the same results
+ * (the host knows the engine; CPUID cannot tell V8 versions apart). Call before any model work:
+ * it re-points installed kernels without synchronisation. Returns the bits this build honours.
+ *  CHORD_SIMD128_TUNE_ROLLED_K45: the Q4_K/Q5_K decode kernels with their sub-block loop rolled
+ *  (faster in Node 20's V8 11; the relaxed build's default unrolls it, faster in Chromium). */
+#define CHORD_SIMD128_TUNE_ROLLED_K45 1u
+uint32_t chord_simd128_set_tuning(uint32_t bits);
+#endif
 /* "avx2", "scalar" (or a name given by a per-ISA dispatch file): the kernel set that
  * chord_quant_init selected (for logs and benches). Static string. */
 const char *chord_quant_isa(void);

@@ -136,6 +136,29 @@ void chord_f16_mad_simd128(uint16_t *acc, const uint16_t *v, int64_t n, float ms
     }
 }
 
+/* The engine's kernel shapes (quant.h, chord_simd128_set_tuning): the table that
+ * chord_quant_install_isa filled, so that a later call re-points its entries. */
+static chord_type_traits *installed;
+static uint32_t tuning;
+
+static void install_tuned(chord_type_traits *t) {
+#if K45_WROWS_UNROLL
+    const int rolled = (tuning & CHORD_SIMD128_TUNE_ROLLED_K45) != 0;
+    t[CHORD_TYPE_Q4_K].vec_dot_wrows = rolled ? chord_dot_wrows_q4_K_rolled_simd128 : chord_dot_wrows_q4_K_simd128;
+    t[CHORD_TYPE_Q5_K].vec_dot_wrows = rolled ? chord_dot_wrows_q5_K_rolled_simd128 : chord_dot_wrows_q5_K_simd128;
+#else
+    t[CHORD_TYPE_Q4_K].vec_dot_wrows = chord_dot_wrows_q4_K_simd128;
+    t[CHORD_TYPE_Q5_K].vec_dot_wrows = chord_dot_wrows_q5_K_simd128;
+#endif
+}
+
+uint32_t chord_simd128_set_tuning(uint32_t bits) {
+    /* the plain build's loop is always rolled: the bit is honoured there as it is */
+    tuning = bits & CHORD_SIMD128_TUNE_ROLLED_K45;
+    if (installed) install_tuned(installed);
+    return tuning;
+}
+
 /* The dispatch hook of quant.c (built with -DCHORD_QUANT_EXTRA_ISA on wasm): installs these
  * kernels, each tested against its *_ref one (tests/wasm_test_quant.c). */
 void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
@@ -178,8 +201,8 @@ void chord_quant_install_isa(chord_type_traits *t, const char **isa_name) {
     /* Q8_0 over 2 lanes: 4 lanes (two 2-row calls) ran no faster than one row per call, 2 lanes
      * +10% (24 MiB matvec, Chromium relaxed: 11.34 -> 12.52 GB/s, 4 lanes 11.36; load 4) */
     t[CHORD_TYPE_Q8_0].wrows_lanes = 2;
-    t[CHORD_TYPE_Q4_K].vec_dot_wrows = chord_dot_wrows_q4_K_simd128;
-    t[CHORD_TYPE_Q5_K].vec_dot_wrows = chord_dot_wrows_q5_K_simd128;
     t[CHORD_TYPE_Q6_K].vec_dot_wrows = chord_dot_wrows_q6_K_simd128;
+    install_tuned(t); /* Q4_K, Q5_K */
+    installed = t;
 }
 #endif

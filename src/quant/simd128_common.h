@@ -195,6 +195,9 @@ void chord_dot_tile_q8_0_simd128(int64_t n, const void *x, uint64_t xs, int nx, 
                                  int ny, float *out, uint64_t os);
 #define SIMD128_WROWS(name) void chord_dot_wrows_##name##_simd128(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out)
 SIMD128_WROWS(q8_0); SIMD128_WROWS(q4_K); SIMD128_WROWS(q5_K); SIMD128_WROWS(q6_K);
+#if K45_WROWS_UNROLL
+SIMD128_WROWS(q4_K_rolled); SIMD128_WROWS(q5_K_rolled); /* chord_simd128_set_tuning */
+#endif
 #undef SIMD128_WROWS
 
 #endif

@@ -328,7 +328,24 @@ ROWS_ENTRY(q6_K, q6k_rows)
  * matrix, 4 adjacent rows ran at 6.5 GB/s, 4 quarter-strided rows at 12.0, one row per call at
  * 10.7 (wasm64: 5.5 / 11.4 / 10.1). */
 
-static ALWAYS_INLINE void k45_wrows(int64_t n, const void *vx, uint64_t xs, int nr, const void *vy, float *out, int five) {
+/* One 64-element sub-block step j of k45_wrows for its nr rows. */
+static ALWAYS_INLINE void k45_wrows_step(int j, const int8_t *q8, const uint8_t *const *qs, v128_t *sc, k45_high *hb,
+                                         kacc *s, int nr, int five) {
+    const v128_t yv[4] = { wasm_v128_load(q8), wasm_v128_load(q8 + 16), wasm_v128_load(q8 + 32), wasm_v128_load(q8 + 48) };
+    UNROLL
+    for (int r = 0; r < nr; r++) {
+        const v128_t b0 = wasm_v128_load(qs[r] + 32 * j), b1 = wasm_v128_load(qs[r] + 32 * j + 16);
+        const v128_t sl = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc[r], 0)), su = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc[r], 1));
+        sc[r] = wasm_i32x4_shuffle(sc[r], sc[r], 1, 2, 3, 0);
+        const k45_lv lv = k45_levels(&hb[r], b0, b1, five);
+        s[r] = k45_acc_v(s[r], &lv, yv, sl, su);
+    }
+}
+
+/* unrolled (a constant after inlining): the 4 sub-block steps unrolled or a rolled loop. Both
+ * give the same sums; which one V8 runs faster depends on the V8 (simd128.c, tuning). */
+static ALWAYS_INLINE void k45_wrows(int64_t n, const void *vx, uint64_t xs, int nr, const void *vy, float *out, int five,
+                                    int unrolled) {
     const chord_block_q8_K *y = vy;
     v8f acc[CHORD_WROWS_MAX];
     v128_t acc_m[CHORD_WROWS_MAX];
@@ -360,17 +377,12 @@ static ALWAYS_INLINE void k45_wrows(int64_t n, const void *vx, uint64_t xs, int 
             hb[r] = k45_high_init(h0, h1);
         }
         const int8_t *q8 = y[i].qs;
-        K45_WROWS_STEPS /* per build: simd128_relaxed.h, simd128_plain.h */
-        for (int j = 0; j < 4; j++, q8 += 64) {
-            const v128_t yv[4] = { wasm_v128_load(q8), wasm_v128_load(q8 + 16), wasm_v128_load(q8 + 32), wasm_v128_load(q8 + 48) };
+        if (unrolled) {
             UNROLL
-            for (int r = 0; r < nr; r++) {
-                const v128_t b0 = wasm_v128_load(qs[r] + 32 * j), b1 = wasm_v128_load(qs[r] + 32 * j + 16);
-                const v128_t sl = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc[r], 0)), su = wasm_i16x8_splat(wasm_i16x8_extract_lane(sc[r], 1));
-                sc[r] = wasm_i32x4_shuffle(sc[r], sc[r], 1, 2, 3, 0);
-                const k45_lv lv = k45_levels(&hb[r], b0, b1, five);
-                s[r] = k45_acc_v(s[r], &lv, yv, sl, su);
-            }
+            for (int j = 0; j < 4; j++) k45_wrows_step(j, q8 + 64 * j, qs, sc, hb, s, nr, five);
+        } else {
+#pragma clang loop unroll(disable)
+            for (int j = 0; j < 4; j++) k45_wrows_step(j, q8 + 64 * j, qs, sc, hb, s, nr, five);
         }
         UNROLL
         for (int r = 0; r < nr; r++) acc[r] = acc_scaled(acc[r], d[r], kacc_get(s[r]));
@@ -444,23 +456,33 @@ static ALWAYS_INLINE void q6k_wrows(int64_t n, const void *vx, uint64_t xs, int 
  * a constant there). Separate functions, not one switch over inlined instances: V8 compiles each
  * alone (the 4 instances in one function ran at half speed per row in Chromium). */
 #define NOINLINE __attribute__((noinline))
-#define WROWS_ENTRY(name, call)                                                                       \
+#define WROWS_ENTRY(name, one, call)                                                                  \
     static NOINLINE void name##_w2(int64_t n, const void *x, uint64_t xs, const void *y, float *out) { call(n, x, xs, 2, y, out); } \
     static NOINLINE void name##_w3(int64_t n, const void *x, uint64_t xs, const void *y, float *out) { call(n, x, xs, 3, y, out); } \
     static NOINLINE void name##_w4(int64_t n, const void *x, uint64_t xs, const void *y, float *out) { call(n, x, xs, 4, y, out); } \
     void chord_dot_wrows_##name##_simd128(int64_t n, const void *x, uint64_t xs, int nx, const void *y, float *out) { \
         switch (nx) {                                                                                 \
-        case 1: *out = chord_dot_##name##_simd128(n, x, y); break;                                    \
+        case 1: *out = chord_dot_##one##_simd128(n, x, y); break;                                     \
         case 2: name##_w2(n, x, xs, y, out); break;                                                   \
         case 3: name##_w3(n, x, xs, y, out); break;                                                   \
         default: name##_w4(n, x, xs, y, out); break;                                                  \
         }                                                                                             \
     }
-#define K4_WROWS(n, x, xs, k, y, out) k45_wrows(n, x, xs, k, y, out, 0)
-#define K5_WROWS(n, x, xs, k, y, out) k45_wrows(n, x, xs, k, y, out, 1)
-WROWS_ENTRY(q4_K, K4_WROWS)
-WROWS_ENTRY(q5_K, K5_WROWS)
-WROWS_ENTRY(q6_K, q6k_wrows)
+/* K45_WROWS_UNROLL (simd128_relaxed.h / simd128_plain.h): whether the build's default Q4_K/Q5_K
+ * entries unroll their steps; the relaxed build also has rolled ones (simd128.c, tuning). */
+#define K4_WROWS(n, x, xs, k, y, out) k45_wrows(n, x, xs, k, y, out, 0, K45_WROWS_UNROLL)
+#define K5_WROWS(n, x, xs, k, y, out) k45_wrows(n, x, xs, k, y, out, 1, K45_WROWS_UNROLL)
+WROWS_ENTRY(q4_K, q4_K, K4_WROWS)
+WROWS_ENTRY(q5_K, q5_K, K5_WROWS)
+WROWS_ENTRY(q6_K, q6_K, q6k_wrows)
+#if K45_WROWS_UNROLL
+#define K4_WROWS_R(n, x, xs, k, y, out) k45_wrows(n, x, xs, k, y, out, 0, 0)
+#define K5_WROWS_R(n, x, xs, k, y, out) k45_wrows(n, x, xs, k, y, out, 1, 0)
+WROWS_ENTRY(q4_K_rolled, q4_K, K4_WROWS_R)
+WROWS_ENTRY(q5_K_rolled, q5_K, K5_WROWS_R)
+#undef K4_WROWS_R
+#undef K5_WROWS_R
+#endif
 #undef K4_WROWS
 #undef K5_WROWS
 #undef WROWS_ENTRY

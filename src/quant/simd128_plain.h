@@ -16,7 +16,7 @@
 /* k45_wrows' sub-block loop stays rolled here: unrolled (as in the relaxed build) Node 20's
  * Q4_K_M decode fell at 1 thread from 5.46-5.66 to 2.78-4.34 tok/s and at 2 threads from
  * 9.0-10.1 to 7.4-7.5 (2 interleaved pairs, Zen 3, 2026-12-04). */
-#define K45_WROWS_STEPS _Pragma("clang loop unroll(disable)")
+#define K45_WROWS_UNROLL 0
 
 /* a*b + c per lane with one rounding to float (see simd128.c's header): the product of two
  * floats is exact in double, so one double add and one rounding to float equal the fused

@@ -26,7 +26,8 @@ function runBuild(file, threads) {
     return JSON.parse(out.trim().split('\n').pop());
 }
 
-for (const file of ['chord-wasm32.wasm', 'chord-wasm64.wasm']) {
+// the relaxed builds too: under Node 20 createEngine turns on V8's relaxed-SIMD flag (core.js)
+for (const file of ['chord-wasm32.wasm', 'chord-wasm64.wasm', 'chord-wasm32-relaxed.wasm', 'chord-wasm64-relaxed.wasm']) {
     for (const threads of [1, 2]) {
         test(`${file} ${threads} thread(s): greedy tokens`, { skip: !haveModel && `SKIP: ${modelPath} not found` }, () => {
             const r = runBuild(file, threads);
@@ -130,7 +131,7 @@ test('tokenize / detokenize / streaming detok / cancel word', { skip: !haveModel
     } finally { engine.dispose(); }
 });
 
-const kernelTests = fs.existsSync(wasmDir) ? fs.readdirSync(wasmDir).filter((f) => /^test-quant-wasm(32|64)\.wasm$/.test(f)) : [];
+const kernelTests = fs.existsSync(wasmDir) ? fs.readdirSync(wasmDir).filter((f) => /^test-quant-wasm(32|64)(-relaxed)?\.wasm$/.test(f)) : [];
 for (const file of kernelTests) {
     test(`simd128 kernels vs scalar reference (${file})`, () => {
         const flags = /wasm64/.test(file) ? ['--experimental-wasm-memory64'] : [];

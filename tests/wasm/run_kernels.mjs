@@ -3,12 +3,15 @@
 // kernels against the scalar reference, then (with --bench) matvec GB/s per type, simd vs scalar.
 // Prints one JSON line { checks, failures, lastFailure, bench }.
 // usage: node [--experimental-wasm-memory64] run_kernels.mjs MODULE.wasm [--bench]
+// (relaxed modules run under Node 20 too: enableRelaxedSimd turns V8's flag on)
 import fs from 'node:fs';
-import { detectTarget } from '../../js/src/core.js';
+import { detectTarget, enableRelaxedSimd } from '../../js/src/core.js';
 
 const [, , file, bench] = process.argv;
 const bytes = fs.readFileSync(file);
 const is64 = detectTarget(bytes) === 'wasm64';
+// a relaxed module under Node 20: V8's flag, set at run time (js/src/core.js)
+if (!WebAssembly.validate(bytes)) await enableRelaxedSimd();
 const memory = is64 ? new WebAssembly.Memory({ index: 'i64', initial: 64, maximum: 65536, shared: true })
     : new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
 const env = { memory, chord_host_now_ms: () => performance.now(), chord_host_read: () => 4, chord_host_token: () => 1 };
