@@ -55,7 +55,8 @@ export interface LoadOptions {
     nBatch?: number;
     /** URL or directory of the .wasm builds (default: the package's wasm/, else build/wasm/). */
     wasmBase?: string | URL;
-    /** false: never use the relaxed-SIMD build; 'auto' (default): when the engine validates it. */
+    /** false: never use the relaxed-SIMD build; 'auto' (default): when the engine has relaxed SIMD
+     *  (Node 20: the package turns on V8's --experimental-wasm-relaxed-simd for the process). */
     relaxed?: boolean | 'auto';
     /** Cap of the engine's shared memory in bytes. */
     maxMemoryBytes?: number;
