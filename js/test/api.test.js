@@ -66,6 +66,26 @@ test('same tokens as the native CLI', { skip: skip || (!fs.existsSync(NATIVE_CLI
     assert.deepEqual((await ref()).tokens, native.tokens);
 });
 
+// Node 20's V8 has relaxed SIMD behind a flag that the package sets at run time (core.js,
+// enableRelaxedSimd); Node >= 22 has it on. relaxed: false keeps the plain simd128 build.
+test('relaxed SIMD by default in Node (20: V8 flag set at run time), relaxed: false runs simd128, same tokens', { skip }, async () => {
+    const plain = await loadModel(MODEL, { wasmBase, threads: 1, relaxed: false });
+    let p;
+    try {
+        assert.equal(plain.info.simd, 'simd128');
+        assert.equal(plain.info.wasmFile, 'chord-wasm32.wasm');
+        p = await collect(plain, '', GREEDY);
+    } finally { await plain.dispose(); }
+    const relaxed = await loadModel(MODEL, { wasmBase, threads: 1 });
+    try {
+        assert.equal(relaxed.info.simd, 'relaxed');
+        assert.equal(relaxed.info.wasmFile, 'chord-wasm32-relaxed.wasm');
+        const r = await collect(relaxed, '', GREEDY);
+        assert.deepEqual(r.tokens, p.tokens);
+        assert.deepEqual(r.tokens, (await ref()).tokens);
+    } finally { await relaxed.dispose(); }
+});
+
 test('load from every source kind, with progress', { skip }, async () => {
     const srv = await serve({ port: 0 });
     try {
