@@ -2,8 +2,9 @@
 # TinyLlama-shaped Q4_K_M and Q8_0 models (bench/run.sh; BENCH_ARGS passes options through,
 # e.g. BENCH_ARGS='--threads "1 2 4"'), then the Chromium rows: our wasm32/wasm64 relaxed builds vs
 # wllama (the version installed in node_modules, named in the heading) in headless Chromium on the
-# same files, plus our plain-simd128 build in Node (bench/browser_bench.mjs: one load per row, the best
-# of 3 runs, as the native rows; BENCH_BROWSER=0 skips them),
+# same files, plus our wasm32 build in Node as the package picks it (relaxed SIMD, under Node 20 behind
+# a V8 flag the package sets) and the plain-simd128 one (bench/browser_bench.mjs: one load per row,
+# the best of 3 runs, as the native rows; BENCH_BROWSER=0 skips them),
 # then the server rows: `wasm-chord serve` at --parallel 1 and 2 beside `run` on the same prompts
 # (bench/server_bench.mjs; BENCH_SERVER=0 skips them).
 BENCH_ARGS ?=
@@ -12,7 +13,7 @@ BENCH_SERVER ?= 1
 WLLAMA_VERSION = $(shell node -p "require('./node_modules/@wllama/wllama/package.json').version" 2>/dev/null || echo '(not installed)')
 bench: setup $(BUILD)/wasm-chord $(BUILD)/make_model $(if $(filter 1,$(BENCH_BROWSER)),wasm)
 	@BUILD=$(BUILD) bash bench/run.sh $(BENCH_ARGS)
-	@if [ "$(BENCH_BROWSER)" = 1 ]; then echo; echo "== Chromium: wasm-chord (wasm32, wasm64 relaxed) vs wllama $(WLLAMA_VERSION); Node: wasm-chord wasm32 simd128"; \
+	@if [ "$(BENCH_BROWSER)" = 1 ]; then echo; echo "== Chromium: wasm-chord (wasm32, wasm64 relaxed) vs wllama $(WLLAMA_VERSION); Node: wasm-chord wasm32 relaxed and simd128"; \
 	    node bench/browser_bench.mjs --build-dir $(BUILD) --threads 1,2 --prompt-tokens 64 --decode 64; fi
 	@if [ "$(BENCH_SERVER)" = 1 ]; then echo; node bench/server_bench.mjs --build-dir $(BUILD); fi
 
