@@ -161,6 +161,9 @@ static inline v8f add8(v8f a, v8f b) { return (v8f){ wasm_f32x4_add(a.lo, b.lo),
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
 
 /* ny rows in passes of ROWS_MAX, each pass with a constant row count (so the row loops unroll).
+ * One function with the 4 instances inlined: each row count as its own noinline function (as
+ * WROWS_ENTRY does for decode) made Node 20's relaxed Q4_K_M prefill slower, 14.0 / 12.1 ->
+ * 10.8 / 10.3 tok/s (2 interleaved pairs, Zen 3, 2026-12-04).
  * The cases are written out for ROWS_MAX 4: with a smaller one, case 3 would overrun the kernels'
  * ROWS_MAX-sized accumulator arrays (seen: "memory access out of bounds" with 2). */
 _Static_assert(ROWS_MAX == 4, "ROWS_ENTRY's cases 1..3 + default assume ROWS_MAX == 4");

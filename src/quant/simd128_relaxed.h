@@ -16,7 +16,8 @@
  * interrupt check) against 0.5% in wasm64; unrolled, 1-thread Q4_K_M decode went 6.24 -> 7.02
  * tok/s in wasm32 and 6.72 -> 7.67 in wasm64 (means of 4 interleaved runs, load ~1.5; a second
  * round of 5 pairs, wasm32 6.37 -> 7.95). Not kept where it was also tried: Q6_K's 4-row kernel
- * (even) and the Q4_K prompt kernel k45_rows (wasm32 prefill 11.04 -> 10.17 tok/s, wasm64 even).
+ * (even) and the Q4_K prompt kernel k45_rows (wasm32 prefill 11.04 -> 10.17 tok/s, wasm64 even;
+ * Node 20, this build, 1 thread: 13.7 / 13.5 -> 11.8 / 10.8, 2 interleaved pairs).
  * Node 20 (V8 11.3) runs the rolled loop faster, so this build also has rolled entries that the
  * host selects there (chord_simd128_set_tuning). */
 #define K45_WROWS_UNROLL 1
