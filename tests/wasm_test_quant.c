@@ -71,16 +71,17 @@ static const rcase rcases[] = {
 #define NRCASES (int)(sizeof rcases / sizeof rcases[0])
 
 /* the decode shape: several weight rows against one activation vector */
-typedef struct { uint32_t type; chord_vec_dot_wrows_fn wrows; chord_vec_dot_fn one; } wcase;
+/* rolled: installed only under CHORD_SIMD128_TUNE_ROLLED_K45 (chord_simd128_set_tuning) */
+typedef struct { uint32_t type; chord_vec_dot_wrows_fn wrows; chord_vec_dot_fn one; int rolled; } wcase;
 static const wcase wcases[] = {
-    {CHORD_TYPE_Q8_0, chord_dot_wrows_q8_0_simd128, chord_dot_q8_0_simd128},
-    {CHORD_TYPE_Q4_K, chord_dot_wrows_q4_K_simd128, chord_dot_q4_K_simd128},
-    {CHORD_TYPE_Q5_K, chord_dot_wrows_q5_K_simd128, chord_dot_q5_K_simd128},
-    {CHORD_TYPE_Q6_K, chord_dot_wrows_q6_K_simd128, chord_dot_q6_K_simd128},
+    {CHORD_TYPE_Q8_0, chord_dot_wrows_q8_0_simd128, chord_dot_q8_0_simd128, 0},
+    {CHORD_TYPE_Q4_K, chord_dot_wrows_q4_K_simd128, chord_dot_q4_K_simd128, 0},
+    {CHORD_TYPE_Q5_K, chord_dot_wrows_q5_K_simd128, chord_dot_q5_K_simd128, 0},
+    {CHORD_TYPE_Q6_K, chord_dot_wrows_q6_K_simd128, chord_dot_q6_K_simd128, 0},
 #if defined(__wasm_relaxed_simd__)
     /* the rolled entries that chord_simd128_set_tuning installs (Node 20) */
-    {CHORD_TYPE_Q4_K, chord_dot_wrows_q4_K_rolled_simd128, chord_dot_q4_K_simd128},
-    {CHORD_TYPE_Q5_K, chord_dot_wrows_q5_K_rolled_simd128, chord_dot_q5_K_simd128},
+    {CHORD_TYPE_Q4_K, chord_dot_wrows_q4_K_rolled_simd128, chord_dot_q4_K_simd128, 1},
+    {CHORD_TYPE_Q5_K, chord_dot_wrows_q5_K_rolled_simd128, chord_dot_q5_K_simd128, 1},
 #endif
 };
 #define NWCASES (int)(sizeof wcases / sizeof wcases[0])
@@ -414,7 +415,7 @@ EXPORT int32_t wtq_run(void) {
             for (int nx = 1; nx <= 9; nx++)
                 for (int kind = 0; kind < 4; kind++) check_wrows(&wcases[ci], sizes[si], nx, kind);
         /* every build; the rolled Q4_K/Q5_K entries (relaxed) only once tuned for them */
-        const int rolled = ci >= 4;
+        const int rolled = wcases[ci].rolled;
         chord_simd128_set_tuning(rolled ? CHORD_SIMD128_TUNE_ROLLED_K45 : 0);
         checks++;
         expect_installed(t->vec_dot_wrows == wcases[ci].wrows, t->name, rolled ? "vec_dot_wrows (rolled)" : "vec_dot_wrows");
