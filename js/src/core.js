@@ -233,6 +233,8 @@ class Engine {
         // opts.tuning, else Node 20's V8 11 gets the rolled Q4_K/Q5_K decode loop (Q4_K_M decode
         // +13% there; Chromium runs the relaxed build's unrolled one faster). Before any model.
         const bits = opts.tuning ?? defaultTuning();
+        if (!Number.isInteger(bits) || bits < 0 || bits >= 1 << TUNING.length)
+            throw new ChordError('unsupported', `tuning ${JSON.stringify(opts.tuning)}: known bits are ${TUNING.map((n, i) => `${1 << i} (${n})`).join(', ')}`);
         const applied = this.x.chord_wasm_set_tuning ? this.x.chord_wasm_set_tuning(bits) : 0;
         this.buildInfo.tuning = TUNING.filter((_, i) => applied & (1 << i));
     }

@@ -92,6 +92,17 @@ test('errors: malformed file, truncated stream, too-big model', { skip: !haveMod
     } finally { engine.dispose(); }
 });
 
+// Kernel shapes per JS engine (chord_wasm_set_tuning; the token tables above and in t_wasm.sh run
+// Node 20 with the rolled Q4_K/Q5_K decode loop, Chromium with the unrolled one).
+test('kernel tuning: named in buildInfo; an unknown bit is unsupported', async () => {
+    const wasm = path.join(wasmDir, 'chord-wasm32-relaxed.wasm');
+    for (const tuning of [0, 1]) {
+        const engine = await createEngine({ wasm, tuning });
+        try { assert.deepEqual(engine.buildInfo.tuning, tuning ? ['rolled-k45'] : []); } finally { engine.dispose(); }
+    }
+    await assert.rejects(createEngine({ wasm, tuning: 2 }), (e) => e.code === 'unsupported' && /tuning 2/.test(e.message) && /rolled-k45/.test(e.message));
+});
+
 test('tokenize / detokenize / streaming detok / cancel word', { skip: !haveModel && 'SKIP: no model' }, async () => {
     const engine = await createEngine({ wasm: path.join(wasmDir, 'chord-wasm32.wasm') });
     try {
