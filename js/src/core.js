@@ -102,11 +102,15 @@ async function compileModule(wasm) {
     if (wasm instanceof WebAssembly.Module) return { module: wasm, target: null };
     const bytes = await readBytes(wasm);
     const target = detectTarget(bytes);
-    // a relaxed build under Node 20 needs V8's flag first (enableRelaxedSimd)
-    if (isNode && !validates(bytes)) await enableRelaxedSimd();
+    // A relaxed build under Node 20 compiles once V8's flag is on (enableRelaxedSimd): retried
+    // only after a failed compile, so no start-up pays for an extra validation of the module.
+    const compile = async () => ({ module: await WebAssembly.compile(bytes), target });
     try {
-        return { module: await WebAssembly.compile(bytes), target };
+        return await compile();
     } catch (e) {
+        if (isNode && !relaxedSimdSupported() && await enableRelaxedSimd()) {
+            try { return await compile(); } catch { /* report the first error */ }
+        }
         const hint = target === 'wasm64' ? (isNode ? ' (Memory64: node 20 needs --experimental-wasm-memory64)' : ' (this engine lacks Memory64)') : '';
         throw new ChordError('unsupported', `cannot compile the ${target ?? 'wasm'} build: ${e.message}${hint}`);
     }
